@@ -1,0 +1,79 @@
+/** Why the accepting side refused a Handshake. */
+export type HandshakeRejectReason =
+  | "wrongCluster"
+  | "incompatibleVersion"
+  | "unknownNode"
+  | "malformed";
+
+/** One node-to-node message, as carried by one frame. */
+export type PeerMessage =
+  | {
+    type: "handshake";
+    protocolVersion: number;
+    clusterId: string;
+    nodeId: string;
+    peerAddress: string;
+    clientAddress: string;
+  }
+  | { type: "handshakeAccept"; nodeId: string; clientAddress: string }
+  | { type: "handshakeReject"; reason: HandshakeRejectReason; message: string }
+  | { type: "heartbeat"; sequence: number; sentAtMs: number }
+  | { type: "heartbeatAck"; sequence: number; echoedSentAtMs: number }
+  | { type: "forwardRequest"; requestId: number; timeoutMs: number; args: Uint8Array[] }
+  | { type: "forwardReply"; requestId: number; reply: Uint8Array }
+  | { type: "raft"; groupId: number; payload: Uint8Array };
+
+/** The `type` tag of a PeerMessage. */
+export type PeerMessageType = PeerMessage["type"];
+
+/** The PeerMessage variant whose tag is `T`. */
+export type PeerMessageOf<T extends PeerMessageType> = Extract<PeerMessage, { type: T }>;
+
+/** A Handshake message, sent first by the connecting side. */
+export type HandshakeMessage = PeerMessageOf<"handshake">;
+
+/**
+ * Wire number of each message type (the frame's `messageType` byte).
+ * Ranges: 1-15 control, 16-31 raft, 32-47 forwarding, 48-255 queues/cache (reserved), 0 invalid.
+ * Numbers are never reused or renumbered.
+ */
+export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
+  handshake: 1,
+  handshakeAccept: 2,
+  handshakeReject: 3,
+  heartbeat: 4,
+  heartbeatAck: 5,
+  raft: 16,
+  forwardRequest: 32,
+  forwardReply: 33,
+};
+
+/** Wire names used in error messages and docs, e.g. "ForwardRequest". */
+export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
+  handshake: "Handshake",
+  handshakeAccept: "HandshakeAccept",
+  handshakeReject: "HandshakeReject",
+  heartbeat: "Heartbeat",
+  heartbeatAck: "HeartbeatAck",
+  raft: "Raft",
+  forwardRequest: "ForwardRequest",
+  forwardReply: "ForwardReply",
+};
+
+/**
+ * Message types whose body layout is frozen across protocol versions, so that peers of any
+ * version can always negotiate (and explain a version mismatch).
+ */
+export const VERSION_INDEPENDENT_TYPES: ReadonlySet<PeerMessageType> = new Set([
+  "handshake",
+  "handshakeAccept",
+  "handshakeReject",
+]);
+
+/** Wire code (u8) of each HandshakeReject reason; frozen like the handshake layouts. */
+export const HANDSHAKE_REJECT_REASON_CODES: Readonly<Record<HandshakeRejectReason, number>> = {
+  wrongCluster: 1,
+  incompatibleVersion: 2,
+  unknownNode: 3,
+  malformed: 4,
+};

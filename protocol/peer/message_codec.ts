@@ -1,0 +1,132 @@
+import type { BinaryReader } from "./binary_reader.ts";
+import type { BinaryWriter } from "./binary_writer.ts";
+import { FORWARD_ARG_COUNT_MAX } from "./limits.ts";
+import {
+  HANDSHAKE_REJECT_REASON_CODES,
+  type HandshakeRejectReason,
+  MESSAGE_TYPE_CODES,
+  type PeerMessage,
+  type PeerMessageType,
+} from "./message.ts";
+
+/** Message type for each wire code; undefined for unassigned codes. */
+const TYPE_BY_CODE: ReadonlyMap<number, PeerMessageType> = new Map(
+  Object.entries(MESSAGE_TYPE_CODES).map(([type, code]) => [code, type as PeerMessageType]),
+);
+
+/** Reject reason for each wire code; undefined for unassigned codes. */
+const REASON_BY_CODE: ReadonlyMap<number, HandshakeRejectReason> = new Map(
+  Object.entries(HANDSHAKE_REJECT_REASON_CODES).map((
+    [reason, code],
+  ) => [code, reason as HandshakeRejectReason]),
+);
+
+/** Smallest encoding of a `bytes` item (its u32 length), in bytes. */
+const BYTES_ITEM_BYTES_MIN = 4;
+
+/** Returns the message type assigned to a wire code, or undefined if the code is unassigned. */
+export function messageTypeOfCode(code: number): PeerMessageType | undefined {
+  return TYPE_BY_CODE.get(code);
+}
+
+/** Upper-bound guess of a message's body size in bytes, used to size the encode buffer once. */
+export function bodyBytesHint(message: PeerMessage): number {
+  switch (message.type) {
+    case "handshake":
+      return 9 +
+        3 * (message.clusterId.length + message.nodeId.length + message.peerAddress.length +
+            message.clientAddress.length);
+    case "handshakeAccept":
+      return 4 + 3 * (message.nodeId.length + message.clientAddress.length);
+    case "handshakeReject":
+      return 3 + 3 * message.message.length;
+    case "heartbeat":
+    case "heartbeatAck":
+      return 16;
+    case "forwardRequest": {
+      let sizeBytes = 16 + 4 * message.args.length;
+      for (const arg of message.args) sizeBytes += arg.length;
+      return sizeBytes;
+    }
+    case "forwardReply":
+      return 12 + message.reply.length;
+    case "raft":
+      return 12 + message.payload.length;
+  }
+}
+
+/** Writes the body of `message` (everything after the messageType byte). */
+export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
+  switch (message.type) {
+    case "handshake":
+      writer.u8(message.protocolVersion).string(message.clusterId).string(message.nodeId)
+        .string(message.peerAddress).string(message.clientAddress);
+      return;
+    case "handshakeAccept":
+      writer.string(message.nodeId).string(message.clientAddress);
+      return;
+    case "handshakeReject":
+      writer.u8(HANDSHAKE_REJECT_REASON_CODES[message.reason]).string(message.message);
+      return;
+    case "heartbeat":
+      writer.u53(message.sequence).u53(message.sentAtMs);
+      return;
+    case "heartbeatAck":
+      writer.u53(message.sequence).u53(message.echoedSentAtMs);
+      return;
+    case "forwardRequest":
+      if (message.args.length > FORWARD_ARG_COUNT_MAX) {
+        throw new RangeError(
+          `Cannot encode ForwardRequest: ${message.args.length} args exceed maximum of ` +
+            `${FORWARD_ARG_COUNT_MAX} items`,
+        );
+      }
+      writer.u53(message.requestId).u32(message.timeoutMs)
+        .list(message.args, (w, arg) => w.bytes(arg));
+      return;
+    case "forwardReply":
+      writer.u53(message.requestId).bytes(message.reply);
+      return;
+    case "raft":
+      writer.u53(message.groupId).bytes(message.payload);
+      return;
+  }
+}
+
+/** Reads the body of a message of `type`; the caller checks that the reader is then at its end. */
+export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMessage {
+  switch (type) {
+    case "handshake":
+      return {
+        type,
+        protocolVersion: reader.u8(),
+        clusterId: reader.string(),
+        nodeId: reader.string(),
+        peerAddress: reader.string(),
+        clientAddress: reader.string(),
+      };
+    case "handshakeAccept":
+      return { type, nodeId: reader.string(), clientAddress: reader.string() };
+    case "handshakeReject": {
+      const code = reader.u8();
+      const reason = REASON_BY_CODE.get(code);
+      if (reason === undefined) throw reader.error(`unknown reject reason code ${code}`);
+      return { type, reason, message: reader.string() };
+    }
+    case "heartbeat":
+      return { type, sequence: reader.u53(), sentAtMs: reader.u53() };
+    case "heartbeatAck":
+      return { type, sequence: reader.u53(), echoedSentAtMs: reader.u53() };
+    case "forwardRequest":
+      return {
+        type,
+        requestId: reader.u53(),
+        timeoutMs: reader.u32(),
+        args: reader.list((r) => r.bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
+      };
+    case "forwardReply":
+      return { type, requestId: reader.u53(), reply: reader.bytes() };
+    case "raft":
+      return { type, groupId: reader.u53(), payload: reader.bytes() };
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The peer (node-to-node) binary protocol: length-prefixed big-endian frames carrying
+ * handshakes, heartbeats, request forwarding and Raft traffic. See docs/peer-protocol.md.
+ *
+ * @module
+ */
+
+export { BinaryReader } from "./binary_reader.ts";
+export { BinaryWriter } from "./binary_writer.ts";
+export {
+  checkFrameHeader,
+  checkFrameLength,
+  decodeFrame,
+  decodeFrameContent,
+  encodeFrame,
+  type FrameOptions,
+} from "./frame.ts";
+export { FrameDecoder } from "./frame_decoder.ts";
+export { FrameError } from "./frame_error.ts";
+export {
+  answerHandshake,
+  checkHandshake,
+  createHandshake,
+  describeAddressProblem,
+  describeIdProblem,
+  HANDSHAKE_TIMEOUT_MS_DEFAULT,
+  type HandshakeCheck,
+  type HandshakeLocal,
+  type HandshakeOutcome,
+  ID_CHARS_MAX,
+  readHandshakeAnswer,
+  REASON_LABELS,
+} from "./handshake.ts";
+export {
+  DEFAULT_FRAME_BYTES_MAX,
+  FORWARD_ARG_COUNT_MAX,
+  FRAME_HEADER_BYTES,
+  FRAME_LENGTH_BYTES,
+  FRAME_LENGTH_MIN,
+  PEER_PROTOCOL_VERSION,
+  STRING_BYTES_MAX,
+  U32_MAX,
+} from "./limits.ts";
+export {
+  HANDSHAKE_REJECT_REASON_CODES,
+  type HandshakeMessage,
+  type HandshakeRejectReason,
+  MESSAGE_TYPE_CODES,
+  MESSAGE_TYPE_NAMES,
+  type PeerMessage,
+  type PeerMessageOf,
+  type PeerMessageType,
+  VERSION_INDEPENDENT_TYPES,
+} from "./message.ts";
