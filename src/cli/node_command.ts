@@ -1,0 +1,98 @@
+import { Command } from "commander";
+import { buildNodeConfig, NODE_DEFAULTS, type RawNodeOptions } from "../config/node_config.ts";
+import { Logger, stderrSink } from "../log/logger.ts";
+import { DsyncNode } from "../node/node.ts";
+import { envOption } from "./env_option.ts";
+
+/** `dsync node`: runs one node in the foreground until SIGTERM/SIGINT. */
+export function nodeCommand(): Command {
+  return new Command("node")
+    .description("Run one dsync node")
+    .addOption(envOption("--id <id>", "this node's id, unique in the cluster"))
+    .addOption(envOption("--client <host:port>", "client (RESP) address"))
+    .addOption(envOption("--peer <host:port>", "peer (node-to-node) address"))
+    .addOption(envOption("--peers <list>", "initial members: ID=HOST:PORT,... including self"))
+    .addOption(
+      envOption("--join <host:port>", "join a running cluster through a member's client address"),
+    )
+    .addOption(envOption("--data <dir>", "data directory (nothing is written outside it)"))
+    .addOption(envOption("--cluster-id <id>", "cluster identity (default: derived from --peers)"))
+    .addOption(envOption("--requirepass <password>", "require AUTH with this password"))
+    .addOption(envOption("--tls-cert <file>", "PEM certificate for the client port"))
+    .addOption(envOption("--tls-key <file>", "PEM private key for the client port"))
+    .addOption(envOption("--tls-ca <file>", "PEM CA bundle for peer connections"))
+    .addOption(envOption("--metrics <host:port>", "serve Prometheus /metrics and /health"))
+    .addOption(envOption("--log-level <level>", "debug | info | warn | error (default info)"))
+    .addOption(envOption("--log-format <format>", "text | json (default text)"))
+    .addOption(
+      envOption(
+        "--max-clients <n>",
+        `client connections (default ${NODE_DEFAULTS.clientCountMax})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--client-output-max-bytes <n>",
+        `unsent reply bytes per client before it is dropped (default ${NODE_DEFAULTS.clientOutputBytesMax})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--max-bulk-bytes <n>",
+        `largest bulk string (default ${NODE_DEFAULTS.bulkBytesMax})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--max-arguments <n>",
+        `arguments per command (default ${NODE_DEFAULTS.argumentCountMax})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--heartbeat-ms <n>",
+        `peer heartbeat interval (default ${NODE_DEFAULTS.heartbeatIntervalMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--failure-timeout-ms <n>",
+        `mark a silent peer down after (default ${NODE_DEFAULTS.failureTimeoutMs})`,
+      ),
+    )
+    .action(async (options: RawNodeOptions) => {
+      await runNode(options);
+    });
+}
+
+async function runNode(options: RawNodeOptions): Promise<void> {
+  let config;
+  try {
+    config = buildNodeConfig(options);
+  } catch (error) {
+    console.error(`dsync node: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(2);
+  }
+  const logger = new Logger(
+    { level: config.logLevel, format: config.logFormat, sink: stderrSink },
+    {
+      node: config.id,
+    },
+  );
+  const node = new DsyncNode(config, logger);
+  try {
+    await node.start();
+  } catch (error) {
+    logger.error("node cannot start", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    Deno.exit(1);
+  }
+  const shutdown = async (signal: string) => {
+    logger.info("shutting down", { signal });
+    await node.stop();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
+}

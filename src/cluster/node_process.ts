@@ -1,0 +1,43 @@
+/** Deno permissions a node needs; deno.json's `dsync` task grants the same. */
+export const NODE_PERMISSION_FLAGS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=DSYNC_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,TERM",
+  "--allow-run",
+  "--allow-sys=hostname,osRelease,loadavg",
+] as const;
+
+/** How to start `dsync ARGS` from this process: via `deno run` from source, or the binary. */
+export function dsyncInvocation(args: string[]): { command: string; args: string[] } {
+  const execPath = Deno.execPath();
+  const executable = execPath.split(/[\\/]/).pop() ?? "";
+  if (executable === "deno" || executable === "deno.exe") {
+    const mainPath = decodeURIComponent(new URL("../main.ts", import.meta.url).pathname);
+    return { command: execPath, args: ["run", ...NODE_PERMISSION_FLAGS, mainPath, ...args] };
+  }
+  return { command: execPath, args };
+}
+
+/** Sends `PING` to a client port; true when the node answers (`+PONG`, or `-NOAUTH` when it requires a password). */
+export async function pingNode(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  let conn: Deno.TcpConn | null = null;
+  const timer = setTimeout(() => conn?.close(), timeoutMs);
+  try {
+    conn = await Deno.connect({ hostname: host, port });
+    await conn.write(new TextEncoder().encode("PING\r\n"));
+    const buffer = new Uint8Array(16);
+    const count = await conn.read(buffer);
+    const reply = count === null ? "" : new TextDecoder().decode(buffer.subarray(0, count));
+    return reply === "+PONG\r\n" || reply.startsWith("-NOAUTH");
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn?.close();
+    } catch {
+      // closed by the timer
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
+
+const textDecoder = new TextDecoder();
+
+function clusterInfo(call: CommandCall): void {
+  const info = call.services.cluster.info();
+  const lines = [
+    `node_id:${info.nodeId}`,
+    `cluster_id:${info.clusterId}`,
+    `role:${info.role}`,
+    `term:${info.term}`,
+    `leader_id:${info.leaderId}`,
+    `commit_index:${info.commitIndex}`,
+    `applied_index:${info.appliedIndex}`,
+    `members:${info.memberCount}`,
+    `healthy_members:${info.healthyMemberCount}`,
+  ];
+  call.out.verbatim("txt", lines.join("\r\n") + "\r\n", call.session.protocol);
+}
+
+function clusterNodes(call: CommandCall): void {
+  const lines = call.services.cluster.members().map((member) =>
+    `${member.id} ${member.peerAddress} ${member.clientAddress} ${member.role} ` +
+    `${member.state} ${member.lastContactMs}`
+  );
+  call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
+}
+
+/** Turns a cluster operation into an async reply: +OK, or `-CODE message` from the error. */
+function okWhenDone(operation: Promise<void>): Promise<ReplyFn> {
+  return operation.then(
+    () => (out) => out.simple("OK"),
+    (error: unknown) => (out) =>
+      out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
+  );
+}
+
+function clusterAdd(call: CommandCall): Promise<ReplyFn> {
+  const [id, peer, client] = call.args.slice(2).map((arg) => textDecoder.decode(arg));
+  return okWhenDone(call.services.cluster.addMember(id!, peer!, client!));
+}
+
+function clusterRemove(call: CommandCall): Promise<ReplyFn> {
+  return okWhenDone(call.services.cluster.removeMember(textDecoder.decode(call.args[2])));
+}
+
+function clusterTransfer(call: CommandCall): Promise<ReplyFn> {
+  return okWhenDone(call.services.cluster.transferLeadership(textDecoder.decode(call.args[2])));
+}
+
+function clusterHelp(call: CommandCall): void {
+  const lines = [
+    "CLUSTER <subcommand> [<arg> ...]. Subcommands are:",
+    "INFO -- This node's view: role, term, leader, commit and applied index, members.",
+    "NODES -- One line per member: id peer client role state last-contact-ms.",
+    "ADD <id> <peer-host:port> <client-host:port> -- Add a member (OK once committed).",
+    "REMOVE <id> -- Remove a member (OK once committed).",
+    "TRANSFER <id> -- Make <id> the leader (OK once it is).",
+  ];
+  call.out.arrayHeader(lines.length);
+  for (const line of lines) call.out.simple(line);
+}
+
+/** CLUSTER INFO | NODES | ADD | REMOVE | TRANSFER | HELP */
+export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
+  name: "cluster",
+  arity: -2,
+  flags: ["stale"],
+  summary: "Cluster membership and state",
+  subcommands: [
+    { name: "info", arity: 2, flags: ["stale"], summary: "Cluster state", handler: clusterInfo },
+    { name: "nodes", arity: 2, flags: ["stale"], summary: "Members", handler: clusterNodes },
+    { name: "add", arity: 5, flags: ["admin", "write"], summary: "Add", handler: clusterAdd },
+    {
+      name: "remove",
+      arity: 3,
+      flags: ["admin", "write"],
+      summary: "Remove a member",
+      handler: clusterRemove,
+    },
+    {
+      name: "transfer",
+      arity: 3,
+      flags: ["admin", "write"],
+      summary: "Transfer leadership",
+      handler: clusterTransfer,
+    },
+    { name: "help", arity: 2, flags: ["stale"], summary: "Help", handler: clusterHelp },
+  ],
+}];

@@ -1,0 +1,139 @@
+import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
+import type { ClientSession } from "./client_session.ts";
+import type { NodeServices } from "./node_services.ts";
+
+/** What a command is allowed to do; checked before dispatch and shown by COMMAND. */
+export type CommandFlag =
+  | "readonly"
+  | "write"
+  | "admin"
+  | "blocking"
+  | "fast"
+  | "noauth" // may run before AUTH
+  | "stale"; // may run without a quorum
+
+/** Writes an asynchronous command's reply once its outcome is known. */
+export type ReplyFn = (out: RespWriter, version: RespVersion) => void;
+
+/** One call of a command. `args` are views valid only during the synchronous part of the handler. */
+export interface CommandCall {
+  /** args[0] is the command name as sent; for a subcommand args[1] is its name. */
+  args: Uint8Array[];
+  session: ClientSession;
+  /** Synchronous replies are written here. */
+  out: RespWriter;
+  services: NodeServices;
+}
+
+/** Replies synchronously into `call.out`, or returns a promise of a reply. */
+export type CommandHandler = (call: CommandCall) => void | Promise<ReplyFn>;
+
+/** One entry of the command table, as redis has it. */
+export interface CommandSpec {
+  /** Lower-case name. */
+  name: string;
+  /**
+   * Exact argument count including the name when positive; at least -arity when negative.
+   * A subcommand's arity counts the whole call (`CLIENT SETNAME x` is 3).
+   */
+  arity: number;
+  flags: readonly CommandFlag[];
+  /** One-line summary (COMMAND DOCS, docs). */
+  summary: string;
+  /** Key positions for COMMAND INFO (1-based; 0 when the command takes no key). */
+  firstKey?: number;
+  lastKey?: number;
+  keyStep?: number;
+  /** Either a handler, or subcommands dispatched on args[1]. */
+  handler?: CommandHandler;
+  subcommands?: readonly CommandSpec[];
+}
+
+/** Outcome of looking a call up: the spec to run, or the exact error to send. */
+export type Resolution = { spec: CommandSpec; error?: undefined } | {
+  spec?: undefined;
+  error: string;
+};
+
+/** The single table every client command goes through: lookup, arity, auth, then handler. */
+export class CommandTable {
+  readonly #byName = new Map<string, CommandSpec>();
+  readonly #subByName = new Map<string, Map<string, CommandSpec>>();
+
+  constructor(specs: readonly CommandSpec[]) {
+    for (const spec of specs) this.#add(spec);
+  }
+
+  /** All top-level specs, in registration order. */
+  specs(): CommandSpec[] {
+    return [...this.#byName.values()];
+  }
+
+  /** Finds the spec for a call and checks arity and authentication. */
+  resolve(args: Uint8Array[], authenticated: boolean): Resolution {
+    const name = lowerAscii(args[0]!);
+    const spec = this.#byName.get(name);
+    if (spec === undefined) return { error: unknownCommandError(args) };
+    if (!authenticated && !spec.flags.includes("noauth")) {
+      return { error: "NOAUTH Authentication required." };
+    }
+    if (!arityMatches(spec.arity, args.length)) return { error: arityError(spec.name) };
+    const subs = this.#subByName.get(name);
+    if (subs === undefined) return { spec };
+    const subName = lowerAscii(args[1]!);
+    const sub = subs.get(subName);
+    if (sub === undefined) {
+      return {
+        error: `ERR unknown subcommand '${printable(args[1]!)}'. Try ${name.toUpperCase()} HELP.`,
+      };
+    }
+    if (!arityMatches(sub.arity, args.length)) {
+      return { error: arityError(`${name}|${sub.name}`) };
+    }
+    return { spec: sub };
+  }
+
+  #add(spec: CommandSpec): void {
+    if (this.#byName.has(spec.name)) throw new Error(`Command '${spec.name}' registered twice`);
+    if ((spec.handler === undefined) === (spec.subcommands === undefined)) {
+      throw new Error(`Command '${spec.name}' needs exactly one of handler or subcommands`);
+    }
+    this.#byName.set(spec.name, spec);
+    if (spec.subcommands !== undefined) {
+      this.#subByName.set(spec.name, new Map(spec.subcommands.map((sub) => [sub.name, sub])));
+    }
+  }
+}
+
+function arityMatches(arity: number, count: number): boolean {
+  return arity >= 0 ? count === arity : count >= -arity;
+}
+
+function arityError(name: string): string {
+  return `ERR wrong number of arguments for '${name}' command`;
+}
+
+function unknownCommandError(args: Uint8Array[]): string {
+  const rest = args.slice(1, 8).map((arg) => `'${printable(arg)}' `).join("");
+  return `ERR unknown command '${printable(args[0]!)}', with args beginning with: ${rest}`;
+}
+
+const ARG_PREVIEW_BYTES_MAX = 128;
+const decoder = new TextDecoder();
+
+/** Text of an argument safe to echo inside an error line (no CR/LF, bounded). */
+export function printable(arg: Uint8Array): string {
+  const text = decoder.decode(arg.subarray(0, ARG_PREVIEW_BYTES_MAX));
+  return text.replace(/[\r\n]/g, " ");
+}
+
+/** Lower-cases an ASCII name without allocating more than the result string. */
+export function lowerAscii(bytes: Uint8Array): string {
+  let text = "";
+  const count = Math.min(bytes.length, 64);
+  for (let i = 0; i < count; i++) {
+    const code = bytes[i]!;
+    text += String.fromCharCode(code >= 65 && code <= 90 ? code + 32 : code);
+  }
+  return text;
+}

@@ -1,0 +1,77 @@
+import type { NodeConfig } from "../config/node_config.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ClientSession } from "./client_session.ts";
+
+/** Counters shown by INFO stats; only ever increase. */
+export interface ServerStats {
+  connectionsReceived: number;
+  connectionsRejected: number;
+  commandsProcessed: number;
+  protocolErrors: number;
+  outputLimitDisconnects: number;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+/** A new, zeroed stats record. */
+export function newServerStats(): ServerStats {
+  return {
+    connectionsReceived: 0,
+    connectionsRejected: 0,
+    commandsProcessed: 0,
+    protocolErrors: 0,
+    outputLimitDisconnects: 0,
+    inputBytes: 0,
+    outputBytes: 0,
+  };
+}
+
+/** One member as CLUSTER NODES shows it. */
+export interface ClusterMemberView {
+  id: string;
+  peerAddress: string;
+  clientAddress: string;
+  role: string;
+  state: "up" | "down";
+  /** Milliseconds since the last frame from this member (0 for this node itself). */
+  lastContactMs: number;
+}
+
+/** What CLUSTER INFO shows. */
+export interface ClusterInfoView {
+  nodeId: string;
+  clusterId: string;
+  role: string;
+  term: number;
+  leaderId: string;
+  commitIndex: number;
+  appliedIndex: number;
+  memberCount: number;
+  healthyMemberCount: number;
+}
+
+/** The cluster as the command handlers see it. */
+export interface ClusterView {
+  info(): ClusterInfoView;
+  members(): ClusterMemberView[];
+  /** Adds a member; resolves once the change is committed, rejects with a `CODE message` Error. */
+  addMember(id: string, peerAddress: string, clientAddress: string): Promise<void>;
+  removeMember(id: string): Promise<void>;
+  transferLeadership(id: string): Promise<void>;
+}
+
+/** Everything a command handler may use; the node implements it. */
+export interface NodeServices {
+  config: NodeConfig;
+  logger: Logger;
+  /** Monotonic milliseconds (performance.now based). */
+  nowMs(): number;
+  /** Monotonic ms at node start. */
+  startedAtMs: number;
+  stats: ServerStats;
+  /** Connected client sessions. */
+  sessions(): Iterable<ClientSession>;
+  cluster: ClusterView;
+  /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */
+  infoSections(): Map<string, Array<[string, string | number]>>;
+}

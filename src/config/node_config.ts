@@ -1,0 +1,189 @@
+import { type HostPort, parseHostPort } from "../util/host_port.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+
+/** Everything one node needs to start, validated. */
+export interface NodeConfig {
+  /** This node's id; unique in the cluster. */
+  id: string;
+  /** Cluster identity; peers of another cluster are refused at handshake. */
+  clusterId: string;
+  clientAddress: HostPort;
+  peerAddress: HostPort;
+  /** Initial members (including this node), or null when joining. */
+  peers: Map<string, HostPort> | null;
+  /** A member's client address to join through, or null. */
+  join: HostPort | null;
+  dataDir: string;
+  requirePass: string | null;
+  tls: { certFile: string; keyFile: string; caFile: string | null } | null;
+  metrics: HostPort | null;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Client connections accepted at once; more are refused with an error. */
+  clientCountMax: number;
+  /** Unsent reply bytes a client may accumulate before it is disconnected. */
+  clientOutputBytesMax: number;
+  /** Largest bulk string a client may send. */
+  bulkBytesMax: number;
+  /** Largest number of arguments in one command. */
+  argumentCountMax: number;
+  /** Interval between heartbeats on every peer link. */
+  heartbeatIntervalMs: number;
+  /** A peer with no contact for this long is marked down. */
+  failureTimeoutMs: number;
+}
+
+/** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
+export interface RawNodeOptions {
+  id?: string;
+  clusterId?: string;
+  client?: string;
+  peer?: string;
+  peers?: string;
+  join?: string;
+  data?: string;
+  requirepass?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  metrics?: string;
+  logLevel?: string;
+  logFormat?: string;
+  maxClients?: string;
+  clientOutputMaxBytes?: string;
+  maxBulkBytes?: string;
+  maxArguments?: string;
+  heartbeatMs?: string;
+  failureTimeoutMs?: string;
+}
+
+/** Defaults for every numeric option. */
+export const NODE_DEFAULTS = {
+  clientCountMax: 10_000,
+  clientOutputBytesMax: 32 * 1024 * 1024,
+  bulkBytesMax: 1024 * 1024,
+  argumentCountMax: 1024,
+  heartbeatIntervalMs: 100,
+  failureTimeoutMs: 1_000,
+} as const;
+
+/** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
+export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
+  const id = required(raw.id, "--id");
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
+    throw new RangeError(`Invalid --id '${id}': use 1-64 letters, digits, '_', '.', '-'`);
+  }
+  const peers = raw.peers === undefined ? null : parsePeers(raw.peers);
+  const join = raw.join === undefined ? null : parseHostPort(raw.join, "--join");
+  if (peers === null && join === null) throw new RangeError("One of --peers or --join is required");
+  if (peers !== null && join !== null) throw new RangeError("--peers and --join are exclusive");
+  const peerAddress = parseHostPort(required(raw.peer, "--peer"), "--peer");
+  if (peers !== null) checkSelfInPeers(id, peerAddress, peers);
+  return {
+    id,
+    clusterId: raw.clusterId ?? (peers === null ? "" : deriveClusterId(peers)),
+    clientAddress: parseHostPort(required(raw.client, "--client"), "--client"),
+    peerAddress,
+    peers,
+    join,
+    dataDir: required(raw.data, "--data"),
+    requirePass: raw.requirepass ?? null,
+    tls: parseTls(raw),
+    metrics: raw.metrics === undefined ? null : parseHostPort(raw.metrics, "--metrics"),
+    logLevel: parseChoice(raw.logLevel ?? "info", LOG_LEVELS, "--log-level"),
+    logFormat: parseChoice(raw.logFormat ?? "text", ["text", "json"] as const, "--log-format"),
+    clientCountMax: parseCount(raw.maxClients, NODE_DEFAULTS.clientCountMax, "--max-clients"),
+    clientOutputBytesMax: parseCount(
+      raw.clientOutputMaxBytes,
+      NODE_DEFAULTS.clientOutputBytesMax,
+      "--client-output-max-bytes",
+    ),
+    bulkBytesMax: parseCount(raw.maxBulkBytes, NODE_DEFAULTS.bulkBytesMax, "--max-bulk-bytes"),
+    argumentCountMax: parseCount(
+      raw.maxArguments,
+      NODE_DEFAULTS.argumentCountMax,
+      "--max-arguments",
+    ),
+    heartbeatIntervalMs: parseCount(
+      raw.heartbeatMs,
+      NODE_DEFAULTS.heartbeatIntervalMs,
+      "--heartbeat-ms",
+    ),
+    failureTimeoutMs: parseCount(
+      raw.failureTimeoutMs,
+      NODE_DEFAULTS.failureTimeoutMs,
+      "--failure-timeout-ms",
+    ),
+  };
+}
+
+/** Parses `id=host:port,id=host:port`. */
+export function parsePeers(text: string): Map<string, HostPort> {
+  const peers = new Map<string, HostPort>();
+  for (const item of text.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+    const at = item.indexOf("=");
+    if (at <= 0) throw new RangeError(`Invalid --peers item '${item}': expected ID=HOST:PORT`);
+    const peerId = item.slice(0, at);
+    if (peers.has(peerId)) throw new RangeError(`Invalid --peers: id '${peerId}' appears twice`);
+    peers.set(peerId, parseHostPort(item.slice(at + 1), `--peers address of '${peerId}'`));
+  }
+  if (peers.size === 0) throw new RangeError("Invalid --peers: empty list");
+  return peers;
+}
+
+/** Same peers list → same cluster id, so nodes started alike form one cluster. */
+export function deriveClusterId(peers: Map<string, HostPort>): string {
+  const canonical = [...peers.entries()]
+    .map(([peerId, address]) => `${peerId}=${address.host}:${address.port}`)
+    .sort()
+    .join(",");
+  let hash = 0x811c9dc5; // FNV-1a, 32 bits
+  for (let i = 0; i < canonical.length; i++) {
+    hash = Math.imul(hash ^ canonical.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `dsync-${hash.toString(16).padStart(8, "0")}`;
+}
+
+function checkSelfInPeers(id: string, peerAddress: HostPort, peers: Map<string, HostPort>): void {
+  const self = peers.get(id);
+  if (self === undefined) throw new RangeError(`--peers must include this node's id '${id}'`);
+  if (self.port !== peerAddress.port) {
+    throw new RangeError(
+      `--peers gives '${id}' port ${self.port} but --peer listens on ${peerAddress.port}`,
+    );
+  }
+}
+
+function parseTls(raw: RawNodeOptions): NodeConfig["tls"] {
+  if (raw.tlsCert === undefined && raw.tlsKey === undefined) {
+    if (raw.tlsCa !== undefined) throw new RangeError("--tls-ca needs --tls-cert and --tls-key");
+    return null;
+  }
+  return {
+    certFile: required(raw.tlsCert, "--tls-cert"),
+    keyFile: required(raw.tlsKey, "--tls-key"),
+    caFile: raw.tlsCa ?? null,
+  };
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") throw new RangeError(`Missing required option ${flag}`);
+  return value;
+}
+
+function parseCount(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+    throw new RangeError(`Invalid ${flag} '${value}': expected a positive integer`);
+  }
+  return parsed;
+}
+
+function parseChoice<T extends string>(value: string, choices: readonly T[], flag: string): T {
+  const found = choices.find((choice) => choice === value);
+  if (found === undefined) {
+    throw new RangeError(`Invalid ${flag} '${value}': expected one of ${choices.join(", ")}`);
+  }
+  return found;
+}

@@ -1,0 +1,18 @@
+/**
+ * dsync: `dsync node ...` runs one node, `dsync cluster ...` runs a local cluster.
+ * Every option may also come from `DSYNC_<OPTION>` (flags win).
+ */
+import { Command } from "commander";
+import { nodeCommand } from "./cli/node_command.ts";
+import { clusterCommand } from "./cli/cluster_command.ts";
+import { DSYNC_VERSION } from "./version.ts";
+
+const program = new Command()
+  .name("dsync")
+  .description("Distributed locks, queues and a coherent cache behind a Redis-compatible port")
+  .version(DSYNC_VERSION)
+  .showHelpAfterError()
+  .addCommand(nodeCommand())
+  .addCommand(clusterCommand());
+
+await program.parseAsync(Deno.args, { from: "user" });

@@ -1,0 +1,113 @@
+import client from "prom-client";
+import type { NodeServices } from "../commands/node_services.ts";
+import type { HostPort } from "../util/host_port.ts";
+
+/** Prometheus `/metrics` and a `/health` probe, served over HTTP on `--metrics`. */
+export class MetricsServer {
+  readonly #registry = new client.Registry();
+  readonly #services: NodeServices;
+  #server: Deno.HttpServer | null = null;
+
+  constructor(services: NodeServices) {
+    this.#services = services;
+    this.#registerGauges();
+  }
+
+  /** Binds the metrics address. */
+  listen(address: HostPort): void {
+    this.#server = Deno.serve(
+      { hostname: address.host, port: address.port, onListen: () => {} },
+      (request) => this.#handle(request),
+    );
+  }
+
+  /** Stops serving. */
+  async close(): Promise<void> {
+    await this.#server?.shutdown();
+  }
+
+  async #handle(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === "/metrics") {
+      return new Response(await this.#registry.metrics(), {
+        headers: { "content-type": this.#registry.contentType },
+      });
+    }
+    if (path === "/health") {
+      const info = this.#services.cluster.info();
+      const body = {
+        status: "ok",
+        nodeId: info.nodeId,
+        role: info.role,
+        leaderId: info.leaderId,
+        members: info.memberCount,
+        healthyMembers: info.healthyMemberCount,
+      };
+      return Response.json(body);
+    }
+    return new Response("not found: try /metrics or /health\n", { status: 404 });
+  }
+
+  #registerGauges(): void {
+    const services = this.#services;
+    const registers = [this.#registry];
+    const stat = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    const stats = services.stats;
+    stat(
+      "dsync_connections_received_total",
+      "Client connections accepted",
+      () => stats.connectionsReceived,
+    );
+    stat(
+      "dsync_connections_rejected_total",
+      "Client connections refused (max clients)",
+      () => stats.connectionsRejected,
+    );
+    stat(
+      "dsync_commands_processed_total",
+      "Client commands processed",
+      () => stats.commandsProcessed,
+    );
+    stat(
+      "dsync_protocol_errors_total",
+      "Clients dropped for malformed input",
+      () => stats.protocolErrors,
+    );
+    stat(
+      "dsync_output_limit_disconnects_total",
+      "Clients dropped over the output limit",
+      () => stats.outputLimitDisconnects,
+    );
+    stat("dsync_net_input_bytes_total", "Bytes read from clients", () => stats.inputBytes);
+    stat("dsync_net_output_bytes_total", "Bytes written to clients", () => stats.outputBytes);
+    stat("dsync_connected_clients", "Connected clients", () => [...services.sessions()].length);
+    stat(
+      "dsync_cluster_members",
+      "Members of the cluster",
+      () => services.cluster.info().memberCount,
+    );
+    stat(
+      "dsync_cluster_healthy_members",
+      "Members seen up by this node",
+      () => services.cluster.info().healthyMemberCount,
+    );
+    stat(
+      "dsync_raft_term",
+      "Current Raft term of the meta group",
+      () => services.cluster.info().term,
+    );
+    stat(
+      "dsync_uptime_seconds",
+      "Seconds since the node started",
+      () => (services.nowMs() - services.startedAtMs) / 1000,
+    );
+  }
+}

@@ -1,0 +1,130 @@
+import { encodeFrame, FrameDecoder, type PeerMessage } from "../../protocol/peer/mod.ts";
+
+/** Limits of one peer connection. */
+export interface PeerConnectionLimits {
+  frameBytesMax: number;
+  /** Encoded frames waiting to be written; sends beyond this are refused (the caller retries). */
+  sendQueueBytesMax: number;
+}
+
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * One TCP connection to a peer: a read loop decoding frames, and a bounded send queue written
+ * in batches (all frames queued while the previous write ran go out in one write).
+ */
+export class PeerConnection {
+  /** Receives every decoded message; replaced by the transport after the handshake. */
+  onMessage: (message: PeerMessage) => void = () => {};
+  /** Messages that arrived before the transport took over (replayed by it). */
+  backlog: PeerMessage[] = [];
+  /** Resolves once the connection is closed, with the reason. */
+  readonly closed: Promise<string>;
+  readonly remoteAddress: string;
+  readonly #conn: Deno.Conn;
+  readonly #limits: PeerConnectionLimits;
+  #queue: Uint8Array[] = [];
+  #queueBytes = 0;
+  #writing = false;
+  #isClosed = false;
+  #closeWhenFlushed: string | null = null;
+  #resolveClosed: (reason: string) => void = () => {};
+  /** Frames refused because the send queue was full. */
+  droppedFrameCount = 0;
+
+  constructor(conn: Deno.Conn, limits: PeerConnectionLimits) {
+    this.#conn = conn;
+    this.#limits = limits;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.remoteAddress = `${remote.hostname}:${remote.port}`;
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    void this.#readLoop();
+  }
+
+  /** True until close. */
+  get isOpen(): boolean {
+    return !this.#isClosed;
+  }
+
+  /** Queues a message; false when the connection is closed or its send queue is full. */
+  send(message: PeerMessage): boolean {
+    if (this.#isClosed) return false;
+    const frame = encodeFrame(message);
+    if (this.#queueBytes + frame.length > this.#limits.sendQueueBytesMax) {
+      this.droppedFrameCount++;
+      return false;
+    }
+    this.#queue.push(frame);
+    this.#queueBytes += frame.length;
+    if (!this.#writing) void this.#writeLoop();
+    return true;
+  }
+
+  /** Closes once every queued frame is written (e.g. after a handshake rejection). */
+  end(reason: string): void {
+    if (this.#writing) this.#closeWhenFlushed = reason;
+    else this.close(reason);
+  }
+
+  /** Closes the socket; idempotent. */
+  close(reason: string): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.#queue = [];
+    this.#queueBytes = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#resolveClosed(reason);
+  }
+
+  async #readLoop(): Promise<void> {
+    const decoder = new FrameDecoder({ frameBytesMax: this.#limits.frameBytesMax });
+    const buffer = new Uint8Array(READ_BUFFER_BYTES);
+    try {
+      for (;;) {
+        const count = await this.#conn.read(buffer);
+        if (count === null) return this.close("closed by peer");
+        decoder.push(buffer.subarray(0, count));
+        for (let message = decoder.next(); message !== undefined; message = decoder.next()) {
+          this.onMessage(message);
+          if (this.#isClosed) return;
+        }
+      }
+    } catch (error) {
+      this.close(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#isClosed) {
+        const batch = concat(this.#queue, this.#queueBytes);
+        this.#queue = [];
+        this.#queueBytes = 0;
+        let offset = 0;
+        while (offset < batch.length) offset += await this.#conn.write(batch.subarray(offset));
+      }
+    } catch (error) {
+      this.close(error instanceof Error ? error.message : String(error));
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#closeWhenFlushed !== null) this.close(this.#closeWhenFlushed);
+  }
+}
+
+function concat(chunks: Uint8Array[], byteCount: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const joined = new Uint8Array(byteCount);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
+}

@@ -1,0 +1,319 @@
+import {
+  answerHandshake,
+  createHandshake,
+  DEFAULT_FRAME_BYTES_MAX,
+  type PeerMessage,
+  readHandshakeAnswer,
+} from "../../protocol/peer/mod.ts";
+import type { Logger } from "../log/logger.ts";
+import { formatHostPort, type HostPort } from "../util/host_port.ts";
+import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
+import { FailureDetector, type PeerHealth } from "./failure_detector.ts";
+import { PeerConnection } from "./peer_connection.ts";
+
+/** Settings of the peer transport. */
+export interface PeerTransportOptions {
+  nodeId: string;
+  clusterId: string;
+  listen: HostPort;
+  /** This node's client address, told to peers in the handshake. */
+  clientAddress: string;
+  /** Other members and their peer addresses (this node excluded). */
+  peers: Map<string, HostPort>;
+  heartbeatIntervalMs: number;
+  failureTimeoutMs: number;
+  handshakeTimeoutMs?: number;
+  sendQueueBytesMax?: number;
+  frameBytesMax?: number;
+  backoff?: BackoffPolicy;
+  logger: Logger;
+  nowMs: () => number;
+}
+
+/** What the transport knows of one member. */
+export interface PeerView {
+  id: string;
+  peerAddress: string;
+  clientAddress: string;
+  health: PeerHealth;
+}
+
+interface PeerLink {
+  id: string;
+  address: HostPort;
+  clientAddress: string;
+  connection: PeerConnection | null;
+  heartbeatSequence: number;
+  lastState: "up" | "down";
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2_000;
+const DEFAULT_SEND_QUEUE_BYTES_MAX = 8 * 1024 * 1024;
+
+/**
+ * One connection per pair of nodes (the node with the smaller id dials), a handshake that
+ * refuses peers of another cluster or protocol version, reconnect with capped exponential
+ * backoff and jitter, bounded send queues, heartbeats and a failure detector.
+ */
+export class PeerTransport {
+  /** Receives every non-control message from a handshaken peer. */
+  onMessage: (from: string, message: PeerMessage) => void = () => {};
+  readonly #options: PeerTransportOptions;
+  readonly #logger: Logger;
+  readonly #links = new Map<string, PeerLink>();
+  readonly #detector: FailureDetector;
+  readonly #stop = new AbortController();
+  #listener: Deno.Listener | null = null;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: PeerTransportOptions) {
+    this.#options = options;
+    this.#logger = options.logger.with({ component: "peer" });
+    this.#detector = new FailureDetector(options.failureTimeoutMs);
+    for (const [id, address] of options.peers) {
+      this.#links.set(id, {
+        id,
+        address,
+        clientAddress: "",
+        connection: null,
+        heartbeatSequence: 0,
+        lastState: "down",
+      });
+    }
+  }
+
+  /** Binds the peer port, starts dialing and heartbeats. */
+  start(): void {
+    const { host, port } = this.#options.listen;
+    this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+    void this.#acceptLoop(this.#listener);
+    for (const link of this.#links.values()) {
+      if (this.#options.nodeId < link.id) void this.#dialLoop(link);
+    }
+    this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
+  }
+
+  /** Queues a message to a peer; false if it is unknown, not connected or its queue is full. */
+  send(peerId: string, message: PeerMessage): boolean {
+    return this.#links.get(peerId)?.connection?.send(message) ?? false;
+  }
+
+  /** Every known peer with its health. */
+  peers(): PeerView[] {
+    const now = this.#options.nowMs();
+    return [...this.#links.values()].map((link) => ({
+      id: link.id,
+      peerAddress: formatHostPort(link.address),
+      clientAddress: link.clientAddress,
+      health: this.#detector.health(link.id, now),
+    }));
+  }
+
+  /** Stops everything: listener, dialers, connections, timers. */
+  close(): void {
+    this.#stop.abort();
+    clearInterval(this.#heartbeatTimer);
+    try {
+      this.#listener?.close();
+    } catch {
+      // already closed
+    }
+    for (const link of this.#links.values()) link.connection?.close("node stopping");
+  }
+
+  #limits() {
+    return {
+      frameBytesMax: this.#options.frameBytesMax ?? DEFAULT_FRAME_BYTES_MAX,
+      sendQueueBytesMax: this.#options.sendQueueBytesMax ?? DEFAULT_SEND_QUEUE_BYTES_MAX,
+    };
+  }
+
+  async #dialLoop(link: PeerLink): Promise<void> {
+    const policy = this.#options.backoff ?? DEFAULT_BACKOFF;
+    let attempt = 0;
+    while (!this.#stop.signal.aborted) {
+      const connected = await this.#dialOnce(link);
+      if (connected) {
+        attempt = 0;
+        const reason = await link.connection!.closed;
+        this.#detach(link, reason);
+      } else {
+        attempt++;
+      }
+      await abortableSleep(backoffDelayMs(policy, attempt, Math.random()), this.#stop.signal);
+    }
+  }
+
+  async #dialOnce(link: PeerLink): Promise<boolean> {
+    let connection: PeerConnection;
+    try {
+      const conn = await Deno.connect({ hostname: link.address.host, port: link.address.port });
+      connection = new PeerConnection(conn, this.#limits());
+    } catch {
+      return false;
+    }
+    connection.send(createHandshake({
+      clusterId: this.#options.clusterId,
+      nodeId: this.#options.nodeId,
+      peerAddress: formatHostPort(this.#options.listen),
+      clientAddress: this.#options.clientAddress,
+    }));
+    const answer = await firstMessage(connection, this.#handshakeTimeoutMs());
+    const outcome = answer === null
+      ? { ok: false as const, reason: "timeout", message: "handshake failed: no answer in time" }
+      : readHandshakeAnswer(answer, link.id);
+    if (outcome.ok) {
+      this.#attach(link, connection, outcome.clientAddress);
+      return true;
+    }
+    this.#logger.error("peer handshake failed", {
+      peer: link.id,
+      reason: outcome.reason,
+      detail: outcome.message,
+    });
+    connection.close("handshake failed");
+    return false;
+  }
+
+  #handshakeTimeoutMs(): number {
+    return this.#options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    try {
+      for await (const conn of listener) {
+        void this.#accept(new PeerConnection(conn, this.#limits()));
+      }
+    } catch (error) {
+      if (!this.#stop.signal.aborted) {
+        this.#logger.error("peer listener failed", { error: String(error) });
+      }
+    }
+  }
+
+  async #accept(connection: PeerConnection): Promise<void> {
+    const hello = await firstMessage(connection, this.#handshakeTimeoutMs());
+    if (hello === null || hello.type !== "handshake") {
+      this.#logger.warn("refused peer connection", {
+        remote: connection.remoteAddress,
+        reason: "malformed",
+        detail: hello === null ? "no handshake in time or undecodable bytes" : `sent ${hello.type}`,
+      });
+      connection.close("no handshake");
+      return;
+    }
+    const answer = answerHandshake(
+      {
+        clusterId: this.#options.clusterId,
+        nodeId: this.#options.nodeId,
+        knownNodeIds: new Set(this.#links.keys()),
+        clientAddress: this.#options.clientAddress,
+      },
+      hello,
+    );
+    const link = this.#links.get(hello.nodeId);
+    connection.send(answer);
+    if (answer.type === "handshakeReject" || link === undefined) {
+      this.#logger.warn("refused peer handshake", {
+        remote: connection.remoteAddress,
+        reason: answer.type === "handshakeReject" ? answer.reason : "unknownNode",
+        detail: answer.type === "handshakeReject" ? answer.message : hello.nodeId,
+      });
+      connection.end("handshake rejected");
+      return;
+    }
+    link.connection?.close("replaced by a new connection");
+    this.#attach(link, connection, hello.clientAddress);
+    void connection.closed.then((reason) => this.#detach(link, reason, connection));
+  }
+
+  #attach(link: PeerLink, connection: PeerConnection, clientAddress: string): void {
+    link.connection = connection;
+    link.clientAddress = clientAddress;
+    this.#detector.connected(link.id, this.#options.nowMs());
+    connection.onMessage = (message) => this.#receive(link, message);
+    const backlog = connection.backlog;
+    connection.backlog = [];
+    for (const message of backlog) this.#receive(link, message);
+    this.#noteState(link);
+  }
+
+  #detach(link: PeerLink, reason: string, connection?: PeerConnection): void {
+    if (connection !== undefined && link.connection !== connection) return;
+    link.connection = null;
+    this.#detector.disconnected(link.id);
+    this.#noteState(link, reason);
+  }
+
+  #receive(link: PeerLink, message: PeerMessage): void {
+    this.#detector.contact(link.id, this.#options.nowMs());
+    switch (message.type) {
+      case "heartbeat":
+        link.connection?.send({
+          type: "heartbeatAck",
+          sequence: message.sequence,
+          echoedSentAtMs: message.sentAtMs,
+        });
+        return;
+      case "heartbeatAck":
+        return;
+      case "handshake":
+      case "handshakeAccept":
+      case "handshakeReject":
+        link.connection?.close(`unexpected ${message.type} after handshake`);
+        return;
+      default:
+        this.onMessage(link.id, message);
+    }
+  }
+
+  #heartbeat(): void {
+    const now = Math.floor(this.#options.nowMs());
+    for (const link of this.#links.values()) {
+      link.connection?.send({
+        type: "heartbeat",
+        sequence: ++link.heartbeatSequence,
+        sentAtMs: now,
+      });
+      this.#noteState(link);
+    }
+  }
+
+  /** Logs up/down transitions once each. */
+  #noteState(link: PeerLink, reason?: string): void {
+    const health = this.#detector.health(link.id, this.#options.nowMs());
+    if (health.state === link.lastState) return;
+    link.lastState = health.state;
+    if (health.state === "up") this.#logger.info("peer up", { peer: link.id });
+    else this.#logger.warn("peer down", { peer: link.id, reason: reason ?? "no contact in time" });
+  }
+}
+
+/** The first message on a connection, or null on timeout/close/garbage. */
+function firstMessage(connection: PeerConnection, timeoutMs: number): Promise<PeerMessage | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    connection.onMessage = (message) => {
+      clearTimeout(timer);
+      connection.onMessage = (later) => connection.backlog.push(later);
+      resolve(message);
+    };
+    void connection.closed.then(() => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

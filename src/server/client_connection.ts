@@ -1,0 +1,230 @@
+import {
+  RespLimitError,
+  type RespLimits,
+  RespProtocolError,
+  RespRequestDecoder,
+  RespWriter,
+} from "../../protocol/resp/mod.ts";
+import type { CommandCall, CommandTable, ReplyFn } from "../commands/command_table.ts";
+import type { ClientSession } from "../commands/client_session.ts";
+import type { NodeServices } from "../commands/node_services.ts";
+import type { Logger } from "../log/logger.ts";
+
+/** Limits of one client connection. */
+export interface ClientConnectionLimits {
+  resp: Partial<RespLimits>;
+  /** Unsent reply bytes allowed before the client is disconnected. */
+  outputBytesMax: number;
+}
+
+/** A reply slot that must be written in order: bytes already encoded, or a pending outcome. */
+type PendingReply = { writer: RespWriter } | { promise: Promise<ReplyFn> };
+
+/**
+ * One client socket: decodes pipelined requests, dispatches them through the command table and
+ * writes replies in request order. Reading never waits for writing; the unsent output is bounded
+ * and a client that lets it grow past `outputBytesMax` is disconnected.
+ */
+export class ClientConnection {
+  readonly session: ClientSession;
+  readonly #conn: Deno.Conn;
+  readonly #table: CommandTable;
+  readonly #services: NodeServices;
+  readonly #logger: Logger;
+  readonly #limits: ClientConnectionLimits;
+  readonly #decoder: RespRequestDecoder;
+  /** Replies accumulate here while a write is in flight. */
+  #out = new RespWriter(16 * 1024);
+  /** The buffer being written (or idle and empty). */
+  #spare = new RespWriter(16 * 1024);
+  #writeInFlightBytes = 0;
+  #writing = false;
+  /** Replies waiting behind an asynchronous command, oldest first. */
+  readonly #pending: PendingReply[] = [];
+  #draining = false;
+  #closeAfterFlush = false;
+  #closed = false;
+  readonly #call: CommandCall;
+
+  constructor(
+    conn: Deno.Conn,
+    session: ClientSession,
+    table: CommandTable,
+    services: NodeServices,
+    logger: Logger,
+    limits: ClientConnectionLimits,
+  ) {
+    this.#conn = conn;
+    this.session = session;
+    this.#table = table;
+    this.#services = services;
+    this.#logger = logger;
+    this.#limits = limits;
+    this.#decoder = new RespRequestDecoder(limits.resp);
+    this.#call = { args: [], session, out: this.#out, services };
+  }
+
+  /** Serves the connection until the client leaves, misbehaves or the node closes it. */
+  async serve(): Promise<void> {
+    try {
+      while (!this.#closed && !this.#closeAfterFlush) {
+        const count = await this.#conn.read(this.#decoder.writable());
+        if (count === null) break;
+        this.#decoder.commit(count);
+        this.#services.stats.inputBytes += count;
+        this.#processBuffered();
+        this.#checkOutputBound();
+        this.#flush();
+      }
+    } catch (error) {
+      if (!this.#closed) this.#logger.debug("client read failed", { error: String(error) });
+    }
+    if (!this.#closeAfterFlush) this.close();
+    else this.#flush();
+  }
+
+  /** Closes the socket now; pending replies are dropped. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+
+  /** Unsent reply bytes held for this client. */
+  outputBytes(): number {
+    let total = this.#out.byteLength + this.#writeInFlightBytes;
+    for (const slot of this.#pending) if ("writer" in slot) total += slot.writer.byteLength;
+    return total;
+  }
+
+  #processBuffered(): void {
+    for (;;) {
+      let args: Uint8Array[] | undefined;
+      try {
+        args = this.#decoder.next();
+      } catch (error) {
+        this.#rejectInput(error);
+        return;
+      }
+      if (args === undefined) return;
+      this.#execute(args);
+      if (this.session.closeRequested) {
+        this.#closeAfterFlush = true;
+        return;
+      }
+    }
+  }
+
+  #rejectInput(error: unknown): void {
+    if (!(error instanceof RespProtocolError) && !(error instanceof RespLimitError)) throw error;
+    this.#services.stats.protocolErrors++;
+    const line = error instanceof RespLimitError
+      ? `LIMIT ${error.message}`
+      : `ERR ${error.message}`;
+    this.#logger.info("client dropped: bad input", {
+      client: this.session.address,
+      reason: error.message,
+    });
+    this.#target().error(line);
+    this.#closeAfterFlush = true;
+  }
+
+  /** Where a synchronous reply goes: straight out, or behind a pending async reply. */
+  #target(): RespWriter {
+    if (this.#pending.length === 0) return this.#out;
+    const tail = this.#pending[this.#pending.length - 1]!;
+    if ("writer" in tail) return tail.writer;
+    const writer = new RespWriter(256);
+    this.#pending.push({ writer });
+    return writer;
+  }
+
+  #execute(args: Uint8Array[]): void {
+    this.#services.stats.commandsProcessed++;
+    const out = this.#target();
+    const resolution = this.#table.resolve(args, this.session.authenticated);
+    if (resolution.error !== undefined) {
+      out.error(resolution.error);
+      return;
+    }
+    this.session.lastCommand = resolution.spec.name;
+    const call = this.#call;
+    call.args = args;
+    call.out = out;
+    const result = resolution.spec.handler!(call);
+    if (result !== undefined) {
+      this.#pending.push({ promise: result });
+      void this.#drainPending();
+    }
+  }
+
+  /** Writes pending replies in order as their outcomes arrive. */
+  async #drainPending(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#pending.length > 0 && !this.#closed) {
+        const head = this.#pending[0]!;
+        if ("writer" in head) {
+          this.#out.raw(head.writer.bytes());
+        } else {
+          const reply = await head.promise;
+          reply(this.#out, this.session.protocol);
+        }
+        this.#pending.shift();
+        this.#flush();
+      }
+    } catch (error) {
+      this.#logger.error("command failed", { client: this.session.address, error: String(error) });
+      this.close();
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #checkOutputBound(): void {
+    if (this.outputBytes() <= this.#limits.outputBytesMax) return;
+    this.#services.stats.outputLimitDisconnects++;
+    this.#logger.warn("client dropped: output buffer limit", {
+      client: this.session.address,
+      outputBytes: this.outputBytes(),
+      outputBytesMax: this.#limits.outputBytesMax,
+    });
+    this.close();
+  }
+
+  /** Starts writing the accumulated replies unless a write is already in flight. */
+  #flush(): void {
+    if (this.#closed || this.#writing) return;
+    if (this.#out.byteLength === 0) {
+      if (this.#closeAfterFlush && this.#pending.length === 0) this.close();
+      return;
+    }
+    const sending = this.#out;
+    this.#out = this.#spare;
+    this.#spare = sending;
+    this.#writing = true;
+    this.#writeInFlightBytes = sending.byteLength;
+    void this.#writeAll(sending.bytes()).then(() => {
+      sending.reset();
+      this.#writing = false;
+      this.#writeInFlightBytes = 0;
+      this.#flush();
+    });
+  }
+
+  async #writeAll(data: Uint8Array): Promise<void> {
+    try {
+      let offset = 0;
+      while (offset < data.length) offset += await this.#conn.write(data.subarray(offset));
+      this.#services.stats.outputBytes += data.length;
+    } catch (error) {
+      if (!this.#closed) this.#logger.debug("client write failed", { error: String(error) });
+      this.close();
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import type { CommandTable } from "../commands/command_table.ts";
+import { ClientSession } from "../commands/client_session.ts";
+import type { NodeServices } from "../commands/node_services.ts";
+import type { NodeConfig } from "../config/node_config.ts";
+import type { Logger } from "../log/logger.ts";
+import { ClientConnection } from "./client_connection.ts";
+
+const MAX_CLIENTS_REPLY = new TextEncoder().encode("-ERR max number of clients reached\r\n");
+
+/** The client port: accepts RESP connections up to a maximum count. */
+export class ClientServer {
+  readonly #config: NodeConfig;
+  readonly #table: CommandTable;
+  readonly #services: NodeServices;
+  readonly #logger: Logger;
+  readonly #connections = new Map<number, ClientConnection>();
+  #listener: Deno.Listener | null = null;
+  #nextClientId = 1;
+
+  constructor(config: NodeConfig, table: CommandTable, services: NodeServices, logger: Logger) {
+    this.#config = config;
+    this.#table = table;
+    this.#services = services;
+    this.#logger = logger.with({ component: "client" });
+  }
+
+  /** Binds the client port (TLS when configured); throws if the address is in use. */
+  async listen(): Promise<void> {
+    const { host, port } = this.#config.clientAddress;
+    const tls = this.#config.tls;
+    this.#listener = tls === null
+      ? Deno.listen({ hostname: host, port, transport: "tcp" })
+      : Deno.listenTls({
+        hostname: host,
+        port,
+        cert: await Deno.readTextFile(tls.certFile),
+        key: await Deno.readTextFile(tls.keyFile),
+      });
+    void this.#acceptLoop(this.#listener);
+  }
+
+  /** Sessions of the connected clients. */
+  *sessions(): Iterable<ClientSession> {
+    for (const connection of this.#connections.values()) yield connection.session;
+  }
+
+  /** Stops accepting and closes every client. */
+  close(): void {
+    try {
+      this.#listener?.close();
+    } catch {
+      // already closed
+    }
+    for (const connection of this.#connections.values()) connection.close();
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#accept(conn);
+    } catch (error) {
+      this.#logger.debug("client listener stopped", { error: String(error) });
+    }
+  }
+
+  #accept(conn: Deno.Conn): void {
+    this.#services.stats.connectionsReceived++;
+    if (this.#connections.size >= this.#config.clientCountMax) {
+      this.#services.stats.connectionsRejected++;
+      void conn.write(MAX_CLIENTS_REPLY).catch(() => {}).finally(() => closeQuietly(conn));
+      return;
+    }
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const session = new ClientSession(
+      this.#nextClientId++,
+      `${remote.hostname}:${remote.port}`,
+      this.#services.nowMs(),
+      this.#config.requirePass === null,
+    );
+    const connection = new ClientConnection(
+      conn,
+      session,
+      this.#table,
+      this.#services,
+      this.#logger,
+      {
+        resp: {
+          bulkBytesMax: this.#config.bulkBytesMax,
+          argumentCountMax: this.#config.argumentCountMax,
+        },
+        outputBytesMax: this.#config.clientOutputBytesMax,
+      },
+    );
+    this.#connections.set(session.id, connection);
+    void connection.serve().finally(() => this.#connections.delete(session.id));
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}

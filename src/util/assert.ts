@@ -1,0 +1,9 @@
+/** Thrown when a programmer's belief about the code's own state turns out false: a bug. */
+export class AssertionError extends Error {
+  override name = "AssertionError";
+}
+
+/** Crashes loudly when `condition` is false. Never use it to validate outside input. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { CommandTable } from "../../src/commands/command_table.ts";
+
+const enc = (...args: string[]) => args.map((arg) => new TextEncoder().encode(arg));
+const noop = () => {};
+const table = new CommandTable([
+  { name: "ping", arity: -1, flags: ["fast"], summary: "", handler: noop },
+  { name: "auth", arity: -2, flags: ["noauth"], summary: "", handler: noop },
+  { name: "echo", arity: 2, flags: [], summary: "", handler: noop },
+  {
+    name: "client",
+    arity: -2,
+    flags: [],
+    summary: "",
+    subcommands: [{ name: "setname", arity: 3, flags: [], summary: "", handler: noop }],
+  },
+]);
+
+Deno.test("lookup is case-insensitive and checks exact and minimum arity", () => {
+  assert.equal(table.resolve(enc("PiNg"), true).error, undefined);
+  assert.equal(table.resolve(enc("ECHO", "a"), true).error, undefined);
+  assert.equal(
+    table.resolve(enc("echo"), true).error,
+    "ERR wrong number of arguments for 'echo' command",
+  );
+  assert.equal(
+    table.resolve(enc("echo", "a", "b"), true).error,
+    "ERR wrong number of arguments for 'echo' command",
+  );
+});
+
+Deno.test("unknown commands and subcommands get redis' error text", () => {
+  assert.equal(
+    table.resolve(enc("FLY", "to", "moon"), true).error,
+    "ERR unknown command 'FLY', with args beginning with: 'to' 'moon' ",
+  );
+  assert.equal(
+    table.resolve(enc("client", "dance"), true).error,
+    "ERR unknown subcommand 'dance'. Try CLIENT HELP.",
+  );
+  assert.equal(
+    table.resolve(enc("client", "setname"), true).error,
+    "ERR wrong number of arguments for 'client|setname' command",
+  );
+  assert.equal(table.resolve(enc("client", "SETNAME", "x"), true).spec?.name, "setname");
+});
+
+Deno.test("authentication is checked before arity, except for noauth commands", () => {
+  assert.equal(table.resolve(enc("echo"), false).error, "NOAUTH Authentication required.");
+  assert.equal(table.resolve(enc("auth", "pw"), false).error, undefined);
+});
+
+Deno.test("error text never carries CR or LF from the client's bytes", () => {
+  const error = table.resolve(enc("a\r\nb"), true).error!;
+  assert.ok(!/[\r\n]/.test(error));
+});
+
+Deno.test("a table refuses duplicate names and specs without a handler", () => {
+  assert.throws(() =>
+    new CommandTable([
+      { name: "x", arity: 1, flags: [], summary: "", handler: noop },
+      { name: "x", arity: 1, flags: [], summary: "", handler: noop },
+    ]), /registered twice/);
+  assert.throws(
+    () => new CommandTable([{ name: "y", arity: 1, flags: [], summary: "" }]),
+    /exactly one/,
+  );
+});

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { buildNodeConfig, deriveClusterId, parsePeers } from "../../src/config/node_config.ts";
+import { parseHostPort } from "../../src/util/host_port.ts";
+
+const base = {
+  id: "n1",
+  client: "127.0.0.1:7001",
+  peer: "127.0.0.1:7101",
+  peers: "n1=127.0.0.1:7101,n2=127.0.0.1:7102",
+  data: "./data/n1",
+};
+
+Deno.test("a complete set of options builds a config with defaults", () => {
+  const config = buildNodeConfig(base);
+  assert.equal(config.id, "n1");
+  assert.equal(config.peers?.size, 2);
+  assert.equal(config.bulkBytesMax, 1024 * 1024);
+  assert.equal(config.argumentCountMax, 1024);
+  assert.equal(config.logFormat, "text");
+  assert.match(config.clusterId, /^dsync-[0-9a-f]{8}$/);
+});
+
+Deno.test("the same peers list in any order gives the same cluster id", () => {
+  const a = deriveClusterId(parsePeers("n1=h:1,n2=h:2,n3=h:3"));
+  const b = deriveClusterId(parsePeers("n3=h:3,n1=h:1,n2=h:2"));
+  const c = deriveClusterId(parsePeers("n1=h:1,n2=h:2,n4=h:4"));
+  assert.equal(a, b);
+  assert.notEqual(a, c);
+});
+
+Deno.test("bad options are rejected with a message naming the option", () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ ...base, id: "" }, /Missing required option --id/],
+    [{ ...base, id: "bad id" }, /Invalid --id 'bad id'/],
+    [{ ...base, client: "7001" }, /Invalid --client '7001': expected HOST:PORT/],
+    [{ ...base, peer: "h:70000" }, /port must be 1-65535/],
+    [{ ...base, peers: "n2=127.0.0.1:7102" }, /--peers must include this node's id 'n1'/],
+    [{ ...base, peers: "n1=127.0.0.1:7101,n1=h:2" }, /id 'n1' appears twice/],
+    [{ ...base, peers: "n1=127.0.0.1:9999" }, /--peer listens on 7101/],
+    [{ ...base, join: "h:1" }, /--peers and --join are exclusive/],
+    [{ ...base, logLevel: "loud" }, /Invalid --log-level 'loud'/],
+    [{ ...base, logFormat: "xml" }, /Invalid --log-format 'xml'/],
+    [{ ...base, maxClients: "-3" }, /Invalid --max-clients '-3'/],
+    [{ ...base, tlsCert: "c.pem" }, /Missing required option --tls-key/],
+  ];
+  for (const [options, pattern] of cases) {
+    assert.throws(() => buildNodeConfig(options), pattern);
+  }
+  const { peers: _peers, ...withoutPeers } = base;
+  assert.throws(() => buildNodeConfig(withoutPeers), /One of --peers or --join is required/);
+});
+
+Deno.test("host:port parsing accepts IPv6 in brackets", () => {
+  assert.deepEqual(parseHostPort("[::1]:7001", "x"), { host: "::1", port: 7001 });
+});
