@@ -1,0 +1,30 @@
+/**
+ * Durable Raft storage: a segmented write-ahead log with group commit, snapshot files, crash
+ * recovery, data-dir identity and locking. See docs/storage.md.
+ *
+ * @module
+ */
+export { type AppendBatch, WriteAheadLog } from "./wal.ts";
+export type { WalLog, WalOptions } from "./options.ts";
+export type { WalStats } from "./wal_stats.ts";
+export type {
+  LogRecordEntry,
+  SnapshotMeta,
+  StoredHardState,
+  StoredSnapshot,
+  StoreIdentity,
+} from "./types.ts";
+export {
+  CorruptLogError,
+  CorruptSnapshotError,
+  DirectoryLockedError,
+  IdentityError,
+  InvalidLogRequestError,
+  LogCompactedError,
+  StorageError,
+  StorageLimitError,
+  WalClosedError,
+  WalFailedError,
+} from "./errors.ts";
+export { crc32c } from "./crc32.ts";
+export * from "./limits.ts";

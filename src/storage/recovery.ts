@@ -1,0 +1,115 @@
+/**
+ * Recovery on open: reads every segment in order, verifies every record, cuts a torn tail off
+ * the last segment, and replays the records into the in-memory log.
+ */
+import type { EntryCache } from "./entry_cache.ts";
+import type { EntryIndex } from "./entry_index.ts";
+import { CorruptLogError } from "./errors.ts";
+import { SEGMENT_BYTES_CEILING } from "./limits.ts";
+import type { WalLog } from "./options.ts";
+import { LogReplay, type ReplayLimits } from "./replay.ts";
+import { scanSegment } from "./segment_scan.ts";
+import { segmentFileName, type SegmentInfo } from "./segments.ts";
+import type { StoredHardState } from "./types.ts";
+
+/** The in-memory log rebuilt from disk. */
+export interface RecoveredLog {
+  /** Entry index over the live entries. */
+  index: EntryIndex;
+  /** Data of the most recent entries. */
+  cache: EntryCache;
+  /** Latest durable hard state. */
+  hardState: StoredHardState;
+  /** Segment files in order; the last one is where appends continue. */
+  segments: SegmentInfo[];
+  /** Number of torn tails cut (0 or 1). */
+  tornTailCount: number;
+}
+
+/** Where to recover from and what the snapshot already covers. */
+export interface RecoveryInput {
+  /** Directory holding the segment files. */
+  walDir: string;
+  /** Sequence numbers of the segment files, ascending, gap-free, at least one. */
+  seqs: readonly number[];
+  /** Index and term of the latest snapshot (0, 0 = none). */
+  snapshotIndex: number;
+  snapshotTerm: number;
+  /** Bounds of the rebuilt log. */
+  limits: ReplayLimits;
+  /** Receives the one line reporting a cut torn tail. */
+  log: WalLog;
+}
+
+/** Rebuilds the log from `input.seqs`; throws `CorruptLogError` on damage before the tail. */
+export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
+  const replay = new LogReplay(input.snapshotIndex, input.snapshotTerm, input.limits);
+  const segments: SegmentInfo[] = [];
+  let tornTailCount = 0;
+  for (let k = 0; k < input.seqs.length; k++) {
+    const seq = input.seqs[k]!;
+    const path = `${input.walDir}/${segmentFileName(seq)}`;
+    const isLast = k === input.seqs.length - 1;
+    const bytes = await readSegment(path);
+    if (bytes.length === 0 && !isLast) {
+      throw new CorruptLogError(path, 0, "empty segment that is not the last");
+    }
+    replay.beginSegment(seq, bytes);
+    const torn = scanSegment(
+      path,
+      bytes,
+      isLast,
+      SEGMENT_BYTES_CEILING,
+      (offset, bodyStart, end) => replay.record(offset, bodyStart, end),
+    );
+    let size = bytes.length;
+    if (torn !== null) {
+      await cutTail(path, torn.offset);
+      input.log.warn("Truncated torn tail of the write-ahead log", {
+        file: path,
+        offset: torn.offset,
+        droppedBytes: bytes.length - torn.offset,
+        reason: torn.reason,
+      });
+      size = torn.offset;
+      tornTailCount += 1;
+    }
+    segments.push({
+      seq,
+      path,
+      bytes: size,
+      syncedBytes: size,
+      maxEntryIndex: replay.segmentMaxEntryIndex,
+    });
+  }
+  return {
+    index: replay.index,
+    cache: replay.buildCache(),
+    hardState: replay.recoveredHardState,
+    segments,
+    tornTailCount,
+  };
+}
+
+async function readSegment(path: string): Promise<Uint8Array> {
+  const info = await Deno.stat(path);
+  if (info.size > SEGMENT_BYTES_CEILING) {
+    throw new CorruptLogError(
+      path,
+      0,
+      `segment of ${info.size} bytes exceeds maximum of ${SEGMENT_BYTES_CEILING}`,
+    );
+  }
+  return await Deno.readFile(path);
+}
+
+/** Cuts `path` to `size` bytes and makes the new size durable. */
+async function cutTail(path: string, size: number): Promise<void> {
+  const file = await Deno.open(path, { write: true });
+  try {
+    await file.truncate(size);
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+}

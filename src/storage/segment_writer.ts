@@ -1,0 +1,141 @@
+/** The append side of the segment files: writes batches, rolls segments, removes old ones. */
+import { assert } from "../util/assert.ts";
+import { syncDir, writeAll } from "./file_io.ts";
+import { segmentFileName, type SegmentInfo } from "./segments.ts";
+
+/** Counters of the writer's disk operations. */
+export interface SegmentWriterStats {
+  /** fdatasync calls on segment files. */
+  syncCount: number;
+  /** fsync calls on the wal directory (new or removed segments). */
+  dirSyncCount: number;
+  /** Bytes written to segment files. */
+  bytesWritten: number;
+  /** Write calls (one per batch). */
+  writeCount: number;
+  /** Segment files created by rolling. */
+  rollCount: number;
+  /** Segment files removed after a snapshot covered them. */
+  removedCount: number;
+}
+
+/** Owns the segment list and the open handle of the last segment. */
+export class SegmentWriter {
+  readonly #walDir: string;
+  readonly #segmentBytesMax: number;
+  /** Segments in order; never empty; appends go to the last one. */
+  readonly #segments: SegmentInfo[];
+  /** Open handle of the last segment, positioned at its end. */
+  #file: Deno.FsFile;
+  /** The last segment was created and its directory entry is not yet durable. */
+  #dirSyncPending = false;
+  readonly #stats: SegmentWriterStats = {
+    syncCount: 0,
+    dirSyncCount: 0,
+    bytesWritten: 0,
+    writeCount: 0,
+    rollCount: 0,
+    removedCount: 0,
+  };
+
+  private constructor(
+    walDir: string,
+    segmentBytesMax: number,
+    segments: SegmentInfo[],
+    file: Deno.FsFile,
+  ) {
+    this.#walDir = walDir;
+    this.#segmentBytesMax = segmentBytesMax;
+    this.#segments = segments;
+    this.#file = file;
+  }
+
+  /** Opens the last of `segments` (as recovered) for appending. */
+  static async open(
+    walDir: string,
+    segmentBytesMax: number,
+    segments: SegmentInfo[],
+  ): Promise<SegmentWriter> {
+    const last = segments.at(-1);
+    assert(last !== undefined, "a log has at least one segment");
+    const file = await Deno.open(last.path, { read: true, write: true });
+    await file.seek(last.bytes, Deno.SeekMode.Start);
+    return new SegmentWriter(walDir, segmentBytesMax, segments, file);
+  }
+
+  /** The segment appends go to. */
+  get current(): SegmentInfo {
+    return this.#segments.at(-1)!;
+  }
+
+  /** All segments, oldest first. */
+  get segments(): readonly SegmentInfo[] {
+    return this.#segments;
+  }
+
+  /** Counters of disk operations so far. */
+  get stats(): Readonly<SegmentWriterStats> {
+    return this.#stats;
+  }
+
+  /** Rolls to a new segment when `batchBytes` more would overflow the current one. */
+  async prepare(batchBytes: number): Promise<SegmentInfo> {
+    const current = this.current;
+    if (current.bytes === 0 || current.bytes + batchBytes <= this.#segmentBytesMax) return current;
+    const seq = current.seq + 1;
+    const path = `${this.#walDir}/${segmentFileName(seq)}`;
+    const file = await Deno.open(path, { read: true, write: true, createNew: true });
+    this.#file.close();
+    this.#file = file;
+    this.#segments.push({ seq, path, bytes: 0, syncedBytes: 0, maxEntryIndex: 0 });
+    this.#dirSyncPending = true;
+    this.#stats.rollCount += 1;
+    return this.current;
+  }
+
+  /** Appends `bytes` to the current segment and makes them durable (fdatasync). */
+  async writeDurably(bytes: Uint8Array): Promise<void> {
+    const segment = this.current;
+    assert(segment.bytes + bytes.length <= this.#segmentBytesMax, "batch fits its segment");
+    await writeAll(this.#file, bytes);
+    segment.bytes += bytes.length;
+    this.#stats.writeCount += 1;
+    this.#stats.bytesWritten += bytes.length;
+    await this.#file.syncData();
+    this.#stats.syncCount += 1;
+    if (this.#dirSyncPending) {
+      await syncDir(this.#walDir);
+      this.#stats.dirSyncCount += 1;
+      this.#dirSyncPending = false;
+    }
+    segment.syncedBytes = segment.bytes;
+  }
+
+  /**
+   * Removes the oldest segments whose entries are all at or below `snapshotIndex`. A segment is
+   * kept while the one after it has never been synced, because that one's prologue carries the
+   * hard state forward. The last segment is always kept.
+   */
+  async removeCovered(snapshotIndex: number): Promise<number> {
+    const segments = this.#segments;
+    let count = 0;
+    while (count < segments.length - 1) {
+      const segment = segments[count]!;
+      const next = segments[count + 1]!;
+      if (segment.maxEntryIndex > snapshotIndex || next.syncedBytes === 0) break;
+      count += 1;
+    }
+    if (count === 0) return 0;
+    const removed = segments.splice(0, count);
+    for (const segment of removed) await Deno.remove(segment.path);
+    await syncDir(this.#walDir);
+    this.#stats.dirSyncCount += 1;
+    this.#stats.removedCount += count;
+    return count;
+  }
+
+  /** Closes the handle of the current segment. */
+  close(): void {
+    this.#file.close();
+  }
+}
