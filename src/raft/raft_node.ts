@@ -1,0 +1,249 @@
+import { assert } from "./assert.ts";
+import { type RaftConfig, validateRaftConfig } from "./config.ts";
+import { campaign, leaderUnreachable, tickElection } from "./election.ts";
+import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } from "./leader.ts";
+import { ConfHistory, validateConfState } from "./membership.ts";
+import { RaftLog } from "./raft_log.ts";
+import { requestRead } from "./read_index.ts";
+import { broadcastAppend } from "./replication.ts";
+import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
+import { step } from "./step.ts";
+import type {
+  ConfChange,
+  HardState,
+  Message,
+  NodeId,
+  RaftResult,
+  RaftStatus,
+  RaftStorageView,
+  Ready,
+  Role,
+  Snapshot,
+} from "./types.ts";
+
+function sameHardState(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.votedFor === b.votedFor && a.commitIndex === b.commitIndex;
+}
+
+/**
+ * One Raft group member: a pure, deterministic state machine. Time arrives as `tick()`, input as
+ * `step()` and proposals; output is collected with `ready()` / `advance()` (see `Ready`).
+ */
+export class RaftNode {
+  #s: RaftState;
+
+  /** Restores a node from what its host persisted. Throws an Error on invalid input. */
+  constructor(config: RaftConfig, storage: RaftStorageView) {
+    validateRaftConfig(config);
+    validateConfState(storage.snapshot.confState);
+    const log = new RaftLog(storage);
+    const hardState = { ...storage.hardState, commitIndex: log.committedIndex };
+    this.#s = {
+      config,
+      term: hardState.term,
+      votedFor: hardState.votedFor,
+      role: "follower",
+      leaderId: null,
+      log,
+      confs: new ConfHistory(storage.snapshot.index, storage.snapshot.confState),
+      progress: new Map(),
+      votes: new Map(),
+      electionElapsedTicks: 0,
+      heartbeatElapsedTicks: 0,
+      randomizedElectionTimeoutTicks: config.electionTimeoutTicks,
+      leadTransferee: null,
+      uncommittedBytes: 0,
+      appendsPending: false,
+      outbox: [],
+      readStates: [],
+      pendingReads: [],
+      readsAwaitingCommit: [],
+      readSeq: 0,
+      leaderTicks: 0,
+      roundSentTicks: new Map(),
+      leaseStartTick: -Infinity,
+      leaseRevoked: false,
+      incomingSnapshot: null,
+      bootLease: true,
+      lastHardState: hardState,
+      readyOutstanding: false,
+    };
+    noteLogWritten(this.#s, log.firstIndex());
+    resetElectionTimer(this.#s);
+  }
+
+  /** Current role (cheap; see `status()` for everything). */
+  get role(): Role {
+    return this.#s.role;
+  }
+
+  /** Current term. */
+  get term(): number {
+    return this.#s.term;
+  }
+
+  /** Known leader of the current term, or null. */
+  get leaderId(): NodeId | null {
+    return this.#s.leaderId;
+  }
+
+  /** Highest index acknowledged as applied. */
+  get appliedIndex(): number {
+    return this.#s.log.appliedIndex;
+  }
+
+  /** Index of the latest snapshot (compaction point). */
+  get snapshotIndex(): number {
+    return this.#s.log.snapshot.index;
+  }
+
+  /** Highest committed index. */
+  get commitIndex(): number {
+    return this.#s.log.committedIndex;
+  }
+
+  /** Advances logical time by one tick. Idle followers do O(1) work. */
+  tick(): void {
+    if (this.#s.role === "leader") tickLeader(this.#s);
+    else tickElection(this.#s);
+  }
+
+  /** Processes one message received from a peer. */
+  step(message: Message): void {
+    step(this.#s, message);
+  }
+
+  /** Starts an election now (PreVote first when enabled). */
+  campaign(): void {
+    if (this.#s.role === "leader") return;
+    campaign(this.#s, this.#s.config.preVote ? "preVote" : "vote", false);
+  }
+
+  /** Leader: proposes a normal entry. */
+  propose(data: Uint8Array): RaftResult {
+    return propose(this.#s, data);
+  }
+
+  /** Leader: proposes one membership change (one pending change at a time). */
+  proposeConfChange(change: ConfChange): RaftResult {
+    return proposeConfChange(this.#s, change);
+  }
+
+  /** Starts a linearizable read; completion arrives in `Ready.readStates`. */
+  readIndex(requestId: number): RaftResult {
+    return requestRead(this.#s, requestId);
+  }
+
+  /** Leader: hands leadership to `to` (proposals are refused until it completes or times out). */
+  transferLeadership(to: NodeId): RaftResult {
+    return transferLeadership(this.#s, to);
+  }
+
+  /** Follower: the host saw the connection to `leaderId` close; campaign soon (see election.ts). */
+  leaderUnreachable(leaderId: NodeId): void {
+    leaderUnreachable(this.#s, leaderId);
+  }
+
+  /** Leader: the host could not reach `to`; fall back to probing. */
+  reportUnreachable(to: NodeId): void {
+    const pr = this.#s.progress.get(to);
+    if (this.#s.role === "leader" && pr?.state === "replicate") pr.becomeProbe();
+  }
+
+  /**
+   * Records the host's snapshot image taken at applied index `index`, drops the entries it
+   * covers and returns the snapshot (with term and membership) for the host to persist.
+   */
+  compact(index: number, data: Uint8Array): Snapshot {
+    const s = this.#s;
+    if (index > s.log.appliedIndex) {
+      throw new Error(`Cannot compact: index ${index} exceeds applied index ${s.log.appliedIndex}`);
+    }
+    if (data.length > s.config.snapshotBytesMax) {
+      throw new Error(
+        `Cannot compact: snapshot of ${data.length} bytes exceeds maximum of ` +
+          `${s.config.snapshotBytesMax}`,
+      );
+    }
+    if (index <= s.log.snapshot.index) return s.log.snapshot;
+    const conf = s.confs.at(index);
+    s.log.compact(index, conf, data);
+    s.confs.compactTo(index, conf);
+    return s.log.snapshot;
+  }
+
+  /** True when `ready()` has something for the host. */
+  hasReady(): boolean {
+    const s = this.#s;
+    if (s.readyOutstanding) return false;
+    return s.appendsPending || s.outbox.length > 0 || s.readStates.length > 0 ||
+      s.log.hasUnstable() ||
+      s.log.hasPendingSnapshot() || s.log.hasCommittedToApply() ||
+      !sameHardState(hardStateOf(s), s.lastHardState);
+  }
+
+  /** Takes the pending work; the host must follow the `Ready` contract, then call `advance`. */
+  ready(): Ready {
+    const s = this.#s;
+    assert(!s.readyOutstanding, "ready() called twice without advance()");
+    if (s.appendsPending) {
+      s.appendsPending = false;
+      if (s.role === "leader") broadcastAppend(s);
+    }
+    const hardState = hardStateOf(s);
+    const changed = !sameHardState(hardState, s.lastHardState);
+    const { entries, snapshot } = s.log.takeUnstable();
+    const ready: Ready = {
+      hardState: changed ? hardState : null,
+      entries,
+      snapshot,
+      messages: s.outbox,
+      committedEntries: s.log.takeCommitted(s.config.readyCommittedEntriesMax),
+      readStates: s.readStates,
+    };
+    s.outbox = [];
+    s.readStates = [];
+    s.lastHardState = hardState;
+    s.readyOutstanding = true;
+    return ready;
+  }
+
+  /** Acknowledges that `ready` was persisted, sent and applied. */
+  advance(ready: Ready): void {
+    const s = this.#s;
+    assert(s.readyOutstanding, "advance() without ready()");
+    s.readyOutstanding = false;
+    const applied = Math.max(ready.committedEntries.at(-1)?.index ?? 0, ready.snapshot?.index ?? 0);
+    s.log.appliedTo(applied);
+  }
+
+  /** A read-only view of the node. */
+  status(): RaftStatus {
+    const s = this.#s;
+    const conf = s.confs.active();
+    return {
+      id: s.config.id,
+      groupId: s.config.groupId,
+      term: s.term,
+      role: s.role,
+      leaderId: s.leaderId,
+      commitIndex: s.log.committedIndex,
+      appliedIndex: s.log.appliedIndex,
+      lastIndex: s.log.lastIndex(),
+      snapshotIndex: s.log.snapshot.index,
+      confState: { voters: conf.voters.slice(), learners: conf.learners.slice() },
+      progress: [...s.progress.values()].map((pr) => pr.toStatus()),
+      leadTransferee: s.leadTransferee,
+    };
+  }
+
+  /** Term of the entry at `index` held in memory, or undefined (for checkers and tests). */
+  termAt(index: number): number | undefined {
+    return this.#s.log.term(index);
+  }
+
+  /** Refusal helper for hosts that route requests by leader. */
+  notLeader(): RaftResult {
+    return refuse(this.#s, "notLeader", "This node is not the leader");
+  }
+}

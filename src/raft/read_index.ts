@@ -1,0 +1,115 @@
+import { refuse } from "./leader.ts";
+import { majorityValue } from "./quorum.ts";
+import { broadcastHeartbeat } from "./replication.ts";
+import { type PendingRead, type RaftState, send } from "./state.ts";
+import type { Message, NodeId, RaftResult } from "./types.ts";
+
+/**
+ * Lease safety margin in ticks. A lease read is served while
+ * `leaderTicks < leaseStart + electionTimeoutTicks - LEASE_MARGIN_TICKS`; this assumes no
+ * member's tick rate differs from the leader's by more than that margin over one election
+ * timeout (see docs/raft.md).
+ */
+export const LEASE_MARGIN_TICKS = 2;
+
+/** Starts a linearizable read; the result arrives as a ReadState (or is dropped on step-down). */
+export function requestRead(s: RaftState, requestId: number): RaftResult {
+  if (!Number.isSafeInteger(requestId) || requestId < 0) {
+    throw new Error(`Cannot read: request id ${requestId} is not a non-negative safe integer`);
+  }
+  if (s.role === "leader") return leaderRead(s, s.config.id, requestId);
+  if (s.leaderId === null) return refuse(s, "notLeader", "Cannot read: no known leader");
+  send(s, { type: "readIndex", to: s.leaderId, context: requestId });
+  return { ok: true, index: 0 };
+}
+
+/** Leader: a follower forwarded a read. */
+export function handleReadIndexRequest(s: RaftState, m: Message): void {
+  leaderRead(s, m.from, m.context);
+}
+
+/** Follower: the leader answered a forwarded read. */
+export function handleReadIndexResponse(s: RaftState, m: Message): void {
+  s.readStates.push({ requestId: m.context, index: m.index });
+}
+
+function leaderRead(s: RaftState, from: NodeId, requestId: number): RaftResult {
+  const pending = s.pendingReads.length + s.readsAwaitingCommit.length;
+  if (pending >= s.config.pendingReadsMax) {
+    return refuse(
+      s,
+      "tooManyPendingReads",
+      `Cannot read: ${pending} pending reads reach maximum of ${s.config.pendingReadsMax}`,
+    );
+  }
+  const read: PendingRead = { requestId, from, index: 0, seq: 0 };
+  if (s.log.term(s.log.committedIndex) !== s.term) {
+    s.readsAwaitingCommit.push(read);
+  } else {
+    startRead(s, read);
+  }
+  return { ok: true, index: 0 };
+}
+
+/** True while the leader's lease (quorum-acknowledged heartbeat round) is valid. */
+function leaseValid(s: RaftState): boolean {
+  const leaseTicks = s.config.electionTimeoutTicks - LEASE_MARGIN_TICKS;
+  return s.config.readOnly === "leaseBased" && !s.leaseRevoked &&
+    s.leaderTicks < s.leaseStartTick + leaseTicks;
+}
+
+function startRead(s: RaftState, read: PendingRead): void {
+  read.index = s.log.committedIndex;
+  if (leaseValid(s)) {
+    completeRead(s, read);
+    return;
+  }
+  read.seq = s.readSeq + 1;
+  s.pendingReads.push(read);
+  broadcastHeartbeat(s);
+}
+
+function completeRead(s: RaftState, read: PendingRead): void {
+  if (read.from === s.config.id) {
+    s.readStates.push({ requestId: read.requestId, index: read.index });
+  } else {
+    send(s, {
+      type: "readIndexResponse",
+      to: read.from,
+      index: read.index,
+      context: read.requestId,
+    });
+  }
+}
+
+/** Leader: the term's first commit happened; start the reads that waited for it. */
+export function releaseReadsAwaitingCommit(s: RaftState): void {
+  if (s.readsAwaitingCommit.length === 0) return;
+  if (s.log.term(s.log.committedIndex) !== s.term) return;
+  const reads = s.readsAwaitingCommit;
+  s.readsAwaitingCommit = [];
+  for (const read of reads) startRead(s, read);
+}
+
+/**
+ * Leader: finds the newest heartbeat round a quorum of voters acknowledged, extends the lease
+ * to that round's send time and completes the reads it confirms.
+ */
+export function advanceReads(s: RaftState): void {
+  const voters = s.confs.active().voters;
+  const acked = majorityValue(
+    voters,
+    (id) => id === s.config.id ? s.readSeq : s.progress.get(id)?.readAckSeq ?? 0,
+  );
+  for (const [seq, sentTick] of s.roundSentTicks) {
+    if (seq > acked) break;
+    s.leaseStartTick = Math.max(s.leaseStartTick, sentTick);
+    s.roundSentTicks.delete(seq);
+  }
+  let done = 0;
+  while (done < s.pendingReads.length && s.pendingReads[done]!.seq <= acked) {
+    completeRead(s, s.pendingReads[done]!);
+    done++;
+  }
+  if (done > 0) s.pendingReads = s.pendingReads.slice(done);
+}

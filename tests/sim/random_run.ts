@@ -1,0 +1,205 @@
+import { type NodeId, SeededRandom } from "../../src/raft/mod.ts";
+import { SimCluster } from "./cluster.ts";
+
+/** Budget of one seeded run. */
+export interface SeedOptions {
+  /** Virtual time with faults injected. */
+  faultPhaseMs: number;
+  /** After healing, a leader must commit a new entry everywhere within this time. */
+  livenessTimeoutMs: number;
+}
+
+/** Defaults tuned so 500 seeds finish well under a minute on 2 cores. */
+export const DEFAULT_SEED_OPTIONS: SeedOptions = { faultPhaseMs: 3000, livenessTimeoutMs: 10_000 };
+
+/** Outcome of one seeded run. */
+export interface SeedResult {
+  /** The seed. */
+  seed: number;
+  /** Null when every invariant and the liveness check held. */
+  error: string | null;
+  /** The last events before the end (or failure). */
+  trace: string[];
+  /** Events processed. */
+  eventCount: number;
+  /** Entries applied by the most advanced node. */
+  appliedIndex: number;
+  /** Virtual time at the end. */
+  virtualMs: number;
+  /** A short description of the generated cluster. */
+  shape: string;
+}
+
+/** Builds a random cluster for `seed`, injects faults, heals, and checks liveness. */
+export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTIONS): SeedResult {
+  const pick = new SeededRandom(seed * 7919 + 17);
+  const voterCount = [3, 3, 5, 5, 7][pick.int(5)]!;
+  const spareCount = pick.chance(0.4) ? 1 + pick.int(2) : 0;
+  const ids = Array.from({ length: voterCount + spareCount }, (_, i) => `n${i + 1}`);
+  const flags = [[true, true], [true, false], [false, true]][pick.int(3)]!;
+  const [preVote, checkQuorum] = flags as [boolean, boolean];
+  const leaseReads = checkQuorum && pick.chance(0.3);
+  const compactEvery = pick.chance(0.6) ? 3 + pick.int(40) : 0;
+  const shape = `voters=${voterCount} spares=${spareCount} preVote=${preVote} ` +
+    `checkQuorum=${checkQuorum} lease=${leaseReads} compactEvery=${compactEvery}`;
+  const cluster = new SimCluster({
+    seed,
+    nodeIds: ids,
+    voters: ids.slice(0, voterCount),
+    clockDriftRatio: 0.02,
+    syncDelayMaxMs: 1 + pick.int(4),
+    compactEveryEntries: compactEvery,
+    snapshotPaddingBytes: pick.int(3000),
+    recordValues: false,
+    raft: {
+      preVote,
+      checkQuorum,
+      readOnly: leaseReads ? "leaseBased" : "safe",
+      heartbeatTimeoutTicks: 1 + pick.int(2),
+      appendEntriesMax: 1 + pick.int(32),
+      appendBytesMax: 64 + pick.int(4096),
+      inflightAppendsMax: 1 + pick.int(8),
+      snapshotChunkBytes: 16 + pick.int(1024),
+      uncommittedEntriesMax: 50 + pick.int(200),
+    },
+  });
+  const result = (error: string | null): SeedResult => ({
+    seed,
+    error,
+    trace: cluster.trace.lines(),
+    eventCount: cluster.eventCount,
+    appliedIndex: cluster.checker.maxAppliedIndex,
+    virtualMs: cluster.nowMs,
+    shape,
+  });
+  try {
+    injectFaults(cluster, pick, options.faultPhaseMs);
+    healAll(cluster);
+    const error = checkLiveness(cluster, options.livenessTimeoutMs);
+    return result(error);
+  } catch (error) {
+    return result(
+      error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error),
+    );
+  }
+}
+
+function injectFaults(cluster: SimCluster, pick: SeededRandom, durationMs: number): void {
+  const end = cluster.nowMs + durationMs;
+  let proposals = 0;
+  let requestIds = 0;
+  while (cluster.nowMs < end) {
+    cluster.runFor(1 + pick.int(40));
+    const leader = cluster.leader();
+    const up = cluster.ids.filter((id) => cluster.isUp(id));
+    const down = cluster.ids.filter((id) => !cluster.isUp(id));
+    const roll = pick.int(100);
+    if (roll < 45) {
+      if (leader !== null) {
+        for (let i = pick.int(4); i >= 0; i--) cluster.propose(leader, `p${proposals++}`);
+      }
+    } else if (roll < 55) {
+      const target = up[pick.int(up.length)];
+      if (target !== undefined) cluster.read(target, ++requestIds);
+    } else if (roll < 61) {
+      const victim = up[pick.int(up.length)];
+      if (victim !== undefined) cluster.crash(victim);
+    } else if (roll < 70) {
+      const revived = down[pick.int(down.length)];
+      if (revived !== undefined) cluster.restart(revived);
+    } else if (roll < 77) {
+      randomPartition(cluster, pick);
+    } else if (roll < 82) {
+      cluster.net.heal();
+    } else if (roll < 87) {
+      cluster.net.faults = {
+        lossRate: pick.chance(0.5) ? 0 : pick.next() * 0.3,
+        duplicateRate: pick.chance(0.5) ? 0 : pick.next() * 0.1,
+        delayMinMs: 0.5,
+        delayMaxMs: 1 + pick.next() * 25,
+      };
+    } else if (roll < 91) {
+      if (leader !== null) {
+        const voters = cluster.node(leader).status().confState.voters;
+        cluster.act(leader, (raft) => raft.transferLeadership(voters[pick.int(voters.length)]!));
+      }
+    } else if (leader !== null) {
+      changeMembership(cluster, leader, pick);
+    }
+  }
+}
+
+function randomPartition(cluster: SimCluster, pick: SeededRandom): void {
+  const ids = cluster.ids;
+  const kind = pick.int(3);
+  if (kind === 0) {
+    const a: NodeId[] = [];
+    const b: NodeId[] = [];
+    for (const id of ids) (pick.chance(0.5) ? a : b).push(id);
+    cluster.net.partition([a, b]);
+  } else if (kind === 1) {
+    cluster.net.isolate(ids[pick.int(ids.length)]!, ids);
+  } else {
+    const from = ids[pick.int(ids.length)]!;
+    const to = ids[pick.int(ids.length)]!;
+    if (from !== to) cluster.net.cutOneWay(from, to);
+  }
+}
+
+function changeMembership(cluster: SimCluster, leader: NodeId, pick: SeededRandom): void {
+  const status = cluster.node(leader).status();
+  const { voters, learners } = status.confState;
+  const outsiders = cluster.ids.filter((id) => !voters.includes(id) && !learners.includes(id));
+  const choice = pick.int(3);
+  cluster.act(leader, (raft) => {
+    if (choice === 0 && outsiders.length > 0) {
+      return raft.proposeConfChange({ type: "addLearner", nodeId: outsiders[0]! });
+    }
+    if (choice === 1 && learners.length > 0) {
+      return raft.proposeConfChange({ type: "addVoter", nodeId: learners[0]! });
+    }
+    const removable = voters.length > 3 ? [...voters, ...learners] : learners;
+    const victim = removable[pick.int(removable.length)];
+    if (victim === undefined) return null;
+    return raft.proposeConfChange({ type: "removeNode", nodeId: victim });
+  });
+}
+
+function healAll(cluster: SimCluster): void {
+  cluster.net.heal();
+  cluster.net.faults = { lossRate: 0, duplicateRate: 0, delayMinMs: 1, delayMaxMs: 5 };
+  for (const id of cluster.ids) cluster.restart(id);
+}
+
+/**
+ * After healing: some leader commits a fresh proposal and every member applies it. Proposals
+ * to a stale leader may never commit, so a new one is made whenever leadership changes.
+ */
+function checkLiveness(cluster: SimCluster, timeoutMs: number): string | null {
+  let attempt = 0;
+  let pending: { leader: NodeId; term: number; index: number; text: string } | null = null;
+  const done = cluster.runUntil(() => {
+    if (pending !== null) {
+      const key = cluster.checker.appliedKeyAt(pending.index);
+      if (key !== undefined && key.endsWith(pending.text)) {
+        const conf = cluster.node(pending.leader).status().confState;
+        const members = [...conf.voters, ...conf.learners];
+        return members.every((id) => cluster.host(id).sm.index >= pending!.index);
+      }
+      const raft = cluster.host(pending.leader).raft;
+      if (raft !== null && raft.role === "leader" && raft.term === pending.term) return false;
+      if (key !== undefined) pending = null;
+    }
+    const leader = cluster.leader();
+    if (leader === null) return false;
+    const text = `liveness${attempt++}`;
+    const result = cluster.propose(leader, text);
+    if (result.ok) {
+      pending = { leader, term: cluster.node(leader).term, index: result.index, text };
+    }
+    return false;
+  }, timeoutMs);
+  if (done) return null;
+  const lag = cluster.ids.map((id) => `${id}@${cluster.host(id).sm.index}`).join(" ");
+  return `Liveness: no proposal was applied by every member within ${timeoutMs}ms (${lag})`;
+}

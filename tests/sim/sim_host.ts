@@ -1,0 +1,172 @@
+import {
+  type Message,
+  newRaftConfig,
+  type NodeId,
+  type RaftConfigInput,
+  RaftNode,
+  type Ready,
+  type SeededRandom,
+} from "../../src/raft/mod.ts";
+import { FakeStorage } from "./fake_storage.ts";
+import { InvariantChecker, InvariantError } from "./invariants.ts";
+import { decodeImage, encodeImage, entryText, type SimStateMachine } from "./state_machine.ts";
+
+/** What a host needs from the cluster. */
+export interface HostContext {
+  /** Virtual now. */
+  nowMs(): number;
+  /** Shared randomness. */
+  random: SeededRandom;
+  /** Safety checker. */
+  checker: InvariantChecker;
+  /** Sends messages over the simulated network. */
+  send(messages: Message[]): void;
+  /** Schedules this host's fsync completion. */
+  scheduleSync(id: NodeId, incarnation: number, delayMs: number): void;
+  /** Minimum read index for a read id (acknowledged writes when it started). */
+  readFloor(requestId: number): number | undefined;
+}
+
+/** Host behaviour knobs. */
+export interface HostOptions {
+  /** Raft config overrides (id, groupId and random are filled in). */
+  raft: Partial<RaftConfigInput>;
+  /** Upper bound of the simulated fsync latency. */
+  syncDelayMaxMs: number;
+  /** Compact once this many entries were applied since the last snapshot (0 = never). */
+  compactEveryEntries: number;
+  /** Filler bytes in snapshot images. */
+  snapshotPaddingBytes: number;
+  /** Keep applied payloads for inspection. */
+  recordValues: boolean;
+}
+
+/** One simulated server: a Raft node, its fake disk and its state machine. */
+export class SimHost {
+  /** Node id. */
+  readonly id: NodeId;
+  /** Live node, or null while crashed. */
+  raft: RaftNode | null = null;
+  /** Durable storage (survives crashes). */
+  readonly storage: FakeStorage;
+  /** Bumped on every crash; stale events carry an older value. */
+  incarnation = 0;
+  /** State machine of the current incarnation. */
+  sm: SimStateMachine = { index: 0, hash: 0, values: null };
+  /** Request ids of reads served (this incarnation). */
+  readsServed: number[] = [];
+  /** Reads waiting for the state machine to catch up. */
+  #waitingReads: { requestId: number; index: number }[] = [];
+  #syncing: Ready | null = null;
+  #ctx: HostContext;
+  #options: HostOptions;
+
+  /** Creates a crashed host with bootstrap storage; call `start`. */
+  constructor(id: NodeId, storage: FakeStorage, ctx: HostContext, options: HostOptions) {
+    this.id = id;
+    this.storage = storage;
+    this.#ctx = ctx;
+    this.#options = options;
+  }
+
+  /** (Re)starts from durable storage. */
+  start(): void {
+    const view = this.storage.view();
+    const config = newRaftConfig({
+      ...this.#options.raft,
+      id: this.id,
+      groupId: this.#options.raft.groupId ?? 1,
+      random: this.#ctx.random.fn(),
+    });
+    this.raft = new RaftNode(config, view);
+    const image = decodeImage(view.snapshot.data);
+    this.sm = { index: view.snapshot.index, hash: image.hash, values: null };
+    if (this.#options.recordValues && view.snapshot.index === 0) this.sm.values = [];
+    this.#waitingReads = [];
+    this.#syncing = null;
+  }
+
+  /** Power loss: the core and unsynced writes vanish. */
+  crash(): void {
+    this.raft = null;
+    this.incarnation++;
+    this.#syncing = null;
+    this.storage.crash(this.#ctx.random);
+  }
+
+  /** Takes a Ready if possible and starts persisting it. */
+  pump(): void {
+    const raft = this.raft;
+    if (raft === null || this.#syncing !== null || !raft.hasReady()) return;
+    const ready = raft.ready();
+    this.storage.write(ready);
+    this.#syncing = ready;
+    const delay = this.#ctx.random.next() * this.#options.syncDelayMaxMs;
+    this.#ctx.scheduleSync(this.id, this.incarnation, delay);
+  }
+
+  /** fsync finished: send, apply, advance, maybe compact. */
+  onSynced(): void {
+    const raft = this.raft;
+    const ready = this.#syncing;
+    if (raft === null || ready === null) return;
+    this.storage.sync();
+    for (const entry of ready.entries) {
+      this.#ctx.checker.onPersist(this.id, entry, this.storage.termBefore(entry.index));
+    }
+    this.#ctx.send(ready.messages);
+    if (ready.snapshot !== null) this.#restore(ready.snapshot.index, ready.snapshot.data);
+    for (const entry of ready.committedEntries) {
+      if (entry.index !== this.sm.index + 1) {
+        throw new InvariantError(
+          "apply order",
+          `${this.id} applied ${entry.index} after ${this.sm.index}`,
+        );
+      }
+      this.sm.hash = this.#ctx.checker.onApply(this.id, entry, this.sm.hash);
+      this.sm.index = entry.index;
+      if (entry.kind === "normal") this.sm.values?.push(entryText(entry));
+    }
+    for (const read of ready.readStates) this.#waitingReads.push(read);
+    const appliedBefore = raft.appliedIndex;
+    raft.advance(ready);
+    if (raft.appliedIndex < appliedBefore) {
+      throw new InvariantError("applied monotonic", `${this.id} applied went backwards`);
+    }
+    this.#syncing = null;
+    this.#serveReads();
+    this.#maybeCompact(raft);
+  }
+
+  #restore(index: number, data: Uint8Array): void {
+    const image = decodeImage(data);
+    if (image.index !== index) {
+      throw new InvariantError("snapshot safety", `${this.id} image ${image.index} != ${index}`);
+    }
+    this.#ctx.checker.onSnapshotRestore(this.id, index, image.hash);
+    this.sm = { index, hash: image.hash, values: null };
+  }
+
+  #serveReads(): void {
+    const still: { requestId: number; index: number }[] = [];
+    for (const read of this.#waitingReads) {
+      if (read.index > this.sm.index) {
+        still.push(read);
+        continue;
+      }
+      this.readsServed.push(read.requestId);
+      const floor = this.#ctx.readFloor(read.requestId);
+      if (floor !== undefined) this.#ctx.checker.onRead(this.id, read.requestId, read.index, floor);
+    }
+    this.#waitingReads = still;
+  }
+
+  #maybeCompact(raft: RaftNode): void {
+    const every = this.#options.compactEveryEntries;
+    if (every === 0) return;
+    const snapshotIndex = raft.snapshotIndex;
+    if (this.sm.index - snapshotIndex < every || raft.appliedIndex !== this.sm.index) return;
+    const image = encodeImage(this.sm, this.#options.snapshotPaddingBytes);
+    this.storage.compact(raft.compact(this.sm.index, image));
+  }
+}
