@@ -3,6 +3,8 @@ import { buildNodeConfig, NODE_DEFAULTS, type RawNodeOptions } from "../config/n
 import { Logger, stderrSink } from "../log/logger.ts";
 import { DsyncNode } from "../node/node.ts";
 import { envOption } from "./env_option.ts";
+import { type ClusterDiscovery, discoverCluster, requestMembership } from "../node/join.ts";
+import { formatHostPort } from "../util/host_port.ts";
 
 /** `dsync node`: runs one node in the foreground until SIGTERM/SIGINT. */
 export function nodeCommand(): Command {
@@ -60,6 +62,24 @@ export function nodeCommand(): Command {
         `mark a silent peer down after (default ${NODE_DEFAULTS.failureTimeoutMs})`,
       ),
     )
+    .addOption(
+      envOption(
+        "--raft-tick-ms <n>",
+        `Raft clock period (default ${NODE_DEFAULTS.raftTickMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--election-ticks <n>",
+        `election timeout in ticks, randomized to [T, 2T) (default ${NODE_DEFAULTS.electionTicks})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--request-timeout-ms <n>",
+        `wait for a replicated request before -TIMEOUT (default ${NODE_DEFAULTS.requestTimeoutMs})`,
+      ),
+    )
     .action(async (options: RawNodeOptions) => {
       await runNode(options);
     });
@@ -79,16 +99,41 @@ async function runNode(options: RawNodeOptions): Promise<void> {
       node: config.id,
     },
   );
-  const node = new DsyncNode(config, logger);
+  let discovered: ClusterDiscovery | undefined;
+  if (config.join !== null) {
+    try {
+      discovered = await discoverCluster(config.join, config.requestTimeoutMs);
+    } catch (error) {
+      logger.error("cannot join: the member at --join did not answer", {
+        join: formatHostPort(config.join),
+        error: error instanceof Error ? error.message : String(error),
+      });
+      Deno.exit(1);
+    }
+    config.clusterId = discovered.clusterId;
+  }
+  const node = new DsyncNode(config, logger, discovered?.members);
   try {
     await node.start();
+    if (config.join !== null) {
+      logger.info("asking the cluster to add this node", { join: formatHostPort(config.join) });
+      await requestMembership(config.join, {
+        id: config.id,
+        peerAddress: config.peerAddress,
+        clientAddress: config.clientAddress,
+      }, config.requestTimeoutMs * 3);
+      logger.info("joined the cluster", { cluster: config.clusterId });
+    }
   } catch (error) {
     logger.error("node cannot start", {
       error: error instanceof Error ? error.message : String(error),
     });
     Deno.exit(1);
   }
+  let stopping = false;
   const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info("shutting down", { signal });
     await node.stop();
     Deno.exit(0);

@@ -16,6 +16,8 @@ export class ClientSession {
   authenticated: boolean;
   /** Set by QUIT: close once the pending replies are written. */
   closeRequested = false;
+  /** Set for a command forwarded by another node: it must not be forwarded again. */
+  forwarded = false;
   /** Last command name (INFO clients / CLIENT LIST). */
   lastCommand = "";
 

@@ -37,15 +37,20 @@ function okWhenDone(operation: Promise<void>): Promise<ReplyFn> {
 
 function clusterAdd(call: CommandCall): Promise<ReplyFn> {
   const [id, peer, client] = call.args.slice(2).map((arg) => textDecoder.decode(arg));
-  return okWhenDone(call.services.cluster.addMember(id!, peer!, client!));
+  const cluster = call.services.cluster;
+  return call.services.onLeader(call, () => okWhenDone(cluster.addMember(id!, peer!, client!)));
 }
 
 function clusterRemove(call: CommandCall): Promise<ReplyFn> {
-  return okWhenDone(call.services.cluster.removeMember(textDecoder.decode(call.args[2])));
+  const id = textDecoder.decode(call.args[2]);
+  const cluster = call.services.cluster;
+  return call.services.onLeader(call, () => okWhenDone(cluster.removeMember(id)));
 }
 
 function clusterTransfer(call: CommandCall): Promise<ReplyFn> {
-  return okWhenDone(call.services.cluster.transferLeadership(textDecoder.decode(call.args[2])));
+  const id = textDecoder.decode(call.args[2]);
+  const cluster = call.services.cluster;
+  return call.services.onLeader(call, () => okWhenDone(cluster.transferLeadership(id)));
 }
 
 function clusterHelp(call: CommandCall): void {

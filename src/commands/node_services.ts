@@ -1,6 +1,7 @@
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ClientSession } from "./client_session.ts";
+import type { CommandCall, ReplyFn } from "./command_table.ts";
 
 /** Counters shown by INFO stats; only ever increase. */
 export interface ServerStats {
@@ -72,6 +73,13 @@ export interface NodeServices {
   /** Connected client sessions. */
   sessions(): Iterable<ClientSession>;
   cluster: ClusterView;
+  /**
+   * Runs `local` when this node leads the meta group; otherwise forwards the call's command to
+   * the leader and relays its reply (or answers TRYAGAIN / NOQUORUM when there is none).
+   */
+  onLeader(call: CommandCall, local: () => Promise<ReplyFn>): Promise<ReplyFn>;
+  /** Commits a no-op meta entry (DEBUG PROPOSE); resolves once applied. */
+  proposeNoop(payload: Uint8Array): Promise<void>;
   /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */
   infoSections(): Map<string, Array<[string, string | number]>>;
 }

@@ -31,6 +31,12 @@ export interface NodeConfig {
   heartbeatIntervalMs: number;
   /** A peer with no contact for this long is marked down. */
   failureTimeoutMs: number;
+  /** Raft logical clock period. */
+  raftTickMs: number;
+  /** Raft election timeout in ticks (randomized in [T, 2T)). */
+  electionTicks: number;
+  /** Longest wait for a replicated request before `-TIMEOUT`. */
+  requestTimeoutMs: number;
 }
 
 /** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
@@ -55,6 +61,9 @@ export interface RawNodeOptions {
   maxArguments?: string;
   heartbeatMs?: string;
   failureTimeoutMs?: string;
+  raftTickMs?: string;
+  electionTicks?: string;
+  requestTimeoutMs?: string;
 }
 
 /** Defaults for every numeric option. */
@@ -65,6 +74,9 @@ export const NODE_DEFAULTS = {
   argumentCountMax: 1024,
   heartbeatIntervalMs: 100,
   failureTimeoutMs: 1_000,
+  raftTickMs: 50,
+  electionTicks: 10,
+  requestTimeoutMs: 10_000,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
@@ -113,6 +125,13 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       raw.failureTimeoutMs,
       NODE_DEFAULTS.failureTimeoutMs,
       "--failure-timeout-ms",
+    ),
+    raftTickMs: parseCount(raw.raftTickMs, NODE_DEFAULTS.raftTickMs, "--raft-tick-ms"),
+    electionTicks: parseCount(raw.electionTicks, NODE_DEFAULTS.electionTicks, "--election-ticks"),
+    requestTimeoutMs: parseCount(
+      raw.requestTimeoutMs,
+      NODE_DEFAULTS.requestTimeoutMs,
+      "--request-timeout-ms",
     ),
   };
 }

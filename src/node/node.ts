@@ -1,32 +1,50 @@
-import { CommandTable } from "../commands/command_table.ts";
+import { RespWriter } from "../../protocol/resp/mod.ts";
+import type { PeerMessage } from "../../protocol/peer/mod.ts";
+import { ClientSession } from "../commands/client_session.ts";
+import { CommandTable, type ReplyFn } from "../commands/command_table.ts";
 import { CONNECTION_COMMANDS } from "../commands/connection_commands.ts";
 import { INFO_COMMANDS } from "../commands/info_command.ts";
 import { commandIntrospection } from "../commands/command_command.ts";
 import { CLUSTER_COMMANDS } from "../commands/cluster_command.ts";
 import { CONFIG_COMMANDS } from "../commands/config_command.ts";
-import { type ClusterView, newServerStats, type NodeServices } from "../commands/node_services.ts";
+import { DEBUG_COMMANDS } from "../commands/debug_command.ts";
+import { newServerStats, type NodeServices } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientServer } from "../server/client_server.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
-import { formatHostPort } from "../util/host_port.ts";
-import { PeerClusterView } from "./peer_cluster_view.ts";
+import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
+import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
+import { MetaClusterView } from "../meta/meta_cluster_view.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
+import { Forwarder } from "./forwarder.ts";
+import { persistenceSection } from "./info_sections.ts";
 
-/** One dsync node: client port, peer transport and the subsystems behind them. */
+/** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
   readonly config: NodeConfig;
   readonly #logger: Logger;
-  readonly #clients: ClientServer;
+  readonly #timing: MetaTiming;
   readonly #transport: PeerTransport;
-  readonly #services: NodeServices;
-  readonly #metrics: MetricsServer | null;
+  readonly #forwarder: Forwarder;
+  #meta: MetaGroup | null = null;
+  #clients: ClientServer | null = null;
+  #metrics: MetricsServer | null = null;
+  #services: NodeServices | null = null;
+  #table: CommandTable | null = null;
 
-  constructor(config: NodeConfig, logger: Logger) {
+  /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
+  constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
     this.config = config;
     this.#logger = logger;
-    const nowMs = () => performance.now();
-    const peers = new Map(config.peers ?? []);
+    this.#timing = {
+      tickMs: config.raftTickMs,
+      electionTicks: config.electionTicks,
+      requestTimeoutMs: config.requestTimeoutMs,
+      snapshotEntriesMax: META_TIMING_DEFAULTS.snapshotEntriesMax,
+    };
+    const peers = new Map(config.peers ?? discovered ?? []);
     peers.delete(config.id);
     this.#transport = new PeerTransport({
       nodeId: config.id,
@@ -37,37 +55,39 @@ export class DsyncNode {
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       failureTimeoutMs: config.failureTimeoutMs,
       logger,
-      nowMs,
+      nowMs: () => performance.now(),
     });
-    const cluster: ClusterView = new PeerClusterView(config, this.#transport);
+    this.#forwarder = new Forwarder((to, message) => this.#transport.send(to, message));
+    this.#transport.onMessage = (from, message) => this.#onPeerMessage(from, message);
+    this.#transport.onPeerDisconnected = (peerId) => {
+      this.#forwarder.peerLost(peerId);
+      this.#meta?.peerDisconnected(peerId);
+    };
+  }
+
+  /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
+  async start(): Promise<void> {
+    await Deno.mkdir(this.config.dataDir, { recursive: true });
+    const meta = await MetaGroup.open(this.config, this.#transport, this.#logger, this.#timing);
+    this.#meta = meta;
+    const services = this.#buildServices(meta);
+    this.#services = services;
     let table: CommandTable | null = null;
     table = new CommandTable([
       ...CONNECTION_COMMANDS,
       ...INFO_COMMANDS,
       ...CLUSTER_COMMANDS,
       ...CONFIG_COMMANDS,
+      ...DEBUG_COMMANDS,
       ...commandIntrospection(() => table!),
     ]);
-    this.#services = {
-      config,
-      logger,
-      nowMs,
-      startedAtMs: nowMs(),
-      stats: newServerStats(),
-      sessions: () => this.#clients.sessions(),
-      cluster,
-      infoSections: () => new Map(),
-    };
-    this.#clients = new ClientServer(config, table, this.#services, logger);
-    this.#metrics = config.metrics === null ? null : new MetricsServer(this.#services);
-  }
-
-  /** Creates the data directory and opens both ports; throws if a port is taken. */
-  async start(): Promise<void> {
-    await Deno.mkdir(this.config.dataDir, { recursive: true });
+    this.#table = table;
+    this.#clients = new ClientServer(this.config, table, services, this.#logger);
     this.#transport.start();
+    meta.start();
     await this.#clients.listen();
-    if (this.#metrics !== null && this.config.metrics !== null) {
+    if (this.config.metrics !== null) {
+      this.#metrics = new MetricsServer(services);
       this.#metrics.listen(this.config.metrics);
     }
     this.#logger.info("node started", {
@@ -78,11 +98,98 @@ export class DsyncNode {
     });
   }
 
-  /** Closes clients, peers and listeners. */
+  /** Closes clients, the meta group, peers and listeners. */
   async stop(): Promise<void> {
-    this.#clients.close();
+    this.#clients?.close();
+    this.#forwarder.close();
     await this.#metrics?.close();
+    await this.#meta?.stop();
     this.#transport.close();
     this.#logger.info("node stopped");
+  }
+
+  #buildServices(meta: MetaGroup): NodeServices {
+    const nowMs = () => performance.now();
+    return {
+      config: this.config,
+      logger: this.#logger,
+      nowMs,
+      startedAtMs: nowMs(),
+      stats: newServerStats(),
+      sessions: () => this.#clients?.sessions() ?? [],
+      cluster: new MetaClusterView(
+        this.config,
+        meta,
+        this.#transport,
+        this.#timing.requestTimeoutMs,
+      ),
+      onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
+      proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }),
+      infoSections: () => new Map([["persistence", persistenceSection(meta)]]),
+    };
+  }
+
+  /** Runs `local` on the leader, or forwards the command there. */
+  #onLeader(
+    args: Uint8Array[],
+    forwarded: boolean,
+    local: () => Promise<ReplyFn>,
+  ): Promise<ReplyFn> {
+    const meta = this.#meta!;
+    const status = meta.status();
+    if (status.role === "leader") return local();
+    const leaderId = status.leaderId;
+    if (leaderId === null || forwarded || !this.#transport.isUp(leaderId)) {
+      const error = meta.quorumReachable()
+        ? new ClusterError(
+          "TRYAGAIN",
+          forwarded ? "leadership moved; retry" : "no leader elected yet",
+        )
+        : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+      return Promise.resolve((out) => out.error(error.message));
+    }
+    return this.#forwarder.forward(leaderId, args, this.#timing.requestTimeoutMs).then(
+      (reply) => (out) => out.raw(reply),
+      (error: unknown) => (out) =>
+        out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
+    );
+  }
+
+  #onPeerMessage(from: string, message: PeerMessage): void {
+    switch (message.type) {
+      case "raft":
+        this.#meta?.receive(from, message.groupId, message.payload);
+        return;
+      case "forwardRequest":
+        void this.#executeForwarded(message.args).then((reply) =>
+          this.#transport.send(from, { type: "forwardReply", requestId: message.requestId, reply })
+        );
+        return;
+      case "forwardReply":
+        this.#forwarder.onReply(message.requestId, message.reply);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */
+  async #executeForwarded(args: Uint8Array[]): Promise<Uint8Array> {
+    const out = new RespWriter(256);
+    const table = this.#table;
+    if (table === null || args.length === 0) {
+      out.error("TRYAGAIN node is starting");
+      return out.bytes().slice();
+    }
+    const session = new ClientSession(0, "peer", performance.now(), true);
+    session.forwarded = true;
+    const resolution = table.resolve(args, true);
+    if (resolution.error !== undefined) {
+      out.error(resolution.error);
+      return out.bytes().slice();
+    }
+    const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
+    if (result !== undefined) (await result)(out, 2);
+    return out.bytes().slice();
   }
 }

@@ -45,6 +45,8 @@ interface PeerLink {
   connection: PeerConnection | null;
   heartbeatSequence: number;
   lastState: "up" | "down";
+  /** Set when the member was removed: its dial loop ends. */
+  removed: boolean;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2_000;
@@ -58,6 +60,8 @@ const DEFAULT_SEND_QUEUE_BYTES_MAX = 8 * 1024 * 1024;
 export class PeerTransport {
   /** Receives every non-control message from a handshaken peer. */
   onMessage: (from: string, message: PeerMessage) => void = () => {};
+  /** Called when the connection to a peer closes (it may have crashed). */
+  onPeerDisconnected: (peerId: string) => void = () => {};
   readonly #options: PeerTransportOptions;
   readonly #logger: Logger;
   readonly #links = new Map<string, PeerLink>();
@@ -66,20 +70,13 @@ export class PeerTransport {
   #listener: Deno.Listener | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
+  #started = false;
+
   constructor(options: PeerTransportOptions) {
     this.#options = options;
     this.#logger = options.logger.with({ component: "peer" });
     this.#detector = new FailureDetector(options.failureTimeoutMs);
-    for (const [id, address] of options.peers) {
-      this.#links.set(id, {
-        id,
-        address,
-        clientAddress: "",
-        connection: null,
-        heartbeatSequence: 0,
-        lastState: "down",
-      });
-    }
+    for (const [id, address] of options.peers) this.addPeer(id, address);
   }
 
   /** Binds the peer port, starts dialing and heartbeats. */
@@ -87,10 +84,56 @@ export class PeerTransport {
     const { host, port } = this.#options.listen;
     this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
     void this.#acceptLoop(this.#listener);
-    for (const link of this.#links.values()) {
-      if (this.#options.nodeId < link.id) void this.#dialLoop(link);
-    }
+    this.#started = true;
+    for (const link of this.#links.values()) this.#maybeDial(link);
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
+  }
+
+  /** Adds (or re-addresses) a member; connects to it when this node is the dialing side. */
+  addPeer(id: string, address: HostPort): void {
+    if (id === this.#options.nodeId) return;
+    const existing = this.#links.get(id);
+    if (existing !== undefined) {
+      if (formatHostPort(existing.address) === formatHostPort(address)) return;
+      existing.address = address;
+      existing.connection?.close("peer address changed");
+      return;
+    }
+    const link: PeerLink = {
+      id,
+      address,
+      clientAddress: "",
+      connection: null,
+      heartbeatSequence: 0,
+      lastState: "down",
+      removed: false,
+    };
+    this.#links.set(id, link);
+    if (this.#started) this.#maybeDial(link);
+  }
+
+  /** Forgets a removed member and closes its connection. */
+  removePeer(id: string): void {
+    const link = this.#links.get(id);
+    if (link === undefined) return;
+    link.removed = true;
+    this.#links.delete(id);
+    link.connection?.close("member removed");
+    this.#detector.forget(id);
+  }
+
+  /** True while `id` has a handshaken connection and the failure detector sees it up. */
+  isUp(id: string): boolean {
+    return this.#detector.health(id, this.#options.nowMs()).state === "up";
+  }
+
+  /** True when `id` is a known peer. */
+  hasPeer(id: string): boolean {
+    return this.#links.has(id);
+  }
+
+  #maybeDial(link: PeerLink): void {
+    if (this.#options.nodeId < link.id) void this.#dialLoop(link);
   }
 
   /** Queues a message to a peer; false if it is unknown, not connected or its queue is full. */
@@ -131,7 +174,7 @@ export class PeerTransport {
   async #dialLoop(link: PeerLink): Promise<void> {
     const policy = this.#options.backoff ?? DEFAULT_BACKOFF;
     let attempt = 0;
-    while (!this.#stop.signal.aborted) {
+    while (!this.#stop.signal.aborted && !link.removed) {
       const connected = await this.#dialOnce(link);
       if (connected) {
         attempt = 0;
@@ -243,6 +286,7 @@ export class PeerTransport {
     link.connection = null;
     this.#detector.disconnected(link.id);
     this.#noteState(link, reason);
+    this.onPeerDisconnected(link.id);
   }
 
   #receive(link: PeerLink, message: PeerMessage): void {

@@ -39,6 +39,7 @@ export async function startTestNode(
   plan: TestClusterPlan,
   id: string,
   extraArgs: string[] = [],
+  options: { join?: string } = {},
 ): Promise<TestNode> {
   const clientPort = plan.clientPorts.get(id)!;
   const peerPort = plan.peerPorts.get(id)!;
@@ -46,7 +47,8 @@ export async function startTestNode(
   const invocation = dsyncInvocation([
     "node",
     ...["--id", id, "--client", `127.0.0.1:${clientPort}`, "--peer", `127.0.0.1:${peerPort}`],
-    ...["--peers", plan.peersFlag, "--data", dataDir, ...extraArgs],
+    ...(options.join === undefined ? ["--peers", plan.peersFlag] : ["--join", options.join]),
+    ...["--data", dataDir, ...extraArgs],
   ]);
   const process = new Deno.Command(invocation.command, {
     args: invocation.args,

@@ -6,11 +6,12 @@ const OUTPUT_MAX_BYTES = 1024 * 1024;
 /** The sender gives up after this many bytes; far more than the node may buffer. */
 const SEND_BYTES_MAX = 256 * 1024 * 1024;
 
-function rssBytes(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (match === null) throw new Error("no VmRSS in /proc status");
-  return Number(match[1]) * 1024;
+/** Resident set size of a process, from `ps` (kilobytes → bytes). */
+async function rssBytes(pid: number): Promise<number> {
+  const output = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  const kilobytes = Number(new TextDecoder().decode(output.stdout).trim());
+  if (!Number.isFinite(kilobytes) || kilobytes <= 0) throw new Error(`no RSS for pid ${pid}`);
+  return kilobytes * 1024;
 }
 
 Deno.test("a client that sends and never reads is disconnected; node memory stays bounded", async () => {
@@ -20,7 +21,7 @@ Deno.test("a client that sends and never reads is disconnected; node memory stay
     String(OUTPUT_MAX_BYTES),
   ]);
   try {
-    const rssBefore = rssBytes(node.process.pid);
+    const rssBefore = await rssBytes(node.process.pid);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: node.clientPort });
     const chunk = new TextEncoder().encode("PING\r\n".repeat(10_000));
     let sentBytes = 0;
@@ -39,7 +40,7 @@ Deno.test("a client that sends and never reads is disconnected; node memory stay
       // closed by the node
     }
     assert.ok(disconnected, `node still accepted input after ${sentBytes} bytes were sent`);
-    const rssGrowthBytes = rssBytes(node.process.pid) - rssBefore;
+    const rssGrowthBytes = await rssBytes(node.process.pid) - rssBefore;
     assert.ok(
       rssGrowthBytes < 64 * 1024 * 1024,
       `node RSS grew by ${rssGrowthBytes} bytes for a ${OUTPUT_MAX_BYTES}-byte output limit`,

@@ -1,0 +1,73 @@
+import {
+  type LocalNode,
+  startLocalCluster,
+  stopLocalCluster,
+} from "../../src/cluster/local_cluster.ts";
+import { replyText, RespConnection } from "./resp_connection.ts";
+
+/** A local cluster of real node processes for a load tool, in a temporary directory. */
+export interface BenchCluster {
+  nodes: LocalNode[];
+  basePort: number;
+  dataDir: string;
+}
+
+function freeBasePort(count: number): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 21_000 + Math.floor(Math.random() * 20_000);
+    const ports = Array.from({ length: count }, (_, i) => [base + i, base + 100 + i]).flat();
+    try {
+      for (const port of ports) Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return base;
+    } catch {
+      continue;
+    }
+  }
+  throw new Error("no free port range found");
+}
+
+/** Starts `nodeCount` nodes on 127.0.0.1 with their output discarded (unless `verbose`). */
+export async function startBenchCluster(
+  nodeCount: number,
+  verbose = false,
+  nodeArgs: string[] = [],
+): Promise<BenchCluster> {
+  const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-" });
+  const basePort = freeBasePort(nodeCount);
+  const nodes = await startLocalCluster({
+    nodeCount,
+    host: "127.0.0.1",
+    basePort,
+    peerBasePort: basePort + 100,
+    dataDir,
+    nodeArgs: ["--log-level", "warn", ...nodeArgs],
+    print: verbose ? (line) => console.error(line) : () => {},
+    startTimeoutMs: 20_000,
+  });
+  return { nodes, basePort, dataDir };
+}
+
+/** Stops every node (by PID) and removes the data directory. */
+export async function stopBenchCluster(cluster: BenchCluster): Promise<void> {
+  await stopLocalCluster(cluster.nodes);
+  await Deno.remove(cluster.dataDir, { recursive: true }).catch(() => {});
+}
+
+/** The client port of the current leader, polling until one is elected (bounded). */
+export async function findLeaderPort(ports: number[], timeoutMs = 15_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const port of ports) {
+      try {
+        const connection = await RespConnection.open("127.0.0.1", port);
+        const info = replyText(await connection.call(["CLUSTER", "INFO"]));
+        connection.close();
+        if (/role:leader/.test(info)) return port;
+      } catch {
+        // node down or starting
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no leader within ${timeoutMs} ms`);
+}

@@ -1,0 +1,52 @@
+import { encodeCommand, RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
+
+/** A minimal sequential RESP client for load tools: one command in flight per connection. */
+export class RespConnection {
+  readonly #conn: Deno.TcpConn;
+  readonly #decoder = new RespReplyDecoder();
+  readonly #buffer = new Uint8Array(64 * 1024);
+
+  private constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** Connects to host:port with TCP_NODELAY. */
+  static async open(host: string, port: number): Promise<RespConnection> {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.setNoDelay(true);
+    return new RespConnection(conn);
+  }
+
+  /** Sends one command and waits for its reply. */
+  async call(args: Array<string | Uint8Array>): Promise<RespValue> {
+    const request = encodeCommand(args);
+    for (let offset = 0; offset < request.length;) {
+      offset += await this.#conn.write(request.subarray(offset));
+    }
+    for (;;) {
+      const value = this.#decoder.next();
+      if (value !== undefined) return value;
+      const count = await this.#conn.read(this.#buffer);
+      if (count === null) throw new Error("connection closed by the server");
+      this.#decoder.push(this.#buffer.subarray(0, count));
+    }
+  }
+
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** The text of a simple/bulk/error reply ("-CODE ..." for errors). */
+export function replyText(value: RespValue): string {
+  if (value.type === "simple") return value.value;
+  if (value.type === "error") return `-${value.value}`;
+  if (value.type === "bulk" || value.type === "verbatim") {
+    return new TextDecoder().decode(value.value);
+  }
+  return value.type;
+}

@@ -1,0 +1,63 @@
+import { ClusterError } from "./cluster_error.ts";
+
+interface Pending<T> {
+  /** Term the request was made in (0 when any outcome at the key settles it). */
+  term: number;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Requests waiting for the log (by index) or for a read (by id), each with a deadline. */
+export class PendingRequests<T> {
+  readonly #timeoutMs: number;
+  readonly #byKey = new Map<number, Pending<T>>();
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Number of requests waiting. */
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  /** Waits for `key` to be settled; TIMEOUT (outcome unknown) after the deadline. */
+  add(key: number, term: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#byKey.delete(key);
+        reject(new ClusterError("TIMEOUT", `${what} not completed in ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      this.#byKey.set(key, { term, resolve, reject, timer });
+    });
+  }
+
+  /**
+   * The entry at `key` was applied with `term`: the request made in that term succeeds; one made
+   * in another term lost its slot to another leader's entry (safe to retry).
+   */
+  settle(key: number, term: number, value: T): void {
+    const pending = this.#byKey.get(key);
+    if (pending === undefined) return;
+    this.#byKey.delete(key);
+    clearTimeout(pending.timer);
+    if (pending.term === 0 || pending.term === term) pending.resolve(value);
+    else pending.reject(new ClusterError("TRYAGAIN", "leadership changed before the commit"));
+  }
+
+  /** Fails every request with a key up to `key`. */
+  rejectUpTo(key: number, error: Error): void {
+    for (const [pendingKey, pending] of this.#byKey) {
+      if (pendingKey > key) continue;
+      this.#byKey.delete(pendingKey);
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+  }
+
+  /** Fails every request. */
+  rejectAll(error: Error): void {
+    this.rejectUpTo(Number.MAX_SAFE_INTEGER, error);
+  }
+}

@@ -1,0 +1,270 @@
+import {
+  type ConfChange,
+  encodeConfState,
+  type Entry,
+  type Message,
+  newRaftConfig,
+  type RaftConfigInput,
+  RaftNode,
+  type RaftResult,
+  type RaftStatus,
+  type Ready,
+} from "../raft/mod.ts";
+import type { WriteAheadLog } from "../storage/mod.ts";
+import type { Logger } from "../log/logger.ts";
+import { ClusterError } from "./cluster_error.ts";
+import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
+import { PendingRequests } from "./pending_requests.ts";
+
+/** The state machine a Raft group drives (pure; the host calls it in log order). */
+export interface ReplicatedStateMachine {
+  /** Applies a committed normal entry; the result resolves the matching proposal. */
+  apply(index: number, data: Uint8Array): string | null;
+  /** Notes a committed config or no-op entry. */
+  skip(index: number): void;
+  /** The whole state as bytes. */
+  snapshot(): Uint8Array;
+  /** Replaces the state with a snapshot image. */
+  restore(image: Uint8Array): void;
+}
+
+/** Settings of one hosted Raft group. */
+export interface RaftHostOptions {
+  nodeId: string;
+  groupId: number;
+  bootstrap: { voters: string[]; learners: string[] };
+  wal: WriteAheadLog;
+  machine: ReplicatedStateMachine;
+  /** Hands a message to the transport; false when it could not be queued. */
+  send: (message: Message) => boolean;
+  /** True while this node can reach a majority (decides NOQUORUM vs TRYAGAIN). */
+  quorumReachable: () => boolean;
+  logger: Logger;
+  random: () => number;
+  raft?: Partial<Omit<RaftConfigInput, "id" | "groupId" | "random">>;
+  /** Applied entries after which the log is compacted into a snapshot. */
+  snapshotEntriesMax: number;
+  /** Longest wait for a proposal, read or transfer before TIMEOUT. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * Drives one pure RaftNode: persists each Ready to the WAL (fdatasync, group commit) before
+ * sending its messages, applies committed entries, answers proposals and reads, compacts.
+ */
+export class RaftHost {
+  readonly #options: RaftHostOptions;
+  readonly #raft: RaftNode;
+  readonly #logger: Logger;
+  readonly #proposals: PendingRequests<string | null>;
+  readonly #reads: PendingRequests<void>;
+  /** Linearizable reads confirmed by the leader, waiting for the apply index. */
+  #readsWaitingApply: Array<{ requestId: number; index: number }> = [];
+  #nextReadId = 1;
+  #driving = false;
+  #driveAgain = false;
+  #snapshotIndex: number;
+  #closed = false;
+  /** Called after each batch of applied entries (membership may have changed). */
+  onApplied: () => void = () => {};
+
+  private constructor(options: RaftHostOptions, raft: RaftNode, snapshotIndex: number) {
+    this.#options = options;
+    this.#raft = raft;
+    this.#logger = options.logger.with({ component: "raft", group: options.groupId });
+    this.#snapshotIndex = snapshotIndex;
+    this.#proposals = new PendingRequests(options.requestTimeoutMs);
+    this.#reads = new PendingRequests(options.requestTimeoutMs);
+  }
+
+  /** Restores the group from the WAL and the state machine from the latest snapshot. */
+  static async open(options: RaftHostOptions): Promise<RaftHost> {
+    const view = await loadStorageView(options.wal, options.bootstrap);
+    options.machine.restore(view.snapshot.data);
+    const raft = new RaftNode(
+      newRaftConfig({
+        ...options.raft,
+        id: options.nodeId,
+        groupId: options.groupId,
+        random: options.random,
+      }),
+      view,
+    );
+    return new RaftHost(options, raft, view.snapshot.index);
+  }
+
+  /** Advances logical time by one tick. */
+  tick(): void {
+    this.#raft.tick();
+    this.#schedule();
+  }
+
+  /** Feeds a message from a peer. */
+  receive(message: Message): void {
+    this.#raft.step(message);
+    this.#schedule();
+  }
+
+  /** The connection to `peerId` closed; a follower of it campaigns soon. */
+  leaderUnreachable(peerId: string): void {
+    this.#raft.leaderUnreachable(peerId);
+    this.#schedule();
+  }
+
+  /** The core's status (role, term, leader, indexes, membership, progress). */
+  status(): RaftStatus {
+    return this.#raft.status();
+  }
+
+  /** Proposes `data`; resolves with the state machine's answer once applied. */
+  propose(data: Uint8Array): Promise<string | null> {
+    return this.#track(this.#raft.propose(data));
+  }
+
+  /** Proposes a membership change; resolves once applied. */
+  async proposeConfChange(change: ConfChange): Promise<void> {
+    await this.#track(this.#raft.proposeConfChange(change));
+  }
+
+  /** Resolves when a linearizable read may be served from the local state machine. */
+  readBarrier(): Promise<void> {
+    const requestId = this.#nextReadId++;
+    const result = this.#raft.readIndex(requestId);
+    if (!result.ok) return Promise.reject(this.#refusal(result));
+    this.#schedule();
+    return this.#reads.add(requestId, 0, "read");
+  }
+
+  /** Asks the leader to hand over to `to`; resolves once `to` leads. */
+  async transferLeadership(to: string): Promise<void> {
+    const result = this.#raft.transferLeadership(to);
+    if (!result.ok) throw this.#refusal(result);
+    this.#schedule();
+    const deadline = performance.now() + this.#options.requestTimeoutMs;
+    while (this.#raft.status().leaderId !== to) {
+      if (performance.now() > deadline || this.#closed) {
+        throw new ClusterError("TIMEOUT", `leadership did not move to ${to} in time`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** Stops answering; pending requests fail with TRYAGAIN. */
+  close(): void {
+    this.#closed = true;
+    const error = new ClusterError("TRYAGAIN", "node is shutting down");
+    this.#proposals.rejectAll(error);
+    this.#reads.rejectAll(error);
+  }
+
+  #track(result: RaftResult): Promise<string | null> {
+    if (!result.ok) return Promise.reject(this.#refusal(result));
+    this.#schedule();
+    return this.#proposals.add(result.index, this.#raft.term, "proposal");
+  }
+
+  /** Maps a core refusal to the contract's error codes. */
+  #refusal(result: Extract<RaftResult, { ok: false }>): ClusterError {
+    switch (result.reason) {
+      case "notLeader":
+        return this.#options.quorumReachable()
+          ? new ClusterError("TRYAGAIN", "no leader elected yet")
+          : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+      case "entryTooLarge":
+        return new ClusterError("LIMIT", result.message);
+      case "invalidConfChange":
+      case "notVoter":
+        return new ClusterError("ERR", result.message);
+      default:
+        return new ClusterError("TRYAGAIN", result.message);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#driving) {
+      this.#driveAgain = true;
+      return;
+    }
+    this.#driving = true;
+    queueMicrotask(() => void this.#drive());
+  }
+
+  async #drive(): Promise<void> {
+    try {
+      do {
+        this.#driveAgain = false;
+        while (this.#raft.hasReady() && !this.#closed) await this.#handle(this.#raft.ready());
+        await this.#maybeCompact();
+      } while (this.#driveAgain && !this.#closed);
+    } catch (error) {
+      this.#logger.error("raft host failed; stopping the group", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      this.close();
+    } finally {
+      this.#driving = false;
+    }
+  }
+
+  /** The Ready contract: persist, then send, then apply, then advance. */
+  async #handle(ready: Ready): Promise<void> {
+    const { wal, machine } = this.#options;
+    if (ready.snapshot !== null) {
+      const snapshot = ready.snapshot;
+      await wal.saveSnapshot(
+        { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
+        snapshot.data,
+      );
+      machine.restore(snapshot.data);
+      this.#snapshotIndex = snapshot.index;
+      this.#proposals.rejectUpTo(
+        snapshot.index,
+        new ClusterError("TIMEOUT", "replaced by a snapshot; the outcome is unknown"),
+      );
+    }
+    if (ready.entries.length > 0 || ready.hardState !== null) {
+      await wal.append({
+        entries: ready.entries.map(toRecord),
+        ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
+      });
+    }
+    for (const message of ready.messages) {
+      if (!this.#options.send(message)) this.#raft.reportUnreachable(message.to);
+    }
+    this.#apply(ready.committedEntries);
+    for (const read of ready.readStates) this.#readsWaitingApply.push(read);
+    this.#raft.advance(ready);
+    this.#serveReads();
+    if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.onApplied();
+  }
+
+  #apply(entries: Entry[]): void {
+    const machine = this.#options.machine;
+    for (const entry of entries) {
+      const result = entry.kind === "normal" ? machine.apply(entry.index, entry.data) : null;
+      if (entry.kind !== "normal") machine.skip(entry.index);
+      this.#proposals.settle(entry.index, entry.term, result);
+    }
+  }
+
+  #serveReads(): void {
+    const applied = this.#raft.appliedIndex;
+    const ready = this.#readsWaitingApply.filter((read) => read.index <= applied);
+    if (ready.length === 0) return;
+    this.#readsWaitingApply = this.#readsWaitingApply.filter((read) => read.index > applied);
+    for (const read of ready) this.#reads.settle(read.requestId, 0, undefined);
+  }
+
+  async #maybeCompact(): Promise<void> {
+    const applied = this.#raft.appliedIndex;
+    if (applied - this.#snapshotIndex < this.#options.snapshotEntriesMax) return;
+    const snapshot = this.#raft.compact(applied, this.#options.machine.snapshot());
+    await this.#options.wal.saveSnapshot(
+      { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
+      snapshot.data,
+    );
+    this.#snapshotIndex = snapshot.index;
+    this.#logger.info("log compacted into a snapshot", { index: snapshot.index });
+  }
+}

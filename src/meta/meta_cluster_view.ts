@@ -1,0 +1,138 @@
+import type { ClusterInfoView, ClusterMemberView, ClusterView } from "../commands/node_services.ts";
+import type { NodeConfig } from "../config/node_config.ts";
+import type { PeerTransport } from "../peer/peer_transport.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
+import { parseHostPort } from "../util/host_port.ts";
+import { META_VOTERS_MAX, type MetaGroup } from "./meta_group.ts";
+
+const LEARNER_POLL_MS = 20;
+
+/** The cluster as the meta Raft group sees it; membership changes run on the leader. */
+export class MetaClusterView implements ClusterView {
+  readonly #config: NodeConfig;
+  readonly #meta: MetaGroup;
+  readonly #transport: PeerTransport;
+  readonly #catchUpTimeoutMs: number;
+
+  constructor(
+    config: NodeConfig,
+    meta: MetaGroup,
+    transport: PeerTransport,
+    catchUpTimeoutMs: number,
+  ) {
+    this.#config = config;
+    this.#meta = meta;
+    this.#transport = transport;
+    this.#catchUpTimeoutMs = catchUpTimeoutMs;
+  }
+
+  info(): ClusterInfoView {
+    const status = this.#meta.status();
+    const members = this.members();
+    return {
+      nodeId: this.#config.id,
+      clusterId: this.#config.clusterId,
+      role: roleName(status.role),
+      term: status.term,
+      leaderId: status.leaderId ?? "",
+      commitIndex: status.commitIndex,
+      appliedIndex: status.appliedIndex,
+      memberCount: members.length,
+      healthyMemberCount: members.filter((member) => member.state === "up").length,
+    };
+  }
+
+  members(): ClusterMemberView[] {
+    const status = this.#meta.status();
+    const ids = [...status.confState.voters, ...status.confState.learners].sort();
+    const health = new Map(this.#transport.peers().map((peer) => [peer.id, peer.health]));
+    return ids.map((id) => {
+      const address = this.#meta.addressOf(id);
+      const self = id === this.#config.id;
+      const peerHealth = health.get(id);
+      return {
+        id,
+        peerAddress: address?.peerAddress ?? "-",
+        clientAddress: address?.clientAddress || "-",
+        role: self
+          ? roleName(status.role)
+          : id === status.leaderId
+          ? "leader"
+          : status.confState.learners.includes(id)
+          ? "learner"
+          : "follower",
+        state: self ? "up" : peerHealth?.state ?? "down",
+        lastContactMs: self ? 0 : peerHealth?.lastContactAgoMs ?? -1,
+      };
+    });
+  }
+
+  /** Leader only: records the addresses, adds a learner, waits for it to catch up, promotes it. */
+  async addMember(id: string, peerAddress: string, clientAddress: string): Promise<void> {
+    validateMember(id, peerAddress, clientAddress);
+    await this.#meta.proposeCommand({
+      op: "setMember",
+      member: { id, peerAddress, clientAddress },
+    });
+    const conf = () => this.#meta.status().confState;
+    if (!conf().voters.includes(id) && !conf().learners.includes(id)) {
+      await this.#meta.host.proposeConfChange({ type: "addLearner", nodeId: id });
+    }
+    if (conf().voters.includes(id) || conf().voters.length >= META_VOTERS_MAX) return;
+    await this.#waitCaughtUp(id);
+    await this.#meta.host.proposeConfChange({ type: "addVoter", nodeId: id });
+  }
+
+  /** Leader only: removes `id` from the configuration, then forgets its addresses. */
+  async removeMember(id: string): Promise<void> {
+    const conf = this.#meta.status().confState;
+    if (!conf.voters.includes(id) && !conf.learners.includes(id)) {
+      throw new ClusterError("ERR", `no member '${id}'`);
+    }
+    await this.#meta.host.proposeConfChange({ type: "removeNode", nodeId: id });
+    if (id !== this.#config.id) await this.#meta.proposeCommand({ op: "forgetMember", id });
+  }
+
+  /** Leader only: hands leadership to `id`. */
+  async transferLeadership(id: string): Promise<void> {
+    const status = this.#meta.status();
+    if (status.leaderId === id) return;
+    if (!status.confState.voters.includes(id)) {
+      throw new ClusterError("ERR", `'${id}' is not a voting member`);
+    }
+    await this.#meta.host.transferLeadership(id);
+  }
+
+  async #waitCaughtUp(id: string): Promise<void> {
+    const deadline = performance.now() + this.#catchUpTimeoutMs;
+    for (;;) {
+      const status = this.#meta.status();
+      const progress = status.progress.find((candidate) => candidate.id === id);
+      if (progress !== undefined && progress.matchIndex >= status.commitIndex) return;
+      if (performance.now() > deadline) {
+        throw new ClusterError(
+          "TIMEOUT",
+          `learner ${id} did not catch up within ${this.#catchUpTimeoutMs} ms (is it running?)`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, LEARNER_POLL_MS));
+    }
+  }
+}
+
+function roleName(role: string): string {
+  return role === "preCandidate" ? "candidate" : role;
+}
+
+function validateMember(id: string, peerAddress: string, clientAddress: string): void {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
+    throw new ClusterError("ERR", `invalid member id '${id}'`);
+  }
+  for (const [what, text] of [["peer address", peerAddress], ["client address", clientAddress]]) {
+    try {
+      parseHostPort(text!, what!);
+    } catch (error) {
+      throw new ClusterError("ERR", error instanceof Error ? error.message : String(error));
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+
+/** A cluster member's addresses, as replicated in the meta group. */
+export interface MemberAddress {
+  id: string;
+  /** Peer protocol `host:port`. */
+  peerAddress: string;
+  /** Client (RESP) `host:port`. */
+  clientAddress: string;
+}
+
+/** A command of the meta state machine, carried in a normal Raft entry. */
+export type MetaCommand =
+  | { op: "setMember"; member: MemberAddress }
+  | { op: "forgetMember"; id: string }
+  /** Commits nothing but itself: the commit-path benchmark's entry point (DEBUG PROPOSE). */
+  | { op: "noop"; payload: Uint8Array };
+
+const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3 } as const;
+
+/** Binary encoding of a meta command (first byte: op code). */
+export function encodeMetaCommand(command: MetaCommand): Uint8Array {
+  const writer = new BinaryWriter(64);
+  writer.u8(OP_CODES[command.op]);
+  switch (command.op) {
+    case "setMember":
+      writer.string(command.member.id).string(command.member.peerAddress)
+        .string(command.member.clientAddress);
+      break;
+    case "forgetMember":
+      writer.string(command.id);
+      break;
+    case "noop":
+      writer.bytes(command.payload);
+      break;
+  }
+  return writer.finish().slice();
+}
+
+/** Decodes a meta command; throws FrameError on malformed bytes. */
+export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
+  const reader = new BinaryReader(bytes, "meta command");
+  const code = reader.u8();
+  let command: MetaCommand;
+  if (code === OP_CODES.setMember) {
+    command = {
+      op: "setMember",
+      member: { id: reader.string(), peerAddress: reader.string(), clientAddress: reader.string() },
+    };
+  } else if (code === OP_CODES.forgetMember) {
+    command = { op: "forgetMember", id: reader.string() };
+  } else if (code === OP_CODES.noop) {
+    command = { op: "noop", payload: reader.bytes() };
+  } else {
+    throw reader.error(`unknown op code ${code}`);
+  }
+  reader.expectEnd();
+  return command;
+}

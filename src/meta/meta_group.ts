@@ -1,0 +1,205 @@
+import { SeededRandom } from "../raft/mod.ts";
+import { WriteAheadLog } from "../storage/mod.ts";
+import type { NodeConfig } from "../config/node_config.ts";
+import type { Logger } from "../log/logger.ts";
+import type { PeerTransport } from "../peer/peer_transport.ts";
+import { decodeRaftMessage, encodeRaftMessage, type RaftStatus } from "../raft/mod.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
+import { RaftHost } from "../consensus/raft_host.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
+import { encodeMetaCommand, type MemberAddress } from "./meta_command.ts";
+import { MetaState } from "./meta_state.ts";
+
+/** Raft group id of the cluster's meta group. */
+export const META_GROUP_ID = 0;
+/** Voters at most; further members stay learners. */
+export const META_VOTERS_MAX = 7;
+
+/** Timing of the meta group. */
+export interface MetaTiming {
+  tickMs: number;
+  electionTicks: number;
+  requestTimeoutMs: number;
+  snapshotEntriesMax: number;
+}
+
+/** Defaults: a 50 ms tick, elections after 500-1000 ms of silence. */
+export const META_TIMING_DEFAULTS: MetaTiming = {
+  tickMs: 50,
+  electionTicks: 10,
+  requestTimeoutMs: 10_000,
+  snapshotEntriesMax: 10_000,
+};
+
+/** The cluster's meta Raft group on this node: membership, and later the lock table. */
+export class MetaGroup {
+  readonly state: MetaState;
+  readonly host: RaftHost;
+  readonly wal: WriteAheadLog;
+  readonly #config: NodeConfig;
+  readonly #transport: PeerTransport;
+  readonly #logger: Logger;
+  readonly #timing: MetaTiming;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    config: NodeConfig,
+    transport: PeerTransport,
+    logger: Logger,
+    timing: MetaTiming,
+    wal: WriteAheadLog,
+    host: RaftHost,
+    state: MetaState,
+  ) {
+    this.state = state;
+    this.#config = config;
+    this.#transport = transport;
+    this.#logger = logger;
+    this.#timing = timing;
+    this.wal = wal;
+    this.host = host;
+  }
+
+  /** Opens the meta WAL under `<data>/meta` and restores the group. */
+  static async open(
+    config: NodeConfig,
+    transport: PeerTransport,
+    logger: Logger,
+    timing: MetaTiming,
+  ): Promise<MetaGroup> {
+    const wal = await WriteAheadLog.open(`${config.dataDir}/meta`, {
+      clusterId: config.clusterId,
+      nodeId: config.id,
+      log: logger.with({ component: "wal" }),
+    });
+    const ids = [...(config.peers?.keys() ?? [])].sort();
+    const state = new MetaState();
+    let group: MetaGroup | null = null;
+    const host = await RaftHost.open({
+      nodeId: config.id,
+      groupId: META_GROUP_ID,
+      bootstrap: { voters: ids.slice(0, META_VOTERS_MAX), learners: ids.slice(META_VOTERS_MAX) },
+      wal,
+      machine: state,
+      send: (message) =>
+        transport.send(message.to, {
+          type: "raft",
+          groupId: META_GROUP_ID,
+          payload: encodeRaftMessage(message),
+        }),
+      quorumReachable: () => group?.quorumReachable() ?? false,
+      logger,
+      random: new SeededRandom(seedFrom(config.id)).fn(),
+      raft: { electionTimeoutTicks: timing.electionTicks, heartbeatTimeoutTicks: 1 },
+      snapshotEntriesMax: timing.snapshotEntriesMax,
+      requestTimeoutMs: timing.requestTimeoutMs,
+    });
+    group = new MetaGroup(config, transport, logger, timing, wal, host, state);
+    host.onApplied = () => group!.#reconcilePeers();
+    group.#reconcilePeers();
+    return group;
+  }
+
+  /** Starts ticking. */
+  start(): void {
+    this.#ticker = setInterval(() => this.host.tick(), this.#timing.tickMs);
+  }
+
+  /** Stops ticking, fails pending requests and closes the WAL. */
+  async stop(): Promise<void> {
+    clearInterval(this.#ticker);
+    this.host.close();
+    await this.wal.close();
+  }
+
+  /** Feeds a peer `raft` frame's payload. */
+  receive(from: string, groupId: number, payload: Uint8Array): void {
+    if (groupId !== META_GROUP_ID) return;
+    let message;
+    try {
+      message = decodeRaftMessage(payload);
+    } catch (error) {
+      this.#logger.warn("dropped undecodable raft message", { peer: from, error: String(error) });
+      return;
+    }
+    if (message.from !== from || message.to !== this.#config.id) {
+      this.#logger.warn("dropped misaddressed raft message", { peer: from, to: message.to });
+      return;
+    }
+    this.host.receive(message);
+  }
+
+  /** The connection to `peerId` closed: if it led, followers campaign soon (see election.ts). */
+  peerDisconnected(peerId: string): void {
+    this.host.leaderUnreachable(peerId);
+  }
+
+  /** The core's status. */
+  status(): RaftStatus {
+    return this.host.status();
+  }
+
+  /** True when this node and the peers it sees up form a majority of the voters. */
+  quorumReachable(): boolean {
+    const voters = this.host.status().confState.voters;
+    const up = new Set(
+      this.#transport.peers().filter((peer) => peer.health.state === "up").map((peer) => peer.id),
+    );
+    up.add(this.#config.id);
+    return voters.filter((id) => up.has(id)).length * 2 > voters.length;
+  }
+
+  /** Best known addresses of a member: replicated record, else --peers, else the transport. */
+  addressOf(id: string): MemberAddress | undefined {
+    const record = this.state.member(id);
+    if (record !== undefined) return record;
+    if (id === this.#config.id) {
+      return {
+        id,
+        peerAddress: formatHostPort(this.#config.peerAddress),
+        clientAddress: formatHostPort(this.#config.clientAddress),
+      };
+    }
+    const peer = this.#transport.peers().find((candidate) => candidate.id === id);
+    if (peer === undefined) return undefined;
+    return { id, peerAddress: peer.peerAddress, clientAddress: peer.clientAddress || "-" };
+  }
+
+  /** Proposes a meta command; resolves once applied (errors as ClusterError). */
+  async proposeCommand(command: Parameters<typeof encodeMetaCommand>[0]): Promise<void> {
+    const refusal = await this.host.propose(encodeMetaCommand(command));
+    if (refusal !== null) throw new ClusterError("ERR", refusal.replace(/^ERR /, ""));
+  }
+
+  /** Keeps the transport's peer set equal to the replicated membership. */
+  #reconcilePeers(): void {
+    const conf = this.host.status().confState;
+    const members = new Set([...conf.voters, ...conf.learners]);
+    for (const record of this.state.members()) members.add(record.id);
+    if (members.size === 0) return; // a joining node has not received the log yet
+    for (const id of members) {
+      const address = this.addressOf(id);
+      if (address === undefined || id === this.#config.id) continue;
+      const parsed = tryParse(address.peerAddress);
+      if (parsed !== null) this.#transport.addPeer(id, parsed);
+    }
+    for (const peer of this.#transport.peers()) {
+      if (!members.has(peer.id)) this.#transport.removePeer(peer.id);
+    }
+  }
+}
+
+function tryParse(text: string): HostPort | null {
+  try {
+    return parseHostPort(text, "peer address");
+  } catch {
+    return null;
+  }
+}
+
+/** A per-node seed for election jitter, so nodes started together do not time out together. */
+function seedFrom(id: string): number {
+  let hash = 2166136261;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619) >>> 0;
+  return (hash ^ Math.floor(performance.timeOrigin)) >>> 0;
+}

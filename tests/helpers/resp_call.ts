@@ -1,0 +1,31 @@
+import type { RespValue } from "../../protocol/resp/mod.ts";
+import { callNode } from "../../src/node/join.ts";
+
+/** Sends one command to 127.0.0.1:port and returns its reply as text (errors as "-CODE ..."). */
+export async function call(port: number, ...args: string[]): Promise<string> {
+  const reply: RespValue = await callNode({ host: "127.0.0.1", port }, args, 15_000);
+  switch (reply.type) {
+    case "simple":
+      return reply.value;
+    case "error":
+      return `-${reply.value}`;
+    case "integer":
+      return String(reply.value);
+    case "bulk":
+    case "verbatim":
+      return new TextDecoder().decode(reply.value);
+    default:
+      return JSON.stringify(reply);
+  }
+}
+
+/** CLUSTER INFO of a node as a map. */
+export async function clusterInfo(port: number): Promise<Map<string, string>> {
+  const text = await call(port, "CLUSTER", "INFO");
+  return new Map(
+    text.split("\r\n").filter((line) => line.includes(":")).map((line) => {
+      const at = line.indexOf(":");
+      return [line.slice(0, at), line.slice(at + 1)] as [string, string];
+    }),
+  );
+}
