@@ -150,6 +150,10 @@ export class SimCluster {
   crash(id: NodeId): void {
     this.trace.note(this.#nowMs, `${id} CRASH`);
     this.host(id).crash();
+    // Peers see the crashed node's connections close (the node's leaderUnreachable hint).
+    for (const other of this.ids) {
+      if (other !== id) this.host(other).raft?.leaderUnreachable(id);
+    }
   }
 
   /** Restarts `id` from its durable storage (no-op when running). */
