@@ -13,6 +13,12 @@ export const HANDSHAKE_TIMEOUT_MS_DEFAULT = 5000;
 /** Longest node id or cluster id accepted in a Handshake, in UTF-16 code units. */
 export const ID_CHARS_MAX = 128;
 
+/**
+ * Longest incarnation id accepted in a Handshake, in characters (lowercase hex digits). Nodes send
+ * 32 (16 random bytes chosen when their data directory is created).
+ */
+export const INCARNATION_ID_CHARS_MAX = 64;
+
 /** Longest host part of a peer or client address, in UTF-16 code units (the DNS name limit). */
 const HOST_CHARS_MAX = 255;
 
@@ -35,6 +41,21 @@ export interface HandshakeLocal {
   knownNodeIds?: ReadonlySet<string>;
 }
 
+/** What the accepting side knows about itself when answering a Handshake. */
+export interface HandshakeAnswerLocal extends HandshakeLocal {
+  /** This node's client (RESP) "host:port", sent in the HandshakeAccept. */
+  clientAddress: string;
+  /** The incarnation id of this node's data directory, sent in the HandshakeAccept. */
+  incarnationId: string;
+  /**
+   * Called with the peer's node id and incarnation id once every other check has passed. Returns
+   * null to accept, or a one-line refusal (e.g. the peer's data directory was replaced since its
+   * incarnation was recorded, so it may have lost its Raft vote), sent as a HandshakeReject with
+   * reason "staleIncarnation".
+   */
+  checkIncarnation?: (nodeId: string, incarnationId: string) => string | null;
+}
+
 /** Result of checking a Handshake: ok, or a reject reason and a one-line explanation. */
 export type HandshakeCheck =
   | { ok: true }
@@ -42,18 +63,25 @@ export type HandshakeCheck =
 
 /**
  * Result of the connecting side reading the answer to its Handshake; on success, the accepting
- * node's id and client address.
+ * node's id, client address and data-directory incarnation id.
  */
 export type HandshakeOutcome =
-  | { ok: true; nodeId: string; clientAddress: string }
+  | { ok: true; nodeId: string; clientAddress: string; incarnationId: string }
   | { ok: false; reason: HandshakeRejectReason | "protocolViolation"; message: string };
 
 /**
  * Builds the Handshake the connecting side sends first. `peerAddress` is its own peer
- * "host:port" and `clientAddress` its own client (RESP) "host:port".
+ * "host:port", `clientAddress` its own client (RESP) "host:port" and `incarnationId` the
+ * incarnation id of its data directory (lowercase hex).
  */
 export function createHandshake(
-  local: { clusterId: string; nodeId: string; peerAddress: string; clientAddress: string },
+  local: {
+    clusterId: string;
+    nodeId: string;
+    peerAddress: string;
+    clientAddress: string;
+    incarnationId: string;
+  },
 ): HandshakeMessage {
   return {
     type: "handshake",
@@ -62,10 +90,14 @@ export function createHandshake(
     nodeId: local.nodeId,
     peerAddress: local.peerAddress,
     clientAddress: local.clientAddress,
+    incarnationId: local.incarnationId,
   };
 }
 
-/** Pure handshake check by the accepting side. */
+/**
+ * Pure handshake check by the accepting side: version, well-formed fields, cluster, node id. The
+ * incarnation is checked afterwards by `answerHandshake` (it needs the recorded incarnations).
+ */
 export function checkHandshake(local: HandshakeLocal, remote: HandshakeMessage): HandshakeCheck {
   const peer = displayId(remote.nodeId);
   if (remote.protocolVersion !== PEER_PROTOCOL_VERSION) {
@@ -78,7 +110,8 @@ export function checkHandshake(local: HandshakeLocal, remote: HandshakeMessage):
   const problem = describeIdProblem("node id", remote.nodeId) ??
     describeIdProblem("cluster id", remote.clusterId) ??
     describeAddressProblem(remote.peerAddress) ??
-    describeAddressProblem(remote.clientAddress, "client address");
+    describeAddressProblem(remote.clientAddress, "client address") ??
+    describeIncarnationProblem(remote.incarnationId);
   if (problem !== undefined) {
     return reject("malformed", `peer ${peer} sent a malformed handshake: ${problem}`);
   }
@@ -103,18 +136,29 @@ export function checkHandshake(local: HandshakeLocal, remote: HandshakeMessage):
 }
 
 /**
- * The accepting side's answer to a Handshake: HandshakeAccept (carrying this node's id and
- * `clientAddress`, its own client "host:port") or HandshakeReject.
+ * The accepting side's answer to a Handshake: HandshakeAccept (carrying this node's id, its
+ * `clientAddress` and its `incarnationId`) or HandshakeReject. After `checkHandshake` passes,
+ * `local.checkIncarnation` (when given) may still refuse the peer's incarnation, with reason
+ * "staleIncarnation".
  */
 export function answerHandshake(
-  local: HandshakeLocal & { clientAddress: string },
+  local: HandshakeAnswerLocal,
   remote: HandshakeMessage,
 ): PeerMessageOf<"handshakeAccept"> | PeerMessageOf<"handshakeReject"> {
   const check = checkHandshake(local, remote);
-  if (check.ok) {
-    return { type: "handshakeAccept", nodeId: local.nodeId, clientAddress: local.clientAddress };
+  if (!check.ok) {
+    return { type: "handshakeReject", reason: check.reason, message: check.message };
   }
-  return { type: "handshakeReject", reason: check.reason, message: check.message };
+  const refusal = local.checkIncarnation?.(remote.nodeId, remote.incarnationId) ?? null;
+  if (refusal !== null) {
+    return { type: "handshakeReject", reason: "staleIncarnation", message: refusal };
+  }
+  return {
+    type: "handshakeAccept",
+    nodeId: local.nodeId,
+    clientAddress: local.clientAddress,
+    incarnationId: local.incarnationId,
+  };
 }
 
 /**
@@ -150,7 +194,12 @@ export function readHandshakeAnswer(
         `but ${displayId(answer.nodeId)} answered`,
     };
   }
-  return { ok: true, nodeId: answer.nodeId, clientAddress: answer.clientAddress };
+  return {
+    ok: true,
+    nodeId: answer.nodeId,
+    clientAddress: answer.clientAddress,
+    incarnationId: answer.incarnationId,
+  };
 }
 
 /** Human label of each reject reason, for log lines. */
@@ -159,6 +208,7 @@ export const REASON_LABELS: Readonly<Record<HandshakeRejectReason, string>> = {
   incompatibleVersion: "incompatible version",
   unknownNode: "unknown or duplicate node id",
   malformed: "malformed handshake",
+  staleIncarnation: "data directory replaced",
 };
 
 /** Returns why `id` is not a valid node or cluster id, or undefined if it is valid. */
@@ -169,6 +219,22 @@ export function describeIdProblem(kind: string, id: string): string | undefined 
   }
   if (FORBIDDEN_ID_CHARS.test(id)) {
     return `${kind} ${JSON.stringify(id)} contains whitespace or control characters`;
+  }
+  return undefined;
+}
+
+/**
+ * Returns why `incarnationId` is not 1 to `INCARNATION_ID_CHARS_MAX` lowercase hex digits, or
+ * undefined if it is.
+ */
+export function describeIncarnationProblem(incarnationId: string): string | undefined {
+  if (incarnationId.length === 0) return "incarnation id is empty";
+  if (incarnationId.length > INCARNATION_ID_CHARS_MAX) {
+    return `incarnation id length ${incarnationId.length} exceeds maximum of ` +
+      `${INCARNATION_ID_CHARS_MAX} characters`;
+  }
+  if (!/^[0-9a-f]+$/.test(incarnationId)) {
+    return `incarnation id ${displayText(incarnationId)} is not lowercase hex`;
   }
   return undefined;
 }

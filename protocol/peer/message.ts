@@ -3,7 +3,8 @@ export type HandshakeRejectReason =
   | "wrongCluster"
   | "incompatibleVersion"
   | "unknownNode"
-  | "malformed";
+  | "malformed"
+  | "staleIncarnation";
 
 /** One node-to-node message, as carried by one frame. */
 export type PeerMessage =
@@ -14,8 +15,9 @@ export type PeerMessage =
     nodeId: string;
     peerAddress: string;
     clientAddress: string;
+    incarnationId: string;
   }
-  | { type: "handshakeAccept"; nodeId: string; clientAddress: string }
+  | { type: "handshakeAccept"; nodeId: string; clientAddress: string; incarnationId: string }
   | { type: "handshakeReject"; reason: HandshakeRejectReason; message: string }
   | { type: "heartbeat"; sequence: number; sentAtMs: number }
   | { type: "heartbeatAck"; sequence: number; echoedSentAtMs: number }
@@ -76,4 +78,5 @@ export const HANDSHAKE_REJECT_REASON_CODES: Readonly<Record<HandshakeRejectReaso
   incompatibleVersion: 2,
   unknownNode: 3,
   malformed: 4,
+  staleIncarnation: 5,
 };

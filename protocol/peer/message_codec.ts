@@ -33,11 +33,12 @@ export function messageTypeOfCode(code: number): PeerMessageType | undefined {
 export function bodyBytesHint(message: PeerMessage): number {
   switch (message.type) {
     case "handshake":
-      return 9 +
+      return 11 +
         3 * (message.clusterId.length + message.nodeId.length + message.peerAddress.length +
-            message.clientAddress.length);
+            message.clientAddress.length + message.incarnationId.length);
     case "handshakeAccept":
-      return 4 + 3 * (message.nodeId.length + message.clientAddress.length);
+      return 6 +
+        3 * (message.nodeId.length + message.clientAddress.length + message.incarnationId.length);
     case "handshakeReject":
       return 3 + 3 * message.message.length;
     case "heartbeat":
@@ -60,10 +61,10 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
   switch (message.type) {
     case "handshake":
       writer.u8(message.protocolVersion).string(message.clusterId).string(message.nodeId)
-        .string(message.peerAddress).string(message.clientAddress);
+        .string(message.peerAddress).string(message.clientAddress).string(message.incarnationId);
       return;
     case "handshakeAccept":
-      writer.string(message.nodeId).string(message.clientAddress);
+      writer.string(message.nodeId).string(message.clientAddress).string(message.incarnationId);
       return;
     case "handshakeReject":
       writer.u8(HANDSHAKE_REJECT_REASON_CODES[message.reason]).string(message.message);
@@ -104,9 +105,15 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
         nodeId: reader.string(),
         peerAddress: reader.string(),
         clientAddress: reader.string(),
+        incarnationId: reader.string(),
       };
     case "handshakeAccept":
-      return { type, nodeId: reader.string(), clientAddress: reader.string() };
+      return {
+        type,
+        nodeId: reader.string(),
+        clientAddress: reader.string(),
+        incarnationId: reader.string(),
+      };
     case "handshakeReject": {
       const code = reader.u8();
       const reason = REASON_BY_CODE.get(code);

@@ -91,6 +91,9 @@ function clusterSection(services: NodeServices): Section {
     ["leader_id", info.leaderId],
     ["members", info.memberCount],
     ["healthy_members", info.healthyMemberCount],
+    ["registered_members", info.registeredMemberCount],
+    ["commit_index", info.commitIndex],
+    ["applied_index", info.appliedIndex],
   ];
 }
 

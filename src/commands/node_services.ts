@@ -49,6 +49,8 @@ export interface ClusterInfoView {
   appliedIndex: number;
   memberCount: number;
   healthyMemberCount: number;
+  /** Members whose data-directory incarnation the cluster has recorded. */
+  registeredMemberCount: number;
 }
 
 /** The cluster as the command handlers see it. */

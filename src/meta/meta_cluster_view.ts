@@ -39,6 +39,7 @@ export class MetaClusterView implements ClusterView {
       appliedIndex: status.appliedIndex,
       memberCount: members.length,
       healthyMemberCount: members.filter((member) => member.state === "up").length,
+      registeredMemberCount: this.#meta.state.registeredCount(),
     };
   }
 
@@ -72,7 +73,7 @@ export class MetaClusterView implements ClusterView {
     validateMember(id, peerAddress, clientAddress);
     await this.#meta.proposeCommand({
       op: "setMember",
-      member: { id, peerAddress, clientAddress },
+      member: { id, peerAddress, clientAddress, incarnationId: "" },
     });
     const conf = () => this.#meta.status().confState;
     if (!conf().voters.includes(id) && !conf().learners.includes(id)) {

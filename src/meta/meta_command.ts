@@ -7,6 +7,11 @@ export interface MemberAddress {
   peerAddress: string;
   /** Client (RESP) `host:port`. */
   clientAddress: string;
+  /**
+   * Incarnation id of the member's data directory once it registered (empty before). A node
+   * presenting another incarnation lost its disk, and with it possibly its vote: peers refuse it.
+   */
+  incarnationId: string;
 }
 
 /** A command of the meta state machine, carried in a normal Raft entry. */
@@ -25,7 +30,7 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
   switch (command.op) {
     case "setMember":
       writer.string(command.member.id).string(command.member.peerAddress)
-        .string(command.member.clientAddress);
+        .string(command.member.clientAddress).string(command.member.incarnationId);
       break;
     case "forgetMember":
       writer.string(command.id);
@@ -45,7 +50,12 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
   if (code === OP_CODES.setMember) {
     command = {
       op: "setMember",
-      member: { id: reader.string(), peerAddress: reader.string(), clientAddress: reader.string() },
+      member: {
+        id: reader.string(),
+        peerAddress: reader.string(),
+        clientAddress: reader.string(),
+        incarnationId: reader.string(),
+      },
     };
   } else if (code === OP_CODES.forgetMember) {
     command = { op: "forgetMember", id: reader.string() };

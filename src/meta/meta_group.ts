@@ -12,6 +12,8 @@ import { MetaState } from "./meta_state.ts";
 
 /** Raft group id of the cluster's meta group. */
 export const META_GROUP_ID = 0;
+/** How often the leader checks for members whose incarnation is not recorded yet. */
+const REGISTER_INTERVAL_MS = 500;
 /** Voters at most; further members stay learners. */
 export const META_VOTERS_MAX = 7;
 
@@ -41,6 +43,9 @@ export class MetaGroup {
   readonly #logger: Logger;
   readonly #timing: MetaTiming;
   #ticker: ReturnType<typeof setInterval> | undefined;
+  #registrar: ReturnType<typeof setInterval> | undefined;
+  /** Members whose incarnation registration is being proposed. */
+  readonly #registering = new Set<string>();
 
   private constructor(
     config: NodeConfig,
@@ -95,7 +100,10 @@ export class MetaGroup {
       requestTimeoutMs: timing.requestTimeoutMs,
     });
     group = new MetaGroup(config, transport, logger, timing, wal, host, state);
-    host.onApplied = () => group!.#reconcilePeers();
+    host.onApplied = () => {
+      group!.#reconcilePeers();
+      group!.#registerIncarnations();
+    };
     group.#reconcilePeers();
     return group;
   }
@@ -103,11 +111,13 @@ export class MetaGroup {
   /** Starts ticking. */
   start(): void {
     this.#ticker = setInterval(() => this.host.tick(), this.#timing.tickMs);
+    this.#registrar = setInterval(() => this.#registerIncarnations(), REGISTER_INTERVAL_MS);
   }
 
   /** Stops ticking, fails pending requests and closes the WAL. */
   async stop(): Promise<void> {
     clearInterval(this.#ticker);
+    clearInterval(this.#registrar);
     this.host.close();
     await this.wal.close();
   }
@@ -158,17 +168,64 @@ export class MetaGroup {
         id,
         peerAddress: formatHostPort(this.#config.peerAddress),
         clientAddress: formatHostPort(this.#config.clientAddress),
+        incarnationId: "",
       };
     }
     const peer = this.#transport.peers().find((candidate) => candidate.id === id);
     if (peer === undefined) return undefined;
-    return { id, peerAddress: peer.peerAddress, clientAddress: peer.clientAddress || "-" };
+    return {
+      id,
+      peerAddress: peer.peerAddress,
+      clientAddress: peer.clientAddress || "-",
+      incarnationId: "",
+    };
   }
 
   /** Proposes a meta command; resolves once applied (errors as ClusterError). */
   async proposeCommand(command: Parameters<typeof encodeMetaCommand>[0]): Promise<void> {
     const refusal = await this.host.propose(encodeMetaCommand(command));
     if (refusal !== null) throw new ClusterError("ERR", refusal.replace(/^ERR /, ""));
+  }
+
+  /** This node's data-directory incarnation. */
+  incarnationId(): string {
+    return this.wal.identity().incarnationId;
+  }
+
+  /**
+   * Refuses a peer whose data directory is not the one the cluster recorded: a wiped disk
+   * forgot the node's votes, so it must not take part until it is removed and added back.
+   */
+  checkIncarnation(peerId: string, incarnationId: string): string | null {
+    const recorded = this.state.member(peerId)?.incarnationId ?? "";
+    if (recorded === "" || recorded === incarnationId) return null;
+    return `node ${peerId}'s data directory was replaced (recorded incarnation ` +
+      `${recorded.slice(0, 8)}, now ${incarnationId.slice(0, 8)}): it may have lost its Raft ` +
+      `vote. Remove it (CLUSTER REMOVE ${peerId}) and add it back; see docs/storage.md`;
+  }
+
+  /** Leader: records the incarnation of every member it has a handshake from (and its own). */
+  #registerIncarnations(): void {
+    const status = this.host.status();
+    if (status.role !== "leader") return;
+    const members = new Set([...status.confState.voters, ...status.confState.learners]);
+    const seen = new Map(this.#transport.peers().map((peer) => [peer.id, peer.incarnationId]));
+    seen.set(this.#config.id, this.incarnationId());
+    for (const [id, incarnationId] of seen) {
+      if (!members.has(id) || incarnationId === "" || this.#registering.has(id)) continue;
+      if ((this.state.member(id)?.incarnationId ?? "") !== "") continue;
+      const address = this.addressOf(id);
+      if (address === undefined || address.clientAddress === "-") continue;
+      this.#registering.add(id);
+      this.proposeCommand({ op: "setMember", member: { ...address, incarnationId } })
+        .catch((error) =>
+          this.#logger.debug("incarnation registration deferred", {
+            member: id,
+            error: String(error),
+          })
+        )
+        .finally(() => this.#registering.delete(id));
+    }
   }
 
   /** Keeps the transport's peer set equal to the replicated membership. */

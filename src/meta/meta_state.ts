@@ -42,18 +42,27 @@ export class MetaState {
       return `ERR undecodable meta command: ${error instanceof Error ? error.message : error}`;
     }
     switch (command.op) {
-      case "setMember":
-        if (!this.#members.has(command.member.id) && this.#members.size >= META_MEMBERS_MAX) {
+      case "setMember": {
+        const existing = this.#members.get(command.member.id);
+        if (existing === undefined && this.#members.size >= META_MEMBERS_MAX) {
           return `LIMIT cluster already has ${META_MEMBERS_MAX} members`;
         }
-        this.#members.set(command.member.id, command.member);
+        // A recorded incarnation only changes through removal and re-adding.
+        const incarnationId = existing?.incarnationId || command.member.incarnationId;
+        this.#members.set(command.member.id, { ...command.member, incarnationId });
         return null;
+      }
       case "forgetMember":
         this.#members.delete(command.id);
         return null;
       case "noop":
         return null;
     }
+  }
+
+  /** Members whose data-directory incarnation is recorded. */
+  registeredCount(): number {
+    return [...this.#members.values()].filter((member) => member.incarnationId !== "").length;
   }
 
   /** Marks a non-normal entry (config, no-op) as applied. */
@@ -67,7 +76,8 @@ export class MetaState {
     const writer = new BinaryWriter(256);
     writer.u53(this.#appliedIndex).u32(this.#members.size);
     for (const member of this.members()) {
-      writer.string(member.id).string(member.peerAddress).string(member.clientAddress);
+      writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
+        .string(member.incarnationId);
     }
     return writer.finish().slice();
   }
@@ -88,6 +98,7 @@ export class MetaState {
         id: reader.string(),
         peerAddress: reader.string(),
         clientAddress: reader.string(),
+        incarnationId: reader.string(),
       };
       this.#members.set(member.id, member);
     }

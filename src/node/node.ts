@@ -54,6 +54,9 @@ export class DsyncNode {
       peers,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       failureTimeoutMs: config.failureTimeoutMs,
+      incarnationId: () => this.#meta?.incarnationId() ?? "",
+      checkIncarnation: (peerId, incarnationId) =>
+        this.#meta?.checkIncarnation(peerId, incarnationId) ?? null,
       logger,
       nowMs: () => performance.now(),
     });

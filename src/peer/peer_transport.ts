@@ -18,6 +18,13 @@ export interface PeerTransportOptions {
   listen: HostPort;
   /** This node's client address, told to peers in the handshake. */
   clientAddress: string;
+  /** This node's data-directory incarnation id (known once storage is open). */
+  incarnationId: () => string;
+  /**
+   * Refusal message when `peerId` presents an incarnation other than the one the cluster
+   * recorded for it (its disk was replaced), else null.
+   */
+  checkIncarnation: (peerId: string, incarnationId: string) => string | null;
   /** Other members and their peer addresses (this node excluded). */
   peers: Map<string, HostPort>;
   heartbeatIntervalMs: number;
@@ -35,6 +42,8 @@ export interface PeerView {
   id: string;
   peerAddress: string;
   clientAddress: string;
+  /** The incarnation id the peer presented at its last handshake ("" before any). */
+  incarnationId: string;
   health: PeerHealth;
 }
 
@@ -42,6 +51,7 @@ interface PeerLink {
   id: string;
   address: HostPort;
   clientAddress: string;
+  incarnationId: string;
   connection: PeerConnection | null;
   heartbeatSequence: number;
   lastState: "up" | "down";
@@ -103,6 +113,7 @@ export class PeerTransport {
       id,
       address,
       clientAddress: "",
+      incarnationId: "",
       connection: null,
       heartbeatSequence: 0,
       lastState: "down",
@@ -148,6 +159,7 @@ export class PeerTransport {
       id: link.id,
       peerAddress: formatHostPort(link.address),
       clientAddress: link.clientAddress,
+      incarnationId: link.incarnationId,
       health: this.#detector.health(link.id, now),
     }));
   }
@@ -200,14 +212,19 @@ export class PeerTransport {
       nodeId: this.#options.nodeId,
       peerAddress: formatHostPort(this.#options.listen),
       clientAddress: this.#options.clientAddress,
+      incarnationId: this.#options.incarnationId(),
     }));
     const answer = await firstMessage(connection, this.#handshakeTimeoutMs());
-    const outcome = answer === null
+    let outcome = answer === null
       ? { ok: false as const, reason: "timeout", message: "handshake failed: no answer in time" }
       : readHandshakeAnswer(answer, link.id);
     if (outcome.ok) {
-      this.#attach(link, connection, outcome.clientAddress);
-      return true;
+      const stale = this.#options.checkIncarnation(link.id, outcome.incarnationId);
+      if (stale === null) {
+        this.#attach(link, connection, outcome.clientAddress, outcome.incarnationId);
+        return true;
+      }
+      outcome = { ok: false as const, reason: "staleIncarnation", message: stale };
     }
     this.#logger.error("peer handshake failed", {
       peer: link.id,
@@ -251,6 +268,8 @@ export class PeerTransport {
         nodeId: this.#options.nodeId,
         knownNodeIds: new Set(this.#links.keys()),
         clientAddress: this.#options.clientAddress,
+        incarnationId: this.#options.incarnationId(),
+        checkIncarnation: this.#options.checkIncarnation,
       },
       hello,
     );
@@ -266,13 +285,19 @@ export class PeerTransport {
       return;
     }
     link.connection?.close("replaced by a new connection");
-    this.#attach(link, connection, hello.clientAddress);
+    this.#attach(link, connection, hello.clientAddress, hello.incarnationId);
     void connection.closed.then((reason) => this.#detach(link, reason, connection));
   }
 
-  #attach(link: PeerLink, connection: PeerConnection, clientAddress: string): void {
+  #attach(
+    link: PeerLink,
+    connection: PeerConnection,
+    clientAddress: string,
+    incarnationId: string,
+  ): void {
     link.connection = connection;
     link.clientAddress = clientAddress;
+    link.incarnationId = incarnationId;
     this.#detector.connected(link.id, this.#options.nowMs());
     connection.onMessage = (message) => this.#receive(link, message);
     const backlog = connection.backlog;

@@ -16,6 +16,11 @@ function startTransport(lines: string[]) {
     heartbeatIntervalMs: 100,
     failureTimeoutMs: 1_000,
     handshakeTimeoutMs: 1_000,
+    incarnationId: () => "aaaa1111",
+    checkIncarnation: (peerId, incarnationId) =>
+      peerId === "n2" && incarnationId !== "bbbb2222"
+        ? `n2 replaced its disk (${incarnationId})`
+        : null,
     logger: new Logger({ level: "debug", format: "text", sink: (line) => lines.push(line) }),
     nowMs: () => performance.now(),
   });
@@ -50,6 +55,7 @@ function handshake(overrides: Partial<Extract<PeerMessage, { type: "handshake" }
     nodeId: "n2",
     peerAddress: "127.0.0.1:1",
     clientAddress: "127.0.0.1:2",
+    incarnationId: "bbbb2222",
     ...overrides,
   });
 }
@@ -97,6 +103,24 @@ Deno.test("handshake from an unknown node id is refused and logged", async () =>
   }
 });
 
+Deno.test("a known node presenting another disk incarnation is refused and logged", async () => {
+  const lines: string[] = [];
+  const { transport, port } = startTransport(lines);
+  try {
+    const answers = await exchange(port, handshake({ incarnationId: "cccc3333" }));
+    const reject = answers[0];
+    assert.equal(reject?.type === "handshakeReject" && reject.reason, "staleIncarnation");
+    assert.equal(
+      reject?.type === "handshakeReject" && reject.message,
+      "n2 replaced its disk (cccc3333)",
+    );
+    assert.ok(lines.some((line) => /refused peer handshake.*reason=staleIncarnation/.test(line)));
+    assert.equal(transport.peers().find((peer) => peer.id === "n2")?.health.state, "down");
+  } finally {
+    transport.close();
+  }
+});
+
 Deno.test("garbage instead of a handshake closes the connection with a log line", async () => {
   const lines: string[] = [];
   const { transport, port } = startTransport(lines);
@@ -133,6 +157,7 @@ Deno.test("a valid handshake is accepted and the peer shows up", async () => {
       type: "handshakeAccept",
       nodeId: "n1",
       clientAddress: "127.0.0.1:7001",
+      incarnationId: "aaaa1111",
     });
     const view = transport.peers().find((peer) => peer.id === "n2");
     assert.equal(view?.health.state, "up");

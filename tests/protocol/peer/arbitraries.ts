@@ -33,11 +33,13 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     nodeId: textArbitrary,
     peerAddress: textArbitrary,
     clientAddress: textArbitrary,
+    incarnationId: textArbitrary,
   }),
   fc.record({
     type: fc.constant("handshakeAccept" as const),
     nodeId: textArbitrary,
     clientAddress: textArbitrary,
+    incarnationId: textArbitrary,
   }),
   fc.record({
     type: fc.constant("handshakeReject" as const),

@@ -25,13 +25,21 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
       nodeId: "node-2",
       peerAddress: "127.0.0.1:7002",
       clientAddress: "127.0.0.1:6002",
+      incarnationId: "9f3c2a71",
     },
-    hex: "00000031 01 01  01  0004 70726f64  0006 6e6f64652d32  " +
-      "000e 3132372e302e302e313a37303032  000e 3132372e302e302e313a36303032",
+    hex: "0000003b 01 01  01  0004 70726f64  0006 6e6f64652d32  " +
+      "000e 3132372e302e302e313a37303032  000e 3132372e302e302e313a36303032  " +
+      "0008 3966336332613731",
   },
   {
-    message: { type: "handshakeAccept", nodeId: "node-1", clientAddress: "127.0.0.1:6001" },
-    hex: "0000001a 01 02  0006 6e6f64652d31  000e 3132372e302e302e313a36303031",
+    message: {
+      type: "handshakeAccept",
+      nodeId: "node-1",
+      clientAddress: "127.0.0.1:6001",
+      incarnationId: "5e80b4d2",
+    },
+    hex: "00000024 01 02  0006 6e6f64652d31  000e 3132372e302e302e313a36303031  " +
+      "0008 3565383062346432",
   },
   {
     message: { type: "handshakeReject", reason: "wrongCluster", message: "no" },
@@ -118,9 +126,15 @@ Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 
       nodeId: "",
       peerAddress: "",
       clientAddress: "",
+      incarnationId: "",
     },
-    { type: "handshakeAccept", nodeId: "ノード-𝟙 🚀 \u0000", clientAddress: "" },
-    { type: "handshakeAccept", nodeId: "", clientAddress: "[::1]:7001 ノード" },
+    { type: "handshakeAccept", nodeId: "ノード-𝟙 🚀 \u0000", clientAddress: "", incarnationId: "" },
+    {
+      type: "handshakeAccept",
+      nodeId: "",
+      clientAddress: "[::1]:7001 ノード",
+      incarnationId: "f".repeat(64),
+    },
     { type: "heartbeat", sequence: Number.MAX_SAFE_INTEGER, sentAtMs: 2 ** 32 },
     { type: "raft", groupId: 2 ** 32 - 1, payload: new Uint8Array(0) },
     { type: "handshakeReject", reason: "malformed", message: "x".repeat(0xffff) },
@@ -161,15 +175,35 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         nodeId: "",
         peerAddress: "",
         clientAddress: "",
+        incarnationId: "",
       },
       "Cannot encode u8: 256 is not an integer in 0..255",
     ],
     [
-      { type: "handshakeAccept", nodeId: "é".repeat(40_000), clientAddress: "" },
+      {
+        type: "handshakeAccept",
+        nodeId: "é".repeat(40_000),
+        clientAddress: "",
+        incarnationId: "",
+      },
       "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
-      { type: "handshakeAccept", nodeId: "n", clientAddress: "é".repeat(40_000) },
+      {
+        type: "handshakeAccept",
+        nodeId: "n",
+        clientAddress: "é".repeat(40_000),
+        incarnationId: "",
+      },
+      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+    ],
+    [
+      {
+        type: "handshakeAccept",
+        nodeId: "n",
+        clientAddress: "h:1",
+        incarnationId: "é".repeat(40_000),
+      },
       "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
@@ -180,6 +214,19 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         nodeId: "n",
         peerAddress: "h:1",
         clientAddress: "é".repeat(40_000),
+        incarnationId: "ab",
+      },
+      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+    ],
+    [
+      {
+        type: "handshake",
+        protocolVersion: 1,
+        clusterId: "c",
+        nodeId: "n",
+        peerAddress: "h:1",
+        clientAddress: "h:2",
+        incarnationId: "é".repeat(40_000),
       },
       "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
     ],
@@ -216,7 +263,12 @@ Deno.test("encodeFrame rejects a frame longer than frameBytesMax", () => {
 });
 
 Deno.test("invalid frameBytesMax options are rejected", () => {
-  const message: PeerMessage = { type: "handshakeAccept", nodeId: "n", clientAddress: "h:1" };
+  const message: PeerMessage = {
+    type: "handshakeAccept",
+    nodeId: "n",
+    clientAddress: "h:1",
+    incarnationId: "ab",
+  };
   for (const frameBytesMax of [1, 0, -5, 2.5, Number.NaN, 2 ** 32]) {
     assert.throws(() => encodeFrame(message, { frameBytesMax }), {
       name: "RangeError",

@@ -5,18 +5,24 @@ import {
   createHandshake,
   decodeFrame,
   encodeFrame,
-  type HandshakeLocal,
+  type HandshakeAnswerLocal,
   type HandshakeMessage,
+  INCARNATION_ID_CHARS_MAX,
   PEER_PROTOCOL_VERSION,
   readHandshakeAnswer,
+  REASON_LABELS,
 } from "../../../protocol/peer/mod.ts";
 
-const LOCAL: HandshakeLocal & { clientAddress: string } = {
+const LOCAL: HandshakeAnswerLocal = {
   clusterId: "prod",
   nodeId: "node-1",
   clientAddress: "127.0.0.1:6001",
+  incarnationId: "5e80b4d2",
   knownNodeIds: new Set(["node-1", "node-2", "node-3"]),
 };
+
+/** The incarnation id that node-2 presents in `handshakeFrom`. */
+const NODE_2_INCARNATION = "9f3c2a71";
 
 function handshakeFrom(overrides: Partial<HandshakeMessage>): HandshakeMessage {
   return {
@@ -25,6 +31,7 @@ function handshakeFrom(overrides: Partial<HandshakeMessage>): HandshakeMessage {
       nodeId: "node-2",
       peerAddress: "127.0.0.1:7002",
       clientAddress: "127.0.0.1:6002",
+      incarnationId: NODE_2_INCARNATION,
     }),
     ...overrides,
   };
@@ -36,10 +43,12 @@ Deno.test("checkHandshake accepts a known peer of the same cluster and version",
     nodeId: "node-2",
     peerAddress: "10.0.0.2:7002",
     clientAddress: "10.0.0.2:6002",
+    incarnationId: "0123456789abcdef0123456789abcdef",
   });
   assert.equal(sent.protocolVersion, PEER_PROTOCOL_VERSION);
   assert.equal(sent.peerAddress, "10.0.0.2:7002");
   assert.equal(sent.clientAddress, "10.0.0.2:6002");
+  assert.equal(sent.incarnationId, "0123456789abcdef0123456789abcdef");
   const received = decodeFrame(encodeFrame(sent));
   assert.ok(received.type === "handshake");
   assert.deepEqual(checkHandshake(LOCAL, received), { ok: true });
@@ -56,6 +65,9 @@ Deno.test("checkHandshake accepts a known peer of the same cluster and version",
     checkHandshake(LOCAL, handshakeFrom({ clientAddress: "redis.example.com:65535" })),
     { ok: true },
   );
+  for (const incarnationId of ["0", "f".repeat(INCARNATION_ID_CHARS_MAX), "0123456789abcdef"]) {
+    assert.deepEqual(checkHandshake(LOCAL, handshakeFrom({ incarnationId })), { ok: true });
+  }
 });
 
 Deno.test("checkHandshake rejects a peer of another cluster", () => {
@@ -148,6 +160,32 @@ Deno.test("checkHandshake rejects malformed ids and addresses, quoting them safe
       { peerAddress: "p", clientAddress: "c" },
       "peer node-2 sent a malformed handshake: peer address p is not host:port",
     ],
+    [{ incarnationId: "" }, "peer node-2 sent a malformed handshake: incarnation id is empty"],
+    [
+      { incarnationId: "a".repeat(65) },
+      "peer node-2 sent a malformed handshake: incarnation id length 65 exceeds maximum of 64 " +
+      "characters",
+    ],
+    [
+      { incarnationId: "9F3C2A71" },
+      "peer node-2 sent a malformed handshake: incarnation id 9F3C2A71 is not lowercase hex",
+    ],
+    [
+      { incarnationId: "9f3c-2a71" },
+      "peer node-2 sent a malformed handshake: incarnation id 9f3c-2a71 is not lowercase hex",
+    ],
+    [
+      { incarnationId: "9f3c\n2a71" },
+      'peer node-2 sent a malformed handshake: incarnation id "9f3c\\n2a71" is not lowercase hex',
+    ],
+    [
+      { incarnationId: "0x1f" },
+      "peer node-2 sent a malformed handshake: incarnation id 0x1f is not lowercase hex",
+    ],
+    [
+      { clientAddress: "c", incarnationId: "" },
+      "peer node-2 sent a malformed handshake: client address c is not host:port",
+    ],
   ];
   for (const [overrides, message] of cases) {
     assert.deepEqual(checkHandshake(LOCAL, handshakeFrom(overrides)), {
@@ -163,6 +201,7 @@ Deno.test("answerHandshake accepts with the local ids and address or rejects wit
     type: "handshakeAccept",
     nodeId: "node-1",
     clientAddress: "127.0.0.1:6001",
+    incarnationId: "5e80b4d2",
   });
   assert.deepEqual(answerHandshake(LOCAL, handshakeFrom({ clientAddress: "nope" })), {
     type: "handshakeReject",
@@ -176,17 +215,88 @@ Deno.test("answerHandshake accepts with the local ids and address or rejects wit
   });
 });
 
+Deno.test("answerHandshake asks checkIncarnation last and rejects a stale incarnation", () => {
+  const calls: [string, string][] = [];
+  const refuseAll: HandshakeAnswerLocal = {
+    ...LOCAL,
+    checkIncarnation: (nodeId, incarnationId) => {
+      calls.push([nodeId, incarnationId]);
+      return `peer ${nodeId} presents incarnation ${incarnationId}, recorded 11aa22bb`;
+    },
+  };
+  assert.deepEqual(answerHandshake(refuseAll, handshakeFrom({})), {
+    type: "handshakeReject",
+    reason: "staleIncarnation",
+    message: "peer node-2 presents incarnation 9f3c2a71, recorded 11aa22bb",
+  });
+  assert.deepEqual(calls, [["node-2", NODE_2_INCARNATION]]);
+  // Every other check comes first: a peer failing one is never asked about its incarnation.
+  const failingOthers: Partial<HandshakeMessage>[] = [
+    { protocolVersion: 2 },
+    { incarnationId: "XYZ" },
+    { clientAddress: "nope" },
+    { clusterId: "other" },
+    { nodeId: "node-1" },
+    { nodeId: "node-9" },
+  ];
+  for (const overrides of failingOthers) {
+    const answer = answerHandshake(refuseAll, handshakeFrom(overrides));
+    assert.ok(answer.type === "handshakeReject");
+    assert.notEqual(answer.reason, "staleIncarnation");
+  }
+  assert.equal(calls.length, 1);
+
+  const acceptAll: HandshakeAnswerLocal = { ...LOCAL, checkIncarnation: () => null };
+  assert.deepEqual(answerHandshake(acceptAll, handshakeFrom({ incarnationId: "abc123" })), {
+    type: "handshakeAccept",
+    nodeId: "node-1",
+    clientAddress: "127.0.0.1:6001",
+    incarnationId: "5e80b4d2",
+  });
+
+  // A realistic check: remembers the first incarnation seen per node, refuses any other.
+  const recorded = new Map([["node-2", NODE_2_INCARNATION]]);
+  const recordedOnly: HandshakeAnswerLocal = {
+    ...LOCAL,
+    checkIncarnation: (nodeId, incarnationId) => {
+      const known = recorded.get(nodeId);
+      return known === undefined || known === incarnationId
+        ? null
+        : `peer ${nodeId} presents data directory incarnation ${incarnationId}, ` +
+          `but incarnation ${known} is recorded; its disk was replaced`;
+    },
+  };
+  assert.equal(answerHandshake(recordedOnly, handshakeFrom({})).type, "handshakeAccept");
+  assert.equal(
+    answerHandshake(recordedOnly, handshakeFrom({ nodeId: "node-3", incarnationId: "77" })).type,
+    "handshakeAccept",
+  );
+  assert.deepEqual(answerHandshake(recordedOnly, handshakeFrom({ incarnationId: "c0ffee" })), {
+    type: "handshakeReject",
+    reason: "staleIncarnation",
+    message: "peer node-2 presents data directory incarnation c0ffee, but incarnation " +
+      "9f3c2a71 is recorded; its disk was replaced",
+  });
+});
+
 Deno.test("readHandshakeAnswer turns the answer into an outcome with a log line", () => {
-  const accept = { type: "handshakeAccept", nodeId: "node-2", clientAddress: "h:6002" } as const;
+  const accept = {
+    type: "handshakeAccept",
+    nodeId: "node-2",
+    clientAddress: "h:6002",
+    incarnationId: "0a1b",
+  } as const;
   assert.deepEqual(readHandshakeAnswer(accept), {
     ok: true,
     nodeId: "node-2",
     clientAddress: "h:6002",
+    incarnationId: "0a1b",
   });
   assert.deepEqual(readHandshakeAnswer(accept, "node-2"), {
     ok: true,
     nodeId: "node-2",
     clientAddress: "h:6002",
+    incarnationId: "0a1b",
   });
   assert.deepEqual(readHandshakeAnswer({ ...accept, nodeId: "node-3" }, "node-2"), {
     ok: false,
@@ -208,6 +318,20 @@ Deno.test("readHandshakeAnswer turns the answer into an outcome with a log line"
       message: 'handshake rejected by peer (malformed handshake): "a\\n\\"b\\""',
     },
   );
+  assert.equal(REASON_LABELS.staleIncarnation, "data directory replaced");
+  assert.deepEqual(
+    readHandshakeAnswer({
+      type: "handshakeReject",
+      reason: "staleIncarnation",
+      message: "peer node-2 presents data directory incarnation c0ffee, but 9f3c2a71 is recorded",
+    }),
+    {
+      ok: false,
+      reason: "staleIncarnation",
+      message: "handshake rejected by peer (data directory replaced): peer node-2 presents " +
+        "data directory incarnation c0ffee, but 9f3c2a71 is recorded",
+    },
+  );
   assert.deepEqual(readHandshakeAnswer({ type: "heartbeat", sequence: 1, sentAtMs: 1 }), {
     ok: false,
     reason: "protocolViolation",
@@ -215,14 +339,35 @@ Deno.test("readHandshakeAnswer turns the answer into an outcome with a log line"
   });
 });
 
-Deno.test("a full handshake over the wire tells each side the other's client address", () => {
+Deno.test("a full handshake over the wire tells each side the other's address and incarnation", () => {
   const hello = decodeFrame(encodeFrame(handshakeFrom({})));
   assert.ok(hello.type === "handshake");
   assert.equal(hello.clientAddress, "127.0.0.1:6002");
+  assert.equal(hello.incarnationId, NODE_2_INCARNATION);
   const answer = decodeFrame(encodeFrame(answerHandshake(LOCAL, hello)));
   assert.deepEqual(readHandshakeAnswer(answer, "node-1"), {
     ok: true,
     nodeId: "node-1",
     clientAddress: "127.0.0.1:6001",
+    incarnationId: "5e80b4d2",
+  });
+});
+
+Deno.test("a stale incarnation is refused over the wire with reason code 5", () => {
+  const hello = decodeFrame(encodeFrame(handshakeFrom({ incarnationId: "c0ffee" })));
+  assert.ok(hello.type === "handshake");
+  const local: HandshakeAnswerLocal = {
+    ...LOCAL,
+    checkIncarnation: (nodeId, incarnationId) =>
+      incarnationId === NODE_2_INCARNATION ? null : `peer ${nodeId}: data directory replaced`,
+  };
+  const frame = encodeFrame(answerHandshake(local, hello));
+  assert.equal(frame[5], 3); // HandshakeReject.
+  assert.equal(frame[6], 5); // Reason code 5: staleIncarnation.
+  assert.deepEqual(readHandshakeAnswer(decodeFrame(frame), "node-1"), {
+    ok: false,
+    reason: "staleIncarnation",
+    message: "handshake rejected by peer (data directory replaced): " +
+      "peer node-2: data directory replaced",
   });
 });

@@ -3,6 +3,8 @@ import {
   decodeFrame,
   encodeFrame,
   FrameDecoder,
+  HANDSHAKE_REJECT_REASON_CODES,
+  type HandshakeRejectReason,
   type PeerMessage,
 } from "../../../protocol/peer/mod.ts";
 import { hexToBytes } from "./arbitraries.ts";
@@ -70,7 +72,7 @@ Deno.test("handshake-family frames are decoded whatever their version byte", () 
   const frame = frameOf(
     7,
     1,
-    "07 0004 70726f64 0006 6e6f64652d39 0006 683a37303031 0006 683a36303031",
+    "07 0004 70726f64 0006 6e6f64652d39 0006 683a37303031 0006 683a36303031 0002 6162",
   );
   assert.deepEqual(decodeBoth(frame), {
     type: "handshake",
@@ -79,11 +81,13 @@ Deno.test("handshake-family frames are decoded whatever their version byte", () 
     nodeId: "node-9",
     peerAddress: "h:7001",
     clientAddress: "h:6001",
+    incarnationId: "ab",
   });
-  assert.deepEqual(decodeBoth(frameOf(2, 2, "0001 61 0001 62")), {
+  assert.deepEqual(decodeBoth(frameOf(2, 2, "0001 61 0001 62 0001 63")), {
     type: "handshakeAccept",
     nodeId: "a",
     clientAddress: "b",
+    incarnationId: "c",
   });
   assert.deepEqual(decodeBoth(frameOf(3, 3, "02 0000")), {
     type: "handshakeReject",
@@ -114,6 +118,19 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
     [
       frameOf(1, 2, "0006 6e6f64652d31"),
       "Cannot decode HandshakeAccept: u16 needs 2 bytes but only 0 remain",
+    ],
+    // A Handshake or HandshakeAccept without the trailing incarnationId field.
+    [
+      frameOf(1, 1, "01 0004 70726f64 0006 6e6f64652d32 0006 683a37303031 0006 683a36303031"),
+      "Cannot decode Handshake: u16 needs 2 bytes but only 0 remain",
+    ],
+    [
+      frameOf(1, 2, "0006 6e6f64652d31 0006 683a36303031"),
+      "Cannot decode HandshakeAccept: u16 needs 2 bytes but only 0 remain",
+    ],
+    [
+      frameOf(1, 1, "01 0001 61 0001 62 0003 683a31 0003 683a32 0020 616263"),
+      "Cannot decode Handshake: string length 32 exceeds remaining 3 bytes",
     ],
     [
       frameOf(1, 2, "0001 61 0005 683a31"),
@@ -160,7 +177,7 @@ Deno.test("rejects trailing bytes after a message body", () => {
   assert.equal(padded.length, heartbeat.length + 3);
   assertRejected(padded, "Cannot decode Heartbeat: 3 trailing bytes after message body");
   assertRejected(
-    frameOf(1, 2, "0000 0000 00"),
+    frameOf(1, 2, "0000 0000 0000 00"),
     "Cannot decode HandshakeAccept: 1 trailing byte after message body",
   );
 });
@@ -221,20 +238,54 @@ Deno.test("rejects invalid UTF-8 in strings", () => {
     "Cannot decode Handshake: string of 1 byte at offset 12 is not valid UTF-8",
   );
   assertRejected(
+    frameOf(1, 1, "01 0001 61 0001 62 0001 63 0001 64 0001 ff"),
+    "Cannot decode Handshake: string of 1 byte at offset 15 is not valid UTF-8",
+  );
+  assertRejected(
+    frameOf(1, 2, "0001 61 0001 62 0002 c0af"),
+    "Cannot decode HandshakeAccept: string of 2 bytes at offset 8 is not valid UTF-8",
+  );
+  assertRejected(
     frameOf(1, 2, "0001 61 0001 ff"),
     "Cannot decode HandshakeAccept: string of 1 byte at offset 5 is not valid UTF-8",
   );
 });
 
 Deno.test("a byte order mark is kept as data, not stripped", () => {
-  assert.deepEqual(decodeBoth(frameOf(1, 2, "0004 efbbbf61 0000")), {
+  assert.deepEqual(decodeBoth(frameOf(1, 2, "0004 efbbbf61 0000 0000")), {
     type: "handshakeAccept",
     nodeId: "\ufeffa",
     clientAddress: "",
+    incarnationId: "",
   });
 });
 
+Deno.test("decodes every assigned handshake reject reason code", () => {
+  const reasons: [string, HandshakeRejectReason][] = [
+    ["01", "wrongCluster"],
+    ["02", "incompatibleVersion"],
+    ["03", "unknownNode"],
+    ["04", "malformed"],
+    ["05", "staleIncarnation"],
+  ];
+  for (const [codeHex, reason] of reasons) {
+    assert.deepEqual(decodeBoth(frameOf(1, 3, `${codeHex} 0002 6e6f`)), {
+      type: "handshakeReject",
+      reason,
+      message: "no",
+    });
+  }
+  assert.deepEqual(
+    Object.entries(HANDSHAKE_REJECT_REASON_CODES).sort(([, a], [, b]) => a - b),
+    reasons.map(([codeHex, reason]) => [reason, parseInt(codeHex, 16)]),
+  );
+});
+
 Deno.test("rejects an unknown handshake reject reason code", () => {
+  assertRejected(
+    frameOf(1, 3, "06 0000"),
+    "Cannot decode HandshakeReject: unknown reject reason code 6",
+  );
   assertRejected(
     frameOf(1, 3, "09 0000"),
     "Cannot decode HandshakeReject: unknown reject reason code 9",
