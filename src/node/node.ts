@@ -21,6 +21,17 @@ import { ClusterError } from "../consensus/cluster_error.ts";
 import { Forwarder } from "./forwarder.ts";
 import { persistenceSection } from "./info_sections.ts";
 
+/** PEM material for peer TLS, when `--tls-ca` is given with `--tls-cert`/`--tls-key`. */
+async function readPeerTls(config: NodeConfig) {
+  const tls = config.tls;
+  if (tls === null || tls.caFile === null) return undefined;
+  return {
+    certPem: await Deno.readTextFile(tls.certFile),
+    keyPem: await Deno.readTextFile(tls.keyFile),
+    caPem: await Deno.readTextFile(tls.caFile),
+  };
+}
+
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
   readonly config: NodeConfig;
@@ -71,6 +82,7 @@ export class DsyncNode {
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
+    this.#transport.useTls(await readPeerTls(this.config));
     const meta = await MetaGroup.open(this.config, this.#transport, this.#logger, this.#timing);
     this.#meta = meta;
     const services = this.#buildServices(meta);

@@ -18,6 +18,8 @@ export interface PeerTransportOptions {
   listen: HostPort;
   /** This node's client address, told to peers in the handshake. */
   clientAddress: string;
+  /** TLS for peer links: listen with cert/key, dial verifying peers against the CA. */
+  tls?: { certPem: string; keyPem: string; caPem: string };
   /** This node's data-directory incarnation id (known once storage is open). */
   incarnationId: () => string;
   /**
@@ -89,10 +91,19 @@ export class PeerTransport {
     for (const [id, address] of options.peers) this.addPeer(id, address);
   }
 
+  /** Switches peer links to TLS (before start); undefined keeps plain TCP. */
+  useTls(tls: PeerTransportOptions["tls"]): void {
+    if (this.#started) throw new Error("useTls() must come before start()");
+    if (tls !== undefined) this.#options.tls = tls;
+  }
+
   /** Binds the peer port, starts dialing and heartbeats. */
   start(): void {
     const { host, port } = this.#options.listen;
-    this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+    const tls = this.#options.tls;
+    this.#listener = tls === undefined
+      ? Deno.listen({ hostname: host, port, transport: "tcp" })
+      : Deno.listenTls({ hostname: host, port, cert: tls.certPem, key: tls.keyPem });
     void this.#acceptLoop(this.#listener);
     this.#started = true;
     for (const link of this.#links.values()) this.#maybeDial(link);
@@ -202,7 +213,11 @@ export class PeerTransport {
   async #dialOnce(link: PeerLink): Promise<boolean> {
     let connection: PeerConnection;
     try {
-      const conn = await Deno.connect({ hostname: link.address.host, port: link.address.port });
+      const { host, port } = link.address;
+      const tls = this.#options.tls;
+      const conn = tls === undefined
+        ? await Deno.connect({ hostname: host, port })
+        : await Deno.connectTls({ hostname: host, port, caCerts: [tls.caPem] });
       connection = new PeerConnection(conn, this.#limits());
     } catch {
       return false;

@@ -74,6 +74,8 @@ async function waitUntilPing(node: TestNode): Promise<void> {
   void node.exited.then(() => exited = true);
   const deadline = performance.now() + READY_TIMEOUT_MS;
   while (performance.now() < deadline && !exited) {
+    // A TLS client port cannot answer a plain PING: its start line counts too.
+    if (node.lines.some((line) => line.includes("node started"))) return;
     if (await pingNode("127.0.0.1", node.clientPort, 500)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
