@@ -1,3 +1,4 @@
+import { readLines } from "../util/read_lines.ts";
 import { dsyncInvocation, pingNode } from "./node_process.ts";
 
 /** Settings of a local cluster on one machine. */
@@ -98,22 +99,16 @@ function spawnNode(
   return node;
 }
 
-async function pumpLines(
+function pumpLines(
   stream: ReadableStream<Uint8Array>,
   node: LocalNode,
   print: (line: string) => void,
 ): Promise<void> {
-  let partial = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (partial + text).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      node.recentLines.push(line);
-      if (node.recentLines.length > RECENT_LINES_MAX) node.recentLines.shift();
-      print(`[${node.id}] ${line}`);
-    }
-  }
-  if (partial !== "") print(`[${node.id}] ${partial}`);
+  return readLines(stream, (line) => {
+    node.recentLines.push(line);
+    if (node.recentLines.length > RECENT_LINES_MAX) node.recentLines.shift();
+    print(`[${node.id}] ${line}`);
+  });
 }
 
 async function waitReady(node: LocalNode, port: number, options: LocalClusterOptions) {

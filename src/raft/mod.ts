@@ -5,6 +5,7 @@
  * @module
  */
 export { RaftNode } from "./raft_node.ts";
+export { newMessage } from "./new_message.ts";
 export {
   newRaftConfig,
   RAFT_CONFIG_DEFAULTS,

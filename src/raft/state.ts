@@ -1,3 +1,4 @@
+import { newMessage } from "./new_message.ts";
 import { assert } from "./assert.ts";
 import type { RaftConfig } from "./config.ts";
 import { decodeConfState } from "./entry_codec.ts";
@@ -104,20 +105,9 @@ export type OutgoingMessage = Partial<Message> & Pick<Message, "type" | "to">;
 
 /** Queues a message stamped with this node's id, group and (by default) term. */
 export function send(s: RaftState, message: OutgoingMessage): void {
-  s.outbox.push({
-    groupId: s.config.groupId,
-    from: s.config.id,
-    term: s.term,
-    index: 0,
-    logTerm: 0,
-    commitIndex: 0,
-    entries: [],
-    reject: false,
-    rejectHint: 0,
-    context: 0,
-    snapshot: null,
-    ...message,
-  });
+  s.outbox.push(
+    newMessage({ groupId: s.config.groupId, from: s.config.id, term: s.term, ...message }),
+  );
 }
 
 /** The hard state to persist. */

@@ -1,5 +1,6 @@
 import { dsyncInvocation, pingNode } from "../../src/cluster/node_process.ts";
 import { freePort } from "./free_port.ts";
+import { readLines } from "../../src/util/read_lines.ts";
 
 /** A node process started by a test; stopped by its PID through the process handle. */
 export interface TestNode {
@@ -57,8 +58,8 @@ export async function startTestNode(
     stderr: "piped",
   }).spawn();
   const lines: string[] = [];
-  void collectLines(process.stdout, lines);
-  void collectLines(process.stderr, lines);
+  void readLines(process.stdout, (line) => lines.push(line));
+  void readLines(process.stderr, (line) => lines.push(line));
   const node = { id, clientPort, peerPort, dataDir, process, lines, exited: process.status };
   await waitUntilPing(node);
   return node;
@@ -100,15 +101,6 @@ export async function stopTestNode(
 export async function stopTestCluster(nodes: TestNode[], plan: TestClusterPlan): Promise<void> {
   await Promise.all(nodes.map((node) => stopTestNode(node, "SIGKILL")));
   await Deno.remove(plan.dataRoot, { recursive: true }).catch(() => {});
-}
-
-async function collectLines(stream: ReadableStream<Uint8Array>, lines: string[]): Promise<void> {
-  let partial = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (partial + text).split("\n");
-    partial = parts.pop() ?? "";
-    lines.push(...parts);
-  }
 }
 
 /** Polls `condition` every `intervalMs` until true or `timeoutMs` passes (then throws `what`). */

@@ -1,3 +1,4 @@
+import { newMessage } from "../../src/raft/mod.ts";
 import assert from "node:assert/strict";
 import { cluster, leadersInNewestTerm, nodeIds, waitLeader } from "./helpers.ts";
 
@@ -88,38 +89,23 @@ Deno.test("election: a leader steps down on seeing a higher term and starts with
   assert.equal(c.host(leader).storage.view().entries.at(-1)?.kind ?? "noop", "noop");
   assert.ok(status.lastIndex >= 1);
   const other = c.ids.find((id) => id !== leader)!;
-  c.act(other, (raft) =>
-    raft.step({
-      type: "heartbeatResponse",
-      groupId: 1,
-      from: leader,
-      to: other,
-      term: 0,
-      index: 0,
-      logTerm: 0,
-      commitIndex: 0,
-      entries: [],
-      reject: false,
-      rejectHint: 0,
-      context: 0,
-      snapshot: null,
-    }));
+  c.act(
+    other,
+    (raft) =>
+      raft.step(
+        newMessage({ type: "heartbeatResponse", groupId: 1, from: leader, to: other, term: 0 }),
+      ),
+  );
   c.act(leader, (raft) =>
-    raft.step({
-      type: "appendResponse",
-      groupId: 1,
-      from: other,
-      to: leader,
-      term: status.term + 5,
-      index: 0,
-      logTerm: 0,
-      commitIndex: 0,
-      entries: [],
-      reject: false,
-      rejectHint: 0,
-      context: 0,
-      snapshot: null,
-    }));
+    raft.step(
+      newMessage({
+        type: "appendResponse",
+        groupId: 1,
+        from: other,
+        to: leader,
+        term: status.term + 5,
+      }),
+    ));
   assert.equal(c.node(leader).role, "follower");
   assert.equal(c.node(leader).term, status.term + 5);
 });

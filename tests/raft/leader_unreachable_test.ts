@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   type Message,
+  newMessage,
   newRaftConfig,
   RaftNode,
   type RaftStorageView,
@@ -22,21 +23,7 @@ function follower(id: string): RaftNode {
 }
 
 function heartbeatFromA(to: string): Message {
-  return {
-    type: "heartbeat",
-    groupId: 1,
-    from: "a",
-    to,
-    term: 1,
-    index: 0,
-    logTerm: 0,
-    commitIndex: 0,
-    entries: [],
-    reject: false,
-    rejectHint: 0,
-    context: 0,
-    snapshot: null,
-  };
+  return newMessage({ type: "heartbeat", groupId: 1, from: "a", to, term: 1 });
 }
 
 function drain(node: RaftNode): Message[] {

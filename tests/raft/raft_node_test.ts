@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   type Entry,
   type Message,
+  newMessage,
   newRaftConfig,
   RaftNode,
   type RaftStorageView,
@@ -35,18 +36,7 @@ function node(id: string, view: RaftStorageView, overrides = {}): RaftNode {
 }
 
 function msg(partial: Partial<Message> & Pick<Message, "type" | "from" | "to" | "term">): Message {
-  return {
-    groupId: 1,
-    index: 0,
-    logTerm: 0,
-    commitIndex: 0,
-    entries: [],
-    reject: false,
-    rejectHint: 0,
-    context: 0,
-    snapshot: null,
-    ...partial,
-  };
+  return newMessage({ groupId: 1, ...partial });
 }
 
 /** Elects `a` by hand (no PreVote), drains its first Ready and returns its messages. */
