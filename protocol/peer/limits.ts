@@ -21,3 +21,9 @@ export const STRING_BYTES_MAX = 0xffff;
 
 /** Largest number of args in one ForwardRequest. */
 export const FORWARD_ARG_COUNT_MAX = 1024 * 1024;
+
+/** Most Raft messages in one RaftBatch frame. */
+export const RAFT_BATCH_ITEMS_MAX = 65_536;
+
+/** Smallest encoded RaftBatch item: u53 group id (8) + bytes length (4). */
+export const RAFT_BATCH_ITEM_BYTES_MIN = 12;

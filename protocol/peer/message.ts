@@ -23,7 +23,15 @@ export type PeerMessage =
   | { type: "heartbeatAck"; sequence: number; echoedSentAtMs: number }
   | { type: "forwardRequest"; requestId: number; timeoutMs: number; args: Uint8Array[] }
   | { type: "forwardReply"; requestId: number; reply: Uint8Array }
-  | { type: "raft"; groupId: number; payload: Uint8Array };
+  | { type: "raft"; groupId: number; payload: Uint8Array }
+  /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
+  | { type: "raftBatch"; items: RaftBatchItem[] };
+
+/** One group's Raft message inside a RaftBatch. */
+export interface RaftBatchItem {
+  groupId: number;
+  payload: Uint8Array;
+}
 
 /** The `type` tag of a PeerMessage. */
 export type PeerMessageType = PeerMessage["type"];
@@ -46,6 +54,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   heartbeat: 4,
   heartbeatAck: 5,
   raft: 16,
+  raftBatch: 17,
   forwardRequest: 32,
   forwardReply: 33,
 };
@@ -58,6 +67,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   heartbeat: "Heartbeat",
   heartbeatAck: "HeartbeatAck",
   raft: "Raft",
+  raftBatch: "RaftBatch",
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
 };

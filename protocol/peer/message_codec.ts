@@ -1,6 +1,10 @@
 import type { BinaryReader } from "./binary_reader.ts";
 import type { BinaryWriter } from "./binary_writer.ts";
-import { FORWARD_ARG_COUNT_MAX } from "./limits.ts";
+import {
+  FORWARD_ARG_COUNT_MAX,
+  RAFT_BATCH_ITEM_BYTES_MIN,
+  RAFT_BATCH_ITEMS_MAX,
+} from "./limits.ts";
 import {
   HANDSHAKE_REJECT_REASON_CODES,
   type HandshakeRejectReason,
@@ -53,6 +57,11 @@ export function bodyBytesHint(message: PeerMessage): number {
       return 12 + message.reply.length;
     case "raft":
       return 12 + message.payload.length;
+    case "raftBatch": {
+      let sizeBytes = 4;
+      for (const item of message.items) sizeBytes += 12 + item.payload.length;
+      return sizeBytes;
+    }
   }
 }
 
@@ -90,6 +99,9 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       return;
     case "raft":
       writer.u53(message.groupId).bytes(message.payload);
+      return;
+    case "raftBatch":
+      writer.list(message.items, (w, item) => w.u53(item.groupId).bytes(item.payload));
       return;
   }
 }
@@ -135,5 +147,14 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
       return { type, requestId: reader.u53(), reply: reader.bytes() };
     case "raft":
       return { type, groupId: reader.u53(), payload: reader.bytes() };
+    case "raftBatch":
+      return {
+        type,
+        items: reader.list(
+          (r) => ({ groupId: r.u53(), payload: r.bytes() }),
+          RAFT_BATCH_ITEMS_MAX,
+          RAFT_BATCH_ITEM_BYTES_MIN,
+        ),
+      };
   }
 }

@@ -37,6 +37,7 @@ export {
 export {
   DEFAULT_FRAME_BYTES_MAX,
   FORWARD_ARG_COUNT_MAX,
+  RAFT_BATCH_ITEMS_MAX,
   FRAME_HEADER_BYTES,
   FRAME_LENGTH_BYTES,
   FRAME_LENGTH_MIN,
@@ -51,6 +52,7 @@ export {
   MESSAGE_TYPE_CODES,
   MESSAGE_TYPE_NAMES,
   type PeerMessage,
+  type RaftBatchItem,
   type PeerMessageOf,
   type PeerMessageType,
   VERSION_INDEPENDENT_TYPES,

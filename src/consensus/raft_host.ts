@@ -111,6 +111,11 @@ export class RaftHost {
     this.#schedule();
   }
 
+  /** The transport could not take a message for `peerId`: the leader falls back to probing. */
+  reportUnreachable(peerId: string): void {
+    this.#raft.reportUnreachable(peerId);
+  }
+
   /** The core's status (role, term, leader, indexes, membership, progress). */
   status(): RaftStatus {
     return this.#raft.status();

@@ -18,7 +18,8 @@ export function lockOpProblem(op: LockOp): LockOpProblem | null {
   return invalid === null ? null : { kind: "invalid", message: invalid };
 }
 
-function textProblem(text: unknown, field: string, bytesMax: number): LockOpProblem | null {
+/** Why `text` cannot be a name or owner (`field`) of at most `bytesMax` UTF-8 bytes, or null. */
+export function textProblem(text: unknown, field: string, bytesMax: number): LockOpProblem | null {
   if (typeof text !== "string") return { kind: "invalid", message: `${field} is not a string` };
   if (!text.isWellFormed()) {
     return { kind: "invalid", message: `${field} is not well-formed Unicode (lone surrogate)` };

@@ -34,6 +34,11 @@ export class WaitQueue {
     return this.#head;
   }
 
+  /** The waiter served last, or null when empty. */
+  get tail(): Waiter | null {
+    return this.#tail;
+  }
+
   /** The waiter of `owner`, if it waits here. */
   get(owner: string): Waiter | undefined {
     return this.#byOwner.get(owner);

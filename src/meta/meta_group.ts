@@ -3,7 +3,9 @@ import { WriteAheadLog } from "../storage/mod.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PeerTransport } from "../peer/peer_transport.ts";
-import { decodeRaftMessage, encodeRaftMessage, type RaftStatus } from "../raft/mod.ts";
+import type { RaftStatus } from "../raft/mod.ts";
+import type { RaftGroups } from "../consensus/raft_groups.ts";
+import type { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
@@ -41,8 +43,6 @@ export class MetaGroup {
   readonly #config: NodeConfig;
   readonly #transport: PeerTransport;
   readonly #logger: Logger;
-  readonly #timing: MetaTiming;
-  #ticker: ReturnType<typeof setInterval> | undefined;
   #registrar: ReturnType<typeof setInterval> | undefined;
   /** Members whose incarnation registration is being proposed. */
   readonly #registering = new Set<string>();
@@ -51,7 +51,6 @@ export class MetaGroup {
     config: NodeConfig,
     transport: PeerTransport,
     logger: Logger,
-    timing: MetaTiming,
     wal: WriteAheadLog,
     host: RaftHost,
     state: MetaState,
@@ -60,7 +59,6 @@ export class MetaGroup {
     this.#config = config;
     this.#transport = transport;
     this.#logger = logger;
-    this.#timing = timing;
     this.wal = wal;
     this.host = host;
   }
@@ -69,6 +67,7 @@ export class MetaGroup {
   static async open(
     config: NodeConfig,
     transport: PeerTransport,
+    raft: { groups: RaftGroups; outbox: RaftOutbox },
     logger: Logger,
     timing: MetaTiming,
   ): Promise<MetaGroup> {
@@ -86,12 +85,7 @@ export class MetaGroup {
       bootstrap: { voters: ids.slice(0, META_VOTERS_MAX), learners: ids.slice(META_VOTERS_MAX) },
       wal,
       machine: state,
-      send: (message) =>
-        transport.send(message.to, {
-          type: "raft",
-          groupId: META_GROUP_ID,
-          payload: encodeRaftMessage(message),
-        }),
+      send: (message) => raft.outbox.enqueue(message),
       quorumReachable: () => group?.quorumReachable() ?? false,
       logger,
       random: new SeededRandom(seedFrom(config.id)).fn(),
@@ -99,7 +93,8 @@ export class MetaGroup {
       snapshotEntriesMax: timing.snapshotEntriesMax,
       requestTimeoutMs: timing.requestTimeoutMs,
     });
-    group = new MetaGroup(config, transport, logger, timing, wal, host, state);
+    group = new MetaGroup(config, transport, logger, wal, host, state);
+    raft.groups.add(META_GROUP_ID, host);
     host.onApplied = () => {
       group!.#reconcilePeers();
       group!.#registerIncarnations();
@@ -108,40 +103,16 @@ export class MetaGroup {
     return group;
   }
 
-  /** Starts ticking. */
+  /** Starts the leader's incarnation registration (the shared RaftGroups clock ticks the group). */
   start(): void {
-    this.#ticker = setInterval(() => this.host.tick(), this.#timing.tickMs);
     this.#registrar = setInterval(() => this.#registerIncarnations(), REGISTER_INTERVAL_MS);
   }
 
-  /** Stops ticking, fails pending requests and closes the WAL. */
+  /** Fails pending requests and closes the WAL. */
   async stop(): Promise<void> {
-    clearInterval(this.#ticker);
     clearInterval(this.#registrar);
     this.host.close();
     await this.wal.close();
-  }
-
-  /** Feeds a peer `raft` frame's payload. */
-  receive(from: string, groupId: number, payload: Uint8Array): void {
-    if (groupId !== META_GROUP_ID) return;
-    let message;
-    try {
-      message = decodeRaftMessage(payload);
-    } catch (error) {
-      this.#logger.warn("dropped undecodable raft message", { peer: from, error: String(error) });
-      return;
-    }
-    if (message.from !== from || message.to !== this.#config.id) {
-      this.#logger.warn("dropped misaddressed raft message", { peer: from, to: message.to });
-      return;
-    }
-    this.host.receive(message);
-  }
-
-  /** The connection to `peerId` closed: if it led, followers campaign soon (see election.ts). */
-  peerDisconnected(peerId: string): void {
-    this.host.leaderUnreachable(peerId);
   }
 
   /** The core's status. */

@@ -19,6 +19,8 @@ import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_g
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { Forwarder } from "./forwarder.ts";
+import { RaftGroups } from "../consensus/raft_groups.ts";
+import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection } from "./info_sections.ts";
 
 /** PEM material for peer TLS, when `--tls-ca` is given with `--tls-cert`/`--tls-key`. */
@@ -39,6 +41,8 @@ export class DsyncNode {
   readonly #timing: MetaTiming;
   readonly #transport: PeerTransport;
   readonly #forwarder: Forwarder;
+  readonly #raftGroups: RaftGroups;
+  readonly #raftOutbox: RaftOutbox;
   #meta: MetaGroup | null = null;
   #clients: ClientServer | null = null;
   #metrics: MetricsServer | null = null;
@@ -72,10 +76,13 @@ export class DsyncNode {
       nowMs: () => performance.now(),
     });
     this.#forwarder = new Forwarder((to, message) => this.#transport.send(to, message));
+    this.#raftGroups = new RaftGroups(config.id, config.raftTickMs, logger);
+    this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
+    this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
     this.#transport.onMessage = (from, message) => this.#onPeerMessage(from, message);
     this.#transport.onPeerDisconnected = (peerId) => {
       this.#forwarder.peerLost(peerId);
-      this.#meta?.peerDisconnected(peerId);
+      this.#raftGroups.peerDisconnected(peerId);
     };
   }
 
@@ -83,7 +90,13 @@ export class DsyncNode {
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
     this.#transport.useTls(await readPeerTls(this.config));
-    const meta = await MetaGroup.open(this.config, this.#transport, this.#logger, this.#timing);
+    const meta = await MetaGroup.open(
+      this.config,
+      this.#transport,
+      { groups: this.#raftGroups, outbox: this.#raftOutbox },
+      this.#logger,
+      this.#timing,
+    );
     this.#meta = meta;
     const services = this.#buildServices(meta);
     this.#services = services;
@@ -99,6 +112,7 @@ export class DsyncNode {
     this.#table = table;
     this.#clients = new ClientServer(this.config, table, services, this.#logger);
     this.#transport.start();
+    this.#raftGroups.start();
     meta.start();
     await this.#clients.listen();
     if (this.config.metrics !== null) {
@@ -118,6 +132,7 @@ export class DsyncNode {
     this.#clients?.close();
     this.#forwarder.close();
     await this.#metrics?.close();
+    this.#raftGroups.stop();
     await this.#meta?.stop();
     this.#transport.close();
     this.#logger.info("node stopped");
@@ -173,7 +188,12 @@ export class DsyncNode {
   #onPeerMessage(from: string, message: PeerMessage): void {
     switch (message.type) {
       case "raft":
-        this.#meta?.receive(from, message.groupId, message.payload);
+        this.#raftGroups.receive(from, message.groupId, message.payload);
+        return;
+      case "raftBatch":
+        for (const item of message.items) {
+          this.#raftGroups.receive(from, item.groupId, item.payload);
+        }
         return;
       case "forwardRequest":
         void this.#executeForwarded(message.args).then((reply) =>

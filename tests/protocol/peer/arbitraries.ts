@@ -68,6 +68,15 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     reply: bytesArbitrary,
   }),
   fc.record({ type: fc.constant("raft" as const), groupId: u53Arbitrary, payload: bytesArbitrary }),
+  fc.record({
+    type: fc.constant("raftBatch" as const),
+    items: fc.array(
+      fc.record({ groupId: u53Arbitrary, payload: bytesArbitrary }, { noNullPrototype: true }),
+      {
+        maxLength: 5,
+      },
+    ),
+  }),
 ).map((message) => ({ ...message }));
 
 /** Concatenates byte arrays. */

@@ -71,6 +71,16 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
     message: { type: "raft", groupId: 3, payload: new Uint8Array([0xde, 0xad]) },
     hex: "00000010 01 10  00000000 00000003  00000002 dead",
   },
+  {
+    message: {
+      type: "raftBatch",
+      items: [
+        { groupId: 3, payload: new Uint8Array([0xde, 0xad]) },
+        { groupId: 4, payload: new Uint8Array(0) },
+      ],
+    },
+    hex: "00000020 01 11  00000002  00000000 00000003 00000002 dead  00000000 00000004 00000000",
+  },
 ];
 
 Deno.test("encodeFrame produces the documented bytes for every message type", () => {

@@ -1,0 +1,99 @@
+import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/peer/mod.ts";
+import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
+import type { LockOp } from "./types.ts";
+import { lockOpProblem } from "./validate.ts";
+
+/** Version byte leading every encoded lock op. */
+export const LOCK_OP_VERSION = 1;
+
+const CONTEXT = "lock op";
+const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
+  acquire: 1,
+  release: 2,
+  refresh: 3,
+  expire: 4,
+  cancelWait: 5,
+};
+
+/**
+ * Encodes a lock op: u8 version, u8 op code, name and owner (u16 length + UTF-8), then per op:
+ * acquire u8 mode, u32 ttlMs, u8 wait, u53 waiterId; release u53 token (0: none); refresh u32
+ * ttlMs, u53 token (0: none); expire u53 token; cancelWait u53 waiterId. Throws an Error
+ * "Cannot encode lock op: ..." for an op the table would refuse as malformed or oversize.
+ */
+export function encodeLockOp(op: LockOp): Uint8Array {
+  const problem = lockOpProblem(op);
+  if (problem !== null) throw new Error(`Cannot encode ${CONTEXT}: ${problem.message}`);
+  const writer = new BinaryWriter(16 + op.name.length * 3 + op.owner.length * 3);
+  writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).string(op.name).string(op.owner);
+  switch (op.op) {
+    case "acquire":
+      writer.u8(MODE_CODES[op.mode]).u32(op.ttlMs).u8(op.wait ? 1 : 0).u53(op.waiterId);
+      break;
+    case "release":
+      writer.u53(op.token ?? 0);
+      break;
+    case "refresh":
+      writer.u32(op.ttlMs).u53(op.token ?? 0);
+      break;
+    case "expire":
+      writer.u53(op.token);
+      break;
+    case "cancelWait":
+      writer.u53(op.waiterId);
+      break;
+  }
+  return writer.finish().slice();
+}
+
+/** Decodes `encodeLockOp` output; throws an Error "Cannot decode lock op: ..." on bad bytes. */
+export function decodeLockOp(bytes: Uint8Array): LockOp {
+  const op = readBinary(bytes, CONTEXT, readLockOp);
+  const problem = lockOpProblem(op);
+  if (problem !== null) throw decodeError(CONTEXT, problem.message);
+  return op;
+}
+
+function readLockOp(reader: BinaryReader): LockOp {
+  const version = reader.u8();
+  if (version !== LOCK_OP_VERSION) throw reader.error(`unknown version ${version}`);
+  const code = reader.u8();
+  const name = reader.string();
+  const owner = reader.string();
+  switch (code) {
+    case OP_CODES.acquire: {
+      const modeCode = reader.u8();
+      const mode = modeOfCode(modeCode);
+      if (mode === undefined) throw reader.error(`unknown mode code ${modeCode}`);
+      const ttlMs = reader.u32();
+      const waitCode = reader.u8();
+      if (waitCode > 1) throw reader.error(`wait flag ${waitCode} is not 0 or 1`);
+      return {
+        op: "acquire",
+        name,
+        owner,
+        mode,
+        ttlMs,
+        wait: waitCode === 1,
+        waiterId: reader.u53(),
+      };
+    }
+    case OP_CODES.release:
+      return { op: "release", name, owner, token: optionalToken(reader.u53()) };
+    case OP_CODES.refresh: {
+      const ttlMs = reader.u32();
+      return { op: "refresh", name, owner, ttlMs, token: optionalToken(reader.u53()) };
+    }
+    case OP_CODES.expire:
+      return { op: "expire", name, owner, token: reader.u53() };
+    case OP_CODES.cancelWait:
+      return { op: "cancelWait", name, owner, waiterId: reader.u53() };
+    default:
+      throw reader.error(`unknown op code ${code}`);
+  }
+}
+
+function optionalToken(token: number): number | null {
+  return token === 0 ? null : token;
+}

@@ -1,0 +1,152 @@
+import type { BinaryReader } from "../../protocol/peer/mod.ts";
+import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
+import { type LockTableLimits, NAME_BYTES_MAX, OWNER_BYTES_MAX, TTL_MS_MAX } from "./limits.ts";
+import {
+  addHolder,
+  canGrantWaiter,
+  createLock,
+  createTableState,
+  type LockEntry,
+  parkWaiter,
+  type TableState,
+} from "./table_state.ts";
+import { textProblem } from "./validate.ts";
+
+/** Version byte leading every lock table snapshot. */
+export const LOCK_SNAPSHOT_VERSION = 1;
+
+const CONTEXT = "lock table snapshot";
+/** Smallest encoding of a holder: owner length, token, ttl. */
+const HOLDER_BYTES_MIN = 2 + 8 + 4;
+/** Smallest encoding of a waiter: owner length, mode, waiter id, ttl. */
+const WAITER_BYTES_MIN = 2 + 1 + 8 + 4;
+/** Smallest encoding of a lock: name length, mode, two counts, one holder. */
+const LOCK_BYTES_MIN = 2 + 1 + 4 + 4 + HOLDER_BYTES_MIN;
+
+/**
+ * Encodes the replicated state: u8 version, u53 applied index, u53 last token, u32 lock count,
+ * then per lock (in table order) its name, u8 mode, holders [owner, u53 token, u32 ttlMs] and
+ * waiters [owner, u8 mode, u53 waiterId, u32 ttlMs] in order, each list with a u32 count.
+ */
+export function encodeTableState(state: TableState): Uint8Array {
+  const writer = new BinaryWriter(64 + state.holderCount * 32 + state.waiterCount * 32);
+  writer.u8(LOCK_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.lastToken);
+  writer.u32(state.locks.size);
+  for (const lock of state.locks.values()) {
+    writer.string(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
+    for (const holder of lock.holders.values()) {
+      writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs);
+    }
+    writer.u32(lock.queue.size);
+    for (const waiter of lock.queue) {
+      writer.string(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
+      writer.u32(waiter.ttlMs);
+    }
+  }
+  return writer.finish().slice();
+}
+
+/**
+ * Decodes and validates a snapshot into a fresh state with `limits`. Checks the structure
+ * (unique names, owners and tokens, tokens <= last token, modes consistent with holders, at
+ * most one exclusive holder, upgrade waiters first, a head that is not grantable); not the
+ * configured count limits (a table may legitimately exceed lowered limits) nor acyclicity.
+ */
+export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLimits>): TableState {
+  return readBinary(bytes, CONTEXT, (reader) => {
+    const version = reader.u8();
+    if (version !== LOCK_SNAPSHOT_VERSION) throw reader.error(`unknown version ${version}`);
+    const state = createTableState(limits);
+    state.appliedIndex = reader.u53();
+    state.lastToken = reader.u53();
+    const tokens = new Set<number>();
+    reader.list((r) => readLock(r, state, tokens), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
+    return state;
+  });
+}
+
+function readLock(reader: BinaryReader, state: TableState, tokens: Set<number>): void {
+  const name = readText(reader, "lock name", NAME_BYTES_MAX);
+  if (state.locks.has(name)) throw reader.error(`lock ${name} listed twice`);
+  const modeCode = reader.u8();
+  const mode = modeOfCode(modeCode);
+  if (mode === undefined) throw reader.error(`lock ${name} has unknown mode code ${modeCode}`);
+  const lock = createLock(state, name, mode);
+  const holderCount = reader.u32();
+  if (holderCount === 0 || (mode === "exclusive" && holderCount > 1)) {
+    throw reader.error(`lock ${name} is ${mode} with ${holderCount} holders`);
+  }
+  checkCount(reader, holderCount, HOLDER_BYTES_MIN);
+  for (let holderIndex = 0; holderIndex < holderCount; holderIndex++) {
+    readHolder(reader, state, lock, tokens);
+  }
+  const waiterCount = reader.u32();
+  checkCount(reader, waiterCount, WAITER_BYTES_MIN);
+  for (let waiterIndex = 0; waiterIndex < waiterCount; waiterIndex++) {
+    readWaiter(reader, state, lock);
+  }
+  const head = lock.queue.head;
+  if (head !== null && canGrantWaiter(lock, head)) {
+    throw reader.error(`lock ${name} has a grantable waiter ${head.owner} at its head`);
+  }
+}
+
+function readHolder(
+  reader: BinaryReader,
+  state: TableState,
+  lock: LockEntry,
+  tokens: Set<number>,
+): void {
+  const owner = readText(reader, "holder owner", OWNER_BYTES_MAX);
+  if (lock.holders.has(owner)) throw reader.error(`${owner} holds lock ${lock.name} twice`);
+  const token = reader.u53();
+  if (token < 1 || token > state.lastToken || tokens.has(token)) {
+    throw reader.error(`token ${token} is reused or not in 1..${state.lastToken}`);
+  }
+  tokens.add(token);
+  const ttlMs = readTtl(reader);
+  addHolder(state, lock, { owner, token, ttlMs }, lock.mode);
+}
+
+function readWaiter(reader: BinaryReader, state: TableState, lock: LockEntry): void {
+  const owner = readText(reader, "waiter owner", OWNER_BYTES_MAX);
+  if (lock.queue.get(owner) !== undefined) {
+    throw reader.error(`${owner} waits for lock ${lock.name} twice`);
+  }
+  const modeCode = reader.u8();
+  const mode = modeOfCode(modeCode);
+  if (mode === undefined) throw reader.error(`waiter ${owner} has unknown mode code ${modeCode}`);
+  const waiterId = reader.u53();
+  const ttlMs = readTtl(reader);
+  const tail = lock.queue.tail;
+  if (lock.holders.has(owner)) {
+    // An upgrade wait: exclusive, of a shared holder, behind only other upgrade waits.
+    const first = tail === null || lock.holders.has(tail.owner);
+    if (mode !== "exclusive" || lock.mode !== "shared" || !first) {
+      throw reader.error(`holder ${owner} of lock ${lock.name} waits out of place`);
+    }
+  }
+  parkWaiter(state, lock, { owner, mode, waiterId, ttlMs, prev: null, next: null }, tail);
+}
+
+function readText(reader: BinaryReader, field: string, bytesMax: number): string {
+  const text = reader.string();
+  const problem = textProblem(text, field, bytesMax);
+  if (problem !== null) throw reader.error(problem.message);
+  return text;
+}
+
+function readTtl(reader: BinaryReader): number {
+  const ttlMs = reader.u32();
+  if (ttlMs < 1 || ttlMs > TTL_MS_MAX) {
+    throw reader.error(`ttlMs ${ttlMs} is not an integer in 1..${TTL_MS_MAX}`);
+  }
+  return ttlMs;
+}
+
+function checkCount(reader: BinaryReader, count: number, itemBytesMin: number): void {
+  if (count * itemBytesMin > reader.remainingBytes) {
+    throw decodeError(CONTEXT, `count ${count} exceeds what ${reader.remainingBytes} bytes hold`);
+  }
+}
