@@ -20,6 +20,7 @@ export function applyRelease(state: TableState, op: ReleaseOp): LockApplyResult 
   const lock = state.locks.get(op.name);
   const held = lock?.holders.get(op.owner);
   if (lock === undefined || held === undefined) return unchanged();
+  if (op.token !== null && held.token !== op.token) return unchanged();
   return { outcome: true, grants: freeGrant(state, lock, op.owner) };
 }
 
