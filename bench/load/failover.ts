@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import Table from "cli-table3";
 import cliProgress from "cli-progress";
-import { replyText, RespConnection } from "./resp_connection.ts";
+import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 
 interface Trial {

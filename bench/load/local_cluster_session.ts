@@ -3,7 +3,7 @@ import {
   startLocalCluster,
   stopLocalCluster,
 } from "../../src/cluster/local_cluster.ts";
-import { replyText, RespConnection } from "./resp_connection.ts";
+import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 
 /** A local cluster of real node processes for a load tool, in a temporary directory. */
 export interface BenchCluster {

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import Table from "cli-table3";
 import cliProgress from "cli-progress";
 import * as hdr from "hdr-histogram-js";
-import { replyText, RespConnection } from "./resp_connection.ts";
+import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 
 interface Result {

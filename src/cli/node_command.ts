@@ -80,6 +80,30 @@ export function nodeCommand(): Command {
         `wait for a replicated request before -TIMEOUT (default ${NODE_DEFAULTS.requestTimeoutMs})`,
       ),
     )
+    .addOption(
+      envOption(
+        "--lock-ttl-min-ms <n>",
+        `shortest lock TTL (default ${NODE_DEFAULTS.lockTtlMinMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--lock-ttl-max-ms <n>",
+        `longest lock TTL (default ${NODE_DEFAULTS.lockTtlMaxMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--lock-wait-max-ms <n>",
+        `longest lock WAIT (default ${NODE_DEFAULTS.lockWaitMaxMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--lock-waits-max <n>",
+        `lock waits parked per node (default ${NODE_DEFAULTS.lockWaitsMax})`,
+      ),
+    )
     .action(async (options: RawNodeOptions) => {
       await runNode(options);
     });

@@ -20,11 +20,31 @@ export class ClientSession {
   forwarded = false;
   /** Last command name (INFO clients / CLIENT LIST). */
   lastCommand = "";
+  readonly #closeHooks = new Set<() => void>();
+  #closed = false;
 
   constructor(id: number, address: string, connectedAtMs: number, authenticated: boolean) {
     this.id = id;
     this.address = address;
     this.connectedAtMs = connectedAtMs;
     this.authenticated = authenticated;
+  }
+
+  /** Runs `hook` when the connection closes (e.g. to cancel a parked wait); returns a remover. */
+  onClose(hook: () => void): () => void {
+    if (this.#closed) {
+      hook();
+      return () => {};
+    }
+    this.#closeHooks.add(hook);
+    return () => this.#closeHooks.delete(hook);
+  }
+
+  /** The connection closed: runs the close hooks once. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const hook of this.#closeHooks) hook();
+    this.#closeHooks.clear();
   }
 }

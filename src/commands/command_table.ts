@@ -10,7 +10,8 @@ export type CommandFlag =
   | "blocking"
   | "fast"
   | "noauth" // may run before AUTH
-  | "stale"; // may run without a quorum
+  | "stale" // may run without a quorum
+  | "internal"; // sent by another node only (forwarded); unknown to clients
 
 /** Writes an asynchronous command's reply once its outcome is known. */
 export type ReplyFn = (out: RespWriter, version: RespVersion) => void;
@@ -64,16 +65,21 @@ export class CommandTable {
     for (const spec of specs) this.#add(spec);
   }
 
-  /** All top-level specs, in registration order. */
+  /** All top-level specs clients can call, in registration order. */
   specs(): CommandSpec[] {
-    return [...this.#byName.values()];
+    return [...this.#byName.values()].filter((spec) => !spec.flags.includes("internal"));
   }
 
-  /** Finds the spec for a call and checks arity and authentication. */
-  resolve(args: Uint8Array[], authenticated: boolean): Resolution {
+  /**
+   * Finds the spec for a call and checks arity and authentication. `internal` commands exist only
+   * for calls forwarded by another node (`fromPeer`).
+   */
+  resolve(args: Uint8Array[], authenticated: boolean, fromPeer = false): Resolution {
     const name = lowerAscii(args[0]!);
     const spec = this.#byName.get(name);
-    if (spec === undefined) return { error: unknownCommandError(args) };
+    if (spec === undefined || (!fromPeer && spec.flags.includes("internal"))) {
+      return { error: unknownCommandError(args) };
+    }
     if (!authenticated && !spec.flags.includes("noauth")) {
       return { error: "NOAUTH Authentication required." };
     }

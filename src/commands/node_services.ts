@@ -2,6 +2,8 @@ import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { CommandCall, ReplyFn } from "./command_table.ts";
+import type { LockService } from "../lock_service/lock_service.ts";
+import type { LockArgumentLimits } from "../lock_service/lock_arguments.ts";
 
 /** Counters shown by INFO stats; only ever increase. */
 export interface ServerStats {
@@ -80,6 +82,10 @@ export interface NodeServices {
    * the leader and relays its reply (or answers TRYAGAIN / NOQUORUM when there is none).
    */
   onLeader(call: CommandCall, local: () => Promise<ReplyFn>): Promise<ReplyFn>;
+  /** The lock service (LOCK.*). */
+  locks: LockService;
+  /** Bounds on lock TTL and WAIT arguments. */
+  lockLimits: LockArgumentLimits;
   /** Commits a no-op meta entry (DEBUG PROPOSE); resolves once applied. */
   proposeNoop(payload: Uint8Array): Promise<void>;
   /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */

@@ -37,6 +37,13 @@ export interface NodeConfig {
   electionTicks: number;
   /** Longest wait for a replicated request before `-TIMEOUT`. */
   requestTimeoutMs: number;
+  /** Smallest and largest lock TTL a client may ask for. */
+  lockTtlMinMs: number;
+  lockTtlMaxMs: number;
+  /** Largest lock WAIT a client may ask for. */
+  lockWaitMaxMs: number;
+  /** Lock waits parked on this node at most. */
+  lockWaitsMax: number;
 }
 
 /** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
@@ -64,6 +71,10 @@ export interface RawNodeOptions {
   raftTickMs?: string;
   electionTicks?: string;
   requestTimeoutMs?: string;
+  lockTtlMinMs?: string;
+  lockTtlMaxMs?: string;
+  lockWaitMaxMs?: string;
+  lockWaitsMax?: string;
 }
 
 /** Defaults for every numeric option. */
@@ -77,6 +88,10 @@ export const NODE_DEFAULTS = {
   raftTickMs: 50,
   electionTicks: 10,
   requestTimeoutMs: 10_000,
+  lockTtlMinMs: 100,
+  lockTtlMaxMs: 86_400_000,
+  lockWaitMaxMs: 300_000,
+  lockWaitsMax: 10_000,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
@@ -133,6 +148,10 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.requestTimeoutMs,
       "--request-timeout-ms",
     ),
+    lockTtlMinMs: parseCount(raw.lockTtlMinMs, NODE_DEFAULTS.lockTtlMinMs, "--lock-ttl-min-ms"),
+    lockTtlMaxMs: parseCount(raw.lockTtlMaxMs, NODE_DEFAULTS.lockTtlMaxMs, "--lock-ttl-max-ms"),
+    lockWaitMaxMs: parseCount(raw.lockWaitMaxMs, NODE_DEFAULTS.lockWaitMaxMs, "--lock-wait-max-ms"),
+    lockWaitsMax: parseCount(raw.lockWaitsMax, NODE_DEFAULTS.lockWaitsMax, "--lock-waits-max"),
   };
 }
 

@@ -1,6 +1,14 @@
-import { decodeRaftMessage } from "../raft/mod.ts";
+import { decodeRaftMessage, type Message } from "../raft/mod.ts";
 import type { Logger } from "../log/logger.ts";
-import type { RaftHost } from "./raft_host.ts";
+
+/** What RaftGroups needs of a hosted group (RaftHost of any state machine). */
+export interface HostedGroup {
+  tick(): void;
+  receive(message: Message): void;
+  close(): void;
+  leaderUnreachable(peerId: string): void;
+  reportUnreachable(peerId: string): void;
+}
 
 /** Raft groups hosted by this node at most. */
 export const RAFT_GROUPS_MAX = 100_000;
@@ -13,7 +21,7 @@ export class RaftGroups {
   readonly #nodeId: string;
   readonly #tickMs: number;
   readonly #logger: Logger;
-  readonly #hosts = new Map<number, RaftHost>();
+  readonly #hosts = new Map<number, HostedGroup>();
   #ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(nodeId: string, tickMs: number, logger: Logger) {
@@ -23,7 +31,7 @@ export class RaftGroups {
   }
 
   /** Registers a group; throws if its id is taken or the maximum is reached. */
-  add(groupId: number, host: RaftHost): void {
+  add(groupId: number, host: HostedGroup): void {
     if (this.#hosts.has(groupId)) throw new Error(`Raft group ${groupId} is already hosted`);
     if (this.#hosts.size >= RAFT_GROUPS_MAX) {
       throw new RangeError(`Cannot host more than ${RAFT_GROUPS_MAX} Raft groups`);
@@ -32,7 +40,7 @@ export class RaftGroups {
   }
 
   /** The host of `groupId`, if this node runs it. */
-  get(groupId: number): RaftHost | undefined {
+  get(groupId: number): HostedGroup | undefined {
     return this.#hosts.get(groupId);
   }
 

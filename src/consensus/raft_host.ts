@@ -17,9 +17,9 @@ import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
 import { PendingRequests } from "./pending_requests.ts";
 
 /** The state machine a Raft group drives (pure; the host calls it in log order). */
-export interface ReplicatedStateMachine {
+export interface ReplicatedStateMachine<R = string | null> {
   /** Applies a committed normal entry; the result resolves the matching proposal. */
-  apply(index: number, data: Uint8Array): string | null;
+  apply(index: number, data: Uint8Array): R;
   /** Notes a committed config or no-op entry. */
   skip(index: number): void;
   /** The whole state as bytes. */
@@ -29,12 +29,12 @@ export interface ReplicatedStateMachine {
 }
 
 /** Settings of one hosted Raft group. */
-export interface RaftHostOptions {
+export interface RaftHostOptions<R = string | null> {
   nodeId: string;
   groupId: number;
   bootstrap: { voters: string[]; learners: string[] };
   wal: WriteAheadLog;
-  machine: ReplicatedStateMachine;
+  machine: ReplicatedStateMachine<R>;
   /** Hands a message to the transport; false when it could not be queued. */
   send: (message: Message) => boolean;
   /** True while this node can reach a majority (decides NOQUORUM vs TRYAGAIN). */
@@ -52,11 +52,11 @@ export interface RaftHostOptions {
  * Drives one pure RaftNode: persists each Ready to the WAL (fdatasync, group commit) before
  * sending its messages, applies committed entries, answers proposals and reads, compacts.
  */
-export class RaftHost {
-  readonly #options: RaftHostOptions;
+export class RaftHost<R = string | null> {
+  readonly #options: RaftHostOptions<R>;
   readonly #raft: RaftNode;
   readonly #logger: Logger;
-  readonly #proposals: PendingRequests<string | null>;
+  readonly #proposals: PendingRequests<R | null>;
   readonly #reads: PendingRequests<void>;
   /** Linearizable reads confirmed by the leader, waiting for the apply index. */
   #readsWaitingApply: Array<{ requestId: number; index: number }> = [];
@@ -68,7 +68,7 @@ export class RaftHost {
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
 
-  private constructor(options: RaftHostOptions, raft: RaftNode, snapshotIndex: number) {
+  private constructor(options: RaftHostOptions<R>, raft: RaftNode, snapshotIndex: number) {
     this.#options = options;
     this.#raft = raft;
     this.#logger = options.logger.with({ component: "raft", group: options.groupId });
@@ -78,7 +78,7 @@ export class RaftHost {
   }
 
   /** Restores the group from the WAL and the state machine from the latest snapshot. */
-  static async open(options: RaftHostOptions): Promise<RaftHost> {
+  static async open<R>(options: RaftHostOptions<R>): Promise<RaftHost<R>> {
     const view = await loadStorageView(options.wal, options.bootstrap);
     options.machine.restore(view.snapshot.data);
     const raft = new RaftNode(
@@ -122,7 +122,7 @@ export class RaftHost {
   }
 
   /** Proposes `data`; resolves with the state machine's answer once applied. */
-  propose(data: Uint8Array): Promise<string | null> {
+  propose(data: Uint8Array): Promise<R | null> {
     return this.#track(this.#raft.propose(data));
   }
 
@@ -162,7 +162,7 @@ export class RaftHost {
     this.#reads.rejectAll(error);
   }
 
-  #track(result: RaftResult): Promise<string | null> {
+  #track(result: RaftResult): Promise<R | null> {
     if (!result.ok) return Promise.reject(this.#refusal(result));
     this.#schedule();
     return this.#proposals.add(result.index, this.#raft.term, "proposal");

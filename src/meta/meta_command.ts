@@ -1,4 +1,5 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+import { decodeLockOp, encodeLockOp, type LockOp } from "../locks/mod.ts";
 
 /** A cluster member's addresses, as replicated in the meta group. */
 export interface MemberAddress {
@@ -19,9 +20,11 @@ export type MetaCommand =
   | { op: "setMember"; member: MemberAddress }
   | { op: "forgetMember"; id: string }
   /** Commits nothing but itself: the commit-path benchmark's entry point (DEBUG PROPOSE). */
-  | { op: "noop"; payload: Uint8Array };
+  | { op: "noop"; payload: Uint8Array }
+  /** A lock table operation; `waitMs` is the acquire's WAIT, which the leader enforces. */
+  | { op: "lock"; waitMs: number; lock: LockOp };
 
-const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3 } as const;
+const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, lock: 4 } as const;
 
 /** Binary encoding of a meta command (first byte: op code). */
 export function encodeMetaCommand(command: MetaCommand): Uint8Array {
@@ -37,6 +40,9 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
       break;
     case "noop":
       writer.bytes(command.payload);
+      break;
+    case "lock":
+      writer.u32(command.waitMs).bytes(encodeLockOp(command.lock));
       break;
   }
   return writer.finish().slice();
@@ -61,6 +67,9 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
     command = { op: "forgetMember", id: reader.string() };
   } else if (code === OP_CODES.noop) {
     command = { op: "noop", payload: reader.bytes() };
+  } else if (code === OP_CODES.lock) {
+    const waitMs = reader.u32();
+    command = { op: "lock", waitMs, lock: decodeLockOp(reader.bytes()) };
   } else {
     throw reader.error(`unknown op code ${code}`);
   }

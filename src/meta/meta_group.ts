@@ -9,8 +9,8 @@ import type { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
-import { encodeMetaCommand, type MemberAddress } from "./meta_command.ts";
-import { MetaState } from "./meta_state.ts";
+import { encodeMetaCommand, type MemberAddress, type MetaCommand } from "./meta_command.ts";
+import { type MetaApplyResult, MetaState } from "./meta_state.ts";
 
 /** Raft group id of the cluster's meta group. */
 export const META_GROUP_ID = 0;
@@ -38,7 +38,7 @@ export const META_TIMING_DEFAULTS: MetaTiming = {
 /** The cluster's meta Raft group on this node: membership, and later the lock table. */
 export class MetaGroup {
   readonly state: MetaState;
-  readonly host: RaftHost;
+  readonly host: RaftHost<MetaApplyResult>;
   readonly wal: WriteAheadLog;
   readonly #config: NodeConfig;
   readonly #transport: PeerTransport;
@@ -52,7 +52,7 @@ export class MetaGroup {
     transport: PeerTransport,
     logger: Logger,
     wal: WriteAheadLog,
-    host: RaftHost,
+    host: RaftHost<MetaApplyResult>,
     state: MetaState,
   ) {
     this.state = state;
@@ -152,10 +152,15 @@ export class MetaGroup {
     };
   }
 
-  /** Proposes a meta command; resolves once applied (errors as ClusterError). */
-  async proposeCommand(command: Parameters<typeof encodeMetaCommand>[0]): Promise<void> {
-    const refusal = await this.host.propose(encodeMetaCommand(command));
-    if (refusal !== null) throw new ClusterError("ERR", refusal.replace(/^ERR /, ""));
+  /** Proposes a meta command; resolves with its result once applied (refusals throw). */
+  async proposeCommand(command: MetaCommand): Promise<MetaApplyResult> {
+    const result = await this.host.propose(encodeMetaCommand(command));
+    if (result === null) throw new ClusterError("ERR", "entry applied without a result");
+    if (result.kind === "refused") {
+      const [code, ...rest] = result.error.split(" ");
+      throw new ClusterError(code === "LIMIT" ? "LIMIT" : "ERR", rest.join(" "));
+    }
+    return result;
   }
 
   /** This node's data-directory incarnation. */

@@ -1,6 +1,21 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
 import { assert } from "../util/assert.ts";
 import { decodeMetaCommand, type MemberAddress } from "./meta_command.ts";
+import { type LockApplyResult, type LockOp, LockTable } from "../locks/mod.ts";
+
+/** What applying one meta entry produced. */
+export type MetaApplyResult =
+  | { kind: "ok" }
+  | { kind: "refused"; error: string }
+  | { kind: "lock"; result: LockApplyResult };
+
+/** Sees every applied lock operation, on every node (waiters, leases). */
+export type LockObserver = (
+  index: number,
+  op: LockOp,
+  waitMs: number,
+  result: LockApplyResult,
+) => void;
 
 /** Members kept at most (voters and learners together). */
 export const META_MEMBERS_MAX = 64;
@@ -11,6 +26,9 @@ export const META_MEMBERS_MAX = 64;
  */
 export class MetaState {
   readonly #members = new Map<string, MemberAddress>();
+  #locks = new LockTable();
+  /** Called after each applied lock operation. */
+  onLock: LockObserver = () => {};
   #appliedIndex = 0;
   /** Entries applied (for INFO and tests). */
   appliedCount = 0;
@@ -30,8 +48,13 @@ export class MetaState {
     return this.#members.get(id);
   }
 
-  /** Applies the normal entry at `index`; returns an error text for a refused command. */
-  apply(index: number, data: Uint8Array): string | null {
+  /** The replicated lock table (read-only use outside apply). */
+  get locks(): LockTable {
+    return this.#locks;
+  }
+
+  /** Applies the normal entry at `index`. */
+  apply(index: number, data: Uint8Array): MetaApplyResult {
     assert(index > this.#appliedIndex, `apply index ${index} <= applied ${this.#appliedIndex}`);
     this.#appliedIndex = index;
     this.appliedCount++;
@@ -39,24 +62,33 @@ export class MetaState {
     try {
       command = decodeMetaCommand(data);
     } catch (error) {
-      return `ERR undecodable meta command: ${error instanceof Error ? error.message : error}`;
+      const detail = error instanceof Error ? error.message : String(error);
+      return { kind: "refused", error: `ERR undecodable meta command: ${detail}` };
     }
     switch (command.op) {
       case "setMember": {
         const existing = this.#members.get(command.member.id);
         if (existing === undefined && this.#members.size >= META_MEMBERS_MAX) {
-          return `LIMIT cluster already has ${META_MEMBERS_MAX} members`;
+          return {
+            kind: "refused",
+            error: `LIMIT cluster already has ${META_MEMBERS_MAX} members`,
+          };
         }
         // A recorded incarnation only changes through removal and re-adding.
         const incarnationId = existing?.incarnationId || command.member.incarnationId;
         this.#members.set(command.member.id, { ...command.member, incarnationId });
-        return null;
+        return { kind: "ok" };
       }
       case "forgetMember":
         this.#members.delete(command.id);
-        return null;
+        return { kind: "ok" };
       case "noop":
-        return null;
+        return { kind: "ok" };
+      case "lock": {
+        const result = this.#locks.apply(index, command.lock);
+        this.onLock(index, command.lock, command.waitMs, result);
+        return { kind: "lock", result };
+      }
     }
   }
 
@@ -71,7 +103,7 @@ export class MetaState {
     this.#appliedIndex = index;
   }
 
-  /** The state as bytes (snapshot image). */
+  /** The state as bytes (snapshot image): members, then the lock table. */
   snapshot(): Uint8Array {
     const writer = new BinaryWriter(256);
     writer.u53(this.#appliedIndex).u32(this.#members.size);
@@ -79,6 +111,7 @@ export class MetaState {
       writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
         .string(member.incarnationId);
     }
+    writer.bytes(this.#locks.snapshot());
     return writer.finish().slice();
   }
 
@@ -87,6 +120,7 @@ export class MetaState {
     this.#members.clear();
     if (image.length === 0) {
       this.#appliedIndex = 0;
+      this.#locks = new LockTable();
       return;
     }
     const reader = new BinaryReader(image, "meta snapshot");
@@ -102,6 +136,7 @@ export class MetaState {
       };
       this.#members.set(member.id, member);
     }
+    this.#locks = LockTable.restore(reader.bytes());
     reader.expectEnd();
   }
 }

@@ -1,4 +1,5 @@
-import { encodeCommand, RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
+import type { RespValue } from "../../protocol/resp/mod.ts";
+import { RespConnection } from "../client/resp_connection.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
 
 /** What a joining node learns from a member before it starts. */
@@ -8,37 +9,19 @@ export interface ClusterDiscovery {
   members: Map<string, HostPort>;
 }
 
-const JOIN_REPLY_BYTES_MAX = 1024 * 1024;
-
 /** Sends one command to a node's client port and returns the decoded reply. */
 export async function callNode(
   address: HostPort,
   args: string[],
   timeoutMs: number,
 ): Promise<RespValue> {
-  const conn = await Deno.connect({ hostname: address.host, port: address.port });
-  const timer = setTimeout(() => conn.close(), timeoutMs);
+  const connection = await RespConnection.open(address.host, address.port);
+  const timer = setTimeout(() => connection.close(), timeoutMs);
   try {
-    await conn.write(encodeCommand(args));
-    const decoder = new RespReplyDecoder();
-    const buffer = new Uint8Array(64 * 1024);
-    let received = 0;
-    for (;;) {
-      const value = decoder.next();
-      if (value !== undefined) return value;
-      const count = await conn.read(buffer);
-      if (count === null) throw new Error(`${formatHostPort(address)} closed the connection`);
-      received += count;
-      if (received > JOIN_REPLY_BYTES_MAX) throw new Error("reply too large");
-      decoder.push(buffer.subarray(0, count));
-    }
+    return await connection.call(args);
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch {
-      // closed by the timer
-    }
+    connection.close();
   }
 }
 

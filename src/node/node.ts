@@ -22,6 +22,18 @@ import { Forwarder } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection } from "./info_sections.ts";
+import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
+import { LockService } from "../lock_service/lock_service.ts";
+import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
+
+/** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
+function decodeReply(bytes: Uint8Array): RespValue {
+  const decoder = new RespReplyDecoder();
+  decoder.push(bytes);
+  const value = decoder.next();
+  if (value === undefined) throw new ClusterError("ERR", "truncated reply from the leader");
+  return value;
+}
 
 /** PEM material for peer TLS, when `--tls-ca` is given with `--tls-cert`/`--tls-key`. */
 async function readPeerTls(config: NodeConfig) {
@@ -48,6 +60,7 @@ export class DsyncNode {
   #metrics: MetricsServer | null = null;
   #services: NodeServices | null = null;
   #table: CommandTable | null = null;
+  #locks: LockService | null = null;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -98,7 +111,21 @@ export class DsyncNode {
       this.#timing,
     );
     this.#meta = meta;
-    const services = this.#buildServices(meta);
+    const locks = new LockService(
+      meta,
+      {
+        ttlMinMs: this.config.lockTtlMinMs,
+        ttlMaxMs: this.config.lockTtlMaxMs,
+        waitMaxMs: this.config.lockWaitMaxMs,
+        parkedMax: this.config.lockWaitsMax,
+        expiryCheckMs: this.config.raftTickMs,
+        requestTimeoutMs: this.config.requestTimeoutMs,
+      },
+      (args) => this.#callLeader(args),
+      this.#logger,
+    );
+    this.#locks = locks;
+    const services = this.#buildServices(meta, locks);
     this.#services = services;
     let table: CommandTable | null = null;
     table = new CommandTable([
@@ -107,6 +134,7 @@ export class DsyncNode {
       ...CLUSTER_COMMANDS,
       ...CONFIG_COMMANDS,
       ...DEBUG_COMMANDS,
+      ...LOCK_COMMANDS,
       ...commandIntrospection(() => table!),
     ]);
     this.#table = table;
@@ -114,6 +142,7 @@ export class DsyncNode {
     this.#transport.start();
     this.#raftGroups.start();
     meta.start();
+    locks.start();
     await this.#clients.listen();
     if (this.config.metrics !== null) {
       this.#metrics = new MetricsServer(services);
@@ -131,6 +160,7 @@ export class DsyncNode {
   async stop(): Promise<void> {
     this.#clients?.close();
     this.#forwarder.close();
+    this.#locks?.stop();
     await this.#metrics?.close();
     this.#raftGroups.stop();
     await this.#meta?.stop();
@@ -138,7 +168,7 @@ export class DsyncNode {
     this.#logger.info("node stopped");
   }
 
-  #buildServices(meta: MetaGroup): NodeServices {
+  #buildServices(meta: MetaGroup, locks: LockService): NodeServices {
     const nowMs = () => performance.now();
     return {
       config: this.config,
@@ -154,8 +184,15 @@ export class DsyncNode {
         this.#timing.requestTimeoutMs,
       ),
       onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
-      proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }),
-      infoSections: () => new Map([["persistence", persistenceSection(meta)]]),
+      proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
+      locks,
+      lockLimits: {
+        ttlMinMs: this.config.lockTtlMinMs,
+        ttlMaxMs: this.config.lockTtlMaxMs,
+        waitMaxMs: this.config.lockWaitMaxMs,
+      },
+      infoSections: () =>
+        new Map([["locks", locks.infoSection()], ["persistence", persistenceSection(meta)]]),
     };
   }
 
@@ -179,9 +216,27 @@ export class DsyncNode {
       return Promise.resolve((out) => out.error(error.message));
     }
     return this.#forwarder.forward(leaderId, args, this.#timing.requestTimeoutMs).then(
-      (reply) => (out) => out.raw(reply),
+      (reply) => {
+        const value = decodeReply(reply);
+        return (out, version) => out.value(value, version);
+      },
       (error: unknown) => (out) =>
         out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
+    );
+  }
+
+  /** Sends a command to the leader (for services that must, e.g. a parked lock wait's cancel). */
+  async #callLeader(args: string[]): Promise<RespValue> {
+    const meta = this.#meta!;
+    const leaderId = meta.status().leaderId;
+    if (leaderId === null || !this.#transport.isUp(leaderId)) {
+      throw meta.quorumReachable()
+        ? new ClusterError("TRYAGAIN", "no leader elected yet")
+        : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+    }
+    const encoded = args.map((arg) => new TextEncoder().encode(arg));
+    return decodeReply(
+      await this.#forwarder.forward(leaderId, encoded, this.#timing.requestTimeoutMs),
     );
   }
 
@@ -218,7 +273,7 @@ export class DsyncNode {
     }
     const session = new ClientSession(0, "peer", performance.now(), true);
     session.forwarded = true;
-    const resolution = table.resolve(args, true);
+    const resolution = table.resolve(args, true, true);
     if (resolution.error !== undefined) {
       out.error(resolution.error);
       return out.bytes().slice();

@@ -92,6 +92,7 @@ export class ClientConnection {
     } catch {
       // already closed by the peer
     }
+    this.session.closed();
   }
 
   /** Unsent reply bytes held for this client. */

@@ -1,6 +1,6 @@
 import { encodeCommand, RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 
-/** A minimal sequential RESP client for load tools: one command in flight per connection. */
+/** A minimal sequential RESP client (join, load tools, tests): one command in flight. */
 export class RespConnection {
   readonly #conn: Deno.TcpConn;
   readonly #decoder = new RespReplyDecoder();
@@ -9,6 +9,9 @@ export class RespConnection {
   private constructor(conn: Deno.TcpConn) {
     this.#conn = conn;
   }
+
+  /** Replies bigger than this are refused (a misbehaving server cannot exhaust memory). */
+  static readonly replyBytesMax = 16 * 1024 * 1024;
 
   /** Connects to host:port with TCP_NODELAY. */
   static async open(host: string, port: number): Promise<RespConnection> {
@@ -23,11 +26,17 @@ export class RespConnection {
     for (let offset = 0; offset < request.length;) {
       offset += await this.#conn.write(request.subarray(offset));
     }
+    let receivedBytes = 0;
     for (;;) {
       const value = this.#decoder.next();
       if (value !== undefined) return value;
       const count = await this.#conn.read(this.#buffer);
       if (count === null) throw new Error("connection closed by the server");
+      receivedBytes += count;
+      if (receivedBytes > RespConnection.replyBytesMax) {
+        this.close();
+        throw new Error(`reply exceeds ${RespConnection.replyBytesMax} bytes`);
+      }
       this.#decoder.push(this.#buffer.subarray(0, count));
     }
   }

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { parseAcquire, parseRefresh, parseRelease } from "../../src/lock_service/lock_arguments.ts";
+
+const limits = { ttlMinMs: 100, ttlMaxMs: 60_000, waitMaxMs: 10_000 };
+const args = (...parts: string[]) => parts.map((part) => new TextEncoder().encode(part));
+
+Deno.test("LOCK.ACQUIRE defaults: EXCLUSIVE, TTL 30000, WAIT 0", () => {
+  assert.deepEqual(parseAcquire(args("LOCK.ACQUIRE", "a", "me"), limits, false), {
+    name: "a",
+    owner: "me",
+    mode: "exclusive",
+    ttlMs: 30_000,
+    waitMs: 0,
+    waiterId: null,
+  });
+});
+
+Deno.test("LOCK.ACQUIRE options in any order, case-insensitive", () => {
+  const parsed = parseAcquire(
+    args("LOCK.ACQUIRE", "a", "me", "wait", "500", "SHARED", "TTL", "200"),
+    limits,
+    false,
+  );
+  assert.deepEqual(parsed, {
+    name: "a",
+    owner: "me",
+    mode: "shared",
+    ttlMs: 200,
+    waitMs: 500,
+    waiterId: null,
+  });
+});
+
+Deno.test("LOCK.ACQUIRE rejects bad input with clear errors", () => {
+  const cases: Array<[string[], string]> = [
+    [["LOCK.ACQUIRE", "a", "me", "TTL", "50"], "ERR TTL must be between 100 and 60000 ms"],
+    [["LOCK.ACQUIRE", "a", "me", "TTL", "99999999"], "ERR TTL must be between 100 and 60000 ms"],
+    [["LOCK.ACQUIRE", "a", "me", "TTL", "-5"], "ERR value is not an integer or out of range"],
+    [["LOCK.ACQUIRE", "a", "me", "TTL"], "ERR value is not an integer or out of range"],
+    [["LOCK.ACQUIRE", "a", "me", "WAIT", "x"], "ERR value is not an integer or out of range"],
+    [["LOCK.ACQUIRE", "a", "me", "WAIT", "20000"], "ERR WAIT must be at most 10000 ms"],
+    [["LOCK.ACQUIRE", "a", "me", "FOREVER"], "ERR syntax error near 'FOREVER'"],
+    [["LOCK.ACQUIRE", "", "me"], "ERR lock name and owner must not be empty"],
+    [["LOCK.ACQUIRE", "a", "me", "WAITERID", "7"], "ERR syntax error near 'WAITERID'"],
+  ];
+  for (const [input, error] of cases) {
+    assert.equal(parseAcquire(args(...input), limits, false), error);
+  }
+});
+
+Deno.test("WAITERID is accepted only from another node", () => {
+  const parsed = parseAcquire(args("LOCK.ACQUIRE", "a", "me", "WAITERID", "7"), limits, true);
+  assert.equal(typeof parsed === "object" && parsed.waiterId, 7);
+});
+
+Deno.test("LOCK.RELEASE and LOCK.REFRESH take an optional TOKEN", () => {
+  assert.deepEqual(parseRelease(args("LOCK.RELEASE", "a", "me")), {
+    name: "a",
+    owner: "me",
+    token: null,
+  });
+  assert.deepEqual(parseRelease(args("LOCK.RELEASE", "a", "me", "token", "12")), {
+    name: "a",
+    owner: "me",
+    token: 12,
+  });
+  assert.equal(
+    parseRelease(args("LOCK.RELEASE", "a", "me", "TOKEN")),
+    "ERR syntax error: expected TOKEN <fencing-token>",
+  );
+  assert.equal(
+    parseRelease(args("LOCK.RELEASE", "a", "me", "TOKEN", "x")),
+    "ERR value is not an integer or out of range",
+  );
+  assert.deepEqual(parseRefresh(args("LOCK.REFRESH", "a", "me", "500", "TOKEN", "3"), limits), {
+    name: "a",
+    owner: "me",
+    ttlMs: 500,
+    token: 3,
+  });
+  assert.equal(
+    parseRefresh(args("LOCK.REFRESH", "a", "me", "5"), limits),
+    "ERR TTL must be between 100 and 60000 ms",
+  );
+});
