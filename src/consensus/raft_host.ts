@@ -154,10 +154,10 @@ export class RaftHost<R = string | null> {
     }
   }
 
-  /** Stops answering; pending requests fail with TRYAGAIN. */
+  /** Stops answering; pending requests fail with TIMEOUT (they may still commit elsewhere). */
   close(): void {
     this.#closed = true;
-    const error = new ClusterError("TRYAGAIN", "node is shutting down");
+    const error = new ClusterError("TIMEOUT", "node is shutting down; the outcome is unknown");
     this.#proposals.rejectAll(error);
     this.#reads.rejectAll(error);
   }

@@ -67,11 +67,11 @@ export class Forwarder {
     }
   }
 
-  /** Fails every pending forward (node stopping). */
+  /** Fails every pending forward (node stopping): TIMEOUT, it may have run on the leader. */
   close(): void {
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
-      pending.reject(new ClusterError("TRYAGAIN", "node is shutting down"));
+      pending.reject(new ClusterError("TIMEOUT", "node is shutting down; the outcome is unknown"));
     }
     this.#pending.clear();
   }
