@@ -1,0 +1,41 @@
+/** Compact hand-written histories for the checker self-tests. */
+import {
+  type HistoryEvent,
+  type HistoryOperation,
+  HistoryRecorder,
+  type JsonValue,
+  pairOperations,
+} from "./history.ts";
+
+/**
+ * One step: `[process, "invoke", "ACQUIRE L a SHARED"]` (the `LOCK.` prefix is added) or
+ * `[process, "ok" | "fail" | "info", result]`. Each step advances the clock by 10 ms, or by the
+ * optional fourth element.
+ */
+export type Step =
+  | readonly [number, "invoke", string, number?]
+  | readonly [number, "ok" | "fail" | "info", JsonValue, number?];
+
+/** Records `steps` with a fake clock starting at 0 ms. */
+export function lockHistory(steps: readonly Step[]): HistoryEvent[] {
+  let nowMs = 0;
+  let nextMs = 0;
+  const recorder = new HistoryRecorder(() => nowMs);
+  for (const step of steps) {
+    nowMs = nextMs;
+    nextMs = nowMs + (step[3] ?? 10);
+    const [process, type, value] = step;
+    if (type === "invoke") {
+      const [name, ...args] = (value as string).split(/\s+/);
+      recorder.invoke(process, `LOCK.${name}`, args);
+    } else if (type === "ok") recorder.ok(process, value);
+    else if (type === "fail") recorder.fail(process, String(value));
+    else recorder.info(process, String(value));
+  }
+  return [...recorder.events()];
+}
+
+/** `lockHistory` paired into operations. */
+export function lockOps(steps: readonly Step[]): HistoryOperation[] {
+  return pairOperations(lockHistory(steps));
+}
