@@ -211,8 +211,11 @@ export class MetaGroup {
     for (const record of this.state.members()) members.add(record.id);
     if (members.size === 0) return; // a joining node has not received the log yet
     for (const id of members) {
+      // Known peers keep the address this node was configured or joined with (it may reach
+      // them through a different route than the leader does); only new members are added.
+      if (id === this.#config.id || this.#transport.hasPeer(id)) continue;
       const address = this.addressOf(id);
-      if (address === undefined || id === this.#config.id) continue;
+      if (address === undefined) continue;
       const parsed = tryParse(address.peerAddress);
       if (parsed !== null) this.#transport.addPeer(id, parsed);
     }
