@@ -5,23 +5,10 @@ import {
   planTestCluster,
   startTestCluster,
   stopTestCluster,
-  stopTestNode,
   type TestNode,
 } from "../helpers/node_harness.ts";
-import { clusterInfo } from "../helpers/resp_call.ts";
+import { waitForLeader } from "../helpers/resp_call.ts";
 import { RawClient } from "../helpers/raw_client.ts";
-
-async function leaderNode(nodes: TestNode[]): Promise<TestNode> {
-  let leader: TestNode | undefined;
-  await eventually("a leader", async () => {
-    for (const node of nodes) {
-      const info = await clusterInfo(node.clientPort).catch(() => null);
-      if (info?.get("role") === "leader") leader = node;
-    }
-    return leader !== undefined;
-  }, 15_000);
-  return leader!;
-}
 
 function client(node: TestNode): Redis {
   return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
@@ -32,7 +19,7 @@ Deno.test("LOCK.* across a 3-node cluster behave as the contract says", async ()
   const nodes = await startTestCluster(plan);
   const clients = nodes.map(client);
   try {
-    const leader = await leaderNode(nodes);
+    const leader = await waitForLeader(nodes);
     const [a, b, c] = nodes.map((node) => clients[nodes.indexOf(node)]!);
     const follower = clients[nodes.indexOf(nodes.find((node) => node !== leader)!)]!;
     const token = await follower.call("LOCK.ACQUIRE", "res", "me") as number;
@@ -95,7 +82,7 @@ Deno.test("a WAIT that runs out answers null promptly, on the leader and on foll
   const nodes = await startTestCluster(plan);
   const clients = nodes.map(client);
   try {
-    await leaderNode(nodes);
+    await waitForLeader(nodes);
     assert.equal(typeof await clients[0]!.call("LOCK.ACQUIRE", "busy", "holder"), "number");
     const started = performance.now();
     // The waiter's node and the leader both cancel at WAIT; whichever lands first, the answer
@@ -123,7 +110,7 @@ Deno.test("a waiting client that disconnects leaves the queue through the log", 
   const nodes = await startTestCluster(plan);
   const holder = client(nodes[0]!);
   try {
-    await leaderNode(nodes);
+    await waitForLeader(nodes);
     assert.equal(typeof await holder.call("LOCK.ACQUIRE", "q", "holder"), "number");
     const raw = await RawClient.connect(nodes[2]!.clientPort);
     await raw.send("LOCK.ACQUIRE q ghost WAIT 60000\r\n");
@@ -159,7 +146,7 @@ Deno.test("redis-cli -p PORT LOCK.ACQUIRE a me answers a fencing token", async (
   const plan = await planTestCluster(3);
   const nodes = await startTestCluster(plan);
   try {
-    await leaderNode(nodes);
+    await waitForLeader(nodes);
     const run = async (...args: string[]) =>
       new TextDecoder().decode(
         (await new Deno.Command("redis-cli", {

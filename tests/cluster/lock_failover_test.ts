@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import {
-  eventually,
   planTestCluster,
   startTestCluster,
   stopTestCluster,
   stopTestNode,
-  type TestNode,
 } from "../helpers/node_harness.ts";
-import { clusterInfo } from "../helpers/resp_call.ts";
+import { waitForLeader } from "../helpers/resp_call.ts";
 
 const CLIENT_COUNT = 50;
 const LOCK_COUNT = 10;
@@ -25,19 +23,6 @@ interface Grant {
   /** When the client stopped using it (invoked the release); Infinity if it never did. */
   releasedAtMs: number;
   releaseAcked: boolean;
-}
-
-async function leaderOf(nodes: TestNode[]): Promise<TestNode> {
-  let found: TestNode | undefined;
-  await eventually("a leader", async () => {
-    for (const node of nodes) {
-      if ((await clusterInfo(node.clientPort).catch(() => null))?.get("role") === "leader") {
-        found = node;
-      }
-    }
-    return found !== undefined;
-  }, 15_000);
-  return found!;
 }
 
 /** A client looping acquire → hold → release, moving to another node when its node fails. */
@@ -149,7 +134,7 @@ Deno.test("50 clients on 10 locks while the leader is killed: no overlapping gra
   const plan = await planTestCluster(3);
   const nodes = await startTestCluster(plan);
   try {
-    const leader = await leaderOf(nodes);
+    const leader = await waitForLeader(nodes);
     let live = nodes.map((node) => node.clientPort);
     const grants: Grant[] = [];
     const errors: string[] = [];
@@ -208,7 +193,7 @@ Deno.test("restart of every node: held locks come back with the same tokens", as
   const plan = await planTestCluster(3);
   let nodes = await startTestCluster(plan);
   try {
-    const leader = await leaderOf(nodes);
+    const leader = await waitForLeader(nodes);
     const connection = await RespConnection.open("127.0.0.1", leader.clientPort);
     const held = new Map<string, number>();
     for (let i = 0; i < 5; i++) {
@@ -227,7 +212,7 @@ Deno.test("restart of every node: held locks come back with the same tokens", as
     connection.close();
     await Promise.all(nodes.map((node) => stopTestNode(node, "SIGKILL")));
     nodes = await startTestCluster(plan);
-    const newLeader = await leaderOf(nodes);
+    const newLeader = await waitForLeader(nodes);
     const again = await RespConnection.open("127.0.0.1", newLeader.clientPort);
     try {
       for (const [name, token] of held) {

@@ -29,3 +29,19 @@ export async function clusterInfo(port: number): Promise<Map<string, string>> {
     }),
   );
 }
+
+/** Waits until some node of `nodes` reports itself leader; returns it. */
+export async function waitForLeader<T extends { clientPort: number }>(
+  nodes: T[],
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    for (const node of nodes) {
+      const info = await clusterInfo(node.clientPort).catch(() => null);
+      if (info?.get("role") === "leader") return node;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no leader among ${nodes.length} nodes within ${timeoutMs} ms`);
+}
