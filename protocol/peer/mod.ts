@@ -37,11 +37,11 @@ export {
 export {
   DEFAULT_FRAME_BYTES_MAX,
   FORWARD_ARG_COUNT_MAX,
-  RAFT_BATCH_ITEMS_MAX,
   FRAME_HEADER_BYTES,
   FRAME_LENGTH_BYTES,
   FRAME_LENGTH_MIN,
   PEER_PROTOCOL_VERSION,
+  RAFT_BATCH_ITEMS_MAX,
   STRING_BYTES_MAX,
   U32_MAX,
 } from "./limits.ts";
@@ -52,8 +52,8 @@ export {
   MESSAGE_TYPE_CODES,
   MESSAGE_TYPE_NAMES,
   type PeerMessage,
-  type RaftBatchItem,
   type PeerMessageOf,
   type PeerMessageType,
+  type RaftBatchItem,
   VERSION_INDEPENDENT_TYPES,
 } from "./message.ts";

@@ -66,7 +66,10 @@ export class ParkedWaiters {
   /** Fails every wait (node stopping): TIMEOUT, since the wait may still be granted. */
   failAll(): void {
     for (const waiterId of [...this.#byId.keys()]) {
-      this.fail(waiterId, new ClusterError("TIMEOUT", "node is shutting down; the outcome is unknown"));
+      this.fail(
+        waiterId,
+        new ClusterError("TIMEOUT", "node is shutting down; the outcome is unknown"),
+      );
     }
   }
 
