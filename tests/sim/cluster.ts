@@ -52,6 +52,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   compactEveryEntries: 0,
   snapshotPaddingBytes: 0,
   recordValues: true,
+  app: null,
 };
 
 /** Maximum events processed by one `runUntil` call; exceeding it fails the run. */

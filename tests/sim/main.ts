@@ -3,11 +3,18 @@
  *
  *   deno task sim --seeds 1000 --seed-start 1     run seeds 1..1000
  *   deno task sim --seed 411 --trace 400          reproduce one seed with a longer trace
+ *   deno task sim --workload locks --seeds 500    the lock table over Raft (lock_workload.ts)
  *
  * Exits 1 and prints the failing seed and its last events on the first failure.
  * @module
  */
+import { runLockSeed } from "./lock_workload.ts";
 import { DEFAULT_SEED_OPTIONS, runSeed, type SeedResult } from "./random_run.ts";
+
+/** Workloads the CLI can run: text proposals (Raft only) or the lock table over Raft. */
+export const SIM_WORKLOADS = ["text", "locks"] as const;
+/** One of SIM_WORKLOADS. */
+export type SimWorkloadName = typeof SIM_WORKLOADS[number];
 
 /** Parsed command line. */
 export interface SimArgs {
@@ -19,10 +26,12 @@ export interface SimArgs {
   traceLines: number;
   /** Virtual fault-phase duration per seed. */
   faultPhaseMs: number;
+  /** What the simulated clients do. */
+  workload: SimWorkloadName;
 }
 
 const USAGE = "Usage: deno task sim [--seeds N] [--seed-start S] [--seed S] [--trace K] " +
-  "[--fault-ms MS]";
+  "[--fault-ms MS] [--workload text|locks]";
 
 /** Parses `--name value` pairs; throws an Error with usage on bad input. */
 export function parseSimArgs(args: string[]): SimArgs {
@@ -31,10 +40,17 @@ export function parseSimArgs(args: string[]): SimArgs {
     seedStart: 1,
     traceLines: 60,
     faultPhaseMs: DEFAULT_SEED_OPTIONS.faultPhaseMs,
+    workload: "text",
   };
   for (let i = 0; i < args.length; i += 2) {
     const name = args[i]!;
     const raw = args[i + 1];
+    if (name === "--workload") {
+      const workload = SIM_WORKLOADS.find((w) => w === raw);
+      if (workload === undefined) throw new Error(`Invalid value ${raw} for ${name}\n${USAGE}`);
+      out.workload = workload;
+      continue;
+    }
     const value = Number(raw);
     if (raw === undefined || !Number.isSafeInteger(value) || value < 0) {
       throw new Error(`Invalid value ${raw} for ${name}\n${USAGE}`);
@@ -63,12 +79,16 @@ export function parseSimArgs(args: string[]): SimArgs {
   return out;
 }
 
-function report(result: SeedResult, traceLines: number): void {
+function report(result: SeedResult, args: SimArgs): void {
+  const traceLines = args.traceLines;
   console.error(`\nFAILED seed ${result.seed} (${result.shape})`);
   console.error(result.error);
   console.error(`\nLast ${traceLines} events (virtual time ${result.virtualMs.toFixed(1)}ms):`);
   for (const line of result.trace.slice(-traceLines)) console.error(line);
-  console.error(`\nReproduce: deno task sim --seed ${result.seed} --trace ${traceLines}`);
+  const workload = args.workload === "text" ? "" : ` --workload ${args.workload}`;
+  console.error(
+    `\nReproduce: deno task sim${workload} --seed ${result.seed} --trace ${traceLines}`,
+  );
 }
 
 function main(): number {
@@ -80,14 +100,15 @@ function main(): number {
     return 2;
   }
   const options = { ...DEFAULT_SEED_OPTIONS, faultPhaseMs: args.faultPhaseMs };
+  const run = args.workload === "locks" ? runLockSeed : runSeed;
   const started = performance.now();
   let lastPrint = started;
   let events = 0;
   for (let i = 0; i < args.seedCount; i++) {
-    const result = runSeed(args.seedStart + i, options);
+    const result = run(args.seedStart + i, options);
     events += result.eventCount;
     if (result.error !== null) {
-      report(result, args.traceLines);
+      report(result, args);
       return 1;
     }
     const now = performance.now();

@@ -1,4 +1,5 @@
 import { type NodeId, SeededRandom } from "../../src/raft/mod.ts";
+import type { SimAppFactory } from "./app.ts";
 import { SimCluster } from "./cluster.ts";
 
 /** Budget of one seeded run. */
@@ -30,8 +31,43 @@ export interface SeedResult {
   shape: string;
 }
 
+/** What clients do while the fault schedule runs; one instance per seed. */
+export interface SeedWorkload {
+  /** Short name shown in the run's shape. */
+  readonly name: string;
+  /** Replicated application for every host, or null for the hash-only state machine. */
+  readonly app: SimAppFactory | null;
+  /** Called once, right after the cluster is built. */
+  start(cluster: SimCluster): void;
+  /** A client turn (45 % of fault-schedule steps) while `leader` leads. */
+  clientTurn(cluster: SimCluster, leader: NodeId, pick: SeededRandom): void;
+  /** After every fault-schedule step (leader timers, cheap checks). */
+  afterStep(cluster: SimCluster): void;
+  /** After healing and the Raft liveness check: the workload's own end checks (error or null). */
+  finish(cluster: SimCluster): string | null;
+}
+
+/** The default workload: 1-4 short text proposals per client turn. */
+export function textWorkload(): SeedWorkload {
+  let proposals = 0;
+  return {
+    name: "text",
+    app: null,
+    start: () => {},
+    clientTurn: (cluster, leader, pick) => {
+      for (let i = pick.int(4); i >= 0; i--) cluster.propose(leader, `p${proposals++}`);
+    },
+    afterStep: () => {},
+    finish: () => null,
+  };
+}
+
 /** Builds a random cluster for `seed`, injects faults, heals, and checks liveness. */
-export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTIONS): SeedResult {
+export function runSeed(
+  seed: number,
+  options: SeedOptions = DEFAULT_SEED_OPTIONS,
+  workload: SeedWorkload = textWorkload(),
+): SeedResult {
   const pick = new SeededRandom(seed * 7919 + 17);
   const voterCount = [3, 3, 5, 5, 7][pick.int(5)]!;
   const spareCount = pick.chance(0.4) ? 1 + pick.int(2) : 0;
@@ -40,8 +76,9 @@ export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTION
   const [preVote, checkQuorum] = flags as [boolean, boolean];
   const leaseReads = checkQuorum && pick.chance(0.3);
   const compactEvery = pick.chance(0.6) ? 3 + pick.int(40) : 0;
-  const shape = `voters=${voterCount} spares=${spareCount} preVote=${preVote} ` +
+  let shape = `voters=${voterCount} spares=${spareCount} preVote=${preVote} ` +
     `checkQuorum=${checkQuorum} lease=${leaseReads} compactEvery=${compactEvery}`;
+  if (workload.name !== "text") shape += ` workload=${workload.name}`;
   const cluster = new SimCluster({
     seed,
     nodeIds: ids,
@@ -51,6 +88,7 @@ export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTION
     compactEveryEntries: compactEvery,
     snapshotPaddingBytes: pick.int(3000),
     recordValues: false,
+    app: workload.app,
     raft: {
       preVote,
       checkQuorum,
@@ -73,9 +111,10 @@ export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTION
     shape,
   });
   try {
-    injectFaults(cluster, pick, options.faultPhaseMs);
+    workload.start(cluster);
+    injectFaults(cluster, pick, options.faultPhaseMs, workload);
     healAll(cluster);
-    const error = checkLiveness(cluster, options.livenessTimeoutMs);
+    const error = checkLiveness(cluster, options.livenessTimeoutMs) ?? workload.finish(cluster);
     return result(error);
   } catch (error) {
     return result(
@@ -84,20 +123,23 @@ export function runSeed(seed: number, options: SeedOptions = DEFAULT_SEED_OPTION
   }
 }
 
-function injectFaults(cluster: SimCluster, pick: SeededRandom, durationMs: number): void {
+function injectFaults(
+  cluster: SimCluster,
+  pick: SeededRandom,
+  durationMs: number,
+  workload: SeedWorkload,
+): void {
   const end = cluster.nowMs + durationMs;
-  let proposals = 0;
   let requestIds = 0;
   while (cluster.nowMs < end) {
     cluster.runFor(1 + pick.int(40));
+    workload.afterStep(cluster);
     const leader = cluster.leader();
     const up = cluster.ids.filter((id) => cluster.isUp(id));
     const down = cluster.ids.filter((id) => !cluster.isUp(id));
     const roll = pick.int(100);
     if (roll < 45) {
-      if (leader !== null) {
-        for (let i = pick.int(4); i >= 0; i--) cluster.propose(leader, `p${proposals++}`);
-      }
+      if (leader !== null) workload.clientTurn(cluster, leader, pick);
     } else if (roll < 55) {
       const target = up[pick.int(up.length)];
       if (target !== undefined) cluster.read(target, ++requestIds);

@@ -7,6 +7,7 @@ import {
   type Ready,
   type SeededRandom,
 } from "../../src/raft/mod.ts";
+import { joinImage, type SimApp, type SimAppFactory, splitImage } from "./app.ts";
 import { FakeStorage } from "./fake_storage.ts";
 import { InvariantChecker, InvariantError } from "./invariants.ts";
 import { decodeImage, encodeImage, entryText, type SimStateMachine } from "./state_machine.ts";
@@ -39,6 +40,8 @@ export interface HostOptions {
   snapshotPaddingBytes: number;
   /** Keep applied payloads for inspection. */
   recordValues: boolean;
+  /** Replicated application plugged into every host (its image rides in snapshots), or null. */
+  app: SimAppFactory | null;
 }
 
 /** One simulated server: a Raft node, its fake disk and its state machine. */
@@ -53,6 +56,8 @@ export class SimHost {
   incarnation = 0;
   /** State machine of the current incarnation. */
   sm: SimStateMachine = { index: 0, hash: 0, values: null };
+  /** Application state machine of the current incarnation (null without a factory or crashed). */
+  app: SimApp | null = null;
   /** Request ids of reads served (this incarnation). */
   readsServed: number[] = [];
   /** Reads waiting for the state machine to catch up. */
@@ -79,7 +84,7 @@ export class SimHost {
       random: this.#ctx.random.fn(),
     });
     this.raft = new RaftNode(config, view);
-    const image = decodeImage(view.snapshot.data);
+    const image = decodeImage(this.#startApp(view.snapshot.index, view.snapshot.data));
     this.sm = { index: view.snapshot.index, hash: image.hash, values: null };
     if (this.#options.recordValues && view.snapshot.index === 0) this.sm.values = [];
     this.#waitingReads = [];
@@ -89,6 +94,7 @@ export class SimHost {
   /** Power loss: the core and unsynced writes vanish. */
   crash(): void {
     this.raft = null;
+    this.app = null;
     this.incarnation++;
     this.#syncing = null;
     this.storage.crash(this.#ctx.random);
@@ -126,6 +132,7 @@ export class SimHost {
       this.sm.hash = this.#ctx.checker.onApply(this.id, entry, this.sm.hash);
       this.sm.index = entry.index;
       if (entry.kind === "normal") this.sm.values?.push(entryText(entry));
+      this.app?.apply(entry);
     }
     for (const read of ready.readStates) this.#waitingReads.push(read);
     const appliedBefore = raft.appliedIndex;
@@ -138,8 +145,17 @@ export class SimHost {
     this.#maybeCompact(raft);
   }
 
+  /** Creates the app from the app part of `data`; returns the host's own part of the image. */
+  #startApp(index: number, data: Uint8Array): Uint8Array {
+    const factory = this.#options.app;
+    if (factory === null) return data;
+    const { base, app } = splitImage(data);
+    this.app = factory.create(this.id, index, app);
+    return base;
+  }
+
   #restore(index: number, data: Uint8Array): void {
-    const image = decodeImage(data);
+    const image = decodeImage(this.#startApp(index, data));
     if (image.index !== index) {
       throw new InvariantError("snapshot safety", `${this.id} image ${image.index} != ${index}`);
     }
@@ -166,7 +182,8 @@ export class SimHost {
     if (every === 0) return;
     const snapshotIndex = raft.snapshotIndex;
     if (this.sm.index - snapshotIndex < every || raft.appliedIndex !== this.sm.index) return;
-    const image = encodeImage(this.sm, this.#options.snapshotPaddingBytes);
+    let image = encodeImage(this.sm, this.#options.snapshotPaddingBytes);
+    if (this.app !== null) image = joinImage(image, this.app.snapshot());
     this.storage.compact(raft.compact(this.sm.index, image));
   }
 }
