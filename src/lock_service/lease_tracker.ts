@@ -17,6 +17,8 @@ export class LeaseTracker {
     string,
     { name: string; owner: string; token: number; deadlineMs: number }
   >();
+  /** Lease keys by lock name, so following one operation never scans every lease. */
+  readonly #keysByName = new Map<string, Set<string>>();
   readonly #waiters = new Map<number, { name: string; owner: string; deadlineMs: number }>();
   /** Keys of expiries/cancels proposed and not yet settled. */
   readonly #proposed = new Set<string>();
@@ -24,15 +26,11 @@ export class LeaseTracker {
   /** Every current lease from `nowMs`; every parked wait gets at most `waitMaxMs` more. */
   reset(table: LockTable, nowMs: number, waitMaxMs: number): void {
     this.#holders.clear();
+    this.#keysByName.clear();
     this.#waiters.clear();
     this.#proposed.clear();
     for (const held of table.holders()) {
-      this.#holders.set(holderKey(held.name, held.owner, held.token), {
-        name: held.name,
-        owner: held.owner,
-        token: held.token,
-        deadlineMs: nowMs + held.ttlMs,
-      });
+      this.#hold(held.name, held.owner, held.token, nowMs + held.ttlMs);
     }
     for (const waiting of table.waiters()) {
       this.#waiters.set(waiting.waiterId, {
@@ -110,17 +108,27 @@ export class LeaseTracker {
   }
 
   #hold(name: string, owner: string, token: number, deadlineMs: number): void {
-    this.#holders.set(holderKey(name, owner, token), { name, owner, token, deadlineMs });
+    const key = holderKey(name, owner, token);
+    this.#holders.set(key, { name, owner, token, deadlineMs });
+    let keys = this.#keysByName.get(name);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#keysByName.set(name, keys);
+    }
+    keys.add(key);
   }
 
   /** Forgets leases of `name` that the table no longer has (released, expired, upgraded). */
   #dropGone(name: string, table: LockTable): void {
+    const keys = this.#keysByName.get(name);
+    if (keys === undefined) return;
     const live = new Set(table.info(name).holders.map((h) => holderKey(name, h.owner, h.token)));
-    for (const [key, holder] of this.#holders) {
-      if (holder.name === name && !live.has(key)) {
-        this.#holders.delete(key);
-        this.#proposed.delete(key);
-      }
+    for (const key of keys) {
+      if (live.has(key)) continue;
+      keys.delete(key);
+      this.#holders.delete(key);
+      this.#proposed.delete(key);
     }
+    if (keys.size === 0) this.#keysByName.delete(name);
   }
 }
