@@ -3,7 +3,7 @@ import { buildNodeConfig, NODE_DEFAULTS, type RawNodeOptions } from "../config/n
 import { Logger, stderrSink } from "../log/logger.ts";
 import { DsyncNode } from "../node/node.ts";
 import { envOption } from "./env_option.ts";
-import { type ClusterDiscovery, discoverCluster, requestMembership } from "../node/join.ts";
+import { type ClusterDiscovery, discoverCluster, joinCluster } from "../node/join.ts";
 import { formatHostPort } from "../util/host_port.ts";
 
 /** `dsync node`: runs one node in the foreground until SIGTERM/SIGINT. */
@@ -141,11 +141,12 @@ async function runNode(options: RawNodeOptions): Promise<void> {
     await node.start();
     if (config.join !== null) {
       logger.info("asking the cluster to add this node", { join: formatHostPort(config.join) });
-      await requestMembership(config.join, {
-        id: config.id,
-        peerAddress: config.peerAddress,
-        clientAddress: config.clientAddress,
-      }, config.requestTimeoutMs * 3);
+      await joinCluster(
+        config.join,
+        { id: config.id, peerAddress: config.peerAddress, clientAddress: config.clientAddress },
+        config.requestTimeoutMs,
+        (error, attempt) => logger.warn("join not confirmed yet; retrying", { attempt, error }),
+      );
       logger.info("joined the cluster", { cluster: config.clusterId });
     }
   } catch (error) {

@@ -3,27 +3,22 @@ import type { NodeConfig } from "../config/node_config.ts";
 import type { PeerTransport } from "../peer/peer_transport.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { parseHostPort } from "../util/host_port.ts";
-import { META_VOTERS_MAX, type MetaGroup } from "./meta_group.ts";
-
-const LEARNER_POLL_MS = 20;
+import type { MetaGroup } from "./meta_group.ts";
 
 /** The cluster as the meta Raft group sees it; membership changes run on the leader. */
 export class MetaClusterView implements ClusterView {
   readonly #config: NodeConfig;
   readonly #meta: MetaGroup;
   readonly #transport: PeerTransport;
-  readonly #catchUpTimeoutMs: number;
 
   constructor(
     config: NodeConfig,
     meta: MetaGroup,
     transport: PeerTransport,
-    catchUpTimeoutMs: number,
   ) {
     this.#config = config;
     this.#meta = meta;
     this.#transport = transport;
-    this.#catchUpTimeoutMs = catchUpTimeoutMs;
   }
 
   info(): ClusterInfoView {
@@ -68,20 +63,21 @@ export class MetaClusterView implements ClusterView {
     });
   }
 
-  /** Leader only: records the addresses, adds a learner, waits for it to catch up, promotes it. */
+  /**
+   * Leader only: records the addresses and adds `id` as a learner; answers once that change is
+   * committed. The leader promotes it to voter by itself once it has caught up (MetaGroup), so a
+   * slow or dead newcomer never blocks the reply or becomes a voter it cannot serve as.
+   */
   async addMember(id: string, peerAddress: string, clientAddress: string): Promise<void> {
     validateMember(id, peerAddress, clientAddress);
     await this.#meta.proposeCommand({
       op: "setMember",
       member: { id, peerAddress, clientAddress, incarnationId: "" },
     });
-    const conf = () => this.#meta.status().confState;
-    if (!conf().voters.includes(id) && !conf().learners.includes(id)) {
+    const conf = this.#meta.status().confState;
+    if (!conf.voters.includes(id) && !conf.learners.includes(id)) {
       await this.#meta.host.proposeConfChange({ type: "addLearner", nodeId: id });
     }
-    if (conf().voters.includes(id) || conf().voters.length >= META_VOTERS_MAX) return;
-    await this.#waitCaughtUp(id);
-    await this.#meta.host.proposeConfChange({ type: "addVoter", nodeId: id });
   }
 
   /** Leader only: removes `id` from the configuration, then forgets its addresses. */
@@ -102,22 +98,6 @@ export class MetaClusterView implements ClusterView {
       throw new ClusterError("ERR", `'${id}' is not a voting member`);
     }
     await this.#meta.host.transferLeadership(id);
-  }
-
-  async #waitCaughtUp(id: string): Promise<void> {
-    const deadline = performance.now() + this.#catchUpTimeoutMs;
-    for (;;) {
-      const status = this.#meta.status();
-      const progress = status.progress.find((candidate) => candidate.id === id);
-      if (progress !== undefined && progress.matchIndex >= status.commitIndex) return;
-      if (performance.now() > deadline) {
-        throw new ClusterError(
-          "TIMEOUT",
-          `learner ${id} did not catch up within ${this.#catchUpTimeoutMs} ms (is it running?)`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, LEARNER_POLL_MS));
-    }
   }
 }
 

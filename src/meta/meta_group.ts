@@ -46,6 +46,8 @@ export class MetaGroup {
   #registrar: ReturnType<typeof setInterval> | undefined;
   /** Members whose incarnation registration is being proposed. */
   readonly #registering = new Set<string>();
+  /** A learner promotion is being proposed (one membership change at a time). */
+  #promoting = false;
 
   private constructor(
     config: NodeConfig,
@@ -98,6 +100,7 @@ export class MetaGroup {
     host.onApplied = () => {
       group!.#reconcilePeers();
       group!.#registerIncarnations();
+      group!.#promoteLearners();
     };
     group.#reconcilePeers();
     return group;
@@ -105,7 +108,10 @@ export class MetaGroup {
 
   /** Starts the leader's incarnation registration (the shared RaftGroups clock ticks the group). */
   start(): void {
-    this.#registrar = setInterval(() => this.#registerIncarnations(), REGISTER_INTERVAL_MS);
+    this.#registrar = setInterval(() => {
+      this.#registerIncarnations();
+      this.#promoteLearners();
+    }, REGISTER_INTERVAL_MS);
   }
 
   /** Fails pending requests and closes the WAL. */
@@ -202,6 +208,28 @@ export class MetaGroup {
         )
         .finally(() => this.#registering.delete(id));
     }
+  }
+
+  /**
+   * Leader: promotes one caught-up learner (match index at the commit index, its connection up)
+   * to voter while there are fewer than META_VOTERS_MAX voters.
+   */
+  #promoteLearners(): void {
+    const status = this.host.status();
+    if (status.role !== "leader" || this.#promoting) return;
+    if (status.confState.voters.length >= META_VOTERS_MAX) return;
+    const ready = status.progress.find((progress) =>
+      progress.isLearner && progress.matchIndex >= status.commitIndex &&
+      this.#transport.isUp(progress.id)
+    );
+    if (ready === undefined) return;
+    this.#promoting = true;
+    this.host.proposeConfChange({ type: "addVoter", nodeId: ready.id })
+      .then(() => this.#logger.info("learner promoted to voter", { member: ready.id }))
+      .catch((error) =>
+        this.#logger.debug("learner promotion deferred", { member: ready.id, error: String(error) })
+      )
+      .finally(() => this.#promoting = false);
   }
 
   /** Keeps the transport's peer set equal to the replicated membership. */

@@ -53,7 +53,35 @@ export async function discoverCluster(
   return { clusterId, members };
 }
 
-/** Asks the cluster (through any member) to add this node; resolves on +OK. */
+/** How long a joining node keeps asking to be added before it gives up. */
+export const JOIN_DEADLINE_MS = 120_000;
+
+/**
+ * Asks the cluster to add this node until it answers +OK: CLUSTER ADD is idempotent, and a
+ * TIMEOUT may hide an add that committed, so giving up early would leave a member nobody runs.
+ * Retries transient answers and connection errors with capped backoff; `-ERR` is final.
+ */
+export async function joinCluster(
+  through: HostPort,
+  self: { id: string; peerAddress: HostPort; clientAddress: HostPort },
+  requestTimeoutMs: number,
+  onRetry: (error: string, attempt: number) => void,
+): Promise<void> {
+  const deadline = performance.now() + JOIN_DEADLINE_MS;
+  for (let attempt = 1;; attempt++) {
+    try {
+      await requestMembership(through, self, requestTimeoutMs * 3);
+      return;
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (/failed: ERR /.test(text) || performance.now() > deadline) throw error;
+      onRetry(text, attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
+/** Asks the cluster (through any member) to add this node once; resolves on +OK. */
 export async function requestMembership(
   through: HostPort,
   self: { id: string; peerAddress: HostPort; clientAddress: HostPort },

@@ -181,7 +181,6 @@ export class DsyncNode {
         this.config,
         meta,
         this.#transport,
-        this.#timing.requestTimeoutMs,
       ),
       onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),

@@ -1,0 +1,246 @@
+/**
+ * One chaos run: start a proxied cluster, run the lock workload while the nemesis plays its
+ * schedule, heal everything, read every lock, judge the history, and write the artifacts
+ * (history.json, verdict.txt, timeline.svg, node logs). Every process is stopped in `finally`.
+ */
+import { RespConnection } from "../../../src/client/resp_connection.ts";
+import { type HistoryOperation, HistoryRecorder, pairOperations } from "../history.ts";
+import { historyToJson } from "../history_json.ts";
+import { type NemesisKind, planNemesis } from "../nemesis.ts";
+import { buildTimelineSpec, renderTimelineSvg } from "../timeline.ts";
+import { ChaosCluster, delay } from "./harness.ts";
+import { NemesisExecutor } from "./nemesis_executor.ts";
+import { judgeRun, type RunVerdict } from "./verdict.ts";
+import { lockName, replyToJson, runWorkload, withTimeout, WORKLOAD_DEFAULTS } from "./workload.ts";
+
+/** Server-side request timeout given to the nodes, ms. */
+export const NODE_REQUEST_TIMEOUT_MS = 2_000;
+/** Longest wait for a leader and registered incarnations before the run starts. */
+export const CLUSTER_SETTLE_TIMEOUT_MS = 30_000;
+/** Longest the workload goes on past the planned end while the nemesis is still healing. */
+export const OVERRUN_MS_MAX = 60_000;
+/** Workload time after the heal, so recovery can be observed. */
+export const AFTER_HEAL_MS = 3_000;
+/** Longest time spent on the final reads. */
+export const FINAL_READS_TIMEOUT_MS = 20_000;
+/** Most operations drawn on the timeline (unknown and failed ones first, then a sample). */
+export const TIMELINE_OPS_MAX = 4_000;
+
+/** Options of a run. */
+export interface ChaosRunOptions {
+  /** Length of the faulty part of the run, ms. */
+  readonly timeMs: number;
+  /** Seed of the schedule and the workload. */
+  readonly seed: number;
+  /** Nemesis kinds to draw from. */
+  readonly kinds: readonly NemesisKind[];
+  /** Nodes (default 3). */
+  readonly nodeCount?: number;
+  /** Clients (default 10). */
+  readonly clientCount?: number;
+  /** Lock names (default 4). */
+  readonly lockCount?: number;
+  /** Where to write artifacts; none when undefined. */
+  readonly outDir?: string;
+  /** Recovery bound after the heal (default 10,000 ms). */
+  readonly recoveryMsMax?: number;
+  /** Assumed effect window of unknown outcomes (default 10,000 ms; Infinity: none). */
+  readonly unknownEffectWindowMs?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** Aborting ends the faults and the workload early; the run still heals, checks and cleans up. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a run produced. */
+export interface ChaosRunResult {
+  /** The verdict. */
+  readonly verdict: RunVerdict;
+  /** Faults applied. */
+  readonly faultCount: number;
+  /** ms of the heal on the history clock. */
+  readonly healMs: number;
+}
+
+/** Runs one chaos test end to end. */
+export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult> {
+  const log = options.log ?? (() => {});
+  const nodeCount = options.nodeCount ?? 3;
+  const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+  const schedule = planNemesis({
+    nodeIds: ids,
+    durationMs: options.timeMs,
+    kinds: options.kinds,
+    seed: options.seed,
+    healTailMs: 3_000,
+  });
+  log(`seed ${options.seed}: ${schedule.faults.length} faults planned over ${options.timeMs} ms`);
+  const cluster = await ChaosCluster.start({
+    nodeCount,
+    seed: options.seed,
+    nodeArgs: ["--request-timeout-ms", String(NODE_REQUEST_TIMEOUT_MS)],
+    log,
+  });
+  try {
+    await settle(cluster);
+    const originMs = performance.now();
+    const now = () => performance.now() - originMs;
+    const recorder = new HistoryRecorder(now);
+    const executor = new NemesisExecutor(cluster, log);
+    let healMs: number | null = null;
+    const nemesis = (async () => {
+      await executor.run(schedule, originMs, () => options.signal?.aborted === true);
+      await executor.healAll();
+      healMs = now();
+      log(`${healMs.toFixed(0).padStart(7)} ms  all faults healed`);
+    })();
+    const ports = ids.map((id) => cluster.clientPort(id));
+    const progress = setInterval(() => log(progressLine(recorder, now())), 10_000);
+    const summary = await runWorkload(recorder, {
+      ports,
+      seed: options.seed,
+      ttlMs: Math.min(86_400_000, options.timeMs + OVERRUN_MS_MAX + 600_000),
+      clientCount: options.clientCount ?? WORKLOAD_DEFAULTS.clientCount,
+      lockCount: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount,
+    }, () => {
+      const t = now();
+      if (options.signal?.aborted === true) return true;
+      if (t > options.timeMs + OVERRUN_MS_MAX) return true;
+      return healMs !== null && t >= Math.max(options.timeMs, healMs + AFTER_HEAL_MS);
+    }).finally(() => clearInterval(progress));
+    await nemesis;
+    const heal = healMs ?? now();
+    if (summary.operationCountCapped) log("workload stopped early: operation bound reached");
+    await finalReads(recorder, ports, options.clientCount ?? WORKLOAD_DEFAULTS.clientCount, {
+      lockCount: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount,
+    });
+    const judged = judgeRun(recorder.events(), {
+      healMs: heal,
+      recoveryMsMax: options.recoveryMsMax ?? 10_000,
+      unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+      okCountMin: 10,
+      harnessErrors: [
+        ...executor.errors,
+        ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
+      ],
+    });
+    const notes = executor.notes;
+    const verdict = notes.length === 0 ? judged : {
+      ...judged,
+      text: `${judged.text}== repaired during the run (${notes.length})\n` +
+        notes.map((n) => `  ${n}\n`).join(""),
+    };
+    if (options.outDir !== undefined) {
+      await writeArtifacts(options.outDir, recorder, verdict, executor, cluster, options);
+    }
+    return { verdict, faultCount: executor.applied.length, healMs: heal };
+  } finally {
+    await cluster.close();
+  }
+}
+
+/** Waits for a leader and, for the wiped-disk procedure, every incarnation registered. */
+async function settle(cluster: ChaosCluster): Promise<void> {
+  const deadline = performance.now() + CLUSTER_SETTLE_TIMEOUT_MS;
+  const pattern = new RegExp(`registered_members:${cluster.ids.length}\\r?\\n`);
+  while (performance.now() < deadline) {
+    const leader = await cluster.findLeader();
+    if (leader !== null) {
+      const info = await cluster.admin(leader, ["INFO", "cluster"]).catch(() => "");
+      if (pattern.test(info)) return;
+    }
+    await delay(100);
+  }
+  throw new Error(
+    `Cannot start run: the cluster did not settle in ${CLUSTER_SETTLE_TIMEOUT_MS} ms`,
+  );
+}
+
+/** Reads every lock once after the heal (retrying other nodes), as process `process`. */
+async function finalReads(
+  recorder: HistoryRecorder,
+  ports: readonly number[],
+  process: number,
+  options: { lockCount: number },
+): Promise<void> {
+  const deadline = performance.now() + FINAL_READS_TIMEOUT_MS;
+  for (let lockIndex = 0; lockIndex < options.lockCount; lockIndex++) {
+    for (let attempt = 0; performance.now() < deadline; attempt++) {
+      const port = ports[attempt % ports.length]!;
+      const connection = await RespConnection.open("127.0.0.1", port).catch(() => null);
+      if (connection === null) {
+        await delay(100);
+        continue;
+      }
+      try {
+        await recorder.run(process, "LOCK.INFO", [lockName(lockIndex)], async () => {
+          return replyToJson(
+            await withTimeout(connection.call(["LOCK.INFO", lockName(lockIndex)]), 3_000),
+          );
+        });
+        break;
+      } catch {
+        await delay(100);
+      } finally {
+        connection.close();
+      }
+    }
+  }
+}
+
+function progressLine(recorder: HistoryRecorder, nowMs: number): string {
+  const events = recorder.events();
+  let ok = 0;
+  let unknown = 0;
+  for (const event of events) {
+    if (event.type === "ok") ok++;
+    else if (event.type === "info") unknown++;
+  }
+  return `${nowMs.toFixed(0).padStart(7)} ms  progress: ${events.length} events, ${ok} ok, ` +
+    `${unknown} unknown`;
+}
+
+async function writeArtifacts(
+  outDir: string,
+  recorder: HistoryRecorder,
+  verdict: RunVerdict,
+  executor: NemesisExecutor,
+  cluster: ChaosCluster,
+  options: ChaosRunOptions,
+): Promise<void> {
+  await Deno.mkdir(`${outDir}/nodes`, { recursive: true });
+  await Deno.writeTextFile(`${outDir}/history.json`, historyToJson(recorder.events()));
+  await Deno.writeTextFile(`${outDir}/verdict.txt`, verdict.text);
+  const faultLines = executor.applied.map((f) =>
+    `${f.startMs.toFixed(0)}..${f.stopMs.toFixed(0)} ms  ${f.label}`
+  );
+  await Deno.writeTextFile(`${outDir}/faults.txt`, faultLines.join("\n") + "\n");
+  for (const id of cluster.ids) {
+    await Deno.writeTextFile(`${outDir}/nodes/${id}.log`, cluster.logLines(id).join("\n") + "\n");
+  }
+  const ops = pairOperations(recorder.events());
+  const shown = sampleForTimeline(ops, TIMELINE_OPS_MAX);
+  const spec = buildTimelineSpec(shown, executor.applied, {
+    title: `dsync chaos seed ${options.seed} (${options.kinds.join(",")}): ${verdict.status}, ` +
+      `${shown.length} of ${ops.length} operations shown`,
+    widthPx: 1400,
+  });
+  await Deno.writeTextFile(`${outDir}/timeline.svg`, await renderTimelineSvg(spec));
+}
+
+/** Every unknown and failed operation (up to the bound), then evenly spaced ok ones. */
+export function sampleForTimeline(
+  ops: readonly HistoryOperation[],
+  opsMax: number,
+): HistoryOperation[] {
+  if (ops.length <= opsMax) return [...ops];
+  const notOk = ops.filter((op) => op.outcome !== "ok").slice(0, Math.floor(opsMax / 2));
+  const ok = ops.filter((op) => op.outcome === "ok");
+  const room = opsMax - notOk.length;
+  const step = ok.length / room;
+  const sampled = Array.from(
+    { length: Math.min(room, ok.length) },
+    (_, i) => ok[Math.floor(i * step)]!,
+  );
+  return [...notOk, ...sampled].sort((a, b) => a.opIndex - b.opIndex);
+}

@@ -1,0 +1,123 @@
+/**
+ * The verdict of a chaos run from its history: linearizability per lock, mutual exclusion by
+ * fencing token, visibility of acknowledged grants in the final reads, and recovery after the
+ * heal. Pure: no processes, no clock.
+ */
+import {
+  checkFinalReads,
+  checkMutualExclusion,
+  checkRecovery,
+  finalReadsFrom,
+} from "../checkers.ts";
+import { type HistoryEvent, type HistoryOperation, pairOperations } from "../history.ts";
+import { checkLockHistory } from "../lock_check.ts";
+import { deriveHolds } from "../lock_holds.ts";
+
+/** pass: every checker passed. fail: one found a violation. inconclusive: no proof either way. */
+export type VerdictStatus = "pass" | "fail" | "inconclusive";
+
+/** Inputs of `judgeRun` besides the history. */
+export interface JudgeOptions {
+  /** ms (history clock) when the last fault was healed. */
+  readonly healMs: number;
+  /** Longest allowed time from the heal to the first success. */
+  readonly recoveryMsMax: number;
+  /** Assumed effect window of unknown outcomes (Infinity: none). */
+  readonly unknownEffectWindowMs: number;
+  /** Bound on the linearizability search. */
+  readonly statesExploredMax?: number;
+  /** Fewer successful operations than this makes the run inconclusive (default 1). */
+  readonly okCountMin?: number;
+  /** Problems of the harness (a fault not applied or not healed): inconclusive. */
+  readonly harnessErrors?: readonly string[];
+}
+
+/** Operation counts by outcome. */
+export interface OperationCounts {
+  /** All operations. */
+  readonly total: number;
+  /** Happened. */
+  readonly ok: number;
+  /** Definitely did not happen. */
+  readonly fail: number;
+  /** Unknown outcome. */
+  readonly info: number;
+}
+
+/** A verdict and its report. */
+export interface RunVerdict {
+  /** The overall status. */
+  readonly status: VerdictStatus;
+  /** Per checker: pass / fail / unknown. */
+  readonly checks: Readonly<Record<string, "pass" | "fail" | "unknown">>;
+  /** Operation counts. */
+  readonly counts: OperationCounts;
+  /** The human-readable report (verdict.txt). */
+  readonly text: string;
+}
+
+/** Counts operations by outcome. */
+export function countOperations(ops: readonly HistoryOperation[]): OperationCounts {
+  const count = (outcome: string) => ops.filter((op) => op.outcome === outcome).length;
+  return { total: ops.length, ok: count("ok"), fail: count("fail"), info: count("info") };
+}
+
+/** Runs every checker on `events` and combines them. */
+export function judgeRun(events: readonly HistoryEvent[], options: JudgeOptions): RunVerdict {
+  const ops = pairOperations(events);
+  const counts = countOperations(ops);
+  const lines: string[] = [];
+  const checks: Record<string, "pass" | "fail" | "unknown"> = {};
+
+  const linear = checkLockHistory(ops, {
+    unknownEffectWindowMs: options.unknownEffectWindowMs,
+    ...(options.statesExploredMax === undefined
+      ? {}
+      : { statesExploredMax: options.statesExploredMax }),
+  });
+  const valid = linear.verdict.valid;
+  checks["linearizability"] = valid === "yes" ? "pass" : valid === "no" ? "fail" : "unknown";
+  lines.push(`== linearizability (effect window ${options.unknownEffectWindowMs} ms)`, linear.text);
+
+  const holds = deriveHolds(ops);
+  const exclusion = checkMutualExclusion(holds);
+  checks["mutual-exclusion"] = exclusion.valid ? "pass" : "fail";
+  lines.push(
+    `== mutual exclusion by fencing token: ${holds.length} holds, ` +
+      `${exclusion.violationCount} violations`,
+    ...exclusion.violations.map((v) => `  ${v.kind}: ${v.message}`),
+  );
+
+  const reads = finalReadsFrom(ops, options.healMs);
+  const visibility = checkFinalReads(holds, reads, ops);
+  checks["final-reads"] = visibility.valid ? "pass" : "fail";
+  lines.push(
+    `== final reads after the heal: ${reads.length} locks read, ` +
+      `${visibility.violationCount} violations`,
+    ...visibility.violations.map((v) => `  ${v.kind}: ${v.message}`),
+  );
+
+  const recovery = checkRecovery(ops, options.healMs, options.recoveryMsMax);
+  checks["recovery"] = recovery.valid ? "pass" : "fail";
+  lines.push(`== recovery: ${recovery.message}`);
+
+  const harnessErrors = options.harnessErrors ?? [];
+  const okCountMin = options.okCountMin ?? 1;
+  const tooFew = counts.ok < okCountMin;
+  const failed = Object.values(checks).includes("fail");
+  const unknown = Object.values(checks).includes("unknown") || tooFew || harnessErrors.length > 0;
+  const status: VerdictStatus = failed ? "fail" : unknown ? "inconclusive" : "pass";
+  if (tooFew) lines.push(`== only ${counts.ok} operations succeeded (need ${okCountMin})`);
+  if (harnessErrors.length > 0) {
+    lines.push(
+      `== harness problems (${harnessErrors.length})`,
+      ...harnessErrors.map((e) => `  ${e}`),
+    );
+  }
+  const header = [
+    `verdict: ${status}`,
+    `operations: ${counts.total} (ok ${counts.ok}, fail ${counts.fail}, unknown ${counts.info})`,
+    `checks: ${Object.entries(checks).map(([name, result]) => `${name} ${result}`).join(", ")}`,
+  ];
+  return { status, checks, counts, text: [...header, "", ...lines, ""].join("\n") };
+}
