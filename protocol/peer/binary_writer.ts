@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../../src/util/assert.ts";
 import { STRING_BYTES_MAX, U32_MAX } from "./limits.ts";
 
 const TEXT_ENCODER = new TextEncoder();

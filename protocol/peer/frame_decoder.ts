@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../../src/util/assert.ts";
 import {
   checkFrameHeader,
   checkFrameLength,

@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../../src/util/assert.ts";
 import { CR, hexByte, LF } from "./bytes.ts";
 import { RespLimitError, RespProtocolError } from "./errors.ts";
 import { resolveRespLimits, type RespLimits } from "./limits.ts";

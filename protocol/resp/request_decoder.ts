@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../../src/util/assert.ts";
 import { ASTERISK, CR, describeByte, DOLLAR, LF } from "./bytes.ts";
 import { RespLimitError, RespProtocolError } from "./errors.ts";
 import { splitInlineLine } from "./inline.ts";

@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../../src/util/assert.ts";
 import { CR, LF, SPACE } from "./bytes.ts";
 import { RespLimitError } from "./errors.ts";
 import { formatDouble } from "./scalars.ts";

@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 
 /** A bounded FIFO of the last indices of appends in flight to one follower. */
 export class Inflights {

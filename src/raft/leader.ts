@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import { encodeConfState } from "./entry_codec.ts";
 import { applyConfChange } from "./membership.ts";
 import { majorityValue, quorumSize } from "./quorum.ts";

@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import type { ConfChange, ConfState, NodeId } from "./types.ts";
 
 /** Maximum voters plus learners in one group. */

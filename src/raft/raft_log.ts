@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import type { ConfState, Entry, RaftStorageView, Snapshot } from "./types.ts";
 
 /** Result of appending a leader's entries on a follower. */

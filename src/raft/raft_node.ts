@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import { type RaftConfig, validateRaftConfig } from "./config.ts";
 import { campaign, leaderUnreachable, tickElection } from "./election.ts";
 import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } from "./leader.ts";

@@ -1,5 +1,5 @@
 import { newMessage } from "./new_message.ts";
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import type { RaftConfig } from "./config.ts";
 import { decodeConfState } from "./entry_codec.ts";
 import { ConfHistory, members } from "./membership.ts";

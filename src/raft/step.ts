@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../util/assert.ts";
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLease } from "./election.ts";
 import { handleAppend, handleHeartbeat } from "./follower.ts";
 import { handleReadIndexRequest, handleReadIndexResponse } from "./read_index.ts";

@@ -5,5 +5,5 @@ export class AssertionError extends Error {
 
 /** Crashes loudly when `condition` is false. Never use it to validate outside input. */
 export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
+  if (!condition) throw new AssertionError(`Assertion failed: ${message}`);
 }
