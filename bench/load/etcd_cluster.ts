@@ -2,6 +2,7 @@
  * A local etcd cluster of real processes on 127.0.0.1 for load tools: fresh temporary data
  * directories, free ports, fsync on (etcd's default), stopped by PID.
  */
+import { freePortRange } from "../../src/util/free_ports.ts";
 import { readLines } from "../../src/util/read_lines.ts";
 
 /** One started etcd member. */
@@ -29,7 +30,6 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 const HEALTH_REQUEST_TIMEOUT_MS = 1_000;
 const POLL_INTERVAL_MS = 100;
-const PORT_ATTEMPTS_MAX = 100;
 
 /** True when an `etcd` binary runs (`etcd --version`). */
 export async function etcdInstalled(): Promise<boolean> {
@@ -52,25 +52,11 @@ export async function etcdVersion(): Promise<string> {
   return new TextDecoder().decode(output.stdout).split("\n")[0] ?? "";
 }
 
-/** `count` distinct free TCP ports on 127.0.0.1, probed by listening once on each. */
-function freePorts(count: number): number[] {
-  for (let attempt = 0; attempt < PORT_ATTEMPTS_MAX; attempt++) {
-    const base = 41_000 + Math.floor(Math.random() * 15_000);
-    const ports = Array.from({ length: count }, (_, i) => base + i);
-    try {
-      for (const port of ports) Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return ports;
-    } catch {
-      continue;
-    }
-  }
-  throw new Error(`Cannot find ${count} free ports after ${PORT_ATTEMPTS_MAX} attempts`);
-}
-
 /** Starts `memberCount` etcd members on 127.0.0.1 and waits until every one reports healthy. */
 export async function startEtcdCluster(memberCount: number): Promise<EtcdCluster> {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-etcd-" });
-  const ports = freePorts(memberCount * 2);
+  const base = freePortRange(memberCount * 2);
+  const ports = Array.from({ length: memberCount * 2 }, (_, i) => base + i);
   const plan = Array.from({ length: memberCount }, (_, i) => ({
     name: `e${i + 1}`,
     clientUrl: `http://127.0.0.1:${ports[i]}`,

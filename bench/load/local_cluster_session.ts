@@ -1,3 +1,4 @@
+import { freePortRange } from "../../src/util/free_ports.ts";
 import {
   type LocalNode,
   startLocalCluster,
@@ -12,20 +13,6 @@ export interface BenchCluster {
   dataDir: string;
 }
 
-function freeBasePort(count: number): number {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 21_000 + Math.floor(Math.random() * 20_000);
-    const ports = Array.from({ length: count }, (_, i) => [base + i, base + 100 + i]).flat();
-    try {
-      for (const port of ports) Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return base;
-    } catch {
-      continue;
-    }
-  }
-  throw new Error("no free port range found");
-}
-
 /** Starts `nodeCount` nodes on 127.0.0.1 with their output discarded (unless `verbose`). */
 export async function startBenchCluster(
   nodeCount: number,
@@ -33,7 +20,7 @@ export async function startBenchCluster(
   nodeArgs: string[] = [],
 ): Promise<BenchCluster> {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-" });
-  const basePort = freeBasePort(nodeCount);
+  const basePort = freePortRange(nodeCount, [0, 100]);
   const nodes = await startLocalCluster({
     nodeCount,
     host: "127.0.0.1",

@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import Table from "cli-table3";
 import { dsyncInvocation, pingNode } from "../../src/cluster/node_process.ts";
+import { freePort } from "../../src/util/free_ports.ts";
 
 interface Target {
   name: string;
@@ -20,13 +21,6 @@ interface Row {
   pipeline: number;
   requestsPerSecond: number;
   p50Ms: number;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 function spawn(command: string, args: string[]): Deno.ChildProcess {

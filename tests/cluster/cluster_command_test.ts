@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
 import { dsyncInvocation, pingNode } from "../../src/cluster/node_process.ts";
-import { freePort } from "../helpers/free_port.ts";
+import { freePortRange } from "../../src/util/free_ports.ts";
 import { eventually } from "../helpers/node_harness.ts";
-
-/** Finds a base port with `count` free client ports and `count` free peer ports (+100). */
-function freeBasePort(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + (freePort() % 20_000);
-    const ports = Array.from({ length: count }, (_, i) => [base + i, base + 100 + i]).flat();
-    try {
-      const listeners = ports.map((port) => Deno.listen({ hostname: "127.0.0.1", port }));
-      for (const listener of listeners) listener.close();
-      return base;
-    } catch {
-      continue;
-    }
-  }
-  throw new Error("no free port range found");
-}
 
 function runCluster(args: string[]) {
   const invocation = dsyncInvocation(["cluster", ...args]);
@@ -36,7 +20,7 @@ function runCluster(args: string[]) {
 }
 
 Deno.test("dsync cluster starts 3 nodes, prints their addresses, stops them all on SIGINT", async () => {
-  const base = freeBasePort(3);
+  const base = freePortRange(3, [0, 100]);
   const data = await Deno.makeTempDir();
   const { child, output, pumped } = runCluster([
     "--nodes",
@@ -72,7 +56,7 @@ Deno.test("dsync cluster starts 3 nodes, prints their addresses, stops them all 
 });
 
 Deno.test("dsync cluster stops every node and says why when one cannot start", async () => {
-  const base = freeBasePort(2);
+  const base = freePortRange(2, [0, 100]);
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: base + 1 });
   const data = await Deno.makeTempDir();
   const { child, output, pumped } = runCluster([

@@ -1,5 +1,5 @@
 import { dsyncInvocation, pingNode } from "../../src/cluster/node_process.ts";
-import { freePort } from "./free_port.ts";
+import { freePort } from "../../src/util/free_ports.ts";
 import { readLines } from "../../src/util/read_lines.ts";
 
 /** A node process started by a test; stopped by its PID through the process handle. */

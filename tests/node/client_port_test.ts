@@ -8,7 +8,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { RawClient } from "../helpers/raw_client.ts";
-import { freePort } from "../helpers/free_port.ts";
+import { freePort } from "../../src/util/free_ports.ts";
 
 async function withNode(
   extraArgs: string[],

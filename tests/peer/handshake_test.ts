@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { encodeFrame, FrameDecoder, type PeerMessage } from "../../protocol/peer/mod.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { PeerTransport } from "../../src/peer/peer_transport.ts";
-import { freePort } from "../helpers/free_port.ts";
+import { freePort } from "../../src/util/free_ports.ts";
 import { eventually } from "../helpers/node_harness.ts";
 
 function startTransport(lines: string[]) {

@@ -9,7 +9,7 @@ import { callNode } from "../../../src/node/join.ts";
 import { replyText } from "../../../src/client/resp_connection.ts";
 import { readLines } from "../../../src/util/read_lines.ts";
 import { FaultProxy } from "../fault_proxy.ts";
-import { freePort } from "../../helpers/free_port.ts";
+import { freePort } from "../../../src/util/free_ports.ts";
 
 /** Most nodes a chaos cluster may have. */
 export const CHAOS_NODE_COUNT_MAX = 5;
