@@ -46,6 +46,8 @@ export class MetaGroup {
   #registrar: ReturnType<typeof setInterval> | undefined;
   /** Members whose incarnation registration is being proposed. */
   readonly #registering = new Set<string>();
+  /** Membership (record version and configuration) the peer set was last reconciled with. */
+  #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
   #promoting = false;
 
@@ -97,20 +99,17 @@ export class MetaGroup {
     });
     group = new MetaGroup(config, transport, logger, wal, host, state);
     raft.groups.add(META_GROUP_ID, host);
-    host.onApplied = () => {
-      group!.#reconcilePeers();
-      group!.#registerIncarnations();
-      group!.#promoteLearners();
-    };
-    group.#reconcilePeers();
+    host.onApplied = () => group!.#afterApply(host.status());
+    group.#afterApply(host.status());
     return group;
   }
 
   /** Starts the leader's incarnation registration (the shared RaftGroups clock ticks the group). */
   start(): void {
     this.#registrar = setInterval(() => {
-      this.#registerIncarnations();
-      this.#promoteLearners();
+      const status = this.host.status();
+      this.#registerIncarnations(status);
+      this.#promoteLearners(status);
     }, REGISTER_INTERVAL_MS);
   }
 
@@ -186,9 +185,21 @@ export class MetaGroup {
       `vote. Remove it (CLUSTER REMOVE ${peerId}) and add it back; see docs/storage.md`;
   }
 
+  /** After each applied batch: follow membership changes; a leader registers and promotes. */
+  #afterApply(status: RaftStatus): void {
+    const conf = status.confState;
+    const membershipKey = `${this.state.membershipVersion}|${conf.voters}|${conf.learners}`;
+    if (membershipKey !== this.#reconciledKey) {
+      this.#reconciledKey = membershipKey;
+      this.#reconcilePeers(status);
+    }
+    if (status.role !== "leader") return;
+    this.#registerIncarnations(status);
+    this.#promoteLearners(status);
+  }
+
   /** Leader: records the incarnation of every member it has a handshake from (and its own). */
-  #registerIncarnations(): void {
-    const status = this.host.status();
+  #registerIncarnations(status: RaftStatus): void {
     if (status.role !== "leader") return;
     const members = new Set([...status.confState.voters, ...status.confState.learners]);
     const seen = new Map(this.#transport.peers().map((peer) => [peer.id, peer.incarnationId]));
@@ -214,8 +225,7 @@ export class MetaGroup {
    * Leader: promotes one caught-up learner (match index at the commit index, its connection up)
    * to voter while there are fewer than META_VOTERS_MAX voters.
    */
-  #promoteLearners(): void {
-    const status = this.host.status();
+  #promoteLearners(status: RaftStatus): void {
     if (status.role !== "leader" || this.#promoting) return;
     if (status.confState.voters.length >= META_VOTERS_MAX) return;
     const ready = status.progress.find((progress) =>
@@ -233,8 +243,8 @@ export class MetaGroup {
   }
 
   /** Keeps the transport's peer set equal to the replicated membership. */
-  #reconcilePeers(): void {
-    const conf = this.host.status().confState;
+  #reconcilePeers(status: RaftStatus): void {
+    const conf = status.confState;
     const members = new Set([...conf.voters, ...conf.learners]);
     for (const record of this.state.members()) members.add(record.id);
     if (members.size === 0) return; // a joining node has not received the log yet

@@ -30,8 +30,8 @@ export class MetaState {
   /** Called after each applied lock operation. */
   onLock: LockObserver = () => {};
   #appliedIndex = 0;
-  /** Entries applied (for INFO and tests). */
-  appliedCount = 0;
+  /** Increases whenever a member record is set or forgotten (cheap change detection). */
+  membershipVersion = 0;
 
   /** Index of the last applied entry. */
   get appliedIndex(): number {
@@ -57,7 +57,6 @@ export class MetaState {
   apply(index: number, data: Uint8Array): MetaApplyResult {
     assert(index > this.#appliedIndex, `apply index ${index} <= applied ${this.#appliedIndex}`);
     this.#appliedIndex = index;
-    this.appliedCount++;
     let command;
     try {
       command = decodeMetaCommand(data);
@@ -77,10 +76,12 @@ export class MetaState {
         // A recorded incarnation only changes through removal and re-adding.
         const incarnationId = existing?.incarnationId || command.member.incarnationId;
         this.#members.set(command.member.id, { ...command.member, incarnationId });
+        this.membershipVersion++;
         return { kind: "ok" };
       }
       case "forgetMember":
         this.#members.delete(command.id);
+        this.membershipVersion++;
         return { kind: "ok" };
       case "noop":
         return { kind: "ok" };
@@ -118,6 +119,7 @@ export class MetaState {
   /** Replaces the state with a snapshot image. */
   restore(image: Uint8Array): void {
     this.#members.clear();
+    this.membershipVersion++;
     if (image.length === 0) {
       this.#appliedIndex = 0;
       this.#locks = new LockTable();
