@@ -1,4 +1,5 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
+import { okWhenDone } from "./replies.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -24,15 +25,6 @@ function clusterNodes(call: CommandCall): void {
     `${member.state} ${member.lastContactMs}`
   );
   call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
-}
-
-/** Turns a cluster operation into an async reply: +OK, or `-CODE message` from the error. */
-function okWhenDone(operation: Promise<void>): Promise<ReplyFn> {
-  return operation.then(
-    () => (out) => out.simple("OK"),
-    (error: unknown) => (out) =>
-      out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
-  );
 }
 
 function clusterAdd(call: CommandCall): Promise<ReplyFn> {

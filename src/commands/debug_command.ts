@@ -1,4 +1,5 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
+import { okWhenDone } from "./replies.ts";
 
 /**
  * DEBUG PROPOSE payload: commits a no-op entry through the meta group and answers +OK once it
@@ -8,12 +9,7 @@ import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
 function debugPropose(call: CommandCall): Promise<ReplyFn> {
   const payload = call.args[2]!.slice();
   const services = call.services;
-  return services.onLeader(call, () =>
-    services.proposeNoop(payload).then(
-      () => (out) => out.simple("OK"),
-      (error: unknown) => (out) =>
-        out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
-    ));
+  return services.onLeader(call, () => okWhenDone(services.proposeNoop(payload)));
 }
 
 /** DEBUG subcommands (benchmarks and diagnostics only). */

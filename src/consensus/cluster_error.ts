@@ -14,3 +14,13 @@ export class ClusterError extends Error {
     this.code = code;
   }
 }
+
+/** There is no leader to take the request: NOQUORUM when no majority is reachable, else TRYAGAIN. */
+export function noLeaderError(
+  quorumReachable: boolean,
+  reason = "no leader elected yet",
+): ClusterError {
+  return quorumReachable
+    ? new ClusterError("TRYAGAIN", reason)
+    : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+}

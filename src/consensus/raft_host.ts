@@ -12,7 +12,7 @@ import {
 } from "../raft/mod.ts";
 import type { WriteAheadLog } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
-import { ClusterError } from "./cluster_error.ts";
+import { ClusterError, noLeaderError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
 import { PendingRequests } from "./pending_requests.ts";
 
@@ -172,9 +172,7 @@ export class RaftHost<R = string | null> {
   #refusal(result: Extract<RaftResult, { ok: false }>): ClusterError {
     switch (result.reason) {
       case "notLeader":
-        return this.#options.quorumReachable()
-          ? new ClusterError("TRYAGAIN", "no leader elected yet")
-          : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+        return noLeaderError(this.#options.quorumReachable());
       case "entryTooLarge":
         return new ClusterError("LIMIT", result.message);
       case "invalidConfChange":

@@ -1,12 +1,8 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
 import { parseAcquire, parseRefresh, parseRelease } from "./lock_arguments.ts";
+import { errorReply } from "../commands/replies.ts";
 
 const decoder = new TextDecoder();
-
-function failed(error: unknown): ReplyFn {
-  const line = error instanceof Error ? error.message : `ERR ${String(error)}`;
-  return (out) => out.error(line);
-}
 
 function bool(value: boolean): ReplyFn {
   return (out) => out.integer(value ? 1 : 0);
@@ -33,7 +29,7 @@ function acquire(call: CommandCall): void | Promise<ReplyFn> {
           case "error":
             return (out) => out.error(answer.line);
         }
-      }, failed),
+      }, errorReply),
   );
 }
 
@@ -41,20 +37,20 @@ function release(call: CommandCall): void | Promise<ReplyFn> {
   const request = parseRelease(call.args);
   if (typeof request === "string") return call.out.error(request);
   const locks = call.services.locks;
-  return call.services.onLeader(call, () => locks.release(request).then(bool, failed));
+  return call.services.onLeader(call, () => locks.release(request).then(bool, errorReply));
 }
 
 function refresh(call: CommandCall): void | Promise<ReplyFn> {
   const request = parseRefresh(call.args, call.services.lockLimits);
   if (typeof request === "string") return call.out.error(request);
   const locks = call.services.locks;
-  return call.services.onLeader(call, () => locks.refresh(request).then(bool, failed));
+  return call.services.onLeader(call, () => locks.refresh(request).then(bool, errorReply));
 }
 
 function info(call: CommandCall): Promise<ReplyFn> {
   const name = decoder.decode(call.args[1]);
   const locks = call.services.locks;
-  return call.services.onLeader(call, () => locks.info(name).catch(failed));
+  return call.services.onLeader(call, () => locks.info(name).catch(errorReply));
 }
 
 function cancelWait(call: CommandCall): void | Promise<ReplyFn> {
@@ -64,7 +60,7 @@ function cancelWait(call: CommandCall): void | Promise<ReplyFn> {
   const locks = call.services.locks;
   return call.services.onLeader(
     call,
-    () => locks.cancelWait(name!, owner!, waiterId).then(bool, failed),
+    () => locks.cancelWait(name!, owner!, waiterId).then(bool, errorReply),
   );
 }
 

@@ -13,6 +13,7 @@ import type {
 } from "./lock_arguments.ts";
 import { LeaseTracker } from "./lease_tracker.ts";
 import { ParkedWaiters } from "./parked_waiters.ts";
+import { errorLine } from "../commands/replies.ts";
 
 /** Settings of the lock service. */
 export interface LockServiceOptions extends LockArgumentLimits {
@@ -36,10 +37,6 @@ export type CallLeader = (args: string[]) => Promise<RespValue>;
 const nullReply: ReplyFn = (out, version) => out.nullBulk(version);
 const errorReply = (line: string): ReplyFn => (out) => out.error(line);
 const integerReply = (value: number): ReplyFn => (out) => out.integer(value);
-
-function errorLine(error: unknown): string {
-  return error instanceof Error ? error.message : `ERR ${String(error)}`;
-}
 
 /**
  * LOCK.* on one node. Any node parks a client's wait (it owns the waiter id, so it can cancel

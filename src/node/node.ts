@@ -17,7 +17,7 @@ import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
 import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
-import { ClusterError } from "../consensus/cluster_error.ts";
+import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
 import { Forwarder } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
@@ -25,6 +25,7 @@ import { persistenceSection } from "./info_sections.ts";
 import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 import { LockService } from "../lock_service/lock_service.ts";
 import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
+import { errorReply } from "../commands/replies.ts";
 
 /** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
 function decodeReply(bytes: Uint8Array): RespValue {
@@ -206,12 +207,10 @@ export class DsyncNode {
     if (status.role === "leader") return local();
     const leaderId = status.leaderId;
     if (leaderId === null || forwarded || !this.#transport.isUp(leaderId)) {
-      const error = meta.quorumReachable()
-        ? new ClusterError(
-          "TRYAGAIN",
-          forwarded ? "leadership moved; retry" : "no leader elected yet",
-        )
-        : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+      const error = noLeaderError(
+        meta.quorumReachable(),
+        forwarded ? "leadership moved; retry" : "no leader elected yet",
+      );
       return Promise.resolve((out) => out.error(error.message));
     }
     return this.#forwarder.forward(leaderId, args, this.#timing.requestTimeoutMs).then(
@@ -219,8 +218,7 @@ export class DsyncNode {
         const value = decodeReply(reply);
         return (out, version) => out.value(value, version);
       },
-      (error: unknown) => (out) =>
-        out.error(error instanceof Error ? error.message : `ERR ${String(error)}`),
+      errorReply,
     );
   }
 
@@ -229,9 +227,7 @@ export class DsyncNode {
     const meta = this.#meta!;
     const leaderId = meta.status().leaderId;
     if (leaderId === null || !this.#transport.isUp(leaderId)) {
-      throw meta.quorumReachable()
-        ? new ClusterError("TRYAGAIN", "no leader elected yet")
-        : new ClusterError("NOQUORUM", "this node cannot reach a majority of the cluster");
+      throw noLeaderError(meta.quorumReachable());
     }
     const encoded = args.map((arg) => new TextEncoder().encode(arg));
     return decodeReply(
