@@ -1,5 +1,4 @@
-import { readLines } from "../util/read_lines.ts";
-import { dsyncInvocation, pingNode } from "./node_process.ts";
+import { pingNode, spawnDsync } from "./node_process.ts";
 
 /** Settings of a local cluster on one machine. */
 export interface LocalClusterOptions {
@@ -78,37 +77,21 @@ function spawnNode(
   args: string[],
   plan: { clientPort: number; peerPort: number; dataDir: string },
 ): LocalNode {
-  const invocation = dsyncInvocation(args);
-  const process = new Deno.Command(invocation.command, {
-    args: invocation.args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const node: LocalNode = {
+  const recentLines: string[] = [];
+  const process = spawnDsync(args, (line) => {
+    recentLines.push(line);
+    if (recentLines.length > RECENT_LINES_MAX) recentLines.shift();
+    options.print(`[${id}] ${line}`);
+  });
+  return {
     id,
     clientAddress: `${options.host}:${plan.clientPort}`,
     peerAddress: `${options.host}:${plan.peerPort}`,
     dataDir: plan.dataDir,
     pid: process.pid,
     process,
-    recentLines: [],
+    recentLines,
   };
-  void pumpLines(process.stdout, node, options.print);
-  void pumpLines(process.stderr, node, options.print);
-  return node;
-}
-
-function pumpLines(
-  stream: ReadableStream<Uint8Array>,
-  node: LocalNode,
-  print: (line: string) => void,
-): Promise<void> {
-  return readLines(stream, (line) => {
-    node.recentLines.push(line);
-    if (node.recentLines.length > RECENT_LINES_MAX) node.recentLines.shift();
-    print(`[${node.id}] ${line}`);
-  });
 }
 
 async function waitReady(node: LocalNode, port: number, options: LocalClusterOptions) {

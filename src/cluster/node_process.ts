@@ -1,3 +1,5 @@
+import { readLines } from "../util/read_lines.ts";
+
 /** Deno permissions a node needs; deno.json's `dsync` task grants the same. */
 export const NODE_PERMISSION_FLAGS = [
   "--allow-net",
@@ -17,6 +19,23 @@ export function dsyncInvocation(args: string[]): { command: string; args: string
     return { command: execPath, args: ["run", ...NODE_PERMISSION_FLAGS, mainPath, ...args] };
   }
   return { command: execPath, args };
+}
+
+/**
+ * Starts `dsync ARGS` (see dsyncInvocation) with stdin closed; every line it writes to stdout
+ * or stderr goes to `onLine`. The caller stops it by PID through the returned handle.
+ */
+export function spawnDsync(args: string[], onLine: (line: string) => void): Deno.ChildProcess {
+  const invocation = dsyncInvocation(args);
+  const process = new Deno.Command(invocation.command, {
+    args: invocation.args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  void readLines(process.stdout, onLine).catch(() => {});
+  void readLines(process.stderr, onLine).catch(() => {});
+  return process;
 }
 
 /** Sends `PING` to a client port; true when the node answers (`+PONG`, or `-NOAUTH` when it requires a password). */

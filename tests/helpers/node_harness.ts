@@ -1,6 +1,5 @@
-import { dsyncInvocation, pingNode } from "../../src/cluster/node_process.ts";
+import { pingNode, spawnDsync } from "../../src/cluster/node_process.ts";
 import { freePort } from "../../src/util/free_ports.ts";
-import { readLines } from "../../src/util/read_lines.ts";
 
 /** A node process started by a test; stopped by its PID through the process handle. */
 export interface TestNode {
@@ -45,21 +44,13 @@ export async function startTestNode(
   const clientPort = plan.clientPorts.get(id)!;
   const peerPort = plan.peerPorts.get(id)!;
   const dataDir = `${plan.dataRoot}/${id}`;
-  const invocation = dsyncInvocation([
+  const lines: string[] = [];
+  const process = spawnDsync([
     "node",
     ...["--id", id, "--client", `127.0.0.1:${clientPort}`, "--peer", `127.0.0.1:${peerPort}`],
     ...(options.join === undefined ? ["--peers", plan.peersFlag] : ["--join", options.join]),
     ...["--data", dataDir, ...extraArgs],
-  ]);
-  const process = new Deno.Command(invocation.command, {
-    args: invocation.args,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  void readLines(process.stdout, (line) => lines.push(line));
-  void readLines(process.stderr, (line) => lines.push(line));
+  ], (line) => lines.push(line));
   const node = { id, clientPort, peerPort, dataDir, process, lines, exited: process.status };
   await waitUntilPing(node);
   return node;

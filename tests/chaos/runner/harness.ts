@@ -4,10 +4,9 @@
  * Node i's `--peers` entry for j is the proxy P(i->j), which forwards to j's real peer port.
  * The lower node id dials the higher one, so the logical link i<->j travels on P(min->max).
  */
-import { dsyncInvocation, pingNode } from "../../../src/cluster/node_process.ts";
+import { pingNode, spawnDsync } from "../../../src/cluster/node_process.ts";
 import { callNode } from "../../../src/node/join.ts";
 import { replyText } from "../../../src/client/resp_connection.ts";
-import { readLines } from "../../../src/util/read_lines.ts";
 import { FaultProxy } from "../fault_proxy.ts";
 import { freePort } from "../../../src/util/free_ports.ts";
 
@@ -167,18 +166,17 @@ export class ChaosCluster {
     const membership = joinVia === undefined
       ? ["--peers", this.peersFlag(id), "--cluster-id", this.clusterId]
       : ["--join", `127.0.0.1:${this.#slot(joinVia).clientPort}`];
-    const invocation = dsyncInvocation([
+    const keep = (line: string) => {
+      slot.lines.push(line);
+      if (line.includes("joined the cluster")) slot.joinedCount++;
+      if (slot.lines.length > NODE_LOG_LINES_MAX) slot.lines.shift();
+    };
+    const process = spawnDsync([
       "node",
       ...["--id", id, "--client", `127.0.0.1:${slot.clientPort}`],
       ...["--peer", `127.0.0.1:${slot.peerPort}`, ...membership, "--data", slot.dataDir],
       ...this.#nodeArgs,
-    ]);
-    const process = new Deno.Command(invocation.command, {
-      args: invocation.args,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    ], keep);
     slot.process = process;
     slot.paused = false;
     slot.stopping = false;
@@ -195,13 +193,6 @@ export class ChaosCluster {
       this.#unexpectedExits.push(line);
       this.#log(line);
     });
-    const keep = (line: string) => {
-      slot.lines.push(line);
-      if (line.includes("joined the cluster")) slot.joinedCount++;
-      if (slot.lines.length > NODE_LOG_LINES_MAX) slot.lines.shift();
-    };
-    void readLines(process.stdout, keep).catch(() => {});
-    void readLines(process.stderr, keep).catch(() => {});
     this.#log(`started ${id} (pid ${process.pid}${joinVia ? `, joining via ${joinVia}` : ""})`);
     const joinedBefore = slot.joinedCount;
     await this.#waitReady(slot, process);
