@@ -106,7 +106,12 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
   if (peers !== null && join !== null) throw new RangeError("--peers and --join are exclusive");
   const peerAddress = parseHostPort(required(raw.peer, "--peer"), "--peer");
   if (peers !== null) checkSelfInPeers(id, peerAddress, peers);
-  return {
+  if (raw.clusterId !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(raw.clusterId)) {
+    throw new RangeError(
+      `Invalid --cluster-id '${raw.clusterId}': use 1-128 letters, digits, '_', '.', ':', '-'`,
+    );
+  }
+  const config: NodeConfig = {
     id,
     clusterId: raw.clusterId ?? (peers === null ? "" : deriveClusterId(peers)),
     clientAddress: parseHostPort(required(raw.client, "--client"), "--client"),
@@ -153,6 +158,23 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
     lockWaitMaxMs: parseCount(raw.lockWaitMaxMs, NODE_DEFAULTS.lockWaitMaxMs, "--lock-wait-max-ms"),
     lockWaitsMax: parseCount(raw.lockWaitsMax, NODE_DEFAULTS.lockWaitsMax, "--lock-waits-max"),
   };
+  checkRelations(config);
+  return config;
+}
+
+/** Options that are valid alone but not together. */
+function checkRelations(config: NodeConfig): void {
+  if (config.heartbeatIntervalMs >= config.failureTimeoutMs) {
+    throw new RangeError(
+      `--heartbeat-ms (${config.heartbeatIntervalMs}) must be shorter than ` +
+        `--failure-timeout-ms (${config.failureTimeoutMs}), or healthy peers look down`,
+    );
+  }
+  if (config.lockTtlMinMs > config.lockTtlMaxMs) {
+    throw new RangeError(
+      `--lock-ttl-min-ms (${config.lockTtlMinMs}) exceeds --lock-ttl-max-ms (${config.lockTtlMaxMs})`,
+    );
+  }
 }
 
 /** Parses `id=host:port,id=host:port`. */

@@ -42,6 +42,10 @@ Deno.test("bad options are rejected with a message naming the option", () => {
     [{ ...base, logFormat: "xml" }, /Invalid --log-format 'xml'/],
     [{ ...base, maxClients: "-3" }, /Invalid --max-clients '-3'/],
     [{ ...base, tlsCert: "c.pem" }, /Missing required option --tls-key/],
+    [{ ...base, clusterId: "" }, /Invalid --cluster-id ''/],
+    [{ ...base, clusterId: "prod east" }, /Invalid --cluster-id 'prod east'/],
+    [{ ...base, heartbeatMs: "1000" }, /--heartbeat-ms \(1000\) must be shorter than/],
+    [{ ...base, lockTtlMinMs: "5000", lockTtlMaxMs: "1000" }, /--lock-ttl-min-ms \(5000\) exceeds/],
   ];
   for (const [options, pattern] of cases) {
     assert.throws(() => buildNodeConfig(options), pattern);
