@@ -50,12 +50,19 @@ export class RespConnection {
   }
 }
 
-/** The text of a simple/bulk/error reply ("-CODE ..." for errors). */
+/** A reply as text: strings as they are, errors as "-CODE ...", integers in decimal, else JSON. */
 export function replyText(value: RespValue): string {
-  if (value.type === "simple") return value.value;
-  if (value.type === "error") return `-${value.value}`;
-  if (value.type === "bulk" || value.type === "verbatim") {
-    return new TextDecoder().decode(value.value);
+  switch (value.type) {
+    case "simple":
+      return value.value;
+    case "error":
+      return `-${value.value}`;
+    case "integer":
+      return String(value.value);
+    case "bulk":
+    case "verbatim":
+      return new TextDecoder().decode(value.value);
+    default:
+      return JSON.stringify(value);
   }
-  return value.type;
 }

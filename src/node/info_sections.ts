@@ -2,9 +2,8 @@ import type { MetaGroup } from "../meta/meta_group.ts";
 
 /** INFO persistence: the meta group's write-ahead log. */
 export function persistenceSection(meta: MetaGroup): Array<[string, string | number]> {
-  const stats = meta.wal.stats() as unknown as Record<string, unknown>;
   const section: Array<[string, string | number]> = [["loading", 0]];
-  for (const [key, value] of Object.entries(stats)) {
+  for (const [key, value] of Object.entries(meta.wal.stats())) {
     if (typeof value === "number" || typeof value === "string") {
       section.push([`wal_${key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}`, value]);
     }

@@ -1,22 +1,9 @@
-import type { RespValue } from "../../protocol/resp/mod.ts";
+import { replyText } from "../../src/client/resp_connection.ts";
 import { callNode } from "../../src/node/join.ts";
 
 /** Sends one command to 127.0.0.1:port and returns its reply as text (errors as "-CODE ..."). */
 export async function call(port: number, ...args: string[]): Promise<string> {
-  const reply: RespValue = await callNode({ host: "127.0.0.1", port }, args, 15_000);
-  switch (reply.type) {
-    case "simple":
-      return reply.value;
-    case "error":
-      return `-${reply.value}`;
-    case "integer":
-      return String(reply.value);
-    case "bulk":
-    case "verbatim":
-      return new TextDecoder().decode(reply.value);
-    default:
-      return JSON.stringify(reply);
-  }
+  return replyText(await callNode({ host: "127.0.0.1", port }, args, 15_000));
 }
 
 /** CLUSTER INFO of a node as a map. */

@@ -315,7 +315,7 @@ export class ChaosCluster {
       args,
       ADMIN_CALL_TIMEOUT_MS,
     );
-    return reply.type === "integer" ? String(reply.value) : replyText(reply);
+    return replyText(reply);
   }
 
   /** The serving node that reports role leader with the highest term, or null. */
