@@ -9,6 +9,7 @@ import Table from "cli-table3";
 import cliProgress from "cli-progress";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { parseTrialCount, summary } from "./trials.ts";
 
 interface Trial {
   electedMs: number;
@@ -84,14 +85,6 @@ async function trial(nodeArgs: string[]): Promise<Trial> {
   }
 }
 
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted.length % 2 === 1
-    ? sorted[(sorted.length - 1) / 2]!
-    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  return { median, worst: sorted[sorted.length - 1]!, best: sorted[0]! };
-}
-
 async function main(): Promise<void> {
   const command = new Command()
     .option("--trials <n>", "number of trials", "10")
@@ -100,7 +93,7 @@ async function main(): Promise<void> {
     .parse(Deno.args, { from: "user" });
   const options = command.opts();
   const trials: Trial[] = [];
-  const count = Number(options.trials);
+  const count = parseTrialCount(String(options.trials));
   const bar = new cliProgress.SingleBar(
     { format: "  trials |{bar}| {value}/{total}" },
     cliProgress.Presets.shades_classic,

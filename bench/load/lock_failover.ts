@@ -9,6 +9,7 @@ import { Command } from "commander";
 import Table from "cli-table3";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { parseTrialCount, summary } from "./trials.ts";
 
 /** One trial's times in ms after the SIGKILL. */
 interface Trial {
@@ -21,7 +22,6 @@ const POLL_MS = 5;
 const TRIAL_TIMEOUT_MS = 20_000;
 /** Client-side bound on one call; a stuck call is dropped and retried on a new connection. */
 const CALL_TIMEOUT_MS = 300;
-const TRIAL_COUNT_MAX = 1_000;
 
 /** Polls `probe` on every port until one returns true; ms since t0. */
 async function firstTrue(
@@ -89,15 +89,6 @@ async function trial(index: number, nodeArgs: string[]): Promise<Trial> {
   }
 }
 
-/** Best, median and worst of a list of ms. */
-function summary(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted.length % 2 === 1
-    ? sorted[(sorted.length - 1) / 2]!
-    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  return { best: sorted[0]!, median, worst: sorted[sorted.length - 1]! };
-}
-
 async function main(): Promise<void> {
   const command = new Command()
     .option("--trials <n>", "number of trials", "10")
@@ -105,10 +96,7 @@ async function main(): Promise<void> {
     .allowExcessArguments()
     .parse(Deno.args, { from: "user" });
   const options = command.opts<{ trials: string; json?: string }>();
-  const count = Number(options.trials);
-  if (!Number.isSafeInteger(count) || count < 1 || count > TRIAL_COUNT_MAX) {
-    throw new RangeError(`Invalid --trials ${options.trials}: use 1..${TRIAL_COUNT_MAX}`);
-  }
+  const count = parseTrialCount(options.trials);
   const trials: Trial[] = [];
   for (let i = 0; i < count; i++) {
     const result = await trial(i, command.args);
