@@ -28,11 +28,7 @@ export async function openSnapshots(
       if (snapshot.index !== index) {
         throw new CorruptSnapshotError(path, `header names index ${snapshot.index}`);
       }
-      return new SnapshotStore(snapDir, limits, {
-        index,
-        term: snapshot.term,
-        config: snapshot.config,
-      });
+      return new SnapshotStore(snapDir, limits, snapshot);
     } catch (error) {
       if (!(error instanceof CorruptSnapshotError)) throw error;
       log.warn("Ignoring damaged snapshot; an older one or the log must cover it", {
@@ -50,12 +46,17 @@ export class SnapshotStore {
   readonly #limits: SnapshotLimits;
   /** Metadata of the current snapshot, or null. */
   #meta: SnapshotMeta | null;
+  /** The snapshot verified at open, handed to the first `load()` (start-up reads it once). */
+  #openedSnapshot: StoredSnapshot | null;
 
   /** Use `openSnapshots`. */
-  constructor(snapDir: string, limits: SnapshotLimits, meta: SnapshotMeta | null) {
+  constructor(snapDir: string, limits: SnapshotLimits, opened: StoredSnapshot | null) {
     this.#snapDir = snapDir;
     this.#limits = limits;
-    this.#meta = meta;
+    this.#meta = opened === null
+      ? null
+      : { index: opened.index, term: opened.term, config: opened.config };
+    this.#openedSnapshot = opened;
   }
 
   /** Metadata of the current snapshot, or null. */
@@ -103,6 +104,7 @@ export class SnapshotStore {
   /** Writes the snapshot durably and makes it current. */
   async save(meta: SnapshotMeta, data: Uint8Array): Promise<void> {
     await writeSnapshotFile(this.#snapDir, meta, data);
+    this.#openedSnapshot = null;
     this.#meta = { index: meta.index, term: meta.term, config: meta.config.slice() };
   }
 
@@ -119,6 +121,11 @@ export class SnapshotStore {
    * during the read may remove the file being read: then the newer one is read instead.
    */
   async load(): Promise<StoredSnapshot | null> {
+    const opened = this.#openedSnapshot;
+    if (opened !== null) {
+      this.#openedSnapshot = null;
+      return opened;
+    }
     for (let attempt = 1;; attempt++) {
       const meta = this.#meta;
       if (meta === null) return null;
