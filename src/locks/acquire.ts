@@ -7,6 +7,7 @@ import {
   newToken,
   parkWaiter,
   promoteWaiters,
+  renewLease,
   type TableState,
   unparkWaiter,
 } from "./table_state.ts";
@@ -41,19 +42,19 @@ function acquireAsHolder(
   op: AcquireOp,
 ): LockApplyResult {
   if (lock.mode === op.mode) {
-    held.ttlMs = op.ttlMs;
+    renewLease(state, held, op.ttlMs);
     return answer({ kind: "granted", token: held.token });
   }
   if (op.mode === "shared") {
     // Downgrade in place: exclusive -> shared keeps the token; shared waiters at the head join.
-    held.ttlMs = op.ttlMs;
+    renewLease(state, held, op.ttlMs);
     lock.mode = "shared";
     return { outcome: { kind: "granted", token: held.token }, grants: promoteWaiters(state, lock) };
   }
   if (lock.holders.size === 1) {
     // Upgrade in place: a new grant, so fencing orders it after the shared one.
     held.token = newToken(state);
-    held.ttlMs = op.ttlMs;
+    renewLease(state, held, op.ttlMs);
     lock.mode = "exclusive";
     return answer({ kind: "granted", token: held.token });
   }
@@ -83,7 +84,8 @@ function grantNew(state: TableState, lock: LockEntry | undefined, op: AcquireOp)
   if (refusal !== null) return refusal;
   const entry = lock ?? createLock(state, op.name, op.mode);
   const token = newToken(state);
-  addHolder(state, entry, { owner: op.owner, token, ttlMs: op.ttlMs }, op.mode);
+  const holder = { owner: op.owner, token, ttlMs: op.ttlMs, leaseIndex: state.appliedIndex };
+  addHolder(state, entry, holder, op.mode);
   return { kind: "granted", token };
 }
 

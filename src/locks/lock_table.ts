@@ -79,10 +79,11 @@ export class LockTable {
     if (lock === undefined) return { mode: "none", holders: [], waiters: [] };
     return {
       mode: lock.mode,
-      holders: [...lock.holders.values()].map(({ owner, token, ttlMs }) => ({
+      holders: [...lock.holders.values()].map(({ owner, token, ttlMs, leaseIndex }) => ({
         owner,
         token,
         ttlMs,
+        leaseIndex,
       })),
       waiters: [...lock.queue].map(({ owner, mode, waiterId, ttlMs }) => ({
         owner,
@@ -96,8 +97,8 @@ export class LockTable {
   /** Every live grant (for the leader's lease tracking), lock by lock in table order. */
   *holders(): IterableIterator<HeldLock> {
     for (const lock of this.#state.locks.values()) {
-      for (const { owner, token, ttlMs } of lock.holders.values()) {
-        yield { name: lock.name, mode: lock.mode, owner, token, ttlMs };
+      for (const { owner, token, ttlMs, leaseIndex } of lock.holders.values()) {
+        yield { name: lock.name, mode: lock.mode, owner, token, ttlMs, leaseIndex };
       }
     }
   }

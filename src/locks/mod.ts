@@ -15,7 +15,11 @@
  *
  * Time never enters the table. Each grant stores its `ttlMs`; the leader's host computes
  * deadlines (from the grant, re-acquire, refresh, or, after a leader change, from its own start
- * for every lock in `holders()`) and proposes `expire` with the grant's token when one passes.
+ * for every lock in `holders()`) and proposes `expire` with the grant's token and lease index
+ * when one passes. Every grant records its `leaseIndex`, the log index of the op that last
+ * started or renewed its lease (grant, promotion, re-acquire, upgrade, downgrade, refresh); an
+ * expiry naming an older lease index is a no-op, so a renewal that commits ahead of an in-flight
+ * expiry always wins.
  * Waits have no deadline in the table either: the host proposes `cancelWait` when a wait times
  * out or its client leaves. After a leader change the new leader must also cancel the parked
  * waits whose requests it does not know (`waiters()`), or they hold later requests back.
@@ -61,7 +65,8 @@
  * - `release`: true when `o` held `n` (and, with `token`, that grant is the current one: a stale,
  *   retried release never frees a newer grant). Promotes waiters.
  * - `refresh`: true when held (and the token matches when given); sets `ttlMs`.
- * - `expire`: like a release with a required token; a stale expiry (older grant) is a no-op.
+ * - `expire`: like a release with a required token and lease index; a stale expiry (older grant,
+ *   or a lease renewed after the leader decided) is a no-op.
  * - `cancelWait`: true when `o` waits for `n` with that `waiterId` (a replaced id no longer
  *   matches); removes it and promotes the waiters it held back. A cancelled or replaced wait is
  *   never granted.

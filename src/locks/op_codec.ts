@@ -4,8 +4,10 @@ import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import type { LockOp } from "./types.ts";
 import { lockOpProblem } from "./validate.ts";
 
-/** Version byte leading every encoded lock op. */
-export const LOCK_OP_VERSION = 1;
+/** Version byte leading every encoded lock op (2: expire carries the lease index). */
+export const LOCK_OP_VERSION = 2;
+/** Version 1 ops are still decoded: a v1 expire names lease index 0 (see decodeLockOp). */
+const LOCK_OP_VERSION_OLDEST = 1;
 
 const CONTEXT = "lock op";
 const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
@@ -19,7 +21,7 @@ const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
 /**
  * Encodes a lock op: u8 version, u8 op code, name and owner (u16 length + UTF-8), then per op:
  * acquire u8 mode, u32 ttlMs, u8 wait, u53 waiterId; release u53 token (0: none); refresh u32
- * ttlMs, u53 token (0: none); expire u53 token; cancelWait u53 waiterId. Throws an Error
+ * ttlMs, u53 token (0: none); expire u53 token, u53 leaseIndex; cancelWait u53 waiterId. Throws an Error
  * "Cannot encode lock op: ..." for an op the table would refuse as malformed or oversize.
  */
 export function encodeLockOp(op: LockOp): Uint8Array {
@@ -38,7 +40,7 @@ export function encodeLockOp(op: LockOp): Uint8Array {
       writer.u32(op.ttlMs).u53(op.token ?? 0);
       break;
     case "expire":
-      writer.u53(op.token);
+      writer.u53(op.token).u53(op.leaseIndex);
       break;
     case "cancelWait":
       writer.u53(op.waiterId);
@@ -47,7 +49,12 @@ export function encodeLockOp(op: LockOp): Uint8Array {
   return writer.finish().slice();
 }
 
-/** Decodes `encodeLockOp` output; throws an Error "Cannot decode lock op: ..." on bad bytes. */
+/**
+ * Decodes `encodeLockOp` output; throws an Error "Cannot decode lock op: ..." on bad bytes.
+ * A version 1 expire (no lease index) decodes with lease index 0, which matches only grants
+ * restored from a version 1 snapshot: any other grant outlives it until the leader proposes a
+ * current expiry, so an old log can never cut a renewed lease short.
+ */
 export function decodeLockOp(bytes: Uint8Array): LockOp {
   const op = readBinary(bytes, CONTEXT, readLockOp);
   const problem = lockOpProblem(op);
@@ -57,7 +64,9 @@ export function decodeLockOp(bytes: Uint8Array): LockOp {
 
 function readLockOp(reader: BinaryReader): LockOp {
   const version = reader.u8();
-  if (version !== LOCK_OP_VERSION) throw reader.error(`unknown version ${version}`);
+  if (version < LOCK_OP_VERSION_OLDEST || version > LOCK_OP_VERSION) {
+    throw reader.error(`unknown version ${version}`);
+  }
   const code = reader.u8();
   const name = reader.string();
   const owner = reader.string();
@@ -85,8 +94,11 @@ function readLockOp(reader: BinaryReader): LockOp {
       const ttlMs = reader.u32();
       return { op: "refresh", name, owner, ttlMs, token: optionalToken(reader.u53()) };
     }
-    case OP_CODES.expire:
-      return { op: "expire", name, owner, token: reader.u53() };
+    case OP_CODES.expire: {
+      const token = reader.u53();
+      const leaseIndex = version === 1 ? 0 : reader.u53();
+      return { op: "expire", name, owner, token, leaseIndex };
+    }
     case OP_CODES.cancelWait:
       return { op: "cancelWait", name, owner, waiterId: reader.u53() };
     default:

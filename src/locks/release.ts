@@ -3,6 +3,7 @@ import {
   type LockEntry,
   promoteWaiters,
   removeHolder,
+  renewLease,
   type TableState,
   unparkWaiter,
 } from "./table_state.ts";
@@ -29,15 +30,20 @@ export function applyRefresh(state: TableState, op: RefreshOp): LockApplyResult 
   const held = state.locks.get(op.name)?.holders.get(op.owner);
   if (held === undefined) return unchanged();
   if (op.token !== null && held.token !== op.token) return unchanged();
-  held.ttlMs = op.ttlMs;
+  renewLease(state, held, op.ttlMs);
   return { outcome: true, grants: [] };
 }
 
-/** Frees grant `token` of the owner if it is still the current one; a stale expiry is a no-op. */
+/**
+ * Frees grant `token` of the owner if it is still the current one and its lease was not renewed
+ * after the leader decided to expire it (`leaseIndex` still the one the leader saw). A stale
+ * expiry (older grant, or a renewal committed in between) is a no-op.
+ */
 export function applyExpire(state: TableState, op: ExpireOp): LockApplyResult {
   const lock = state.locks.get(op.name);
   const held = lock?.holders.get(op.owner);
   if (lock === undefined || held === undefined || held.token !== op.token) return unchanged();
+  if (held.leaseIndex !== op.leaseIndex) return unchanged();
   return { outcome: true, grants: freeGrant(state, lock, op.owner) };
 }
 

@@ -13,11 +13,13 @@ import {
 } from "./table_state.ts";
 import { textProblem } from "./validate.ts";
 
-/** Version byte leading every lock table snapshot. */
-export const LOCK_SNAPSHOT_VERSION = 1;
+/** Version byte leading every lock table snapshot (2: holders carry their lease index). */
+export const LOCK_SNAPSHOT_VERSION = 2;
+/** Version 1 snapshots are still read; their holders get lease index 0. */
+const LOCK_SNAPSHOT_VERSION_OLDEST = 1;
 
 const CONTEXT = "lock table snapshot";
-/** Smallest encoding of a holder: owner length, token, ttl. */
+/** Smallest encoding of a holder: owner length, token, ttl (version 2 adds a lease index). */
 const HOLDER_BYTES_MIN = 2 + 8 + 4;
 /** Smallest encoding of a waiter: owner length, mode, waiter id, ttl. */
 const WAITER_BYTES_MIN = 2 + 1 + 8 + 4;
@@ -26,7 +28,8 @@ const LOCK_BYTES_MIN = 2 + 1 + 4 + 4 + HOLDER_BYTES_MIN;
 
 /**
  * Encodes the replicated state: u8 version, u53 applied index, u53 last token, u32 lock count,
- * then per lock (in table order) its name, u8 mode, holders [owner, u53 token, u32 ttlMs] and
+ * then per lock (in table order) its name, u8 mode, holders [owner, u53 token, u32 ttlMs,
+ * u53 leaseIndex] and
  * waiters [owner, u8 mode, u53 waiterId, u32 ttlMs] in order, each list with a u32 count.
  */
 export function encodeTableState(state: TableState): Uint8Array {
@@ -36,7 +39,7 @@ export function encodeTableState(state: TableState): Uint8Array {
   for (const lock of state.locks.values()) {
     writer.string(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
     for (const holder of lock.holders.values()) {
-      writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs);
+      writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
     }
     writer.u32(lock.queue.size);
     for (const waiter of lock.queue) {
@@ -56,17 +59,29 @@ export function encodeTableState(state: TableState): Uint8Array {
 export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLimits>): TableState {
   return readBinary(bytes, CONTEXT, (reader) => {
     const version = reader.u8();
-    if (version !== LOCK_SNAPSHOT_VERSION) throw reader.error(`unknown version ${version}`);
+    if (version < LOCK_SNAPSHOT_VERSION_OLDEST || version > LOCK_SNAPSHOT_VERSION) {
+      throw reader.error(`unknown version ${version}`);
+    }
     const state = createTableState(limits);
     state.appliedIndex = reader.u53();
     state.lastToken = reader.u53();
     const tokens = new Set<number>();
-    reader.list((r) => readLock(r, state, tokens), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
+    const ctx = { state, tokens, version };
+    reader.list((r) => readLock(r, ctx), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
     return state;
   });
 }
 
-function readLock(reader: BinaryReader, state: TableState, tokens: Set<number>): void {
+/** What reading one lock needs besides the reader. */
+interface ReadContext {
+  state: TableState;
+  /** Tokens seen so far (each at most once). */
+  tokens: Set<number>;
+  version: number;
+}
+
+function readLock(reader: BinaryReader, ctx: ReadContext): void {
+  const state = ctx.state;
   const name = readText(reader, "lock name", NAME_BYTES_MAX);
   if (state.locks.has(name)) throw reader.error(`lock ${name} listed twice`);
   const modeCode = reader.u8();
@@ -79,7 +94,7 @@ function readLock(reader: BinaryReader, state: TableState, tokens: Set<number>):
   }
   checkCount(reader, holderCount, HOLDER_BYTES_MIN);
   for (let holderIndex = 0; holderIndex < holderCount; holderIndex++) {
-    readHolder(reader, state, lock, tokens);
+    readHolder(reader, ctx, lock);
   }
   const waiterCount = reader.u32();
   checkCount(reader, waiterCount, WAITER_BYTES_MIN);
@@ -92,12 +107,8 @@ function readLock(reader: BinaryReader, state: TableState, tokens: Set<number>):
   }
 }
 
-function readHolder(
-  reader: BinaryReader,
-  state: TableState,
-  lock: LockEntry,
-  tokens: Set<number>,
-): void {
+function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): void {
+  const { state, tokens } = ctx;
   const owner = readText(reader, "holder owner", OWNER_BYTES_MAX);
   if (lock.holders.has(owner)) throw reader.error(`${owner} holds lock ${lock.name} twice`);
   const token = reader.u53();
@@ -106,7 +117,13 @@ function readHolder(
   }
   tokens.add(token);
   const ttlMs = readTtl(reader);
-  addHolder(state, lock, { owner, token, ttlMs }, lock.mode);
+  const leaseIndex = ctx.version === 1 ? 0 : reader.u53();
+  if (leaseIndex > state.appliedIndex) {
+    throw reader.error(
+      `lease index ${leaseIndex} of ${owner} exceeds applied ${state.appliedIndex}`,
+    );
+  }
+  addHolder(state, lock, { owner, token, ttlMs, leaseIndex }, lock.mode);
 }
 
 function readWaiter(reader: BinaryReader, state: TableState, lock: LockEntry): void {

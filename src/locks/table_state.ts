@@ -10,6 +10,8 @@ export interface Holder {
   token: number;
   /** Lease length in ms. */
   ttlMs: number;
+  /** Log index of the op that started or last renewed the lease (see HolderInfo). */
+  leaseIndex: number;
 }
 
 /**
@@ -87,6 +89,12 @@ export function removeHolder(state: TableState, lock: LockEntry, owner: string):
   state.holderCount -= 1;
 }
 
+/** Starts the holder's lease anew at the op being applied, for `ttlMs`. */
+export function renewLease(state: TableState, holder: Holder, ttlMs: number): void {
+  holder.ttlMs = ttlMs;
+  holder.leaseIndex = state.appliedIndex;
+}
+
 /** Parks `waiter` right after `before` (null: at the front). */
 export function parkWaiter(
   state: TableState,
@@ -130,12 +138,18 @@ export function promoteWaiters(state: TableState, lock: LockEntry): Grant[] {
     unparkWaiter(state, lock, head);
     const token = newToken(state);
     const upgraded = lock.holders.get(head.owner);
+    const leaseIndex = state.appliedIndex;
     if (upgraded === undefined) {
-      addHolder(state, lock, { owner: head.owner, token, ttlMs: head.ttlMs }, head.mode);
+      addHolder(
+        state,
+        lock,
+        { owner: head.owner, token, ttlMs: head.ttlMs, leaseIndex },
+        head.mode,
+      );
     } else {
       assert(head.mode === "exclusive", `shared waiter ${head.owner} already holds ${lock.name}`);
+      renewLease(state, upgraded, head.ttlMs);
       upgraded.token = token;
-      upgraded.ttlMs = head.ttlMs;
       lock.mode = "exclusive";
     }
     const { owner, mode, waiterId, ttlMs } = head;

@@ -32,12 +32,17 @@ export interface RefreshOp {
   token: number | null;
 }
 
-/** The leader decided that the lease of grant `token` ran out. */
+/**
+ * The leader decided that the lease of grant `token`, as last renewed by the op applied at log
+ * index `leaseIndex`, ran out. It takes effect only if the grant was not renewed since.
+ */
 export interface ExpireOp {
   op: "expire";
   name: string;
   owner: string;
   token: number;
+  /** The `leaseIndex` of the grant the leader saw when it decided; a later renewal voids it. */
+  leaseIndex: number;
 }
 
 /** Removes the parked wait `waiterId` (it timed out or its client left). */
@@ -95,6 +100,11 @@ export interface HolderInfo {
   token: number;
   /** Lease length in ms (grant, re-acquire or last refresh). */
   ttlMs: number;
+  /**
+   * Log index of the op that started or last renewed the lease (grant, promotion, re-acquire,
+   * upgrade, downgrade, refresh); an expiry naming an older one is ignored.
+   */
+  leaseIndex: number;
 }
 
 /** One parked waiter of a lock. */

@@ -45,7 +45,7 @@ function fieldProblem(op: LockOp): string | null {
     case "refresh":
       return ttlProblem(op.ttlMs) ?? (op.token === null ? null : tokenProblem(op.token));
     case "expire":
-      return tokenProblem(op.token);
+      return tokenProblem(op.token) ?? leaseIndexProblem(op.leaseIndex);
     case "cancelWait":
       return waiterIdProblem(op.waiterId);
     default:
@@ -61,6 +61,11 @@ function ttlProblem(ttlMs: number): string | null {
 function tokenProblem(token: number): string | null {
   if (Number.isSafeInteger(token) && token >= 1) return null;
   return `token ${token} is not a positive safe integer`;
+}
+
+function leaseIndexProblem(leaseIndex: number): string | null {
+  if (Number.isSafeInteger(leaseIndex) && leaseIndex >= 0) return null;
+  return `leaseIndex ${leaseIndex} is not a non-negative safe integer`;
 }
 
 function waiterIdProblem(waiterId: number): string | null {

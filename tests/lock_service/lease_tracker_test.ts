@@ -41,7 +41,7 @@ Deno.test("a lease falls due ttl after its grant, once, and a refresh pushes it 
   );
   assert.deepEqual(tracker.due(1_500), []);
   const due = tracker.due(1_900);
-  assert.deepEqual(due, [{ op: "expire", name: "a", owner: "me", token: 1 }]);
+  assert.deepEqual(due, [{ op: "expire", name: "a", owner: "me", token: 1, leaseIndex: 2 }]);
   assert.deepEqual(tracker.due(2_000), [], "an expiry is proposed once until settled");
   tracker.settled(due[0]! as Extract<LockOp, { op: "expire" }>);
   assert.equal(tracker.due(2_000).length, 1, "still due after a failed proposal");
@@ -75,4 +75,69 @@ Deno.test("a new leader counts every lease from its own start", () => {
   assert.deepEqual(fresh.due(50_999), []);
   assert.equal(fresh.remainingMs("a", "me", 1, 50_000), 1_000);
   assert.equal(fresh.due(51_000).length, 1);
+});
+
+/** Renewals that keep the token; each must void an expiry decided before it. */
+const RENEWALS: Array<{ what: string; setup: LockOp[]; renew: LockOp }> = [
+  {
+    what: "refresh",
+    setup: [],
+    renew: { op: "refresh", name: "a", owner: "me", ttlMs: 400, token: 1 },
+  },
+  { what: "re-acquire", setup: [], renew: acquire("me", 400) },
+  {
+    what: "downgrade",
+    setup: [],
+    renew: { ...acquire("me", 400), mode: "shared" } as LockOp,
+  },
+];
+
+for (const { what, setup, renew } of RENEWALS) {
+  Deno.test(`an expiry decided before a ${what} that commits after it frees nothing`, () => {
+    // The order the black-box run hit: the leader's timer proposes the expiry, a renewal that
+    // was already proposed commits first, then the expiry commits behind it.
+    const table = new LockTable();
+    const tracker = new LeaseTracker();
+    let index = 0;
+    run(table, tracker, ++index, acquire("me", 400), 0, 0);
+    for (const op of setup) run(table, tracker, ++index, op, 0, 0);
+    const [expire] = tracker.due(400);
+    assert.equal(expire?.op, "expire");
+    assert.equal(run(table, tracker, ++index, renew, 0, 395).outcome !== false, true);
+    const late = run(table, tracker, ++index, expire!, 0, 401);
+    assert.equal(late.outcome, false, "the renewal must win over the older expiry");
+    assert.equal(table.info("a").holders[0]?.owner, "me");
+    tracker.settled(expire as Extract<LockOp, { op: "expire" }>);
+    assert.deepEqual(tracker.due(794), [], "the renewed lease runs its full TTL");
+    const [again] = tracker.due(795);
+    assert.equal(run(table, tracker, ++index, again!, 0, 795).outcome, true);
+    assert.equal(table.info("a").mode, "none");
+  });
+}
+
+Deno.test("an expiry for a shared grant upgraded meanwhile frees nothing (new token)", () => {
+  const table = new LockTable();
+  const tracker = new LeaseTracker();
+  run(table, tracker, 1, { ...acquire("me", 400), mode: "shared" } as LockOp, 0, 0);
+  const [expire] = tracker.due(400);
+  assert.equal(run(table, tracker, 2, acquire("me", 400), 0, 395).outcome !== false, true);
+  assert.equal(run(table, tracker, 3, expire!, 0, 401).outcome, false);
+  assert.equal(table.info("a").mode, "exclusive");
+});
+
+Deno.test("a new leader's reset restarts deadlines; an expiry it proposes names the lease", () => {
+  const table = new LockTable();
+  const old = new LeaseTracker();
+  run(table, old, 1, acquire("me", 400), 0, 0);
+  run(table, old, 2, { op: "refresh", name: "a", owner: "me", ttlMs: 400, token: 1 }, 0, 300);
+  const successor = new LeaseTracker();
+  successor.reset(table, 1_000, 5_000);
+  assert.deepEqual(successor.due(1_399), [], "counted from the new leader's start");
+  assert.deepEqual(successor.due(1_400), [{
+    op: "expire",
+    name: "a",
+    owner: "me",
+    token: 1,
+    leaseIndex: 2,
+  }]);
 });

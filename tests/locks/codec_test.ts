@@ -32,6 +32,7 @@ const lockOp: fc.Arbitrary<LockOp> = fc.oneof(
     name: text,
     owner: text,
     token: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    leaseIndex: safe,
   }),
   fc.record({ op: fc.constant("cancelWait" as const), name: text, owner: text, waiterId: safe }),
 );
@@ -84,7 +85,8 @@ Deno.test("op codec: garbage never throws anything but a clear Error", () => {
 Deno.test("op codec: specific refusals name the problem", () => {
   const acquire = new BinaryWriter().u8(1).u8(1).string("x").string("a");
   const cases: Array<[Uint8Array, RegExp]> = [
-    [new Uint8Array([2, 1]), /unknown version 2/],
+    [new Uint8Array([3, 1]), /unknown version 3/],
+    [new Uint8Array([0, 1]), /unknown version 0/],
     [new BinaryWriter().u8(1).u8(9).string("x").string("a").finish(), /unknown op code 9/],
     [acquire.finish().slice().slice(0, 0), /needs 1 byte but only 0 remain/],
     [withTail(acquire, [3, 0, 0, 0, 1, 0]), /unknown mode code 3/],
@@ -97,6 +99,10 @@ Deno.test("op codec: specific refusals name the problem", () => {
     [
       new BinaryWriter().u8(1).u8(4).string("x").string("a").u53(0).finish(),
       /token 0 is not a positive safe integer/,
+    ],
+    [
+      new BinaryWriter().u8(2).u8(4).string("x").string("a").u53(1).finish(),
+      /u53 needs 8 bytes/,
     ],
   ];
   for (const [bytes, pattern] of cases) {
@@ -116,6 +122,24 @@ function withTail(head: BinaryWriter, tail: number[]): Uint8Array {
   bytes.set(tail, start.length);
   return bytes;
 }
+
+Deno.test("op codec: a version 1 expire decodes with lease index 0 and frees no renewed lease", () => {
+  const bytes = new BinaryWriter().u8(1).u8(4).string("x").string("a").u53(1).finish();
+  const op = decodeLockOp(bytes);
+  assert.deepEqual(op, { op: "expire", name: "x", owner: "a", token: 1, leaseIndex: 0 });
+  const d = new Driver();
+  d.grant("x", "a");
+  assert.equal(d.apply(op).outcome, false, "a grant made under version 2 has lease index 1");
+});
+
+Deno.test("snapshot: a version 1 image restores with lease index 0 for every holder", () => {
+  const v1 = new BinaryWriter().u8(1).u53(4).u53(2).u32(1)
+    .string("x").u8(2).u32(1).string("a").u53(2).u32(500).u32(0).finish();
+  const table = LockTable.restore(v1.slice());
+  assert.deepEqual(table.info("x").holders, [{ owner: "a", token: 2, ttlMs: 500, leaseIndex: 0 }]);
+  const expire = { op: "expire", name: "x", owner: "a", token: 2, leaseIndex: 0 } as const;
+  assert.equal(table.apply(5, expire).outcome, true);
+});
 
 Deno.test("op codec: encoding a malformed op throws a clear Error", () => {
   const base = { op: "refresh", name: "x", owner: "a", ttlMs: 1, token: null } as const;

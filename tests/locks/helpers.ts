@@ -55,4 +55,16 @@ export class Driver {
   release(name: string, owner: string, token: number | null = null): LockApplyResult {
     return this.apply({ op: "release", name, owner, token });
   }
+
+  /** Expires grant `token`; by default for the lease index the table holds now (0 if none). */
+  expire(name: string, owner: string, token: number, leaseIndex?: number): LockApplyResult {
+    const held = this.table.info(name).holders.find((holder) => holder.owner === owner);
+    return this.apply({
+      op: "expire",
+      name,
+      owner,
+      token,
+      leaseIndex: leaseIndex ?? held?.leaseIndex ?? 0,
+    });
+  }
 }

@@ -16,7 +16,7 @@ Deno.test("exclusive: a second owner is busy or queued; release grants the waite
   });
   assert.deepEqual(d.table.info("x"), {
     mode: "exclusive",
-    holders: [{ owner: "b", token: 2, ttlMs: 2_000 }],
+    holders: [{ owner: "b", token: 2, ttlMs: 2_000, leaseIndex: 4 }],
     waiters: [],
   });
 });
@@ -50,7 +50,7 @@ Deno.test("idempotent re-acquire returns the same token and sets the new ttl", (
   const d = new Driver();
   const token = d.grant("x", "a", { ttlMs: 1_000 });
   assert.deepEqual(d.acquire("x", "a", { ttlMs: 5_000, wait: false }), { kind: "granted", token });
-  assert.deepEqual(d.table.info("x").holders, [{ owner: "a", token, ttlMs: 5_000 }]);
+  assert.deepEqual(d.table.info("x").holders, [{ owner: "a", token, ttlMs: 5_000, leaseIndex: 2 }]);
   d.grant("y", "a", { mode: "shared" });
   d.grant("y", "b", { mode: "shared" });
   assert.deepEqual(d.acquire("y", "b", { mode: "shared" }), { kind: "granted", token: 3 });
@@ -81,7 +81,9 @@ Deno.test("upgrade with other holders: busy, or waits at the front of the queue"
   assert.deepEqual(grants, [
     { name: "x", owner: "a", mode: "exclusive", token: 3, waiterId: 9, ttlMs: 30_000 },
   ]);
-  assert.deepEqual(d.table.info("x").holders, [{ owner: "a", token: 3, ttlMs: 30_000 }]);
+  assert.deepEqual(d.table.info("x").holders, [
+    { owner: "a", token: 3, ttlMs: 30_000, leaseIndex: d.index },
+  ]);
 });
 
 Deno.test("an upgrade wait whose shared grant ends stays first as a plain exclusive wait", () => {
@@ -90,7 +92,7 @@ Deno.test("an upgrade wait whose shared grant ends stays first as a plain exclus
   d.grant("x", "b", { mode: "shared" });
   d.acquire("x", "c");
   d.acquire("x", "a");
-  assert.equal(d.apply({ op: "expire", name: "x", owner: "a", token: aToken }).outcome, true);
+  assert.equal(d.expire("x", "a", aToken).outcome, true);
   assert.deepEqual(d.table.info("x").waiters.map((waiter) => waiter.owner), ["a", "c"]);
   assert.deepEqual(d.release("x", "b").grants.map((grant) => grant.owner), ["a"]);
 });
@@ -106,7 +108,7 @@ Deno.test("downgrade keeps the token and lets shared waiters at the head in", ()
   assert.deepEqual(result.grants.map((grant) => grant.owner), ["b", "c"]);
   const info = d.table.info("x");
   assert.equal(info.mode, "shared");
-  assert.deepEqual(info.holders[0], { owner: "a", token, ttlMs: 2_000 });
+  assert.deepEqual(info.holders[0], { owner: "a", token, ttlMs: 2_000, leaseIndex: d.index });
   assert.deepEqual(info.waiters.map((waiter) => waiter.owner), ["d"]);
 });
 
@@ -169,8 +171,8 @@ Deno.test("expire frees only the current grant and promotes; a stale expiry is a
   d.release("x", "a");
   const second = d.grant("x", "a");
   d.acquire("x", "b", { waiterId: 5 });
-  assert.equal(d.apply({ op: "expire", name: "x", owner: "a", token: first }).outcome, false);
-  const result = d.apply({ op: "expire", name: "x", owner: "a", token: second });
+  assert.equal(d.expire("x", "a", first).outcome, false);
+  const result = d.expire("x", "a", second);
   assert.equal(result.outcome, true);
   assert.deepEqual(result.grants.map((grant) => [grant.owner, grant.waiterId]), [["b", 5]]);
 });
@@ -201,8 +203,8 @@ Deno.test("empty locks are removed; the token counter stays; stats and iterators
     appliedIndex: 3,
   });
   assert.deepEqual([...d.table.holders()], [
-    { name: "x", mode: "exclusive", owner: "a", token: 1, ttlMs: 1_000 },
-    { name: "y", mode: "shared", owner: "b", token: 2, ttlMs: 30_000 },
+    { name: "x", mode: "exclusive", owner: "a", token: 1, ttlMs: 1_000, leaseIndex: 1 },
+    { name: "y", mode: "shared", owner: "b", token: 2, ttlMs: 30_000, leaseIndex: 2 },
   ]);
   assert.deepEqual([...d.table.waiters()], [
     { name: "y", owner: "c", mode: "exclusive", waiterId: 4, ttlMs: 30_000 },
@@ -240,7 +242,10 @@ Deno.test("apply: the index must not decrease; malformed ops are refused, not th
     message: "Cannot acquire lock: name is not well-formed Unicode (lone surrogate)",
   });
   assert.equal(table.apply(6, { op: "release", name: "x", owner: "a", token: 0 }).outcome, false);
-  assert.equal(table.apply(6, { op: "expire", name: "x", owner: "a", token: 1.5 }).outcome, false);
+  assert.equal(
+    table.apply(6, { op: "expire", name: "x", owner: "a", token: 1.5, leaseIndex: 0 }).outcome,
+    false,
+  );
   const refresh = { op: "refresh", name: "x", owner: "a", ttlMs: -1, token: null } as const;
   assert.equal(table.apply(6, refresh).outcome, false);
   assert.equal(table.info("x").holders[0]?.ttlMs, 10);

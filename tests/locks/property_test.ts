@@ -80,6 +80,8 @@ class CheckedRun {
     if (op.op === "acquire" && held !== undefined) label += `:held-${info.mode}-${op.mode}`;
     if (op.op !== "acquire" && "token" in op && op.token !== null && op.token !== held?.token) {
       label += ":stale";
+    } else if (op.op === "expire" && held !== undefined && op.leaseIndex !== held.leaseIndex) {
+      label += ":renewed";
     }
     if (typeof outcome === "object" && outcome.kind === "queued" && outcome.replacedWaiterId) {
       label += ":replaced";
@@ -109,8 +111,12 @@ class CheckedRun {
         return { op: "release", name, owner, token: pick % 4 === 1 ? null : token };
       case "refresh":
         return { op: "refresh", name, owner, ttlMs, token: pick % 4 === 1 ? null : token };
-      case "expire":
-        return { op: "expire", name, owner, token };
+      case "expire": {
+        // The current lease index most of the time; otherwise one from before a renewal.
+        const current = held?.leaseIndex ?? 0;
+        const leaseIndex = pick % 5 === 4 ? Math.max(0, current - 1 - (pick % 3)) : current;
+        return { op: "expire", name, owner, token, leaseIndex };
+      }
       default: {
         const waiting = info.waiters.find((waiter) => waiter.owner === owner);
         const stale = this.#waiterIds[pick % Math.max(1, this.#waiterIds.length)] ?? 0;
@@ -213,13 +219,22 @@ function checkOutcome(op: LockOp, before: TableView, result: LockApplyResult, af
     case "acquire":
       return checkAcquire(op, before, result, info);
     case "release":
-    case "expire":
-      assert.equal(result.outcome, held !== undefined && matches(op.token), `${op.op} outcome`);
+      assert.equal(result.outcome, held !== undefined && matches(op.token), "release outcome");
       if (result.outcome === true) assert.notEqual(heldAfter?.token, held?.token);
       return;
+    case "expire": {
+      // A renewal after the leader's decision (another lease index) voids the expiry.
+      const current = held !== undefined && matches(op.token) && held.leaseIndex === op.leaseIndex;
+      assert.equal(result.outcome, current, "expire outcome");
+      if (result.outcome === true) assert.notEqual(heldAfter?.token, held?.token);
+      return;
+    }
     case "refresh":
       assert.equal(result.outcome, held !== undefined && matches(op.token), "refresh outcome");
-      if (result.outcome === true) assert.equal(heldAfter?.ttlMs, op.ttlMs);
+      if (result.outcome === true) {
+        assert.equal(heldAfter?.ttlMs, op.ttlMs);
+        assert.ok(heldAfter!.leaseIndex > held!.leaseIndex, "refresh renews the lease index");
+      }
       return;
     case "cancelWait": {
       const waiting = info.waiters.find((waiter) => waiter.owner === op.owner);
@@ -324,6 +339,7 @@ Deno.test("random runs cover every outcome, upgrades, downgrades, stale tokens, 
     "refresh:false:stale",
     "expire:true",
     "expire:false:stale",
+    "expire:false:renewed",
     "cancelWait:true",
     "cancelWait:false",
     "grant:shared",

@@ -15,6 +15,10 @@ export interface HeldGrant {
   token: number;
   /** Log index of the op that granted it. */
   sinceIndex: number;
+  /** Log index of the op that started or last renewed the lease (the table's lease index). */
+  leaseIndex: number;
+  /** Virtual time before which the lease must not expire: last renewal applied + its TTL. */
+  leaseEndMs: number;
 }
 
 /** A parked wait the history says is queued. */
@@ -37,7 +41,11 @@ type Op<K extends LockOp["op"]> = Extract<LockOp, { op: K }>;
  * - a fencing token is handed out twice, or does not exceed every earlier token of its lock or
  *   of the whole table;
  * - a grant goes to a wait that is not parked (cancelled, replaced, refused, already granted);
- * - a result disagrees with the model (a release of an unheld grant answering true, ...).
+ * - a result disagrees with the model (a release of an unheld grant answering true, ...);
+ * - a lease ends by expiry before TTL ms of virtual time passed since its last renewal was first
+ *   applied (grant, promotion, re-acquire, upgrade, downgrade, refresh): the leader counts a
+ *   lease from its own application of the renewal (or from its later start), which is never
+ *   earlier, so an expiry inside that window means a renewal was overtaken.
  */
 export class GrantChecker {
   readonly #holders = new Map<string, Map<string, HeldGrant>>();
@@ -69,12 +77,25 @@ export class GrantChecker {
     this.#recordsMax = recordsMax;
   }
 
-  /** Feeds the op applied at log `index` (strictly increasing) and its result. */
-  onApply(index: number, op: LockOp, result: LockApplyResult): void {
+  /** Expiries checked against a lease window. */
+  expireCount = 0;
+  /** Successful refreshes (lease renewals without a grant). */
+  refreshCount = 0;
+  #nowMs = 0;
+
+  /**
+   * Feeds the op applied at log `index` (strictly increasing) and its result, first applied
+   * (anywhere) at virtual time `nowMs` (non-decreasing).
+   */
+  onApply(index: number, op: LockOp, result: LockApplyResult, nowMs: number): void {
     if (index <= this.#lastIndex) {
       throw new Error(`Cannot check lock history: index ${index} after ${this.#lastIndex}`);
     }
+    if (nowMs < this.#nowMs) {
+      throw new Error(`Cannot check lock history: time ${nowMs} ms after ${this.#nowMs} ms`);
+    }
     this.#lastIndex = index;
+    this.#nowMs = nowMs;
     const at = `${op.op} ${op.name} by ${op.owner} at index ${index}`;
     if (op.op === "acquire") {
       if (typeof result.outcome !== "object") throw violation("lock result", `${at} got a boolean`);
@@ -114,11 +135,13 @@ export class GrantChecker {
     if (outcome.kind === "granted") {
       if (held?.token === outcome.token) {
         if (held.mode === op.mode) {
-          this.reacquireCount++; // Re-acquire: the lease is extended.
+          this.reacquireCount++; // Re-acquire: the lease is renewed.
+          this.#renew(held, index, op.ttlMs);
           return;
         }
         if (held.mode === "exclusive") {
-          held.mode = "shared"; // Downgrade in place keeps the token.
+          held.mode = "shared"; // Downgrade in place keeps the token and renews the lease.
+          this.#renew(held, index, op.ttlMs);
           this.downgradeCount++;
           return;
         }
@@ -128,7 +151,7 @@ export class GrantChecker {
         );
       }
       if (held !== undefined) this.#endUpgraded(index, op.name, held, op.mode);
-      this.#start(index, op.name, { owner: op.owner, mode: op.mode, token: outcome.token });
+      this.#start(index, op.name, op.owner, op.mode, outcome.token, op.ttlMs);
     } else if (outcome.kind === "queued") {
       if (!op.wait) {
         throw violation("lock result", `acquire without wait queued at index ${index}`);
@@ -161,6 +184,7 @@ export class GrantChecker {
     }
     const held = this.#holders.get(op.name)?.get(op.owner);
     if (held === undefined) return false;
+    if (op.op === "expire") return held.token === op.token && held.leaseIndex === op.leaseIndex;
     return op.token === null || held.token === op.token;
   }
 
@@ -168,10 +192,31 @@ export class GrantChecker {
     if (op.op === "cancelWait") {
       this.#parked.delete(waitKey(op.name, op.owner));
       this.#endWait(op.waiterId, `cancelled at index ${index}`);
-    } else if (op.op === "release" || op.op === "expire") {
+    } else if (op.op === "refresh") {
+      this.#renew(this.#holders.get(op.name)!.get(op.owner)!, index, op.ttlMs);
+      this.refreshCount++;
+    } else {
+      if (op.op === "expire") this.#checkLeaseOver(index, op);
       this.#holders.get(op.name)?.delete(op.owner);
       this.endCount++;
     }
+  }
+
+  #renew(held: HeldGrant, index: number, ttlMs: number): void {
+    held.leaseIndex = index;
+    held.leaseEndMs = this.#nowMs + ttlMs;
+  }
+
+  #checkLeaseOver(index: number, op: Op<"expire">): void {
+    const held = this.#holders.get(op.name)!.get(op.owner)!;
+    this.expireCount++;
+    if (this.#nowMs >= held.leaseEndMs) return;
+    throw violation(
+      "lease",
+      `expire of ${op.name} by ${op.owner} (token ${op.token}) at index ${index}, ` +
+        `${this.#nowMs} ms: the lease renewed at index ${held.leaseIndex} lasts until ` +
+        `${held.leaseEndMs} ms`,
+    );
   }
 
   #promote(index: number, grant: Grant): void {
@@ -190,7 +235,7 @@ export class GrantChecker {
     this.#endWait(grant.waiterId, `granted at index ${index}`);
     const held = this.#holders.get(grant.name)?.get(grant.owner);
     if (held !== undefined) this.#endUpgraded(index, grant.name, held, grant.mode);
-    this.#start(index, grant.name, { owner: grant.owner, mode: grant.mode, token: grant.token });
+    this.#start(index, grant.name, grant.owner, grant.mode, grant.token, grant.ttlMs);
     this.promotionCount++;
   }
 
@@ -208,8 +253,14 @@ export class GrantChecker {
     this.upgradeCount++;
   }
 
-  #start(index: number, name: string, grant: Omit<HeldGrant, "sinceIndex">): void {
-    const { owner, mode, token } = grant;
+  #start(
+    index: number,
+    name: string,
+    owner: string,
+    mode: LockMode,
+    token: number,
+    ttlMs: number,
+  ): void {
     const at = `${mode} grant of ${name} to ${owner} with token ${token} at index ${index}`;
     const seen = this.#tokens.get(token);
     if (seen !== undefined) throw violation("fencing token reuse", `${at}; already ${seen}`);
@@ -238,7 +289,8 @@ export class GrantChecker {
       }
     }
     this.#remember(this.#tokens, token, `${mode} grant of ${name} to ${owner} at index ${index}`);
-    holders.set(owner, { owner, mode, token, sinceIndex: index });
+    const leaseEndMs = this.#nowMs + ttlMs;
+    holders.set(owner, { owner, mode, token, sinceIndex: index, leaseIndex: index, leaseEndMs });
     this.#lastTokenByLock.set(name, { token, index });
     this.#lastToken = token;
     this.grantCount++;

@@ -37,10 +37,10 @@ function grant(name: string, owner: string, token: number, waiterId: number): Gr
   return { name, owner, mode: "exclusive", token, waiterId, ttlMs: 100 };
 }
 
-/** Feeds `steps` at indexes 1, 2, ...; returns the checker. */
+/** Feeds `steps` at indexes 1, 2, ... and virtual times 1 s, 2 s, ...; returns the checker. */
 function feed(steps: Step[]): GrantChecker {
   const checker = new GrantChecker();
-  steps.forEach(([op, result], i) => checker.onApply(i + 1, op, result));
+  steps.forEach(([op, result], i) => checker.onApply(i + 1, op, result, (i + 1) * 1_000));
   return checker;
 }
 
@@ -54,8 +54,14 @@ Deno.test("grant checker: a correct history passes and ends with the right holde
     release("a", "o2", null, [grant("a", "o3", 3, 7)]),
     acquire("a", "o3", "shared", granted(3)), // downgrade keeps the token
     acquire("a", "o3", "exclusive", granted(4)), // upgrade in place: new token
-    [{ op: "expire", name: "a", owner: "o3", token: 3 }, { outcome: false, grants: [] }],
-    [{ op: "expire", name: "a", owner: "o3", token: 4 }, { outcome: true, grants: [] }],
+    [{ op: "expire", name: "a", owner: "o3", token: 3, leaseIndex: 7 }, {
+      outcome: false,
+      grants: [],
+    }],
+    [{ op: "expire", name: "a", owner: "o3", token: 4, leaseIndex: 8 }, {
+      outcome: true,
+      grants: [],
+    }],
   ]);
   assert.deepEqual(checker.holdersOf("a"), []);
   assert.equal(checker.grantCount, 4);
@@ -225,15 +231,15 @@ Deno.test("grant checker: results that contradict the history fail", () => {
 
 Deno.test("grant checker: indexes must increase; the record limit is an explicit error", () => {
   const checker = new GrantChecker(2);
-  checker.onApply(1, ...acquire("a", "o1", "exclusive", granted(1)));
+  checker.onApply(1, ...acquire("a", "o1", "exclusive", granted(1)), 1_000);
   assert.throws(
-    () => checker.onApply(1, ...release("a", "o1", 1)),
+    () => checker.onApply(1, ...release("a", "o1", 1), 1_000),
     /Cannot check lock history: index 1 after 1/,
   );
-  checker.onApply(2, ...release("a", "o1", 1));
-  checker.onApply(3, ...acquire("a", "o1", "exclusive", granted(2)));
+  checker.onApply(2, ...release("a", "o1", 1), 2_000);
+  checker.onApply(3, ...acquire("a", "o1", "exclusive", granted(2)), 3_000);
   assert.throws(
-    () => checker.onApply(4, ...acquire("b", "o1", "exclusive", granted(3))),
+    () => checker.onApply(4, ...acquire("b", "o1", "exclusive", granted(3)), 4_000),
     /Cannot check lock history: it holds the maximum of 2 records/,
   );
 });
@@ -252,17 +258,48 @@ Deno.test("lock history: diverging nodes and a foreign snapshot are caught", () 
   const tableA = new LockTable();
   const resultA = tableA.apply(1, op);
   const keyA = String.fromCharCode(...tableA.snapshot());
-  history.onApply("n1", 1, keyA, { op, result: resultA }, tableA);
-  history.onApply("n2", 1, keyA, { op, result: resultA }, tableA);
+  history.onApply("n1", 1, keyA, { op, result: resultA }, tableA, 1_000);
+  history.onApply("n2", 1, keyA, { op, result: resultA }, tableA, 1_000);
   assert.equal(history.replayCount, 1);
   const tableB = new LockTable();
   const resultB = tableB.apply(1, { ...op, ttlMs: 200 });
   const keyB = String.fromCharCode(...tableB.snapshot());
   assert.throws(
-    () => history.onApply("n3", 1, keyB, { op, result: resultB }, tableB),
+    () => history.onApply("n3", 1, keyB, { op, result: resultB }, tableB, 1_000),
     /lock state machine safety: n3 table after index 1/,
   );
   assert.throws(() => history.onRestore("n3", 1, keyB), /lock snapshot safety: n3 restored/);
   assert.throws(() => history.onRestore("n3", 9, keyA), /index 9, never applied/);
   history.onRestore("n3", 1, keyA);
+});
+
+Deno.test("grant checker: an expiry inside a renewed lease is a lease violation", () => {
+  const checker = new GrantChecker();
+  const refresh: LockOp = { op: "refresh", name: "a", owner: "o1", ttlMs: 100, token: 1 };
+  const expire: LockOp = { op: "expire", name: "a", owner: "o1", token: 1, leaseIndex: 1 };
+  checker.onApply(1, ...acquire("a", "o1", "exclusive", granted(1)), 0);
+  checker.onApply(2, refresh, { outcome: true, grants: [] }, 90);
+  // The table would answer false (lease index 1 was renewed at 2): the model says so too.
+  assert.throws(
+    () => checker.onApply(3, expire, { outcome: true, grants: [] }, 95),
+    /lock result: expire a by o1 at index 3 answered true, history says false/,
+  );
+});
+
+Deno.test("grant checker: a current expiry must wait out the TTL since the last renewal", () => {
+  const early = new GrantChecker();
+  const refresh: LockOp = { op: "refresh", name: "a", owner: "o1", ttlMs: 100, token: 1 };
+  const expire: LockOp = { op: "expire", name: "a", owner: "o1", token: 1, leaseIndex: 2 };
+  early.onApply(1, ...acquire("a", "o1", "exclusive", granted(1)), 0);
+  early.onApply(2, refresh, { outcome: true, grants: [] }, 90);
+  assert.throws(
+    () => early.onApply(3, expire, { outcome: true, grants: [] }, 189),
+    /lease: expire of a by o1 \(token 1\) at index 3, 189 ms: the lease renewed at index 2 lasts until 190 ms/,
+  );
+  const onTime = new GrantChecker();
+  onTime.onApply(1, ...acquire("a", "o1", "exclusive", granted(1)), 0);
+  onTime.onApply(2, refresh, { outcome: true, grants: [] }, 90);
+  onTime.onApply(3, expire, { outcome: true, grants: [] }, 190);
+  assert.equal(onTime.expireCount, 1);
+  assert.deepEqual(onTime.holdersOf("a"), []);
 });

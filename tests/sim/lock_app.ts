@@ -53,7 +53,8 @@ export class LockApp implements SimApp {
       this.#stateKey = stateKeyOf(this.#table);
       applied = { op, result };
     }
-    this.#ctx.history.onApply(this.id, entry.index, this.#stateKey, applied, this.#table);
+    const history = this.#ctx.history;
+    history.onApply(this.id, entry.index, this.#stateKey, applied, this.#table, this.#ctx.nowMs());
   }
 
   /** The table's snapshot bytes. */

@@ -39,20 +39,24 @@ export class LockHistory {
   /** Index -> the lock op there and its result, as JSON ("" for other entries). */
   readonly #resultAt = new Map<number, string>();
 
-  /** Node `id` applied entry `index` (lock op or not) and now holds the table `stateKey`. */
+  /**
+   * Node `id` applied entry `index` (lock op or not) at virtual time `nowMs` and now holds the
+   * table `stateKey`.
+   */
   onApply(
     id: NodeId,
     index: number,
     stateKey: string,
     applied: AppliedLockOp | null,
     table: LockTable,
+    nowMs: number,
   ): void {
     const resultText = applied === null ? "" : JSON.stringify(applied);
     const known = this.#stateAt.get(index);
     if (known === undefined) {
       this.#stateAt.set(index, stateKey);
       this.#resultAt.set(index, resultText);
-      if (applied !== null) this.#first(index, applied, table);
+      if (applied !== null) this.#first(index, applied, table, nowMs);
       return;
     }
     const knownResult = this.#resultAt.get(index);
@@ -84,7 +88,7 @@ export class LockHistory {
     );
   }
 
-  #first(index: number, applied: AppliedLockOp, table: LockTable): void {
+  #first(index: number, applied: AppliedLockOp, table: LockTable, nowMs: number): void {
     const { op, result } = applied;
     this.opCount++;
     this.note(`#${index} ${describeApplied(applied)}`);
@@ -92,7 +96,7 @@ export class LockHistory {
       const kind = result.outcome.kind;
       this.outcomeCounts.set(kind, (this.outcomeCounts.get(kind) ?? 0) + 1);
     }
-    this.grants.onApply(index, op, result);
+    this.grants.onApply(index, op, result, nowMs);
     this.#crossCheck(index, op.name, table);
     const granted = grantedTokens(op, result);
     this.recentGrants.push(...granted);
@@ -144,7 +148,7 @@ export function describeApplied({ op, result }: AppliedLockOp): string {
       text += ` ttl=${op.ttlMs} token=${op.token}`;
       break;
     case "expire":
-      text += ` token=${op.token}`;
+      text += ` token=${op.token} lease=${op.leaseIndex}`;
       break;
     case "cancelWait":
       text += ` w${op.waiterId}`;

@@ -152,7 +152,7 @@ export class LockWorkload implements SeedWorkload {
       const holders = [...table.holders()];
       const held = holders.length > 0 && pick.chance(0.85)
         ? holders[pick.int(holders.length)]!
-        : { name, owner, token: this.#staleToken(pick) };
+        : { name, owner, token: this.#staleToken(pick), leaseIndex: 0 };
       const token = pick.chance(0.8)
         ? held.token
         : pick.chance(0.5)
@@ -160,8 +160,16 @@ export class LockWorkload implements SeedWorkload {
         : this.#staleToken(pick);
       if (roll < 70) return { op: "release", name: held.name, owner: held.owner, token };
       if (roll < 85) return { op: "refresh", name: held.name, owner: held.owner, ttlMs, token };
-      // A deposed leader's late expiry, or one for the current grant.
-      return { op: "expire", name: held.name, owner: held.owner, token: token ?? held.token };
+      // A deposed leader's late expiry, decided before the grant's last renewal (only the
+      // leader's lease tracker may expire a current lease: the grant checker holds it to TTL).
+      const leaseIndex = Math.max(0, held.leaseIndex - 1 - pick.int(3));
+      return {
+        op: "expire",
+        name: held.name,
+        owner: held.owner,
+        token: token ?? held.token,
+        leaseIndex,
+      };
     }
     const waiters = [...table.waiters()];
     const waiting = waiters.length > 0 && pick.chance(0.8)
