@@ -210,9 +210,13 @@ export class RaftHost<R = string | null> {
     }
   }
 
-  /** The Ready contract: persist, then send, then apply, then advance. */
+  /**
+   * The Ready contract: send what needs nothing durable (a leader's appends go out while its own
+   * fsync runs), persist, then send the rest, apply, advance.
+   */
   async #handle(ready: Ready): Promise<void> {
     const { wal, machine } = this.#options;
+    this.#send(ready.messagesNow);
     if (ready.snapshot !== null) {
       const snapshot = ready.snapshot;
       await wal.saveSnapshot(
@@ -232,14 +236,18 @@ export class RaftHost<R = string | null> {
         ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
       });
     }
-    for (const message of ready.messages) {
-      if (!this.#options.send(message)) this.#raft.reportUnreachable(message.to);
-    }
+    this.#send(ready.messages);
     this.#apply(ready.committedEntries);
     for (const read of ready.readStates) this.#readsWaitingApply.push(read);
     this.#raft.advance(ready);
     this.#serveReads();
     if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.onApplied();
+  }
+
+  #send(messages: Message[]): void {
+    for (const message of messages) {
+      if (!this.#options.send(message)) this.#raft.reportUnreachable(message.to);
+    }
   }
 
   #apply(entries: Entry[]): void {

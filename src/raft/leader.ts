@@ -30,9 +30,7 @@ function appendLocal(s: RaftState, kind: EntryKind, data: Uint8Array): number {
   const index = s.log.lastIndex() + 1;
   s.log.appendAsLeader({ index, term: s.term, kind, data });
   s.uncommittedBytes += data.length;
-  const self = s.progress.get(s.config.id);
-  self?.maybeUpdate(index);
-  maybeCommit(s);
+  // The leader's own copy counts once persisted (see leaderPersisted), not now.
   s.appendsPending = true;
   return index;
 }
@@ -116,8 +114,6 @@ export function proposeConfChange(s: RaftState, change: ConfChange): RaftResult 
 function appendLocalConfig(s: RaftState, data: Uint8Array, index: number): number {
   s.log.appendAsLeader({ index, term: s.term, kind: "config", data });
   syncProgress(s);
-  s.progress.get(s.config.id)?.maybeUpdate(index);
-  maybeCommit(s);
   s.appendsPending = true;
   return index;
 }

@@ -5,13 +5,14 @@ import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } fr
 import { ConfHistory, validateConfState } from "./membership.ts";
 import { RaftLog } from "./raft_log.ts";
 import { requestRead } from "./read_index.ts";
-import { broadcastAppend } from "./replication.ts";
+import { broadcastAppend, leaderPersisted } from "./replication.ts";
 import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
 import { step } from "./step.ts";
 import type {
   ConfChange,
   HardState,
   Message,
+  MessageType,
   NodeId,
   RaftResult,
   RaftStatus,
@@ -24,6 +25,21 @@ import type {
 function sameHardState(a: HardState, b: HardState): boolean {
   return a.term === b.term && a.votedFor === b.votedFor && a.commitIndex === b.commitIndex;
 }
+
+/**
+ * Message types a host may send before the Ready's writes are durable (`Ready.messagesNow`):
+ * none of them promises anything about the sender's disk. Votes and every acknowledgement
+ * (append, heartbeat, snapshot responses) wait for the fsync.
+ */
+const SENT_BEFORE_PERSIST: ReadonlySet<MessageType> = new Set<MessageType>([
+  "append",
+  "heartbeat",
+  "snapshot",
+  "timeoutNow",
+  "preVote",
+  "readIndex",
+  "readIndexResponse",
+]);
 
 /**
  * One Raft group member: a pure, deterministic state machine. Time arrives as `tick()`, input as
@@ -193,11 +209,15 @@ export class RaftNode {
     const hardState = hardStateOf(s);
     const changed = !sameHardState(hardState, s.lastHardState);
     const { entries, snapshot } = s.log.takeUnstable();
+    const messagesNow: Message[] = [];
+    const messages: Message[] = [];
+    for (const m of s.outbox) (SENT_BEFORE_PERSIST.has(m.type) ? messagesNow : messages).push(m);
     const ready: Ready = {
+      messagesNow,
       hardState: changed ? hardState : null,
       entries,
       snapshot,
-      messages: s.outbox,
+      messages,
       committedEntries: s.log.takeCommitted(s.config.readyCommittedEntriesMax),
       readStates: s.readStates,
     };
@@ -215,6 +235,10 @@ export class RaftNode {
     s.readyOutstanding = false;
     const applied = Math.max(ready.committedEntries.at(-1)?.index ?? 0, ready.snapshot?.index ?? 0);
     s.log.appliedTo(applied);
+    const persisted = ready.entries.at(-1);
+    if (s.role === "leader" && persisted !== undefined) {
+      if (s.log.term(persisted.index) === persisted.term) leaderPersisted(s, persisted.index);
+    }
   }
 
   /** A read-only view of the node. */

@@ -54,6 +54,16 @@ function fillPipeline(s: RaftState, pr: Progress): void {
 }
 
 /**
+ * Leader: its own log is durable up to `index` (the host persisted a Ready): count its copy
+ * towards the commit quorum, and tell followers at once if that commits something.
+ */
+export function leaderPersisted(s: RaftState, index: number): void {
+  const self = s.progress.get(s.config.id);
+  if (self === undefined || !self.maybeUpdate(index)) return;
+  if (maybeCommit(s) && s.role === "leader") broadcastCommit(s);
+}
+
+/**
  * Leader, right after its commit index advanced: tells every other peer at once (new entries if
  * it can take them, else an empty append carrying the commit index), so followers apply and
  * answer their parked clients now rather than at the next heartbeat (as etcd-raft does). Costs

@@ -129,14 +129,21 @@ export interface ReadState {
 
 /**
  * A batch of work for the host. Contract, in this order:
+ * 0. send `messagesNow` at once, while step 1 runs: they claim nothing about this node's
+ *    durable state (a leader's appends, heartbeats and snapshots, pre-votes, read requests);
  * 1. persist `snapshot` (if any), then `entries` (truncating any stored suffix from
  *    `entries[0].index`), then `hardState` (if any) and fsync;
- * 2. only then send `messages`;
+ * 2. only then send `messages` (votes and acknowledgements: they promise durable state);
  * 3. apply the snapshot image (if any) and `committedEntries` to the state machine, in order;
  * 4. serve `readStates` once the state machine has applied up to their index;
  * 5. call `advance(ready)`. No new Ready is produced until then.
+ *
+ * A leader counts its own copy of `entries` towards the commit quorum only at `advance`, so an
+ * entry commits only once a majority has it on disk, with or without the leader.
  */
 export interface Ready {
+  /** Send before or while persisting (step 0). */
+  messagesNow: Message[];
   /** Persist when non-null (changed since the previous Ready). */
   hardState: HardState | null;
   /** Append to the stable log; may overwrite a conflicting suffix. */

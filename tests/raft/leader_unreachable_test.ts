@@ -30,7 +30,7 @@ function drain(node: RaftNode): Message[] {
   const messages: Message[] = [];
   while (node.hasReady()) {
     const ready = node.ready();
-    messages.push(...ready.messages);
+    messages.push(...ready.messagesNow, ...ready.messages);
     node.advance(ready);
   }
   return messages;

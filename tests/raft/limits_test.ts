@@ -48,7 +48,7 @@ Deno.test("limits: appends respect entries-per-append, bytes-per-append and the 
   const original = c.node(leader).ready.bind(c.node(leader));
   c.node(leader).ready = () => {
     const ready = original();
-    for (const m of ready.messages) {
+    for (const m of ready.messagesNow) {
       if (m.type === "append" && m.to === follower) {
         seen.push(m.entries.length);
         const bytes = m.entries.reduce((sum, e) => sum + e.data.length, 0);

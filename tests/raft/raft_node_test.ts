@@ -47,7 +47,7 @@ function electA(a: RaftNode): Message[] {
   assert.equal(a.role, "leader");
   const ready = a.ready();
   a.advance(ready);
-  return ready.messages;
+  return [...ready.messagesNow, ...ready.messages];
 }
 
 Deno.test("raft node: Figure 8 — replicas of an old-term entry never commit it alone", () => {
@@ -83,7 +83,7 @@ Deno.test("raft node: a rejection hint skips a whole divergent term at once", ()
     rejectHint: 50,
     logTerm: 2,
   }));
-  const next = a.ready().messages.find((m) => m.to === "b" && m.type === "append")!;
+  const next = a.ready().messagesNow.find((m) => m.to === "b" && m.type === "append")!;
   assert.equal(next.index, 1, "jumps straight to the last index with term <= 2");
   assert.equal(next.entries[0]?.index, 2);
 });
@@ -139,4 +139,62 @@ Deno.test("raft node: misrouted messages are refused with a clear error", () => 
     () => b.step({ ...msg({ type: "heartbeat", from: "a", to: "b", term: 1 }), groupId: 9 }),
     /group 9 is not group 1/,
   );
+});
+
+Deno.test("raft node: a leader's appends leave before its fsync; its copy counts after it", () => {
+  const a = node("a", storage(1, [entry(1, 1)]), { preVote: false });
+  electA(a); // the no-op (index 2) is persisted and counted; nobody acknowledged it yet
+  const term = a.term;
+  a.step(msg({ type: "appendResponse", from: "b", to: "a", term, index: 2 }));
+  assert.equal(a.commitIndex, 2);
+  a.advance(a.ready()); // the commit notices
+  const proposed = a.propose(new TextEncoder().encode("x"));
+  assert.ok(proposed.ok);
+  const ready = a.ready();
+  assert.deepEqual(ready.entries.map((e) => e.index), [3]);
+  // The append carrying index 3 may go out while the leader's own write runs (c, silent so
+  // far, is still being probed).
+  const appends = ready.messagesNow.filter((m) => m.type === "append" && m.entries.length > 0);
+  assert.deepEqual(appends.map((m) => [m.to, m.entries.at(-1)?.index]), [["b", 3]]);
+  assert.equal(ready.messages.some((m) => m.type === "append"), false);
+  // b has it on disk, the leader not yet: one copy of three is not a majority.
+  a.step(msg({ type: "appendResponse", from: "b", to: "a", term, index: 3 }));
+  assert.equal(a.commitIndex, 2, "the leader's unpersisted copy must not count");
+  a.advance(ready); // the leader's fsync completed
+  assert.equal(a.commitIndex, 3);
+});
+
+Deno.test("raft node: followers alone can commit while the leader is still writing", () => {
+  const a = node("a", storage(1, [entry(1, 1)]), { preVote: false });
+  electA(a);
+  const term = a.term;
+  a.propose(new TextEncoder().encode("x"));
+  const ready = a.ready();
+  a.step(msg({ type: "appendResponse", from: "b", to: "a", term, index: 3 }));
+  assert.equal(a.commitIndex, 2, "b has 1..3 and the leader 1..2 on disk: 2 commits, 3 not");
+  a.step(msg({ type: "appendResponse", from: "c", to: "a", term, index: 3 }));
+  assert.equal(a.commitIndex, 3, "b and c are a majority without the leader");
+  a.advance(ready);
+  assert.equal(a.commitIndex, 3);
+});
+
+Deno.test("raft node: votes and acknowledgements wait for the fsync", () => {
+  const b = node("b", storage(1, [entry(1, 1)]), { preVote: false, checkQuorum: false });
+  b.step(msg({ type: "vote", from: "a", to: "b", term: 2, index: 1, logTerm: 1 }));
+  const voted = b.ready();
+  assert.deepEqual(voted.messagesNow, []);
+  assert.equal(voted.messages[0]?.type, "voteResponse");
+  b.advance(voted);
+  b.step(msg({
+    type: "append",
+    from: "a",
+    to: "b",
+    term: 2,
+    index: 1,
+    logTerm: 1,
+    entries: [entry(2, 2)],
+  }));
+  const appended = b.ready();
+  assert.deepEqual(appended.messagesNow, []);
+  assert.equal(appended.messages[0]?.type, "appendResponse");
 });

@@ -105,6 +105,7 @@ export class SimHost {
     const raft = this.raft;
     if (raft === null || this.#syncing !== null || !raft.hasReady()) return;
     const ready = raft.ready();
+    this.#ctx.send(ready.messagesNow);
     this.storage.write(ready);
     this.#syncing = ready;
     const delay = this.#ctx.random.next() * this.#options.syncDelayMaxMs;
