@@ -24,6 +24,7 @@ const RAFT_MESSAGES: PeerMessage[] = Array.from({ length: 1000 }, (_, index) => 
 /** 100 ForwardRequests of a 3-arg command (SET key value). */
 const FORWARD_REQUESTS: PeerMessage[] = Array.from({ length: 100 }, (_, index) => ({
   type: "forwardRequest",
+  requestEpoch: 0x1234abcd,
   requestId: index,
   timeoutMs: 5000,
   args: [

@@ -21,8 +21,19 @@ export type PeerMessage =
   | { type: "handshakeReject"; reason: HandshakeRejectReason; message: string }
   | { type: "heartbeat"; sequence: number; sentAtMs: number }
   | { type: "heartbeatAck"; sequence: number; echoedSentAtMs: number }
-  | { type: "forwardRequest"; requestId: number; timeoutMs: number; args: Uint8Array[] }
-  | { type: "forwardReply"; requestId: number; reply: Uint8Array }
+  /**
+   * A command to run on the receiver. `requestEpoch` (u32) is drawn at random when the sending
+   * process starts; with `requestId` it names the request uniquely across restarts of the sender.
+   */
+  | {
+    type: "forwardRequest";
+    requestEpoch: number;
+    requestId: number;
+    timeoutMs: number;
+    args: Uint8Array[];
+  }
+  /** The answer to a ForwardRequest; `requestEpoch` and `requestId` are copied from it. */
+  | { type: "forwardReply"; requestEpoch: number; requestId: number; reply: Uint8Array }
   | { type: "raft"; groupId: number; payload: Uint8Array }
   /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
   | { type: "raftBatch"; items: RaftBatchItem[] };

@@ -49,12 +49,12 @@ export function bodyBytesHint(message: PeerMessage): number {
     case "heartbeatAck":
       return 16;
     case "forwardRequest": {
-      let sizeBytes = 16 + 4 * message.args.length;
+      let sizeBytes = 20 + 4 * message.args.length;
       for (const arg of message.args) sizeBytes += arg.length;
       return sizeBytes;
     }
     case "forwardReply":
-      return 12 + message.reply.length;
+      return 16 + message.reply.length;
     case "raft":
       return 12 + message.payload.length;
     case "raftBatch": {
@@ -91,11 +91,11 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
             `${FORWARD_ARG_COUNT_MAX} items`,
         );
       }
-      writer.u53(message.requestId).u32(message.timeoutMs)
+      writer.u32(message.requestEpoch).u53(message.requestId).u32(message.timeoutMs)
         .list(message.args, (w, arg) => w.bytes(arg));
       return;
     case "forwardReply":
-      writer.u53(message.requestId).bytes(message.reply);
+      writer.u32(message.requestEpoch).u53(message.requestId).bytes(message.reply);
       return;
     case "raft":
       writer.u53(message.groupId).bytes(message.payload);
@@ -139,12 +139,18 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
     case "forwardRequest":
       return {
         type,
+        requestEpoch: reader.u32(),
         requestId: reader.u53(),
         timeoutMs: reader.u32(),
         args: reader.list((r) => r.bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
       };
     case "forwardReply":
-      return { type, requestId: reader.u53(), reply: reader.bytes() };
+      return {
+        type,
+        requestEpoch: reader.u32(),
+        requestId: reader.u53(),
+        reply: reader.bytes(),
+      };
     case "raft":
       return { type, groupId: reader.u53(), payload: reader.bytes() };
     case "raftBatch":

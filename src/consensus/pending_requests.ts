@@ -1,3 +1,4 @@
+import { assert } from "../util/assert.ts";
 import { ClusterError } from "./cluster_error.ts";
 
 interface Pending<T> {
@@ -22,14 +23,29 @@ export class PendingRequests<T> {
     return this.#byKey.size;
   }
 
-  /** Waits for `key` to be settled; TIMEOUT (outcome unknown) after the deadline. */
+  /**
+   * Waits for `key` to be settled; TIMEOUT (outcome unknown) after the deadline. A waiter already
+   * at `key` from an earlier term is refused with TRYAGAIN: a leader of a later term put another
+   * entry at that index, so the earlier one can never commit (leader completeness).
+   */
   add(key: number, term: number, what: string): Promise<T> {
+    const previous = this.#byKey.get(key);
+    if (previous !== undefined) {
+      assert(term === 0 || previous.term !== term, `${what} ${key} added twice in term ${term}`);
+      this.#remove(key, previous);
+      previous.reject(
+        new ClusterError("TRYAGAIN", `leadership changed before the ${what} completed`),
+      );
+    }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
+        // Only this waiter: a newer one at the same key keeps its own deadline.
+        if (this.#byKey.get(key) !== pending) return;
         this.#byKey.delete(key);
         reject(new ClusterError("TIMEOUT", `${what} not completed in ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#byKey.set(key, { term, resolve, reject, timer });
+      const pending: Pending<T> = { term, resolve, reject, timer };
+      this.#byKey.set(key, pending);
     });
   }
 
@@ -40,8 +56,7 @@ export class PendingRequests<T> {
   settle(key: number, term: number, value: T): void {
     const pending = this.#byKey.get(key);
     if (pending === undefined) return;
-    this.#byKey.delete(key);
-    clearTimeout(pending.timer);
+    this.#remove(key, pending);
     if (pending.term === 0 || pending.term === term) pending.resolve(value);
     else pending.reject(new ClusterError("TRYAGAIN", "leadership changed before the commit"));
   }
@@ -50,8 +65,7 @@ export class PendingRequests<T> {
   rejectUpTo(key: number, error: Error): void {
     for (const [pendingKey, pending] of this.#byKey) {
       if (pendingKey > key) continue;
-      this.#byKey.delete(pendingKey);
-      clearTimeout(pending.timer);
+      this.#remove(pendingKey, pending);
       pending.reject(error);
     }
   }
@@ -59,5 +73,11 @@ export class PendingRequests<T> {
   /** Fails every request. */
   rejectAll(error: Error): void {
     this.rejectUpTo(Number.MAX_SAFE_INTEGER, error);
+  }
+
+  #remove(key: number, pending: Pending<T>): void {
+    assert(this.#byKey.get(key) === pending, `waiter ${key} removed twice`);
+    this.#byKey.delete(key);
+    clearTimeout(pending.timer);
   }
 }

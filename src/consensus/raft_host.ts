@@ -8,13 +8,16 @@ import {
   RaftNode,
   type RaftResult,
   type RaftStatus,
+  type ReadState,
   type Ready,
 } from "../raft/mod.ts";
+import { assert } from "../util/assert.ts";
 import type { WriteAheadLog } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClusterError, noLeaderError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
 import { PendingRequests } from "./pending_requests.ts";
+import { nextReadId, randomReadIdStart, READ_ID_MAX } from "./read_ids.ts";
 
 /** The state machine a Raft group drives (pure; the host calls it in log order). */
 export interface ReplicatedStateMachine<R = string | null> {
@@ -46,6 +49,8 @@ export interface RaftHostOptions<R = string | null> {
   snapshotEntriesMax: number;
   /** Longest wait for a proposal, read or transfer before TIMEOUT. */
   requestTimeoutMs: number;
+  /** First read id of this process (tests); random by default, see read_ids.ts. */
+  readIdStart?: number;
 }
 
 /**
@@ -60,7 +65,9 @@ export class RaftHost<R = string | null> {
   readonly #reads: PendingRequests<void>;
   /** Linearizable reads confirmed by the leader, waiting for the apply index. */
   #readsWaitingApply: Array<{ requestId: number; index: number }> = [];
-  #nextReadId = 1;
+  /** Pending reads by id: the node asked to confirm each (this node when it led). */
+  readonly #readsAsked = new Map<number, string>();
+  #nextReadId: number;
   #driving = false;
   #driveAgain = false;
   #snapshotIndex: number;
@@ -75,6 +82,13 @@ export class RaftHost<R = string | null> {
     this.#snapshotIndex = snapshotIndex;
     this.#proposals = new PendingRequests(options.requestTimeoutMs);
     this.#reads = new PendingRequests(options.requestTimeoutMs);
+    const readIdStart = options.readIdStart ?? randomReadIdStart();
+    if (!Number.isSafeInteger(readIdStart) || readIdStart < 0) {
+      throw new RangeError(
+        `Cannot host group: read id start ${readIdStart} is not in 0..${READ_ID_MAX}`,
+      );
+    }
+    this.#nextReadId = readIdStart;
   }
 
   /** Restores the group from the WAL and the state machine from the latest snapshot. */
@@ -133,11 +147,15 @@ export class RaftHost<R = string | null> {
 
   /** Resolves when a linearizable read may be served from the local state machine. */
   readBarrier(): Promise<void> {
-    const requestId = this.#nextReadId++;
+    const requestId = this.#nextReadId;
+    this.#nextReadId = nextReadId(requestId);
     const result = this.#raft.readIndex(requestId);
     if (!result.ok) return Promise.reject(this.#refusal(result));
+    const asked = this.#raft.leaderId;
+    assert(asked !== null, "a read was accepted without a known leader");
+    this.#readsAsked.set(requestId, asked);
     this.#schedule();
-    return this.#reads.add(requestId, 0, "read");
+    return this.#reads.add(requestId, 0, "read").finally(() => this.#readsAsked.delete(requestId));
   }
 
   /** Asks the leader to hand over to `to`; resolves once `to` leads. */
@@ -238,7 +256,7 @@ export class RaftHost<R = string | null> {
     }
     this.#send(ready.messages);
     this.#apply(ready.committedEntries);
-    for (const read of ready.readStates) this.#readsWaitingApply.push(read);
+    for (const read of ready.readStates) this.#acceptRead(read);
     this.#raft.advance(ready);
     this.#serveReads();
     if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.onApplied();
@@ -256,6 +274,23 @@ export class RaftHost<R = string | null> {
       const result = entry.kind === "normal" ? machine.apply(entry.index, entry.data) : null;
       if (entry.kind !== "normal") machine.skip(entry.index);
       this.#proposals.settle(entry.index, entry.term, result);
+    }
+  }
+
+  /** Keeps a confirmed read only if it is a pending read of this process, from the node asked. */
+  #acceptRead(read: ReadState): void {
+    const asked = this.#readsAsked.get(read.requestId);
+    if (asked === read.from) {
+      this.#readsWaitingApply.push(read);
+      return;
+    }
+    // A late confirmation of a read that timed out is expected now and then; one for a read
+    // that another node was asked for is not.
+    const fields = { read: read.requestId, from: read.from, asked: asked ?? "nobody" };
+    if (asked === undefined) {
+      this.#logger.debug("dropped a confirmation of no pending read", fields);
+    } else {
+      this.#logger.warn("dropped a read confirmation from a node not asked", fields);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { PeerMessage } from "../../protocol/peer/mod.ts";
+import { type PeerMessage, type PeerMessageOf, U32_MAX } from "../../protocol/peer/mod.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 
 /** Forwarded requests waiting for their reply, at most. */
@@ -11,14 +11,32 @@ interface PendingForward {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** Sends client commands to another node (the leader) and matches the replies. */
+/** A random u32 request epoch for this process (see `Forwarder`). */
+export function newRequestEpoch(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]!;
+}
+
+/**
+ * Sends client commands to another node (the leader) and matches the replies.
+ *
+ * A request is named by (`requestEpoch`, `requestId`): the epoch is drawn at random when the
+ * process starts, the id counts from 1. A reply is taken only from the peer the request went to
+ * and only for this process's epoch, so the leader's late reply to the process before a restart
+ * (which counted from 1 too) is dropped instead of answering an unrelated new request.
+ */
 export class Forwarder {
   readonly #send: (to: string, message: PeerMessage) => boolean;
+  readonly #requestEpoch: number;
   readonly #pending = new Map<number, PendingForward>();
   #nextRequestId = 1;
 
-  constructor(send: (to: string, message: PeerMessage) => boolean) {
+  /** `requestEpoch`: a u32 that differs, with high probability, from the previous process's. */
+  constructor(send: (to: string, message: PeerMessage) => boolean, requestEpoch: number) {
+    if (!Number.isInteger(requestEpoch) || requestEpoch < 0 || requestEpoch > U32_MAX) {
+      throw new RangeError(`Cannot forward: request epoch ${requestEpoch} is not a u32`);
+    }
     this.#send = send;
+    this.#requestEpoch = requestEpoch;
   }
 
   /** Runs `args` on node `to`; resolves with its RESP2-encoded reply. Copies `args` at once. */
@@ -30,7 +48,13 @@ export class Forwarder {
     }
     const requestId = this.#nextRequestId++;
     const copied = args.map((arg) => arg.slice());
-    const sent = this.#send(to, { type: "forwardRequest", requestId, timeoutMs, args: copied });
+    const sent = this.#send(to, {
+      type: "forwardRequest",
+      requestEpoch: this.#requestEpoch,
+      requestId,
+      timeoutMs,
+      args: copied,
+    });
     if (!sent) {
       return Promise.reject(new ClusterError("TRYAGAIN", `leader ${to} is not reachable`));
     }
@@ -43,13 +67,18 @@ export class Forwarder {
     });
   }
 
-  /** A ForwardReply arrived; late or unknown replies are dropped. */
-  onReply(requestId: number, reply: Uint8Array): void {
-    const pending = this.#pending.get(requestId);
-    if (pending === undefined) return;
-    this.#pending.delete(requestId);
+  /**
+   * A ForwardReply arrived from peer `from`. Dropped unless it answers a pending request of this
+   * process (same epoch) that went to `from`: late replies, replies meant for the process before
+   * a restart, and replies from another peer.
+   */
+  onReply(from: string, message: PeerMessageOf<"forwardReply">): void {
+    if (message.requestEpoch !== this.#requestEpoch) return;
+    const pending = this.#pending.get(message.requestId);
+    if (pending === undefined || pending.to !== from) return;
+    this.#pending.delete(message.requestId);
     clearTimeout(pending.timer);
-    pending.resolve(reply);
+    pending.resolve(message.reply);
   }
 
   /**

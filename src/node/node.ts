@@ -18,7 +18,7 @@ import { MetricsServer } from "../metrics/metrics_server.ts";
 import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
-import { Forwarder } from "./forwarder.ts";
+import { Forwarder, newRequestEpoch } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection } from "./info_sections.ts";
@@ -89,7 +89,10 @@ export class DsyncNode {
       logger,
       nowMs: () => performance.now(),
     });
-    this.#forwarder = new Forwarder((to, message) => this.#transport.send(to, message));
+    this.#forwarder = new Forwarder(
+      (to, message) => this.#transport.send(to, message),
+      newRequestEpoch(),
+    );
     this.#raftGroups = new RaftGroups(config.id, config.raftTickMs, logger);
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
@@ -245,13 +248,15 @@ export class DsyncNode {
           this.#raftGroups.receive(from, item.groupId, item.payload);
         }
         return;
-      case "forwardRequest":
+      case "forwardRequest": {
+        const { requestEpoch, requestId } = message;
         void this.#executeForwarded(message.args).then((reply) =>
-          this.#transport.send(from, { type: "forwardReply", requestId: message.requestId, reply })
+          this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
         );
         return;
+      }
       case "forwardReply":
-        this.#forwarder.onReply(message.requestId, message.reply);
+        this.#forwarder.onReply(from, message);
         return;
       default:
         return;

@@ -28,9 +28,12 @@ export function handleReadIndexRequest(s: RaftState, m: Message): void {
   leaderRead(s, m.from, m.context);
 }
 
-/** Follower: the leader answered a forwarded read. */
+/**
+ * Follower: a leader answered a forwarded read. The host matches `context` to its own read and
+ * checks that `from` is the node it asked (see `ReadState.from`).
+ */
 export function handleReadIndexResponse(s: RaftState, m: Message): void {
-  s.readStates.push({ requestId: m.context, index: m.index });
+  s.readStates.push({ requestId: m.context, index: m.index, from: m.from });
 }
 
 function leaderRead(s: RaftState, from: NodeId, requestId: number): RaftResult {
@@ -71,7 +74,7 @@ function startRead(s: RaftState, read: PendingRead): void {
 
 function completeRead(s: RaftState, read: PendingRead): void {
   if (read.from === s.config.id) {
-    s.readStates.push({ requestId: read.requestId, index: read.index });
+    s.readStates.push({ requestId: read.requestId, index: read.index, from: s.config.id });
   } else {
     send(s, {
       type: "readIndexResponse",

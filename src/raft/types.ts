@@ -125,6 +125,8 @@ export interface ReadState {
   requestId: number;
   /** Commit index the read must wait for. */
   index: number;
+  /** Node that confirmed `index`: this node when it led, else the leader that answered. */
+  from: NodeId;
 }
 
 /**

@@ -58,12 +58,14 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
   }),
   fc.record({
     type: fc.constant("forwardRequest" as const),
+    requestEpoch: u32Arbitrary,
     requestId: u53Arbitrary,
     timeoutMs: u32Arbitrary,
     args: fc.array(bytesArbitrary, { maxLength: 6 }),
   }),
   fc.record({
     type: fc.constant("forwardReply" as const),
+    requestEpoch: u32Arbitrary,
     requestId: u53Arbitrary,
     reply: bytesArbitrary,
   }),

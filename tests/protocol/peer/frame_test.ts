@@ -56,16 +56,22 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
   {
     message: {
       type: "forwardRequest",
+      requestEpoch: 0x1234abcd,
       requestId: 9,
       timeoutMs: 1500,
       args: [text.encode("SET"), text.encode("k"), text.encode("v")],
     },
-    hex: "00000023 01 20  00000000 00000009  000005dc  00000003 " +
+    hex: "00000027 01 20  1234abcd  00000000 00000009  000005dc  00000003 " +
       "00000003 534554  00000001 6b  00000001 76",
   },
   {
-    message: { type: "forwardReply", requestId: 9, reply: text.encode("+OK\r\n") },
-    hex: "00000013 01 21  00000000 00000009  00000005 2b4f4b0d0a",
+    message: {
+      type: "forwardReply",
+      requestEpoch: 0x1234abcd,
+      requestId: 9,
+      reply: text.encode("+OK\r\n"),
+    },
+    hex: "00000017 01 21  1234abcd  00000000 00000009  00000005 2b4f4b0d0a",
   },
   {
     message: { type: "raft", groupId: 3, payload: new Uint8Array([0xde, 0xad]) },
@@ -121,14 +127,27 @@ Deno.test("every message type round-trips through encodeFrame and decodeFrame", 
 
 Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 and u32", () => {
   const messages: PeerMessage[] = [
-    { type: "forwardRequest", requestId: 0, timeoutMs: 0, args: [] },
+    { type: "forwardRequest", requestEpoch: 0, requestId: 0, timeoutMs: 0, args: [] },
     {
       type: "forwardRequest",
+      requestEpoch: 0xffff_ffff,
       requestId: Number.MAX_SAFE_INTEGER,
       timeoutMs: 0xffff_ffff,
       args: [],
     },
-    { type: "forwardRequest", requestId: 1, timeoutMs: 1, args: [new Uint8Array(0)] },
+    {
+      type: "forwardRequest",
+      requestEpoch: 1,
+      requestId: 1,
+      timeoutMs: 1,
+      args: [new Uint8Array(0)],
+    },
+    {
+      type: "forwardReply",
+      requestEpoch: 0xffff_ffff,
+      requestId: Number.MAX_SAFE_INTEGER,
+      reply: new Uint8Array(0),
+    },
     {
       type: "handshake",
       protocolVersion: 255,
@@ -174,7 +193,11 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
       "Cannot encode u53: 1.5 is not an integer in 0..9007199254740991",
     ],
     [
-      { type: "forwardRequest", requestId: 1, timeoutMs: 2 ** 32, args: [] },
+      { type: "forwardRequest", requestEpoch: 1, requestId: 1, timeoutMs: 2 ** 32, args: [] },
+      "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
+    ],
+    [
+      { type: "forwardReply", requestEpoch: 2 ** 32, requestId: 1, reply: new Uint8Array(0) },
       "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
     ],
     [
@@ -248,7 +271,14 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
 
 Deno.test("encodeFrame rejects a ForwardRequest with more args than FORWARD_ARG_COUNT_MAX", () => {
   const args = new Array<Uint8Array>(FORWARD_ARG_COUNT_MAX + 1).fill(new Uint8Array(0));
-  assert.throws(() => encodeFrame({ type: "forwardRequest", requestId: 1, timeoutMs: 1, args }), {
+  const message: PeerMessage = {
+    type: "forwardRequest",
+    requestEpoch: 1,
+    requestId: 1,
+    timeoutMs: 1,
+    args,
+  };
+  assert.throws(() => encodeFrame(message), {
     name: "RangeError",
     message: "Cannot encode ForwardRequest: 1048577 args exceed maximum of 1048576 items",
   });
