@@ -17,8 +17,8 @@ export interface ClientConnectionLimits {
   outputBytesMax: number;
 }
 
-/** A reply slot that must be written in order: bytes already encoded, or a pending outcome. */
-type PendingReply = { writer: RespWriter } | { promise: Promise<ReplyFn> };
+/** A reply slot that must be written in order: bytes already encoded, or an awaited outcome. */
+type PendingReply = { writer: RespWriter } | { reply: ReplyFn | null };
 
 /**
  * One client socket: decodes pipelined requests, dispatches them through the command table and
@@ -41,7 +41,8 @@ export class ClientConnection {
   #writing = false;
   /** Replies waiting behind an asynchronous command, oldest first. */
   readonly #pending: PendingReply[] = [];
-  #draining = false;
+  /** A flush is queued for the end of this turn (replies settled together leave together). */
+  #flushQueued = false;
   #closeAfterFlush = false;
   #closed = false;
   readonly #call: CommandCall;
@@ -157,34 +158,38 @@ export class ClientConnection {
     call.args = args;
     call.out = out;
     const result = resolution.spec.handler!(call);
-    if (result !== undefined) {
-      this.#pending.push({ promise: result });
-      void this.#drainPending();
-    }
-  }
-
-  /** Writes pending replies in order as their outcomes arrive. */
-  async #drainPending(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#pending.length > 0 && !this.#closed) {
-        const head = this.#pending[0]!;
-        if ("writer" in head) {
-          this.#out.raw(head.writer.bytes());
-        } else {
-          const reply = await head.promise;
-          reply(this.#out, this.session.protocol);
-        }
-        this.#pending.shift();
-        this.#flush();
-      }
-    } catch (error) {
+    if (result === undefined) return;
+    const slot: PendingReply = { reply: null };
+    this.#pending.push(slot);
+    result.then((reply) => {
+      slot.reply = reply;
+      this.#drainSettled();
+    }, (error) => {
       this.#logger.error("command failed", { client: this.session.address, error: String(error) });
       this.close();
-    } finally {
-      this.#draining = false;
+    });
+  }
+
+  /**
+   * Moves every settled reply at the head of the queue into the output, in request order, and
+   * queues one flush for the end of this turn: replies of pipelined or concurrent requests that
+   * settle together (one applied Raft batch) leave in one write.
+   */
+  #drainSettled(): void {
+    if (this.#closed) return;
+    while (this.#pending.length > 0) {
+      const head = this.#pending[0]!;
+      if ("writer" in head) this.#out.raw(head.writer.bytes());
+      else if (head.reply !== null) head.reply(this.#out, this.session.protocol);
+      else break;
+      this.#pending.shift();
     }
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
   }
 
   #checkOutputBound(): void {
