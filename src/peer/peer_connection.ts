@@ -11,7 +11,8 @@ const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
  * One TCP connection to a peer: a read loop decoding frames, and a bounded send queue written
- * in batches (all frames queued while the previous write ran go out in one write).
+ * in batches (all frames sent in one event-loop turn, or queued while the previous write ran,
+ * go out in one write).
  */
 export class PeerConnection {
   /** Receives every decoded message; replaced by the transport after the handshake. */
@@ -26,6 +27,8 @@ export class PeerConnection {
   #queue: Uint8Array[] = [];
   #queueBytes = 0;
   #writing = false;
+  /** A write is queued for the end of this turn (frames sent in one turn leave in one write). */
+  #writeQueued = false;
   #isClosed = false;
   #closeWhenFlushed: string | null = null;
   #resolveClosed: (reason: string) => void = () => {};
@@ -57,13 +60,19 @@ export class PeerConnection {
     }
     this.#queue.push(frame);
     this.#queueBytes += frame.length;
-    if (!this.#writing) void this.#writeLoop();
+    if (!this.#writing && !this.#writeQueued) {
+      this.#writeQueued = true;
+      queueMicrotask(() => {
+        this.#writeQueued = false;
+        if (!this.#writing) void this.#writeLoop();
+      });
+    }
     return true;
   }
 
   /** Closes once every queued frame is written (e.g. after a handshake rejection). */
   end(reason: string): void {
-    if (this.#writing) this.#closeWhenFlushed = reason;
+    if (this.#writing || this.#writeQueued) this.#closeWhenFlushed = reason;
     else this.close(reason);
   }
 
