@@ -25,7 +25,7 @@ import { persistenceSection } from "./info_sections.ts";
 import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 import { LockService } from "../lock_service/lock_service.ts";
 import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
-import { errorReply } from "../commands/replies.ts";
+import { errorReply, internalErrorLine } from "../commands/replies.ts";
 
 /** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
 function decodeReply(bytes: Uint8Array): RespValue {
@@ -273,8 +273,16 @@ export class DsyncNode {
       out.error(resolution.error);
       return out.bytes().slice();
     }
-    const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
-    if (result !== undefined) (await result)(out, 2);
+    try {
+      const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
+      if (result !== undefined) (await result)(out, 2);
+    } catch (error) {
+      // Last resort (a bug, not a refusal): answer the forwarding node rather than stay silent.
+      this.#logger.error("forwarded command failed unexpectedly", { error: String(error) });
+      const failed = new RespWriter(256);
+      failed.error(internalErrorLine(error));
+      return failed.bytes().slice();
+    }
     return out.bytes().slice();
   }
 }
