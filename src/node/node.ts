@@ -17,6 +17,7 @@ import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
 import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
+import { readCommittedEntries } from "../meta/committed_entries.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
 import { Forwarder } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
@@ -185,6 +186,7 @@ export class DsyncNode {
       ),
       onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
+      committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
       locks,
       lockLimits: {
         ttlMinMs: this.config.lockTtlMinMs,
