@@ -7,6 +7,7 @@ import {
   stopTestCluster,
 } from "../helpers/node_harness.ts";
 import {
+  ARGUMENT_COUNT_MAX,
   type ArgumentCase,
   BULK_BYTES_MAX,
   COMMAND_CASES,
@@ -52,7 +53,7 @@ function toPlain(value: RespValue): unknown {
  * before it closes, so its reply cannot be lost to a TCP reset.
  */
 function requestBytes(args: string[]): Uint8Array {
-  if (args.length > 1024) return new TextEncoder().encode(`*${args.length}\r\n`);
+  if (args.length > ARGUMENT_COUNT_MAX) return new TextEncoder().encode(`*${args.length}\r\n`);
   const oversize = args.findIndex((arg) => arg.length > BULK_BYTES_MAX);
   if (oversize < 0) return encodeCommand(args);
   const head = encodeCommand(args.slice(0, oversize));
