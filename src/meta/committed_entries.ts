@@ -6,6 +6,8 @@ import type { MetaGroup } from "./meta_group.ts";
 
 /** Entries one DEBUG ENTRIES call returns at most. */
 export const COMMITTED_ENTRIES_COUNT_MAX = 1_000;
+/** Entry data one call reads at most (a shorter prefix is returned; the caller pages on). */
+const COMMITTED_ENTRIES_BYTES_MAX = 4 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
@@ -13,7 +15,8 @@ const encoder = new TextEncoder();
 /**
  * Up to `countMax` entries of this node's committed meta log from `fromIndex` on (never past
  * the commit index, so every node answers the same for the same range). An entry already
- * compacted into a snapshot cannot be shown: `-ERR` says from where the log starts.
+ * compacted into a snapshot cannot be shown: `-ERR` says from where the log starts. At least one
+ * entry and at most about COMMITTED_ENTRIES_BYTES_MAX of entry data are returned.
  */
 export async function readCommittedEntries(
   meta: MetaGroup,
@@ -29,10 +32,14 @@ export async function readCommittedEntries(
   }
   const toIndex = Math.min(meta.status().commitIndex, fromIndex + countMax - 1);
   const views: CommittedEntryView[] = [];
-  for (let next = fromIndex; next <= toIndex;) {
+  let readBytes = 0;
+  for (let next = fromIndex; next <= toIndex && readBytes < COMMITTED_ENTRIES_BYTES_MAX;) {
     const records = await meta.wal.entries(next, toIndex + 1);
     if (records.length === 0) break;
-    for (const record of records) views.push(viewOf(record));
+    for (const record of records) {
+      views.push(viewOf(record));
+      readBytes += record.data.length;
+    }
     next = records[records.length - 1]!.index + 1;
   }
   return views;
