@@ -1,5 +1,6 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
 import { okWhenDone } from "./replies.ts";
+import { memberIdLengthProblem, memberProblem } from "../meta/member_arguments.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -27,20 +28,26 @@ function clusterNodes(call: CommandCall): void {
   call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
 }
 
-function clusterAdd(call: CommandCall): Promise<ReplyFn> {
+function clusterAdd(call: CommandCall): void | Promise<ReplyFn> {
   const [id, peer, client] = call.args.slice(2).map((arg) => textDecoder.decode(arg));
+  const problem = memberProblem(id!, peer!, client!);
+  if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
   return call.services.onLeader(call, () => okWhenDone(cluster.addMember(id!, peer!, client!)));
 }
 
-function clusterRemove(call: CommandCall): Promise<ReplyFn> {
+function clusterRemove(call: CommandCall): void | Promise<ReplyFn> {
   const id = textDecoder.decode(call.args[2]);
+  const problem = memberIdLengthProblem(id);
+  if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
   return call.services.onLeader(call, () => okWhenDone(cluster.removeMember(id)));
 }
 
-function clusterTransfer(call: CommandCall): Promise<ReplyFn> {
+function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
   const id = textDecoder.decode(call.args[2]);
+  const problem = memberIdLengthProblem(id);
+  if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
   return call.services.onLeader(call, () => okWhenDone(cluster.transferLeadership(id)));
 }

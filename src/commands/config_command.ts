@@ -1,5 +1,6 @@
 import type { CommandCall, CommandSpec } from "./command_table.ts";
 import type { NodeServices } from "./node_services.ts";
+import { CONFIG_PATTERN_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -17,14 +18,41 @@ function settings(services: NodeServices): Array<[string, string]> {
   ];
 }
 
-/** Glob match with `*` and `?` (CONFIG GET patterns). */
+/**
+ * Case-insensitive glob match with `*` (any run) and `?` (one character), for CONFIG GET
+ * patterns. Greedy with one backtrack point (the last `*`): O(pattern x text) steps whatever the
+ * pattern, so no client pattern can stall the node.
+ */
 export function globMatches(pattern: string, text: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")
-    .replaceAll("?", ".");
-  return new RegExp(`^${source}$`, "i").test(text);
+  const p = pattern.toLowerCase();
+  const t = text.toLowerCase();
+  let pi = 0;
+  let ti = 0;
+  let starAt = -1;
+  let starText = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === "?" || p[pi] === t[ti])) {
+      pi++;
+      ti++;
+    } else if (pi < p.length && p[pi] === "*") {
+      starAt = pi++;
+      starText = ti;
+    } else if (starAt >= 0) {
+      pi = starAt + 1;
+      ti = ++starText;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === "*") pi++;
+  return pi === p.length;
 }
 
 function configGet(call: CommandCall): void {
+  for (const pattern of call.args.slice(2)) {
+    const problem = lengthProblem(pattern, "CONFIG GET pattern", CONFIG_PATTERN_BYTES_MAX);
+    if (problem !== null) return call.out.error(problem);
+  }
   const patterns = call.args.slice(2).map((arg) => textDecoder.decode(arg));
   const matches = settings(call.services).filter(([name]) =>
     patterns.some((pattern) => globMatches(pattern, name))

@@ -1,6 +1,7 @@
 import type { CommandCall, CommandSpec } from "./command_table.ts";
 import { printable } from "./command_table.ts";
 import { DSYNC_VERSION, REDIS_COMPAT_VERSION } from "../version.ts";
+import { CLIENT_NAME_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -71,8 +72,9 @@ function hello(call: CommandCall): void {
       authenticated = true;
       i += 2;
     } else if (option === "SETNAME" && i + 1 < args.length) {
+      const problem = clientNameProblem(args[i + 1]!);
+      if (problem !== null) return call.out.error(problem);
       name = textDecoder.decode(args[i + 1]);
-      if (!validClientName(name)) return call.out.error(CLIENT_NAME_ERROR);
       i += 1;
     } else {
       return call.out.error(`ERR syntax error in HELLO option '${printable(args[i]!)}'`);
@@ -113,12 +115,14 @@ function writeHelloMap(call: CommandCall): void {
 
 const CLIENT_NAME_ERROR = "ERR Client names cannot contain spaces, newlines or special characters.";
 
-function validClientName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 33 || code > 126) return false;
+/** Why `name` cannot name a connection (`LIMIT` oversize, `ERR` bad bytes); null when fine. */
+function clientNameProblem(name: Uint8Array): string | null {
+  const tooLong = lengthProblem(name, "client name", CLIENT_NAME_BYTES_MAX);
+  if (tooLong !== null) return tooLong;
+  for (const byte of name) {
+    if (byte < 33 || byte > 126) return CLIENT_NAME_ERROR;
   }
-  return true;
+  return null;
 }
 
 function clientId(call: CommandCall): void {
@@ -126,9 +130,9 @@ function clientId(call: CommandCall): void {
 }
 
 function clientSetName(call: CommandCall): void {
-  const name = textDecoder.decode(call.args[2]);
-  if (!validClientName(name)) return call.out.error(CLIENT_NAME_ERROR);
-  call.session.name = name;
+  const problem = clientNameProblem(call.args[2]!);
+  if (problem !== null) return call.out.error(problem);
+  call.session.name = textDecoder.decode(call.args[2]);
   call.out.simple("OK");
 }
 

@@ -1,15 +1,57 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
-import { okWhenDone } from "./replies.ts";
+import { errorReply, okWhenDone } from "./replies.ts";
+import { DEBUG_PAYLOAD_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
+import { COMMITTED_ENTRIES_COUNT_MAX } from "../meta/committed_entries.ts";
+
+const textDecoder = new TextDecoder();
 
 /**
  * DEBUG PROPOSE payload: commits a no-op entry through the meta group and answers +OK once it
  * is applied (fsync'd on a majority). The commit-path benchmark's entry point; not part of the
  * client contract.
  */
-function debugPropose(call: CommandCall): Promise<ReplyFn> {
+function debugPropose(call: CommandCall): void | Promise<ReplyFn> {
+  const problem = lengthProblem(call.args[2]!, "DEBUG PROPOSE payload", DEBUG_PAYLOAD_BYTES_MAX);
+  if (problem !== null) return call.out.error(problem);
   const payload = call.args[2]!.slice();
   const services = call.services;
   return services.onLeader(call, () => okWhenDone(services.proposeNoop(payload)));
+}
+
+/** A decimal integer argument in `min..max`, or null. */
+function integerIn(arg: Uint8Array, min: number, max: number): number | null {
+  if (arg.length === 0 || arg.length > 16) return null;
+  const text = textDecoder.decode(arg);
+  if (!/^\d+$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value >= min && value <= max ? value : null;
+}
+
+/**
+ * DEBUG ENTRIES from-index count: this node's committed meta log entries, each
+ * `[index, term, kind, op, detail]` (see CommittedEntryView). Answered locally, never forwarded:
+ * tests compare what each node committed.
+ */
+function debugEntries(call: CommandCall): void | Promise<ReplyFn> {
+  const fromIndex = integerIn(call.args[2]!, 1, Number.MAX_SAFE_INTEGER);
+  if (fromIndex === null) {
+    return call.out.error(`ERR from-index must be between 1 and ${Number.MAX_SAFE_INTEGER}`);
+  }
+  const countMax = integerIn(call.args[3]!, 1, COMMITTED_ENTRIES_COUNT_MAX);
+  if (countMax === null) {
+    return call.out.error(`ERR count must be between 1 and ${COMMITTED_ENTRIES_COUNT_MAX}`);
+  }
+  return call.services.committedEntries(fromIndex, countMax).then((entries): ReplyFn => (out) => {
+    out.arrayHeader(entries.length);
+    for (const entry of entries) {
+      out.arrayHeader(5);
+      out.integer(entry.index);
+      out.integer(entry.term);
+      out.bulk(entry.kind);
+      out.bulk(entry.op);
+      out.bulk(entry.detail);
+    }
+  }, errorReply);
 }
 
 /** DEBUG subcommands (benchmarks and diagnostics only). */
@@ -24,5 +66,11 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [{
     flags: ["admin", "write"],
     summary: "Commit a no-op entry through the meta group",
     handler: debugPropose,
+  }, {
+    name: "entries",
+    arity: 4,
+    flags: ["admin", "readonly", "stale"],
+    summary: "This node's committed meta log entries: [index, term, kind, op, detail]",
+    handler: debugEntries,
   }],
 }];

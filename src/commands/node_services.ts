@@ -55,6 +55,18 @@ export interface ClusterInfoView {
   registeredMemberCount: number;
 }
 
+/** One committed meta log entry as DEBUG ENTRIES shows it. */
+export interface CommittedEntryView {
+  index: number;
+  term: number;
+  /** Raft entry kind: `normal`, `config` or `noop` (a new leader's empty entry). */
+  kind: string;
+  /** Meta command of a normal entry (`noop`, `setMember`, `forgetMember`, `lock`); else empty. */
+  op: string;
+  /** A noop's payload, a member's id, or `<lock op> <name> <owner>`; empty for other kinds. */
+  detail: Uint8Array;
+}
+
 /** The cluster as the command handlers see it. */
 export interface ClusterView {
   info(): ClusterInfoView;
@@ -88,6 +100,8 @@ export interface NodeServices {
   lockLimits: LockArgumentLimits;
   /** Commits a no-op meta entry (DEBUG PROPOSE); resolves once applied. */
   proposeNoop(payload: Uint8Array): Promise<void>;
+  /** This node's committed meta log entries from `fromIndex`, at most `countMax` (DEBUG ENTRIES). */
+  committedEntries(fromIndex: number, countMax: number): Promise<CommittedEntryView[]>;
   /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */
   infoSections(): Map<string, Array<[string, string | number]>>;
 }

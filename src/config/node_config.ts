@@ -1,5 +1,6 @@
 import { type HostPort, parseHostPort } from "../util/host_port.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
+import { TTL_MS_MAX } from "../locks/limits.ts";
 
 /** Everything one node needs to start, validated. */
 export interface NodeConfig {
@@ -169,6 +170,16 @@ function checkRelations(config: NodeConfig): void {
       `--heartbeat-ms (${config.heartbeatIntervalMs}) must be shorter than ` +
         `--failure-timeout-ms (${config.failureTimeoutMs}), or healthy peers look down`,
     );
+  }
+  // Leases and waits are host timers and u32 fields of a lock op: 2^31 - 1 ms at most.
+  const timed: Array<[string, number]> = [
+    ["--lock-ttl-max-ms", config.lockTtlMaxMs],
+    ["--lock-wait-max-ms", config.lockWaitMaxMs],
+  ];
+  for (const [flag, valueMs] of timed) {
+    if (valueMs > TTL_MS_MAX) {
+      throw new RangeError(`Invalid ${flag} ${valueMs}: the maximum is ${TTL_MS_MAX} ms`);
+    }
   }
   if (config.lockTtlMinMs > config.lockTtlMaxMs) {
     throw new RangeError(

@@ -1,4 +1,6 @@
 import type { LockMode } from "../locks/mod.ts";
+import { NAME_BYTES_MAX, OWNER_BYTES_MAX } from "../locks/limits.ts";
+import { textProblem } from "../locks/validate.ts";
 
 /** Bounds on client-supplied lock arguments (from the node's options). */
 export interface LockArgumentLimits {
@@ -49,6 +51,23 @@ function text(bytes: Uint8Array): string {
 
 const NOT_INTEGER = "ERR value is not an integer or out of range";
 
+/**
+ * `-LIMIT` naming the argument, its length and the maximum when a lock name or owner is longer
+ * than the op codec takes; null when it fits. Raw bytes are checked first (nothing long is
+ * decoded), then the decoded text: invalid UTF-8 becomes U+FFFD, 3 bytes each.
+ */
+function textArgumentProblem(bytes: Uint8Array, what: string, bytesMax: number): string | null {
+  const problem = bytes.length > bytesMax
+    ? { message: `${what} length ${bytes.length} exceeds maximum of ${bytesMax} bytes` }
+    : textProblem(text(bytes), what, bytesMax);
+  return problem === null ? null : `LIMIT lock ${problem.message}`;
+}
+
+function nameOwnerProblem(args: Uint8Array[]): string | null {
+  return textArgumentProblem(args[1]!, "name", NAME_BYTES_MAX) ??
+    textArgumentProblem(args[2]!, "owner", OWNER_BYTES_MAX);
+}
+
 function checkTtl(ttlMs: number, limits: LockArgumentLimits): string | null {
   if (ttlMs < limits.ttlMinMs || ttlMs > limits.ttlMaxMs) {
     return `ERR TTL must be between ${limits.ttlMinMs} and ${limits.ttlMaxMs} ms`;
@@ -62,6 +81,8 @@ export function parseAcquire(
   limits: LockArgumentLimits,
   internal: boolean,
 ): AcquireRequest | string {
+  const sizeProblem = nameOwnerProblem(args);
+  if (sizeProblem !== null) return sizeProblem;
   const request: AcquireRequest = {
     name: text(args[1]!),
     owner: text(args[2]!),
@@ -102,11 +123,16 @@ function parseToken(args: Uint8Array[], from: number): number | null | string {
   if (args.length !== from + 2 || text(args[from]!).toUpperCase() !== "TOKEN") {
     return "ERR syntax error: expected TOKEN <fencing-token>";
   }
-  return integer(args[from + 1]) ?? NOT_INTEGER;
+  const token = integer(args[from + 1]);
+  if (token === null) return NOT_INTEGER;
+  if (token < 1) return `ERR TOKEN must be between 1 and ${Number.MAX_SAFE_INTEGER}`;
+  return token;
 }
 
 /** LOCK.RELEASE name owner [TOKEN t] */
 export function parseRelease(args: Uint8Array[]): ReleaseRequest | string {
+  const sizeProblem = nameOwnerProblem(args);
+  if (sizeProblem !== null) return sizeProblem;
   const token = parseToken(args, 3);
   if (typeof token === "string") return token;
   return { name: text(args[1]!), owner: text(args[2]!), token };
@@ -117,6 +143,8 @@ export function parseRefresh(
   args: Uint8Array[],
   limits: LockArgumentLimits,
 ): RefreshRequest | string {
+  const sizeProblem = nameOwnerProblem(args);
+  if (sizeProblem !== null) return sizeProblem;
   const ttlMs = integer(args[3]);
   if (ttlMs === null) return NOT_INTEGER;
   const ttlProblem = checkTtl(ttlMs, limits);
@@ -124,4 +152,21 @@ export function parseRefresh(
   const token = parseToken(args, 4);
   if (typeof token === "string") return token;
   return { name: text(args[1]!), owner: text(args[2]!), ttlMs, token };
+}
+
+/** LOCK.INFO name: the name, or the error line for an oversize one. */
+export function parseInfoName(args: Uint8Array[]): { name: string } | string {
+  const problem = textArgumentProblem(args[1]!, "name", NAME_BYTES_MAX);
+  return problem ?? { name: text(args[1]!) };
+}
+
+/** Internal LOCK.CANCELWAIT name owner waiter-id (sent by the node that parked the wait). */
+export function parseCancelWait(
+  args: Uint8Array[],
+): { name: string; owner: string; waiterId: number } | string {
+  const sizeProblem = nameOwnerProblem(args);
+  if (sizeProblem !== null) return sizeProblem;
+  const waiterId = integer(args[3]);
+  if (waiterId === null) return NOT_INTEGER;
+  return { name: text(args[1]!), owner: text(args[2]!), waiterId };
 }

@@ -1,8 +1,12 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
-import { parseAcquire, parseRefresh, parseRelease } from "./lock_arguments.ts";
+import {
+  parseAcquire,
+  parseCancelWait,
+  parseInfoName,
+  parseRefresh,
+  parseRelease,
+} from "./lock_arguments.ts";
 import { errorReply } from "../commands/replies.ts";
-
-const decoder = new TextDecoder();
 
 function bool(value: boolean): ReplyFn {
   return (out) => out.integer(value ? 1 : 0);
@@ -47,20 +51,22 @@ function refresh(call: CommandCall): void | Promise<ReplyFn> {
   return call.services.onLeader(call, () => locks.refresh(request).then(bool, errorReply));
 }
 
-function info(call: CommandCall): Promise<ReplyFn> {
-  const name = decoder.decode(call.args[1]);
+function info(call: CommandCall): void | Promise<ReplyFn> {
+  const parsed = parseInfoName(call.args);
+  if (typeof parsed === "string") return call.out.error(parsed);
+  const name = parsed.name;
   const locks = call.services.locks;
   return call.services.onLeader(call, () => locks.info(name).catch(errorReply));
 }
 
 function cancelWait(call: CommandCall): void | Promise<ReplyFn> {
-  const [name, owner, id] = call.args.slice(1).map((arg) => decoder.decode(arg));
-  const waiterId = Number(id);
-  if (!Number.isSafeInteger(waiterId)) return call.out.error("ERR invalid waiter id");
+  const request = parseCancelWait(call.args);
+  if (typeof request === "string") return call.out.error(request);
+  const { name, owner, waiterId } = request;
   const locks = call.services.locks;
   return call.services.onLeader(
     call,
-    () => locks.cancelWait(name!, owner!, waiterId).then(bool, errorReply),
+    () => locks.cancelWait(name, owner, waiterId).then(bool, errorReply),
   );
 }
 

@@ -95,7 +95,9 @@ export class LockService {
         : await this.#forwardAcquire(request, waiterId);
     } catch (error) {
       this.#parked.drop(waiterId);
-      return errorReply(errorLine(error));
+      // Anything but a ClusterError is a bug: the connection's guard logs and answers it.
+      if (!(error instanceof ClusterError)) throw error;
+      return errorReply(error.message);
     }
     if (answer.kind !== "queued") this.#parked.drop(waiterId);
     if (answer.kind === "granted") return integerReply(answer.token);

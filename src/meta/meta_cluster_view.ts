@@ -2,7 +2,7 @@ import type { ClusterInfoView, ClusterMemberView, ClusterView } from "../command
 import type { NodeConfig } from "../config/node_config.ts";
 import type { PeerTransport } from "../peer/peer_transport.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
-import { parseHostPort } from "../util/host_port.ts";
+import { memberProblem } from "./member_arguments.ts";
 import type { MetaGroup } from "./meta_group.ts";
 
 /** The cluster as the meta Raft group sees it; membership changes run on the leader. */
@@ -69,7 +69,11 @@ export class MetaClusterView implements ClusterView {
    * slow or dead newcomer never blocks the reply or becomes a voter it cannot serve as.
    */
   async addMember(id: string, peerAddress: string, clientAddress: string): Promise<void> {
-    validateMember(id, peerAddress, clientAddress);
+    const problem = memberProblem(id, peerAddress, clientAddress);
+    if (problem !== null) {
+      const at = problem.indexOf(" ");
+      throw new ClusterError(problem.startsWith("LIMIT ") ? "LIMIT" : "ERR", problem.slice(at + 1));
+    }
     await this.#meta.proposeCommand({
       op: "setMember",
       member: { id, peerAddress, clientAddress, incarnationId: "" },
@@ -103,17 +107,4 @@ export class MetaClusterView implements ClusterView {
 
 function roleName(role: string): string {
   return role === "preCandidate" ? "candidate" : role;
-}
-
-function validateMember(id: string, peerAddress: string, clientAddress: string): void {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) {
-    throw new ClusterError("ERR", `invalid member id '${id}'`);
-  }
-  for (const [what, text] of [["peer address", peerAddress], ["client address", clientAddress]]) {
-    try {
-      parseHostPort(text!, what!);
-    } catch (error) {
-      throw new ClusterError("ERR", error instanceof Error ? error.message : String(error));
-    }
-  }
 }

@@ -17,6 +17,7 @@ import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
 import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
+import { readCommittedEntries } from "../meta/committed_entries.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
 import { Forwarder, newRequestEpoch } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
@@ -25,7 +26,7 @@ import { persistenceSection } from "./info_sections.ts";
 import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 import { LockService } from "../lock_service/lock_service.ts";
 import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
-import { errorReply } from "../commands/replies.ts";
+import { errorReply, internalErrorLine } from "../commands/replies.ts";
 
 /** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
 function decodeReply(bytes: Uint8Array): RespValue {
@@ -188,6 +189,7 @@ export class DsyncNode {
       ),
       onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
+      committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
       locks,
       lockLimits: {
         ttlMinMs: this.config.lockTtlMinMs,
@@ -278,8 +280,16 @@ export class DsyncNode {
       out.error(resolution.error);
       return out.bytes().slice();
     }
-    const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
-    if (result !== undefined) (await result)(out, 2);
+    try {
+      const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
+      if (result !== undefined) (await result)(out, 2);
+    } catch (error) {
+      // Last resort (a bug, not a refusal): answer the forwarding node rather than stay silent.
+      this.#logger.error("forwarded command failed unexpectedly", { error: String(error) });
+      const failed = new RespWriter(256);
+      failed.error(internalErrorLine(error));
+      return failed.bytes().slice();
+    }
     return out.bytes().slice();
   }
 }

@@ -9,6 +9,8 @@ import type { CommandCall, CommandTable, ReplyFn } from "../commands/command_tab
 import type { ClientSession } from "../commands/client_session.ts";
 import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
+import { internalErrorLine } from "../commands/replies.ts";
+import { ContractRespWriter } from "./contract_writer.ts";
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
@@ -33,10 +35,16 @@ export class ClientConnection {
   readonly #logger: Logger;
   readonly #limits: ClientConnectionLimits;
   readonly #decoder: RespRequestDecoder;
+  /** Reports an error line with a code outside the contract (rewritten by the writer). */
+  readonly #foreignCode = (line: string) =>
+    this.#logger.error("reply with a non-contract error code rewritten", {
+      client: this.session.address,
+      line: line.slice(0, 200),
+    });
   /** Replies accumulate here while a write is in flight. */
-  #out = new RespWriter(16 * 1024);
+  #out: RespWriter = new ContractRespWriter(16 * 1024, this.#foreignCode);
   /** The buffer being written (or idle and empty). */
-  #spare = new RespWriter(16 * 1024);
+  #spare: RespWriter = new ContractRespWriter(16 * 1024, this.#foreignCode);
   #writeInFlightBytes = 0;
   #writing = false;
   /** Replies waiting behind an asynchronous command, oldest first. */
@@ -140,7 +148,7 @@ export class ClientConnection {
     if (this.#pending.length === 0) return this.#out;
     const tail = this.#pending[this.#pending.length - 1]!;
     if ("writer" in tail) return tail.writer;
-    const writer = new RespWriter(256);
+    const writer = new ContractRespWriter(256, this.#foreignCode);
     this.#pending.push({ writer });
     return writer;
   }
@@ -157,16 +165,29 @@ export class ClientConnection {
     const call = this.#call;
     call.args = args;
     call.out = out;
-    const result = resolution.spec.handler!(call);
+    const lengthBefore = out.byteLength;
+    let result: void | Promise<ReplyFn>;
+    try {
+      result = resolution.spec.handler!(call);
+    } catch (error) {
+      this.#handlerFailed(error);
+      // A handler that threw after writing part of its reply left the stream unrepairable.
+      if (out.byteLength === lengthBefore) out.error(internalErrorLine(error));
+      else this.close();
+      return;
+    }
     if (result === undefined) return;
     const slot: PendingReply = { reply: null };
     this.#pending.push(slot);
+    // The guard is attached at once: a rejection waiting behind an earlier reply is handled.
     result.then((reply) => {
       slot.reply = reply;
       this.#drainSettled();
     }, (error) => {
-      this.#logger.error("command failed", { client: this.session.address, error: String(error) });
-      this.close();
+      this.#handlerFailed(error);
+      const line = internalErrorLine(error);
+      slot.reply = (writer) => writer.error(line);
+      this.#drainSettled();
     });
   }
 
@@ -177,18 +198,34 @@ export class ClientConnection {
    */
   #drainSettled(): void {
     if (this.#closed) return;
-    while (this.#pending.length > 0) {
-      const head = this.#pending[0]!;
-      if ("writer" in head) this.#out.raw(head.writer.bytes());
-      else if (head.reply !== null) head.reply(this.#out, this.session.protocol);
-      else break;
-      this.#pending.shift();
+    try {
+      while (this.#pending.length > 0) {
+        const head = this.#pending[0]!;
+        if ("writer" in head) this.#out.raw(head.writer.bytes());
+        else if (head.reply !== null) head.reply(this.#out, this.session.protocol);
+        else break;
+        this.#pending.shift();
+      }
+    } catch (error) {
+      // A reply that fails while encoding leaves the stream unrepairable.
+      this.#handlerFailed(error);
+      this.close();
+      return;
     }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
       this.#flush();
+    });
+  }
+
+  /** Logs a handler that threw or rejected: a bug, not a refusal (answered `-ERR internal error`). */
+  #handlerFailed(error: unknown): void {
+    this.#logger.error("command failed unexpectedly", {
+      client: this.session.address,
+      command: this.session.lastCommand,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
   }
 

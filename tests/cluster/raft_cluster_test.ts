@@ -10,6 +10,8 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, clusterInfo } from "../helpers/resp_call.ts";
+import { callNode } from "../../src/node/join.ts";
+import type { RespValue } from "../../protocol/resp/mod.ts";
 
 /** Election bound for a loaded 2-core machine: timeouts are 0.5-1 s, we allow many rounds. */
 const ELECTION_WAIT_MS = 15_000;
@@ -32,6 +34,42 @@ async function agreedLeader(nodes: TestNode[]): Promise<TestNode> {
     return infos.every((info) => info.get("leader_id") === leader!.id);
   }, ELECTION_WAIT_MS);
   return leader!;
+}
+
+/** One committed entry as DEBUG ENTRIES shows it, flattened to text for comparison. */
+type LoggedEntry = string;
+
+/** Every entry of a node's committed meta log, in order, as `index term kind op detail`. */
+async function committedLog(node: TestNode): Promise<LoggedEntry[]> {
+  const log: LoggedEntry[] = [];
+  for (let page = 0; page < 100; page++) {
+    const reply = await callNode(
+      { host: "127.0.0.1", port: node.clientPort },
+      ["DEBUG", "ENTRIES", String(log.length + 1), "1000"],
+      15_000,
+    );
+    if (reply.type !== "array") {
+      throw new Error(`DEBUG ENTRIES on ${node.id}: ${JSON.stringify(reply)}`);
+    }
+    if (reply.value.length === 0) return log;
+    for (const entry of reply.value) log.push(entryText(entry));
+  }
+  throw new Error(`${node.id}: committed log longer than 100 pages`);
+}
+
+function entryText(entry: RespValue): LoggedEntry {
+  if (entry.type !== "array") throw new Error(`not an entry: ${JSON.stringify(entry)}`);
+  return entry.value.map((field) =>
+    field.type === "integer" ? String(field.value) : new TextDecoder().decode(
+      field.type === "bulk" ? field.value : new Uint8Array(),
+    )
+  ).join(" ");
+}
+
+/** Indexes at which `log` holds a DEBUG PROPOSE entry with `payload`. */
+function noopIndexes(log: LoggedEntry[], payload: string): number[] {
+  return log.filter((entry) => entry.endsWith(` normal noop ${payload}`))
+    .map((entry) => Number(entry.split(" ")[0]));
 }
 
 async function withCluster(body: (nodes: TestNode[], plan: TestClusterPlan) => Promise<void>) {
@@ -90,18 +128,44 @@ Deno.test("SIGSTOP of the leader: a new leader; after SIGCONT the old one steps 
     } finally {
       Deno.kill(leader.process.pid, "SIGCONT");
     }
-    const reply = await call(leader.clientPort, "DEBUG", "PROPOSE", "right-after-resume");
-    await agreedLeader(nodes);
+    const payload = "right-after-resume";
+    const reply = await call(leader.clientPort, "DEBUG", "PROPOSE", payload);
+    const current = await agreedLeader(nodes);
     const info = await clusterInfo(leader.clientPort);
     assert.notEqual(info.get("role"), "leader");
-    await eventually("every node reaches the same commit index", async () => {
-      const now = await Promise.all(
-        nodes.map(async (node) => (await clusterInfo(node.clientPort)).get("commit_index")),
-      );
-      return new Set(now).size === 1;
-    }, 5_000);
-    // The resumed leader never acknowledged a write it could not commit with a majority.
-    assert.ok(reply === "OK" || /^-(TRYAGAIN|TIMEOUT|NOQUORUM)/.test(reply), reply);
+    // Settle the log: a write of the current leader commits after the reply, on every node.
+    // An entry the resumed node appended in its old term is now either committed before it
+    // or overwritten; no later leader holds it, so its fate can no longer change.
+    await eventually(
+      "a settling write commits",
+      async () => await call(current.clientPort, "DEBUG", "PROPOSE", "settle") === "OK",
+      10_000,
+    );
+    const settledIndex = Number((await clusterInfo(current.clientPort)).get("commit_index"));
+    await eventually(`every node commits up to ${settledIndex}`, async () => {
+      const now = await Promise.all(nodes.map((node) => clusterInfo(node.clientPort)));
+      return now.every((view) => Number(view.get("commit_index")) >= settledIndex);
+    }, 10_000);
+    const logs = await Promise.all(nodes.map(committedLog));
+    for (const [i, log] of logs.entries()) {
+      assert.ok(log.length >= settledIndex, `${nodes[i]!.id} shows ${log.length} entries`);
+      assert.deepEqual(log.slice(0, settledIndex), logs[0]!.slice(0, settledIndex));
+    }
+    // The reply must tell the entry's fate: OK committed once on every node (so on a
+    // majority); TRYAGAIN/NOQUORUM never committed; TIMEOUT either, but the same everywhere.
+    const fates = logs.map((log) => noopIndexes(log, payload));
+    const where = `reply ${reply}, committed at ${JSON.stringify(fates)}`;
+    if (reply === "OK") {
+      for (const fate of fates) assert.deepEqual(fate, fates[0], where);
+      assert.equal(fates[0]!.length, 1, where);
+    } else if (/^-(TRYAGAIN|NOQUORUM) /.test(reply)) {
+      for (const fate of fates) assert.deepEqual(fate, [], where);
+    } else if (/^-TIMEOUT /.test(reply)) {
+      for (const fate of fates) assert.deepEqual(fate, fates[0], where);
+      assert.ok(fates[0]!.length <= 1, where);
+    } else {
+      assert.fail(`unexpected reply from the resumed leader: ${where}`);
+    }
   });
 });
 

@@ -46,6 +46,8 @@ Deno.test("bad options are rejected with a message naming the option", () => {
     [{ ...base, clusterId: "prod east" }, /Invalid --cluster-id 'prod east'/],
     [{ ...base, heartbeatMs: "1000" }, /--heartbeat-ms \(1000\) must be shorter than/],
     [{ ...base, lockTtlMinMs: "5000", lockTtlMaxMs: "1000" }, /--lock-ttl-min-ms \(5000\) exceeds/],
+    [{ ...base, lockTtlMaxMs: "2147483648" }, /Invalid --lock-ttl-max-ms 2147483648: the max/],
+    [{ ...base, lockWaitMaxMs: "2147483648" }, /Invalid --lock-wait-max-ms 2147483648: the max/],
   ];
   for (const [options, pattern] of cases) {
     assert.throws(() => buildNodeConfig(options), pattern);

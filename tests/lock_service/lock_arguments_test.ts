@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { parseAcquire, parseRefresh, parseRelease } from "../../src/lock_service/lock_arguments.ts";
+import {
+  parseAcquire,
+  parseCancelWait,
+  parseInfoName,
+  parseRefresh,
+  parseRelease,
+} from "../../src/lock_service/lock_arguments.ts";
 
 const limits = { ttlMinMs: 100, ttlMaxMs: 60_000, waitMaxMs: 10_000 };
 const args = (...parts: string[]) => parts.map((part) => new TextEncoder().encode(part));
@@ -81,5 +87,41 @@ Deno.test("LOCK.RELEASE and LOCK.REFRESH take an optional TOKEN", () => {
   assert.equal(
     parseRefresh(args("LOCK.REFRESH", "a", "me", "5"), limits),
     "ERR TTL must be between 100 and 60000 ms",
+  );
+});
+
+Deno.test("names and owners past 256 bytes are -LIMIT naming the argument, in every command", () => {
+  const long = "n".repeat(2000);
+  const atLimit = "n".repeat(256);
+  const line = (what: string, length: number) =>
+    `LIMIT lock ${what} length ${length} exceeds maximum of 256 bytes`;
+  assert.equal(parseAcquire(args("LOCK.ACQUIRE", "x", long), limits, false), line("owner", 2000));
+  assert.equal(parseAcquire(args("LOCK.ACQUIRE", long, "me"), limits, false), line("name", 2000));
+  assert.equal(parseRelease(args("LOCK.RELEASE", long, "me")), line("name", 2000));
+  assert.equal(parseRefresh(args("LOCK.REFRESH", "x", long, "500"), limits), line("owner", 2000));
+  assert.equal(parseInfoName(args("LOCK.INFO", "n".repeat(257))), line("name", 257));
+  assert.equal(parseCancelWait(args("LOCK.CANCELWAIT", "x", long, "1")), line("owner", 2000));
+  assert.equal(
+    typeof parseAcquire(args("LOCK.ACQUIRE", atLimit, atLimit), limits, false),
+    "object",
+  );
+  assert.deepEqual(parseInfoName(args("LOCK.INFO", atLimit)), { name: atLimit });
+  // 100 invalid bytes decode to 100 U+FFFD (300 UTF-8 bytes): what the op codec would see.
+  const invalid = new Uint8Array(100).fill(0xff);
+  assert.equal(parseRelease([...args("LOCK.RELEASE"), invalid, ...args("me")]), line("name", 300));
+});
+
+Deno.test("TOKEN 0 and a bad waiter id are -ERR, not an encoder failure", () => {
+  assert.equal(
+    parseRelease(args("LOCK.RELEASE", "a", "me", "TOKEN", "0")),
+    "ERR TOKEN must be between 1 and 9007199254740991",
+  );
+  assert.equal(
+    parseRefresh(args("LOCK.REFRESH", "a", "me", "500", "TOKEN", "9007199254740992"), limits),
+    "ERR value is not an integer or out of range",
+  );
+  assert.equal(
+    parseCancelWait(args("LOCK.CANCELWAIT", "a", "me", "-1")),
+    "ERR value is not an integer or out of range",
   );
 });
