@@ -17,17 +17,23 @@ export async function clusterInfo(port: number): Promise<Map<string, string>> {
   );
 }
 
-/** Waits until some node of `nodes` reports itself leader; returns it. */
+/** Waits until some node of `nodes` leads and every node that answers names it leader; returns it. */
 export async function waitForLeader<T extends { clientPort: number }>(
   nodes: T[],
   timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    for (const node of nodes) {
-      const info = await clusterInfo(node.clientPort).catch(() => null);
-      if (info?.get("role") === "leader") return node;
-    }
+    const infos = await Promise.all(
+      nodes.map((node) => clusterInfo(node.clientPort).catch(() => null)),
+    );
+    const leaderIndex = infos.findIndex((info) => info?.get("role") === "leader");
+    const leaderId = infos[leaderIndex]?.get("node_id");
+    // Every node that answers must know the leader too, or a request sent to it right after
+    // this returns would be refused with TRYAGAIN (no leader known yet).
+    const agreed = leaderIndex >= 0 &&
+      infos.every((info) => info === null || info.get("leader_id") === leaderId);
+    if (agreed) return nodes[leaderIndex]!;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no leader among ${nodes.length} nodes within ${timeoutMs} ms`);
