@@ -2,6 +2,7 @@ import {
   bootstrapStorage,
   decodeRaftMessage,
   encodeRaftMessage,
+  type Entry,
   type Message,
   type NodeId,
   type RaftNode,
@@ -10,7 +11,7 @@ import {
 } from "../../src/raft/mod.ts";
 import { EventQueue } from "./event_queue.ts";
 import { FakeStorage } from "./fake_storage.ts";
-import { InvariantChecker } from "./invariants.ts";
+import { InvariantChecker, InvariantError } from "./invariants.ts";
 import { SimNetwork } from "./network.ts";
 import { type HostContext, type HostOptions, SimHost } from "./sim_host.ts";
 import { Trace } from "./trace.ts";
@@ -95,6 +96,7 @@ export class SimCluster {
       scheduleSync: (id, incarnation, delayMs) =>
         this.#queue.push(this.#nowMs + delayMs, { kind: "sync", id, incarnation }),
       readFloor: (requestId) => this.#readFloors.get(requestId),
+      checkCommitDurable: (id, entry) => this.#checkCommitDurable(id, entry),
     };
     const o = this.#options;
     for (const id of o.nodeIds) {
@@ -155,6 +157,40 @@ export class SimCluster {
     for (const other of this.ids) {
       if (other !== id) this.host(other).raft?.leaderUnreachable(id);
     }
+  }
+
+  /**
+   * Commit durability: an entry applied for the first time is on disk on a majority of the
+   * voters (the applying node's latest configuration, or the one before it when that differs by
+   * the single voter a change added or removed). A leader that counted its own unpersisted copy
+   * would break this.
+   */
+  #checkCommitDurable(id: NodeId, entry: Entry): void {
+    const voters = this.node(id).status().confState.voters;
+    const holders = (ids: readonly NodeId[]) =>
+      ids.filter((v) => this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)).length;
+    const majority = (count: number) => Math.floor(count / 2) + 1;
+    if (holders(voters) >= majority(voters.length)) return;
+    // Single-server changes: the entry may have committed just before the latest config was
+    // appended; the previous config is the current one with one voter more or less.
+    const lacking = voters.find((v) =>
+      !this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)
+    );
+    if (lacking !== undefined && voters.length > 1) {
+      const before = voters.filter((v) => v !== lacking);
+      if (holders(before) >= majority(before.length)) return;
+    }
+    const others = this.ids.filter((v) => !voters.includes(v));
+    for (const extra of others) {
+      if (holders([...voters, extra]) >= majority(voters.length + 1)) return;
+    }
+    const durableOn = this.ids.filter((v) =>
+      this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)
+    );
+    throw new InvariantError(
+      "commit durability",
+      `${id} applies ${entry.index}/${entry.term} durable only on [${durableOn}] of voters [${voters}]`,
+    );
   }
 
   /** Restarts `id` from its durable storage (no-op when running). */

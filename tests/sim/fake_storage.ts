@@ -64,6 +64,12 @@ export class FakeStorage {
     return { hardState: this.#hardState, snapshot: this.#snapshot, entries: this.#entries.slice() };
   }
 
+  /** True when entry (`index`, `term`) is durable here, or covered by the durable snapshot. */
+  holdsDurably(index: number, term: number): boolean {
+    if (index <= this.#snapshot.index) return true;
+    return this.#entries[index - 1 - this.#snapshot.index]?.term === term;
+  }
+
   /** Term of the durable entry before `index` (for log-matching checks). */
   termBefore(index: number): number | undefined {
     if (index - 1 === this.#snapshot.index) return this.#snapshot.term;

@@ -1,4 +1,5 @@
 import {
+  type Entry,
   type Message,
   newRaftConfig,
   type NodeId,
@@ -26,6 +27,9 @@ export interface HostContext {
   scheduleSync(id: NodeId, incarnation: number, delayMs: number): void;
   /** Minimum read index for a read id (acknowledged writes when it started). */
   readFloor(requestId: number): number | undefined;
+  /** Throws unless `entry`, about to be applied for the first time anywhere, is on disk on a
+   * majority of voters (the applying node's view), with or without the leader. */
+  checkCommitDurable(id: NodeId, entry: Entry): void;
 }
 
 /** Host behaviour knobs. */
@@ -129,6 +133,9 @@ export class SimHost {
           "apply order",
           `${this.id} applied ${entry.index} after ${this.sm.index}`,
         );
+      }
+      if (entry.index > this.#ctx.checker.maxAppliedIndex) {
+        this.#ctx.checkCommitDurable(this.id, entry);
       }
       this.sm.hash = this.#ctx.checker.onApply(this.id, entry, this.sm.hash);
       this.sm.index = entry.index;
