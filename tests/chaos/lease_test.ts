@@ -155,3 +155,21 @@ Deno.test("lease: the bound takes every renewal that may have been applied last"
   const overlapping = { opIndex: 3, invokeMs: 140, completeMs: 160, ttlMs: 100 };
   assert.deepEqual(leaseBound([acquire, refresh, overlapping]), overlapping);
 });
+
+Deno.test("lease: a former holder's try-once re-acquire may be refused once its lease is over", () => {
+  // a's shared lease (TTL 300 from 0 ms) is over by 400 ms; b holds the lock shared and c waits
+  // for it exclusively, so a, now a newcomer, queues behind c (fairness): null.
+  const steps = (askMs: number): TimedStep[] => [
+    [0, 1, "invoke", "ACQUIRE L a SHARED TTL 300"],
+    [5, 1, "ok", 1],
+    [10, 2, "invoke", "ACQUIRE L b SHARED TTL 5000"],
+    [15, 2, "ok", 2],
+    [20, 3, "invoke", "ACQUIRE L c EXCLUSIVE TTL 5000 WAIT 2000"],
+    [askMs, 1, "invoke", "ACQUIRE L a SHARED TTL 300"],
+    [askMs + 5, 1, "ok", null],
+    [2100, 3, "ok", null],
+  ];
+  assert.equal(verdicts(steps(400)).linear, "yes");
+  // Inside a's lease the same request is a re-acquire and must return a's token.
+  assert.equal(verdicts(steps(100)).linear, "no");
+});

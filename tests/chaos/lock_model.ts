@@ -208,9 +208,13 @@ function stepAcquire(
   const token = outcome.kind === "ok" ? outcome.output : null;
   if (outcome.kind === "ok" && token === null) {
     if (input.waitMs > 0) return [state]; // wait timing and fairness are not judged
-    return grantOptions(state, owner, mode, waitPossible).refusable
-      ? [state]
-      : `${describeState(state)}: a try-once acquire must be granted`;
+    if (grantOptions(state, owner, mode, waitPossible).refusable) return [state];
+    // A holder's re-acquire must be granted, a newcomer's need not: the own lease may be over.
+    const own = state.holders.find((h) => h.owner === owner);
+    const expired = own !== undefined && expirable(own, input) ? without(state, [owner]) : null;
+    return expired !== null && grantOptions(expired, owner, mode, waitPossible).refusable
+      ? [expired]
+      : `${describeState(state)}: a try-once acquire must be granted${describeLease(own)}`;
   }
   if (outcome.kind === "ok" && typeof token !== "number") {
     return "acquire reply is not a token or null";
