@@ -105,6 +105,7 @@ Deno.test("nemesis list: aliases expand, unknown names are refused", () => {
     "kill",
   ]);
   assert.deepEqual(new Set(parseNemesisList("all")), new Set(NEMESIS_KINDS));
+  assert.deepEqual(parseNemesisList("loss,delay"), ["link-loss-oneway", "link-delay"]);
   assert.throws(() => parseNemesisList("kill,flood"), /Unknown nemesis "flood"/);
   assert.throws(() => parseNemesisList(""), /No nemesis/);
 });

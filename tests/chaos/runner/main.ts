@@ -18,6 +18,7 @@ export const NEMESIS_ALIASES: Readonly<Record<string, readonly NemesisKind[]>> =
   restart: ["restart"],
   wipe: ["wipe-minority"],
   delay: ["link-delay"],
+  loss: ["link-loss-oneway"],
 };
 
 /** Parses a `--nemesis` list of kinds and aliases into kinds (no duplicates). */
