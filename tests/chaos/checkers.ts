@@ -7,27 +7,9 @@ import type { HistoryOperation } from "./history.ts";
 import { parseLockInput, parseLockReading } from "./lock_call.ts";
 import type { LockHold } from "./lock_holds.ts";
 import type { LockReading } from "./lock_model.ts";
+import { type CheckReport, Violations } from "./violations.ts";
 
-/** At most this many violations are kept in a report; the count covers all. */
-export const VIOLATIONS_REPORTED_MAX = 20;
-
-/** One broken rule. */
-export interface Violation {
-  /** Rule name, e.g. `overlap`, `token-order`, `duplicate-token`, `lost-grant`. */
-  readonly kind: string;
-  /** What happened, with lock, owners, tokens and times. */
-  readonly message: string;
-}
-
-/** The result of a checker. */
-export interface CheckReport {
-  /** True when no rule was broken. */
-  readonly valid: boolean;
-  /** Number of violations found (may exceed `violations.length`). */
-  readonly violationCount: number;
-  /** The first `VIOLATIONS_REPORTED_MAX` violations. */
-  readonly violations: readonly Violation[];
-}
+export { type CheckReport, type Violation, VIOLATIONS_REPORTED_MAX } from "./violations.ts";
 
 /** A LOCK.INFO reply read after the heal. */
 export interface FinalLockRead {
@@ -39,28 +21,22 @@ export interface FinalLockRead {
   readonly reading: LockReading;
 }
 
-class Violations {
-  readonly #list: Violation[] = [];
-  #count = 0;
-
-  add(kind: string, message: string): void {
-    this.#count++;
-    if (this.#list.length < VIOLATIONS_REPORTED_MAX) this.#list.push({ kind, message });
-  }
-
-  report(): CheckReport {
-    return { valid: this.#count === 0, violationCount: this.#count, violations: this.#list };
-  }
-}
-
 const describeHold = (h: LockHold) =>
   `${h.owner} ${h.mode} token ${h.token} (held ${h.heldFromMs}..${h.heldUntilMs} ms)`;
+
+/** Where a lease bound comes from, e.g. `op #12 invoked at 180 ms + TTL 200 ms`. */
+export function describeLeaseBound(h: LockHold): string {
+  const from = h.leaseFrom;
+  return `lease until >= ${h.leaseUntilMs} ms: op #${from.opIndex} invoked at ${from.invokeMs} ms ` +
+    `+ TTL ${from.ttlMs} ms - margin`;
+}
 
 /**
  * Mutual exclusion by fencing token. For holds g1, g2 of one lock with token t1 < t2:
  * `token-order`: g2's acquire returned before g1's acquire was invoked (t2 granted first);
  * `overlap`: one of them is exclusive and g2's acquire returned before g1 was certainly over
- * (`g2.heldFromMs < g1.heldUntilMs`): t1's grant must end before t2's begins.
+ * (`g2.heldFromMs < g1.heldUntilMs`): t1's grant must end before t2's begins. When g1's certain
+ * end is its lease bound, the message names the renewal that set it (a grant inside a lease).
  * `duplicate-token`: two grants of one lock with the same token.
  * `lost-grant`: a reply said a grant was gone before its lease could have ended.
  */
@@ -75,7 +51,7 @@ export function checkMutualExclusion(holds: readonly LockHold[]): CheckReport {
       violations.add(
         "lost-grant",
         `lock ${hold.lock}: ${describeHold(hold)} was reported not held at ${hold.goneByMs} ms, ` +
-          `before its lease could end at ${hold.leaseUntilMs} ms`,
+          `before its lease could end (${describeLeaseBound(hold)})`,
       );
     }
   }
@@ -113,9 +89,11 @@ function checkLockHolds(lock: string, holds: LockHold[], violations: Violations)
       }
       const rival = g2.mode === "exclusive" ? latestUntil : latestExclusiveUntil;
       if (rival !== null && g2.heldFromMs < rival.heldUntilMs) {
+        const byLease = rival.heldUntilMs === rival.leaseUntilMs;
         violations.add(
           "overlap",
-          `lock ${lock}: ${describeHold(g2)} began before ${describeHold(rival)} ended`,
+          `lock ${lock}: ${describeHold(g2)} began before ${describeHold(rival)} ended` +
+            (byLease ? ` (${describeLeaseBound(rival)})` : ""),
         );
       }
     }

@@ -319,8 +319,8 @@ Deno.test("linearizability: independent locks are checked separately", () => {
 
 Deno.test("linearizability: unsupported or malformed operations are refused clearly", () => {
   assert.throws(
-    () => verdictOf([[1, "invoke", "ACQUIRE L a WAIT 100"], [1, "ok", 1]]),
-    /Cannot parse LOCK.ACQUIRE: WAIT 100 is not modelled/,
+    () => verdictOf([[1, "invoke", "ACQUIRE L a WAIT -5"], [1, "ok", 1]]),
+    /Cannot parse LOCK.ACQUIRE: WAIT -5 is negative/,
   );
   assert.throws(
     () => verdictOf([[1, "invoke", "ACQUIRE L a"], [1, "ok", "yes"]]),

@@ -11,6 +11,12 @@ import type { ModelOperation } from "./model.ts";
 /** Default lease of LOCK.ACQUIRE in ms (dsync contract). */
 export const LOCK_TTL_MS_DEFAULT = 30_000;
 
+/**
+ * Default margin (ms) subtracted from every lease bound: a lease counts from its renewal's
+ * invocation (the earliest the server can have stamped it) less this, plus its TTL.
+ */
+export const LEASE_MARGIN_MS_DEFAULT = 10;
+
 /** A lock operation in the form the checkers take. */
 export type LockOperation = ModelOperation<LockInput, LockOutput>;
 
@@ -22,6 +28,8 @@ export interface LockOperationsOptions {
    * with many unknown outcomes per lock).
    */
   readonly unknownEffectWindowMs?: number;
+  /** Subtracted from every lease bound (default `LEASE_MARGIN_MS_DEFAULT`). */
+  readonly leaseMarginMs?: number;
 }
 
 /**
@@ -36,13 +44,38 @@ export function lockOperations(
   if (!(windowMs >= 0)) {
     throw new RangeError(`Cannot check: unknownEffectWindowMs ${windowMs} is not a duration`);
   }
+  const marginMs = options.leaseMarginMs ?? LEASE_MARGIN_MS_DEFAULT;
+  if (!(marginMs >= 0) || marginMs === Number.POSITIVE_INFINITY) {
+    throw new RangeError(`Cannot check: leaseMarginMs ${marginMs} is not a duration`);
+  }
   const deadlineOrder = windowMs === Number.POSITIVE_INFINITY
     ? () => Number.POSITIVE_INFINITY
-    : deadlineFinder(ops, windowMs);
+    : deadlineFinder(ops);
+  const parsed = ops
+    .filter((op) => op.op.toUpperCase().startsWith("LOCK.") && op.outcome !== "fail")
+    .map((op) => ({ op, input: parseLockInput(op.op, op.args) }));
+  const latestMsOf = (op: HistoryOperation, input: LockInput) =>
+    op.outcome === "ok" && op.completeMs !== null
+      ? op.completeMs
+      : op.invokeMs + waitMsOf(input) + windowMs;
+  const exclusiveWaits = parsed.filter(({ input }) =>
+    input.kind === "acquire" && input.mode === "exclusive" && input.waitMs > 0
+  ).map(({ op, input }) => ({
+    lock: input.lock,
+    fromMs: op.invokeMs,
+    toMs: latestMsOf(op, input),
+  }));
   const result: LockOperation[] = [];
-  for (const op of ops) {
-    if (!op.op.toUpperCase().startsWith("LOCK.") || op.outcome === "fail") continue;
-    const input = parseLockInput(op.op, op.args);
+  for (const { op, input: bare } of parsed) {
+    const latestMs = latestMsOf(op, bare);
+    const at = { renewFromMs: op.invokeMs - marginMs, latestMs };
+    const input: LockInput = bare.kind !== "acquire" ? { ...bare, at } : {
+      ...bare,
+      at,
+      exclusiveWaitPossible: exclusiveWaits.some((w) =>
+        w.lock === bare.lock && w.fromMs <= latestMs && w.toMs >= op.invokeMs
+      ),
+    };
     const known = op.outcome === "ok" && op.completeIndex !== null;
     result.push({
       id: op.opIndex,
@@ -52,17 +85,20 @@ export function lockOperations(
         ? { kind: "ok", output: parseLockOutput(input, op.result, op.opIndex) }
         : { kind: "unknown" },
       invokeOrder: op.invokeIndex,
-      completeOrder: known ? op.completeIndex as number : deadlineOrder(op),
+      completeOrder: known ? op.completeIndex as number : deadlineOrder(op, latestMs),
     });
   }
   return result;
 }
 
-/** Maps an operation to the position just before the first event later than its window. */
+function waitMsOf(input: LockInput): number {
+  return input.kind === "acquire" ? input.waitMs : 0;
+}
+
+/** Maps a time to the position just before the first event later than it. */
 function deadlineFinder(
   ops: readonly HistoryOperation[],
-  windowMs: number,
-): (op: HistoryOperation) => number {
+): (op: HistoryOperation, limitMs: number) => number {
   const events: { index: number; timeMs: number }[] = [];
   for (const op of ops) {
     events.push({ index: op.invokeIndex, timeMs: op.invokeMs });
@@ -71,8 +107,7 @@ function deadlineFinder(
     }
   }
   events.sort((a, b) => a.index - b.index);
-  return (op) => {
-    const limitMs = op.invokeMs + windowMs;
+  return (_op, limitMs) => {
     let low = 0;
     let high = events.length; // first event with timeMs > limitMs (times are non-decreasing)
     while (low < high) {
@@ -85,7 +120,7 @@ function deadlineFinder(
   };
 }
 
-/** Parses a LOCK.* command (name and arguments after it); try-once acquires only. */
+/** Parses a LOCK.* command (name and arguments after it). */
 export function parseLockInput(name: string, args: readonly JsonValue[]): LockInput {
   const command = name.toUpperCase();
   const words = args.map((arg) => (typeof arg === "number" ? String(arg) : arg));
@@ -124,6 +159,7 @@ function parseAcquire(lock: string, owner: string, rest: readonly string[]): Loc
   const command = "LOCK.ACQUIRE";
   let mode: LockMode = "exclusive";
   let ttlMs = LOCK_TTL_MS_DEFAULT;
+  let waitMs = 0;
   for (let index = 0; index < rest.length; index++) {
     const word = (rest[index] as string).toUpperCase();
     if (word === "SHARED" || word === "EXCLUSIVE") {
@@ -131,17 +167,13 @@ function parseAcquire(lock: string, owner: string, rest: readonly string[]): Loc
     } else if (word === "TTL") {
       ttlMs = parseInteger(command, "TTL", rest[++index]);
     } else if (word === "WAIT") {
-      const waitMs = parseInteger(command, "WAIT", rest[++index]);
-      if (waitMs !== 0) {
-        throw new RangeError(
-          `Cannot parse ${command}: WAIT ${waitMs} is not modelled (try-once acquires only)`,
-        );
-      }
+      waitMs = parseInteger(command, "WAIT", rest[++index]);
+      if (waitMs < 0) throw new RangeError(`Cannot parse ${command}: WAIT ${waitMs} is negative`);
     } else {
       throw new TypeError(`Cannot parse ${command}: unknown option ${word}`);
     }
   }
-  return { kind: "acquire", lock, owner, mode, ttlMs };
+  return { kind: "acquire", lock, owner, mode, ttlMs, waitMs };
 }
 
 function parseTokenOption(command: string, rest: readonly string[]): number | null {

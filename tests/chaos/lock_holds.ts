@@ -6,7 +6,7 @@
  * in invocation order.
  */
 import type { HistoryOperation } from "./history.ts";
-import { parseLockInput, parseLockOutput } from "./lock_call.ts";
+import { LEASE_MARGIN_MS_DEFAULT, parseLockInput, parseLockOutput } from "./lock_call.ts";
 import type { LockInput, LockMode, LockOutput } from "./lock_model.ts";
 
 /** How a hold ended, as far as the history shows. */
@@ -45,15 +45,66 @@ export interface LockHold {
   readonly heldFromMs: number;
   /** ms until which it was certainly held; Infinity when nothing ended it. */
   readonly heldUntilMs: number;
-  /** Earliest ms the lease may end: acquire or refresh invocation plus its TTL. */
+  /**
+   * Earliest ms the lease may end, less the margin: the smallest `invokeMs + ttlMs` over the
+   * renewals that may have been applied last (see `leaseBound`), minus `leaseMarginMs`.
+   */
   readonly leaseUntilMs: number;
+  /** The renewal (acquire, re-acquire or refresh) that gave `leaseUntilMs`. */
+  readonly leaseFrom: Renewal;
   /** How the hold ended. */
   readonly end: HoldEnd;
   /** ms by which a reply proved the grant gone (`released`, `lost`), else null. */
   readonly goneByMs: number | null;
 }
 
-type MutableHold = { -readonly [K in keyof LockHold]: LockHold[K] };
+/** A renewal of a lease: the grant itself, a same-token re-acquire, or a refresh. */
+export interface Renewal {
+  /** `opIndex` of the operation. */
+  readonly opIndex: number;
+  /** Its invocation, ms: the earliest the server can have stamped it. */
+  readonly invokeMs: number;
+  /** Its completion, ms; null when its outcome is unknown (it may apply later, or never). */
+  readonly completeMs: number | null;
+  /** The TTL it sets. */
+  readonly ttlMs: number;
+}
+
+/** Options of `deriveHolds`. */
+export interface DeriveHoldsOptions {
+  /** Subtracted from every lease bound (default `LEASE_MARGIN_MS_DEFAULT`). */
+  readonly leaseMarginMs?: number;
+}
+
+type MutableHold = { -readonly [K in keyof LockHold]: LockHold[K] } & { renewals: Renewal[] };
+
+/**
+ * The renewal that bounds a lease from below. The lease ends at the last applied renewal's server
+ * stamp plus its TTL, and a stamp is never before its invocation. Any renewal may have been applied
+ * last except an acknowledged one followed, after its reply, by another acknowledged renewal; the
+ * bound is the smallest `invokeMs + ttlMs` among the others (a later refresh may shorten a lease).
+ */
+export function leaseBound(renewals: readonly Renewal[]): Renewal {
+  const acked = renewals.filter((r) => r.completeMs !== null);
+  const candidates = renewals.filter((r) =>
+    r.completeMs === null || !acked.some((later) => later.invokeMs > (r.completeMs as number))
+  );
+  let best: Renewal | undefined;
+  for (const r of candidates) {
+    if (best === undefined || r.invokeMs + r.ttlMs < best.invokeMs + best.ttlMs) best = r;
+  }
+  if (best === undefined) throw new RangeError("Cannot bound a lease without renewals");
+  return best;
+}
+
+function renewalOf(op: HistoryOperation, ttlMs: number, known: boolean): Renewal {
+  return {
+    opIndex: op.opIndex,
+    invokeMs: op.invokeMs,
+    completeMs: known ? op.completeMs : null,
+    ttlMs,
+  };
+}
 
 interface OwnerOps {
   readonly holds: MutableHold[];
@@ -73,7 +124,11 @@ interface TimedLockOp {
 }
 
 /** The holds of every grant in `ops` (ok acquires with a token). */
-export function deriveHolds(ops: readonly HistoryOperation[]): LockHold[] {
+export function deriveHolds(
+  ops: readonly HistoryOperation[],
+  options: DeriveHoldsOptions = {},
+): LockHold[] {
+  const marginMs = options.leaseMarginMs ?? LEASE_MARGIN_MS_DEFAULT;
   const byOwner = new Map<string, TimedLockOp[]>();
   for (const op of ops) {
     if (!op.op.toUpperCase().startsWith("LOCK.") || op.outcome === "fail") continue;
@@ -99,7 +154,16 @@ export function deriveHolds(ops: readonly HistoryOperation[]): LockHold[] {
     holds.push(...state.holds);
   }
   return holds
-    .map((hold) => ({ ...hold, heldUntilMs: Math.min(hold.heldUntilMs, hold.leaseUntilMs) }))
+    .map(({ renewals, ...hold }) => {
+      const leaseFrom = leaseBound(renewals);
+      const leaseUntilMs = leaseFrom.invokeMs + leaseFrom.ttlMs - marginMs;
+      return {
+        ...hold,
+        leaseFrom,
+        leaseUntilMs,
+        heldUntilMs: Math.min(hold.heldUntilMs, leaseUntilMs),
+      };
+    })
     .sort((a, b) => a.acquireOpIndex - b.acquireOpIndex || a.heldFromMs - b.heldFromMs);
 }
 
@@ -109,6 +173,9 @@ function applyOwnerOp(state: OwnerOps, item: TimedLockOp, nextGrantId: () => num
     if (typeof output === "number") acquired(state, item, output, nextGrantId);
     else if (output === undefined) {
       state.unknownAcquireMs = Math.min(state.unknownAcquireMs, op.invokeMs);
+      for (const hold of state.live.values()) {
+        if (hold.mode === input.mode) hold.renewals.push(renewalOf(op, input.ttlMs, false));
+      }
       // An unknown upgrade or downgrade may have changed the grant: certain until its invocation.
       for (const hold of state.live.values()) {
         if (hold.mode !== input.mode) {
@@ -124,10 +191,15 @@ function applyOwnerOp(state: OwnerOps, item: TimedLockOp, nextGrantId: () => num
     ? [...state.live.values()]
     : [state.live.get(input.token)].filter((hold) => hold !== undefined);
   for (const hold of targets) {
-    if (output === true && input.kind === "refresh") {
+    if (output === undefined && input.kind === "refresh") {
+      hold.renewals.push(renewalOf(op, input.ttlMs, false)); // may have been applied
+    } else if (output === true && input.kind === "refresh") {
       // Without a token, a 1 may be about another grant (one whose reply was lost).
-      if (input.token === null && hold.end !== "open") continue;
-      hold.leaseUntilMs = Math.max(hold.leaseUntilMs, op.invokeMs + input.ttlMs);
+      if (input.token === null && hold.end !== "open") {
+        hold.renewals.push(renewalOf(op, input.ttlMs, false));
+        continue;
+      }
+      hold.renewals.push(renewalOf(op, input.ttlMs, true));
       if (hold.end === "maybe-ended" && !state.frozen.has(hold)) {
         hold.heldUntilMs = Math.max(hold.heldUntilMs, op.invokeMs); // still held when applied
       }
@@ -154,7 +226,7 @@ function acquired(
   const same = state.live.get(token);
   if (same !== undefined && same.mode === input.mode) {
     // A repeated acquire of a held grant: it was still held when this one was applied.
-    same.leaseUntilMs = Math.max(same.leaseUntilMs, op.invokeMs + input.ttlMs);
+    same.renewals.push(renewalOf(op, input.ttlMs, true));
     if (same.end === "maybe-ended" && !state.frozen.has(same)) {
       same.heldUntilMs = Math.max(same.heldUntilMs, op.invokeMs);
     }
@@ -176,7 +248,9 @@ function acquired(
       : same.acquireInvokeMs,
     heldFromMs: op.completeMs,
     heldUntilMs: Number.POSITIVE_INFINITY,
-    leaseUntilMs: op.invokeMs + input.ttlMs,
+    leaseUntilMs: Number.POSITIVE_INFINITY, // set from `renewals` at the end
+    leaseFrom: renewalOf(op, input.ttlMs, true),
+    renewals: [renewalOf(op, input.ttlMs, true)],
     end: "open",
     goneByMs: null,
   };

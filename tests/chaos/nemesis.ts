@@ -15,7 +15,8 @@ export type NemesisKind =
   | "pause"
   | "restart"
   | "wipe-minority"
-  | "link-delay";
+  | "link-delay"
+  | "link-loss-oneway";
 
 /** Every kind, in a fixed order. */
 export const NEMESIS_KINDS: readonly NemesisKind[] = [
@@ -27,6 +28,7 @@ export const NEMESIS_KINDS: readonly NemesisKind[] = [
   "restart",
   "wipe-minority",
   "link-delay",
+  "link-loss-oneway",
 ];
 
 /** Fewest nodes each kind makes sense for (a minority must exist, a bridge needs two sides). */
@@ -39,6 +41,7 @@ const NODE_COUNT_MIN: Readonly<Record<NemesisKind, number>> = {
   "restart": 1,
   "wipe-minority": 3,
   "link-delay": 2,
+  "link-loss-oneway": 2,
 };
 
 /** Default bound on the faults of one schedule; a longer run is truncated (and says so). */
@@ -65,6 +68,8 @@ export type Fault =
     readonly kind: "kill" | "pause" | "restart" | "wipe-minority";
     readonly nodes: readonly string[];
   }
+  /** Every byte sent on `links` is lost: one node hears nobody, or nobody hears it. */
+  | { readonly kind: "link-loss-oneway"; readonly links: readonly Link[] }
   /** Every chunk on `links` is delayed by delayMs +- jitterMs. */
   | {
     readonly kind: "link-delay";
@@ -194,6 +199,8 @@ export function describeFault(fault: Fault): string {
       return fault.kind;
     case "link-delay":
       return `link-delay ${fault.delayMs}+-${fault.jitterMs} ms on ${fault.links.length} links`;
+    case "link-loss-oneway":
+      return `link-loss-oneway ${fault.links.map(([from, to]) => `${from}->${to}`).join(" ")}`;
     default:
       return `${fault.kind} ${fault.nodes.join(" ")}`;
   }
@@ -232,6 +239,14 @@ function planFault(
       return { kind, nodes: shuffled.slice(0, 1 + random.int(minority)).sort() };
     case "restart":
       return { kind, nodes: shuffled.slice(0, 1) };
+    case "link-loss-oneway": {
+      const [node] = shuffled as [string];
+      const inbound = random.next() < 0.5;
+      const links = nodeIds.filter((id) => id !== node).map((id): Link =>
+        inbound ? [id, node] : [node, id]
+      );
+      return { kind, links };
+    }
     case "link-delay": {
       const [node] = shuffled as [string];
       const links = nodeIds.filter((id) => id !== node).flatMap((

@@ -69,6 +69,14 @@ function assertTargets(
       assert.ok(fault.delayMs >= 1 && fault.jitterMs <= fault.delayMs);
       assert.equal(fault.links.length, 2 * (nodes.length - 1));
       break;
+    case "link-loss-oneway": {
+      assert.equal(fault.links.length, nodes.length - 1);
+      const ends = fault.links.map(([from, to]) => [from, to].sort().join(" "));
+      assert.equal(new Set(ends).size, ends.length, "one direction per pair");
+      const shared = nodes.filter((n) => fault.links.every(([from, to]) => from === n || to === n));
+      assert.ok(shared.length >= 1, "every lost link touches one node");
+      break;
+    }
     case "isolate-leader":
       break;
   }

@@ -39,3 +39,17 @@ export function lockHistory(steps: readonly Step[]): HistoryEvent[] {
 export function lockOps(steps: readonly Step[]): HistoryOperation[] {
   return pairOperations(lockHistory(steps));
 }
+
+/** One step at an absolute time: `[atMs, process, "invoke", "REFRESH L a 200"]` etc. */
+export type TimedStep =
+  | readonly [number, number, "invoke", string]
+  | readonly [number, number, "ok" | "fail" | "info", JsonValue];
+
+/** Records steps at the given times (non-decreasing), from 0 ms. */
+export function timedLockHistory(steps: readonly TimedStep[]): HistoryEvent[] {
+  return lockHistory(steps.map(([atMs, process, type, value], index) => {
+    const nextMs = steps[index + 1]?.[0] ?? atMs;
+    if (index === 0 && atMs !== 0) throw new RangeError("the first timed step must be at 0 ms");
+    return [process, type, value, nextMs - atMs] as Step;
+  }));
+}

@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { NEMESIS_KINDS, type NemesisKind } from "../nemesis.ts";
 import { CHAOS_NODE_COUNT_MAX } from "./harness.ts";
-import { runChaos } from "./run.ts";
+import { runChaos, type WorkloadKind } from "./run.ts";
 
 /** Short names accepted by `--nemesis`, each standing for one or more kinds. */
 export const NEMESIS_ALIASES: Readonly<Record<string, readonly NemesisKind[]>> = {
@@ -18,6 +18,7 @@ export const NEMESIS_ALIASES: Readonly<Record<string, readonly NemesisKind[]>> =
   restart: ["restart"],
   wipe: ["wipe-minority"],
   delay: ["link-delay"],
+  loss: ["link-loss-oneway"],
 };
 
 /** Parses a `--nemesis` list of kinds and aliases into kinds (no duplicates). */
@@ -58,6 +59,7 @@ async function main(): Promise<number> {
     .option("--nodes <n>", "cluster size", integer("nodes", 3, CHAOS_NODE_COUNT_MAX), 3)
     .option("--clients <n>", "workload clients", integer("clients", 1, 100), 10)
     .option("--locks <n>", "lock names", integer("locks", 1, 100), 4)
+    .option("--workload <kind>", "lease (short leases, waits) or basic (try-once)", "lease")
     .option("--out <dir>", "output directory (default ./chaos-out/<seed>)");
   program.parse(Deno.args, { from: "user" });
   const o = program.opts<{
@@ -67,12 +69,20 @@ async function main(): Promise<number> {
     nodes: number;
     clients: number;
     locks: number;
+    workload: string;
     out?: string;
   }>();
+  if (o.workload !== "lease" && o.workload !== "basic") {
+    throw new RangeError(`Invalid --workload ${JSON.stringify(o.workload)}: use lease or basic`);
+  }
+  const workload: WorkloadKind = o.workload;
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const kinds = parseNemesisList(o.nemesis);
   const outDir = o.out ?? `./chaos-out/${seed}`;
-  console.log(`chaos: ${o.time} s, seed ${seed}, ${o.nodes} nodes, nemesis ${kinds.join(",")}`);
+  console.log(
+    `chaos: ${o.time} s, seed ${seed}, ${o.nodes} nodes, ${workload} workload, ` +
+      `nemesis ${kinds.join(",")}`,
+  );
   const startedMs = performance.now();
   const abort = new AbortController();
   const onSignal = () => {
@@ -88,6 +98,7 @@ async function main(): Promise<number> {
     nodeCount: o.nodes,
     clientCount: o.clients,
     lockCount: o.locks,
+    workload,
     outDir,
     log: (line) => console.log(line),
     signal: abort.signal,

@@ -104,6 +104,9 @@ export class NemesisExecutor {
           }
           break;
         }
+        case "link-loss-oneway":
+          for (const [from, to] of fault.links) c.dropLink(from, to);
+          break;
         case "link-delay":
           for (const [from, to] of fault.links) {
             if (from < to) c.delayLink(from, to, fault.delayMs, fault.jitterMs);

@@ -11,7 +11,16 @@ import { buildTimelineSpec, renderTimelineSvg } from "../timeline.ts";
 import { ChaosCluster, delay } from "./harness.ts";
 import { NemesisExecutor } from "./nemesis_executor.ts";
 import { judgeRun, type RunVerdict } from "./verdict.ts";
-import { lockName, replyToJson, runWorkload, withTimeout, WORKLOAD_DEFAULTS } from "./workload.ts";
+import { type LeaseWorkloadCounts, runLeaseWorkload } from "./lease_workload.ts";
+import {
+  lockName,
+  replyToJson,
+  runWorkload,
+  withTimeout,
+  WORKLOAD_DEFAULTS,
+  type WorkloadOptions,
+  type WorkloadSummary,
+} from "./workload.ts";
 
 /** Server-side request timeout given to the nodes, ms. */
 export const NODE_REQUEST_TIMEOUT_MS = 2_000;
@@ -23,11 +32,18 @@ export const OVERRUN_MS_MAX = 60_000;
 export const AFTER_HEAL_MS = 3_000;
 /** Longest time spent on the final reads. */
 export const FINAL_READS_TIMEOUT_MS = 20_000;
+/** Longest WAIT a lease-workload node lets a parked wait live after a failover, ms. */
+export const LEASE_RUN_WAIT_MAX_MS = 3_000;
 /** Most operations drawn on the timeline (unknown and failed ones first, then a sample). */
 export const TIMELINE_OPS_MAX = 4_000;
 
+/** `basic`: try-once acquires, leases longer than the run. `lease`: see lease_workload.ts. */
+export type WorkloadKind = "basic" | "lease";
+
 /** Options of a run. */
 export interface ChaosRunOptions {
+  /** The workload (default `lease`). */
+  readonly workload?: WorkloadKind;
   /** Length of the faulty part of the run, ms. */
   readonly timeMs: number;
   /** Seed of the schedule and the workload. */
@@ -60,6 +76,8 @@ export interface ChaosRunResult {
   readonly faultCount: number;
   /** ms of the heal on the history clock. */
   readonly healMs: number;
+  /** What the lease workload exercised; null for the basic workload. */
+  readonly leaseCounts: LeaseWorkloadCounts | null;
 }
 
 /** Runs one chaos test end to end. */
@@ -75,10 +93,15 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     healTailMs: 3_000,
   });
   log(`seed ${options.seed}: ${schedule.faults.length} faults planned over ${options.timeMs} ms`);
+  const workload = options.workload ?? "lease";
   const cluster = await ChaosCluster.start({
     nodeCount,
     seed: options.seed,
-    nodeArgs: ["--request-timeout-ms", String(NODE_REQUEST_TIMEOUT_MS)],
+    nodeArgs: [
+      "--request-timeout-ms",
+      String(NODE_REQUEST_TIMEOUT_MS),
+      ...(workload === "lease" ? ["--lock-wait-max-ms", String(LEASE_RUN_WAIT_MAX_MS)] : []),
+    ],
     log,
   });
   try {
@@ -96,18 +119,37 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     })();
     const ports = ids.map((id) => cluster.clientPort(id));
     const progress = setInterval(() => log(progressLine(recorder, now())), 10_000);
-    const summary = await runWorkload(recorder, {
+    const workloadOptions: WorkloadOptions = {
       ports,
       seed: options.seed,
       ttlMs: Math.min(86_400_000, options.timeMs + OVERRUN_MS_MAX + 600_000),
       clientCount: options.clientCount ?? WORKLOAD_DEFAULTS.clientCount,
       lockCount: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount,
-    }, () => {
+    };
+    const shouldStop = () => {
       const t = now();
       if (options.signal?.aborted === true) return true;
       if (t > options.timeMs + OVERRUN_MS_MAX) return true;
       return healMs !== null && t >= Math.max(options.timeMs, healMs + AFTER_HEAL_MS);
-    }).finally(() => clearInterval(progress));
+    };
+    let workloadLine = `== workload: ${workload}`;
+    let summary: WorkloadSummary;
+    let leaseCounts: LeaseWorkloadCounts | null = null;
+    try {
+      if (workload === "lease") {
+        const leased = await runLeaseWorkload(recorder, workloadOptions, shouldStop);
+        workloadLine += ` (${
+          Object.entries(leased.counts).map(([name, count]) => `${name} ${count}`).join(", ")
+        })`;
+        summary = leased;
+        leaseCounts = leased.counts;
+      } else {
+        summary = await runWorkload(recorder, workloadOptions, shouldStop);
+      }
+    } finally {
+      clearInterval(progress);
+    }
+    log(workloadLine);
     await nemesis;
     const heal = healMs ?? now();
     if (summary.operationCountCapped) log("workload stopped early: operation bound reached");
@@ -118,6 +160,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       healMs: heal,
       recoveryMsMax: options.recoveryMsMax ?? 10_000,
       unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+      tokensUniqueAcrossLocks: true, // dsync's lock table has one token counter for all locks
       okCountMin: 10,
       harnessErrors: [
         ...executor.errors,
@@ -125,15 +168,16 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       ],
     });
     const notes = executor.notes;
-    const verdict = notes.length === 0 ? judged : {
+    const verdict = {
       ...judged,
-      text: `${judged.text}== repaired during the run (${notes.length})\n` +
-        notes.map((n) => `  ${n}\n`).join(""),
+      text: `${judged.text}${workloadLine}\n` + (notes.length === 0 ? "" : (
+        `== repaired during the run (${notes.length})\n` + notes.map((n) => `  ${n}\n`).join("")
+      )),
     };
     if (options.outDir !== undefined) {
       await writeArtifacts(options.outDir, recorder, verdict, executor, cluster, options);
     }
-    return { verdict, faultCount: executor.applied.length, healMs: heal };
+    return { verdict, faultCount: executor.applied.length, healMs: heal, leaseCounts };
   } finally {
     await cluster.close();
   }

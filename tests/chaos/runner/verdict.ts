@@ -1,7 +1,8 @@
 /**
- * The verdict of a chaos run from its history: linearizability per lock, mutual exclusion by
- * fencing token, visibility of acknowledged grants in the final reads, and recovery after the
- * heal. Pure: no processes, no clock.
+ * The verdict of a chaos run from its history: every reply belongs to its request,
+ * linearizability per lock (leases as a timed model), mutual exclusion by fencing token and lease,
+ * visibility of acknowledged grants in the final reads, and recovery after the heal. Pure: no
+ * processes, no clock.
  */
 import {
   checkFinalReads,
@@ -10,8 +11,10 @@ import {
   finalReadsFrom,
 } from "../checkers.ts";
 import { type HistoryEvent, type HistoryOperation, pairOperations } from "../history.ts";
+import { LEASE_MARGIN_MS_DEFAULT } from "../lock_call.ts";
 import { checkLockHistory } from "../lock_check.ts";
 import { deriveHolds } from "../lock_holds.ts";
+import { checkReplyOwnership, sanitizeReplies } from "../reply_check.ts";
 
 /** pass: every checker passed. fail: one found a violation. inconclusive: no proof either way. */
 export type VerdictStatus = "pass" | "fail" | "inconclusive";
@@ -24,6 +27,10 @@ export interface JudgeOptions {
   readonly recoveryMsMax: number;
   /** Assumed effect window of unknown outcomes (Infinity: none). */
   readonly unknownEffectWindowMs: number;
+  /** Subtracted from every lease bound (default `LEASE_MARGIN_MS_DEFAULT`). */
+  readonly leaseMarginMs?: number;
+  /** Tokens are unique across locks (dsync's single counter), not only per lock. */
+  readonly tokensUniqueAcrossLocks?: boolean;
   /** Bound on the linearizability search. */
   readonly statesExploredMax?: number;
   /** Fewer successful operations than this makes the run inconclusive (default 1). */
@@ -64,27 +71,49 @@ export function countOperations(ops: readonly HistoryOperation[]): OperationCoun
 
 /** Runs every checker on `events` and combines them. */
 export function judgeRun(events: readonly HistoryEvent[], options: JudgeOptions): RunVerdict {
-  const ops = pairOperations(events);
-  const counts = countOperations(ops);
+  const paired = pairOperations(events);
+  const counts = countOperations(paired);
   const lines: string[] = [];
   const checks: Record<string, "pass" | "fail" | "unknown"> = {};
+  const leaseMarginMs = options.leaseMarginMs ?? LEASE_MARGIN_MS_DEFAULT;
+
+  const owned = checkReplyOwnership(paired, {
+    tokensUniqueAcrossLocks: options.tokensUniqueAcrossLocks ?? false,
+  });
+  checks["reply-ownership"] = owned.valid ? "pass" : "fail";
+  lines.push(
+    `== every reply belongs to its request (tokens unique ${
+      options.tokensUniqueAcrossLocks ? "across locks" : "per lock"
+    }): ${owned.violationCount} violations`,
+    ...owned.violations.map((v) => `  ${v.kind}: ${v.message}`),
+  );
+  // A malformed reply tells nothing about its operation: the other checkers see it as unknown.
+  const ops = sanitizeReplies(paired).ops;
 
   const linear = checkLockHistory(ops, {
     unknownEffectWindowMs: options.unknownEffectWindowMs,
+    leaseMarginMs,
     ...(options.statesExploredMax === undefined
       ? {}
       : { statesExploredMax: options.statesExploredMax }),
   });
   const valid = linear.verdict.valid;
   checks["linearizability"] = valid === "yes" ? "pass" : valid === "no" ? "fail" : "unknown";
-  lines.push(`== linearizability (effect window ${options.unknownEffectWindowMs} ms)`, linear.text);
+  lines.push(
+    `== linearizability (effect window ${options.unknownEffectWindowMs} ms, ` +
+      `lease margin ${leaseMarginMs} ms)`,
+    linear.text,
+  );
 
-  const holds = deriveHolds(ops);
+  const holds = deriveHolds(ops, { leaseMarginMs });
   const exclusion = checkMutualExclusion(holds);
   checks["mutual-exclusion"] = exclusion.valid ? "pass" : "fail";
+  const leaseEnded = holds.filter((h) => h.heldUntilMs === h.leaseUntilMs).length;
+  const renewed = holds.filter((h) => h.leaseFrom.opIndex !== h.acquireOpIndex).length;
   lines.push(
-    `== mutual exclusion by fencing token: ${holds.length} holds, ` +
-      `${exclusion.violationCount} violations`,
+    `== mutual exclusion by fencing token and lease (lease margin ${leaseMarginMs} ms): ` +
+      `${holds.length} holds (${leaseEnded} judged to their lease bound, ${renewed} bounded by ` +
+      `a renewal), ${exclusion.violationCount} violations`,
     ...exclusion.violations.map((v) => `  ${v.kind}: ${v.message}`),
   );
 

@@ -86,10 +86,11 @@ export function replyToJson(value: RespValue): JsonValue {
 }
 
 /** One client: its own connection, rotating over the nodes on trouble. */
-class WorkloadClient {
+export class WorkloadClient {
   #connection: RespConnection | null = null;
   #nodeIndex: number;
 
+  /** `process` records into the history; `owner` is its lock owner id. */
   constructor(
     readonly process: number,
     readonly owner: string,
@@ -121,20 +122,33 @@ class WorkloadClient {
     this.#nodeIndex++;
   }
 
-  /** Sends a command with the client-side timeout; trouble other than an error reply moves on. */
-  async call(args: string[]): Promise<JsonValue> {
+  /**
+   * Sends a command with the client-side timeout (`extraMs` more, e.g. its WAIT); trouble other
+   * than an error reply moves on. With `closeAfterMs`, the client closes its connection that
+   * long after sending if no reply came yet (a client leaving mid-wait): the outcome is unknown.
+   */
+  async call(args: string[], extraMs = 0, closeAfterMs?: number): Promise<JsonValue> {
     const connection = this.#connection;
     if (connection === null) throw new Error("not connected");
+    let closedByUs = false;
+    const closer = closeAfterMs === undefined ? undefined : setTimeout(() => {
+      closedByUs = true;
+      connection.close();
+    }, closeAfterMs);
     let reply: RespValue;
     try {
-      reply = await withTimeout(connection.call(args), this.callTimeoutMs);
+      reply = await withTimeout(connection.call(args), this.callTimeoutMs + extraMs);
     } catch (error) {
       this.moveOn();
+      if (closedByUs) throw new Error(`client closed the connection after ${closeAfterMs} ms`);
       throw error;
+    } finally {
+      clearTimeout(closer);
     }
     return replyToJson(reply);
   }
 
+  /** Closes the connection for good. */
   close(): void {
     this.#connection?.close();
     this.#connection = null;
