@@ -5,6 +5,7 @@
 import type { EntryCache } from "./entry_cache.ts";
 import type { EntryIndex } from "./entry_index.ts";
 import { CorruptLogError } from "./errors.ts";
+import type { FileSystem } from "./file_system.ts";
 import { SEGMENT_BYTES_CEILING } from "./limits.ts";
 import type { WalLog } from "./options.ts";
 import { LogReplay, type ReplayLimits } from "./replay.ts";
@@ -28,6 +29,8 @@ export interface RecoveredLog {
 
 /** Where to recover from and what the snapshot already covers. */
 export interface RecoveryInput {
+  /** The file layer. */
+  fs: FileSystem;
   /** Directory holding the segment files. */
   walDir: string;
   /** Sequence numbers of the segment files, ascending, gap-free, at least one. */
@@ -50,7 +53,7 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
     const seq = input.seqs[k]!;
     const path = `${input.walDir}/${segmentFileName(seq)}`;
     const isLast = k === input.seqs.length - 1;
-    const bytes = await readSegment(path);
+    const bytes = await readSegment(input.fs, path);
     if (bytes.length === 0 && !isLast) {
       throw new CorruptLogError(path, 0, "empty segment that is not the last");
     }
@@ -64,7 +67,7 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
     );
     let size = bytes.length;
     if (torn !== null) {
-      await cutTail(path, torn.offset);
+      await cutTail(input.fs, path, torn.offset);
       input.log.warn("Truncated torn tail of the write-ahead log", {
         file: path,
         offset: torn.offset,
@@ -91,24 +94,25 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
   };
 }
 
-async function readSegment(path: string): Promise<Uint8Array> {
-  const info = await Deno.stat(path);
-  if (info.size > SEGMENT_BYTES_CEILING) {
+async function readSegment(fs: FileSystem, path: string): Promise<Uint8Array> {
+  const size = await fs.size(path);
+  if (size === null) throw new CorruptLogError(path, 0, "segment disappeared during recovery");
+  if (size > SEGMENT_BYTES_CEILING) {
     throw new CorruptLogError(
       path,
       0,
-      `segment of ${info.size} bytes exceeds maximum of ${SEGMENT_BYTES_CEILING}`,
+      `segment of ${size} bytes exceeds maximum of ${SEGMENT_BYTES_CEILING}`,
     );
   }
-  return await Deno.readFile(path);
+  return await fs.readFile(path);
 }
 
 /** Cuts `path` to `size` bytes and makes the new size durable. */
-async function cutTail(path: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true });
+async function cutTail(fs: FileSystem, path: string, size: number): Promise<void> {
+  const file = await fs.open(path, "write");
   try {
     await file.truncate(size);
-    await file.syncData();
+    await file.sync();
   } finally {
     file.close();
   }

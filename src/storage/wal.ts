@@ -100,12 +100,19 @@ export class WriteAheadLog {
     const prepared = await prepareDataDir(dir, resolved);
     let writer: SegmentWriter | undefined;
     try {
-      const snapshots = await openSnapshots(prepared.snapDir, prepared.snapshotIndexes, {
-        configBytesMax: resolved.snapshotConfigBytesMax,
-        dataBytesMax: resolved.snapshotDataBytesMax,
-      }, resolved.log);
+      const snapshots = await openSnapshots(
+        resolved.fileSystem,
+        prepared.snapDir,
+        prepared.snapshotIndexes,
+        {
+          configBytesMax: resolved.snapshotConfigBytesMax,
+          dataBytesMax: resolved.snapshotDataBytesMax,
+        },
+        resolved.log,
+      );
       const meta = snapshots.meta;
       const recovered = await recoverLog({
+        fs: resolved.fileSystem,
         walDir: prepared.walDir,
         seqs: prepared.seqs,
         snapshotIndex: meta?.index ?? 0,
@@ -114,6 +121,7 @@ export class WriteAheadLog {
         log: resolved.log,
       });
       writer = await SegmentWriter.open(
+        resolved.fileSystem,
         prepared.walDir,
         resolved.segmentBytesMax,
         recovered.segments,
@@ -206,7 +214,11 @@ export class WriteAheadLog {
     const missing: DataLocation[] = [];
     const result = this.#collectEntries(fromIndex, toIndexExclusive, bytesMax, missing);
     if (missing.length > 0) {
-      this.#diskReadCount += await readEntryData(this.#dir.walDir, missing);
+      this.#diskReadCount += await readEntryData(
+        this.#options.fileSystem,
+        this.#dir.walDir,
+        missing,
+      );
     }
     return result;
   }
