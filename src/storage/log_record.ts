@@ -28,7 +28,7 @@ const FLAG_ENTRIES = 4;
 /** Magic bytes opening every segment header payload ("DSYNCWAL"). */
 const SEGMENT_MAGIC = new TextEncoder().encode("DSYNCWAL");
 /** Segment format version written by this code. */
-const SEGMENT_FORMAT_VERSION = 1;
+const SEGMENT_FORMAT_VERSION = 2;
 /** Size of a segment header record, in bytes. */
 export const SEGMENT_HEADER_RECORD_BYTES = RECORD_HEADER_BYTES + 1 + 8 + 4 + 8;
 /** Size of an entry's header inside a log update (u64 term, u32 dataBytes), in bytes. */
@@ -85,9 +85,14 @@ export function logUpdateRecordBytes(update: LogUpdate): number {
   return bytes;
 }
 
-/** Encodes one log update record; returns the offset of the first entry header, or -1. */
-export function encodeLogUpdate(buffer: ByteBuffer, update: LogUpdate): number {
-  const start = beginRecord(buffer);
+/**
+ * Encodes one log update record of the batch starting at segment offset `batchOffset`; returns the offset of the first entry header, or -1. */
+export function encodeLogUpdate(
+  buffer: ByteBuffer,
+  update: LogUpdate,
+  batchOffset: number,
+): number {
+  const start = beginRecord(buffer, batchOffset);
   buffer.u8(RECORD_TYPE_LOG_UPDATE);
   const flags = (update.hardState !== null ? FLAG_HARD_STATE : 0) |
     (update.truncateFromIndex > 0 ? FLAG_TRUNCATE : 0) |
@@ -116,9 +121,9 @@ export function encodeLogUpdate(buffer: ByteBuffer, update: LogUpdate): number {
   return firstEntryOffset;
 }
 
-/** Encodes the segment header record of segment `segmentSeq`. */
+/** Encodes the segment header record of segment `segmentSeq` (it opens the first batch). */
 export function encodeSegmentHeader(buffer: ByteBuffer, segmentSeq: number): void {
-  const start = beginRecord(buffer);
+  const start = beginRecord(buffer, 0);
   buffer.u8(RECORD_TYPE_SEGMENT_HEADER);
   buffer.bytes(SEGMENT_MAGIC);
   buffer.u32(SEGMENT_FORMAT_VERSION);
