@@ -41,7 +41,7 @@ export interface FileSystem {
   size(path: string): Promise<number | null>;
   /** Renames `from` to `to`, replacing `to` atomically. */
   rename(from: string, to: string): Promise<void>;
-  /** Removes the file `path`. */
+  /** Removes the file or empty directory `path`. */
   remove(path: string): Promise<void>;
   /** Names in `dir`, sorted; empty when `dir` does not exist. */
   list(dir: string): Promise<string[]>;

@@ -47,6 +47,34 @@ export interface RecoveryInput {
 /** Rebuilds the log from `input.seqs`; throws `CorruptLogError` on damage before the tail. */
 export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
   const replay = new LogReplay(input.snapshotIndex, input.snapshotTerm, input.limits);
+  const scanned = await scanSegments(input, replay);
+  return {
+    index: replay.index,
+    cache: replay.buildCache(),
+    hardState: replay.recoveredHardState,
+    segments: scanned.segments,
+    tornTailCount: scanned.tornTailCount,
+  };
+}
+
+/** What `scanSegments` feeds the records of each segment to. */
+export interface SegmentReplay {
+  /** Starts segment `seq`, whose verified content is `bytes`. */
+  beginSegment(seq: number, bytes: Uint8Array): void;
+  /** A whole, checksum-valid record; may throw `RecordContentError`. */
+  record(offset: number, bodyStart: number, end: number): void;
+  /** Largest entry index the current segment holds (0 = none). */
+  readonly segmentMaxEntryIndex: number;
+}
+
+/**
+ * Reads and verifies every segment of `input.seqs` in order, feeding records to `replay`; cuts a
+ * torn tail off the last segment durably; throws `CorruptLogError` on damage before the tail.
+ */
+export async function scanSegments(
+  input: Pick<RecoveryInput, "fs" | "walDir" | "seqs" | "log">,
+  replay: SegmentReplay,
+): Promise<{ segments: SegmentInfo[]; tornTailCount: number }> {
   const segments: SegmentInfo[] = [];
   let tornTailCount = 0;
   for (let k = 0; k < input.seqs.length; k++) {
@@ -85,13 +113,7 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
       maxEntryIndex: replay.segmentMaxEntryIndex,
     });
   }
-  return {
-    index: replay.index,
-    cache: replay.buildCache(),
-    hardState: replay.recoveredHardState,
-    segments,
-    tornTailCount,
-  };
+  return { segments, tornTailCount };
 }
 
 async function readSegment(fs: FileSystem, path: string): Promise<Uint8Array> {

@@ -119,13 +119,22 @@ export class SegmentWriter {
    * kept while the one after it has never been synced, because that one's prologue carries the
    * hard state forward. The last segment is always kept.
    */
-  async removeCovered(snapshotIndex: number): Promise<number> {
+  removeCovered(snapshotIndex: number): Promise<number> {
+    return this.removeLeading((segment) => segment.maxEntryIndex <= snapshotIndex);
+  }
+
+  /**
+   * Removes the oldest segments for which `isUnneeded` holds, stopping at the first that is
+   * needed, at the last segment, and before a segment whose successor has never been synced
+   * (that one's prologue carries the state forward). Returns the number removed.
+   */
+  async removeLeading(isUnneeded: (segment: SegmentInfo) => boolean): Promise<number> {
     const segments = this.#segments;
     let count = 0;
     while (count < segments.length - 1) {
       const segment = segments[count]!;
       const next = segments[count + 1]!;
-      if (segment.maxEntryIndex > snapshotIndex || next.syncedBytes === 0) break;
+      if (!isUnneeded(segment) || next.syncedBytes === 0) break;
       count += 1;
     }
     if (count === 0) return 0;

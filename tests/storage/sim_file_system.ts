@@ -195,8 +195,10 @@ export class SimFileSystem implements FileSystem {
   remove(path: string): Promise<void> {
     return this.#run(true, () => {
       const { dir, name } = this.#parent(path);
-      if (!(dir.current.get(name) instanceof SimInode)) {
-        throw new Deno.errors.NotFound(`no file ${path}`);
+      const node = dir.current.get(name);
+      if (node === undefined) throw new Deno.errors.NotFound(`no file ${path}`);
+      if (node instanceof SimDir && node.current.size > 0) {
+        throw new Error(`Cannot remove ${path}: directory not empty`);
       }
       dir.current.delete(name);
     });
