@@ -17,6 +17,29 @@ import type { SnapshotMeta, StoredHardState, StoredSnapshot } from "./types.ts";
 import type { AppendBatch } from "./wal.ts";
 import type { LogRecordEntry } from "./types.ts";
 
+/**
+ * What a Raft host needs of its durable log: `WriteAheadLog` (one group per data dir) and
+ * `GroupLog` (one group of the node log) both provide it.
+ */
+export interface RaftLogStore {
+  /** Appends entries and/or a hard state; resolves when durable. */
+  append(batch: AppendBatch): Promise<void>;
+  /** Saves a snapshot and compacts the log up to it. */
+  saveSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<void>;
+  /** The newest snapshot, or null. */
+  loadSnapshot(): Promise<StoredSnapshot | null>;
+  /** Hard state of the latest accepted append. */
+  hardState(): StoredHardState;
+  /** Last entry index. */
+  lastIndex(): number;
+  /** Entries in a range, up to a byte bound. */
+  entries(
+    fromIndex: number,
+    toIndexExclusive: number,
+    bytesMax?: number,
+  ): Promise<LogRecordEntry[]>;
+}
+
 /** One queued record of a group, or a durability barrier (both null). */
 export interface GroupRequest {
   /** The group it belongs to. */
@@ -57,7 +80,7 @@ export interface GroupLogHost {
 }
 
 /** One group's durable Raft log inside the node log. */
-export class GroupLog {
+export class GroupLog implements RaftLogStore {
   /** The group's id. */
   readonly groupId: number;
   readonly #host: GroupLogHost;

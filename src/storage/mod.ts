@@ -6,7 +6,7 @@
  */
 export { type AppendBatch, WriteAheadLog } from "./wal.ts";
 export { type GroupAppend, NodeLog } from "./node_log.ts";
-export type { GroupLog } from "./group_log.ts";
+export type { GroupLog, RaftLogStore } from "./group_log.ts";
 export type { NodeLogOptions } from "./node_log_options.ts";
 export type { NodeLogStats } from "./node_log_stats.ts";
 export type { FileLock, FileSystem, OpenMode, StorageFile } from "./file_system.ts";

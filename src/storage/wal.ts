@@ -26,6 +26,7 @@ import type {
   StoreIdentity,
 } from "./types.ts";
 import type { WalStats } from "./wal_stats.ts";
+import type { RaftLogStore } from "./group_log.ts";
 
 /** What one `append()` call persists; at least one part, or neither for a durability barrier. */
 export interface AppendBatch {
@@ -41,7 +42,7 @@ export interface AppendBatch {
  * resolves once that append is on disk (fdatasync), shared with concurrent appends (group
  * commit).
  */
-export class WriteAheadLog {
+export class WriteAheadLog implements RaftLogStore {
   readonly #options: ResolvedWalOptions;
   readonly #dir: PreparedDataDir;
   readonly #index: EntryIndex;
