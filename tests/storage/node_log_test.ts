@@ -254,3 +254,49 @@ Deno.test("node log: a data dir of the per-group layout is refused with a clear 
     });
   });
 });
+
+Deno.test("node log: a group's first snapshot survives a crash dropping unsynced entries", async () => {
+  const fs = await simDisk();
+  const log = await openNode("/data/n1", { fileSystem: fs });
+  await log.group(2).append({ entries: makeEntries(1, 5, 1) });
+  await log.group(2).saveSnapshot({ index: 3, term: 1, config: CONFIG }, new Uint8Array([2]));
+  fs.crash(() => 1);
+  const reopened = await openNode("/data/n1", { fileSystem: fs });
+  assert.equal(reopened.group(2).snapshotMeta()?.index, 3);
+  assert.deepEqual(describe(await reopened.group(2).entries(4, 6)), describe(makeEntries(4, 2, 1)));
+  await reopened.close();
+});
+
+Deno.test("node log: snapshots of a removed group never come back for its id reused", async () => {
+  const fs = await simDisk();
+  const log = await openNode("/data/n1", { fileSystem: fs });
+  await log.group(6).append({ entries: makeEntries(1, 30, 1) });
+  await log.group(6).saveSnapshot({ index: 20, term: 1, config: CONFIG }, new Uint8Array([6]));
+  await log.removeGroup(6);
+  await log.group(6).append({ entries: makeEntries(1, 3, 2) });
+  fs.crash(() => 1);
+  const reopened = await openNode("/data/n1", { fileSystem: fs });
+  const group = reopened.group(6);
+  assert.equal(group.snapshotMeta(), null);
+  assert.deepEqual(describe(await group.entries(1, 4)), describe(makeEntries(1, 3, 2)));
+  await reopened.close();
+});
+
+Deno.test("node log: an orphan snapshot directory deleted at open stays deleted", async () => {
+  const fs = await simDisk();
+  const log = await openNode("/data/n1", { fileSystem: fs });
+  await log.group(6).append({ entries: makeEntries(1, 30, 1) });
+  await log.group(6).saveSnapshot({ index: 20, term: 1, config: CONFIG }, new Uint8Array([6]));
+  fs.crashAfterOps(2); // the removal record is written and synced, its files are not deleted
+  await assert.rejects(log.removeGroup(6));
+  fs.crash(() => 1);
+  assert.deepEqual(await fs.list("/data/n1/snap"), ["0000000006"]);
+  const reopened = await openNode("/data/n1", { fileSystem: fs });
+  assert.deepEqual(reopened.groupIds(), []);
+  await reopened.group(6).append({ entries: makeEntries(1, 3, 2) });
+  fs.crash(() => 1);
+  const again = await openNode("/data/n1", { fileSystem: fs });
+  assert.equal(again.group(6).snapshotMeta(), null);
+  assert.deepEqual(describe(await again.group(6).entries(1, 4)), describe(makeEntries(1, 3, 2)));
+  await again.close();
+});
