@@ -321,6 +321,11 @@ export class GroupLog implements RaftLogStore {
     return this.#snapshots.load();
   }
 
+  /** Resolves once a running snapshot save has finished (successfully or not). */
+  snapshotSaved(): Promise<void> {
+    return this.#savingSnapshot;
+  }
+
   /** Marks the group removed (every later call is refused); resolves after a running save. */
   markRemoved(): Promise<void> {
     this.#removed = true;

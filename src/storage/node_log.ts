@@ -224,7 +224,6 @@ export class NodeLog implements GroupLogHost {
     this.#removing.add(groupId);
     try {
       await group.markRemoved();
-      this.#groups.delete(groupId);
       const update: GroupUpdate = {
         groupId,
         hardState: null,
@@ -237,6 +236,8 @@ export class NodeLog implements GroupLogHost {
       const refusal = this.refusal(bytes);
       if (refusal !== null) throw refusal;
       await this.submit({ group, update, firstEntryIndex: Infinity }, bytes);
+      // Only now: until the removal is durable, compaction must keep the group's segments.
+      this.#groups.delete(groupId);
       await this.#snapshots.removeGroup(groupId);
     } finally {
       this.#removing.delete(groupId);
@@ -319,7 +320,7 @@ export class NodeLog implements GroupLogHost {
     if (this.#closed) return;
     this.#closed = true;
     await this.#groupCommit.whenIdle();
-    for (const group of this.#groups.values()) await group.markRemoved();
+    for (const group of this.#groups.values()) await group.snapshotSaved();
     await this.#groupCommit.whenIdle();
     this.#writer.close();
     await this.#dir.lock.release();
