@@ -12,7 +12,7 @@ import {
   type Ready,
 } from "../raft/mod.ts";
 import { assert } from "../util/assert.ts";
-import type { WriteAheadLog } from "../storage/mod.ts";
+import type { RaftLogStore } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClusterError, noLeaderError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
@@ -36,7 +36,8 @@ export interface RaftHostOptions<R = string | null> {
   nodeId: string;
   groupId: number;
   bootstrap: { voters: string[]; learners: string[] };
-  wal: WriteAheadLog;
+  /** The group's durable log (its view of the node log). */
+  wal: RaftLogStore;
   machine: ReplicatedStateMachine<R>;
   /** Hands a message to the transport; false when it could not be queued. */
   send: (message: Message) => boolean;

@@ -6,7 +6,7 @@ import {
   type HardState,
   type RaftStorageView,
 } from "../raft/mod.ts";
-import type { LogRecordEntry, WriteAheadLog } from "../storage/mod.ts";
+import type { LogRecordEntry, RaftLogStore } from "../storage/mod.ts";
 
 const KIND_CODES: Record<EntryKind, number> = { normal: 0, config: 1, noop: 2 };
 const KINDS: EntryKind[] = ["normal", "config", "noop"];
@@ -38,7 +38,7 @@ export function toStoredHardState(state: HardState) {
  * comes from the bootstrap voters/learners (the same `--peers` list at every start).
  */
 export async function loadStorageView(
-  wal: WriteAheadLog,
+  wal: RaftLogStore,
   bootstrap: { voters: string[]; learners: string[] },
 ): Promise<RaftStorageView> {
   const view = bootstrapStorage(bootstrap.voters, bootstrap.learners);

@@ -23,7 +23,7 @@ export async function readCommittedEntries(
   fromIndex: number,
   countMax: number,
 ): Promise<CommittedEntryView[]> {
-  const firstIndex = meta.wal.firstIndex();
+  const firstIndex = meta.groupLog.firstIndex();
   if (fromIndex < firstIndex) {
     throw new ClusterError(
       "ERR",
@@ -34,7 +34,7 @@ export async function readCommittedEntries(
   const views: CommittedEntryView[] = [];
   let readBytes = 0;
   for (let next = fromIndex; next <= toIndex && readBytes < COMMITTED_ENTRIES_BYTES_MAX;) {
-    const records = await meta.wal.entries(next, toIndex + 1);
+    const records = await meta.groupLog.entries(next, toIndex + 1);
     if (records.length === 0) break;
     for (const record of records) {
       views.push(viewOf(record));

@@ -1,5 +1,5 @@
 import { SeededRandom } from "../raft/mod.ts";
-import { WriteAheadLog } from "../storage/mod.ts";
+import type { GroupLog, NodeLog } from "../storage/mod.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { PeerTransport } from "../peer/peer_transport.ts";
@@ -39,7 +39,8 @@ export const META_TIMING_DEFAULTS: MetaTiming = {
 export class MetaGroup {
   readonly state: MetaState;
   readonly host: RaftHost<MetaApplyResult>;
-  readonly wal: WriteAheadLog;
+  /** The node log the group writes through (shared with every group of the node). */
+  readonly log: NodeLog;
   readonly #config: NodeConfig;
   readonly #transport: PeerTransport;
   readonly #logger: Logger;
@@ -55,7 +56,7 @@ export class MetaGroup {
     config: NodeConfig,
     transport: PeerTransport,
     logger: Logger,
-    wal: WriteAheadLog,
+    log: NodeLog,
     host: RaftHost<MetaApplyResult>,
     state: MetaState,
   ) {
@@ -63,23 +64,19 @@ export class MetaGroup {
     this.#config = config;
     this.#transport = transport;
     this.#logger = logger;
-    this.wal = wal;
+    this.log = log;
     this.host = host;
   }
 
-  /** Opens the meta WAL under `<data>/meta` and restores the group. */
+  /** Restores the group from its view of the node log. */
   static async open(
     config: NodeConfig,
     transport: PeerTransport,
-    raft: { groups: RaftGroups; outbox: RaftOutbox },
+    raft: { groups: RaftGroups; outbox: RaftOutbox; log: NodeLog },
     logger: Logger,
     timing: MetaTiming,
   ): Promise<MetaGroup> {
-    const wal = await WriteAheadLog.open(`${config.dataDir}/meta`, {
-      clusterId: config.clusterId,
-      nodeId: config.id,
-      log: logger.with({ component: "wal" }),
-    });
+    const wal = raft.log.group(META_GROUP_ID);
     const ids = [...(config.peers?.keys() ?? [])].sort();
     const state = new MetaState();
     let group: MetaGroup | null = null;
@@ -97,7 +94,7 @@ export class MetaGroup {
       snapshotEntriesMax: timing.snapshotEntriesMax,
       requestTimeoutMs: timing.requestTimeoutMs,
     });
-    group = new MetaGroup(config, transport, logger, wal, host, state);
+    group = new MetaGroup(config, transport, logger, raft.log, host, state);
     raft.groups.add(META_GROUP_ID, host);
     host.onApplied = () => group!.#afterApply(host.status());
     group.#afterApply(host.status());
@@ -113,11 +110,15 @@ export class MetaGroup {
     }, REGISTER_INTERVAL_MS);
   }
 
-  /** Fails pending requests and closes the WAL. */
-  async stop(): Promise<void> {
+  /** Fails pending requests (the node closes the node log afterwards). */
+  stop(): void {
     clearInterval(this.#registrar);
     this.host.close();
-    await this.wal.close();
+  }
+
+  /** The meta group's own view of the node log (its entries, snapshots, hard state). */
+  get groupLog(): GroupLog {
+    return this.log.group(META_GROUP_ID);
   }
 
   /** The core's status. */
@@ -170,7 +171,7 @@ export class MetaGroup {
 
   /** This node's data-directory incarnation. */
   incarnationId(): string {
-    return this.wal.identity().incarnationId;
+    return this.log.identity().incarnationId;
   }
 
   /**

@@ -1,9 +1,9 @@
 import type { MetaGroup } from "../meta/meta_group.ts";
 
-/** INFO persistence: the meta group's write-ahead log. */
+/** INFO persistence: the node log shared by every group. */
 export function persistenceSection(meta: MetaGroup): Array<[string, string | number]> {
   const section: Array<[string, string | number]> = [["loading", 0]];
-  for (const [key, value] of Object.entries(meta.wal.stats())) {
+  for (const [key, value] of Object.entries(meta.log.stats())) {
     if (typeof value === "number" || typeof value === "string") {
       section.push([`wal_${key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())}`, value]);
     }

@@ -27,6 +27,8 @@ import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 import { LockService } from "../lock_service/lock_service.ts";
 import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
 import { errorReply, internalErrorLine } from "../commands/replies.ts";
+import { openNodeLog } from "./node_storage.ts";
+import type { NodeLog } from "../storage/mod.ts";
 
 /** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
 function decodeReply(bytes: Uint8Array): RespValue {
@@ -58,6 +60,8 @@ export class DsyncNode {
   readonly #raftGroups: RaftGroups;
   readonly #raftOutbox: RaftOutbox;
   #meta: MetaGroup | null = null;
+  /** The one write-ahead log of every Raft group on this node. */
+  #nodeLog: NodeLog | null = null;
   #clients: ClientServer | null = null;
   #metrics: MetricsServer | null = null;
   #services: NodeServices | null = null;
@@ -108,10 +112,12 @@ export class DsyncNode {
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
     this.#transport.useTls(await readPeerTls(this.config));
+    const nodeLog = await openNodeLog(this.config, this.#logger);
+    this.#nodeLog = nodeLog;
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
-      { groups: this.#raftGroups, outbox: this.#raftOutbox },
+      { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       this.#logger,
       this.#timing,
     );
@@ -168,7 +174,8 @@ export class DsyncNode {
     this.#locks?.stop();
     await this.#metrics?.close();
     this.#raftGroups.stop();
-    await this.#meta?.stop();
+    this.#meta?.stop();
+    await this.#nodeLog?.close();
     this.#transport.close();
     this.#logger.info("node stopped");
   }

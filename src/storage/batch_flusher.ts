@@ -65,19 +65,20 @@ export class BatchFlusher {
     encoder.reset();
     let recordCount = 0;
     let prologueBytes = 0;
+    const batchOffset = segment.bytes;
     if (segment.bytes === 0) {
       encodeSegmentHeader(encoder, segment.seq);
       encodeLogUpdate(encoder, {
         hardState: this.#encodedHardState,
         truncateFromIndex: 0,
         entries: null,
-      });
+      }, batchOffset);
       recordCount += 2;
       prologueBytes = encoder.lengthBytes;
     }
     for (const request of requests) {
       if (request.update === null) continue;
-      const firstEntryOffset = encodeLogUpdate(encoder, request.update);
+      const firstEntryOffset = encodeLogUpdate(encoder, request.update, batchOffset);
       recordCount += 1;
       this.#locateEntries(request.update, segment, segment.bytes + firstEntryOffset);
       if (request.update.hardState !== null) this.#encodedHardState = request.update.hardState;

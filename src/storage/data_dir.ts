@@ -8,7 +8,8 @@
  */
 import { DirLock } from "./dir_lock.ts";
 import { IdentityError } from "./errors.ts";
-import { exists, listDir, syncDir } from "./file_io.ts";
+import { exists, removeIfExists } from "./file_io.ts";
+import type { FileSystem } from "./file_system.ts";
 import { IDENTITY_FILE_NAME, newIdentity, readIdentity, writeIdentity } from "./identity.ts";
 import type { ResolvedWalOptions } from "./options.ts";
 import { segmentFileName, segmentSeqs } from "./segments.ts";
@@ -38,13 +39,14 @@ export async function prepareDataDir(
   dataDir: string,
   options: ResolvedWalOptions,
 ): Promise<PreparedDataDir> {
-  if (options.expectExisting && !(await exists(dataDir))) {
+  const fs = options.fileSystem;
+  if (options.expectExisting && !(await exists(fs, dataDir))) {
     throw wipedError(dataDir, "the directory does not exist");
   }
-  await Deno.mkdir(dataDir, { recursive: true });
-  const lock = await DirLock.acquire(dataDir);
+  await fs.mkdir(dataDir);
+  const lock = await DirLock.acquire(fs, dataDir);
   try {
-    return await checkIdentity(dataDir, options, lock);
+    return await checkIdentity(fs, dataDir, options, lock);
   } catch (error) {
     await lock.release();
     throw error;
@@ -52,21 +54,22 @@ export async function prepareDataDir(
 }
 
 async function checkIdentity(
+  fs: FileSystem,
   dataDir: string,
   options: ResolvedWalOptions,
   lock: DirLock,
 ): Promise<PreparedDataDir> {
   const walDir = `${dataDir}/wal`;
   const snapDir = `${dataDir}/snap`;
-  const identity = await readIdentity(dataDir);
-  const seqs = segmentSeqs(walDir, await listDir(walDir));
-  const snapNames = await listDir(snapDir);
+  const identity = await readIdentity(fs, dataDir);
+  const seqs = segmentSeqs(walDir, await fs.list(walDir));
+  const snapNames = await fs.list(snapDir);
   const snapshots = snapshotIndexes(snapNames);
-  await removeTempFiles(dataDir, [IDENTITY_FILE_NAME + ".tmp"]);
-  await removeTempFiles(snapDir, snapNames.filter((name) => name.endsWith(".tmp")));
+  await removeTempFiles(fs, dataDir, [IDENTITY_FILE_NAME + ".tmp"]);
+  await removeTempFiles(fs, snapDir, snapNames.filter((name) => name.endsWith(".tmp")));
   const prepared = { lock, walDir, snapDir, seqs, snapshotIndexes: snapshots, created: false };
   if (identity === null) {
-    if (snapshots.length > 0 || (await holdsRecords(walDir, seqs))) {
+    if (snapshots.length > 0 || (await holdsRecords(fs, walDir, seqs))) {
       throw new IdentityError(
         `Cannot open data dir ${dataDir}: it holds log data but no ${IDENTITY_FILE_NAME} file; ` +
           `refusing to guess which node it belongs to (see docs/storage.md)`,
@@ -74,7 +77,7 @@ async function checkIdentity(
     }
     if (options.expectExisting) throw wipedError(dataDir, "it holds no identity and no log");
     const created = newIdentity(options.clusterId, options.nodeId);
-    await initialise(dataDir, walDir, snapDir, seqs, created);
+    await initialise(fs, dataDir, walDir, snapDir, seqs, created);
     return { ...prepared, identity: created, created: true };
   }
   if (identity.clusterId !== options.clusterId || identity.nodeId !== options.nodeId) {
@@ -91,45 +94,45 @@ async function checkIdentity(
 
 /** Creates `wal/` with an empty first segment and `snap/`, then writes the identity last. */
 async function initialise(
+  fs: FileSystem,
   dataDir: string,
   walDir: string,
   snapDir: string,
   seqs: number[],
   identity: StoreIdentity,
 ): Promise<void> {
-  await Deno.mkdir(walDir, { recursive: true });
-  await Deno.mkdir(snapDir, { recursive: true });
+  await fs.mkdir(walDir);
+  await fs.mkdir(snapDir);
   if (seqs.length === 0) {
-    const file = await Deno.open(`${walDir}/${segmentFileName(1)}`, {
-      write: true,
-      createNew: true,
-    });
+    const file = await fs.open(`${walDir}/${segmentFileName(1)}`, "createNew");
     file.close();
     seqs.push(1);
   }
-  await syncDir(walDir);
-  await syncDir(dataDir);
+  await fs.syncDir(walDir);
+  await fs.syncDir(dataDir);
   // The data dir itself may be new: make its entry in the parent durable too.
-  await syncDir(parentDir(await Deno.realPath(dataDir)));
-  await writeIdentity(dataDir, identity);
+  await fs.syncDir(parentDir(await fs.realPath(dataDir)));
+  await writeIdentity(fs, dataDir, identity);
 }
 
 /** True when any segment file holds bytes (an initialised log, not a crashed initialisation). */
-async function holdsRecords(walDir: string, seqs: readonly number[]): Promise<boolean> {
+async function holdsRecords(
+  fs: FileSystem,
+  walDir: string,
+  seqs: readonly number[],
+): Promise<boolean> {
   for (const seq of seqs) {
-    if ((await Deno.stat(`${walDir}/${segmentFileName(seq)}`)).size > 0) return true;
+    if (((await fs.size(`${walDir}/${segmentFileName(seq)}`)) ?? 0) > 0) return true;
   }
   return false;
 }
 
-async function removeTempFiles(dir: string, names: readonly string[]): Promise<void> {
-  for (const name of names) {
-    try {
-      await Deno.remove(`${dir}/${name}`);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-  }
+async function removeTempFiles(
+  fs: FileSystem,
+  dir: string,
+  names: readonly string[],
+): Promise<void> {
+  for (const name of names) await removeIfExists(fs, `${dir}/${name}`);
 }
 
 function parentDir(path: string): string {

@@ -2,6 +2,7 @@
 import { assert } from "../util/assert.ts";
 import { LogCompactedError } from "./errors.ts";
 import { readExactAt } from "./file_io.ts";
+import type { FileSystem, StorageFile } from "./file_system.ts";
 import { READ_GAP_BYTES_MAX } from "./limits.ts";
 import { segmentFileName } from "./segments.ts";
 
@@ -31,17 +32,18 @@ interface Span {
  * read calls.
  */
 export async function readEntryData(
+  fs: FileSystem,
   walDir: string,
   locations: readonly DataLocation[],
 ): Promise<number> {
   const spans = planSpans(locations);
-  const files = new Map<number, Deno.FsFile>();
+  const files = new Map<number, StorageFile>();
   try {
     for (const span of spans) {
       const path = `${walDir}/${segmentFileName(span.segmentSeq)}`;
       let file = files.get(span.segmentSeq);
       if (file === undefined) {
-        file = await openSegment(path);
+        file = await openSegment(fs, path);
         files.set(span.segmentSeq, file);
       }
       const buffer = new Uint8Array(span.end - span.start);
@@ -82,9 +84,9 @@ function planSpans(locations: readonly DataLocation[]): Span[] {
   return spans;
 }
 
-async function openSegment(path: string): Promise<Deno.FsFile> {
+async function openSegment(fs: FileSystem, path: string): Promise<StorageFile> {
   try {
-    return await Deno.open(path, { read: true });
+    return await fs.open(path, "read");
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new LogCompactedError(

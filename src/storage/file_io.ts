@@ -1,41 +1,19 @@
-/** Small file-system helpers shared by the storage files: full writes, positioned reads, fsync. */
-
-/** Writes all of `bytes` at the file's current position (`write` may write less per call). */
-export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await file.write(bytes.subarray(written));
-  }
-}
+/** File helpers shared by the storage files, on top of a `FileSystem`. */
+import type { FileSystem, StorageFile } from "./file_system.ts";
 
 /** Reads exactly `target.length` bytes starting at byte `offset` of `file`. */
 export async function readExactAt(
-  file: Deno.FsFile,
+  file: StorageFile,
   offset: number,
   target: Uint8Array,
   path: string,
 ): Promise<void> {
-  await file.seek(offset, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < target.length) {
-    const count = await file.read(target.subarray(filled));
-    if (count === null) {
-      throw new Error(
-        `Cannot read ${path}: ended at offset ${offset + filled}, expected ${target.length} ` +
-          `bytes from offset ${offset}`,
-      );
-    }
-    filled += count;
-  }
-}
-
-/** Makes the directory entries of `dir` durable (creations, renames, removals). */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
+  const count = await file.read(offset, target);
+  if (count < target.length) {
+    throw new Error(
+      `Cannot read ${path}: ended at offset ${offset + count}, expected ${target.length} ` +
+        `bytes from offset ${offset}`,
+    );
   }
 }
 
@@ -45,21 +23,27 @@ export async function syncDir(dir: string): Promise<void> {
  * `.tmp`. Chunks are pulled one at a time, after the previous one is written.
  */
 export async function writeFileAtomic(
+  fs: FileSystem,
   dir: string,
   name: string,
   chunks: Iterable<Uint8Array>,
 ): Promise<void> {
   const path = `${dir}/${name}`;
   const tmpPath = `${path}.tmp`;
-  const file = await Deno.open(tmpPath, { write: true, create: true, truncate: true });
+  await removeIfExists(fs, tmpPath);
+  const file = await fs.open(tmpPath, "createNew");
   try {
-    for (const chunk of chunks) await writeAll(file, chunk);
+    let offset = 0;
+    for (const chunk of chunks) {
+      await file.write(chunk, offset);
+      offset += chunk.length;
+    }
     await file.sync();
   } finally {
     file.close();
   }
-  await Deno.rename(tmpPath, path);
-  await syncDir(dir);
+  await fs.rename(tmpPath, path);
+  await fs.syncDir(dir);
 }
 
 /**
@@ -67,18 +51,20 @@ export async function writeFileAtomic(
  * the start offset of each chunk as it arrives (so checksums interleave with I/O).
  */
 export async function readFileChunked(
+  fs: FileSystem,
   path: string,
   size: number,
   chunkBytes: number,
   onChunk: (bytes: Uint8Array, start: number, end: number) => void,
 ): Promise<Uint8Array> {
   const bytes = new Uint8Array(size);
-  const file = await Deno.open(path, { read: true });
+  const file = await fs.open(path, "read");
   try {
     let filled = 0;
     while (filled < size) {
-      const count = await file.read(bytes.subarray(filled, Math.min(size, filled + chunkBytes)));
-      if (count === null) throw new Error(`Cannot read ${path}: it shrank to ${filled} bytes`);
+      const end = Math.min(size, filled + chunkBytes);
+      const count = await file.read(filled, bytes.subarray(filled, end));
+      if (count === 0) throw new Error(`Cannot read ${path}: it shrank to ${filled} bytes`);
       onChunk(bytes, filled, filled + count);
       filled += count;
     }
@@ -89,24 +75,15 @@ export async function readFileChunked(
 }
 
 /** True when `path` exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+export async function exists(fs: FileSystem, path: string): Promise<boolean> {
+  return (await fs.size(path)) !== null;
 }
 
-/** Names of the entries of `dir`, sorted; empty when `dir` does not exist. */
-export async function listDir(dir: string): Promise<string[]> {
-  const names: string[] = [];
+/** Removes `path`; no error when it does not exist. */
+export async function removeIfExists(fs: FileSystem, path: string): Promise<void> {
   try {
-    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    await fs.remove(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
-  return names.sort();
 }

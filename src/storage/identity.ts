@@ -8,6 +8,7 @@ import { ByteBuffer } from "./byte_buffer.ts";
 import { crc32c } from "./crc32.ts";
 import { IdentityError } from "./errors.ts";
 import { writeFileAtomic } from "./file_io.ts";
+import type { FileSystem } from "./file_system.ts";
 import { ID_BYTES_MAX } from "./limits.ts";
 import type { StoreIdentity } from "./types.ts";
 
@@ -32,7 +33,11 @@ export function newIdentity(clusterId: string, nodeId: string): StoreIdentity {
 }
 
 /** Writes `identity` into `dataDir` atomically. */
-export async function writeIdentity(dataDir: string, identity: StoreIdentity): Promise<void> {
+export async function writeIdentity(
+  fs: FileSystem,
+  dataDir: string,
+  identity: StoreIdentity,
+): Promise<void> {
   const buffer = new ByteBuffer(IDENTITY_BYTES_MAX, IDENTITY_BYTES_MAX);
   buffer.bytes(IDENTITY_MAGIC);
   buffer.u32(IDENTITY_FORMAT_VERSION);
@@ -43,17 +48,21 @@ export async function writeIdentity(dataDir: string, identity: StoreIdentity): P
     buffer.bytes(bytes);
   }
   buffer.u32(crc32c(buffer.written()));
-  await writeFileAtomic(dataDir, IDENTITY_FILE_NAME, [buffer.written()]);
+  await writeFileAtomic(fs, dataDir, IDENTITY_FILE_NAME, [buffer.written()]);
 }
 
 /** Reads the identity file of `dataDir`; null when absent; `IdentityError` when damaged. */
-export async function readIdentity(dataDir: string): Promise<StoreIdentity | null> {
+export async function readIdentity(
+  fs: FileSystem,
+  dataDir: string,
+): Promise<StoreIdentity | null> {
   const path = `${dataDir}/${IDENTITY_FILE_NAME}`;
   let bytes: Uint8Array;
   try {
-    const info = await Deno.stat(path);
-    if (info.size > IDENTITY_BYTES_MAX) throw damaged(path, `file of ${info.size} bytes`);
-    bytes = await Deno.readFile(path);
+    const size = await fs.size(path);
+    if (size === null) return null;
+    if (size > IDENTITY_BYTES_MAX) throw damaged(path, `file of ${size} bytes`);
+    bytes = await fs.readFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw error;

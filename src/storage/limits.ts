@@ -35,3 +35,5 @@ export const SNAPSHOT_DATA_BYTES_MAX_DEFAULT = 1024 * MIB;
 export const ID_BYTES_MAX = 255;
 /** Largest number of segment files a data directory may hold. */
 export const SEGMENT_COUNT_MAX = 100_000;
+/** Default number of Raft groups one node log may hold. */
+export const GROUPS_MAX_DEFAULT = 1024;

@@ -27,8 +27,8 @@ const FLAG_ENTRIES = 4;
 
 /** Magic bytes opening every segment header payload ("DSYNCWAL"). */
 const SEGMENT_MAGIC = new TextEncoder().encode("DSYNCWAL");
-/** Segment format version written by this code. */
-const SEGMENT_FORMAT_VERSION = 1;
+/** Segment format version of a single-group log (`WriteAheadLog`). */
+export const SEGMENT_FORMAT_VERSION = 2;
 /** Size of a segment header record, in bytes. */
 export const SEGMENT_HEADER_RECORD_BYTES = RECORD_HEADER_BYTES + 1 + 8 + 4 + 8;
 /** Size of an entry's header inside a log update (u64 term, u32 dataBytes), in bytes. */
@@ -85,9 +85,14 @@ export function logUpdateRecordBytes(update: LogUpdate): number {
   return bytes;
 }
 
-/** Encodes one log update record; returns the offset of the first entry header, or -1. */
-export function encodeLogUpdate(buffer: ByteBuffer, update: LogUpdate): number {
-  const start = beginRecord(buffer);
+/**
+ * Encodes one log update record of the batch starting at segment offset `batchOffset`; returns the offset of the first entry header, or -1. */
+export function encodeLogUpdate(
+  buffer: ByteBuffer,
+  update: LogUpdate,
+  batchOffset: number,
+): number {
+  const start = beginRecord(buffer, batchOffset);
   buffer.u8(RECORD_TYPE_LOG_UPDATE);
   const flags = (update.hardState !== null ? FLAG_HARD_STATE : 0) |
     (update.truncateFromIndex > 0 ? FLAG_TRUNCATE : 0) |
@@ -116,22 +121,30 @@ export function encodeLogUpdate(buffer: ByteBuffer, update: LogUpdate): number {
   return firstEntryOffset;
 }
 
-/** Encodes the segment header record of segment `segmentSeq`. */
-export function encodeSegmentHeader(buffer: ByteBuffer, segmentSeq: number): void {
-  const start = beginRecord(buffer);
+/** Encodes the segment header record of segment `segmentSeq` (it opens the first batch). */
+export function encodeSegmentHeader(
+  buffer: ByteBuffer,
+  segmentSeq: number,
+  formatVersion = SEGMENT_FORMAT_VERSION,
+): void {
+  const start = beginRecord(buffer, 0);
   buffer.u8(RECORD_TYPE_SEGMENT_HEADER);
   buffer.bytes(SEGMENT_MAGIC);
-  buffer.u32(SEGMENT_FORMAT_VERSION);
+  buffer.u32(formatVersion);
   buffer.u64(segmentSeq);
   endRecord(buffer, start);
 }
 
-/** Decodes a segment header body `bytes[bodyStart, end)`; returns its segment sequence. */
+/**
+ * Decodes a segment header body `bytes[bodyStart, end)` of format `formatVersion`; returns its
+ * segment sequence.
+ */
 export function decodeSegmentHeader(
   bytes: Uint8Array,
   view: DataView,
   bodyStart: number,
   end: number,
+  formatVersion = SEGMENT_FORMAT_VERSION,
 ): number {
   if (end - bodyStart !== SEGMENT_HEADER_RECORD_BYTES - RECORD_HEADER_BYTES) {
     throw new RecordContentError(`segment header of ${end - bodyStart} bytes`);
@@ -142,8 +155,16 @@ export function decodeSegmentHeader(
     }
   }
   const version = view.getUint32(bodyStart + 9, true);
-  if (version !== SEGMENT_FORMAT_VERSION) {
-    throw new RecordContentError(`unsupported segment format version ${version}`);
+  if (version !== formatVersion) {
+    throw new RecordContentError(
+      `segment format version ${version}, expected ${formatVersion}` +
+        (formatVersion === SEGMENT_FORMAT_VERSION && version === 3
+          ? " (a node log shared by several groups: open it as a NodeLog)"
+          : version === SEGMENT_FORMAT_VERSION && formatVersion === 3
+          ? " (a single-group log of the per-group layout: not migrated; start on an empty " +
+            "data dir and rejoin)"
+          : ""),
+    );
   }
   return readU64(view, bodyStart + 13);
 }
@@ -189,7 +210,8 @@ export function decodeLogUpdate(
   }
 }
 
-function decodeUtf8(bytes: Uint8Array): string {
+/** Decodes a `votedFor` field. */
+export function decodeUtf8(bytes: Uint8Array): string {
   try {
     return TEXT_DECODER.decode(bytes);
   } catch {
@@ -198,7 +220,7 @@ function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /** Bounds-checked little-endian reads within one record body. */
-class BodyReader {
+export class BodyReader {
   readonly #view: DataView;
   readonly #end: number;
   /** Next unread byte; never beyond `#end`. */
@@ -213,21 +235,24 @@ class BodyReader {
   /** Advances past `byteCount` bytes; returns where they start. */
   skip(byteCount: number): number {
     if (this.offset + byteCount > this.#end) {
-      throw new RecordContentError(`log update truncated: needs ${byteCount} more bytes`);
+      throw new RecordContentError(`record body truncated: needs ${byteCount} more bytes`);
     }
     const start = this.offset;
     this.offset += byteCount;
     return start;
   }
 
+  /** Reads a u8. */
   u8(): number {
     return this.#view.getUint8(this.skip(1));
   }
 
+  /** Reads a little-endian u32. */
   u32(): number {
     return this.#view.getUint32(this.skip(4), true);
   }
 
+  /** Reads a little-endian u64 that must be a safe integer. */
   u64(): number {
     const value = readU64(this.#view, this.skip(8));
     if (value < 0) throw new RecordContentError("u64 field exceeds the safe integer range");

@@ -1,6 +1,8 @@
 /** Options of `WriteAheadLog.open`, their defaults and validation. */
 import { type LogFields, Logger } from "../log/logger.ts";
+import { DENO_FILE_SYSTEM } from "./deno_file_system.ts";
 import { InvalidLogRequestError } from "./errors.ts";
+import type { FileSystem } from "./file_system.ts";
 import {
   BATCH_BYTES_MAX_DEFAULT,
   CACHE_BYTES_MAX_DEFAULT,
@@ -57,6 +59,8 @@ export interface WalOptions {
   snapshotDataBytesMax?: number;
   /** Receives recovery events. Default: an info-level text logger on stderr. */
   log?: WalLog;
+  /** The file layer every read, write and sync goes through. Default: the real disk. */
+  fileSystem?: FileSystem;
 }
 
 /** `WalOptions` with every default filled in and every constraint checked. */
@@ -74,6 +78,7 @@ export interface ResolvedWalOptions {
   snapshotConfigBytesMax: number;
   snapshotDataBytesMax: number;
   log: WalLog;
+  fileSystem: FileSystem;
 }
 
 /** Largest prologue a new segment starts with: its header plus a carried-over hard state. */
@@ -96,6 +101,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedWalOptions {
     snapshotConfigBytesMax: options.snapshotConfigBytesMax ?? SNAPSHOT_CONFIG_BYTES_MAX_DEFAULT,
     snapshotDataBytesMax: options.snapshotDataBytesMax ?? SNAPSHOT_DATA_BYTES_MAX_DEFAULT,
     log: options.log ?? new Logger({ level: "info", format: "text" }).with({ component: "wal" }),
+    fileSystem: options.fileSystem ?? DENO_FILE_SYSTEM,
   };
   checkId("clusterId", resolved.clusterId);
   checkId("nodeId", resolved.nodeId);

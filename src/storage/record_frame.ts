@@ -1,7 +1,10 @@
 /**
- * Record framing: `u32 bodyBytes | u32 crc32c(body) | u32 crc32c(first 8 header bytes) | body`,
- * little-endian. The header has its own checksum so a damaged length is never trusted: that
- * is what lets recovery tell a torn tail from damage in the middle of the log.
+ * Record framing: `u32 bodyBytes | u32 batchOffset | u32 crc32c(body) |
+ * u32 crc32c(first 12 header bytes) | body`, little-endian. The header has its own checksum so
+ * a damaged length is never trusted: that is what lets recovery tell a torn tail from damage
+ * in the middle of the log. `batchOffset` is the segment offset where the record's batch (one
+ * write + one fdatasync) begins: every record of a batch carries the same value, so recovery
+ * can tell records of the same unsynced batch from data synced earlier.
  *
  * Pure: no I/O.
  */
@@ -10,12 +13,12 @@ import type { ByteBuffer } from "./byte_buffer.ts";
 import { crc32c } from "./crc32.ts";
 
 /** Size of a record header, in bytes. */
-export const RECORD_HEADER_BYTES = 12;
+export const RECORD_HEADER_BYTES = 16;
 
 /** Result of reading the frame at one offset. */
 export type FrameRead =
   /** A whole record with valid checksums; its body is `bytes[bodyStart, end)`. */
-  | { kind: "record"; bodyStart: number; end: number }
+  | { kind: "record"; bodyStart: number; end: number; batchOffset: number }
   /** The header is valid but the body runs past the end: a torn final write. */
   | { kind: "incomplete"; reason: string }
   /**
@@ -26,10 +29,15 @@ export type FrameRead =
   /** Checksums pass but the header is impossible: never a torn write, always corruption. */
   | { kind: "invalid"; reason: string };
 
-/** Starts a record: writes a placeholder header; returns the record's start offset. */
-export function beginRecord(buffer: ByteBuffer): number {
+/**
+ * Starts a record of the batch that begins at segment offset `batchOffset`: writes a
+ * placeholder header; returns the record's start offset in `buffer`.
+ */
+export function beginRecord(buffer: ByteBuffer, batchOffset: number): number {
+  assert(Number.isSafeInteger(batchOffset) && batchOffset >= 0, "batch offset is a u32");
   const start = buffer.lengthBytes;
   buffer.u32(0);
+  buffer.u32(batchOffset);
   buffer.u32(0);
   buffer.u32(0);
   return start;
@@ -42,8 +50,13 @@ export function endRecord(buffer: ByteBuffer, start: number): void {
   assert(bodyBytes >= 1, "a record body holds at least its type byte");
   const bytes = buffer.written();
   buffer.patchU32(start, bodyBytes);
-  buffer.patchU32(start + 4, crc32c(bytes, 0, start + RECORD_HEADER_BYTES, end));
-  buffer.patchU32(start + 8, crc32c(bytes, 0, start, start + 8));
+  buffer.patchU32(start + 8, crc32c(bytes, 0, start + RECORD_HEADER_BYTES, end));
+  buffer.patchU32(start + 12, crc32c(bytes, 0, start, start + 12));
+}
+
+/** The batch offset recorded in the (checksum-valid) header of the record at `offset`. */
+export function recordBatchOffset(view: DataView, offset: number): number {
+  return view.getUint32(offset + 4, true);
 }
 
 /** Reads the frame starting at `offset` (< `bytes.length`) of a segment image. */
@@ -63,14 +76,19 @@ export function readFrameAt(
     };
   }
   const bodyBytes = view.getUint32(offset, true);
-  if (crc32c(bytes, 0, offset, offset + 8) !== view.getUint32(offset + 8, true)) {
+  if (crc32c(bytes, 0, offset, offset + 12) !== view.getUint32(offset + 12, true)) {
     return { kind: "damaged", reason: "header checksum mismatch", resumeAt: offset + 1 };
   }
   if (bodyBytes < 1 || bodyBytes + RECORD_HEADER_BYTES > recordBytesMax) {
     return {
       kind: "invalid",
-      reason: `record length ${bodyBytes + RECORD_HEADER_BYTES} outside 13..${recordBytesMax}`,
+      reason: `record length ${bodyBytes + RECORD_HEADER_BYTES} outside ` +
+        `${RECORD_HEADER_BYTES + 1}..${recordBytesMax}`,
     };
+  }
+  const batchOffset = recordBatchOffset(view, offset);
+  if (batchOffset > offset) {
+    return { kind: "invalid", reason: `record claims a batch starting later, at ${batchOffset}` };
   }
   const end = offset + RECORD_HEADER_BYTES + bodyBytes;
   if (end > bytes.length) {
@@ -80,10 +98,10 @@ export function readFrameAt(
     };
   }
   const bodyStart = offset + RECORD_HEADER_BYTES;
-  if (crc32c(bytes, 0, bodyStart, end) !== view.getUint32(offset + 4, true)) {
+  if (crc32c(bytes, 0, bodyStart, end) !== view.getUint32(offset + 8, true)) {
     return { kind: "damaged", reason: "body checksum mismatch", resumeAt: end };
   }
-  return { kind: "record", bodyStart, end };
+  return { kind: "record", bodyStart, end, batchOffset };
 }
 
 /**
@@ -102,8 +120,8 @@ export function findValidRecord(
     if (bodyBytes < 1 || bodyBytes + RECORD_HEADER_BYTES > recordBytesMax) continue;
     const end = offset + RECORD_HEADER_BYTES + bodyBytes;
     if (end > bytes.length) continue;
-    if (crc32c(bytes, 0, offset, offset + 8) !== view.getUint32(offset + 8, true)) continue;
-    if (crc32c(bytes, 0, offset + RECORD_HEADER_BYTES, end) !== view.getUint32(offset + 4, true)) {
+    if (crc32c(bytes, 0, offset, offset + 12) !== view.getUint32(offset + 12, true)) continue;
+    if (crc32c(bytes, 0, offset + RECORD_HEADER_BYTES, end) !== view.getUint32(offset + 8, true)) {
       continue;
     }
     return offset;

@@ -5,6 +5,7 @@
 import type { EntryCache } from "./entry_cache.ts";
 import type { EntryIndex } from "./entry_index.ts";
 import { CorruptLogError } from "./errors.ts";
+import type { FileSystem } from "./file_system.ts";
 import { SEGMENT_BYTES_CEILING } from "./limits.ts";
 import type { WalLog } from "./options.ts";
 import { LogReplay, type ReplayLimits } from "./replay.ts";
@@ -28,6 +29,8 @@ export interface RecoveredLog {
 
 /** Where to recover from and what the snapshot already covers. */
 export interface RecoveryInput {
+  /** The file layer. */
+  fs: FileSystem;
   /** Directory holding the segment files. */
   walDir: string;
   /** Sequence numbers of the segment files, ascending, gap-free, at least one. */
@@ -44,13 +47,41 @@ export interface RecoveryInput {
 /** Rebuilds the log from `input.seqs`; throws `CorruptLogError` on damage before the tail. */
 export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
   const replay = new LogReplay(input.snapshotIndex, input.snapshotTerm, input.limits);
+  const scanned = await scanSegments(input, replay);
+  return {
+    index: replay.index,
+    cache: replay.buildCache(),
+    hardState: replay.recoveredHardState,
+    segments: scanned.segments,
+    tornTailCount: scanned.tornTailCount,
+  };
+}
+
+/** What `scanSegments` feeds the records of each segment to. */
+export interface SegmentReplay {
+  /** Starts segment `seq`, whose verified content is `bytes`. */
+  beginSegment(seq: number, bytes: Uint8Array): void;
+  /** A whole, checksum-valid record; may throw `RecordContentError`. */
+  record(offset: number, bodyStart: number, end: number): void;
+  /** Largest entry index the current segment holds (0 = none). */
+  readonly segmentMaxEntryIndex: number;
+}
+
+/**
+ * Reads and verifies every segment of `input.seqs` in order, feeding records to `replay`; cuts a
+ * torn tail off the last segment durably; throws `CorruptLogError` on damage before the tail.
+ */
+export async function scanSegments(
+  input: Pick<RecoveryInput, "fs" | "walDir" | "seqs" | "log">,
+  replay: SegmentReplay,
+): Promise<{ segments: SegmentInfo[]; tornTailCount: number }> {
   const segments: SegmentInfo[] = [];
   let tornTailCount = 0;
   for (let k = 0; k < input.seqs.length; k++) {
     const seq = input.seqs[k]!;
     const path = `${input.walDir}/${segmentFileName(seq)}`;
     const isLast = k === input.seqs.length - 1;
-    const bytes = await readSegment(path);
+    const bytes = await readSegment(input.fs, path);
     if (bytes.length === 0 && !isLast) {
       throw new CorruptLogError(path, 0, "empty segment that is not the last");
     }
@@ -64,7 +95,7 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
     );
     let size = bytes.length;
     if (torn !== null) {
-      await cutTail(path, torn.offset);
+      await cutTail(input.fs, path, torn.offset);
       input.log.warn("Truncated torn tail of the write-ahead log", {
         file: path,
         offset: torn.offset,
@@ -82,33 +113,28 @@ export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
       maxEntryIndex: replay.segmentMaxEntryIndex,
     });
   }
-  return {
-    index: replay.index,
-    cache: replay.buildCache(),
-    hardState: replay.recoveredHardState,
-    segments,
-    tornTailCount,
-  };
+  return { segments, tornTailCount };
 }
 
-async function readSegment(path: string): Promise<Uint8Array> {
-  const info = await Deno.stat(path);
-  if (info.size > SEGMENT_BYTES_CEILING) {
+async function readSegment(fs: FileSystem, path: string): Promise<Uint8Array> {
+  const size = await fs.size(path);
+  if (size === null) throw new CorruptLogError(path, 0, "segment disappeared during recovery");
+  if (size > SEGMENT_BYTES_CEILING) {
     throw new CorruptLogError(
       path,
       0,
-      `segment of ${info.size} bytes exceeds maximum of ${SEGMENT_BYTES_CEILING}`,
+      `segment of ${size} bytes exceeds maximum of ${SEGMENT_BYTES_CEILING}`,
     );
   }
-  return await Deno.readFile(path);
+  return await fs.readFile(path);
 }
 
 /** Cuts `path` to `size` bytes and makes the new size durable. */
-async function cutTail(path: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true });
+async function cutTail(fs: FileSystem, path: string, size: number): Promise<void> {
+  const file = await fs.open(path, "write");
   try {
     await file.truncate(size);
-    await file.syncData();
+    await file.sync();
   } finally {
     file.close();
   }

@@ -1,6 +1,6 @@
 /** The append side of the segment files: writes batches, rolls segments, removes old ones. */
 import { assert } from "../util/assert.ts";
-import { syncDir, writeAll } from "./file_io.ts";
+import type { FileSystem, StorageFile } from "./file_system.ts";
 import { segmentFileName, type SegmentInfo } from "./segments.ts";
 
 /** Counters of the writer's disk operations. */
@@ -21,12 +21,13 @@ export interface SegmentWriterStats {
 
 /** Owns the segment list and the open handle of the last segment. */
 export class SegmentWriter {
+  readonly #fs: FileSystem;
   readonly #walDir: string;
   readonly #segmentBytesMax: number;
   /** Segments in order; never empty; appends go to the last one. */
   readonly #segments: SegmentInfo[];
   /** Open handle of the last segment, positioned at its end. */
-  #file: Deno.FsFile;
+  #file: StorageFile;
   /** The last segment was created and its directory entry is not yet durable. */
   #dirSyncPending = false;
   readonly #stats: SegmentWriterStats = {
@@ -39,11 +40,13 @@ export class SegmentWriter {
   };
 
   private constructor(
+    fs: FileSystem,
     walDir: string,
     segmentBytesMax: number,
     segments: SegmentInfo[],
-    file: Deno.FsFile,
+    file: StorageFile,
   ) {
+    this.#fs = fs;
     this.#walDir = walDir;
     this.#segmentBytesMax = segmentBytesMax;
     this.#segments = segments;
@@ -52,15 +55,15 @@ export class SegmentWriter {
 
   /** Opens the last of `segments` (as recovered) for appending. */
   static async open(
+    fs: FileSystem,
     walDir: string,
     segmentBytesMax: number,
     segments: SegmentInfo[],
   ): Promise<SegmentWriter> {
     const last = segments.at(-1);
     assert(last !== undefined, "a log has at least one segment");
-    const file = await Deno.open(last.path, { read: true, write: true });
-    await file.seek(last.bytes, Deno.SeekMode.Start);
-    return new SegmentWriter(walDir, segmentBytesMax, segments, file);
+    const file = await fs.open(last.path, "write");
+    return new SegmentWriter(fs, walDir, segmentBytesMax, segments, file);
   }
 
   /** The segment appends go to. */
@@ -84,7 +87,7 @@ export class SegmentWriter {
     if (current.bytes === 0 || current.bytes + batchBytes <= this.#segmentBytesMax) return current;
     const seq = current.seq + 1;
     const path = `${this.#walDir}/${segmentFileName(seq)}`;
-    const file = await Deno.open(path, { read: true, write: true, createNew: true });
+    const file = await this.#fs.open(path, "createNew");
     this.#file.close();
     this.#file = file;
     this.#segments.push({ seq, path, bytes: 0, syncedBytes: 0, maxEntryIndex: 0 });
@@ -97,14 +100,14 @@ export class SegmentWriter {
   async writeDurably(bytes: Uint8Array): Promise<void> {
     const segment = this.current;
     assert(segment.bytes + bytes.length <= this.#segmentBytesMax, "batch fits its segment");
-    await writeAll(this.#file, bytes);
+    await this.#file.write(bytes, segment.bytes);
     segment.bytes += bytes.length;
     this.#stats.writeCount += 1;
     this.#stats.bytesWritten += bytes.length;
-    await this.#file.syncData();
+    await this.#file.sync();
     this.#stats.syncCount += 1;
     if (this.#dirSyncPending) {
-      await syncDir(this.#walDir);
+      await this.#fs.syncDir(this.#walDir);
       this.#stats.dirSyncCount += 1;
       this.#dirSyncPending = false;
     }
@@ -116,19 +119,28 @@ export class SegmentWriter {
    * kept while the one after it has never been synced, because that one's prologue carries the
    * hard state forward. The last segment is always kept.
    */
-  async removeCovered(snapshotIndex: number): Promise<number> {
+  removeCovered(snapshotIndex: number): Promise<number> {
+    return this.removeLeading((segment) => segment.maxEntryIndex <= snapshotIndex);
+  }
+
+  /**
+   * Removes the oldest segments for which `isUnneeded` holds, stopping at the first that is
+   * needed, at the last segment, and before a segment whose successor has never been synced
+   * (that one's prologue carries the state forward). Returns the number removed.
+   */
+  async removeLeading(isUnneeded: (segment: SegmentInfo) => boolean): Promise<number> {
     const segments = this.#segments;
     let count = 0;
     while (count < segments.length - 1) {
       const segment = segments[count]!;
       const next = segments[count + 1]!;
-      if (segment.maxEntryIndex > snapshotIndex || next.syncedBytes === 0) break;
+      if (!isUnneeded(segment) || next.syncedBytes === 0) break;
       count += 1;
     }
     if (count === 0) return 0;
     const removed = segments.splice(0, count);
-    for (const segment of removed) await Deno.remove(segment.path);
-    await syncDir(this.#walDir);
+    for (const segment of removed) await this.#fs.remove(segment.path);
+    await this.#fs.syncDir(this.#walDir);
     this.#stats.dirSyncCount += 1;
     this.#stats.removedCount += count;
     return count;

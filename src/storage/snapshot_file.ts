@@ -8,6 +8,7 @@ import { ByteBuffer, readU64 } from "./byte_buffer.ts";
 import { crc32c } from "./crc32.ts";
 import { CorruptSnapshotError } from "./errors.ts";
 import { readFileChunked, writeFileAtomic } from "./file_io.ts";
+import type { FileSystem } from "./file_system.ts";
 import type { SnapshotMeta, StoredSnapshot } from "./types.ts";
 
 /** Magic bytes opening every snapshot file. */
@@ -48,12 +49,13 @@ export function snapshotIndexes(names: readonly string[]): number[] {
 
 /** Writes the snapshot into `snapDir` atomically; returns its path. */
 export async function writeSnapshotFile(
+  fs: FileSystem,
   snapDir: string,
   meta: SnapshotMeta,
   data: Uint8Array,
 ): Promise<string> {
   const name = snapshotFileName(meta.index);
-  await writeFileAtomic(snapDir, name, snapshotChunks(meta, data));
+  await writeFileAtomic(fs, snapDir, name, snapshotChunks(meta, data));
   return `${snapDir}/${name}`;
 }
 
@@ -83,10 +85,12 @@ function* snapshotChunks(meta: SnapshotMeta, data: Uint8Array): Generator<Uint8A
 
 /** Reads and verifies the snapshot file at `path`; throws `CorruptSnapshotError`. */
 export async function readSnapshotFile(
+  fs: FileSystem,
   path: string,
   limits: SnapshotLimits,
 ): Promise<StoredSnapshot> {
-  const size = (await Deno.stat(path)).size;
+  const size = await fs.size(path);
+  if (size === null) throw new Deno.errors.NotFound(`Cannot read snapshot: ${path} is missing`);
   const sizeMax = SNAPSHOT_HEADER_BYTES + limits.configBytesMax + limits.dataBytesMax +
     SNAPSHOT_TRAILER_BYTES;
   if (size > sizeMax) {
@@ -97,11 +101,17 @@ export async function readSnapshotFile(
   }
   const bodyEnd = size - SNAPSHOT_TRAILER_BYTES;
   let bodyCrc = 0;
-  const bytes = await readFileChunked(path, size, SNAPSHOT_IO_CHUNK_BYTES, (all, start, end) => {
-    const from = Math.max(start, SNAPSHOT_HEADER_BYTES);
-    const to = Math.min(end, bodyEnd);
-    if (from < to) bodyCrc = crc32c(all, bodyCrc, from, to);
-  });
+  const bytes = await readFileChunked(
+    fs,
+    path,
+    size,
+    SNAPSHOT_IO_CHUNK_BYTES,
+    (all, start, end) => {
+      const from = Math.max(start, SNAPSHOT_HEADER_BYTES);
+      const to = Math.min(end, bodyEnd);
+      if (from < to) bodyCrc = crc32c(all, bodyCrc, from, to);
+    },
+  );
   return decodeSnapshot(path, bytes, limits, bodyCrc);
 }
 

@@ -1,6 +1,6 @@
 /** The snapshots of a data dir: the newest valid one is current; older ones are removed. */
 import { CorruptSnapshotError, InvalidLogRequestError, StorageLimitError } from "./errors.ts";
-import { listDir, syncDir } from "./file_io.ts";
+import type { FileSystem } from "./file_system.ts";
 import type { WalLog } from "./options.ts";
 import {
   readSnapshotFile,
@@ -16,6 +16,7 @@ const LOAD_ATTEMPTS_MAX = 3;
 
 /** Finds the newest valid snapshot among `indexes` (newest first); damaged ones are skipped. */
 export async function openSnapshots(
+  fs: FileSystem,
   snapDir: string,
   indexes: readonly number[],
   limits: SnapshotLimits,
@@ -24,11 +25,11 @@ export async function openSnapshots(
   for (const index of indexes) {
     const path = `${snapDir}/${snapshotFileName(index)}`;
     try {
-      const snapshot = await readSnapshotFile(path, limits);
+      const snapshot = await readSnapshotFile(fs, path, limits);
       if (snapshot.index !== index) {
         throw new CorruptSnapshotError(path, `header names index ${snapshot.index}`);
       }
-      return new SnapshotStore(snapDir, limits, snapshot);
+      return new SnapshotStore(fs, snapDir, limits, snapshot);
     } catch (error) {
       if (!(error instanceof CorruptSnapshotError)) throw error;
       log.warn("Ignoring damaged snapshot; an older one or the log must cover it", {
@@ -37,11 +38,12 @@ export async function openSnapshots(
       });
     }
   }
-  return new SnapshotStore(snapDir, limits, null);
+  return new SnapshotStore(fs, snapDir, limits, null);
 }
 
 /** Saves, loads and prunes the snapshot files of one data dir. */
 export class SnapshotStore {
+  readonly #fs: FileSystem;
   readonly #snapDir: string;
   readonly #limits: SnapshotLimits;
   /** Metadata of the current snapshot, or null. */
@@ -50,7 +52,13 @@ export class SnapshotStore {
   #openedSnapshot: StoredSnapshot | null;
 
   /** Use `openSnapshots`. */
-  constructor(snapDir: string, limits: SnapshotLimits, opened: StoredSnapshot | null) {
+  constructor(
+    fs: FileSystem,
+    snapDir: string,
+    limits: SnapshotLimits,
+    opened: StoredSnapshot | null,
+  ) {
+    this.#fs = fs;
     this.#snapDir = snapDir;
     this.#limits = limits;
     this.#meta = opened === null
@@ -103,7 +111,7 @@ export class SnapshotStore {
 
   /** Writes the snapshot durably and makes it current. */
   async save(meta: SnapshotMeta, data: Uint8Array): Promise<void> {
-    await writeSnapshotFile(this.#snapDir, meta, data);
+    await writeSnapshotFile(this.#fs, this.#snapDir, meta, data);
     this.#openedSnapshot = null;
     this.#meta = { index: meta.index, term: meta.term, config: meta.config.slice() };
   }
@@ -111,9 +119,10 @@ export class SnapshotStore {
   /** Removes every snapshot file older than the current one. */
   async removeOlder(): Promise<void> {
     const current = this.#meta?.index ?? 0;
-    const older = snapshotIndexes(await listDir(this.#snapDir)).filter((i) => i < current);
-    for (const index of older) await Deno.remove(`${this.#snapDir}/${snapshotFileName(index)}`);
-    if (older.length > 0) await syncDir(this.#snapDir);
+    const fs = this.#fs;
+    const older = snapshotIndexes(await fs.list(this.#snapDir)).filter((i) => i < current);
+    for (const index of older) await fs.remove(`${this.#snapDir}/${snapshotFileName(index)}`);
+    if (older.length > 0) await fs.syncDir(this.#snapDir);
   }
 
   /**
@@ -131,7 +140,7 @@ export class SnapshotStore {
       if (meta === null) return null;
       const path = `${this.#snapDir}/${snapshotFileName(meta.index)}`;
       try {
-        const snapshot = await readSnapshotFile(path, this.#limits);
+        const snapshot = await readSnapshotFile(this.#fs, path, this.#limits);
         if (snapshot.index !== meta.index || snapshot.term !== meta.term) {
           throw new CorruptSnapshotError(path, `header names index ${snapshot.index}`);
         }

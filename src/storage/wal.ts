@@ -26,6 +26,7 @@ import type {
   StoreIdentity,
 } from "./types.ts";
 import type { WalStats } from "./wal_stats.ts";
+import type { RaftLogStore } from "./group_log.ts";
 
 /** What one `append()` call persists; at least one part, or neither for a durability barrier. */
 export interface AppendBatch {
@@ -41,7 +42,7 @@ export interface AppendBatch {
  * resolves once that append is on disk (fdatasync), shared with concurrent appends (group
  * commit).
  */
-export class WriteAheadLog {
+export class WriteAheadLog implements RaftLogStore {
   readonly #options: ResolvedWalOptions;
   readonly #dir: PreparedDataDir;
   readonly #index: EntryIndex;
@@ -100,12 +101,19 @@ export class WriteAheadLog {
     const prepared = await prepareDataDir(dir, resolved);
     let writer: SegmentWriter | undefined;
     try {
-      const snapshots = await openSnapshots(prepared.snapDir, prepared.snapshotIndexes, {
-        configBytesMax: resolved.snapshotConfigBytesMax,
-        dataBytesMax: resolved.snapshotDataBytesMax,
-      }, resolved.log);
+      const snapshots = await openSnapshots(
+        resolved.fileSystem,
+        prepared.snapDir,
+        prepared.snapshotIndexes,
+        {
+          configBytesMax: resolved.snapshotConfigBytesMax,
+          dataBytesMax: resolved.snapshotDataBytesMax,
+        },
+        resolved.log,
+      );
       const meta = snapshots.meta;
       const recovered = await recoverLog({
+        fs: resolved.fileSystem,
         walDir: prepared.walDir,
         seqs: prepared.seqs,
         snapshotIndex: meta?.index ?? 0,
@@ -114,6 +122,7 @@ export class WriteAheadLog {
         log: resolved.log,
       });
       writer = await SegmentWriter.open(
+        resolved.fileSystem,
         prepared.walDir,
         resolved.segmentBytesMax,
         recovered.segments,
@@ -206,7 +215,11 @@ export class WriteAheadLog {
     const missing: DataLocation[] = [];
     const result = this.#collectEntries(fromIndex, toIndexExclusive, bytesMax, missing);
     if (missing.length > 0) {
-      this.#diskReadCount += await readEntryData(this.#dir.walDir, missing);
+      this.#diskReadCount += await readEntryData(
+        this.#options.fileSystem,
+        this.#dir.walDir,
+        missing,
+      );
     }
     return result;
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeFrame, encodeFrame, type PeerMessage } from "../../protocol/peer/mod.ts";
 import { SeededRandom } from "../../src/raft/mod.ts";
-import { WriteAheadLog } from "../../src/storage/mod.ts";
+import { NodeLog } from "../../src/storage/mod.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
 import { RaftGroups } from "../../src/consensus/raft_groups.ts";
@@ -34,7 +34,8 @@ interface TestNode {
   outbox: RaftOutbox;
   hosts: RaftHost[];
   machines: CountingMachine[];
-  wals: WriteAheadLog[];
+  /** The one node log every group of the node writes through. */
+  log: NodeLog;
 }
 
 Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per turn", async () => {
@@ -58,13 +59,10 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
     for (const [n, id] of NODE_IDS.entries()) {
       const groups = new RaftGroups(id, TICK_MS, logger);
       const outbox = new RaftOutbox((to, frame) => deliver(id, to, frame));
-      const node: TestNode = { id, groups, outbox, hosts: [], machines: [], wals: [] };
+      const log = await NodeLog.open(`${root}/${id}`, { clusterId: "c", nodeId: id, log: logger });
+      const node: TestNode = { id, groups, outbox, hosts: [], machines: [], log };
       for (let groupId = 1; groupId <= GROUP_COUNT; groupId++) {
-        const wal = await WriteAheadLog.open(`${root}/${id}/g${groupId}`, {
-          clusterId: "c",
-          nodeId: id,
-          log: logger,
-        });
+        const wal = log.group(groupId);
         const machine = new CountingMachine();
         const host = await RaftHost.open({
           nodeId: id,
@@ -82,7 +80,6 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
         groups.add(groupId, host);
         node.hosts.push(host);
         node.machines.push(machine);
-        node.wals.push(wal);
       }
       nodes.set(id, node);
     }
@@ -105,6 +102,15 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
         ),
       10_000,
     );
+    // Every group wrote through its node's one log, whose fdatasyncs the groups shared.
+    for (const node of nodes.values()) {
+      const stats = node.log.stats();
+      assert.equal(stats.groupCount, GROUP_COUNT);
+      assert.ok(
+        stats.syncCount < stats.appendCount,
+        `${node.id}: ${stats.syncCount} fdatasyncs for ${stats.appendCount} records`,
+      );
+    }
     // Idle traffic: every group heartbeats every tick, yet frames carry many messages each.
     const before = [...nodes.values()].map((
       node,
@@ -124,7 +130,7 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
   } finally {
     for (const node of nodes.values()) {
       node.groups.stop();
-      for (const wal of node.wals) await wal.close();
+      await node.log.close();
     }
     await Deno.remove(root, { recursive: true });
   }

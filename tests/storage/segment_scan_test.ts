@@ -8,19 +8,21 @@ import { scanSegment } from "../../src/storage/segment_scan.ts";
 
 const RECORD_BYTES_MAX = 1 << 20;
 
-/** A segment image: header plus `count` one-entry updates; returns it and record offsets. */
+/** A segment image: header plus `count` one-record batches; returns it and record offsets. */
 function image(count: number): { bytes: Uint8Array; offsets: number[] } {
   const buffer = new ByteBuffer(1 << 16);
   encodeSegmentHeader(buffer, 1);
   const offsets: number[] = [];
   for (let k = 0; k < count; k++) {
-    offsets.push(buffer.lengthBytes);
+    const offset = buffer.lengthBytes;
+    offsets.push(offset);
     const data = new TextEncoder().encode(`entry ${k + 1}`);
+    // Each record is its own batch (written and synced alone).
     encodeLogUpdate(buffer, {
       hardState: null,
       truncateFromIndex: 0,
       entries: [{ index: k + 1, term: 1, data }],
-    });
+    }, offset);
   }
   return { bytes: buffer.written().slice(), offsets };
 }
@@ -70,13 +72,13 @@ Deno.test("any damage in a segment that is not the last is corruption", () => {
 });
 
 Deno.test("a checksum-valid header with a zero length is corruption, not a torn write", () => {
-  const bytes = new Uint8Array(12);
+  const bytes = new Uint8Array(16);
   const view = new DataView(bytes.buffer);
-  view.setUint32(8, crc32c(bytes, 0, 0, 8), true);
+  view.setUint32(12, crc32c(bytes, 0, 0, 12), true);
   assert.equal(readFrameAt(bytes, view, 0, RECORD_BYTES_MAX).kind, "invalid");
   const segment = image(1).bytes;
   const withBadRecord = new Uint8Array(segment.length + bytes.length);
   withBadRecord.set(segment);
   withBadRecord.set(bytes, segment.length);
-  assert.throws(() => scan(withBadRecord), /record length 12 outside/);
+  assert.throws(() => scan(withBadRecord), /record length 16 outside/);
 });

@@ -1,0 +1,41 @@
+/** Options of `NodeLog.open`: those of a single-group log plus the bound on groups. */
+import { InvalidLogRequestError } from "./errors.ts";
+import { GROUPS_MAX_DEFAULT, ID_BYTES_MAX } from "./limits.ts";
+import { SEGMENT_HEADER_RECORD_BYTES } from "./log_record.ts";
+import { type ResolvedWalOptions, resolveWalOptions, type WalOptions } from "./options.ts";
+import { RECORD_HEADER_BYTES } from "./record_frame.ts";
+
+/** Options of `NodeLog.open`; `cacheBytesMax` is shared by all groups. */
+export interface NodeLogOptions extends WalOptions {
+  /** Groups the log may hold at once. Default 1024. */
+  groupsMax?: number;
+}
+
+/** `NodeLogOptions` with defaults filled in and constraints checked. */
+export interface ResolvedNodeLogOptions extends ResolvedWalOptions {
+  groupsMax: number;
+  /** Largest segment prologue: the header plus one hard state and snapshot per group. */
+  prologueBytesMax: number;
+}
+
+/** Largest prologue record of one group (type, id, flags, hard state, snapshot). */
+const PROLOGUE_GROUP_BYTES_MAX = RECORD_HEADER_BYTES + 1 + 4 + 1 + 17 + ID_BYTES_MAX + 16;
+
+/** Fills in defaults and validates; a new segment must fit a whole batch plus the prologue. */
+export function resolveNodeLogOptions(options: NodeLogOptions): ResolvedNodeLogOptions {
+  const base = resolveWalOptions(options);
+  const groupsMax = options.groupsMax ?? GROUPS_MAX_DEFAULT;
+  if (!Number.isInteger(groupsMax) || groupsMax < 1 || groupsMax > 1_000_000) {
+    throw new InvalidLogRequestError(
+      `Cannot open log: groupsMax is ${groupsMax}, must be an integer in 1..1000000`,
+    );
+  }
+  const prologueBytesMax = SEGMENT_HEADER_RECORD_BYTES + groupsMax * PROLOGUE_GROUP_BYTES_MAX;
+  if (base.segmentBytesMax < base.batchBytesMax + prologueBytesMax) {
+    throw new InvalidLogRequestError(
+      `Cannot open log: segmentBytesMax ${base.segmentBytesMax} must be at least ` +
+        `batchBytesMax + ${prologueBytesMax} (the prologue of ${groupsMax} groups)`,
+    );
+  }
+  return { ...base, groupsMax, prologueBytesMax };
+}
