@@ -85,7 +85,7 @@ export function injectChurn(
   while (cluster.nowMs < end) {
     const leader = cluster.leader();
     if (leader !== null && pick.chance(0.85)) workload.clientTurn(cluster, leader, pick);
-    if (pick.chance(0.15)) {
+    if (pick.chance(0.25)) {
       // Half of the reads go to a cut-off node: a deposed leader must not answer them alone.
       const cut = [...isolated].filter((id) => cluster.isUp(id));
       const up = cut.length > 0 && pick.chance(0.5)
