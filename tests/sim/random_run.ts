@@ -41,6 +41,8 @@ export interface SeedResult {
   virtualMs: number;
   /** A short description of the generated cluster. */
   shape: string;
+  /** The fault schedule the seed ran. */
+  mode: ScheduleMode;
 }
 
 /** What clients do while the fault schedule runs; one instance per seed. */
@@ -149,6 +151,7 @@ export function runSeed(
     appliedIndex: cluster.checker.maxAppliedIndex,
     virtualMs: cluster.nowMs,
     shape,
+    mode: churn === null ? "mixed" : "churn",
   });
   try {
     workload.start(cluster);
