@@ -199,6 +199,7 @@ export class SimCluster {
     if (host.raft !== null) return;
     this.trace.note(this.#nowMs, `${id} START`);
     host.start();
+    this.checker.onRestart(id);
     this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, {
       kind: "tick",
       id,
@@ -279,6 +280,7 @@ export class SimCluster {
       }
     }
     if (host.raft === raft) {
+      this.checker.onCommitIndex(id, raft.commitIndex, (index) => raft.termAt(index));
       if (raft.role === "leader") {
         this.checker.onLeader(id, raft.term, (index) => raft.termAt(index));
       }
@@ -296,7 +298,14 @@ export class SimCluster {
         this.bytesSent += bytes.length;
       }
       if (!this.#hosts.has(message.to)) continue;
-      for (const delay of this.net.deliveryDelaysMs(message.from, message.to, this.random)) {
+      for (
+        const delay of this.net.deliveryDelaysMs(
+          message.from,
+          message.to,
+          this.random,
+          message.type,
+        )
+      ) {
         this.#queue.push(this.#nowMs + delay, { kind: "deliver", to: message.to, bytes, message });
       }
     }

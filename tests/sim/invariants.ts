@@ -32,8 +32,14 @@ export class InvariantChecker {
   #hashAt = new Map<number, number>([[0, 0]]);
   /** "index/term" -> key and previous term of the first persisted entry there (log matching). */
   #persisted = new Map<string, string>();
+  /** index -> term of the entry first seen committed there (committed entries never change). */
+  #committedTerm = new Map<number, number>();
+  /** Per node: highest index whose committed term was checked (reset on restart). */
+  #commitChecked = new Map<NodeId, number>();
   /** Highest index applied anywhere (every write at or below it is acknowledged). */
   maxAppliedIndex = 0;
+  /** Highest index any node has reported committed. */
+  maxCommittedIndex = 0;
 
   /** At most one leader per term; the new leader holds every applied entry. */
   onLeader(id: NodeId, term: number, termAt: (index: number) => number | undefined): void {
@@ -43,17 +49,53 @@ export class InvariantChecker {
     }
     if (existing === id) return;
     this.#leaderByTerm.set(term, id);
-    for (let index = this.maxAppliedIndex; index >= 1; index--) {
+    const top = Math.max(this.maxAppliedIndex, this.maxCommittedIndex);
+    for (let index = top; index >= 1; index--) {
       const key = this.#appliedKey.get(index);
+      const committed = key !== undefined ? keyTerm(key) : this.#committedTerm.get(index);
       const held = termAt(index);
       if (held === undefined) break; // Compacted: covered by its snapshot, which is committed.
-      if (key !== undefined && keyTerm(key) !== held) {
+      if (committed !== undefined && committed !== held) {
         throw new InvariantError(
           "leader completeness",
-          `${id} leads term ${term} but holds term ${held} at committed index ${index} (${key})`,
+          `${id} leads term ${term} but holds term ${held} at committed index ${index} ` +
+            `(committed term ${committed}${key === undefined ? "" : `, applied ${key}`})`,
         );
       }
     }
+  }
+
+  /**
+   * A node's commit index covers entries that may never change: the term at every index up to
+   * `commitIndex` must equal the term any node ever saw committed there (checked after each
+   * event, for the indexes this node newly commits).
+   */
+  onCommitIndex(
+    id: NodeId,
+    commitIndex: number,
+    termAt: (index: number) => number | undefined,
+  ): void {
+    const checked = Math.min(this.#commitChecked.get(id) ?? 0, commitIndex);
+    for (let index = checked + 1; index <= commitIndex; index++) {
+      const held = termAt(index);
+      if (held === undefined) continue; // Compacted: its snapshot is checked on restore.
+      const existing = this.#committedTerm.get(index);
+      if (existing === undefined) {
+        this.#committedTerm.set(index, held);
+      } else if (existing !== held) {
+        throw new InvariantError(
+          "committed entry changed",
+          `${id} committed term ${held} at index ${index}, committed before with term ${existing}`,
+        );
+      }
+    }
+    this.#commitChecked.set(id, commitIndex);
+    this.maxCommittedIndex = Math.max(this.maxCommittedIndex, commitIndex);
+  }
+
+  /** `id` restarted from storage: check its committed prefix again. */
+  onRestart(id: NodeId): void {
+    this.#commitChecked.set(id, 0);
   }
 
   /** Same index and term imply the same entry and the same predecessor term. */

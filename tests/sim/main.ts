@@ -81,7 +81,7 @@ export function parseSimArgs(args: string[]): SimArgs {
 
 function report(result: SeedResult, args: SimArgs): void {
   const traceLines = args.traceLines;
-  console.error(`\nFAILED seed ${result.seed} (${result.shape})`);
+  console.error(`\nFAILED seed ${result.seed}, ${result.mode} schedule (${result.shape})`);
   console.error(result.error);
   console.error(`\nLast ${traceLines} events (virtual time ${result.virtualMs.toFixed(1)}ms):`);
   for (const line of result.trace.slice(-traceLines)) console.error(line);

@@ -1,4 +1,4 @@
-import type { NodeId, SeededRandom } from "../../src/raft/mod.ts";
+import type { MessageType, NodeId, SeededRandom } from "../../src/raft/mod.ts";
 
 /** Fault settings of the simulated network. */
 export interface NetworkFaults {
@@ -10,6 +10,12 @@ export interface NetworkFaults {
   delayMinMs: number;
   /** Maximum one-way delay in ms (random delays reorder messages). */
   delayMaxMs: number;
+  /** Probability a message is held back instead, by up to `longDelayMaxMs` (default 0). */
+  longDelayRate?: number;
+  /** Maximum delay of a held-back message in ms: it may arrive terms later. */
+  longDelayMaxMs?: number;
+  /** Only messages of these types are held back (default: every type). */
+  longDelayTypes?: readonly MessageType[];
 }
 
 /** Reliable, low-latency defaults. */
@@ -57,11 +63,24 @@ export class SimNetwork {
   }
 
   /** Delivery delays for one message: empty when lost, two when duplicated. */
-  deliveryDelaysMs(from: NodeId, to: NodeId, random: SeededRandom): number[] {
+  deliveryDelaysMs(
+    from: NodeId,
+    to: NodeId,
+    random: SeededRandom,
+    type: MessageType | null = null,
+  ): number[] {
     if (this.isBlocked(from, to)) return [];
     const f = this.faults;
     if (f.lossRate > 0 && random.chance(f.lossRate)) return [];
-    const delay = () => f.delayMinMs + random.next() * (f.delayMaxMs - f.delayMinMs);
+    const held = f.longDelayTypes === undefined ||
+      (type !== null && f.longDelayTypes.includes(type));
+    const longRate = held ? f.longDelayRate ?? 0 : 0;
+    const delay = () => {
+      if (longRate > 0 && random.chance(longRate)) {
+        return f.delayMaxMs + random.next() * Math.max(0, (f.longDelayMaxMs ?? 0) - f.delayMaxMs);
+      }
+      return f.delayMinMs + random.next() * (f.delayMaxMs - f.delayMinMs);
+    };
     if (f.duplicateRate > 0 && random.chance(f.duplicateRate)) return [delay(), delay()];
     return [delay()];
   }

@@ -1,6 +1,7 @@
-import { type NodeId, SeededRandom } from "../../src/raft/mod.ts";
+import { type NodeId, type RaftConfigInput, SeededRandom } from "../../src/raft/mod.ts";
 import type { SimAppFactory } from "./app.ts";
-import { SimCluster } from "./cluster.ts";
+import { type ChurnKnobs, churnShape, drawChurnKnobs, injectChurn } from "./churn_schedule.ts";
+import { type ClusterOptions, SimCluster } from "./cluster.ts";
 
 /** Budget of one seeded run. */
 export interface SeedOptions {
@@ -9,6 +10,17 @@ export interface SeedOptions {
   /** After healing, a leader must commit a new entry everywhere within this time. */
   livenessTimeoutMs: number;
 }
+
+/**
+ * Fault schedules. `mixed`: random crashes, restarts, partitions, network changes, transfers and
+ * membership changes. `churn`: leaders crashed or cut off right after clients propose, with small
+ * append batches, so entries reach only some followers and short terms pile up
+ * (`churn_schedule.ts`).
+ */
+export type ScheduleMode = "mixed" | "churn";
+
+/** Share of seeds that run the churn schedule. */
+export const CHURN_SEED_SHARE = 0.5;
 
 /** Defaults tuned so 500 seeds finish well under a minute on 2 cores. */
 export const DEFAULT_SEED_OPTIONS: SeedOptions = { faultPhaseMs: 3000, livenessTimeoutMs: 10_000 };
@@ -29,6 +41,8 @@ export interface SeedResult {
   virtualMs: number;
   /** A short description of the generated cluster. */
   shape: string;
+  /** The fault schedule the seed ran. */
+  mode: ScheduleMode;
 }
 
 /** What clients do while the fault schedule runs; one instance per seed. */
@@ -62,6 +76,60 @@ export function textWorkload(): SeedWorkload {
   };
 }
 
+/** A seed's random cluster: hosts, initial voters, options, and a one-line description. */
+interface DrawnCluster {
+  ids: NodeId[];
+  voters: NodeId[];
+  options: Partial<ClusterOptions>;
+  shape: string;
+}
+
+/**
+ * Draws the cluster from `pick` in a fixed order; a churn run overrides some draws afterwards
+ * (so mixed-mode seeds replay exactly as before churn mode existed).
+ */
+function drawCluster(pick: SeededRandom, churn: ChurnKnobs | null): DrawnCluster {
+  const voterCount = churn?.voterCount ?? [3, 3, 5, 5, 7][pick.int(5)]!;
+  const spareCount = pick.chance(0.4) ? 1 + pick.int(2) : 0;
+  const ids = Array.from({ length: voterCount + spareCount }, (_, i) => `n${i + 1}`);
+  const flags = [[true, true], [true, false], [false, true]][pick.int(3)]!;
+  const preVote = churn?.preVote ?? flags[0]!;
+  const checkQuorum = churn?.checkQuorum ?? flags[1]!;
+  const leaseReads = checkQuorum && pick.chance(0.3);
+  const compactEvery = pick.chance(0.6) ? 3 + pick.int(40) : 0;
+  let shape = `voters=${voterCount} spares=${spareCount} preVote=${preVote} ` +
+    `checkQuorum=${checkQuorum} lease=${leaseReads} compactEvery=${compactEvery}`;
+  const syncDelayMaxMs = 1 + pick.int(4);
+  const snapshotPaddingBytes = pick.int(3000);
+  const raft: Partial<RaftConfigInput> = {
+    preVote,
+    checkQuorum,
+    readOnly: leaseReads ? "leaseBased" : "safe",
+    heartbeatTimeoutTicks: 1 + pick.int(2),
+    appendEntriesMax: 1 + pick.int(32),
+    appendBytesMax: 64 + pick.int(4096),
+    inflightAppendsMax: 1 + pick.int(8),
+    snapshotChunkBytes: 16 + pick.int(1024),
+    uncommittedEntriesMax: 50 + pick.int(200),
+  };
+  if (churn !== null) {
+    raft.appendEntriesMax = churn.appendEntriesMax;
+    raft.electionTimeoutTicks = churn.electionTimeoutTicks;
+    shape += ` ${churnShape(churn)}`;
+  }
+  const options = {
+    nodeIds: ids,
+    voters: ids.slice(0, voterCount),
+    clockDriftRatio: 0.02,
+    syncDelayMaxMs,
+    compactEveryEntries: compactEvery,
+    snapshotPaddingBytes,
+    recordValues: false,
+    raft,
+  };
+  return { ids, voters: options.voters, options, shape };
+}
+
 /** Builds a random cluster for `seed`, injects faults, heals, and checks liveness. */
 export function runSeed(
   seed: number,
@@ -69,38 +137,12 @@ export function runSeed(
   workload: SeedWorkload = textWorkload(),
 ): SeedResult {
   const pick = new SeededRandom(seed * 7919 + 17);
-  const voterCount = [3, 3, 5, 5, 7][pick.int(5)]!;
-  const spareCount = pick.chance(0.4) ? 1 + pick.int(2) : 0;
-  const ids = Array.from({ length: voterCount + spareCount }, (_, i) => `n${i + 1}`);
-  const flags = [[true, true], [true, false], [false, true]][pick.int(3)]!;
-  const [preVote, checkQuorum] = flags as [boolean, boolean];
-  const leaseReads = checkQuorum && pick.chance(0.3);
-  const compactEvery = pick.chance(0.6) ? 3 + pick.int(40) : 0;
-  let shape = `voters=${voterCount} spares=${spareCount} preVote=${preVote} ` +
-    `checkQuorum=${checkQuorum} lease=${leaseReads} compactEvery=${compactEvery}`;
+  const modePick = new SeededRandom(seed * 104_729 + 7);
+  const churn = modePick.chance(CHURN_SEED_SHARE) ? drawChurnKnobs(modePick) : null;
+  const drawn = drawCluster(pick, churn);
+  let shape = drawn.shape;
   if (workload.name !== "text") shape += ` workload=${workload.name}`;
-  const cluster = new SimCluster({
-    seed,
-    nodeIds: ids,
-    voters: ids.slice(0, voterCount),
-    clockDriftRatio: 0.02,
-    syncDelayMaxMs: 1 + pick.int(4),
-    compactEveryEntries: compactEvery,
-    snapshotPaddingBytes: pick.int(3000),
-    recordValues: false,
-    app: workload.app,
-    raft: {
-      preVote,
-      checkQuorum,
-      readOnly: leaseReads ? "leaseBased" : "safe",
-      heartbeatTimeoutTicks: 1 + pick.int(2),
-      appendEntriesMax: 1 + pick.int(32),
-      appendBytesMax: 64 + pick.int(4096),
-      inflightAppendsMax: 1 + pick.int(8),
-      snapshotChunkBytes: 16 + pick.int(1024),
-      uncommittedEntriesMax: 50 + pick.int(200),
-    },
-  });
+  const cluster = new SimCluster({ ...drawn.options, seed, app: workload.app });
   const result = (error: string | null): SeedResult => ({
     seed,
     error,
@@ -109,10 +151,12 @@ export function runSeed(
     appliedIndex: cluster.checker.maxAppliedIndex,
     virtualMs: cluster.nowMs,
     shape,
+    mode: churn === null ? "mixed" : "churn",
   });
   try {
     workload.start(cluster);
-    injectFaults(cluster, pick, options.faultPhaseMs, workload);
+    if (churn === null) injectFaults(cluster, pick, options.faultPhaseMs, workload);
+    else injectChurn(cluster, pick, options.faultPhaseMs, workload, churn, drawn.voters);
     healAll(cluster);
     const error = checkLiveness(cluster, options.livenessTimeoutMs) ?? workload.finish(cluster);
     return result(error);

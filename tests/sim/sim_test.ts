@@ -22,12 +22,15 @@ Deno.test("sim: every regression seed passes", () => {
   }
 });
 
-Deno.test("sim: a seed is deterministic", () => {
-  const a = runSeed(42);
-  const b = runSeed(42);
-  assert.equal(a.eventCount, b.eventCount);
-  assert.equal(a.appliedIndex, b.appliedIndex);
-  assert.deepEqual(a.trace, b.trace);
+Deno.test("sim: a seed is deterministic, in either schedule mode", () => {
+  assert.deepEqual([runSeed(1).mode, runSeed(2).mode], ["mixed", "churn"]);
+  for (const seed of [1, 2]) {
+    const a = runSeed(seed);
+    const b = runSeed(seed);
+    assert.equal(a.eventCount, b.eventCount);
+    assert.equal(a.appliedIndex, b.appliedIndex);
+    assert.deepEqual(a.trace, b.trace);
+  }
 });
 
 Deno.test("sim: CLI arguments parse and bad ones are rejected", () => {
