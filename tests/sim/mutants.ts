@@ -64,4 +64,13 @@ export const MUTANTS: readonly Mutant[] = [
     caughtBy: /linearizable read/,
     seedsMax: 150,
   },
+  {
+    name: "ack-before-fsync",
+    breaks: "append acknowledgements sent before the follower's entries are durable",
+    path: "src/raft/raft_node.ts",
+    anchor: '  "append",\n  "heartbeat",\n',
+    replacement: '  "append",\n  "appendResponse",\n  "heartbeat",\n',
+    caughtBy: /commit durability/,
+    seedsMax: 50,
+  },
 ];
