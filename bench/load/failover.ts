@@ -2,13 +2,18 @@
  * Failover time of a 3-node cluster of real processes on 127.0.0.1: kill -9 the leader, then
  * measure (1) when a survivor reports a new leader and (2) when the first write commits
  * (`DEBUG PROPOSE` through any survivor). A fresh cluster per trial. Usage:
- *   deno task bench:failover [--trials 10] [--json FILE] [-- extra node flags]
+ *   deno task bench:failover [--trials 10] [--json FILE] [--quiet] [-- extra node flags]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
 import cliProgress from "cli-progress";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
-import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import {
+  findLeaderPort,
+  startBenchCluster,
+  stopBenchCluster,
+  waitAllQuiet,
+} from "./local_cluster_session.ts";
 import { parseTrialCount, summary } from "./trials.ts";
 
 interface Trial {
@@ -61,7 +66,7 @@ async function firstCommitThrough(ports: number[], t0: number): Promise<number> 
   return done;
 }
 
-async function trial(nodeArgs: string[]): Promise<Trial> {
+async function trial(nodeArgs: string[], quiet: boolean): Promise<Trial> {
   const cluster = await startBenchCluster(3, false, nodeArgs);
   try {
     const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
@@ -73,6 +78,7 @@ async function trial(nodeArgs: string[]): Promise<Trial> {
     probe.close();
     const leader = cluster.nodes[ports.indexOf(leaderPort)]!;
     const survivors = ports.filter((port) => port !== leaderPort);
+    if (quiet) await waitAllQuiet(ports);
     const t0 = performance.now();
     leader.process.kill("SIGKILL");
     const [electedMs, firstCommitMs] = await Promise.all([
@@ -89,6 +95,7 @@ async function main(): Promise<void> {
   const command = new Command()
     .option("--trials <n>", "number of trials", "10")
     .option("--json <file>", "also write the trials as JSON")
+    .option("--quiet", "kill the leader only once every Raft group went quiet (idle)")
     .allowExcessArguments()
     .parse(Deno.args, { from: "user" });
   const options = command.opts();
@@ -100,7 +107,7 @@ async function main(): Promise<void> {
   );
   bar.start(count, 0);
   for (let i = 0; i < count; i++) {
-    trials.push(await trial(command.args));
+    trials.push(await trial(command.args, options.quiet === true));
     bar.update(i + 1);
   }
   bar.stop();

@@ -58,3 +58,23 @@ export async function findLeaderPort(ports: number[], timeoutMs = 15_000): Promi
   }
   throw new Error(`no leader within ${timeoutMs} ms`);
 }
+
+/** Waits until no node ticks any Raft group (every group went quiet); throws after `timeoutMs`. */
+export async function waitAllQuiet(ports: number[], timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    let active = 0;
+    for (const port of ports) {
+      const connection = await RespConnection.open("127.0.0.1", port);
+      try {
+        const info = replyText(await connection.call(["INFO", "raft"]));
+        active += Number(/raft_groups_active:(\d+)/.exec(info)?.[1] ?? NaN);
+      } finally {
+        connection.close();
+      }
+    }
+    if (active === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`Raft groups still active after ${timeoutMs} ms`);
+}

@@ -3,12 +3,17 @@
  * measure (a) detection: a survivor's CLUSTER NODES marks the old leader down, (b) election: a
  * survivor reports role leader in a higher term, (c) the first granted LOCK.ACQUIRE through a
  * survivor. A fresh cluster per trial. Usage:
- *   deno task bench:lockfailover [--trials 10] [--json FILE] [-- extra node flags]
+ *   deno task bench:lockfailover [--trials 10] [--json FILE] [--quiet] [-- extra node flags]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
-import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import {
+  findLeaderPort,
+  startBenchCluster,
+  stopBenchCluster,
+  waitAllQuiet,
+} from "./local_cluster_session.ts";
 import { parseTrialCount, summary } from "./trials.ts";
 
 /** One trial's times in ms after the SIGKILL. */
@@ -52,7 +57,7 @@ async function firstTrue(
   return doneMs;
 }
 
-async function trial(index: number, nodeArgs: string[]): Promise<Trial> {
+async function trial(index: number, nodeArgs: string[], quiet: boolean): Promise<Trial> {
   const cluster = await startBenchCluster(3, false, nodeArgs);
   try {
     const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
@@ -68,6 +73,7 @@ async function trial(index: number, nodeArgs: string[]): Promise<Trial> {
     const leader = cluster.nodes[ports.indexOf(leaderPort)]!;
     const survivors = ports.filter((port) => port !== leaderPort);
     const downLine = new RegExp(`^${leaderId} \\S+ \\S+ \\S+ down`, "m");
+    if (quiet) await waitAllQuiet(ports);
     const t0 = performance.now();
     leader.process.kill("SIGKILL");
     const [detectedMs, electedMs, grantedMs] = await Promise.all([
@@ -93,13 +99,14 @@ async function main(): Promise<void> {
   const command = new Command()
     .option("--trials <n>", "number of trials", "10")
     .option("--json <file>", "also write the trials as JSON")
+    .option("--quiet", "kill the leader only once every Raft group went quiet (idle)")
     .allowExcessArguments()
     .parse(Deno.args, { from: "user" });
-  const options = command.opts<{ trials: string; json?: string }>();
+  const options = command.opts<{ trials: string; json?: string; quiet?: boolean }>();
   const count = parseTrialCount(options.trials);
   const trials: Trial[] = [];
   for (let i = 0; i < count; i++) {
-    const result = await trial(i, command.args);
+    const result = await trial(i, command.args, options.quiet === true);
     trials.push(result);
     console.error(
       `trial ${i + 1}/${count}: detected ${result.detectedMs.toFixed(0)} ms, elected ` +

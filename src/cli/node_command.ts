@@ -76,6 +76,19 @@ export function nodeCommand(): Command {
     )
     .addOption(
       envOption(
+        "--quiesce-after-ticks <n>",
+        `idle ticks before a Raft group stops heartbeating, 0 never ` +
+          `(default ${NODE_DEFAULTS.quiesceAfterTicks})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--debug-groups <n>",
+        "benchmarks only: host N extra empty Raft groups (default 0)",
+      ).hideHelp(),
+    )
+    .addOption(
+      envOption(
         "--request-timeout-ms <n>",
         `wait for a replicated request before -TIMEOUT (default ${NODE_DEFAULTS.requestTimeoutMs})`,
       ),

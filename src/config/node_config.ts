@@ -36,6 +36,10 @@ export interface NodeConfig {
   raftTickMs: number;
   /** Raft election timeout in ticks (randomized in [T, 2T)). */
   electionTicks: number;
+  /** Idle leader ticks after which a Raft group goes quiet (stops heartbeating); 0 never. */
+  quiesceAfterTicks: number;
+  /** Extra Raft groups hosted for benchmarks only (see node/debug_groups.ts); 0 normally. */
+  debugGroups: number;
   /** Longest wait for a replicated request before `-TIMEOUT`. */
   requestTimeoutMs: number;
   /** Smallest and largest lock TTL a client may ask for. */
@@ -71,6 +75,8 @@ export interface RawNodeOptions {
   failureTimeoutMs?: string;
   raftTickMs?: string;
   electionTicks?: string;
+  quiesceAfterTicks?: string;
+  debugGroups?: string;
   requestTimeoutMs?: string;
   lockTtlMinMs?: string;
   lockTtlMaxMs?: string;
@@ -88,6 +94,8 @@ export const NODE_DEFAULTS = {
   failureTimeoutMs: 1_000,
   raftTickMs: 50,
   electionTicks: 10,
+  quiesceAfterTicks: 20,
+  debugGroups: 0,
   requestTimeoutMs: 10_000,
   lockTtlMinMs: 100,
   lockTtlMaxMs: 86_400_000,
@@ -149,6 +157,18 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
     ),
     raftTickMs: parseCount(raw.raftTickMs, NODE_DEFAULTS.raftTickMs, "--raft-tick-ms"),
     electionTicks: parseCount(raw.electionTicks, NODE_DEFAULTS.electionTicks, "--election-ticks"),
+    quiesceAfterTicks: parseBoundedInt(
+      raw.quiesceAfterTicks,
+      NODE_DEFAULTS.quiesceAfterTicks,
+      "--quiesce-after-ticks",
+      QUIESCE_AFTER_TICKS_MAX,
+    ),
+    debugGroups: parseBoundedInt(
+      raw.debugGroups,
+      NODE_DEFAULTS.debugGroups,
+      "--debug-groups",
+      DEBUG_GROUPS_MAX,
+    ),
     requestTimeoutMs: parseCount(
       raw.requestTimeoutMs,
       NODE_DEFAULTS.requestTimeoutMs,
@@ -247,6 +267,26 @@ function parseCount(value: string | undefined, fallback: number, flag: string): 
   const parsed = Number(value);
   if (!Number.isSafeInteger(parsed) || parsed < 1) {
     throw new RangeError(`Invalid ${flag} '${value}': expected a positive integer`);
+  }
+  return parsed;
+}
+
+/** Largest --quiesce-after-ticks. */
+export const QUIESCE_AFTER_TICKS_MAX = 1_000_000;
+/** Largest --debug-groups. */
+export const DEBUG_GROUPS_MAX = 10_000;
+
+/** Parses an integer in 0..max (0 allowed, unlike parseCount). */
+function parseBoundedInt(
+  value: string | undefined,
+  fallback: number,
+  flag: string,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < 0 || parsed > max) {
+    throw new RangeError(`Invalid ${flag} '${value}': expected an integer in 0..${max}`);
   }
   return parsed;
 }

@@ -3,6 +3,12 @@ import type { Logger } from "../log/logger.ts";
 
 /** What RaftGroups needs of a hosted group (RaftHost of any state machine). */
 export interface HostedGroup {
+  /** True when ticks would do nothing until a message, request or peer-down wakes the group. */
+  readonly quiet: boolean;
+  /** True while this node leads the group. */
+  readonly leading: boolean;
+  /** Set by RaftGroups: the host calls it whenever the group may have woken. */
+  onWake: () => void;
   tick(): void;
   receive(message: Message): void;
   close(): void;
@@ -14,14 +20,17 @@ export interface HostedGroup {
 export const RAFT_GROUPS_MAX = 100_000;
 
 /**
- * Every Raft group on this node: one clock ticks them all, incoming Raft frames are routed by
- * group id, and a peer's lost connection is reported to each group.
+ * Every Raft group on this node: one clock ticks the active ones (a quiet group leaves the tick
+ * set until something wakes it, so an idle group costs nothing per tick), incoming Raft frames
+ * are routed by group id, and a peer's node going down is reported to each group.
  */
 export class RaftGroups {
   readonly #nodeId: string;
   readonly #tickMs: number;
   readonly #logger: Logger;
   readonly #hosts = new Map<number, HostedGroup>();
+  /** Groups ticked by the clock: every group that is not quiet. */
+  readonly #active = new Set<HostedGroup>();
   #ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(nodeId: string, tickMs: number, logger: Logger) {
@@ -37,6 +46,8 @@ export class RaftGroups {
       throw new RangeError(`Cannot host more than ${RAFT_GROUPS_MAX} Raft groups`);
     }
     this.#hosts.set(groupId, host);
+    host.onWake = () => this.#active.add(host);
+    this.#active.add(host);
   }
 
   /** The host of `groupId`, if this node runs it. */
@@ -49,11 +60,29 @@ export class RaftGroups {
     return this.#hosts.size;
   }
 
+  /** Number of groups the clock ticks (not quiet). */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Number of groups this node leads (walks every group: for INFO, not hot paths). */
+  leadingCount(): number {
+    let count = 0;
+    for (const host of this.#hosts.values()) if (host.leading) count++;
+    return count;
+  }
+
+  /** Ticks every active group once; quiet ones leave the set (public for tests). */
+  tickActive(): void {
+    for (const host of this.#active) {
+      host.tick();
+      if (host.quiet) this.#active.delete(host);
+    }
+  }
+
   /** Starts the shared clock. */
   start(): void {
-    this.#ticker = setInterval(() => {
-      for (const host of this.#hosts.values()) host.tick();
-    }, this.#tickMs);
+    this.#ticker = setInterval(() => this.tickActive(), this.#tickMs);
   }
 
   /** Stops the clock and every group. */
@@ -80,7 +109,8 @@ export class RaftGroups {
     host.receive(message);
   }
 
-  /** The connection to `peerId` closed: groups it led campaign soon. */
+  /** The node `peerId` went down (connection closed or failure timeout): groups it led, quiet
+   * or not, campaign soon. */
   peerDisconnected(peerId: string): void {
     for (const host of this.#hosts.values()) host.leaderUnreachable(peerId);
   }

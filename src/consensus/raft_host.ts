@@ -31,6 +31,9 @@ export interface ReplicatedStateMachine<R = string | null> {
   restore(image: Uint8Array): void;
 }
 
+/** Idle leader ticks after which a hosted group goes quiet unless `raft.quiesceAfterTicks` says. */
+export const QUIESCE_AFTER_TICKS_DEFAULT = 20;
+
 /** Settings of one hosted Raft group. */
 export interface RaftHostOptions<R = string | null> {
   nodeId: string;
@@ -75,6 +78,8 @@ export class RaftHost<R = string | null> {
   #closed = false;
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
+  /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
+  onWake: () => void = () => {};
 
   private constructor(options: RaftHostOptions<R>, raft: RaftNode, snapshotIndex: number) {
     this.#options = options;
@@ -98,6 +103,7 @@ export class RaftHost<R = string | null> {
     options.machine.restore(view.snapshot.data);
     const raft = new RaftNode(
       newRaftConfig({
+        quiesceAfterTicks: QUIESCE_AFTER_TICKS_DEFAULT,
         ...options.raft,
         id: options.nodeId,
         groupId: options.groupId,
@@ -108,10 +114,21 @@ export class RaftHost<R = string | null> {
     return new RaftHost(options, raft, view.snapshot.index);
   }
 
+  /** True while the core is quiet and nothing is being driven: ticking it would do nothing. */
+  get quiet(): boolean {
+    return this.#raft.quiet && !this.#driving && !this.#closed;
+  }
+
+  /** True while this node leads the group. */
+  get leading(): boolean {
+    return this.#raft.role === "leader";
+  }
+
   /** Advances logical time by one tick. */
   tick(): void {
     this.#raft.tick();
-    this.#schedule();
+    // A quiet core's tick does nothing; scheduling a drive for it would keep the group active.
+    if (this.#driving || this.#raft.hasReady()) this.#schedule();
   }
 
   /** Feeds a message from a peer. */
@@ -204,6 +221,7 @@ export class RaftHost<R = string | null> {
 
   #schedule(): void {
     if (this.#closed) return;
+    this.onWake();
     if (this.#driving) {
       this.#driveAgain = true;
       return;

@@ -23,6 +23,8 @@ export const META_VOTERS_MAX = 7;
 export interface MetaTiming {
   tickMs: number;
   electionTicks: number;
+  /** Idle leader ticks before the group goes quiet (0 never); the host default when absent. */
+  quiesceAfterTicks?: number;
   requestTimeoutMs: number;
   snapshotEntriesMax: number;
 }
@@ -90,7 +92,13 @@ export class MetaGroup {
       quorumReachable: () => group?.quorumReachable() ?? false,
       logger,
       random: new SeededRandom(seedFrom(config.id)).fn(),
-      raft: { electionTimeoutTicks: timing.electionTicks, heartbeatTimeoutTicks: 1 },
+      raft: {
+        electionTimeoutTicks: timing.electionTicks,
+        heartbeatTimeoutTicks: 1,
+        ...(timing.quiesceAfterTicks === undefined
+          ? {}
+          : { quiesceAfterTicks: timing.quiesceAfterTicks }),
+      },
       snapshotEntriesMax: timing.snapshotEntriesMax,
       requestTimeoutMs: timing.requestTimeoutMs,
     });

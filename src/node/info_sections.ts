@@ -1,4 +1,14 @@
 import type { MetaGroup } from "../meta/meta_group.ts";
+import type { RaftGroups } from "../consensus/raft_groups.ts";
+
+/** INFO raft: groups hosted, ticked (not quiet) and led by this node. */
+export function raftGroupsSection(groups: RaftGroups): Array<[string, string | number]> {
+  return [
+    ["raft_groups", groups.size],
+    ["raft_groups_active", groups.activeCount],
+    ["raft_groups_leading", groups.leadingCount()],
+  ];
+}
 
 /** INFO persistence: the node log shared by every group. */
 export function persistenceSection(meta: MetaGroup): Array<[string, string | number]> {

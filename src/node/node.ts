@@ -21,8 +21,9 @@ import { readCommittedEntries } from "../meta/committed_entries.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
 import { Forwarder, newRequestEpoch } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
+import { type DebugGroups, openDebugGroups } from "./debug_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
-import { persistenceSection } from "./info_sections.ts";
+import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
 import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 import { LockService } from "../lock_service/lock_service.ts";
 import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
@@ -67,6 +68,7 @@ export class DsyncNode {
   #services: NodeServices | null = null;
   #table: CommandTable | null = null;
   #locks: LockService | null = null;
+  readonly #debugGroups: DebugGroups = { hosts: [] };
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -75,6 +77,7 @@ export class DsyncNode {
     this.#timing = {
       tickMs: config.raftTickMs,
       electionTicks: config.electionTicks,
+      quiesceAfterTicks: config.quiesceAfterTicks,
       requestTimeoutMs: config.requestTimeoutMs,
       snapshotEntriesMax: META_TIMING_DEFAULTS.snapshotEntriesMax,
     };
@@ -106,6 +109,8 @@ export class DsyncNode {
       this.#forwarder.peerLost(peerId);
       this.#raftGroups.peerDisconnected(peerId);
     };
+    // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
+    this.#transport.onPeerDown = (peerId) => this.#raftGroups.peerDisconnected(peerId);
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
@@ -155,6 +160,15 @@ export class DsyncNode {
     meta.start();
     locks.start();
     await this.#clients.listen();
+    if (this.config.debugGroups > 0) {
+      openDebugGroups(
+        this.config,
+        { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
+        () => meta.quorumReachable(),
+        this.#logger,
+        this.#debugGroups,
+      ).catch((error) => this.#logger.error("debug groups failed", { error: String(error) }));
+    }
     if (this.config.metrics !== null) {
       this.#metrics = new MetricsServer(services);
       this.#metrics.listen(this.config.metrics);
@@ -204,7 +218,11 @@ export class DsyncNode {
         waitMaxMs: this.config.lockWaitMaxMs,
       },
       infoSections: () =>
-        new Map([["locks", locks.infoSection()], ["persistence", persistenceSection(meta)]]),
+        new Map([
+          ["locks", locks.infoSection()],
+          ["persistence", persistenceSection(meta)],
+          ["raft", raftGroupsSection(this.#raftGroups)],
+        ]),
     };
   }
 

@@ -74,6 +74,8 @@ export class PeerTransport {
   onMessage: (from: string, message: PeerMessage) => void = () => {};
   /** Called when the connection to a peer closes (it may have crashed). */
   onPeerDisconnected: (peerId: string) => void = () => {};
+  /** Called when the failure detector's view of a peer turns from up to down (any reason). */
+  onPeerDown: (peerId: string) => void = () => {};
   readonly #options: PeerTransportOptions;
   readonly #logger: Logger;
   readonly #links = new Map<string, PeerLink>();
@@ -363,13 +365,17 @@ export class PeerTransport {
     }
   }
 
-  /** Logs up/down transitions once each. */
+  /** Logs up/down transitions once each and reports each down transition. */
   #noteState(link: PeerLink, reason?: string): void {
     const health = this.#detector.health(link.id, this.#options.nowMs());
     if (health.state === link.lastState) return;
     link.lastState = health.state;
-    if (health.state === "up") this.#logger.info("peer up", { peer: link.id });
-    else this.#logger.warn("peer down", { peer: link.id, reason: reason ?? "no contact in time" });
+    if (health.state === "up") {
+      this.#logger.info("peer up", { peer: link.id });
+      return;
+    }
+    this.#logger.warn("peer down", { peer: link.id, reason: reason ?? "no contact in time" });
+    this.onPeerDown(link.id);
   }
 }
 

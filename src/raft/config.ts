@@ -39,6 +39,11 @@ export interface RaftConfig {
   snapshotChunkBytes: number;
   /** Maximum size of a snapshot image in bytes. */
   snapshotBytesMax: number;
+  /**
+   * Leader ticks of idleness (no proposal, read, transfer or membership change, every member
+   * caught up) after which the group goes quiet and stops heartbeating; 0 never (see quiesce.ts).
+   */
+  quiesceAfterTicks: number;
   /** Source of randomness in [0, 1) (election timeout jitter only). */
   random: () => number;
 }
@@ -60,6 +65,7 @@ export const RAFT_CONFIG_DEFAULTS = {
   readyCommittedEntriesMax: 1024,
   snapshotChunkBytes: 512 * 1024,
   snapshotBytesMax: 1024 * 1024 * 1024,
+  quiesceAfterTicks: 0,
 } as const;
 
 /** Required fields plus any overrides of the defaults. */
@@ -100,6 +106,12 @@ export function validateRaftConfig(config: RaftConfig): void {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new Error(`Invalid Raft config: ${name} ${value} must be a positive integer`);
     }
+  }
+  if (!Number.isSafeInteger(config.quiesceAfterTicks) || config.quiesceAfterTicks < 0) {
+    throw new Error(
+      `Invalid Raft config: quiesceAfterTicks ${config.quiesceAfterTicks} must be a ` +
+        `non-negative integer`,
+    );
   }
   if (config.heartbeatTimeoutTicks >= config.electionTimeoutTicks) {
     throw new Error(

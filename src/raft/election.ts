@@ -93,6 +93,7 @@ export function handleVoteResponse(s: RaftState, m: Message): void {
 
 /** Follower or candidate tick: campaign when the randomized timeout expires. */
 export function tickElection(s: RaftState): void {
+  if (s.quiet) return; // The leader's node is up and the leader said the group is idle.
   s.electionElapsedTicks++;
   if (s.electionElapsedTicks >= s.config.electionTimeoutTicks) s.bootLease = false;
   if (!isPromotable(s)) return;
@@ -113,7 +114,10 @@ export function handleTimeoutNow(s: RaftState): void {
  * also lost the leader, so a leader that is alive for the others is not disrupted.
  */
 export function leaderUnreachable(s: RaftState, leaderId: string): void {
-  if (s.role !== "follower" || s.leaderId !== leaderId || !isPromotable(s)) return;
+  if (s.role !== "follower" || s.leaderId !== leaderId) return;
+  s.quiet = false;
+  s.unreachableLeader = leaderId;
+  if (!isPromotable(s)) return;
   s.bootLease = false;
   const ticksLeft = 1 + Math.floor(s.config.random() * 3);
   s.electionElapsedTicks = Math.max(

@@ -3,7 +3,8 @@ import { encodeConfState } from "./entry_codec.ts";
 import { applyConfChange } from "./membership.ts";
 import { majorityValue, quorumSize } from "./quorum.ts";
 import { releaseReadsAwaitingCommit } from "./read_index.ts";
-import { broadcastAppend, broadcastHeartbeat } from "./replication.ts";
+import { heartbeatOrQuiesce, noteIdleTick, wake } from "./quiesce.ts";
+import { broadcastAppend } from "./replication.ts";
 import { becomeFollower, type RaftState, resetForTerm, send, syncProgress } from "./state.ts";
 import type { ConfChange, EntryKind, NodeId, RaftResult, RejectReason } from "./types.ts";
 
@@ -39,6 +40,7 @@ function checkCanPropose(s: RaftState, sizeBytes: number): RaftResult | null {
   if (s.role !== "leader") {
     return refuse(s, "notLeader", "Cannot propose: this node is not the leader");
   }
+  wake(s);
   if (s.leadTransferee !== null) {
     return refuse(s, "transferInProgress", `Cannot propose: transferring to ${s.leadTransferee}`);
   }
@@ -134,8 +136,9 @@ export function maybeCommit(s: RaftState): boolean {
   return true;
 }
 
-/** Leader tick: heartbeats, CheckQuorum and transfer timeout. */
+/** Leader tick: heartbeats (or quiesce notices), CheckQuorum and transfer timeout. Quiet: nothing. */
 export function tickLeader(s: RaftState): void {
+  if (s.quiet) return;
   s.heartbeatElapsedTicks++;
   s.electionElapsedTicks++;
   s.leaderTicks++;
@@ -148,9 +151,10 @@ export function tickLeader(s: RaftState): void {
     for (const pr of s.progress.values()) pr.recentActive = pr.id === s.config.id;
     s.leadTransferee = null;
   }
+  noteIdleTick(s);
   if (s.heartbeatElapsedTicks >= s.config.heartbeatTimeoutTicks) {
     s.heartbeatElapsedTicks = 0;
-    broadcastHeartbeat(s);
+    heartbeatOrQuiesce(s);
   }
 }
 
@@ -166,6 +170,7 @@ function quorumActive(s: RaftState): boolean {
 /** Leader: starts handing leadership to `to`. */
 export function transferLeadership(s: RaftState, to: NodeId): RaftResult {
   if (s.role !== "leader") return refuse(s, "notLeader", "Cannot transfer: not the leader");
+  wake(s);
   if (to === s.config.id) return { ok: true, index: s.log.lastIndex() };
   if (!s.confs.active().voters.includes(to)) {
     return refuse(s, "notVoter", `Cannot transfer to ${to}: not a voter`);

@@ -22,6 +22,7 @@ export const MESSAGE_TYPE_CODES: Record<MessageType, number> = {
   timeoutNow: 11,
   readIndex: 12,
   readIndexResponse: 13,
+  quiesce: 14,
 };
 
 const TYPES_BY_CODE = new Map<number, MessageType>(

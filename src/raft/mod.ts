@@ -1,7 +1,7 @@
 /**
  * Pure Raft consensus core: elections with PreVote and CheckQuorum, pipelined replication,
  * chunked snapshots, single-server membership changes with learners, leadership transfer and
- * ReadIndex. See docs/raft.md.
+ * ReadIndex, quiet (non-heartbeating) idle groups. See docs/raft.md.
  * @module
  */
 export { RaftNode } from "./raft_node.ts";
@@ -28,4 +28,5 @@ export {
 } from "./entry_codec.ts";
 export { decodeRaftMessage, encodeRaftMessage } from "./message_codec.ts";
 export { bootstrapStorage } from "./bootstrap.ts";
+export { QUIESCE_NOTICE_ROUNDS } from "./quiesce.ts";
 export type * from "./types.ts";

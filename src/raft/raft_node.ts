@@ -39,6 +39,7 @@ const SENT_BEFORE_PERSIST: ReadonlySet<MessageType> = new Set<MessageType>([
   "preVote",
   "readIndex",
   "readIndexResponse",
+  "quiesce",
 ]);
 
 /**
@@ -79,6 +80,10 @@ export class RaftNode {
       roundSentTicks: new Map(),
       leaseStartTick: -Infinity,
       leaseRevoked: false,
+      quiet: false,
+      unreachableLeader: null,
+      idleTicks: 0,
+      quiesceRoundsSent: 0,
       incomingSnapshot: null,
       bootLease: true,
       lastHardState: hardState,
@@ -101,6 +106,11 @@ export class RaftNode {
   /** Known leader of the current term, or null. */
   get leaderId(): NodeId | null {
     return this.#s.leaderId;
+  }
+
+  /** True while the group is quiet here: ticks do nothing until a message or request wakes it. */
+  get quiet(): boolean {
+    return this.#s.quiet;
   }
 
   /** Highest index acknowledged as applied. */

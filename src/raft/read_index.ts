@@ -1,5 +1,6 @@
 import { refuse } from "./leader.ts";
 import { majorityValue } from "./quorum.ts";
+import { wake } from "./quiesce.ts";
 import { broadcastHeartbeat } from "./replication.ts";
 import { type PendingRead, type RaftState, send } from "./state.ts";
 import type { Message, NodeId, RaftResult } from "./types.ts";
@@ -17,7 +18,10 @@ export function requestRead(s: RaftState, requestId: number): RaftResult {
   if (!Number.isSafeInteger(requestId) || requestId < 0) {
     throw new Error(`Cannot read: request id ${requestId} is not a non-negative safe integer`);
   }
-  if (s.role === "leader") return leaderRead(s, s.config.id, requestId);
+  if (s.role === "leader") {
+    wake(s);
+    return leaderRead(s, s.config.id, requestId);
+  }
   if (s.leaderId === null) return refuse(s, "notLeader", "Cannot read: no known leader");
   send(s, { type: "readIndex", to: s.leaderId, context: requestId });
   return { ok: true, index: 0 };

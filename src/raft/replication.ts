@@ -79,8 +79,11 @@ function broadcastCommit(s: RaftState): void {
 /** Heartbeat rounds remembered for the lease; older unacknowledged rounds are forgotten. */
 export const ROUNDS_TRACKED_MAX = 1024;
 
-/** Leader: starts a heartbeat round (numbered in `context`) to every peer. */
-export function broadcastHeartbeat(s: RaftState): void {
+/** Leader: starts a heartbeat round (numbered in `context`) to every peer; `quiesce` notices too. */
+export function broadcastHeartbeat(
+  s: RaftState,
+  type: "heartbeat" | "quiesce" = "heartbeat",
+): void {
   s.readSeq++;
   const context = s.readSeq;
   s.roundSentTicks.set(context, s.leaderTicks);
@@ -90,7 +93,7 @@ export function broadcastHeartbeat(s: RaftState): void {
   for (const pr of s.progress.values()) {
     if (pr.id === s.config.id) continue;
     send(s, {
-      type: "heartbeat",
+      type,
       to: pr.id,
       commitIndex: Math.min(pr.matchIndex, s.log.committedIndex),
       context,

@@ -92,6 +92,16 @@ export interface RaftState {
   /** True from restart until one election timeout passed: a restarted node honours the lease
    * it may have promised before crashing (it refuses votes as if it had heard a leader). */
   bootLease: boolean;
+  /** Leader: stopped heartbeating (idle group). Follower: the leader said so; no election timer. */
+  quiet: boolean;
+  /** The leader the host last reported down in this term: its quiesce notices count as plain
+   * heartbeats (a notice sent before it went down must not silence us) until it sends another
+   * message type or the term changes. */
+  unreachableLeader: NodeId | null;
+  /** Leader: consecutive ticks the group was idle and fully replicated. */
+  idleTicks: number;
+  /** Leader: quiesce notices sent since the group became idle enough to go quiet. */
+  quiesceRoundsSent: number;
   /** Follower: snapshot being received. */
   incomingSnapshot: IncomingSnapshot | null;
   /** Hard state as of the last Ready. */
@@ -134,6 +144,7 @@ export function resetForTerm(s: RaftState, term: number): void {
     assert(term > s.term, `term ${term} below current ${s.term}`);
     s.term = term;
     s.votedFor = null;
+    s.unreachableLeader = null;
   }
   s.leaderId = null;
   s.votes = new Map();
@@ -147,6 +158,9 @@ export function resetForTerm(s: RaftState, term: number): void {
   s.roundSentTicks = new Map();
   s.leaseStartTick = -Infinity;
   s.leaseRevoked = false;
+  s.quiet = false;
+  s.idleTicks = 0;
+  s.quiesceRoundsSent = 0;
   resetElectionTimer(s);
 }
 

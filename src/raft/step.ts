@@ -2,7 +2,12 @@ import { assert } from "../util/assert.ts";
 import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLease } from "./election.ts";
 import { handleAppend, handleHeartbeat } from "./follower.ts";
 import { handleReadIndexRequest, handleReadIndexResponse } from "./read_index.ts";
-import { handleAppendResponse, handleHeartbeatResponse } from "./replication.ts";
+import { wake } from "./quiesce.ts";
+import {
+  broadcastHeartbeat,
+  handleAppendResponse,
+  handleHeartbeatResponse,
+} from "./replication.ts";
 import { handleSnapshotChunk, handleSnapshotResponse } from "./snapshot_transfer.ts";
 import { becomeFollower, FORCE_ELECTION, type RaftState, send } from "./state.ts";
 import type { Message } from "./types.ts";
@@ -16,6 +21,9 @@ export function step(s: RaftState, m: Message): void {
     throw new Error(`Cannot step message: addressed to ${m.to}, this node is ${s.config.id}`);
   }
   if (m.from === s.config.id) return;
+  // Any peer message but a heartbeat answer wakes a leader (e.g. a PreVote from a follower that
+  // missed the quiesce notices): it heartbeats again at once.
+  if (s.role === "leader" && m.type !== "heartbeatResponse" && wake(s)) broadcastHeartbeat(s);
   if (!stepTerm(s, m)) return;
   if (m.type === "preVote" || m.type === "vote") {
     handleVoteRequest(s, m);
@@ -43,13 +51,15 @@ function stepTerm(s: RaftState, m: Message): boolean {
       return false; // A live leader's lease: ignore disruptive candidates.
     }
     if (m.type === "preVote" || (m.type === "preVoteResponse" && !m.reject)) return true;
-    const fromLeader = m.type === "append" || m.type === "heartbeat" || m.type === "snapshot";
+    const fromLeader = m.type === "append" || m.type === "heartbeat" || m.type === "snapshot" ||
+      m.type === "quiesce";
     becomeFollower(s, m.term, fromLeader ? m.from : null);
     return true;
   }
   if (m.term < s.term) {
     if (
-      (s.config.checkQuorum || s.config.preVote) && (m.type === "append" || m.type === "heartbeat")
+      (s.config.checkQuorum || s.config.preVote) &&
+      (m.type === "append" || m.type === "heartbeat" || m.type === "quiesce")
     ) {
       // Tell a stale leader about the newer term so it steps down.
       send(s, { type: "appendResponse", to: m.from });
@@ -78,6 +88,7 @@ function stepLeader(s: RaftState, m: Message): void {
       return;
     case "append":
     case "heartbeat":
+    case "quiesce":
     case "snapshot":
       assert(false, `two leaders in term ${s.term}: ${s.config.id} and ${m.from}`);
       return;
@@ -90,6 +101,7 @@ function stepCandidate(s: RaftState, m: Message): void {
   switch (m.type) {
     case "append":
     case "heartbeat":
+    case "quiesce":
     case "snapshot":
       becomeFollower(s, s.term, m.from);
       stepFollower(s, m);
@@ -107,11 +119,14 @@ function stepFollower(s: RaftState, m: Message): void {
   switch (m.type) {
     case "append":
     case "heartbeat":
+    case "quiesce":
     case "snapshot":
       s.electionElapsedTicks = 0;
       s.leaderId = m.from;
+      if (m.type !== "quiesce" && m.from === s.unreachableLeader) s.unreachableLeader = null;
+      s.quiet = m.type === "quiesce" && m.from !== s.unreachableLeader;
       if (m.type === "append") handleAppend(s, m);
-      else if (m.type === "heartbeat") handleHeartbeat(s, m);
+      else if (m.type === "heartbeat" || m.type === "quiesce") handleHeartbeat(s, m);
       else handleSnapshotChunk(s, m);
       return;
     case "timeoutNow":

@@ -84,7 +84,8 @@ export type MessageType =
   | "snapshotResponse"
   | "timeoutNow"
   | "readIndex"
-  | "readIndexResponse";
+  | "readIndexResponse"
+  | "quiesce";
 
 /**
  * A Raft message: plain data with every field always present (unused fields are 0/empty).
@@ -105,7 +106,7 @@ export interface Message {
   index: number;
   /** Term at `index` (append, votes) or the follower's term at `rejectHint` (rejections). */
   logTerm: number;
-  /** Leader's commit index (append, heartbeat). */
+  /** Leader's commit index (append, heartbeat, quiesce). */
   commitIndex: number;
   /** Entries to append (append only). */
   entries: Entry[];

@@ -59,3 +59,12 @@ Deno.test("bad options are rejected with a message naming the option", () => {
 Deno.test("host:port parsing accepts IPv6 in brackets", () => {
   assert.deepEqual(parseHostPort("[::1]:7001", "x"), { host: "::1", port: 7001 });
 });
+
+Deno.test("quiet groups: --quiesce-after-ticks allows 0 (never); --debug-groups is bounded", () => {
+  assert.equal(buildNodeConfig(base).quiesceAfterTicks, 20);
+  assert.equal(buildNodeConfig(base).debugGroups, 0);
+  assert.equal(buildNodeConfig({ ...base, quiesceAfterTicks: "0" }).quiesceAfterTicks, 0);
+  assert.equal(buildNodeConfig({ ...base, debugGroups: "1000" }).debugGroups, 1000);
+  assert.throws(() => buildNodeConfig({ ...base, quiesceAfterTicks: "-1" }), /--quiesce-after/);
+  assert.throws(() => buildNodeConfig({ ...base, debugGroups: "10001" }), /--debug-groups/);
+});

@@ -38,12 +38,15 @@ interface TestNode {
   log: NodeLog;
 }
 
-Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per turn", async () => {
+Deno.test("24 groups on 3 nodes elect, commit, share frames, go quiet, wake and fail over", async () => {
   const root = await Deno.makeTempDir();
   const logger = new Logger({ level: "error", format: "text", sink: () => {} });
   const nodes = new Map<string, TestNode>();
+  /** Nodes whose frames are dropped (as if their process died). */
+  const down = new Set<string>();
   /** In-memory transport: frames go through the real codec and arrive in a later task. */
   const deliver = (from: string, to: string, frame: PeerMessage) => {
+    if (down.has(from) || down.has(to)) return true;
     const bytes = encodeFrame(frame);
     setTimeout(() => {
       const message = decodeFrame(bytes);
@@ -91,6 +94,10 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
       () => [...Array(GROUP_COUNT).keys()].every((i) => leaderOf(i) !== undefined),
       20_000,
     );
+    const busyBefore = [...nodes.values()].map((node) => [
+      node.outbox.framesSent,
+      node.outbox.messagesSent,
+    ]);
     await Promise.all([...Array(GROUP_COUNT).keys()].map(async (i) => {
       await leaderOf(i)!.hosts[i]!.propose(new TextEncoder().encode(`value-${i}`));
     }));
@@ -111,21 +118,55 @@ Deno.test("24 groups on 3 nodes elect, commit, and share one frame per peer per 
         `${node.id}: ${stats.syncCount} fdatasyncs for ${stats.appendCount} records`,
       );
     }
-    // Idle traffic: every group heartbeats every tick, yet frames carry many messages each.
-    const before = [...nodes.values()].map((
-      node,
-    ) => [node.outbox.framesSent, node.outbox.messagesSent]);
-    await new Promise((resolve) => setTimeout(resolve, 30 * TICK_MS));
+    // Busy: every group heartbeats each tick, yet frames carry many messages each.
     let frames = 0;
     let messages = 0;
     for (const [i, node] of [...nodes.values()].entries()) {
-      frames += node.outbox.framesSent - before[i]![0]!;
-      messages += node.outbox.messagesSent - before[i]![1]!;
+      frames += node.outbox.framesSent - busyBefore[i]![0]!;
+      messages += node.outbox.messagesSent - busyBefore[i]![1]!;
     }
-    assert.ok(messages > 0, "groups keep heartbeating");
     assert.ok(
       messages >= 3 * frames,
       `expected coalescing (1 message per frame without it): ${messages} messages in ${frames} frames`,
+    );
+    // Idle: every group goes quiet (leaves the tick set) and sends nothing at all.
+    await eventually(
+      "every group on every node goes quiet",
+      () => [...nodes.values()].every((node) => node.groups.activeCount === 0),
+      10_000,
+    );
+    const sent = () => [...nodes.values()].reduce((sum, node) => sum + node.outbox.messagesSent, 0);
+    const idleBefore = sent();
+    await new Promise((resolve) => setTimeout(resolve, 30 * TICK_MS));
+    assert.equal(sent() - idleBefore, 0, "quiet groups sent messages while idle");
+    // A proposal wakes its group: it commits everywhere, and the others stay quiet.
+    const leader = leaderOf(0)!;
+    await leader.hosts[0]!.propose(new TextEncoder().encode("wake-0"));
+    await eventually(
+      "the woken group applied its value everywhere",
+      () => [...nodes.values()].every((node) => node.machines[0]!.applied.includes("wake-0")),
+      10_000,
+    );
+    for (const node of nodes.values()) {
+      assert.ok(node.groups.activeCount <= 1, `${node.id}: ${node.groups.activeCount} active`);
+    }
+    // The node leading most groups goes down: its quiet followers campaign at once.
+    const victim = [...nodes.values()].sort((a, b) =>
+      b.hosts.filter((h) => h.leading).length - a.hosts.filter((h) => h.leading).length
+    )[0]!;
+    const led = victim.hosts.flatMap((h, i) => h.leading ? [i] : []);
+    assert.ok(led.length > 0);
+    down.add(victim.id);
+    for (const node of nodes.values()) {
+      if (node !== victim) node.groups.peerDisconnected(victim.id);
+    }
+    await eventually(
+      "every group the lost node led elects a survivor",
+      () =>
+        led.every((i) =>
+          [...nodes.values()].some((node) => node !== victim && node.hosts[i]!.leading)
+        ),
+      5_000,
     );
   } finally {
     for (const node of nodes.values()) {

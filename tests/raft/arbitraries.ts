@@ -9,6 +9,7 @@ const MESSAGE_TYPES: MessageType[] = [
   "append",
   "appendResponse",
   "heartbeat",
+  "quiesce",
   "heartbeatResponse",
   "snapshot",
   "snapshotResponse",
