@@ -38,6 +38,8 @@ export class LockHistory {
   readonly #stateAt = new Map<number, string>();
   /** Index -> the lock op there and its result, as JSON ("" for other entries). */
   readonly #resultAt = new Map<number, string>();
+  /** Index -> the node that applied it first. */
+  readonly #firstAt = new Map<number, NodeId>();
 
   /**
    * Node `id` applied entry `index` (lock op or not) at virtual time `nowMs` and now holds the
@@ -56,6 +58,7 @@ export class LockHistory {
     if (known === undefined) {
       this.#stateAt.set(index, stateKey);
       this.#resultAt.set(index, resultText);
+      this.#firstAt.set(index, id);
       if (applied !== null) this.#first(index, applied, table, nowMs);
       return;
     }
@@ -63,13 +66,15 @@ export class LockHistory {
     if (knownResult !== resultText) {
       throw new InvariantError(
         "lock state machine safety",
-        `${id} at index ${index}: ${resultText}; first applied as ${knownResult}`,
+        `${id} at index ${index}: ${resultText}; first applied by ${this.#firstAt.get(index)} ` +
+          `as ${knownResult}`,
       );
     }
     if (known !== stateKey) {
       throw new InvariantError(
         "lock state machine safety",
-        `${id} table after index ${index} (${resultText}) differs from the first node's`,
+        `${id} table after index ${index} (${resultText}) differs from that of ` +
+          `${this.#firstAt.get(index)}, which applied it first`,
       );
     }
     if (applied !== null) this.replayCount++;
