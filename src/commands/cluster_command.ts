@@ -28,6 +28,19 @@ function clusterNodes(call: CommandCall): void {
   call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
 }
 
+/**
+ * One line per Raft group hosted here: `group-id purpose slot-or-dash members leader-id term
+ * commit-index` (members comma-separated; leader `-` when unknown).
+ */
+function clusterGroups(call: CommandCall): void {
+  const lines = call.services.raftGroups().map(({ groupId, purpose, status }) => {
+    const members = [...status.confState.voters, ...status.confState.learners].join(",");
+    return `${groupId} ${purpose} - ${members} ${status.leaderId ?? "-"} ${status.term} ` +
+      `${status.commitIndex}`;
+  });
+  call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
+}
+
 function clusterAdd(call: CommandCall): void | Promise<ReplyFn> {
   const [id, peer, client] = call.args.slice(2).map((arg) => textDecoder.decode(arg));
   const problem = memberProblem(id!, peer!, client!);
@@ -57,6 +70,7 @@ function clusterHelp(call: CommandCall): void {
     "CLUSTER <subcommand> [<arg> ...]. Subcommands are:",
     "INFO -- This node's view: role, term, leader, commit and applied index, members.",
     "NODES -- One line per member: id peer client role state last-contact-ms.",
+    "GROUPS -- One line per Raft group here: id purpose slot members leader term commit-index.",
     "ADD <id> <peer-host:port> <client-host:port> -- Add a member (OK once committed).",
     "REMOVE <id> -- Remove a member (OK once committed).",
     "TRANSFER <id> -- Make <id> the leader (OK once it is).",
@@ -65,7 +79,7 @@ function clusterHelp(call: CommandCall): void {
   for (const line of lines) call.out.simple(line);
 }
 
-/** CLUSTER INFO | NODES | ADD | REMOVE | TRANSFER | HELP */
+/** CLUSTER INFO | NODES | GROUPS | ADD | REMOVE | TRANSFER | HELP */
 export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
   name: "cluster",
   arity: -2,
@@ -74,6 +88,13 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
   subcommands: [
     { name: "info", arity: 2, flags: ["stale"], summary: "Cluster state", handler: clusterInfo },
     { name: "nodes", arity: 2, flags: ["stale"], summary: "Members", handler: clusterNodes },
+    {
+      name: "groups",
+      arity: 2,
+      flags: ["stale"],
+      summary: "Raft groups hosted here",
+      handler: clusterGroups,
+    },
     { name: "add", arity: 5, flags: ["admin", "write"], summary: "Add", handler: clusterAdd },
     {
       name: "remove",

@@ -6,16 +6,25 @@ import { COMMITTED_ENTRIES_COUNT_MAX } from "../meta/committed_entries.ts";
 const textDecoder = new TextDecoder();
 
 /**
- * DEBUG PROPOSE payload: commits a no-op entry through the meta group and answers +OK once it
- * is applied (fsync'd on a majority). The commit-path benchmark's entry point; not part of the
- * client contract.
+ * DEBUG PROPOSE payload [GROUP id]: commits a no-op entry through the meta group (forwarded to
+ * its leader) and answers +OK once it is applied (fsync'd on a majority). With GROUP, into that
+ * group hosted on this node, which must lead it (`-TRYAGAIN` names the leader; not forwarded).
+ * The commit-path benchmark's entry point; not part of the client contract.
  */
 function debugPropose(call: CommandCall): void | Promise<ReplyFn> {
   const problem = lengthProblem(call.args[2]!, "DEBUG PROPOSE payload", DEBUG_PAYLOAD_BYTES_MAX);
   if (problem !== null) return call.out.error(problem);
   const payload = call.args[2]!.slice();
   const services = call.services;
-  return services.onLeader(call, () => okWhenDone(services.proposeNoop(payload)));
+  if (call.args.length === 3) {
+    return services.onLeader(call, () => okWhenDone(services.proposeNoop(payload)));
+  }
+  const option = textDecoder.decode(call.args[3]!).toUpperCase();
+  const groupId = call.args.length === 5 ? integerIn(call.args[4]!, 0, 0xffff_ffff) : null;
+  if (option !== "GROUP" || groupId === null) {
+    return call.out.error("ERR syntax error: DEBUG PROPOSE payload [GROUP id], id in 0..4294967295");
+  }
+  return okWhenDone(services.proposeNoopInGroup(groupId, payload));
 }
 
 /** A decimal integer argument in `min..max`, or null. */
@@ -62,7 +71,7 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [{
   summary: "Diagnostics and benchmark entry points",
   subcommands: [{
     name: "propose",
-    arity: 3,
+    arity: -3,
     flags: ["admin", "write"],
     summary: "Commit a no-op entry through the meta group",
     handler: debugPropose,

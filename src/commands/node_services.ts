@@ -1,9 +1,18 @@
+import type { RaftStatus } from "../raft/mod.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { CommandCall, ReplyFn } from "./command_table.ts";
 import type { LockService } from "../lock_service/lock_service.ts";
 import type { LockArgumentLimits } from "../lock_service/lock_arguments.ts";
+
+/** One hosted Raft group as CLUSTER GROUPS shows it. */
+export interface GroupListing {
+  groupId: number;
+  /** `meta`, or `debug` for the benchmark-only groups of `--debug-groups`. */
+  purpose: "meta" | "debug";
+  status: RaftStatus;
+}
 
 /** Counters shown by INFO stats; only ever increase. */
 export interface ServerStats {
@@ -100,6 +109,13 @@ export interface NodeServices {
   lockLimits: LockArgumentLimits;
   /** Commits a no-op meta entry (DEBUG PROPOSE); resolves once applied. */
   proposeNoop(payload: Uint8Array): Promise<void>;
+  /**
+   * Commits a no-op entry in hosted group `groupId` when this node leads it (DEBUG PROPOSE ...
+   * GROUP); ClusterError ERR for a group not hosted here, TRYAGAIN naming the leader otherwise.
+   */
+  proposeNoopInGroup(groupId: number, payload: Uint8Array): Promise<void>;
+  /** Every Raft group this node hosts, with its purpose and status (CLUSTER GROUPS). */
+  raftGroups(): GroupListing[];
   /** This node's committed meta log entries from `fromIndex`, at most `countMax` (DEBUG ENTRIES). */
   committedEntries(fromIndex: number, countMax: number): Promise<CommittedEntryView[]>;
   /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */

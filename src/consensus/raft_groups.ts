@@ -1,4 +1,4 @@
-import { decodeRaftMessage, type Message } from "../raft/mod.ts";
+import { decodeRaftMessage, type Message, type RaftStatus } from "../raft/mod.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** What RaftGroups needs of a hosted group (RaftHost of any state machine). */
@@ -14,6 +14,8 @@ export interface HostedGroup {
   close(): void;
   leaderUnreachable(peerId: string): void;
   reportUnreachable(peerId: string): void;
+  /** The core's status (CLUSTER GROUPS). */
+  status(): RaftStatus;
 }
 
 /** Raft groups hosted by this node at most. */
@@ -53,6 +55,11 @@ export class RaftGroups {
   /** The host of `groupId`, if this node runs it. */
   get(groupId: number): HostedGroup | undefined {
     return this.#hosts.get(groupId);
+  }
+
+  /** Every hosted group by id (for listings, not hot paths). */
+  entries(): IterableIterator<[number, HostedGroup]> {
+    return this.#hosts.entries();
   }
 
   /** Number of groups. */

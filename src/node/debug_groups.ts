@@ -32,7 +32,8 @@ class NullMachine implements ReplicatedStateMachine {
 
 /** Debug groups of one node. */
 export interface DebugGroups {
-  hosts: RaftHost[];
+  /** Hosts by group id. */
+  hosts: Map<number, RaftHost>;
 }
 
 /**
@@ -74,7 +75,7 @@ export async function openDebugGroups(
       requestTimeoutMs: config.requestTimeoutMs,
     });
     raft.groups.add(groupId, host);
-    result.hosts.push(host);
+    result.hosts.set(groupId, host);
   };
   for (let first = 0; first < count; first += OPEN_CONCURRENCY) {
     const batch: Promise<void>[] = [];

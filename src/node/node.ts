@@ -15,7 +15,12 @@ import { ClientServer } from "../server/client_server.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
-import { META_TIMING_DEFAULTS, MetaGroup, type MetaTiming } from "../meta/meta_group.ts";
+import {
+  META_GROUP_ID,
+  META_TIMING_DEFAULTS,
+  MetaGroup,
+  type MetaTiming,
+} from "../meta/meta_group.ts";
 import { MetaClusterView } from "../meta/meta_cluster_view.ts";
 import { readCommittedEntries } from "../meta/committed_entries.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
@@ -68,7 +73,7 @@ export class DsyncNode {
   #services: NodeServices | null = null;
   #table: CommandTable | null = null;
   #locks: LockService | null = null;
-  readonly #debugGroups: DebugGroups = { hosts: [] };
+  readonly #debugGroups: DebugGroups = { hosts: new Map() };
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -210,6 +215,13 @@ export class DsyncNode {
       ),
       onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
+      proposeNoopInGroup: (groupId, payload) => this.#proposeNoopInGroup(meta, groupId, payload),
+      raftGroups: () =>
+        [...this.#raftGroups.entries()].map(([groupId, host]) => ({
+          groupId,
+          purpose: groupId === META_GROUP_ID ? "meta" as const : "debug" as const,
+          status: host.status(),
+        })),
       committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
       locks,
       lockLimits: {
@@ -227,6 +239,22 @@ export class DsyncNode {
   }
 
   /** Runs `local` on the leader, or forwards the command there. */
+  /** DEBUG PROPOSE ... GROUP: a no-op entry in one hosted group, on its leader only. */
+  #proposeNoopInGroup(meta: MetaGroup, groupId: number, payload: Uint8Array): Promise<void> {
+    if (groupId === META_GROUP_ID) return meta.proposeCommand({ op: "noop", payload }).then(() => {});
+    const host = this.#debugGroups.hosts.get(groupId);
+    if (host === undefined) {
+      return Promise.reject(new ClusterError("ERR", `group ${groupId} is not hosted on this node`));
+    }
+    const status = host.status();
+    if (status.role !== "leader") {
+      return Promise.reject(
+        new ClusterError("TRYAGAIN", `group ${groupId} is led by ${status.leaderId ?? "nobody yet"}`),
+      );
+    }
+    return host.propose(payload).then(() => {});
+  }
+
   #onLeader(
     args: Uint8Array[],
     forwarded: boolean,

@@ -130,6 +130,7 @@ const TOKEN_RANGE = `-ERR TOKEN must be between 1 and ${SAFE_MAX}`;
 const HELLO_VERSION = "-ERR unsupported protocol version: use HELLO 2 or HELLO 3";
 const FROM = `-ERR from-index must be between 1 and ${SAFE_MAX}`;
 const COUNT = "-ERR count must be between 1 and 1000";
+const GROUP = "-ERR syntax error: DEBUG PROPOSE payload [GROUP id], id in 0..4294967295";
 const CLIENT = "127.0.0.1:7999";
 const PEER = "127.0.0.1:1";
 
@@ -176,6 +177,7 @@ export const COMMAND_CASES: CommandCases[] = [
   },
   { command: "cluster|info", cases: [], noArguments: "arity 2" },
   { command: "cluster|nodes", cases: [], noArguments: "arity 2" },
+  { command: "cluster|groups", cases: [], noArguments: "arity 2" },
   { command: "cluster|help", cases: [], noArguments: "arity 2" },
   {
     command: "cluster|add",
@@ -239,7 +241,20 @@ export const COMMAND_CASES: CommandCases[] = [
   },
   {
     command: "debug|propose",
-    cases: [own("payload", "DEBUG PROPOSE payload", 65_536, (v) => ["DEBUG", "PROPOSE", v], OK)],
+    cases: [
+      own("payload", "DEBUG PROPOSE payload", 65_536, (v) => ["DEBUG", "PROPOSE", v], OK),
+      range(
+        "group (max)",
+        (v) => ["DEBUG", "PROPOSE", "x", "GROUP", v],
+        [
+          0xffff_ffff,
+          2 ** 32,
+        ],
+        /^-ERR group 4294967295 is not hosted on this node$/,
+        GROUP,
+      ),
+      range("group (min)", (v) => ["DEBUG", "PROPOSE", "x", "GROUP", v], [0, -1], OK, GROUP),
+    ],
   },
   {
     command: "debug|entries",
