@@ -1,18 +1,10 @@
 import { assert } from "../util/assert.ts";
 import type { LockTableLimits } from "./limits.ts";
+import { type Holder, HolderSet } from "./holder_set.ts";
 import type { Grant, LockMode } from "./types.ts";
 import { type Waiter, WaitQueue } from "./wait_queue.ts";
 
-/** One grant of a lock. */
-export interface Holder {
-  readonly owner: string;
-  /** Fencing token; replaced by a new one on upgrade. */
-  token: number;
-  /** Lease length in ms. */
-  ttlMs: number;
-  /** Log index of the op that started or last renewed the lease (see HolderInfo). */
-  leaseIndex: number;
-}
+export type { Holder } from "./holder_set.ts";
 
 /**
  * One lock. Invariants at rest (between ops): at least one holder; `mode` is the mode of every
@@ -22,7 +14,7 @@ export interface LockEntry {
   readonly name: string;
   mode: LockMode;
   /** Holders by owner, in grant order. */
-  readonly holders: Map<string, Holder>;
+  readonly holders: HolderSet;
   readonly queue: WaitQueue;
 }
 
@@ -59,7 +51,7 @@ export function createTableState(limits: Readonly<LockTableLimits>): TableState 
 /** Adds an empty lock named `name` (the caller adds its first holder in the same op). */
 export function createLock(state: TableState, name: string, mode: LockMode): LockEntry {
   assert(!state.locks.has(name), `lock ${name} already exists`);
-  const lock: LockEntry = { name, mode, holders: new Map(), queue: new WaitQueue() };
+  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: new WaitQueue() };
   state.locks.set(name, lock);
   return lock;
 }
@@ -79,7 +71,7 @@ export function addHolder(state: TableState, lock: LockEntry, holder: Holder, mo
     `${mode} grant of ${lock.name} conflicts with its ${lock.mode} holders`,
   );
   lock.mode = mode;
-  lock.holders.set(holder.owner, holder);
+  lock.holders.add(holder);
   state.holderCount += 1;
 }
 
