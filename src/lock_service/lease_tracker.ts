@@ -3,20 +3,21 @@ import type { LockApplyResult, LockOp, LockTable } from "../locks/mod.ts";
 /** A lease or wait the leader must end by proposing an operation. */
 type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
 
-/** One tracked lease: a grant as last renewed in the log, and its deadline on this clock. */
+/**
+ * One tracked lease: a grant as last renewed in the log, and its deadline on this clock. The
+ * leases of one lock form a chain in grant order (`next`): most locks have one holder, so a lock
+ * costs one map entry and one object, with no per-lease key string.
+ */
 interface TrackedLease {
-  name: string;
-  owner: string;
-  token: number;
+  readonly owner: string;
+  readonly token: number;
   /** The table's lease index of the grant this deadline was computed for. */
-  leaseIndex: number;
-  deadlineMs: number;
+  readonly leaseIndex: number;
+  readonly deadlineMs: number;
   /** An expire for this lease index is proposed and not settled yet. */
   proposed: boolean;
-}
-
-function holderKey(name: string, owner: string, token: number): string {
-  return `${token}\u0000${name}\u0000${owner}`;
+  /** The next lease of the same lock, or null. */
+  next: TrackedLease | null;
 }
 
 /**
@@ -30,21 +31,30 @@ function holderKey(name: string, owner: string, token: number): string {
  * was applied in between, so a refresh committed while an expiry is in flight always wins.
  */
 export class LeaseTracker {
-  readonly #leases = new Map<string, TrackedLease>();
-  /** Lease keys by lock name, so following one operation never scans every lease. */
-  readonly #keysByName = new Map<string, Set<string>>();
+  /** The first lease of each lock by name (a chain; see TrackedLease). */
+  readonly #leasesByName = new Map<string, TrackedLease>();
+  /** Number of tracked leases over all chains. */
+  #leaseCount = 0;
   readonly #waiters = new Map<number, { name: string; owner: string; deadlineMs: number }>();
   /** Waiter ids whose cancel is proposed and not yet settled. */
   readonly #cancelsProposed = new Set<number>();
 
   /** Every current lease from `nowMs`; every parked wait gets at most `waitMaxMs` more. */
   reset(table: LockTable, nowMs: number, waitMaxMs: number): void {
-    this.#leases.clear();
-    this.#keysByName.clear();
+    this.#leasesByName.clear();
+    this.#leaseCount = 0;
     this.#waiters.clear();
     this.#cancelsProposed.clear();
+    let last: TrackedLease | null = null;
+    let lastName = "";
     for (const held of table.holders()) {
-      this.#track(held.name, held.owner, held.token, held.leaseIndex, nowMs + held.ttlMs);
+      const lease = newLease(held.owner, held.token, held.leaseIndex, nowMs + held.ttlMs);
+      // holders() lists the grants lock by lock, so a lock's leases are consecutive.
+      if (last !== null && lastName === held.name) last.next = lease;
+      else this.#leasesByName.set(held.name, lease);
+      last = lease;
+      lastName = held.name;
+      this.#leaseCount += 1;
     }
     for (const waiting of table.waiters()) {
       this.#waiters.set(waiting.waiterId, {
@@ -76,11 +86,13 @@ export class LeaseTracker {
   /** Operations whose deadline passed and that were not proposed yet (marked as proposed). */
   due(nowMs: number): DueOp[] {
     const ops: DueOp[] = [];
-    for (const lease of this.#leases.values()) {
-      if (lease.deadlineMs > nowMs || lease.proposed) continue;
-      lease.proposed = true;
-      const { name, owner, token, leaseIndex } = lease;
-      ops.push({ op: "expire", name, owner, token, leaseIndex });
+    for (const [name, first] of this.#leasesByName) {
+      for (let lease: TrackedLease | null = first; lease !== null; lease = lease.next) {
+        if (lease.deadlineMs > nowMs || lease.proposed) continue;
+        lease.proposed = true;
+        const { owner, token, leaseIndex } = lease;
+        ops.push({ op: "expire", name, owner, token, leaseIndex });
+      }
     }
     for (const [waiterId, waiter] of this.#waiters) {
       if (waiter.deadlineMs > nowMs || this.#cancelsProposed.has(waiterId)) continue;
@@ -96,30 +108,26 @@ export class LeaseTracker {
       this.#cancelsProposed.delete(op.waiterId);
       return;
     }
-    const lease = this.#leases.get(holderKey(op.name, op.owner, op.token));
+    const lease = this.#find(op.name, op.owner, op.token);
     if (lease !== undefined && lease.leaseIndex === op.leaseIndex) lease.proposed = false;
   }
 
   /** Milliseconds left on a lease (0 when due), or null when not tracked. */
   remainingMs(name: string, owner: string, token: number, nowMs: number): number | null {
-    const lease = this.#leases.get(holderKey(name, owner, token));
+    const lease = this.#find(name, owner, token);
     return lease === undefined ? null : Math.max(0, Math.ceil(lease.deadlineMs - nowMs));
   }
 
   /** Tracked leases and waits (INFO, tests). */
   counts(): { leases: number; waits: number } {
-    return { leases: this.#leases.size, waits: this.#waiters.size };
+    return { leases: this.#leaseCount, waits: this.#waiters.size };
   }
 
-  #track(name: string, owner: string, token: number, leaseIndex: number, deadlineMs: number) {
-    const key = holderKey(name, owner, token);
-    this.#leases.set(key, { name, owner, token, leaseIndex, deadlineMs, proposed: false });
-    let keys = this.#keysByName.get(name);
-    if (keys === undefined) {
-      keys = new Set();
-      this.#keysByName.set(name, keys);
+  #find(name: string, owner: string, token: number): TrackedLease | undefined {
+    for (let lease = this.#leasesByName.get(name) ?? null; lease !== null; lease = lease.next) {
+      if (lease.owner === owner && lease.token === token) return lease;
     }
-    keys.add(key);
+    return undefined;
   }
 
   /**
@@ -127,20 +135,38 @@ export class LeaseTracker {
    * (new or renewed) gets a deadline from `nowMs`; grants the table no longer has are dropped.
    */
   #follow(name: string, table: LockTable, nowMs: number): void {
-    const live = new Set<string>();
+    const old = chainToArray(this.#leasesByName.get(name) ?? null);
+    let first: TrackedLease | null = null;
+    let last: TrackedLease | null = null;
+    let count = 0;
     for (const holder of table.info(name).holders) {
-      const key = holderKey(name, holder.owner, holder.token);
-      live.add(key);
-      if (this.#leases.get(key)?.leaseIndex === holder.leaseIndex) continue;
-      this.#track(name, holder.owner, holder.token, holder.leaseIndex, nowMs + holder.ttlMs);
+      let lease = old.find((o) => o.owner === holder.owner && o.token === holder.token);
+      if (lease === undefined || lease.leaseIndex !== holder.leaseIndex) {
+        lease = newLease(holder.owner, holder.token, holder.leaseIndex, nowMs + holder.ttlMs);
+      }
+      lease.next = null;
+      if (last === null) first = lease;
+      else last.next = lease;
+      last = lease;
+      count += 1;
     }
-    const keys = this.#keysByName.get(name);
-    if (keys === undefined) return;
-    for (const key of keys) {
-      if (live.has(key)) continue;
-      keys.delete(key);
-      this.#leases.delete(key);
-    }
-    if (keys.size === 0) this.#keysByName.delete(name);
+    this.#leaseCount += count - old.length;
+    if (first === null) this.#leasesByName.delete(name);
+    else this.#leasesByName.set(name, first);
   }
+}
+
+function newLease(
+  owner: string,
+  token: number,
+  leaseIndex: number,
+  deadlineMs: number,
+): TrackedLease {
+  return { owner, token, leaseIndex, deadlineMs, proposed: false, next: null };
+}
+
+function chainToArray(first: TrackedLease | null): TrackedLease[] {
+  const leases: TrackedLease[] = [];
+  for (let lease = first; lease !== null; lease = lease.next) leases.push(lease);
+  return leases;
 }
