@@ -2,6 +2,13 @@ import { FrameError } from "./frame_error.ts";
 import { STRING_BYTES_MAX } from "./limits.ts";
 
 const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (faster). */
+const ASCII_FAST_BYTES_MAX = 256;
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
 
 /** 2^32, the weight of the high word of a u53. */
 const U32_RANGE = 0x1_0000_0000;
@@ -89,7 +96,10 @@ export class BinaryReader {
     const start = this.#offsetBytes;
     let value: string;
     try {
-      value = TEXT_DECODER.decode(this.#bytes.subarray(start, start + length));
+      const bytes = this.#bytes.subarray(start, start + length);
+      value = length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
+        ? String.fromCharCode.apply(null, bytes as unknown as number[])
+        : TEXT_DECODER.decode(bytes);
     } catch {
       throw this.error(`string of ${countBytes(length)} at offset ${start} is not valid UTF-8`);
     }
