@@ -1,4 +1,5 @@
 import type { LockApplyResult, LockOp, LockTable } from "../locks/mod.ts";
+import { DeadlineHeap } from "./deadline_heap.ts";
 
 /** A lease or wait the leader must end by proposing an operation. */
 type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
@@ -9,6 +10,7 @@ type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
  * costs one map entry and one object, with no per-lease key string.
  */
 interface TrackedLease {
+  readonly name: string;
   readonly owner: string;
   readonly token: number;
   /** The table's lease index of the grant this deadline was computed for. */
@@ -18,6 +20,8 @@ interface TrackedLease {
   proposed: boolean;
   /** The next lease of the same lock, or null. */
   next: TrackedLease | null;
+  /** Slot in the deadline heap; -1 while an expire is proposed or once dropped. */
+  heapSlot: number;
 }
 
 /**
@@ -35,6 +39,8 @@ export class LeaseTracker {
   readonly #leasesByName = new Map<string, TrackedLease>();
   /** Number of tracked leases over all chains. */
   #leaseCount = 0;
+  /** The leases with no expire proposed, by deadline: due() looks only at those due. */
+  readonly #deadlines = new DeadlineHeap<TrackedLease>();
   readonly #waiters = new Map<number, { name: string; owner: string; deadlineMs: number }>();
   /** Waiter ids whose cancel is proposed and not yet settled. */
   readonly #cancelsProposed = new Set<number>();
@@ -43,19 +49,21 @@ export class LeaseTracker {
   reset(table: LockTable, nowMs: number, waitMaxMs: number): void {
     this.#leasesByName.clear();
     this.#leaseCount = 0;
+    this.#deadlines.clear();
     this.#waiters.clear();
     this.#cancelsProposed.clear();
     let last: TrackedLease | null = null;
     let lastName = "";
-    for (const held of table.holders()) {
-      const lease = newLease(held.owner, held.token, held.leaseIndex, nowMs + held.ttlMs);
-      // holders() lists the grants lock by lock, so a lock's leases are consecutive.
-      if (last !== null && lastName === held.name) last.next = lease;
-      else this.#leasesByName.set(held.name, lease);
+    table.forEachHolder((name, owner, token, ttlMs, leaseIndex) => {
+      const lease = newLease(name, owner, token, leaseIndex, nowMs + ttlMs);
+      this.#deadlines.push(lease);
+      // Grants come lock by lock, so the leases of one lock are consecutive.
+      if (last !== null && lastName === name) last.next = lease;
+      else this.#leasesByName.set(name, lease);
       last = lease;
-      lastName = held.name;
+      lastName = name;
       this.#leaseCount += 1;
-    }
+    });
     for (const waiting of table.waiters()) {
       this.#waiters.set(waiting.waiterId, {
         name: waiting.name,
@@ -86,13 +94,13 @@ export class LeaseTracker {
   /** Operations whose deadline passed and that were not proposed yet (marked as proposed). */
   due(nowMs: number): DueOp[] {
     const ops: DueOp[] = [];
-    for (const [name, first] of this.#leasesByName) {
-      for (let lease: TrackedLease | null = first; lease !== null; lease = lease.next) {
-        if (lease.deadlineMs > nowMs || lease.proposed) continue;
-        lease.proposed = true;
-        const { owner, token, leaseIndex } = lease;
-        ops.push({ op: "expire", name, owner, token, leaseIndex });
-      }
+    // Bounded by the number of leases: every pass takes one out of the heap.
+    for (let lease = this.#deadlines.peek(); lease !== undefined; lease = this.#deadlines.peek()) {
+      if (lease.deadlineMs > nowMs) break;
+      this.#deadlines.remove(lease);
+      lease.proposed = true;
+      const { name, owner, token, leaseIndex } = lease;
+      ops.push({ op: "expire", name, owner, token, leaseIndex });
     }
     for (const [waiterId, waiter] of this.#waiters) {
       if (waiter.deadlineMs > nowMs || this.#cancelsProposed.has(waiterId)) continue;
@@ -109,7 +117,9 @@ export class LeaseTracker {
       return;
     }
     const lease = this.#find(op.name, op.owner, op.token);
-    if (lease !== undefined && lease.leaseIndex === op.leaseIndex) lease.proposed = false;
+    if (lease === undefined || lease.leaseIndex !== op.leaseIndex || !lease.proposed) return;
+    lease.proposed = false;
+    this.#deadlines.push(lease);
   }
 
   /** Milliseconds left on a lease (0 when due), or null when not tracked. */
@@ -139,16 +149,23 @@ export class LeaseTracker {
     let first: TrackedLease | null = null;
     let last: TrackedLease | null = null;
     let count = 0;
+    const kept = new Set<TrackedLease>();
     for (const holder of table.info(name).holders) {
       let lease = old.find((o) => o.owner === holder.owner && o.token === holder.token);
       if (lease === undefined || lease.leaseIndex !== holder.leaseIndex) {
-        lease = newLease(holder.owner, holder.token, holder.leaseIndex, nowMs + holder.ttlMs);
+        const { owner, token, leaseIndex, ttlMs } = holder;
+        lease = newLease(name, owner, token, leaseIndex, nowMs + ttlMs);
+        this.#deadlines.push(lease);
       }
       lease.next = null;
+      kept.add(lease);
       if (last === null) first = lease;
       else last.next = lease;
       last = lease;
       count += 1;
+    }
+    for (const gone of old) {
+      if (gone.heapSlot !== -1 && !kept.has(gone)) this.#deadlines.remove(gone);
     }
     this.#leaseCount += count - old.length;
     if (first === null) this.#leasesByName.delete(name);
@@ -157,12 +174,13 @@ export class LeaseTracker {
 }
 
 function newLease(
+  name: string,
   owner: string,
   token: number,
   leaseIndex: number,
   deadlineMs: number,
 ): TrackedLease {
-  return { owner, token, leaseIndex, deadlineMs, proposed: false, next: null };
+  return { name, owner, token, leaseIndex, deadlineMs, proposed: false, next: null, heapSlot: -1 };
 }
 
 function chainToArray(first: TrackedLease | null): TrackedLease[] {

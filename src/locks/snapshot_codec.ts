@@ -38,11 +38,11 @@ export function encodeTableState(state: TableState): Uint8Array {
   writer.u32(state.locks.size);
   for (const lock of state.locks.values()) {
     writer.string(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
-    for (const holder of lock.holders.values()) {
+    lock.holders.forEach((holder) => {
       writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
-    }
+    });
     writer.u32(lock.queue.size);
-    for (const waiter of lock.queue) {
+    for (let waiter = lock.queue.head; waiter !== null; waiter = waiter.next) {
       writer.string(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
       writer.u32(waiter.ttlMs);
     }
@@ -65,9 +65,9 @@ export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLi
     const state = createTableState(limits);
     state.appliedIndex = reader.u53();
     state.lastToken = reader.u53();
-    const tokens = new Set<number>();
-    const ctx = { state, tokens, version };
+    const ctx: ReadContext = { state, tokens: [], version };
     reader.list((r) => readLock(r, ctx), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
+    checkTokensUnique(reader, ctx.tokens);
     return state;
   });
 }
@@ -75,8 +75,8 @@ export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLi
 /** What reading one lock needs besides the reader. */
 interface ReadContext {
   state: TableState;
-  /** Tokens seen so far (each at most once). */
-  tokens: Set<number>;
+  /** Tokens seen so far; checked for duplicates at the end (a sort costs less than a Set). */
+  tokens: number[];
   version: number;
 }
 
@@ -112,10 +112,10 @@ function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): vo
   const owner = readText(reader, "holder owner", OWNER_BYTES_MAX);
   if (lock.holders.has(owner)) throw reader.error(`${owner} holds lock ${lock.name} twice`);
   const token = reader.u53();
-  if (token < 1 || token > state.lastToken || tokens.has(token)) {
-    throw reader.error(`token ${token} is reused or not in 1..${state.lastToken}`);
+  if (token < 1 || token > state.lastToken) {
+    throw reader.error(`token ${token} is not in 1..${state.lastToken}`);
   }
-  tokens.add(token);
+  tokens.push(token);
   const ttlMs = readTtl(reader);
   const leaseIndex = ctx.version === 1 ? 0 : reader.u53();
   if (leaseIndex > state.appliedIndex) {
@@ -145,6 +145,13 @@ function readWaiter(reader: BinaryReader, state: TableState, lock: LockEntry): v
     }
   }
   parkWaiter(state, lock, { owner, mode, waiterId, ttlMs, prev: null, next: null }, tail);
+}
+
+function checkTokensUnique(reader: BinaryReader, tokens: number[]): void {
+  const sorted = Float64Array.from(tokens).sort();
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throw reader.error(`token ${sorted[i]} is reused`);
+  }
 }
 
 function readText(reader: BinaryReader, field: string, bytesMax: number): string {
