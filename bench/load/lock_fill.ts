@@ -4,6 +4,8 @@ import { replyText } from "../../src/client/resp_connection.ts";
 /** What a fill of held locks over pipelined connections produced. */
 export interface FillResult {
   grantedCount: number;
+  /** Acquires answered -TIMEOUT and sent again. */
+  retryCount: number;
   elapsedMs: number;
 }
 
@@ -24,12 +26,16 @@ export interface FillOptions {
 
 /**
  * Acquires `lockCount` distinct locks over pipelined RESP connections (127.0.0.1 only). Every
- * reply must be a fencing token; anything else, or the timeout, throws.
+ * reply must be a fencing token; a -TIMEOUT is sent again (at most `lockCount` retries in all),
+ * anything else, or the overall timeout, throws.
  */
 export async function fillLocks(options: FillOptions): Promise<FillResult> {
   const t0 = performance.now();
   let next = 0;
   let grantedCount = 0;
+  /** Locks answered -TIMEOUT (the node was saturated): acquired again (same owner: safe). */
+  const retries: number[] = [];
+  let retryCount = 0;
   const deadline = t0 + options.timeoutMs;
   const worker = async () => {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: options.port });
@@ -37,16 +43,20 @@ export async function fillLocks(options: FillOptions): Promise<FillResult> {
     const decoder = new RespReplyDecoder();
     const buffer = new Uint8Array(256 * 1024);
     try {
-      while (next < options.lockCount) {
+      while (next < options.lockCount || retries.length > 0) {
         if (performance.now() > deadline) {
           throw new Error(`fill exceeded ${options.timeoutMs} ms at ${grantedCount} locks`);
         }
-        const first = next;
-        const count = Math.min(options.batchSize, options.lockCount - first);
-        next += count;
-        await writeAll(conn, encodeBatch(options, first, count));
-        const repliedCount = await readReplies(conn, decoder, buffer, count);
-        grantedCount += repliedCount;
+        const batch = retries.splice(0, options.batchSize);
+        while (batch.length < options.batchSize && next < options.lockCount) batch.push(next++);
+        await writeAll(conn, encodeBatch(options, batch));
+        const failed = await readReplies(conn, decoder, buffer, batch);
+        retryCount += failed.length;
+        if (retryCount > options.lockCount) {
+          throw new Error(`more than ${options.lockCount} acquires timed out; giving up`);
+        }
+        retries.push(...failed);
+        grantedCount += batch.length - failed.length;
         options.onProgress(grantedCount);
       }
     } finally {
@@ -54,13 +64,13 @@ export async function fillLocks(options: FillOptions): Promise<FillResult> {
     }
   };
   await Promise.all(Array.from({ length: options.connectionCount }, worker));
-  return { grantedCount, elapsedMs: performance.now() - t0 };
+  return { grantedCount, retryCount, elapsedMs: performance.now() - t0 };
 }
 
-function encodeBatch(options: FillOptions, first: number, count: number): Uint8Array {
+function encodeBatch(options: FillOptions, lockIndexes: number[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let bytes = 0;
-  for (let i = first; i < first + count; i++) {
+  for (const i of lockIndexes) {
     const owner = `owner-${i % options.ownerCount}`;
     const part = encodeCommand([
       "LOCK.ACQUIRE",
@@ -91,14 +101,18 @@ async function readReplies(
   conn: Deno.TcpConn,
   decoder: RespReplyDecoder,
   buffer: Uint8Array,
-  count: number,
-): Promise<number> {
+  lockIndexes: number[],
+): Promise<number[]> {
+  const failed: number[] = [];
   let received = 0;
-  while (received < count) {
+  while (received < lockIndexes.length) {
     const value = decoder.next();
     if (value !== undefined) {
-      if (value.type !== "integer") {
-        throw new Error(`LOCK.ACQUIRE answered ${replyText(value)}, not a token`);
+      const text = replyText(value);
+      if (value.type === "error" && text.startsWith("-TIMEOUT")) {
+        failed.push(lockIndexes[received]!);
+      } else if (value.type !== "integer") {
+        throw new Error(`LOCK.ACQUIRE answered ${text}, not a token`);
       }
       received += 1;
       continue;
@@ -107,5 +121,5 @@ async function readReplies(
     if (readCount === null) throw new Error("connection closed by the server");
     decoder.push(buffer.subarray(0, readCount));
   }
-  return received;
+  return failed;
 }

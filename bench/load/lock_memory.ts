@@ -21,6 +21,8 @@ import { fillLocks } from "./lock_fill.ts";
 interface MemoryRun {
   lockCount: number;
   fillMs: number;
+  /** Acquires that timed out during the fill and were sent again. */
+  fillRetryCount: number;
   rssEmptyBytes: number;
   rssFullBytes: number;
   bytesPerLock: number;
@@ -119,6 +121,7 @@ async function run(lockCount: number, nodeArgs: string[]): Promise<MemoryRun> {
     return {
       lockCount,
       fillMs: fill.elapsedMs,
+      fillRetryCount: fill.retryCount,
       rssEmptyBytes,
       rssFullBytes,
       bytesPerLock: (rssFullBytes - rssEmptyBytes) / lockCount,
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
     console.error(`filling ${lockCount} locks`);
     const result = await run(lockCount, command.args);
     console.error(
-      `  filled in ${(result.fillMs / 1000).toFixed(1)} s, ${
+      `  filled in ${(result.fillMs / 1000).toFixed(1)} s (${result.fillRetryCount} retries), ${
         result.bytesPerLock.toFixed(0)
       } B/lock, ` +
         `restart to first grant ${result.restartGrantMs.toFixed(0)} ms`,

@@ -89,6 +89,18 @@ export class BinaryReader {
     return value;
   }
 
+  /**
+   * Like bytes(), but returns a view into the input instead of a copy (no copy of a large
+   * snapshot image part); the caller must not keep it past the input's lifetime or modify it.
+   */
+  bytesView(lengthMax: number = Number.MAX_SAFE_INTEGER): Uint8Array {
+    const length = this.u32();
+    this.#checkLength(length, lengthMax, "bytes");
+    const value = this.#bytes.subarray(this.#offsetBytes, this.#offsetBytes + length);
+    this.#offsetBytes += length;
+    return value;
+  }
+
   /** Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. */
   string(): string {
     const length = this.u16();
