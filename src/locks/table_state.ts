@@ -15,7 +15,8 @@ export interface LockEntry {
   mode: LockMode;
   /** Holders by owner, in grant order. */
   readonly holders: HolderSet;
-  readonly queue: WaitQueue;
+  /** NO_WAITERS (shared, never modified) while nobody waits: most locks never get a queue. */
+  queue: WaitQueue;
 }
 
 /** The whole replicated state plus derived indexes and counters. */
@@ -35,6 +36,9 @@ export interface TableState {
   appliedIndex: number;
 }
 
+/** The queue of every lock nobody waits for; parkWaiter gives a lock its own queue. */
+const NO_WAITERS = new WaitQueue();
+
 /** An empty table state. */
 export function createTableState(limits: Readonly<LockTableLimits>): TableState {
   return {
@@ -51,7 +55,7 @@ export function createTableState(limits: Readonly<LockTableLimits>): TableState 
 /** Adds an empty lock named `name` (the caller adds its first holder in the same op). */
 export function createLock(state: TableState, name: string, mode: LockMode): LockEntry {
   assert(!state.locks.has(name), `lock ${name} already exists`);
-  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: new WaitQueue() };
+  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: NO_WAITERS };
   state.locks.set(name, lock);
   return lock;
 }
@@ -94,6 +98,7 @@ export function parkWaiter(
   waiter: Waiter,
   before: Waiter | null,
 ): void {
+  if (lock.queue === NO_WAITERS) lock.queue = new WaitQueue();
   lock.queue.insertAfter(before, waiter);
   state.waiterCount += 1;
   const names = state.waitsByOwner.get(waiter.owner);
@@ -104,6 +109,7 @@ export function parkWaiter(
 /** Unparks `waiter`, exactly undoing parkWaiter. */
 export function unparkWaiter(state: TableState, lock: LockEntry, waiter: Waiter): void {
   lock.queue.remove(waiter);
+  if (lock.queue.size === 0) lock.queue = NO_WAITERS;
   state.waiterCount -= 1;
   const names = state.waitsByOwner.get(waiter.owner);
   assert(names !== undefined && names.delete(lock.name), `${waiter.owner} not indexed as waiter`);
