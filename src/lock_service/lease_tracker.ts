@@ -1,5 +1,9 @@
-import type { LockApplyResult, LockOp, LockTable } from "../locks/mod.ts";
+import type { HeldLock, LockApplyResult, LockOp, LockTable } from "../locks/mod.ts";
+import { assert } from "../util/assert.ts";
 import { DeadlineHeap } from "./deadline_heap.ts";
+
+/** Holders a reset tracks at once (about 10 ms of work), then per due() call until done. */
+const RESET_HOLDERS_PER_STEP_DEFAULT = 20_000;
 
 /** A lease or wait the leader must end by proposing an operation. */
 type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
@@ -44,26 +48,35 @@ export class LeaseTracker {
   readonly #waiters = new Map<number, { name: string; owner: string; deadlineMs: number }>();
   /** Waiter ids whose cancel is proposed and not yet settled. */
   readonly #cancelsProposed = new Set<number>();
+  /** Holders tracked per step of a reset's walk. */
+  readonly #resetHoldersPerStep: number;
+  /** Where the walk of the last reset stands; null once every holder was reached. */
+  #resetCursor: Iterator<HeldLock> | null = null;
+  /** The `nowMs` of the last reset: every lease reached by its walk counts from it. */
+  #resetNowMs = 0;
 
-  /** Every current lease from `nowMs`; every parked wait gets at most `waitMaxMs` more. */
+  /** `resetHoldersPerStep` bounds the work of reset() and of each due() while a walk lasts. */
+  constructor(resetHoldersPerStep = RESET_HOLDERS_PER_STEP_DEFAULT) {
+    assert(Number.isSafeInteger(resetHoldersPerStep) && resetHoldersPerStep > 0, "reset step");
+    this.#resetHoldersPerStep = resetHoldersPerStep;
+  }
+
+  /**
+   * Every current lease from `nowMs`; every parked wait gets at most `waitMaxMs` more. The
+   * leases are tracked `resetHoldersPerStep` at a time, here and then at the start of each
+   * due(), so a new leader with a million grants is not blocked for seconds; a lease not reached
+   * yet can only expire later than its deadline from `nowMs`, never earlier. A lease followed
+   * meanwhile (its lock changed) is tracked by applied() and skipped by the walk.
+   */
   reset(table: LockTable, nowMs: number, waitMaxMs: number): void {
     this.#leasesByName.clear();
     this.#leaseCount = 0;
     this.#deadlines.clear();
     this.#waiters.clear();
     this.#cancelsProposed.clear();
-    let last: TrackedLease | null = null;
-    let lastName = "";
-    table.forEachHolder((name, owner, token, ttlMs, leaseIndex) => {
-      const lease = newLease(name, owner, token, leaseIndex, nowMs + ttlMs);
-      this.#deadlines.push(lease);
-      // Grants come lock by lock, so the leases of one lock are consecutive.
-      if (last !== null && lastName === name) last.next = lease;
-      else this.#leasesByName.set(name, lease);
-      last = lease;
-      lastName = name;
-      this.#leaseCount += 1;
-    });
+    this.#resetCursor = table.holders();
+    this.#resetNowMs = nowMs;
+    this.#continueReset();
     for (const waiting of table.waiters()) {
       this.#waiters.set(waiting.waiterId, {
         name: waiting.name,
@@ -71,6 +84,11 @@ export class LeaseTracker {
         deadlineMs: nowMs + waitMaxMs,
       });
     }
+  }
+
+  /** Whether the walk of a reset is still going (some leases are not tracked yet). */
+  get resetting(): boolean {
+    return this.#resetCursor !== null;
   }
 
   /** Follows one applied operation. */
@@ -93,6 +111,7 @@ export class LeaseTracker {
 
   /** Operations whose deadline passed and that were not proposed yet (marked as proposed). */
   due(nowMs: number): DueOp[] {
+    this.#continueReset();
     const ops: DueOp[] = [];
     // Bounded by the number of leases: every pass takes one out of the heap.
     for (let lease = this.#deadlines.peek(); lease !== undefined; lease = this.#deadlines.peek()) {
@@ -133,11 +152,29 @@ export class LeaseTracker {
     return { leases: this.#leaseCount, waits: this.#waiters.size };
   }
 
-  #find(name: string, owner: string, token: number): TrackedLease | undefined {
-    for (let lease = this.#leasesByName.get(name) ?? null; lease !== null; lease = lease.next) {
-      if (lease.owner === owner && lease.token === token) return lease;
+  /** Tracks the next `resetHoldersPerStep` holders of the reset's walk. */
+  #continueReset(): void {
+    const cursor = this.#resetCursor;
+    if (cursor === null) return;
+    for (let step = 0; step < this.#resetHoldersPerStep; step++) {
+      const next = cursor.next();
+      if (next.done === true) {
+        this.#resetCursor = null;
+        return;
+      }
+      const { name, owner, token, leaseIndex, ttlMs } = next.value;
+      const first = this.#leasesByName.get(name) ?? null;
+      if (findIn(first, owner, token) !== undefined) continue; // followed since the reset
+      const lease = newLease(name, owner, token, leaseIndex, this.#resetNowMs + ttlMs);
+      this.#deadlines.push(lease);
+      if (first === null) this.#leasesByName.set(name, lease);
+      else lastOf(first).next = lease;
+      this.#leaseCount += 1;
     }
-    return undefined;
+  }
+
+  #find(name: string, owner: string, token: number): TrackedLease | undefined {
+    return findIn(this.#leasesByName.get(name) ?? null, owner, token);
   }
 
   /**
@@ -181,6 +218,19 @@ function newLease(
   deadlineMs: number,
 ): TrackedLease {
   return { name, owner, token, leaseIndex, deadlineMs, proposed: false, next: null, heapSlot: -1 };
+}
+
+function findIn(first: TrackedLease | null, owner: string, token: number) {
+  for (let lease = first; lease !== null; lease = lease.next) {
+    if (lease.owner === owner && lease.token === token) return lease;
+  }
+  return undefined;
+}
+
+function lastOf(first: TrackedLease): TrackedLease {
+  let lease = first;
+  while (lease.next !== null) lease = lease.next;
+  return lease;
 }
 
 function chainToArray(first: TrackedLease | null): TrackedLease[] {

@@ -103,20 +103,6 @@ export class LockTable {
     }
   }
 
-  /**
-   * Calls `visit` for every live grant, lock by lock in table order (what holders() yields,
-   * without an object per grant: a new leader walks a million of them before its first expiry).
-   */
-  forEachHolder(
-    visit: (name: string, owner: string, token: number, ttlMs: number, leaseIndex: number) => void,
-  ): void {
-    for (const lock of this.#state.locks.values()) {
-      lock.holders.forEach((holder) => {
-        visit(lock.name, holder.owner, holder.token, holder.ttlMs, holder.leaseIndex);
-      });
-    }
-  }
-
   /** Every parked waiter (for the leader's wait timeouts and for cancelling orphaned waits). */
   *waiters(): IterableIterator<ParkedWaiter> {
     for (const lock of this.#state.locks.values()) {

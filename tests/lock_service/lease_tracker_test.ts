@@ -141,3 +141,39 @@ Deno.test("a new leader's reset restarts deadlines; an expiry it proposes names 
     leaseIndex: 2,
   }]);
 });
+
+Deno.test("a reset walks the table in steps; a lease renewed meanwhile is tracked once", () => {
+  const table = new LockTable();
+  const follower = new LeaseTracker();
+  const names = ["l0", "l1", "l2", "l3", "l4"];
+  names.forEach((name, i) => {
+    const op: LockOp = {
+      op: "acquire",
+      name,
+      owner: "me",
+      mode: "shared",
+      ttlMs: 1_000,
+      wait: false,
+      waiterId: i,
+    };
+    run(table, follower, i + 1, op, 0, 0);
+  });
+  const tracker = new LeaseTracker(2);
+  tracker.reset(table, 10_000, 10_000);
+  assert.equal(tracker.resetting, true);
+  assert.deepEqual(tracker.counts(), { leases: 2, waits: 0 }, "the first step only");
+  assert.equal(tracker.remainingMs("l4", "me", 5, 10_000), null, "not reached yet");
+  // l4 is refreshed before the walk reaches it: applied() tracks it from the refresh.
+  const refresh: LockOp = { op: "refresh", name: "l4", owner: "me", ttlMs: 3_000, token: 5 };
+  run(table, tracker, 6, refresh, 0, 10_500);
+  assert.deepEqual(tracker.due(10_600), []);
+  assert.deepEqual(tracker.due(10_700), []);
+  assert.equal(tracker.resetting, false);
+  assert.deepEqual(tracker.counts(), { leases: 5, waits: 0 }, "each lease once");
+  assert.equal(tracker.remainingMs("l0", "me", 1, 10_000), 1_000);
+  assert.equal(tracker.remainingMs("l3", "me", 4, 10_000), 1_000, "reached by a later step");
+  assert.equal(tracker.remainingMs("l4", "me", 5, 10_500), 3_000, "from the refresh");
+  const due = tracker.due(11_000).map((op) => op.name).sort();
+  assert.deepEqual(due, ["l0", "l1", "l2", "l3"]);
+  assert.deepEqual(tracker.due(13_500).map((op) => op.name), ["l4"]);
+});
