@@ -1,4 +1,4 @@
-import { assert } from "../util/assert.ts";
+import { assertionFailed } from "../util/assert.ts";
 
 /** One grant of a lock. */
 export interface Holder {
@@ -39,7 +39,7 @@ export class HolderSet {
 
   /** Adds the grant of an owner that does not hold the lock yet (it becomes the last). */
   add(holder: Holder): void {
-    assert(!this.has(holder.owner), `owner ${holder.owner} already holds the lock`);
+    if (this.has(holder.owner)) assertionFailed(`owner ${holder.owner} already holds the lock`);
     if (this.#many !== null) {
       this.#many.set(holder.owner, holder);
     } else if (this.#single === null) {

@@ -1,4 +1,4 @@
-import { assert } from "../util/assert.ts";
+import { assert, assertionFailed } from "../util/assert.ts";
 import type { LockTableLimits } from "./limits.ts";
 import { type Holder, HolderSet } from "./holder_set.ts";
 import type { Grant, LockMode } from "./types.ts";
@@ -54,7 +54,7 @@ export function createTableState(limits: Readonly<LockTableLimits>): TableState 
 
 /** Adds an empty lock named `name` (the caller adds its first holder in the same op). */
 export function createLock(state: TableState, name: string, mode: LockMode): LockEntry {
-  assert(!state.locks.has(name), `lock ${name} already exists`);
+  if (state.locks.has(name)) assertionFailed(`lock ${name} already exists`);
   const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: NO_WAITERS };
   state.locks.set(name, lock);
   return lock;
@@ -69,11 +69,10 @@ export function newToken(state: TableState): number {
 
 /** Adds a grant; the lock must be empty or shared with a shared request. */
 export function addHolder(state: TableState, lock: LockEntry, holder: Holder, mode: LockMode) {
-  assert(!lock.holders.has(holder.owner), `owner ${holder.owner} already holds ${lock.name}`);
-  assert(
-    lock.holders.size === 0 || (lock.mode === "shared" && mode === "shared"),
-    `${mode} grant of ${lock.name} conflicts with its ${lock.mode} holders`,
-  );
+  // HolderSet.add asserts that the owner does not hold the lock yet.
+  if (lock.holders.size > 0 && (lock.mode !== "shared" || mode !== "shared")) {
+    assertionFailed(`${mode} grant of ${lock.name} conflicts with its ${lock.mode} holders`);
+  }
   lock.mode = mode;
   lock.holders.add(holder);
   state.holderCount += 1;
@@ -81,7 +80,7 @@ export function addHolder(state: TableState, lock: LockEntry, holder: Holder, mo
 
 /** Removes a grant (the caller promotes waiters and drops the lock if empty). */
 export function removeHolder(state: TableState, lock: LockEntry, owner: string): void {
-  assert(lock.holders.delete(owner), `owner ${owner} does not hold ${lock.name}`);
+  if (!lock.holders.delete(owner)) assertionFailed(`owner ${owner} does not hold ${lock.name}`);
   state.holderCount -= 1;
 }
 
@@ -159,6 +158,6 @@ export function promoteWaiters(state: TableState, lock: LockEntry): Grant[] {
 /** Removes the lock when it has no holders left (it then has no waiters either). */
 export function dropIfUnheld(state: TableState, lock: LockEntry): void {
   if (lock.holders.size > 0) return;
-  assert(lock.queue.size === 0, `lock ${lock.name} has waiters but no holders`);
+  if (lock.queue.size > 0) assertionFailed(`lock ${lock.name} has waiters but no holders`);
   state.locks.delete(lock.name);
 }
