@@ -33,7 +33,18 @@ const LOCK_BYTES_MIN = 2 + 1 + 4 + 4 + HOLDER_BYTES_MIN;
  * waiters [owner, u8 mode, u53 waiterId, u32 ttlMs] in order, each list with a u32 count.
  */
 export function encodeTableState(state: TableState): Uint8Array {
-  const writer = new BinaryWriter(64 + state.holderCount * 32 + state.waiterCount * 32);
+  const writer = new BinaryWriter(encodedBytesHint(state));
+  encodeTableStateInto(state, writer);
+  return writer.finish().slice();
+}
+
+/** A size hint for the encoding of `state` (short names and owners fit without growing). */
+export function encodedBytesHint(state: TableState): number {
+  return 64 + state.locks.size * 48 + (state.holderCount + state.waiterCount) * 48;
+}
+
+/** Appends the encoding of `state` (see encodeTableState) to `writer`, with no copy of it. */
+export function encodeTableStateInto(state: TableState, writer: BinaryWriter): void {
   writer.u8(LOCK_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.lastToken);
   writer.u32(state.locks.size);
   for (const lock of state.locks.values()) {
@@ -47,7 +58,6 @@ export function encodeTableState(state: TableState): Uint8Array {
       writer.u32(waiter.ttlMs);
     }
   }
-  return writer.finish().slice();
 }
 
 /**

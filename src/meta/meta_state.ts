@@ -109,16 +109,20 @@ export class MetaState {
 
   /** The state as bytes (snapshot image): members, then the lock table. */
   snapshot(): Uint8Array {
-    const locks = this.#locks.snapshot();
-    const writer = new BinaryWriter(MEMBERS_BYTES_HINT + locks.length);
+    const writer = new BinaryWriter(MEMBERS_BYTES_HINT + this.#locks.snapshotBytesHint());
     writer.u53(this.#appliedIndex).u32(this.#members.size);
     for (const member of this.members()) {
       writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
         .string(member.incarnationId);
     }
-    writer.bytes(locks);
-    // No copy: the writer is sized for the image, which can be tens of MB with many locks.
-    return writer.finish();
+    // The lock table as a length-prefixed part (as writer.bytes() would), encoded in place.
+    const lengthAt = writer.lengthBytes;
+    writer.u32(0);
+    this.#locks.snapshotInto(writer);
+    writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
+    const image = writer.finish();
+    // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
+    return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
   }
 
   /** Replaces the state with a snapshot image. */
