@@ -27,6 +27,8 @@ interface MemoryRun {
   fillRetryCount: number;
   rssEmptyBytes: number;
   rssFullBytes: number;
+  /** RSS after a further IDLE_MS without requests (V8 gives back memory when idle). */
+  rssIdleBytes: number;
   bytesPerLock: number;
   restartGrantMs: number;
   rssRestartBytes: number;
@@ -41,6 +43,8 @@ const OWNER_COUNT = 10_000;
 const TTL_MS = 3_600_000;
 /** RSS is read after this settling pause (lets the node finish applying and snapshotting). */
 const SETTLE_MS = 3_000;
+/** And again after this much more idle time. */
+const IDLE_MS = 20_000;
 const POLL_MS = 10;
 /** The lock table's default locksMax: the restart probe needs one free place. */
 const TABLE_LOCKS_MAX = 1_000_000;
@@ -121,6 +125,9 @@ async function run(lockCount: number, nodeArgs: string[]): Promise<MemoryRun> {
       `  filled in ${(fill.elapsedMs / 1000).toFixed(1)} s (${fill.retryCount} retries), RSS ` +
         `${mib(rssFullBytes)}, ${((rssFullBytes - rssEmptyBytes) / lockCount).toFixed(0)} B/lock`,
     );
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+    const rssIdleBytes = await rssBytes(nodes[0]!.pid);
+    console.error(`  RSS after ${IDLE_MS / 1000} s idle: ${mib(rssIdleBytes)}`);
     await stopLocalCluster(nodes);
     nodes = [];
     const t0 = performance.now();
@@ -134,6 +141,7 @@ async function run(lockCount: number, nodeArgs: string[]): Promise<MemoryRun> {
       fillRetryCount: fill.retryCount,
       rssEmptyBytes,
       rssFullBytes,
+      rssIdleBytes,
       bytesPerLock: (rssFullBytes - rssEmptyBytes) / lockCount,
       restartGrantMs,
       rssRestartBytes,
@@ -168,7 +176,16 @@ async function main(): Promise<void> {
     runs.push(result);
   }
   const table = new Table({
-    head: ["held locks", "fill", "RSS empty", "RSS full", "B/lock", "restart→grant", "RSS after"],
+    head: [
+      "held locks",
+      "fill",
+      "RSS empty",
+      "RSS full",
+      "B/lock",
+      "RSS idle",
+      "restart→grant",
+      "RSS after",
+    ],
   });
   for (const r of runs) {
     table.push([
@@ -177,6 +194,7 @@ async function main(): Promise<void> {
       mib(r.rssEmptyBytes),
       mib(r.rssFullBytes),
       r.bytesPerLock.toFixed(0),
+      mib(r.rssIdleBytes),
       `${r.restartGrantMs.toFixed(0)} ms`,
       mib(r.rssRestartBytes),
     ]);
