@@ -5,6 +5,9 @@ import { DeadlineHeap } from "./deadline_heap.ts";
 /** Holders a reset tracks at once (about 10 ms of work), then per due() call until done. */
 const RESET_HOLDERS_PER_STEP_DEFAULT = 20_000;
 
+/** Leases of one lock searched by a scan; more get a map by owner (wide shared locks). */
+const CHAIN_SCAN_MAX = 8;
+
 /** A lease or wait the leader must end by proposing an operation. */
 type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
 
@@ -187,9 +190,16 @@ export class LeaseTracker {
     let last: TrackedLease | null = null;
     let count = 0;
     const kept = new Set<TrackedLease>();
+    // An owner holds a lock once: by owner, with a map when the lock has many shared holders.
+    const byOwner = old.length > CHAIN_SCAN_MAX ? new Map(old.map((o) => [o.owner, o])) : null;
     for (const holder of table.info(name).holders) {
-      let lease = old.find((o) => o.owner === holder.owner && o.token === holder.token);
-      if (lease === undefined || lease.leaseIndex !== holder.leaseIndex) {
+      let lease = byOwner === null
+        ? old.find((o) => o.owner === holder.owner)
+        : byOwner.get(holder.owner);
+      if (
+        lease === undefined || lease.token !== holder.token ||
+        lease.leaseIndex !== holder.leaseIndex
+      ) {
         const { owner, token, leaseIndex, ttlMs } = holder;
         lease = newLease(name, owner, token, leaseIndex, nowMs + ttlMs);
         this.#deadlines.push(lease);

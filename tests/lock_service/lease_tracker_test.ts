@@ -177,3 +177,29 @@ Deno.test("a reset walks the table in steps; a lease renewed meanwhile is tracke
   assert.deepEqual(due, ["l0", "l1", "l2", "l3"]);
   assert.deepEqual(tracker.due(13_500).map((op) => op.name), ["l4"]);
 });
+
+Deno.test("a lock with many shared holders: a refresh or release touches only that lease", () => {
+  const table = new LockTable();
+  const tracker = new LeaseTracker();
+  const ownerCount = 20;
+  for (let i = 0; i < ownerCount; i++) {
+    const op: LockOp = {
+      op: "acquire",
+      name: "wide",
+      owner: `r${i}`,
+      mode: "shared",
+      ttlMs: 1_000,
+      wait: false,
+      waiterId: i,
+    };
+    run(table, tracker, i + 1, op, 0, 0);
+  }
+  const refresh: LockOp = { op: "refresh", name: "wide", owner: "r7", ttlMs: 5_000, token: 8 };
+  run(table, tracker, 30, refresh, 0, 100);
+  run(table, tracker, 31, { op: "release", name: "wide", owner: "r3", token: null }, 0, 200);
+  assert.deepEqual(tracker.counts(), { leases: ownerCount - 1, waits: 0 });
+  assert.equal(tracker.remainingMs("wide", "r7", 8, 100), 5_000);
+  assert.equal(tracker.remainingMs("wide", "r8", 9, 100), 900, "kept its deadline");
+  assert.equal(tracker.remainingMs("wide", "r3", 4, 100), null);
+  assert.equal(tracker.due(1_000).length, ownerCount - 2, "all but the released and the refreshed");
+});
