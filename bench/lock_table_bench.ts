@@ -8,7 +8,8 @@
  *   the last owner asks for lock 0 (a cycle through the whole chain: `deadlock`, nothing
  *   changes, so the iteration repeats); or an idle owner waits for lock 0 (no cycle, but the
  *   whole chain is searched; the wait is then cancelled);
- * - an exclusive wait behind 1,000 shared holders (wait + cancel).
+ * - an exclusive wait behind 1,000 shared holders (wait + cancel);
+ * - snapshot encode and restore of a table of 100,000 held locks (a restart pays restore once).
  *
  * Run: `deno bench bench/lock_table_bench.ts`.
  */
@@ -96,4 +97,16 @@ Deno.bench(`exclusive wait + cancel behind ${SHARED_HOLDER_COUNT} shared holders
   const outcome = wide.acquire("wide", "writer");
   if (typeof outcome !== "object" || outcome.kind !== "queued") throw new Error("not queued");
   wide.apply({ op: "cancelWait", name: "wide", owner: "writer", waiterId: 1 });
+});
+
+/** Held locks of the snapshot benches (a node restarting with them pays restore once). */
+const HELD_LOCK_COUNT = 100_000;
+const held = new Bench();
+for (let i = 0; i < HELD_LOCK_COUNT; i++) held.acquire(`held:${i}`, `owner${i % 1_000}`);
+const heldImage = held.table.snapshot();
+Deno.bench(`snapshot encode, ${HELD_LOCK_COUNT} held locks`, { group: "snapshot" }, () => {
+  held.table.snapshot();
+});
+Deno.bench(`snapshot restore, ${HELD_LOCK_COUNT} held locks`, { group: "snapshot" }, () => {
+  if (LockTable.restore(heldImage).stats().locks !== HELD_LOCK_COUNT) throw new Error("lost locks");
 });

@@ -2,6 +2,13 @@ import { FrameError } from "./frame_error.ts";
 import { STRING_BYTES_MAX } from "./limits.ts";
 
 const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (faster). */
+const ASCII_FAST_BYTES_MAX = 256;
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
 
 /** 2^32, the weight of the high word of a u53. */
 const U32_RANGE = 0x1_0000_0000;
@@ -82,6 +89,18 @@ export class BinaryReader {
     return value;
   }
 
+  /**
+   * Like bytes(), but returns a view into the input instead of a copy (no copy of a large
+   * snapshot image part); the caller must not keep it past the input's lifetime or modify it.
+   */
+  bytesView(lengthMax: number = Number.MAX_SAFE_INTEGER): Uint8Array {
+    const length = this.u32();
+    this.#checkLength(length, lengthMax, "bytes");
+    const value = this.#bytes.subarray(this.#offsetBytes, this.#offsetBytes + length);
+    this.#offsetBytes += length;
+    return value;
+  }
+
   /** Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. */
   string(): string {
     const length = this.u16();
@@ -89,7 +108,10 @@ export class BinaryReader {
     const start = this.#offsetBytes;
     let value: string;
     try {
-      value = TEXT_DECODER.decode(this.#bytes.subarray(start, start + length));
+      const bytes = this.#bytes.subarray(start, start + length);
+      value = length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
+        ? String.fromCharCode.apply(null, bytes as unknown as number[])
+        : TEXT_DECODER.decode(bytes);
     } catch {
       throw this.error(`string of ${countBytes(length)} at offset ${start} is not valid UTF-8`);
     }

@@ -2,6 +2,19 @@ import { assert } from "../../src/util/assert.ts";
 import { STRING_BYTES_MAX, U32_MAX } from "./limits.ts";
 
 const TEXT_ENCODER = new TextEncoder();
+/** Strings up to this length are tried as ASCII first, without TextEncoder (faster). */
+const ASCII_FAST_LENGTH_MAX = 256;
+
+/** Writes an all-ASCII short `value` at `offset` and returns its length; else null. */
+function writeAscii(value: string, bytes: Uint8Array, offset: number): number | null {
+  if (value.length > ASCII_FAST_LENGTH_MAX) return null;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 0x80) return null;
+    bytes[offset + i] = code;
+  }
+  return value.length;
+}
 
 /** Initial buffer size of a writer without a capacity hint, in bytes. */
 const WRITER_CAPACITY_BYTES_DEFAULT = 64;
@@ -88,7 +101,8 @@ export class BinaryWriter {
     // UTF-16 code unit count * 3 bounds the UTF-8 size (lone surrogates become U+FFFD, 3 bytes).
     this.#reserve(2 + value.length * 3);
     const start = this.#lengthBytes + 2;
-    const { written } = TEXT_ENCODER.encodeInto(value, this.#bytes.subarray(start));
+    const written = writeAscii(value, this.#bytes, start) ??
+      TEXT_ENCODER.encodeInto(value, this.#bytes.subarray(start)).written;
     if (written > STRING_BYTES_MAX) {
       throw new RangeError(
         `Cannot encode string: length ${written} exceeds maximum of ${STRING_BYTES_MAX} bytes`,

@@ -22,7 +22,9 @@ function debugPropose(call: CommandCall): void | Promise<ReplyFn> {
   const option = textDecoder.decode(call.args[3]!).toUpperCase();
   const groupId = call.args.length === 5 ? integerIn(call.args[4]!, 0, 0xffff_ffff) : null;
   if (option !== "GROUP" || groupId === null) {
-    return call.out.error("ERR syntax error: DEBUG PROPOSE payload [GROUP id], id in 0..4294967295");
+    return call.out.error(
+      "ERR syntax error: DEBUG PROPOSE payload [GROUP id], id in 0..4294967295",
+    );
   }
   return okWhenDone(services.proposeNoopInGroup(groupId, payload));
 }

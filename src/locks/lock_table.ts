@@ -2,7 +2,13 @@ import { assert } from "../util/assert.ts";
 import { applyAcquire } from "./acquire.ts";
 import { type LockTableLimits, resolveLockTableLimits } from "./limits.ts";
 import { applyCancelWait, applyExpire, applyRefresh, applyRelease } from "./release.ts";
-import { decodeTableState, encodeTableState } from "./snapshot_codec.ts";
+import type { BinaryWriter } from "../../protocol/peer/mod.ts";
+import {
+  decodeTableState,
+  encodedBytesHint,
+  encodeTableState,
+  encodeTableStateInto,
+} from "./snapshot_codec.ts";
 import { createTableState, type TableState } from "./table_state.ts";
 import type {
   HeldLock,
@@ -115,6 +121,16 @@ export class LockTable {
   /** The whole table as versioned binary (a Raft snapshot image part). */
   snapshot(): Uint8Array {
     return encodeTableState(this.#state);
+  }
+
+  /** Appends snapshot() to `writer` without a copy of its own (large tables). */
+  snapshotInto(writer: BinaryWriter): void {
+    encodeTableStateInto(this.#state, writer);
+  }
+
+  /** About how many bytes snapshot() takes (a writer's initial size). */
+  snapshotBytesHint(): number {
+    return encodedBytesHint(this.#state);
   }
 
   /** Counters. */

@@ -33,21 +33,31 @@ const LOCK_BYTES_MIN = 2 + 1 + 4 + 4 + HOLDER_BYTES_MIN;
  * waiters [owner, u8 mode, u53 waiterId, u32 ttlMs] in order, each list with a u32 count.
  */
 export function encodeTableState(state: TableState): Uint8Array {
-  const writer = new BinaryWriter(64 + state.holderCount * 32 + state.waiterCount * 32);
+  const writer = new BinaryWriter(encodedBytesHint(state));
+  encodeTableStateInto(state, writer);
+  return writer.finish().slice();
+}
+
+/** A size hint for the encoding of `state` (short names and owners fit without growing). */
+export function encodedBytesHint(state: TableState): number {
+  return 64 + state.locks.size * 48 + (state.holderCount + state.waiterCount) * 48;
+}
+
+/** Appends the encoding of `state` (see encodeTableState) to `writer`, with no copy of it. */
+export function encodeTableStateInto(state: TableState, writer: BinaryWriter): void {
   writer.u8(LOCK_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.lastToken);
   writer.u32(state.locks.size);
   for (const lock of state.locks.values()) {
     writer.string(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
-    for (const holder of lock.holders.values()) {
+    lock.holders.forEach((holder) => {
       writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
-    }
+    });
     writer.u32(lock.queue.size);
-    for (const waiter of lock.queue) {
+    for (let waiter = lock.queue.head; waiter !== null; waiter = waiter.next) {
       writer.string(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
       writer.u32(waiter.ttlMs);
     }
   }
-  return writer.finish().slice();
 }
 
 /**
@@ -65,9 +75,9 @@ export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLi
     const state = createTableState(limits);
     state.appliedIndex = reader.u53();
     state.lastToken = reader.u53();
-    const tokens = new Set<number>();
-    const ctx = { state, tokens, version };
+    const ctx: ReadContext = { state, tokens: [], version };
     reader.list((r) => readLock(r, ctx), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
+    checkTokensUnique(reader, ctx.tokens);
     return state;
   });
 }
@@ -75,8 +85,8 @@ export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLi
 /** What reading one lock needs besides the reader. */
 interface ReadContext {
   state: TableState;
-  /** Tokens seen so far (each at most once). */
-  tokens: Set<number>;
+  /** Tokens seen so far; checked for duplicates at the end (a sort costs less than a Set). */
+  tokens: number[];
   version: number;
 }
 
@@ -112,10 +122,10 @@ function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): vo
   const owner = readText(reader, "holder owner", OWNER_BYTES_MAX);
   if (lock.holders.has(owner)) throw reader.error(`${owner} holds lock ${lock.name} twice`);
   const token = reader.u53();
-  if (token < 1 || token > state.lastToken || tokens.has(token)) {
-    throw reader.error(`token ${token} is reused or not in 1..${state.lastToken}`);
+  if (token < 1 || token > state.lastToken) {
+    throw reader.error(`token ${token} is not in 1..${state.lastToken}`);
   }
-  tokens.add(token);
+  tokens.push(token);
   const ttlMs = readTtl(reader);
   const leaseIndex = ctx.version === 1 ? 0 : reader.u53();
   if (leaseIndex > state.appliedIndex) {
@@ -145,6 +155,13 @@ function readWaiter(reader: BinaryReader, state: TableState, lock: LockEntry): v
     }
   }
   parkWaiter(state, lock, { owner, mode, waiterId, ttlMs, prev: null, next: null }, tail);
+}
+
+function checkTokensUnique(reader: BinaryReader, tokens: number[]): void {
+  const sorted = Float64Array.from(tokens).sort();
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) throw reader.error(`token ${sorted[i]} is reused`);
+  }
 }
 
 function readText(reader: BinaryReader, field: string, bytesMax: number): string {

@@ -1,18 +1,10 @@
-import { assert } from "../util/assert.ts";
+import { assert, assertionFailed } from "../util/assert.ts";
 import type { LockTableLimits } from "./limits.ts";
+import { type Holder, HolderSet } from "./holder_set.ts";
 import type { Grant, LockMode } from "./types.ts";
 import { type Waiter, WaitQueue } from "./wait_queue.ts";
 
-/** One grant of a lock. */
-export interface Holder {
-  readonly owner: string;
-  /** Fencing token; replaced by a new one on upgrade. */
-  token: number;
-  /** Lease length in ms. */
-  ttlMs: number;
-  /** Log index of the op that started or last renewed the lease (see HolderInfo). */
-  leaseIndex: number;
-}
+export type { Holder } from "./holder_set.ts";
 
 /**
  * One lock. Invariants at rest (between ops): at least one holder; `mode` is the mode of every
@@ -22,8 +14,9 @@ export interface LockEntry {
   readonly name: string;
   mode: LockMode;
   /** Holders by owner, in grant order. */
-  readonly holders: Map<string, Holder>;
-  readonly queue: WaitQueue;
+  readonly holders: HolderSet;
+  /** NO_WAITERS (shared, never modified) while nobody waits: most locks never get a queue. */
+  queue: WaitQueue;
 }
 
 /** The whole replicated state plus derived indexes and counters. */
@@ -43,6 +36,9 @@ export interface TableState {
   appliedIndex: number;
 }
 
+/** The queue of every lock nobody waits for; parkWaiter gives a lock its own queue. */
+const NO_WAITERS = new WaitQueue();
+
 /** An empty table state. */
 export function createTableState(limits: Readonly<LockTableLimits>): TableState {
   return {
@@ -58,9 +54,11 @@ export function createTableState(limits: Readonly<LockTableLimits>): TableState 
 
 /** Adds an empty lock named `name` (the caller adds its first holder in the same op). */
 export function createLock(state: TableState, name: string, mode: LockMode): LockEntry {
-  assert(!state.locks.has(name), `lock ${name} already exists`);
-  const lock: LockEntry = { name, mode, holders: new Map(), queue: new WaitQueue() };
+  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: NO_WAITERS };
+  // One lookup, not has() then set(): a restore of a million locks pays it per lock.
+  const lockCount = state.locks.size;
   state.locks.set(name, lock);
+  if (state.locks.size === lockCount) assertionFailed(`lock ${name} already exists`);
   return lock;
 }
 
@@ -73,19 +71,18 @@ export function newToken(state: TableState): number {
 
 /** Adds a grant; the lock must be empty or shared with a shared request. */
 export function addHolder(state: TableState, lock: LockEntry, holder: Holder, mode: LockMode) {
-  assert(!lock.holders.has(holder.owner), `owner ${holder.owner} already holds ${lock.name}`);
-  assert(
-    lock.holders.size === 0 || (lock.mode === "shared" && mode === "shared"),
-    `${mode} grant of ${lock.name} conflicts with its ${lock.mode} holders`,
-  );
+  // HolderSet.add asserts that the owner does not hold the lock yet.
+  if (lock.holders.size > 0 && (lock.mode !== "shared" || mode !== "shared")) {
+    assertionFailed(`${mode} grant of ${lock.name} conflicts with its ${lock.mode} holders`);
+  }
   lock.mode = mode;
-  lock.holders.set(holder.owner, holder);
+  lock.holders.add(holder);
   state.holderCount += 1;
 }
 
 /** Removes a grant (the caller promotes waiters and drops the lock if empty). */
 export function removeHolder(state: TableState, lock: LockEntry, owner: string): void {
-  assert(lock.holders.delete(owner), `owner ${owner} does not hold ${lock.name}`);
+  if (!lock.holders.delete(owner)) assertionFailed(`owner ${owner} does not hold ${lock.name}`);
   state.holderCount -= 1;
 }
 
@@ -102,6 +99,7 @@ export function parkWaiter(
   waiter: Waiter,
   before: Waiter | null,
 ): void {
+  if (lock.queue === NO_WAITERS) lock.queue = new WaitQueue();
   lock.queue.insertAfter(before, waiter);
   state.waiterCount += 1;
   const names = state.waitsByOwner.get(waiter.owner);
@@ -112,6 +110,7 @@ export function parkWaiter(
 /** Unparks `waiter`, exactly undoing parkWaiter. */
 export function unparkWaiter(state: TableState, lock: LockEntry, waiter: Waiter): void {
   lock.queue.remove(waiter);
+  if (lock.queue.size === 0) lock.queue = NO_WAITERS;
   state.waiterCount -= 1;
   const names = state.waitsByOwner.get(waiter.owner);
   assert(names !== undefined && names.delete(lock.name), `${waiter.owner} not indexed as waiter`);
@@ -161,6 +160,6 @@ export function promoteWaiters(state: TableState, lock: LockEntry): Grant[] {
 /** Removes the lock when it has no holders left (it then has no waiters either). */
 export function dropIfUnheld(state: TableState, lock: LockEntry): void {
   if (lock.holders.size > 0) return;
-  assert(lock.queue.size === 0, `lock ${lock.name} has waiters but no holders`);
+  if (lock.queue.size > 0) assertionFailed(`lock ${lock.name} has waiters but no holders`);
   state.locks.delete(lock.name);
 }

@@ -17,16 +17,17 @@ export interface Waiter {
 
 /**
  * The FIFO queue of one lock: a doubly linked list (O(1) insert at a known place and removal)
- * plus an index by owner. Invariant: at most one waiter per owner.
+ * plus an index by owner. Invariant: at most one waiter per owner. Most locks never have a
+ * waiter, so the index is made with the first waiter and dropped with the last.
  */
 export class WaitQueue {
   #head: Waiter | null = null;
   #tail: Waiter | null = null;
-  readonly #byOwner = new Map<string, Waiter>();
+  #byOwner: Map<string, Waiter> | null = null;
 
   /** Number of waiters. */
   get size(): number {
-    return this.#byOwner.size;
+    return this.#byOwner === null ? 0 : this.#byOwner.size;
   }
 
   /** The waiter served next, or null when empty. */
@@ -41,11 +42,12 @@ export class WaitQueue {
 
   /** The waiter of `owner`, if it waits here. */
   get(owner: string): Waiter | undefined {
-    return this.#byOwner.get(owner);
+    return this.#byOwner?.get(owner);
   }
 
   /** Inserts `waiter` right after `before`, or at the front when `before` is null. */
   insertAfter(before: Waiter | null, waiter: Waiter): void {
+    this.#byOwner ??= new Map();
     assert(!this.#byOwner.has(waiter.owner), `owner ${waiter.owner} already waits here`);
     waiter.prev = before;
     waiter.next = before === null ? this.#head : before.next;
@@ -63,7 +65,7 @@ export class WaitQueue {
 
   /** Unlinks `waiter`, which must be in this queue. */
   remove(waiter: Waiter): void {
-    assert(this.#byOwner.get(waiter.owner) === waiter, `waiter ${waiter.owner} is not queued`);
+    assert(this.#byOwner?.get(waiter.owner) === waiter, `waiter ${waiter.owner} is not queued`);
     if (waiter.prev === null) this.#head = waiter.next;
     else waiter.prev.next = waiter.next;
     if (waiter.next === null) this.#tail = waiter.prev;
@@ -71,6 +73,7 @@ export class WaitQueue {
     waiter.prev = null;
     waiter.next = null;
     this.#byOwner.delete(waiter.owner);
+    if (this.#byOwner.size === 0) this.#byOwner = null;
   }
 
   /** The waiters front to back. */

@@ -17,6 +17,9 @@ export type LockObserver = (
   result: LockApplyResult,
 ) => void;
 
+/** Room reserved for the member records in a snapshot image (it grows if they need more). */
+const MEMBERS_BYTES_HINT = 4096;
+
 /** Members kept at most (voters and learners together). */
 export const META_MEMBERS_MAX = 64;
 
@@ -106,14 +109,20 @@ export class MetaState {
 
   /** The state as bytes (snapshot image): members, then the lock table. */
   snapshot(): Uint8Array {
-    const writer = new BinaryWriter(256);
+    const writer = new BinaryWriter(MEMBERS_BYTES_HINT + this.#locks.snapshotBytesHint());
     writer.u53(this.#appliedIndex).u32(this.#members.size);
     for (const member of this.members()) {
       writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
         .string(member.incarnationId);
     }
-    writer.bytes(this.#locks.snapshot());
-    return writer.finish().slice();
+    // The lock table as a length-prefixed part (as writer.bytes() would), encoded in place.
+    const lengthAt = writer.lengthBytes;
+    writer.u32(0);
+    this.#locks.snapshotInto(writer);
+    writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
+    const image = writer.finish();
+    // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
+    return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
   }
 
   /** Replaces the state with a snapshot image. */
@@ -138,7 +147,7 @@ export class MetaState {
       };
       this.#members.set(member.id, member);
     }
-    this.#locks = LockTable.restore(reader.bytes());
+    this.#locks = LockTable.restore(reader.bytesView());
     reader.expectEnd();
   }
 }

@@ -241,7 +241,9 @@ export class DsyncNode {
   /** Runs `local` on the leader, or forwards the command there. */
   /** DEBUG PROPOSE ... GROUP: a no-op entry in one hosted group, on its leader only. */
   #proposeNoopInGroup(meta: MetaGroup, groupId: number, payload: Uint8Array): Promise<void> {
-    if (groupId === META_GROUP_ID) return meta.proposeCommand({ op: "noop", payload }).then(() => {});
+    if (groupId === META_GROUP_ID) {
+      return meta.proposeCommand({ op: "noop", payload }).then(() => {});
+    }
     const host = this.#debugGroups.hosts.get(groupId);
     if (host === undefined) {
       return Promise.reject(new ClusterError("ERR", `group ${groupId} is not hosted on this node`));
@@ -249,7 +251,10 @@ export class DsyncNode {
     const status = host.status();
     if (status.role !== "leader") {
       return Promise.reject(
-        new ClusterError("TRYAGAIN", `group ${groupId} is led by ${status.leaderId ?? "nobody yet"}`),
+        new ClusterError(
+          "TRYAGAIN",
+          `group ${groupId} is led by ${status.leaderId ?? "nobody yet"}`,
+        ),
       );
     }
     return host.propose(payload).then(() => {});

@@ -2,6 +2,12 @@ import { assert } from "../util/assert.ts";
 
 /** Dead slots at the front of the array before it is compacted. */
 const DEAD_SLOTS_MAX = 1024;
+/**
+ * Entries kept at most, whatever their size: each cached entry also costs a typed array, its
+ * buffer and an allocation (a few hundred bytes beyond its data), so a byte bound alone let a
+ * 32 MiB cache of ~60-byte lock entries hold about 500,000 of them and over 150 MB.
+ */
+export const CACHE_ENTRIES_MAX = 32_768;
 
 /**
  * Data of the most recent entries, kept in memory up to a byte bound so the log's tail (what
@@ -74,11 +80,15 @@ export class EntryCache {
   }
 
   /**
-   * Evicts the oldest entries until at most `bytesMax` bytes are cached, but never entry
-   * `keepFromIndex` or later (entries not yet written to disk can only be read from here).
+   * Evicts the oldest entries until at most `bytesMax` bytes and CACHE_ENTRIES_MAX entries are
+   * cached, but never entry `keepFromIndex` or later (entries not yet written to disk can only be
+   * read from here).
    */
   evict(bytesMax: number, keepFromIndex: number): void {
-    while (this.#bytes > bytesMax && this.entryCount > 0 && this.firstIndex < keepFromIndex) {
+    while (
+      (this.#bytes > bytesMax || this.entryCount > CACHE_ENTRIES_MAX) && this.entryCount > 0 &&
+      this.firstIndex < keepFromIndex
+    ) {
       this.#dropFirst();
     }
     this.#compactSlots();

@@ -141,3 +141,65 @@ Deno.test("a new leader's reset restarts deadlines; an expiry it proposes names 
     leaseIndex: 2,
   }]);
 });
+
+Deno.test("a reset walks the table in steps; a lease renewed meanwhile is tracked once", () => {
+  const table = new LockTable();
+  const follower = new LeaseTracker();
+  const names = ["l0", "l1", "l2", "l3", "l4"];
+  names.forEach((name, i) => {
+    const op: LockOp = {
+      op: "acquire",
+      name,
+      owner: "me",
+      mode: "shared",
+      ttlMs: 1_000,
+      wait: false,
+      waiterId: i,
+    };
+    run(table, follower, i + 1, op, 0, 0);
+  });
+  const tracker = new LeaseTracker(2);
+  tracker.reset(table, 10_000, 10_000);
+  assert.equal(tracker.resetting, true);
+  assert.deepEqual(tracker.counts(), { leases: 2, waits: 0 }, "the first step only");
+  assert.equal(tracker.remainingMs("l4", "me", 5, 10_000), null, "not reached yet");
+  // l4 is refreshed before the walk reaches it: applied() tracks it from the refresh.
+  const refresh: LockOp = { op: "refresh", name: "l4", owner: "me", ttlMs: 3_000, token: 5 };
+  run(table, tracker, 6, refresh, 0, 10_500);
+  assert.deepEqual(tracker.due(10_600), []);
+  assert.deepEqual(tracker.due(10_700), []);
+  assert.equal(tracker.resetting, false);
+  assert.deepEqual(tracker.counts(), { leases: 5, waits: 0 }, "each lease once");
+  assert.equal(tracker.remainingMs("l0", "me", 1, 10_000), 1_000);
+  assert.equal(tracker.remainingMs("l3", "me", 4, 10_000), 1_000, "reached by a later step");
+  assert.equal(tracker.remainingMs("l4", "me", 5, 10_500), 3_000, "from the refresh");
+  const due = tracker.due(11_000).map((op) => op.name).sort();
+  assert.deepEqual(due, ["l0", "l1", "l2", "l3"]);
+  assert.deepEqual(tracker.due(13_500).map((op) => op.name), ["l4"]);
+});
+
+Deno.test("a lock with many shared holders: a refresh or release touches only that lease", () => {
+  const table = new LockTable();
+  const tracker = new LeaseTracker();
+  const ownerCount = 20;
+  for (let i = 0; i < ownerCount; i++) {
+    const op: LockOp = {
+      op: "acquire",
+      name: "wide",
+      owner: `r${i}`,
+      mode: "shared",
+      ttlMs: 1_000,
+      wait: false,
+      waiterId: i,
+    };
+    run(table, tracker, i + 1, op, 0, 0);
+  }
+  const refresh: LockOp = { op: "refresh", name: "wide", owner: "r7", ttlMs: 5_000, token: 8 };
+  run(table, tracker, 30, refresh, 0, 100);
+  run(table, tracker, 31, { op: "release", name: "wide", owner: "r3", token: null }, 0, 200);
+  assert.deepEqual(tracker.counts(), { leases: ownerCount - 1, waits: 0 });
+  assert.equal(tracker.remainingMs("wide", "r7", 8, 100), 5_000);
+  assert.equal(tracker.remainingMs("wide", "r8", 9, 100), 900, "kept its deadline");
+  assert.equal(tracker.remainingMs("wide", "r3", 4, 100), null);
+  assert.equal(tracker.due(1_000).length, ownerCount - 2, "all but the released and the refreshed");
+});

@@ -216,7 +216,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
         holder(w, "b", 1);
         w.u32(0);
       }),
-      /token 1 is reused or not in 1..5/,
+      /token 1 is reused/,
     ],
     [
       snapshotOf(1, (w) => {
@@ -224,7 +224,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
         holder(w, "a", 2);
         w.u32(0);
       }),
-      /token 2 is reused or not in 1..1/,
+      /token 2 is not in 1..1/,
     ],
     [
       snapshotOf(5, (w) => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EntryCache } from "../../src/storage/entry_cache.ts";
+import { CACHE_ENTRIES_MAX, EntryCache } from "../../src/storage/entry_cache.ts";
 import { EntryIndex } from "../../src/storage/entry_index.ts";
 
 const bytes = (size: number) => new Uint8Array(size);
@@ -68,4 +68,17 @@ Deno.test("EntryIndex tracks terms, locations, truncation and compaction", () =>
   assert.equal(index.lastIndex, 5000);
   assert.equal(index.term(5000), 7);
   assert.throws(() => index.truncateFrom(4000), /truncation index 4000/);
+});
+
+Deno.test("EntryCache keeps at most CACHE_ENTRIES_MAX entries however small they are", () => {
+  const cache = new EntryCache(1);
+  const extraCount = 10;
+  for (let index = 1; index <= CACHE_ENTRIES_MAX + extraCount; index++) {
+    cache.push(index, new Uint8Array(1));
+  }
+  cache.evict(32 * 1024 * 1024, Infinity);
+  assert.equal(cache.entryCount, CACHE_ENTRIES_MAX);
+  assert.equal(cache.firstIndex, extraCount + 1, "the oldest went first");
+  assert.equal(cache.get(extraCount), undefined);
+  assert.equal(cache.get(CACHE_ENTRIES_MAX + extraCount)?.length, 1);
 });
