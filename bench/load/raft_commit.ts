@@ -1,8 +1,10 @@
 /**
  * Commit throughput and latency of a 3-node cluster of real processes on 127.0.0.1 (fsync on):
  * C proposers each loop on `DEBUG PROPOSE` (one no-op entry committed and applied per call)
- * against the leader. Usage:
+ * against the leader. With `--groups`, P proposers spread over G Raft groups instead (see
+ * commit_groups.ts), one fresh cluster per level. Usage:
  *   deno task bench:commit [--proposers 1,16,256] [--seconds 10] [--nodes 3] [--json FILE]
+ *   deno task bench:commit --groups 1,16,64,256 [--proposers 256] [--seconds 10]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -10,6 +12,7 @@ import cliProgress from "cli-progress";
 import * as hdr from "hdr-histogram-js";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { type GroupLevelResult, runGroupLevel } from "./commit_groups.ts";
 
 interface Result {
   proposers: number;
@@ -83,8 +86,13 @@ async function main(): Promise<void> {
     .option("--seconds <n>", "seconds per level", "10")
     .option("--nodes <n>", "cluster size", "3")
     .option("--json <file>", "also write the results as JSON")
+    .option("--groups <list>", "Raft groups per level; proposers spread over them")
     .parse(Deno.args, { from: "user" })
     .opts();
+  if (options.groups !== undefined) {
+    await groupsMode(String(options.groups), options, Number(options.seconds));
+    return;
+  }
   const levels = String(options.proposers).split(",").map(Number);
   const seconds = Number(options.seconds);
   const cluster = await startBenchCluster(Number(options.nodes));
@@ -125,6 +133,56 @@ async function main(): Promise<void> {
   console.log(table.toString());
   if (options.json !== undefined) {
     await Deno.writeTextFile(options.json, JSON.stringify(results, null, 2));
+  }
+}
+
+/** Parses a comma-separated list of integers in 1..max; throws a RangeError naming `what`. */
+function integerList(text: string, what: string, max: number): number[] {
+  const values = text.split(",").map(Number);
+  if (values.some((v) => !Number.isSafeInteger(v) || v < 1 || v > max)) {
+    throw new RangeError(`Invalid ${what} '${text}': integers in 1..${max}, comma-separated`);
+  }
+  return values;
+}
+
+async function groupsMode(
+  groupsText: string,
+  options: { proposers?: unknown; json?: unknown },
+  seconds: number,
+): Promise<void> {
+  const groupCounts = integerList(groupsText, "--groups", 1_000);
+  const proposerText = options.proposers === "1,16,256" ? "256" : String(options.proposers);
+  const [proposers] = integerList(proposerText, "--proposers (one value with --groups)", 4_096);
+  const results: GroupLevelResult[] = [];
+  for (const groups of groupCounts) {
+    console.error(`${groups} group(s), ${proposers} proposers, ${seconds} s ...`);
+    results.push(await runGroupLevel(groups, proposers!, seconds));
+  }
+  const table = new Table({
+    head: [
+      "groups",
+      "proposers",
+      "commits/s",
+      "p50 ms",
+      "p99 ms",
+      "fdatasyncs/s per node",
+      "errors",
+    ],
+  });
+  for (const r of results) {
+    table.push([
+      r.groups,
+      r.proposers,
+      r.commitsPerSecond.toFixed(0),
+      r.p50Ms.toFixed(2),
+      r.p99Ms.toFixed(2),
+      r.syncsPerSecond.map((v) => v.toFixed(0)).join(" / "),
+      r.errors,
+    ]);
+  }
+  console.log(table.toString());
+  if (options.json !== undefined) {
+    await Deno.writeTextFile(String(options.json), JSON.stringify(results, null, 2));
   }
 }
 
