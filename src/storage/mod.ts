@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { type AppendBatch, WriteAheadLog } from "./wal.ts";
+export type { AppendBatch } from "./wal.ts";
 export { type GroupAppend, NodeLog } from "./node_log.ts";
 export type { GroupLog, RaftLogStore } from "./group_log.ts";
 export type { NodeLogOptions } from "./node_log_options.ts";

@@ -34,7 +34,7 @@ const REWRITE_SEGMENTS_MIN = 3;
 /** Oldest segments `compact()` tries to free by rewriting, per call. */
 const REWRITE_ROUNDS_MAX = 4;
 /** Smallest share of the node's cache a group keeps, in bytes. */
-const GROUP_CACHE_BYTES_MIN = 64 * KIB;
+export const GROUP_CACHE_BYTES_MIN = 64 * KIB;
 
 /** One group's part of an `appendRound`. */
 export interface GroupAppend extends AppendBatch {

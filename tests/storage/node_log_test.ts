@@ -6,8 +6,9 @@ import {
   type NodeLogOptions,
   StorageLimitError,
   WalClosedError,
-  WriteAheadLog,
 } from "../../src/storage/mod.ts";
+import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
+import { encodeSegmentHeader, SEGMENT_FORMAT_VERSION } from "../../src/storage/log_record.ts";
 import { describe, makeEntries, testOptions, withTempDir } from "./helpers.ts";
 import { SimFileSystem } from "./sim_file_system.ts";
 
@@ -244,9 +245,14 @@ Deno.test("node log: a group removed and added again starts empty, also after re
 
 Deno.test("node log: a data dir of the per-group layout is refused with a clear message", async () => {
   await withTempDir(async (dir) => {
-    const wal = await WriteAheadLog.open(dir, testOptions());
-    await wal.append({ entries: makeEntries(1, 1, 1) });
-    await wal.close();
+    // The per-group layout is the node log's directory layout with format-2 segments.
+    const created = await openNode(dir);
+    await created.close();
+    const names = [...Deno.readDirSync(`${dir}/wal`)].map((entry) => entry.name).sort();
+    assert.equal(names.length, 1);
+    const buffer = new ByteBuffer(1024);
+    encodeSegmentHeader(buffer, Number(names[0]!.slice(0, 20)), SEGMENT_FORMAT_VERSION);
+    await Deno.writeFile(`${dir}/wal/${names[0]}`, buffer.written());
     await assert.rejects(openNode(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptLogError);
       assert.match(error.message, /per-group layout/);

@@ -6,8 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../src/raft/random.ts";
-import { type WalOptions, WriteAheadLog } from "../../src/storage/mod.ts";
-import { describe, makeEntries, testOptions } from "./helpers.ts";
+import type { NodeLogOptions } from "../../src/storage/mod.ts";
+import {
+  describe,
+  makeEntries,
+  openSingleGroup,
+  type SingleGroupLog,
+  snapshotDir,
+  testOptions,
+} from "./helpers.ts";
 import { SimFileSystem } from "./sim_file_system.ts";
 
 const DATA_DIR = "/data/n1";
@@ -24,8 +31,11 @@ async function simDisk(): Promise<SimFileSystem> {
   return fs;
 }
 
-function openSim(fs: SimFileSystem, overrides: Partial<WalOptions> = {}): Promise<WriteAheadLog> {
-  return WriteAheadLog.open(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
+function openSim(
+  fs: SimFileSystem,
+  overrides: Partial<NodeLogOptions> = {},
+): Promise<SingleGroupLog> {
+  return openSingleGroup(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
 }
 
 Deno.test("an acknowledged append survives a crash that drops every unsynced page", async () => {
@@ -89,7 +99,7 @@ Deno.test("older snapshot files removed by a newer snapshot stay removed after a
   await wal.saveSnapshot({ index: 4, term: 1, config: CONFIG }, new Uint8Array([1]));
   await wal.saveSnapshot({ index: 8, term: 1, config: CONFIG }, new Uint8Array([2]));
   fs.crash(DROP_ALL);
-  assert.deepEqual(await fs.list(`${DATA_DIR}/snap`), ["00000000000000000008.snap"]);
+  assert.deepEqual(await fs.list(snapshotDir(DATA_DIR)), ["00000000000000000008.snap"]);
 });
 
 Deno.test("a crash at any step of initialising a data dir never leaves one that is refused", async () => {

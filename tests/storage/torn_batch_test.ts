@@ -5,10 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
-import { CorruptLogError, type WalOptions, WriteAheadLog } from "../../src/storage/mod.ts";
+import { CorruptLogError, type NodeLogOptions } from "../../src/storage/mod.ts";
 import { encodeLogUpdate, encodeSegmentHeader } from "../../src/storage/log_record.ts";
 import { scanSegment } from "../../src/storage/segment_scan.ts";
-import { CapturingLog, describe, makeEntries, testOptions } from "./helpers.ts";
+import {
+  CapturingLog,
+  describe,
+  makeEntries,
+  openSingleGroup,
+  type SingleGroupLog,
+  testOptions,
+} from "./helpers.ts";
 import { SIM_PAGE_BYTES, SimFileSystem } from "./sim_file_system.ts";
 
 const DATA_DIR = "/data/n1";
@@ -79,8 +86,11 @@ async function simDisk(): Promise<SimFileSystem> {
   return fs;
 }
 
-function openSim(fs: SimFileSystem, overrides: Partial<WalOptions> = {}): Promise<WriteAheadLog> {
-  return WriteAheadLog.open(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
+function openSim(
+  fs: SimFileSystem,
+  overrides: Partial<NodeLogOptions> = {},
+): Promise<SingleGroupLog> {
+  return openSingleGroup(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
 }
 
 /** Entries of about `dataBytes` bytes each. */
