@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
 import { CorruptLogError, type NodeLogOptions } from "../../src/storage/mod.ts";
-import { encodeLogUpdate, encodeSegmentHeader } from "../../src/storage/log_record.ts";
+import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
+import { encodeSegmentHeader } from "../../src/storage/log_record.ts";
 import { scanSegment } from "../../src/storage/segment_scan.ts";
 import {
   CapturingLog,
@@ -24,16 +25,19 @@ const SEGMENT = `${DATA_DIR}/wal/00000000000000000001.seg`;
 /** Builds a segment image of batches; `batches[k]` is the entry count of batch k. */
 function image(batches: number[]): { bytes: Uint8Array; offsets: number[] } {
   const buffer = new ByteBuffer(1 << 16);
-  encodeSegmentHeader(buffer, 1);
+  encodeSegmentHeader(buffer, 1, NODE_LOG_FORMAT_VERSION);
   const offsets: number[] = [];
   let index = 1;
   for (const count of batches) {
     const batchOffset = buffer.lengthBytes;
     for (let k = 0; k < count; k++) {
       offsets.push(buffer.lengthBytes);
-      encodeLogUpdate(buffer, {
+      encodeGroupUpdate(buffer, {
+        groupId: 1,
         hardState: null,
         truncateFromIndex: 0,
+        snapshot: null,
+        removed: false,
         entries: makeEntries(index++, 1, 1),
       }, batchOffset);
     }
