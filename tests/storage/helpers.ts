@@ -1,5 +1,6 @@
 /** Shared helpers of the storage tests (not a test file itself). */
 import type { LogFields } from "../../src/log/logger.ts";
+import { SimFileSystem } from "./sim_file_system.ts";
 import {
   type AppendBatch,
   type GroupLog,
@@ -176,6 +177,25 @@ export function openLog(
   overrides: Partial<NodeLogOptions> = {},
 ): Promise<SingleGroupLog> {
   return openSingleGroup(dir, testOptions(overrides));
+}
+
+/** Data dir of the single-group logs on a simulated disk. */
+export const SIM_DATA_DIR = "/data/n1";
+
+/** A simulated disk whose `/data` directory already exists durably. */
+export async function simDisk(): Promise<SimFileSystem> {
+  const fs = new SimFileSystem();
+  await fs.mkdir("/data");
+  await fs.syncDir("/");
+  return fs;
+}
+
+/** Opens a single-group node log in `SIM_DATA_DIR` on `fs` with `testOptions(overrides)`. */
+export function openSim(
+  fs: SimFileSystem,
+  overrides: Partial<NodeLogOptions> = {},
+): Promise<SingleGroupLog> {
+  return openSingleGroup(SIM_DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
 }
 
 /** Entries `from .. from + count - 1` of term `term`, data derived from index and term. */

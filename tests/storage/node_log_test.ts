@@ -9,21 +9,13 @@ import {
 } from "../../src/storage/mod.ts";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
 import { encodeSegmentHeader, SEGMENT_FORMAT_VERSION } from "../../src/storage/log_record.ts";
-import { describe, makeEntries, testOptions, withTempDir } from "./helpers.ts";
-import { SimFileSystem } from "./sim_file_system.ts";
+import { describe, makeEntries, simDisk, testOptions, withTempDir } from "./helpers.ts";
 
 const CONFIG = new TextEncoder().encode("voters=n1");
 const SMALL = { segmentBytesMax: 8192, recordBytesMax: 1024, batchBytesMax: 2048, groupsMax: 8 };
 
 function openNode(dir: string, overrides: Partial<NodeLogOptions> = {}): Promise<NodeLog> {
   return NodeLog.open(dir, { ...testOptions(), groupsMax: 16, ...overrides });
-}
-
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
 }
 
 Deno.test("node log: groups append independently and every group is rebuilt on reopen", async () => {

@@ -6,37 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../src/raft/random.ts";
-import type { NodeLogOptions } from "../../src/storage/mod.ts";
-import {
-  describe,
-  makeEntries,
-  openSingleGroup,
-  type SingleGroupLog,
-  snapshotDir,
-  testOptions,
-} from "./helpers.ts";
-import { SimFileSystem } from "./sim_file_system.ts";
+import { describe, makeEntries, openSim, SIM_DATA_DIR, simDisk, snapshotDir } from "./helpers.ts";
 
-const DATA_DIR = "/data/n1";
+const DATA_DIR = SIM_DATA_DIR;
 const CONFIG = new TextEncoder().encode("voters=n1");
 const SMALL_SEGMENTS = { segmentBytesMax: 2048, recordBytesMax: 1024, batchBytesMax: 1024 };
 /** Crash keeping nothing that was not synced. */
 const DROP_ALL = () => 1;
-
-/** A simulated disk whose `/data` directory already exists durably. */
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function openSim(
-  fs: SimFileSystem,
-  overrides: Partial<NodeLogOptions> = {},
-): Promise<SingleGroupLog> {
-  return openSingleGroup(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
-}
 
 Deno.test("an acknowledged append survives a crash that drops every unsynced page", async () => {
   const fs = await simDisk();

@@ -5,21 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
-import { CorruptLogError, type NodeLogOptions } from "../../src/storage/mod.ts";
+import { CorruptLogError } from "../../src/storage/mod.ts";
 import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
 import { encodeSegmentHeader } from "../../src/storage/log_record.ts";
 import { scanSegment } from "../../src/storage/segment_scan.ts";
-import {
-  CapturingLog,
-  describe,
-  makeEntries,
-  openSingleGroup,
-  type SingleGroupLog,
-  testOptions,
-} from "./helpers.ts";
-import { SIM_PAGE_BYTES, SimFileSystem } from "./sim_file_system.ts";
+import { CapturingLog, describe, makeEntries, openSim, SIM_DATA_DIR, simDisk } from "./helpers.ts";
+import { SIM_PAGE_BYTES } from "./sim_file_system.ts";
 
-const DATA_DIR = "/data/n1";
+const DATA_DIR = SIM_DATA_DIR;
 const SEGMENT = `${DATA_DIR}/wal/00000000000000000001.seg`;
 
 /** Builds a segment image of batches; `batches[k]` is the entry count of batch k. */
@@ -82,20 +75,6 @@ Deno.test("a segment of the older format is refused with a clear message", () =>
   new DataView(old.buffer).setUint32(21, 1, true);
   assert.throws(() => scan(old), /older dsync \(format 1\)/);
 });
-
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function openSim(
-  fs: SimFileSystem,
-  overrides: Partial<NodeLogOptions> = {},
-): Promise<SingleGroupLog> {
-  return openSingleGroup(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
-}
 
 /** Entries of about `dataBytes` bytes each. */
 function bigEntries(from: number, count: number, dataBytes: number) {
