@@ -1,5 +1,5 @@
 /**
- * Write-ahead log throughput on the real disk: appends of one 100-byte entry from 1, 16 and
+ * Node log throughput on the real disk, one group: appends of one 100-byte entry from 1, 16 and
  * 256 concurrent appenders (each appender awaits its append before the next one), so group
  * commit decides how many appends one fdatasync covers.
  *
@@ -8,7 +8,7 @@
  * - `deno run --allow-read --allow-write bench/wal_bench.ts`: a fixed run per concurrency that
  *   prints records/s, syncs/s and appends per sync, plus the recovery time of the log.
  */
-import { WriteAheadLog } from "../src/storage/mod.ts";
+import { type GroupLog, NodeLog } from "../src/storage/mod.ts";
 
 /** Size of each entry's data, in bytes. */
 const ENTRY_BYTES = 100;
@@ -22,20 +22,26 @@ const RUN_APPENDS: Record<number, number> = { 1: 3_000, 16: 30_000, 256: 100_000
 const DATA = new Uint8Array(ENTRY_BYTES).fill(0x61);
 const SILENT_LOG = { info() {}, warn() {} };
 
-/** An open log in a fresh temp dir, plus the index of the next entry. */
+/** An open node log in a fresh temp dir and the view of its one group. */
 interface BenchLog {
   dir: string;
-  wal: WriteAheadLog;
+  node: NodeLog;
+  wal: GroupLog;
 }
+
+/** Options of every bench log. */
+const OPTIONS = { clusterId: "bench", nodeId: "n1", log: SILENT_LOG, groupsMax: 1 };
+/** The group the bench appends to. */
+const GROUP_ID = 1;
 
 async function openBenchLog(): Promise<BenchLog> {
   const dir = await Deno.makeTempDir({ prefix: "dsync_wal_bench_" });
-  const wal = await WriteAheadLog.open(dir, { clusterId: "bench", nodeId: "n1", log: SILENT_LOG });
-  return { dir, wal };
+  const node = await NodeLog.open(dir, OPTIONS);
+  return { dir, node, wal: node.group(GROUP_ID) };
 }
 
 /** `appenders` loops share `total` appends; each awaits its append before the next one. */
-async function appendConcurrently(wal: WriteAheadLog, appenders: number, total: number) {
+async function appendConcurrently(wal: GroupLog, appenders: number, total: number) {
   let remaining = total;
   const loop = async () => {
     while (remaining > 0) {
@@ -51,23 +57,19 @@ async function runReport(): Promise<void> {
   console.log("| appenders | appends | records/s | syncs/s | appends per sync | recovery |");
   console.log("|---:|---:|---:|---:|---:|---:|");
   for (const appenders of CONCURRENCIES) {
-    const { dir, wal } = await openBenchLog();
+    const { dir, node, wal } = await openBenchLog();
     const total = RUN_APPENDS[appenders]!;
     await appendConcurrently(wal, appenders, Math.min(total, 500)); // warm up
-    const before = wal.stats();
+    const before = node.stats();
     const started = performance.now();
     await appendConcurrently(wal, appenders, total);
     const seconds = (performance.now() - started) / 1000;
-    const syncs = wal.stats().syncCount - before.syncCount;
-    await wal.close();
+    const syncs = node.stats().syncCount - before.syncCount;
+    await node.close();
     const openStarted = performance.now();
-    const reopened = await WriteAheadLog.open(dir, {
-      clusterId: "bench",
-      nodeId: "n1",
-      log: SILENT_LOG,
-    });
+    const reopened = await NodeLog.open(dir, OPTIONS);
     const recoveryMs = performance.now() - openStarted;
-    const entries = reopened.lastIndex();
+    const entries = reopened.group(GROUP_ID).lastIndex();
     await reopened.close();
     await Deno.remove(dir, { recursive: true });
     console.log(
@@ -88,8 +90,8 @@ if (import.meta.main) {
       Deno.removeSync(log.dir, { recursive: true });
     });
     Deno.bench({
-      name: `wal append, ${appenders} concurrent appenders (${APPENDS_PER_ITERATION} appends)`,
-      group: "wal append",
+      name: `node log append, ${appenders} concurrent appenders (${APPENDS_PER_ITERATION} appends)`,
+      group: "node log append",
       baseline: appenders === 1,
       n: 100,
       warmup: 10,

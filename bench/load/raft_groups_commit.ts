@@ -2,8 +2,8 @@
  * Many Raft groups per node, in one process: 3 nodes (real RaftHosts on real disks under a temp
  * dir, messages through the real codec in memory), G groups each, 256 proposers spread over the
  * groups proposing to each group's leader. Compares every group writing through the node's one
- * NodeLog ("shared") with one WriteAheadLog per group ("per-group"): commits/s and fdatasyncs/s
- * per node. The node itself hosts only the meta group today, so this runs the hosts directly.
+ * NodeLog ("shared") with one NodeLog per group, each holding only that group ("per-group"):
+ * commits/s and fdatasyncs/s per node. The node itself hosts only the meta group today, so this runs the hosts directly.
  *   deno run -A bench/load/raft_groups_commit.ts [--groups 1,16,64,256] [--proposers 256]
  *     [--seconds 5] [--storage shared,per-group]
  */
@@ -15,7 +15,7 @@ import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_
 import { RaftOutbox } from "../../src/consensus/raft_outbox.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { SeededRandom } from "../../src/raft/mod.ts";
-import { NodeLog, type RaftLogStore, WriteAheadLog } from "../../src/storage/mod.ts";
+import { NodeLog, type RaftLogStore } from "../../src/storage/mod.ts";
 
 const NODE_IDS = ["n1", "n2", "n3"];
 const TICK_MS = 20;
@@ -67,20 +67,21 @@ async function openNode(
   const shared = storage === "shared"
     ? await NodeLog.open(`${root}/${id}`, { clusterId: "bench", nodeId: id, log: logger })
     : null;
-  const wals: WriteAheadLog[] = [];
+  const wals: NodeLog[] = [];
   const hosts: RaftHost[] = [];
   for (let groupId = 1; groupId <= groupCount; groupId++) {
     let store: RaftLogStore;
     if (shared !== null) {
       store = shared.group(groupId);
     } else {
-      const wal = await WriteAheadLog.open(`${root}/${id}/g${groupId}`, {
+      const wal = await NodeLog.open(`${root}/${id}/g${groupId}`, {
         clusterId: "bench",
         nodeId: id,
         log: logger,
+        groupsMax: 1,
       });
       wals.push(wal);
-      store = wal;
+      store = wal.group(groupId);
     }
     const host = await RaftHost.open({
       nodeId: id,

@@ -53,7 +53,7 @@ export class LogCompactedError extends StorageError {
   override name = "LogCompactedError";
 }
 
-/** Another process (or another `WriteAheadLog` in this process) holds the data dir. */
+/** Another process (or another `NodeLog` in this process) holds the data dir. */
 export class DirectoryLockedError extends StorageError {
   override name = "DirectoryLockedError";
 }

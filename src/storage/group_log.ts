@@ -1,6 +1,6 @@
 /**
- * `GroupLog`: one Raft group's view of the node log, with the semantics `WriteAheadLog` gives
- * a single group (in-memory view updated at once, `append()` resolves when durable, snapshots,
+ * `GroupLog`: one Raft group's view of the node log, with the semantics of a log of its own
+ * (in-memory view updated at once, `append()` resolves when durable, snapshots,
  * reads from the tail cache or the shared segments). Its records go through the node log's one
  * group commit, so appends of every group made while a flush runs share the next fdatasync.
  */
@@ -14,12 +14,19 @@ import { type GroupUpdate, groupUpdateRecordBytes } from "./group_record.ts";
 import { READ_BYTES_MAX_DEFAULT } from "./limits.ts";
 import type { SnapshotStore } from "./snapshot_store.ts";
 import type { SnapshotMeta, StoredHardState, StoredSnapshot } from "./types.ts";
-import type { AppendBatch } from "./wal.ts";
 import type { LogRecordEntry } from "./types.ts";
 
+/** What one `append()` call persists; at least one part, or neither for a durability barrier. */
+export interface AppendBatch {
+  /** Contiguous entries; an index <= `lastIndex()` first truncates the log from there. */
+  entries?: LogRecordEntry[];
+  /** New hard state (term never decreases; a vote is never changed within a term). */
+  hardState?: StoredHardState;
+}
+
 /**
- * What a Raft host needs of its durable log: `WriteAheadLog` (one group per data dir) and
- * `GroupLog` (one group of the node log) both provide it.
+ * What a Raft host needs of its durable log; `GroupLog` (one group of the node log) provides it,
+ * test doubles may too.
  */
 export interface RaftLogStore {
   /** Appends entries and/or a hard state; resolves when durable. */

@@ -1,17 +1,15 @@
 /**
- * Durable Raft storage: a segmented write-ahead log with group commit, snapshot files, crash
- * recovery, data-dir identity and locking. See docs/storage.md.
+ * Durable Raft storage: one segmented write-ahead log per node shared by every Raft group, with
+ * group commit, snapshot files, crash recovery, data-dir identity and locking. See docs/storage.md.
  *
  * @module
  */
-export { type AppendBatch, WriteAheadLog } from "./wal.ts";
 export { type GroupAppend, NodeLog } from "./node_log.ts";
-export type { GroupLog, RaftLogStore } from "./group_log.ts";
+export type { AppendBatch, GroupLog, RaftLogStore } from "./group_log.ts";
 export type { NodeLogOptions } from "./node_log_options.ts";
 export type { NodeLogStats } from "./node_log_stats.ts";
 export type { FileLock, FileSystem, OpenMode, StorageFile } from "./file_system.ts";
 export type { WalLog, WalOptions } from "./options.ts";
-export type { WalStats } from "./wal_stats.ts";
 export type {
   LogRecordEntry,
   SnapshotMeta,

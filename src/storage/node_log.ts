@@ -12,7 +12,7 @@ import { EntryIndex } from "./entry_index.ts";
 import { type DataLocation, readEntryData } from "./entry_reader.ts";
 import { InvalidLogRequestError, StorageLimitError, WalClosedError } from "./errors.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { GroupLog, type GroupLogHost, type GroupRequest } from "./group_log.ts";
+import { type AppendBatch, GroupLog, type GroupLogHost, type GroupRequest } from "./group_log.ts";
 import { GROUP_ID_MAX, type GroupUpdate, groupUpdateRecordBytes } from "./group_record.ts";
 import { KIB } from "./limits.ts";
 import { type EncodedGroupState, NodeFlusher } from "./node_flusher.ts";
@@ -26,7 +26,6 @@ import {
 import { scanSegments } from "./recovery.ts";
 import { SegmentWriter } from "./segment_writer.ts";
 import type { StoreIdentity } from "./types.ts";
-import type { AppendBatch } from "./wal.ts";
 import type { NodeLogStats } from "./node_log_stats.ts";
 
 /** `compact()` rewrites pinning groups only while at least this many segments exist. */
@@ -34,7 +33,7 @@ const REWRITE_SEGMENTS_MIN = 3;
 /** Oldest segments `compact()` tries to free by rewriting, per call. */
 const REWRITE_ROUNDS_MAX = 4;
 /** Smallest share of the node's cache a group keeps, in bytes. */
-const GROUP_CACHE_BYTES_MIN = 64 * KIB;
+export const GROUP_CACHE_BYTES_MIN = 64 * KIB;
 
 /** One group's part of an `appendRound`. */
 export interface GroupAppend extends AppendBatch {

@@ -1,4 +1,4 @@
-/** Options of `NodeLog.open`: those of a single-group log plus the bound on groups. */
+/** Options of `NodeLog.open`: the shared log options plus the bound on groups. */
 import { InvalidLogRequestError } from "./errors.ts";
 import { GROUPS_MAX_DEFAULT, ID_BYTES_MAX } from "./limits.ts";
 import { SEGMENT_HEADER_RECORD_BYTES } from "./log_record.ts";

@@ -1,4 +1,4 @@
-/** Options of `WriteAheadLog.open`, their defaults and validation. */
+/** Log options (`NodeLogOptions` extends them), their defaults and validation. */
 import { type LogFields, Logger } from "../log/logger.ts";
 import { DENO_FILE_SYSTEM } from "./deno_file_system.ts";
 import { InvalidLogRequestError } from "./errors.ts";
@@ -28,7 +28,7 @@ export interface WalLog {
   warn(message: string, fields?: LogFields): void;
 }
 
-/** Options of `WriteAheadLog.open`; all sizes in bytes. */
+/** Options of the node log apart from `groupsMax`; all sizes in bytes. */
 export interface WalOptions {
   /** Cluster this node belongs to; must match the data dir's identity. */
   clusterId: string;

@@ -1,60 +1,24 @@
 /**
  * Recovery on open: reads every segment in order, verifies every record, cuts a torn tail off
- * the last segment, and replays the records into the in-memory log.
+ * the last segment, and feeds the records to a replay that rebuilds the in-memory log.
  */
-import type { EntryCache } from "./entry_cache.ts";
-import type { EntryIndex } from "./entry_index.ts";
 import { CorruptLogError } from "./errors.ts";
 import type { FileSystem } from "./file_system.ts";
 import { SEGMENT_BYTES_CEILING } from "./limits.ts";
 import type { WalLog } from "./options.ts";
-import { LogReplay, type ReplayLimits } from "./replay.ts";
 import { scanSegment } from "./segment_scan.ts";
 import { segmentFileName, type SegmentInfo } from "./segments.ts";
-import type { StoredHardState } from "./types.ts";
 
-/** The in-memory log rebuilt from disk. */
-export interface RecoveredLog {
-  /** Entry index over the live entries. */
-  index: EntryIndex;
-  /** Data of the most recent entries. */
-  cache: EntryCache;
-  /** Latest durable hard state. */
-  hardState: StoredHardState;
-  /** Segment files in order; the last one is where appends continue. */
-  segments: SegmentInfo[];
-  /** Number of torn tails cut (0 or 1). */
-  tornTailCount: number;
-}
-
-/** Where to recover from and what the snapshot already covers. */
-export interface RecoveryInput {
+/** Where to recover from. */
+export interface ScanInput {
   /** The file layer. */
   fs: FileSystem;
   /** Directory holding the segment files. */
   walDir: string;
   /** Sequence numbers of the segment files, ascending, gap-free, at least one. */
   seqs: readonly number[];
-  /** Index and term of the latest snapshot (0, 0 = none). */
-  snapshotIndex: number;
-  snapshotTerm: number;
-  /** Bounds of the rebuilt log. */
-  limits: ReplayLimits;
   /** Receives the one line reporting a cut torn tail. */
   log: WalLog;
-}
-
-/** Rebuilds the log from `input.seqs`; throws `CorruptLogError` on damage before the tail. */
-export async function recoverLog(input: RecoveryInput): Promise<RecoveredLog> {
-  const replay = new LogReplay(input.snapshotIndex, input.snapshotTerm, input.limits);
-  const scanned = await scanSegments(input, replay);
-  return {
-    index: replay.index,
-    cache: replay.buildCache(),
-    hardState: replay.recoveredHardState,
-    segments: scanned.segments,
-    tornTailCount: scanned.tornTailCount,
-  };
 }
 
 /** What `scanSegments` feeds the records of each segment to. */
@@ -72,7 +36,7 @@ export interface SegmentReplay {
  * torn tail off the last segment durably; throws `CorruptLogError` on damage before the tail.
  */
 export async function scanSegments(
-  input: Pick<RecoveryInput, "fs" | "walDir" | "seqs" | "log">,
+  input: ScanInput,
   replay: SegmentReplay,
 ): Promise<{ segments: SegmentInfo[]; tornTailCount: number }> {
   const segments: SegmentInfo[] = [];

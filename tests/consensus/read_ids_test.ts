@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Message, newMessage, SeededRandom } from "../../src/raft/mod.ts";
-import { WriteAheadLog } from "../../src/storage/mod.ts";
+import { openSingleGroup } from "../storage/helpers.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
 import { randomReadIdStart } from "../../src/consensus/read_ids.ts";
@@ -19,7 +19,7 @@ const machine: ReplicatedStateMachine = {
 /** One process of follower n2 of {n1, n2, n3}: a RaftHost on the WAL in `dir`, sends recorded. */
 async function startFollower(dir: string, readIdStart: number) {
   const logger = new Logger({ level: "error", format: "text", sink: () => {} });
-  const wal = await WriteAheadLog.open(dir, { clusterId: "c", nodeId: "n2", log: logger });
+  const wal = await openSingleGroup(dir, { clusterId: "c", nodeId: "n2", log: logger });
   const sent: Message[] = [];
   const host = await RaftHost.open({
     nodeId: "n2",

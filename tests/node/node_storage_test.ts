@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../src/log/logger.ts";
 import { openNodeLog } from "../../src/node/node_storage.ts";
-import { WriteAheadLog } from "../../src/storage/mod.ts";
 
 const SILENT = new Logger({ level: "error", format: "text", sink: () => {} });
 
@@ -25,12 +24,9 @@ Deno.test("node storage: every group of the node shares one node log under raft/
 Deno.test("node storage: a data dir of the per-group layout is refused, not migrated", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync_node_storage_" });
   try {
-    const old = await WriteAheadLog.open(`${dataDir}/meta`, {
-      clusterId: "c1",
-      nodeId: "n1",
-      log: SILENT,
-    });
-    await old.close();
+    // The older layout kept the meta group's log under meta/ (its own wal/ and snap/).
+    await Deno.mkdir(`${dataDir}/meta/wal`, { recursive: true });
+    await Deno.mkdir(`${dataDir}/meta/snap`);
     await assert.rejects(
       openNodeLog({ dataDir, clusterId: "c1", id: "n1" }, SILENT),
       /per-group layout of an older dsync .*does not migrate.*CLUSTER REMOVE n1/s,

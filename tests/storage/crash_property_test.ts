@@ -7,15 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../src/raft/random.ts";
-import { type LogRecordEntry, type WalOptions, WriteAheadLog } from "../../src/storage/mod.ts";
-import { testOptions } from "./helpers.ts";
+import type { LogRecordEntry, NodeLogOptions } from "../../src/storage/mod.ts";
+import { openSingleGroup, type SingleGroupLog, testOptions } from "./helpers.ts";
 import { SimFileSystem, SimulatedCrashError } from "./sim_file_system.ts";
 
 const DATA_DIR = "/data/n1";
 const STEPS_PER_SEED = 30;
 const REOPEN_ATTEMPTS_MAX = 5;
 const ENTRY_BYTES = [20, 300, 2500];
-const OPTIONS: Partial<WalOptions> = {
+const OPTIONS: Partial<NodeLogOptions> = {
   segmentBytesMax: 16 * 1024,
   batchBytesMax: 8 * 1024,
   recordBytesMax: 8 * 1024,
@@ -44,7 +44,7 @@ class Run {
   readonly model = new Model();
   readonly random: SeededRandom;
   readonly seed: number;
-  wal: WriteAheadLog | null = null;
+  wal: SingleGroupLog | null = null;
   /** Torn tails cut by the reopens of this run. */
   tornTailCount = 0;
 
@@ -53,8 +53,8 @@ class Run {
     this.random = new SeededRandom(seed);
   }
 
-  open(): Promise<WriteAheadLog> {
-    return WriteAheadLog.open(DATA_DIR, testOptions({ fileSystem: this.fs, ...OPTIONS }));
+  open(): Promise<SingleGroupLog> {
+    return openSingleGroup(DATA_DIR, testOptions({ fileSystem: this.fs, ...OPTIONS }));
   }
 
   async start(): Promise<void> {

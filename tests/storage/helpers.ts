@@ -1,11 +1,129 @@
 /** Shared helpers of the storage tests (not a test file itself). */
 import type { LogFields } from "../../src/log/logger.ts";
+import { SimFileSystem } from "./sim_file_system.ts";
 import {
+  type AppendBatch,
+  type GroupLog,
   type LogRecordEntry,
+  NodeLog,
+  type NodeLogOptions,
+  type NodeLogStats,
+  type SnapshotMeta,
+  type StoredHardState,
+  type StoredSnapshot,
+  type StoreIdentity,
   type WalLog,
-  type WalOptions,
-  WriteAheadLog,
 } from "../../src/storage/mod.ts";
+
+/** The group id every single-group test log uses. */
+export const TEST_GROUP_ID = 1;
+
+/**
+ * A node log holding one group (`TEST_GROUP_ID`), read and written through that group's view:
+ * the storage tests that predate multi-group logs run against the node log through it.
+ */
+export class SingleGroupLog {
+  /** The node log underneath. */
+  readonly node: NodeLog;
+  /** The view of the test group. */
+  readonly group: GroupLog;
+
+  constructor(node: NodeLog) {
+    this.node = node;
+    this.group = node.group(TEST_GROUP_ID);
+  }
+
+  /** Who owns the data dir. */
+  identity(): StoreIdentity {
+    return this.node.identity();
+  }
+
+  /** True when this open initialised the data dir. */
+  wasCreated(): boolean {
+    return this.node.wasCreated();
+  }
+
+  /** First live index of the group. */
+  firstIndex(): number {
+    return this.group.firstIndex();
+  }
+
+  /** Last index of the group. */
+  lastIndex(): number {
+    return this.group.lastIndex();
+  }
+
+  /** Term of entry `index` of the group. */
+  term(index: number): number | undefined {
+    return this.group.term(index);
+  }
+
+  /** Hard state of the group. */
+  hardState(): StoredHardState {
+    return this.group.hardState();
+  }
+
+  /** Latest snapshot of the group. */
+  snapshotMeta(): SnapshotMeta | null {
+    return this.group.snapshotMeta();
+  }
+
+  /** Appends to the group. */
+  append(batch: AppendBatch): Promise<void> {
+    return this.group.append(batch);
+  }
+
+  /** Reads entries of the group. */
+  entries(
+    fromIndex: number,
+    toIndexExclusive: number,
+    bytesMax?: number,
+  ): Promise<LogRecordEntry[]> {
+    return this.group.entries(fromIndex, toIndexExclusive, bytesMax);
+  }
+
+  /** Reads cached entries of the group. */
+  cachedEntries(
+    fromIndex: number,
+    toIndexExclusive: number,
+    bytesMax?: number,
+  ): LogRecordEntry[] | null {
+    return this.group.cachedEntries(fromIndex, toIndexExclusive, bytesMax);
+  }
+
+  /** Saves a snapshot of the group. */
+  saveSnapshot(meta: SnapshotMeta, data: Uint8Array): Promise<void> {
+    return this.group.saveSnapshot(meta, data);
+  }
+
+  /** Loads the group's snapshot. */
+  loadSnapshot(): Promise<StoredSnapshot | null> {
+    return this.group.loadSnapshot();
+  }
+
+  /** Counters of the node log. */
+  stats(): NodeLogStats {
+    return this.node.stats();
+  }
+
+  /** Closes the node log. */
+  close(): Promise<void> {
+    return this.node.close();
+  }
+
+  /** Closes the node log. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.node.close();
+  }
+}
+
+/** Opens a single-group node log in `dir` with exactly `options`. */
+export async function openSingleGroup(
+  dir: string,
+  options: NodeLogOptions,
+): Promise<SingleGroupLog> {
+  return new SingleGroupLog(await NodeLog.open(dir, options));
+}
 
 /** A `WalLog` that keeps every line for assertions. */
 export class CapturingLog implements WalLog {
@@ -21,8 +139,8 @@ export class CapturingLog implements WalLog {
   }
 }
 
-/** Options for tests: small limits so rolling and eviction happen with little data. */
-export function testOptions(overrides: Partial<WalOptions> = {}): WalOptions {
+/** Options for tests: one group and small limits, so rolling and eviction need little data. */
+export function testOptions(overrides: Partial<NodeLogOptions> = {}): NodeLogOptions {
   return {
     clusterId: "test-cluster",
     nodeId: "n1",
@@ -31,6 +149,7 @@ export function testOptions(overrides: Partial<WalOptions> = {}): WalOptions {
     batchBytesMax: 32 * 1024,
     pendingBytesMax: 1024 * 1024,
     cacheBytesMax: 1024 * 1024,
+    groupsMax: 1,
     log: new CapturingLog(),
     ...overrides,
   };
@@ -46,9 +165,31 @@ export async function withTempDir(body: (dir: string) => Promise<void>): Promise
   }
 }
 
-/** Opens a log in `dir` with `testOptions(overrides)`. */
-export function openWal(dir: string, overrides: Partial<WalOptions> = {}): Promise<WriteAheadLog> {
-  return WriteAheadLog.open(dir, testOptions(overrides));
+/** Opens a single-group node log in `dir` with `testOptions(overrides)`. */
+export function openLog(
+  dir: string,
+  overrides: Partial<NodeLogOptions> = {},
+): Promise<SingleGroupLog> {
+  return openSingleGroup(dir, testOptions(overrides));
+}
+
+/** Data dir of the single-group logs on a simulated disk. */
+export const SIM_DATA_DIR = "/data/n1";
+
+/** A simulated disk whose `/data` directory already exists durably. */
+export async function simDisk(): Promise<SimFileSystem> {
+  const fs = new SimFileSystem();
+  await fs.mkdir("/data");
+  await fs.syncDir("/");
+  return fs;
+}
+
+/** Opens a single-group node log in `SIM_DATA_DIR` on `fs` with `testOptions(overrides)`. */
+export function openSim(
+  fs: SimFileSystem,
+  overrides: Partial<NodeLogOptions> = {},
+): Promise<SingleGroupLog> {
+  return openSingleGroup(SIM_DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
 }
 
 /** Entries `from .. from + count - 1` of term `term`, data derived from index and term. */
@@ -75,6 +216,11 @@ export function describe(entries: readonly LogRecordEntry[]): [number, number, s
 /** Path of segment `seq` in `dir`. */
 export function segmentPath(dir: string, seq: number): string {
   return `${dir}/wal/${String(seq).padStart(20, "0")}.seg`;
+}
+
+/** Snapshot directory of the test group in `dir`. */
+export function snapshotDir(dir: string): string {
+  return `${dir}/snap/${String(TEST_GROUP_ID).padStart(10, "0")}`;
 }
 
 /** Awaits `promise`, which must reject with an instance of `type`; returns the error. */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { StorageLimitError } from "../../src/storage/mod.ts";
-import { makeEntries, openWal, rejection, withTempDir } from "./helpers.ts";
+import { makeEntries, openLog, rejection, withTempDir } from "./helpers.ts";
 
 Deno.test("recordBytesMax: an append whose record is too large is refused", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { recordBytesMax: 1024, batchBytesMax: 1024 });
+    const wal = await openLog(dir, { recordBytesMax: 1024, batchBytesMax: 1024 });
     const data = new Uint8Array(1024);
     const error = await rejection(
       wal.append({ entries: [{ index: 1, term: 1, data }] }),
@@ -19,7 +19,7 @@ Deno.test("recordBytesMax: an append whose record is too large is refused", asyn
 
 Deno.test("pendingAppendsMax: appends beyond the queue bound are refused", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { pendingAppendsMax: 10 });
+    const wal = await openLog(dir, { pendingAppendsMax: 10 });
     const accepted: Promise<void>[] = [];
     for (let index = 1; index <= 10; index++) {
       accepted.push(wal.append({ entries: makeEntries(index, 1, 1) }));
@@ -38,7 +38,7 @@ Deno.test("pendingAppendsMax: appends beyond the queue bound are refused", async
 
 Deno.test("pendingBytesMax: appends beyond the pending bytes bound are refused", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, {
+    const wal = await openLog(dir, {
       recordBytesMax: 1024,
       batchBytesMax: 1024,
       pendingBytesMax: 2048,
@@ -55,7 +55,7 @@ Deno.test("pendingBytesMax: appends beyond the pending bytes bound are refused",
 
 Deno.test("batchBytesMax: a burst larger than one batch is split into several writes", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { recordBytesMax: 1024, batchBytesMax: 2048 });
+    const wal = await openLog(dir, { recordBytesMax: 1024, batchBytesMax: 2048 });
     const appends: Promise<void>[] = [];
     for (let index = 1; index <= 10; index++) {
       appends.push(wal.append({ entries: [{ index, term: 1, data: new Uint8Array(900) }] }));
@@ -71,7 +71,7 @@ Deno.test("batchBytesMax: a burst larger than one batch is split into several wr
 
 Deno.test("logEntriesMax: the log refuses to grow beyond it until a snapshot", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { logEntriesMax: 10 });
+    const wal = await openLog(dir, { logEntriesMax: 10 });
     await wal.append({ entries: makeEntries(1, 10, 1) });
     const error = await rejection(
       wal.append({ entries: makeEntries(11, 1, 1) }),
@@ -82,6 +82,6 @@ Deno.test("logEntriesMax: the log refuses to grow beyond it until a snapshot", a
     await wal.saveSnapshot({ index: 5, term: 1, config: new Uint8Array() }, new Uint8Array());
     await wal.append({ entries: makeEntries(11, 5, 2) });
     await wal.close();
-    await assert.rejects(openWal(dir, { logEntriesMax: 5 }), /holds more than 5 entries/);
+    await assert.rejects(openLog(dir, { logEntriesMax: 5 }), /holds more than 5 entries/);
   });
 });

@@ -6,23 +6,16 @@ import {
   type NodeLogOptions,
   StorageLimitError,
   WalClosedError,
-  WriteAheadLog,
 } from "../../src/storage/mod.ts";
-import { describe, makeEntries, testOptions, withTempDir } from "./helpers.ts";
-import { SimFileSystem } from "./sim_file_system.ts";
+import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
+import { encodeSegmentHeader, SEGMENT_FORMAT_VERSION } from "../../src/storage/log_record.ts";
+import { describe, makeEntries, simDisk, testOptions, withTempDir } from "./helpers.ts";
 
 const CONFIG = new TextEncoder().encode("voters=n1");
 const SMALL = { segmentBytesMax: 8192, recordBytesMax: 1024, batchBytesMax: 2048, groupsMax: 8 };
 
 function openNode(dir: string, overrides: Partial<NodeLogOptions> = {}): Promise<NodeLog> {
   return NodeLog.open(dir, { ...testOptions(), groupsMax: 16, ...overrides });
-}
-
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
 }
 
 Deno.test("node log: groups append independently and every group is rebuilt on reopen", async () => {
@@ -244,9 +237,14 @@ Deno.test("node log: a group removed and added again starts empty, also after re
 
 Deno.test("node log: a data dir of the per-group layout is refused with a clear message", async () => {
   await withTempDir(async (dir) => {
-    const wal = await WriteAheadLog.open(dir, testOptions());
-    await wal.append({ entries: makeEntries(1, 1, 1) });
-    await wal.close();
+    // The per-group layout is the node log's directory layout with format-2 segments.
+    const created = await openNode(dir);
+    await created.close();
+    const names = [...Deno.readDirSync(`${dir}/wal`)].map((entry) => entry.name).sort();
+    assert.equal(names.length, 1);
+    const buffer = new ByteBuffer(1024);
+    encodeSegmentHeader(buffer, Number(names[0]!.slice(0, 20)), SEGMENT_FORMAT_VERSION);
+    await Deno.writeFile(`${dir}/wal/${names[0]}`, buffer.written());
     await assert.rejects(openNode(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptLogError);
       assert.match(error.message, /per-group layout/);

@@ -4,7 +4,7 @@ import {
   CapturingLog,
   describe,
   makeEntries,
-  openWal,
+  openLog,
   rejection,
   segmentPath,
   withTempDir,
@@ -12,7 +12,7 @@ import {
 
 /** Builds a one-segment log of `recordCount` appends of 3 entries; returns record offsets. */
 async function buildLog(dir: string, recordCount: number): Promise<number[]> {
-  const wal = await openWal(dir);
+  const wal = await openLog(dir);
   const offsets: number[] = [];
   for (let k = 0; k < recordCount; k++) {
     // The first append also writes the segment prologue: its record starts after it.
@@ -36,7 +36,7 @@ Deno.test("a torn last record is cut at every byte offset; earlier records survi
         if (filler === "garbage") damaged.fill(0xab, cut);
         await Deno.writeFile(path, damaged);
         const log = new CapturingLog();
-        const wal = await openWal(dir, { log });
+        const wal = await openLog(dir, { log });
         assert.equal(wal.lastIndex(), 6, `cut at ${cut} (${filler})`);
         assert.deepEqual(describe(await wal.entries(1, 7)), describe(makeEntries(1, 6, 1)));
         const cutSomething = cut > lastStart || filler !== "none";
@@ -52,10 +52,10 @@ Deno.test("a torn last record is cut at every byte offset; earlier records survi
       }
     }
     // The log keeps working after a cut: append and reopen.
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(7, 2, 2) });
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.lastIndex(), 8);
     assert.equal(reopened.term(8), 2);
     await reopened.close();
@@ -68,11 +68,11 @@ Deno.test("a torn segment prologue leaves an empty segment that is rewritten", a
     const path = segmentPath(dir, 1);
     const original = await Deno.readFile(path);
     await Deno.writeFile(path, original.subarray(0, 10));
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     assert.equal(wal.lastIndex(), 0);
     await wal.append({ entries: makeEntries(1, 1, 1) });
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.lastIndex(), 1);
     await reopened.close();
   });
@@ -88,7 +88,7 @@ Deno.test("a flipped byte in the middle of the log stops recovery with file and 
       const damaged = original.slice();
       damaged[recordStart + delta]! ^= 0x01;
       await Deno.writeFile(path, damaged);
-      const error = await rejection(openWal(dir), CorruptLogError);
+      const error = await rejection(openLog(dir), CorruptLogError);
       assert.equal(error.file, path);
       assert.equal(error.offset, recordStart);
       assert.match(error.message, reason);
@@ -97,7 +97,7 @@ Deno.test("a flipped byte in the middle of the log stops recovery with file and 
     }
     // Nothing was cut: restoring the byte makes the log whole again.
     await Deno.writeFile(path, original);
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     assert.equal(wal.lastIndex(), 12);
     await wal.close();
   });
@@ -110,7 +110,7 @@ Deno.test("a bad checksum in the final record with nothing valid after it is a t
     const damaged = await Deno.readFile(path);
     damaged[damaged.length - 3]! ^= 0x40;
     await Deno.writeFile(path, damaged);
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     assert.equal(wal.lastIndex(), 6);
     assert.equal(wal.stats().tornTailCount, 1);
     await wal.close();
@@ -120,7 +120,7 @@ Deno.test("a bad checksum in the final record with nothing valid after it is a t
 
 /** Builds a log spread over at least three segments. */
 async function buildSegments(dir: string): Promise<void> {
-  const wal = await openWal(dir, {
+  const wal = await openLog(dir, {
     segmentBytesMax: 2048,
     recordBytesMax: 1024,
     batchBytesMax: 1024,
@@ -138,7 +138,7 @@ Deno.test("damage at the end of a segment that is not the last is corruption", a
     const path = segmentPath(dir, 1);
     const original = await Deno.readFile(path);
     await Deno.writeFile(path, original.subarray(0, original.length - 5));
-    const error = await rejection(openWal(dir), CorruptLogError);
+    const error = await rejection(openLog(dir), CorruptLogError);
     assert.equal(error.file, path);
     assert.match(error.message, /not the last/);
   });
@@ -148,7 +148,7 @@ Deno.test("a missing middle segment is corruption", async () => {
   await withTempDir(async (dir) => {
     await buildSegments(dir);
     await Deno.remove(segmentPath(dir, 2));
-    await assert.rejects(openWal(dir), /segment 00000000000000000002\.seg is missing/);
+    await assert.rejects(openLog(dir), /segment 00000000000000000002\.seg is missing/);
   });
 });
 
@@ -157,6 +157,6 @@ Deno.test("a segment whose header names another sequence is corruption", async (
     await buildSegments(dir);
     const second = await Deno.readFile(segmentPath(dir, 2));
     await Deno.writeFile(segmentPath(dir, 3), second);
-    await assert.rejects(openWal(dir), /segment header names segment 2/);
+    await assert.rejects(openLog(dir), /segment header names segment 2/);
   });
 });

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
 import { crc32c } from "../../src/storage/crc32.ts";
 import { CorruptLogError } from "../../src/storage/errors.ts";
-import { encodeLogUpdate, encodeSegmentHeader } from "../../src/storage/log_record.ts";
+import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
+import { encodeSegmentHeader } from "../../src/storage/log_record.ts";
 import { findValidRecord, readFrameAt } from "../../src/storage/record_frame.ts";
 import { scanSegment } from "../../src/storage/segment_scan.ts";
 
@@ -11,16 +12,19 @@ const RECORD_BYTES_MAX = 1 << 20;
 /** A segment image: header plus `count` one-record batches; returns it and record offsets. */
 function image(count: number): { bytes: Uint8Array; offsets: number[] } {
   const buffer = new ByteBuffer(1 << 16);
-  encodeSegmentHeader(buffer, 1);
+  encodeSegmentHeader(buffer, 1, NODE_LOG_FORMAT_VERSION);
   const offsets: number[] = [];
   for (let k = 0; k < count; k++) {
     const offset = buffer.lengthBytes;
     offsets.push(offset);
     const data = new TextEncoder().encode(`entry ${k + 1}`);
     // Each record is its own batch (written and synced alone).
-    encodeLogUpdate(buffer, {
+    encodeGroupUpdate(buffer, {
+      groupId: 1,
       hardState: null,
       truncateFromIndex: 0,
+      snapshot: null,
+      removed: false,
       entries: [{ index: k + 1, term: 1, data }],
     }, offset);
   }

@@ -1,22 +1,31 @@
 import assert from "node:assert/strict";
 import {
+  CorruptLogError,
   CorruptSnapshotError,
   InvalidLogRequestError,
   LogCompactedError,
   StorageLimitError,
 } from "../../src/storage/mod.ts";
-import { CapturingLog, describe, makeEntries, openWal, rejection, withTempDir } from "./helpers.ts";
+import {
+  CapturingLog,
+  describe,
+  makeEntries,
+  openLog,
+  rejection,
+  snapshotDir,
+  withTempDir,
+} from "./helpers.ts";
 
 const CONFIG = new TextEncoder().encode("voters=n1,n2,n3");
 const SMALL_SEGMENTS = { segmentBytesMax: 2048, recordBytesMax: 1024, batchBytesMax: 1024 };
 
 function snapshotPath(dir: string, index: number): string {
-  return `${dir}/snap/${String(index).padStart(20, "0")}.snap`;
+  return `${snapshotDir(dir)}/${String(index).padStart(20, "0")}.snap`;
 }
 
 Deno.test("saveSnapshot then loadSnapshot and reopen keep the snapshot and the suffix", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 10, 1) });
     const data = new Uint8Array(5000).map((_, i) => i % 251);
     await wal.saveSnapshot({ index: 6, term: 1, config: CONFIG }, data);
@@ -30,7 +39,7 @@ Deno.test("saveSnapshot then loadSnapshot and reopen keep the snapshot and the s
     assert.deepEqual(loaded, { index: 6, term: 1, config: CONFIG, data });
     await wal.close();
 
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.firstIndex(), 7);
     assert.equal(reopened.lastIndex(), 10);
     assert.deepEqual(describe(await reopened.entries(7, 11)), describe(makeEntries(7, 4, 1)));
@@ -41,13 +50,13 @@ Deno.test("saveSnapshot then loadSnapshot and reopen keep the snapshot and the s
 
 Deno.test("a leftover temporary snapshot file is ignored and removed", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 4, 1) });
     await wal.saveSnapshot({ index: 2, term: 1, config: CONFIG }, new Uint8Array([1, 2]));
     await wal.close();
     const tmp = `${snapshotPath(dir, 4)}.tmp`;
     await Deno.writeFile(tmp, new Uint8Array([9, 9, 9]));
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal((await reopened.loadSnapshot())?.index, 2);
     await assert.rejects(Deno.stat(tmp), Deno.errors.NotFound);
     await reopened.close();
@@ -56,7 +65,7 @@ Deno.test("a leftover temporary snapshot file is ignored and removed", async () 
 
 Deno.test("a snapshot removes older snapshots and the segments it covers", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, SMALL_SEGMENTS);
+    const wal = await openLog(dir, SMALL_SEGMENTS);
     await wal.append({ hardState: { term: 1, votedFor: "n2", commitIndex: 0 } });
     for (let index = 1; index <= 200; index += 4) {
       await wal.append({ entries: makeEntries(index, 4, 1) });
@@ -68,12 +77,12 @@ Deno.test("a snapshot removes older snapshots and the segments it covers", async
     const after = wal.stats();
     assert.ok(after.segmentCount <= 2, `kept ${after.segmentCount} of ${before} segments`);
     assert.equal(after.segmentRemovedCount, before - after.segmentCount);
-    const snapFiles = [...Deno.readDirSync(`${dir}/snap`)].map((entry) => entry.name);
+    const snapFiles = [...Deno.readDirSync(snapshotDir(dir))].map((entry) => entry.name);
     assert.deepEqual(snapFiles, ["00000000000000000190.snap"]);
     await wal.close();
 
     // The vote was recorded only in the first (now removed) segment: it must survive.
-    const reopened = await openWal(dir, SMALL_SEGMENTS);
+    const reopened = await openLog(dir, SMALL_SEGMENTS);
     assert.deepEqual(reopened.hardState(), { term: 1, votedFor: "n2", commitIndex: 0 });
     assert.equal(reopened.firstIndex(), 191);
     assert.equal(reopened.lastIndex(), 200);
@@ -84,7 +93,7 @@ Deno.test("a snapshot removes older snapshots and the segments it covers", async
 
 Deno.test("a snapshot beyond the log empties it; a conflicting one drops the suffix", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 3, 1) });
     await wal.saveSnapshot({ index: 10, term: 3, config: CONFIG }, new Uint8Array([1]));
     assert.equal(wal.firstIndex(), 11);
@@ -96,7 +105,7 @@ Deno.test("a snapshot beyond the log empties it; a conflicting one drops the suf
     assert.equal(wal.lastIndex(), 12);
     assert.equal(wal.term(12), 4);
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.firstIndex(), 13);
     assert.equal(reopened.lastIndex(), 12);
     assert.equal(reopened.term(12), 4);
@@ -107,7 +116,7 @@ Deno.test("a snapshot beyond the log empties it; a conflicting one drops the suf
 
 Deno.test("saveSnapshot refuses stale indexes, oversized parts and concurrent saves", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { snapshotConfigBytesMax: 16, snapshotDataBytesMax: 100 });
+    const wal = await openLog(dir, { snapshotConfigBytesMax: 16, snapshotDataBytesMax: 100 });
     await wal.append({ entries: makeEntries(1, 10, 1) });
     await wal.saveSnapshot({ index: 5, term: 1, config: CONFIG }, new Uint8Array(100));
     await assert.rejects(
@@ -138,9 +147,30 @@ Deno.test("saveSnapshot refuses stale indexes, oversized parts and concurrent sa
   });
 });
 
-Deno.test("a damaged newest snapshot is skipped at open; the log still covers it", async () => {
+Deno.test("a damaged newest snapshot is skipped at open; the recorded one covers the log", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
+    await wal.append({ entries: makeEntries(1, 10, 1) });
+    await wal.saveSnapshot({ index: 4, term: 1, config: CONFIG }, new Uint8Array([7, 7]));
+    await wal.close();
+    // A newer snapshot file whose record never reached the log (crash between the two), damaged.
+    const bytes = await Deno.readFile(snapshotPath(dir, 4));
+    bytes[bytes.length - 6]! ^= 0xff;
+    await Deno.writeFile(snapshotPath(dir, 8), bytes);
+    const log = new CapturingLog();
+    const reopened = await openLog(dir, { log });
+    assert.equal(reopened.snapshotMeta()?.index, 4);
+    assert.equal(reopened.firstIndex(), 5);
+    assert.equal(reopened.lastIndex(), 10);
+    const warning = log.lines.find((line) => line.level === "warn");
+    assert.match(String(warning?.fields?.reason), /body checksum mismatch|index/);
+    await reopened.close();
+  });
+});
+
+Deno.test("a damaged snapshot the log recorded stops recovery naming its directory", async () => {
+  await withTempDir(async (dir) => {
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 10, 1) });
     await wal.saveSnapshot({ index: 4, term: 1, config: CONFIG }, new Uint8Array([7, 7]));
     await wal.close();
@@ -148,19 +178,15 @@ Deno.test("a damaged newest snapshot is skipped at open; the log still covers it
     const bytes = await Deno.readFile(path);
     bytes[bytes.length - 6]! ^= 0xff;
     await Deno.writeFile(path, bytes);
-    const log = new CapturingLog();
-    const reopened = await openWal(dir, { log });
-    assert.equal(reopened.snapshotMeta(), null);
-    assert.equal(reopened.firstIndex(), 1);
-    assert.equal(reopened.lastIndex(), 10);
-    assert.match(String(log.lines[0]?.fields?.reason), /body checksum mismatch/);
-    await reopened.close();
+    const error = await rejection(openLog(dir), CorruptLogError);
+    assert.equal(error.file, snapshotDir(dir));
+    assert.match(error.message, /needs a snapshot up to index 4/);
   });
 });
 
 Deno.test("loadSnapshot reports a snapshot damaged after open", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 3, 1) });
     await wal.saveSnapshot({ index: 2, term: 1, config: CONFIG }, new Uint8Array([1, 2, 3]));
     const path = snapshotPath(dir, 2);
@@ -173,12 +199,12 @@ Deno.test("loadSnapshot reports a snapshot damaged after open", async () => {
 
 Deno.test("a snapshot larger than one I/O chunk round-trips intact", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 2, 1) });
     const data = new Uint8Array(9 * 1024 * 1024 + 7).map((_, i) => (i * 7) % 256);
     await wal.saveSnapshot({ index: 2, term: 1, config: CONFIG }, data);
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     const loaded = await reopened.loadSnapshot();
     assert.equal(loaded?.data.length, data.length);
     assert.ok(loaded.data.every((byte, i) => byte === data[i]));
@@ -188,7 +214,7 @@ Deno.test("a snapshot larger than one I/O chunk round-trips intact", async () =>
 
 Deno.test("loadSnapshot during a newer save returns one of the two snapshots", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 4, 1) });
     await wal.saveSnapshot({ index: 2, term: 1, config: CONFIG }, new Uint8Array([2]));
     const loading = wal.loadSnapshot();

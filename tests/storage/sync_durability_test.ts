@@ -6,27 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../src/raft/random.ts";
-import { type WalOptions, WriteAheadLog } from "../../src/storage/mod.ts";
-import { describe, makeEntries, testOptions } from "./helpers.ts";
-import { SimFileSystem } from "./sim_file_system.ts";
+import { describe, makeEntries, openSim, SIM_DATA_DIR, simDisk, snapshotDir } from "./helpers.ts";
 
-const DATA_DIR = "/data/n1";
+const DATA_DIR = SIM_DATA_DIR;
 const CONFIG = new TextEncoder().encode("voters=n1");
 const SMALL_SEGMENTS = { segmentBytesMax: 2048, recordBytesMax: 1024, batchBytesMax: 1024 };
 /** Crash keeping nothing that was not synced. */
 const DROP_ALL = () => 1;
-
-/** A simulated disk whose `/data` directory already exists durably. */
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function openSim(fs: SimFileSystem, overrides: Partial<WalOptions> = {}): Promise<WriteAheadLog> {
-  return WriteAheadLog.open(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
-}
 
 Deno.test("an acknowledged append survives a crash that drops every unsynced page", async () => {
   const fs = await simDisk();
@@ -89,7 +75,7 @@ Deno.test("older snapshot files removed by a newer snapshot stay removed after a
   await wal.saveSnapshot({ index: 4, term: 1, config: CONFIG }, new Uint8Array([1]));
   await wal.saveSnapshot({ index: 8, term: 1, config: CONFIG }, new Uint8Array([2]));
   fs.crash(DROP_ALL);
-  assert.deepEqual(await fs.list(`${DATA_DIR}/snap`), ["00000000000000000008.snap"]);
+  assert.deepEqual(await fs.list(snapshotDir(DATA_DIR)), ["00000000000000000008.snap"]);
 });
 
 Deno.test("a crash at any step of initialising a data dir never leaves one that is refused", async () => {

@@ -5,28 +5,32 @@
  */
 import assert from "node:assert/strict";
 import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
-import { CorruptLogError, type WalOptions, WriteAheadLog } from "../../src/storage/mod.ts";
-import { encodeLogUpdate, encodeSegmentHeader } from "../../src/storage/log_record.ts";
+import { CorruptLogError } from "../../src/storage/mod.ts";
+import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
+import { encodeSegmentHeader } from "../../src/storage/log_record.ts";
 import { scanSegment } from "../../src/storage/segment_scan.ts";
-import { CapturingLog, describe, makeEntries, testOptions } from "./helpers.ts";
-import { SIM_PAGE_BYTES, SimFileSystem } from "./sim_file_system.ts";
+import { CapturingLog, describe, makeEntries, openSim, SIM_DATA_DIR, simDisk } from "./helpers.ts";
+import { SIM_PAGE_BYTES } from "./sim_file_system.ts";
 
-const DATA_DIR = "/data/n1";
+const DATA_DIR = SIM_DATA_DIR;
 const SEGMENT = `${DATA_DIR}/wal/00000000000000000001.seg`;
 
 /** Builds a segment image of batches; `batches[k]` is the entry count of batch k. */
 function image(batches: number[]): { bytes: Uint8Array; offsets: number[] } {
   const buffer = new ByteBuffer(1 << 16);
-  encodeSegmentHeader(buffer, 1);
+  encodeSegmentHeader(buffer, 1, NODE_LOG_FORMAT_VERSION);
   const offsets: number[] = [];
   let index = 1;
   for (const count of batches) {
     const batchOffset = buffer.lengthBytes;
     for (let k = 0; k < count; k++) {
       offsets.push(buffer.lengthBytes);
-      encodeLogUpdate(buffer, {
+      encodeGroupUpdate(buffer, {
+        groupId: 1,
         hardState: null,
         truncateFromIndex: 0,
+        snapshot: null,
+        removed: false,
         entries: makeEntries(index++, 1, 1),
       }, batchOffset);
     }
@@ -71,17 +75,6 @@ Deno.test("a segment of the older format is refused with a clear message", () =>
   new DataView(old.buffer).setUint32(21, 1, true);
   assert.throws(() => scan(old), /older dsync \(format 1\)/);
 });
-
-async function simDisk(): Promise<SimFileSystem> {
-  const fs = new SimFileSystem();
-  await fs.mkdir("/data");
-  await fs.syncDir("/");
-  return fs;
-}
-
-function openSim(fs: SimFileSystem, overrides: Partial<WalOptions> = {}): Promise<WriteAheadLog> {
-  return WriteAheadLog.open(DATA_DIR, testOptions({ fileSystem: fs, ...overrides }));
-}
 
 /** Entries of about `dataBytes` bytes each. */
 function bigEntries(from: number, count: number, dataBytes: number) {

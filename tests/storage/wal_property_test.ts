@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type LogRecordEntry, type StoredHardState, WriteAheadLog } from "../../src/storage/mod.ts";
-import { describe, testOptions } from "./helpers.ts";
+import type { LogRecordEntry, StoredHardState } from "../../src/storage/mod.ts";
+import { describe, openSingleGroup, type SingleGroupLog, testOptions } from "./helpers.ts";
 
 /** What the log must contain. */
 interface Model {
@@ -91,7 +91,7 @@ function planSnapshot(model: Model, seed: number, conflict: boolean, withinLog =
   return { index, term, config: new TextEncoder().encode(`config@${index}`) };
 }
 
-async function check(wal: WriteAheadLog, model: Model): Promise<void> {
+async function check(wal: SingleGroupLog, model: Model): Promise<void> {
   const last = lastIndex(model);
   assert.equal(wal.firstIndex(), model.snapshotIndex + 1);
   assert.equal(wal.lastIndex(), last);
@@ -133,7 +133,7 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
 
 async function run(ops: Op[]): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "dsync_storage_prop_" });
-  let wal = await WriteAheadLog.open(dir, OPTIONS);
+  let wal = await openSingleGroup(dir, OPTIONS);
   const model: Model = {
     snapshotIndex: 0,
     snapshotTerm: 0,
@@ -169,12 +169,12 @@ async function run(ops: Op[]): Promise<void> {
         await wal.saveSnapshot(meta, new TextEncoder().encode(`data@${meta.index}`));
       } else {
         await wal.close();
-        wal = await WriteAheadLog.open(dir, OPTIONS);
+        wal = await openSingleGroup(dir, OPTIONS);
       }
       await check(wal, model);
     }
     await wal.close();
-    wal = await WriteAheadLog.open(dir, OPTIONS);
+    wal = await openSingleGroup(dir, OPTIONS);
     await check(wal, model);
     const snapshot = await wal.loadSnapshot();
     assert.equal(snapshot?.index ?? 0, model.snapshotIndex);

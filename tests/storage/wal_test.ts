@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { InvalidLogRequestError, WalClosedError } from "../../src/storage/mod.ts";
-import { describe, entryData, makeEntries, openWal, withTempDir } from "./helpers.ts";
+import { GROUP_CACHE_BYTES_MIN } from "../../src/storage/node_log.ts";
+import { describe, entryData, makeEntries, openLog, withTempDir } from "./helpers.ts";
 
 Deno.test("append, read and reopen round-trip entries and hard state", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     assert.equal(wal.wasCreated(), true);
     assert.equal(wal.firstIndex(), 1);
     assert.equal(wal.lastIndex(), 0);
@@ -26,7 +27,7 @@ Deno.test("append, read and reopen round-trip entries and hard state", async () 
     );
     await wal.close();
 
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.wasCreated(), false);
     assert.equal(reopened.firstIndex(), 1);
     assert.equal(reopened.lastIndex(), 8);
@@ -46,14 +47,14 @@ Deno.test("append, read and reopen round-trip entries and hard state", async () 
 
 Deno.test("appending at an existing index truncates the conflicting suffix", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 10, 1) });
     await wal.append({ entries: makeEntries(6, 2, 2) });
     assert.equal(wal.lastIndex(), 7);
     const expected = describe([...makeEntries(1, 5, 1), ...makeEntries(6, 2, 2)]);
     assert.deepEqual(describe(await wal.entries(1, 8)), expected);
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.lastIndex(), 7);
     assert.deepEqual(describe(await reopened.entries(1, 8)), expected);
     await reopened.close();
@@ -62,34 +63,37 @@ Deno.test("appending at an existing index truncates the conflicting suffix", asy
 
 Deno.test("segments roll at segmentBytesMax and reads span segments from disk", async () => {
   await withTempDir(async (dir) => {
-    const options = { segmentBytesMax: 2048, recordBytesMax: 1024, batchBytesMax: 1024 };
-    const wal = await openWal(dir, { ...options, cacheBytesMax: 0 });
-    for (let index = 1; index <= 200; index += 5) {
-      await wal.append({ entries: makeEntries(index, 5, 1) });
+    // A group always keeps GROUP_CACHE_BYTES_MIN cached: write more than that, so the oldest
+    // entries are evicted and must be read back from their segments.
+    const options = { segmentBytesMax: 16384, recordBytesMax: 8192, batchBytesMax: 8192 };
+    const wal = await openLog(dir, { ...options, cacheBytesMax: 0 });
+    for (let index = 1; index <= 4000; index += 100) {
+      await wal.append({ entries: makeEntries(index, 100, 1) });
     }
     const stats = wal.stats();
     assert.ok(stats.segmentCount >= 3, `expected rolling, got ${stats.segmentCount} segments`);
     assert.equal(stats.segmentRollCount, stats.segmentCount - 1);
-    assert.equal(stats.cacheEntryCount, 0);
+    assert.ok(stats.cacheBytes <= GROUP_CACHE_BYTES_MIN, `${stats.cacheBytes} bytes cached`);
+    assert.equal(wal.cachedEntries(1, 2), null);
     for await (const entry of Deno.readDir(`${dir}/wal`)) {
-      assert.ok((await Deno.stat(`${dir}/wal/${entry.name}`)).size <= 2048);
+      assert.ok((await Deno.stat(`${dir}/wal/${entry.name}`)).size <= 16384);
     }
-    const all = await wal.entries(1, 201, Infinity);
-    assert.deepEqual(describe(all), describe(makeEntries(1, 200, 1)));
-    assert.ok(wal.stats().diskReadCount >= stats.segmentCount);
+    const all = await wal.entries(1, 4001, Infinity);
+    assert.deepEqual(describe(all), describe(makeEntries(1, 4000, 1)));
+    assert.ok(wal.stats().diskReadCount >= 1);
     await wal.close();
-    const reopened = await openWal(dir, options);
-    assert.deepEqual(describe(await reopened.entries(1, 201, Infinity)), describe(all));
-    // Recovery caches the tail held by the last segment; older entries come from disk.
-    assert.deepEqual(describe(reopened.cachedEntries(200, 201) ?? []), describe(all.slice(199)));
-    assert.equal(reopened.cachedEntries(1, 2), null);
+    const reopened = await openLog(dir, options);
+    assert.deepEqual(describe(await reopened.entries(1, 4001, Infinity)), describe(all));
+    // Recovery rebuilds the index only: every entry of a reopened log is read from disk.
+    assert.equal(reopened.cachedEntries(4000, 4001), null);
+    assert.ok(reopened.stats().diskReadCount >= stats.segmentCount);
     await reopened.close();
   });
 });
 
 Deno.test("group commit: 100 concurrent appends share far fewer syncs", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 1, 1) });
     const before = wal.stats();
     const appends: Promise<void>[] = [];
@@ -104,7 +108,7 @@ Deno.test("group commit: 100 concurrent appends share far fewer syncs", async ()
     assert.equal(after.batchCount - before.batchCount, syncs);
     assert.equal(wal.lastIndex(), 101);
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.lastIndex(), 101);
     await reopened.close();
   });
@@ -112,7 +116,7 @@ Deno.test("group commit: 100 concurrent appends share far fewer syncs", async ()
 
 Deno.test("a sync waits for the previous one: appends during a flush form one batch", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     const first = wal.append({ entries: makeEntries(1, 1, 1) });
     await Promise.resolve(); // let the first flush start
     await Promise.resolve();
@@ -128,7 +132,7 @@ Deno.test("a sync waits for the previous one: appends during a flush form one ba
 
 Deno.test("entries() honours bytesMax but returns at least one entry", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 10, 1) });
     assert.equal((await wal.entries(1, 11, 1)).length, 1);
     const size = entryData(1, 1).length + 12 + entryData(2, 1).length + 12;
@@ -142,21 +146,27 @@ Deno.test("entries() honours bytesMax but returns at least one entry", async () 
 
 Deno.test("reads of evicted entries go to disk; cachedEntries returns null for them", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir, { cacheBytesMax: 200 });
-    for (let index = 1; index <= 40; index += 4) {
-      await wal.append({ entries: makeEntries(index, 4, 1) });
+    const wal = await openLog(dir, { cacheBytesMax: 200 });
+    for (let index = 1; index <= 4000; index += 100) {
+      await wal.append({ entries: makeEntries(index, 100, 1) });
     }
-    assert.ok(wal.stats().cacheBytes <= 200);
+    // The cache is bounded by the group's floor share, not by the (smaller) node budget.
+    assert.ok(wal.stats().cacheBytes <= GROUP_CACHE_BYTES_MIN);
     assert.equal(wal.cachedEntries(1, 3), null);
-    assert.notEqual(wal.cachedEntries(40, 41), null);
-    assert.deepEqual(describe(await wal.entries(1, 41, Infinity)), describe(makeEntries(1, 40, 1)));
+    assert.notEqual(wal.cachedEntries(4000, 4001), null);
+    const reads = wal.stats().diskReadCount;
+    assert.deepEqual(
+      describe(await wal.entries(1, 4001, Infinity)),
+      describe(makeEntries(1, 4000, 1)),
+    );
+    assert.ok(wal.stats().diskReadCount > reads);
     await wal.close();
   });
 });
 
 Deno.test("an empty append is a barrier and writes nothing", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     const pending = wal.append({ entries: makeEntries(1, 3, 1) });
     await wal.append({});
     assert.equal(wal.stats().pendingAppends, 0);
@@ -170,7 +180,7 @@ Deno.test("an empty append is a barrier and writes nothing", async () => {
 
 Deno.test("append rejects index gaps, compacted indexes and term regressions", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ entries: makeEntries(1, 3, 2) });
     await assert.rejects(wal.append({ entries: makeEntries(5, 1, 2) }), /gap after 3/);
     await assert.rejects(wal.append({ entries: makeEntries(0, 1, 2) }), InvalidLogRequestError);
@@ -189,7 +199,7 @@ Deno.test("append rejects index gaps, compacted indexes and term regressions", a
 
 Deno.test("hard state: term never decreases and a vote never changes within a term", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     await wal.append({ hardState: { term: 3, votedFor: "n2", commitIndex: 0 } });
     await assert.rejects(
       wal.append({ hardState: { term: 2, votedFor: null, commitIndex: 0 } }),
@@ -210,7 +220,7 @@ Deno.test("hard state: term never decreases and a vote never changes within a te
       /votedFor of 256 bytes/,
     );
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.deepEqual(reopened.hardState(), { term: 4, votedFor: "n3", commitIndex: 7 });
     await reopened.close();
   });
@@ -218,14 +228,14 @@ Deno.test("hard state: term never decreases and a vote never changes within a te
 
 Deno.test("close waits for pending appends, then refuses further calls", async () => {
   await withTempDir(async (dir) => {
-    const wal = await openWal(dir);
+    const wal = await openLog(dir);
     const pending = wal.append({ entries: makeEntries(1, 20, 1) });
     await wal.close();
     await pending;
     await assert.rejects(wal.append({ entries: makeEntries(21, 1, 1) }), WalClosedError);
     await assert.rejects(wal.entries(1, 2), WalClosedError);
     await wal.close();
-    const reopened = await openWal(dir);
+    const reopened = await openLog(dir);
     assert.equal(reopened.lastIndex(), 20);
     await reopened.close();
   });
