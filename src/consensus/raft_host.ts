@@ -2,6 +2,7 @@ import {
   type ConfChange,
   encodeConfState,
   type Entry,
+  type HardState,
   type Message,
   newRaftConfig,
   type RaftConfigInput,
@@ -74,6 +75,8 @@ export class RaftHost<R = string | null> {
   #nextReadId: number;
   #driving = false;
   #driveAgain = false;
+  /** The hard state last handed to the log (durable, or queued behind a later sync). */
+  #writtenHardState: HardState;
   #snapshotIndex: number;
   #closed = false;
   /** Called after each batch of applied entries (membership may have changed). */
@@ -81,9 +84,15 @@ export class RaftHost<R = string | null> {
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
   onWake: () => void = () => {};
 
-  private constructor(options: RaftHostOptions<R>, raft: RaftNode, snapshotIndex: number) {
+  private constructor(
+    options: RaftHostOptions<R>,
+    raft: RaftNode,
+    snapshotIndex: number,
+    hardState: HardState,
+  ) {
     this.#options = options;
     this.#raft = raft;
+    this.#writtenHardState = hardState;
     this.#logger = options.logger.with({ component: "raft", group: options.groupId });
     this.#snapshotIndex = snapshotIndex;
     this.#proposals = new PendingRequests(options.requestTimeoutMs);
@@ -111,7 +120,7 @@ export class RaftHost<R = string | null> {
       }),
       view,
     );
-    return new RaftHost(options, raft, view.snapshot.index);
+    return new RaftHost(options, raft, view.snapshot.index, view.hardState);
   }
 
   /** True while the core is quiet and nothing is being driven: ticking it would do nothing. */
@@ -268,10 +277,21 @@ export class RaftHost<R = string | null> {
       );
     }
     if (ready.entries.length > 0 || ready.hardState !== null) {
-      await wal.append({
+      const written = wal.append({
         entries: ready.entries.map(toRecord),
         ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
       });
+      if (this.#mustSync(ready)) {
+        await written;
+      } else {
+        // Only the commit index moved: nothing sent or applied vouches for it (a restart learns
+        // it again from the leader), so it rides with the next sync instead of waiting for one.
+        written.catch((error) => {
+          this.#logger.error("raft host failed; stopping the group", { error: String(error) });
+          this.close();
+        });
+      }
+      if (ready.hardState !== null) this.#writtenHardState = ready.hardState;
     }
     this.#send(ready.messages);
     this.#apply(ready.committedEntries);
@@ -279,6 +299,17 @@ export class RaftHost<R = string | null> {
     this.#raft.advance(ready);
     this.#serveReads();
     if (ready.committedEntries.length > 0 || ready.snapshot !== null) this.onApplied();
+  }
+
+  /**
+   * Whether the Ready's writes must be durable before anything else happens: new entries, or a
+   * new term or vote (votes and acknowledgements vouch for them), as etcd-raft's MustSync says.
+   */
+  #mustSync(ready: Ready): boolean {
+    if (ready.entries.length > 0) return true;
+    const next = ready.hardState;
+    const written = this.#writtenHardState;
+    return next !== null && (next.term !== written.term || next.votedFor !== written.votedFor);
   }
 
   #send(messages: Message[]): void {
