@@ -7,7 +7,7 @@ import {
   stopTestCluster,
   stopTestNode,
 } from "../helpers/node_harness.ts";
-import { call, clusterInfo } from "../helpers/resp_call.ts";
+import { call, clusterInfo, waitForLeader } from "../helpers/resp_call.ts";
 
 Deno.test("a node whose data directory was wiped is refused until removed and added back", async () => {
   const plan = await planTestCluster(3);
@@ -39,7 +39,9 @@ Deno.test("a node whose data directory was wiped is refused until removed and ad
     const view = await call(nodes[0]!.clientPort, "CLUSTER", "NODES");
     assert.match(view, new RegExp(`^${victim.id} \\S+ \\S+ \\S+ down`, "m"));
 
-    // The operator's procedure: remove it, then add it back with its fresh disk.
+    // The operator's procedure: remove it, then add it back with its fresh disk. If the victim
+    // led, the two others must have elected one of them first.
+    await waitForLeader(nodes.slice(0, 2));
     assert.equal(await call(nodes[0]!.clientPort, "CLUSTER", "REMOVE", victim.id), "OK");
     await stopTestNode(wiped, "SIGKILL");
     await Deno.remove(wiped.dataDir, { recursive: true });
