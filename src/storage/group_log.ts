@@ -256,16 +256,7 @@ export class GroupLog implements RaftLogStore {
     toIndexExclusive: number,
     bytesMax: number = READ_BYTES_MAX_DEFAULT,
   ): Promise<LogRecordEntry[]> {
-    this.#checkUsable("read entries");
-    const missing: DataLocation[] = [];
-    const result = collectEntries(
-      this.#index,
-      this.#cache,
-      fromIndex,
-      toIndexExclusive,
-      bytesMax,
-      missing,
-    );
+    const { result, missing } = this.#collect(fromIndex, toIndexExclusive, bytesMax);
     if (missing.length > 0) await this.#host.read(missing);
     return result;
   }
@@ -276,6 +267,12 @@ export class GroupLog implements RaftLogStore {
     toIndexExclusive: number,
     bytesMax: number = READ_BYTES_MAX_DEFAULT,
   ): LogRecordEntry[] | null {
+    const { result, missing } = this.#collect(fromIndex, toIndexExclusive, bytesMax);
+    return missing.length > 0 ? null : result;
+  }
+
+  /** The entries of a range, with the locations still to read from disk into them. */
+  #collect(fromIndex: number, toIndexExclusive: number, bytesMax: number) {
     this.#checkUsable("read entries");
     const missing: DataLocation[] = [];
     const result = collectEntries(
@@ -286,7 +283,7 @@ export class GroupLog implements RaftLogStore {
       bytesMax,
       missing,
     );
-    return missing.length > 0 ? null : result;
+    return { result, missing };
   }
 
   /**
