@@ -6,6 +6,7 @@
  * is where a commit rule that counts replicas of old-term entries (Raft paper, Figure 8) breaks.
  * @module
  */
+import { otherGroupTurns, pickGroup } from "./group_pick.ts";
 import type { NodeId, SeededRandom } from "../../src/raft/mod.ts";
 import type { SimCluster } from "./cluster.ts";
 import type { NetworkFaults } from "./network.ts";
@@ -85,6 +86,7 @@ export function injectChurn(
   while (cluster.nowMs < end) {
     const leader = cluster.leader();
     if (leader !== null && pick.chance(0.85)) workload.clientTurn(cluster, leader, pick);
+    otherGroupTurns(cluster, pick, workload);
     if (pick.chance(0.25)) {
       // Half of the reads go to a cut-off node: a deposed leader must not answer them alone.
       const cut = [...isolated].filter((id) => cluster.isUp(id));
@@ -92,13 +94,15 @@ export function injectChurn(
         ? cut
         : cluster.ids.filter((id) => cluster.isUp(id));
       const target = up[pick.int(up.length)];
-      if (target !== undefined) cluster.read(target, ++requestIds);
+      if (target !== undefined) cluster.read(target, ++requestIds, pickGroup(cluster, pick));
     }
     const long = pick.chance(knobs.longStepRate);
     cluster.runFor(long ? 1 + pick.int(knobs.longStepMsMax) : 1 + pick.int(knobs.shortStepMsMax));
     workload.afterStep(cluster);
-    const current = cluster.leader();
-    if (current !== null && pick.chance(killRate(cluster, current, knobs))) {
+    // With several groups, the leader of a random group is the target (its node: all groups).
+    const group = pickGroup(cluster, pick);
+    const current = cluster.leader(group);
+    if (current !== null && pick.chance(killRate(cluster, current, group, knobs))) {
       if (pick.chance(knobs.isolateShare)) {
         isolated.add(current);
         cluster.net.isolate(current, cluster.ids);
@@ -117,8 +121,13 @@ export function injectChurn(
 }
 
 /** The kill rate for `leader`: higher while it has not committed an entry of its own term. */
-function killRate(cluster: SimCluster, leader: NodeId, knobs: ChurnKnobs): number {
-  const raft = cluster.node(leader);
+function killRate(
+  cluster: SimCluster,
+  leader: NodeId,
+  group: number,
+  knobs: ChurnKnobs,
+): number {
+  const raft = cluster.node(leader, group);
   const fresh = raft.termAt(raft.commitIndex) !== raft.term;
   return fresh ? knobs.freshLeaderKillRate : knobs.leaderKillRate;
 }

@@ -10,7 +10,7 @@ import {
   SeededRandom,
 } from "../../src/raft/mod.ts";
 import { EventQueue } from "./event_queue.ts";
-import { FakeStorage } from "./fake_storage.ts";
+import { FakeStorage, NodeDisk } from "./fake_storage.ts";
 import { InvariantChecker, InvariantError } from "./invariants.ts";
 import { SimNetwork } from "./network.ts";
 import { type HostContext, type HostOptions, SimHost } from "./sim_host.ts";
@@ -37,6 +37,8 @@ export interface ClusterOptions extends HostOptions {
   clockDriftRatio: number;
   /** Round-trip messages through the binary codec. */
   encodeMessages: boolean;
+  /** Raft groups per node (ids 1..G; with 1, `raft.groupId` or 1), sharing one disk per node. */
+  groupsPerNode: number;
 }
 
 /** Reasonable defaults for scenario tests: 3 voters, reliable network. */
@@ -48,6 +50,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   tickMs: 10,
   clockDriftRatio: 0.02,
   encodeMessages: true,
+  groupsPerNode: 1,
   raft: {},
   syncDelayMaxMs: 1,
   compactEveryEntries: 0,
@@ -59,14 +62,19 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
 /** Maximum events processed by one `runUntil` call; exceeding it fails the run. */
 export const RUN_EVENTS_MAX = 5_000_000;
 
-/** A deterministic simulated cluster: virtual time, faulty network, crashable hosts. */
+/**
+ * A deterministic simulated cluster: virtual time, faulty network, crashable nodes. Each node
+ * hosts `groupsPerNode` Raft groups (same initial membership) writing through one shared disk:
+ * one sync event makes every group's pending writes durable, and a crash hits every group.
+ * Methods taking `group` default to the first group.
+ */
 export class SimCluster {
   /** Shared randomness (seeded). */
   readonly random: SeededRandom;
   /** The network (set faults and partitions here). */
   readonly net = new SimNetwork();
-  /** The safety checker. */
-  readonly checker = new InvariantChecker();
+  /** Group ids, in order. */
+  readonly groupIds: readonly number[];
   /** Recent events for failure reports. */
   readonly trace = new Trace(200);
   /** Messages handed to the network. */
@@ -79,36 +87,64 @@ export class SimCluster {
   eventCount = 0;
   readonly #options: ClusterOptions;
   readonly #queue = new EventQueue<SimEvent>();
-  readonly #hosts = new Map<NodeId, SimHost>();
+  /** One host per group, aligned with `groupIds`, per node. */
+  readonly #hosts = new Map<NodeId, SimHost[]>();
+  readonly #disks = new Map<NodeId, NodeDisk>();
+  readonly #checkers: InvariantChecker[];
   readonly #tickMs = new Map<NodeId, number>();
-  readonly #readFloors = new Map<number, number>();
+  /** Nodes with a shared fsync scheduled. */
+  readonly #syncScheduled = new Set<NodeId>();
+  /** "group/requestId" -> read floor. */
+  readonly #readFloors = new Map<string, number>();
   #nowMs = 0;
 
   /** Builds and starts every host. */
   constructor(options: Partial<ClusterOptions> = {}) {
     this.#options = { ...DEFAULT_CLUSTER_OPTIONS, ...options };
-    this.random = new SeededRandom(this.#options.seed);
-    const ctx: HostContext = {
+    const o = this.#options;
+    if (!Number.isSafeInteger(o.groupsPerNode) || o.groupsPerNode < 1) {
+      throw new Error(`Invalid groupsPerNode ${o.groupsPerNode}`);
+    }
+    this.random = new SeededRandom(o.seed);
+    this.groupIds = o.groupsPerNode === 1
+      ? [o.raft.groupId ?? 1]
+      : Array.from({ length: o.groupsPerNode }, (_, i) => i + 1);
+    this.#checkers = this.groupIds.map(() => new InvariantChecker());
+    const contexts = this.groupIds.map((groupId, g): HostContext => ({
       nowMs: () => this.#nowMs,
       random: this.random,
-      checker: this.checker,
+      checker: this.#checkers[g]!,
       send: (messages) => this.#send(messages),
-      scheduleSync: (id, incarnation, delayMs) =>
-        this.#queue.push(this.#nowMs + delayMs, { kind: "sync", id, incarnation }),
-      readFloor: (requestId) => this.#readFloors.get(requestId),
-      checkCommitDurable: (id, entry) => this.#checkCommitDurable(id, entry),
-    };
-    const o = this.#options;
+      requestSync: (id) => this.#requestSync(id),
+      readFloor: (requestId) => this.#readFloors.get(`${groupId}/${requestId}`),
+      checkCommitDurable: (id, entry) => this.#checkCommitDurable(groupId, id, entry),
+    }));
     for (const id of o.nodeIds) {
       const member = o.voters.includes(id) || o.learners.includes(id);
-      const storage = new FakeStorage(
-        member ? bootstrapStorage(o.voters, o.learners) : bootstrapStorage([]),
-      );
-      this.#hosts.set(id, new SimHost(id, storage, ctx, o));
+      const disk = new NodeDisk();
+      this.#disks.set(id, disk);
+      const hosts = this.groupIds.map((groupId, g) => {
+        const storage = new FakeStorage(
+          member ? bootstrapStorage(o.voters, o.learners) : bootstrapStorage([]),
+          disk,
+        );
+        return new SimHost(id, groupId, storage, contexts[g]!, o);
+      });
+      this.#hosts.set(id, hosts);
       const drift = 1 + (this.random.next() * 2 - 1) * o.clockDriftRatio;
       this.#tickMs.set(id, o.tickMs * drift);
       this.restart(id);
     }
+  }
+
+  /** The safety checker of the first group. */
+  get checker(): InvariantChecker {
+    return this.#checkers[0]!;
+  }
+
+  /** The safety checker of `group`. */
+  checkerOf(group: number): InvariantChecker {
+    return this.#checkers[this.#groupIndex(group)]!;
   }
 
   /** Virtual time in ms. */
@@ -121,25 +157,26 @@ export class SimCluster {
     return [...this.#hosts.keys()];
   }
 
-  /** The host `id`. */
-  host(id: NodeId): SimHost {
-    const host = this.#hosts.get(id);
+  /** The host of `group` on node `id`. */
+  host(id: NodeId, group: number = this.groupIds[0]!): SimHost {
+    const host = this.#hosts.get(id)?.[this.#groupIndex(group)];
     if (host === undefined) throw new Error(`Unknown host ${id}`);
     return host;
   }
 
-  /** The live node `id` (throws when crashed). */
-  node(id: NodeId): RaftNode {
-    const raft = this.host(id).raft;
+  /** The live Raft node of `group` on `id` (throws when crashed). */
+  node(id: NodeId, group?: number): RaftNode {
+    const raft = this.host(id, group).raft;
     if (raft === null) throw new Error(`Host ${id} is crashed`);
     return raft;
   }
 
-  /** The live leader with the highest term, or null. */
-  leader(): NodeId | null {
+  /** The live leader of `group` with the highest term, or null. */
+  leader(group?: number): NodeId | null {
     let best: NodeId | null = null;
     let bestTerm = -1;
-    for (const host of this.#hosts.values()) {
+    for (const id of this.#hosts.keys()) {
+      const host = this.host(id, group);
       const raft = host.raft;
       if (raft !== null && raft.role === "leader" && raft.term > bestTerm) {
         best = host.id;
@@ -149,13 +186,16 @@ export class SimCluster {
     return best;
   }
 
-  /** Crashes `id`: it stops, and its unsynced writes are lost or torn. */
+  /** Crashes node `id`: every group stops, and the disk's unsynced writes are lost or torn. */
   crash(id: NodeId): void {
     this.trace.note(this.#nowMs, `${id} CRASH`);
-    this.host(id).crash();
+    for (const host of this.#hostsOf(id)) host.crash();
+    this.#syncScheduled.delete(id);
+    this.#disks.get(id)!.crash(this.random);
     // Peers see the crashed node's connections close (the node's leaderUnreachable hint).
     for (const other of this.ids) {
-      if (other !== id) this.host(other).raft?.leaderUnreachable(id);
+      if (other === id) continue;
+      for (const host of this.#hostsOf(other)) host.raft?.leaderUnreachable(id);
     }
   }
 
@@ -165,17 +205,16 @@ export class SimCluster {
    * the single voter a change added or removed). A leader that counted its own unpersisted copy
    * would break this.
    */
-  #checkCommitDurable(id: NodeId, entry: Entry): void {
-    const voters = this.node(id).status().confState.voters;
-    const holders = (ids: readonly NodeId[]) =>
-      ids.filter((v) => this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)).length;
+  #checkCommitDurable(group: number, id: NodeId, entry: Entry): void {
+    const voters = this.node(id, group).status().confState.voters;
+    const durable = (v: NodeId) =>
+      this.#hosts.has(v) && this.host(v, group).storage.holdsDurably(entry.index, entry.term);
+    const holders = (ids: readonly NodeId[]) => ids.filter(durable).length;
     const majority = (count: number) => Math.floor(count / 2) + 1;
     if (holders(voters) >= majority(voters.length)) return;
     // Single-server changes: the entry may have committed just before the latest config was
     // appended; the previous config is the current one with one voter more or less.
-    const lacking = voters.find((v) =>
-      !this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)
-    );
+    const lacking = voters.find((v) => !durable(v));
     if (lacking !== undefined && voters.length > 1) {
       const before = voters.filter((v) => v !== lacking);
       if (holders(before) >= majority(before.length)) return;
@@ -184,22 +223,22 @@ export class SimCluster {
     for (const extra of others) {
       if (holders([...voters, extra]) >= majority(voters.length + 1)) return;
     }
-    const durableOn = this.ids.filter((v) =>
-      this.#hosts.get(v)?.storage.holdsDurably(entry.index, entry.term)
-    );
+    const durableOn = this.ids.filter(durable);
     throw new InvariantError(
       "commit durability",
-      `${id} applies ${entry.index}/${entry.term} durable only on [${durableOn}] of voters [${voters}]`,
+      `${id} (group ${group}) applies ${entry.index}/${entry.term} durable only on [${durableOn}] of voters [${voters}]`,
     );
   }
 
-  /** Restarts `id` from its durable storage (no-op when running). */
+  /** Restarts every group of node `id` from its durable storage (no-op when running). */
   restart(id: NodeId): void {
     const host = this.host(id);
     if (host.raft !== null) return;
     this.trace.note(this.#nowMs, `${id} START`);
-    host.start();
-    this.checker.onRestart(id);
+    this.#hostsOf(id).forEach((h, g) => {
+      h.start();
+      this.#checkers[g]!.onRestart(id);
+    });
     this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, {
       kind: "tick",
       id,
@@ -212,25 +251,25 @@ export class SimCluster {
     return this.host(id).raft !== null;
   }
 
-  /** Proposes `text` on `id` (usually the leader). */
-  propose(id: NodeId, text: string): RaftResult {
-    const result = this.node(id).propose(new TextEncoder().encode(text));
-    this.host(id).pump();
+  /** Proposes `text` to `group` on `id` (usually its leader). */
+  propose(id: NodeId, text: string, group?: number): RaftResult {
+    const result = this.node(id, group).propose(new TextEncoder().encode(text));
+    this.host(id, group).pump();
     return result;
   }
 
-  /** Starts a ReadIndex on `id`, remembering the acknowledged writes it must observe. */
-  read(id: NodeId, requestId: number): RaftResult {
-    this.#readFloors.set(requestId, this.checker.maxAppliedIndex);
-    const result = this.node(id).readIndex(requestId);
-    this.host(id).pump();
+  /** Starts a ReadIndex in `group` on `id`, remembering the acknowledged writes it must observe. */
+  read(id: NodeId, requestId: number, group: number = this.groupIds[0]!): RaftResult {
+    this.#readFloors.set(`${group}/${requestId}`, this.checkerOf(group).maxAppliedIndex);
+    const result = this.node(id, group).readIndex(requestId);
+    this.host(id, group).pump();
     return result;
   }
 
-  /** Runs `action` on a live node, then lets the host collect its output. */
-  act<T>(id: NodeId, action: (raft: RaftNode) => T): T {
-    const result = action(this.node(id));
-    this.host(id).pump();
+  /** Runs `action` on a live node of `group`, then lets the host collect its output. */
+  act<T>(id: NodeId, action: (raft: RaftNode) => T, group?: number): T {
+    const result = action(this.node(id, group));
+    this.host(id, group).pump();
     return result;
   }
 
@@ -256,36 +295,70 @@ export class SimCluster {
     throw new Error(`Run exceeded maximum of ${RUN_EVENTS_MAX} events`);
   }
 
+  #groupIndex(group: number): number {
+    const index = this.groupIds.indexOf(group);
+    if (index < 0) throw new Error(`Unknown group ${group}`);
+    return index;
+  }
+
+  #hostsOf(id: NodeId): SimHost[] {
+    const hosts = this.#hosts.get(id);
+    if (hosts === undefined) throw new Error(`Unknown host ${id}`);
+    return hosts;
+  }
+
+  /** Group commit: a write waits for the node's next shared fsync, scheduled if none is. */
+  #requestSync(id: NodeId): void {
+    if (this.#syncScheduled.has(id)) return;
+    this.#syncScheduled.add(id);
+    const delay = this.random.next() * this.#options.syncDelayMaxMs;
+    const incarnation = this.host(id).incarnation;
+    this.#queue.push(this.#nowMs + delay, { kind: "sync", id, incarnation });
+  }
+
   #process(event: SimEvent): void {
     const id = event.kind === "deliver" ? event.to : event.id;
-    const host = this.host(id);
-    const raft = host.raft;
-    if (raft === null) return;
+    const first = this.host(id);
+    if (first.raft === null) return;
+    let touched: SimHost[];
     switch (event.kind) {
       case "tick":
-        if (event.incarnation !== host.incarnation) return;
-        raft.tick();
+        if (event.incarnation !== first.incarnation) return;
+        touched = this.#hostsOf(id);
+        for (const host of touched) host.raft!.tick();
         this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, event);
         break;
       case "sync":
-        if (event.incarnation !== host.incarnation) return;
-        host.onSynced();
+        if (event.incarnation !== first.incarnation) return;
+        this.#syncScheduled.delete(id);
+        this.#disks.get(id)!.sync();
+        touched = this.#hostsOf(id);
+        for (const host of touched) host.onSynced();
         break;
       case "deliver": {
         const message = event.bytes === null ? event.message : decodeRaftMessage(event.bytes);
         if (this.net.isBlocked(message.from, message.to)) return;
+        const index = this.groupIds.indexOf(message.groupId);
+        if (index < 0) throw new Error(`Message for unknown group ${message.groupId}`);
+        touched = [this.#hostsOf(id)[index]!];
         this.trace.message(this.#nowMs, message);
-        raft.step(message);
+        touched[0]!.raft!.step(message);
         break;
       }
     }
-    if (host.raft === raft) {
-      this.checker.onCommitIndex(id, raft.commitIndex, (index) => raft.termAt(index));
-      if (raft.role === "leader") {
-        this.checker.onLeader(id, raft.term, (index) => raft.termAt(index));
-      }
-      host.pump();
+    for (const host of touched) this.#afterEvent(host);
+  }
+
+  /** Feeds the group's checker and lets the host take its next Ready. */
+  #afterEvent(host: SimHost): void {
+    const raft = host.raft;
+    if (raft === null) return;
+    const checker = this.checkerOf(host.groupId);
+    checker.onCommitIndex(host.id, raft.commitIndex, (index) => raft.termAt(index));
+    if (raft.role === "leader") {
+      checker.onLeader(host.id, raft.term, (index) => raft.termAt(index));
     }
+    host.pump();
   }
 
   #send(messages: Message[]): void {

@@ -2,6 +2,7 @@ import { type NodeId, type RaftConfigInput, SeededRandom } from "../../src/raft/
 import type { SimAppFactory } from "./app.ts";
 import { type ChurnKnobs, churnShape, drawChurnKnobs, injectChurn } from "./churn_schedule.ts";
 import { type ClusterOptions, SimCluster } from "./cluster.ts";
+import { otherGroupTurns, pickGroup } from "./group_pick.ts";
 
 /** Budget of one seeded run. */
 export interface SeedOptions {
@@ -9,6 +10,8 @@ export interface SeedOptions {
   faultPhaseMs: number;
   /** After healing, a leader must commit a new entry everywhere within this time. */
   livenessTimeoutMs: number;
+  /** Raft groups per node; drawn per seed (`drawGroupsPerNode`) when absent. */
+  groupsPerNode?: number;
 }
 
 /**
@@ -21,6 +24,23 @@ export type ScheduleMode = "mixed" | "churn";
 
 /** Share of seeds that run the churn schedule. */
 export const CHURN_SEED_SHARE = 0.5;
+
+/** Share of text-workload seeds whose nodes host several Raft groups (2..GROUPS_PER_NODE_MAX). */
+export const MULTI_GROUP_SEED_SHARE = 0.3;
+
+/** Most Raft groups per node a seed draws. */
+export const GROUPS_PER_NODE_MAX = 4;
+
+/**
+ * Groups per node for `seed`, from its own random stream (so single-group seeds replay as before
+ * groups existed). The lock workload stays single-group.
+ */
+export function drawGroupsPerNode(seed: number, workload: SeedWorkload): number {
+  if (workload.name !== "text") return 1;
+  const groupPick = new SeededRandom(seed * 15_485_863 + 29);
+  if (!groupPick.chance(MULTI_GROUP_SEED_SHARE)) return 1;
+  return 2 + groupPick.int(GROUPS_PER_NODE_MAX - 1);
+}
 
 /** Defaults tuned so 500 seeds finish well under a minute on 2 cores. */
 export const DEFAULT_SEED_OPTIONS: SeedOptions = { faultPhaseMs: 3000, livenessTimeoutMs: 10_000 };
@@ -43,6 +63,10 @@ export interface SeedResult {
   shape: string;
   /** The fault schedule the seed ran. */
   mode: ScheduleMode;
+  /** Raft groups per node. */
+  groups: number;
+  /** Per group (in id order): entries applied by its most advanced node. */
+  appliedByGroup: number[];
 }
 
 /** What clients do while the fault schedule runs; one instance per seed. */
@@ -53,8 +77,8 @@ export interface SeedWorkload {
   readonly app: SimAppFactory | null;
   /** Called once, right after the cluster is built. */
   start(cluster: SimCluster): void;
-  /** A client turn (45 % of fault-schedule steps) while `leader` leads. */
-  clientTurn(cluster: SimCluster, leader: NodeId, pick: SeededRandom): void;
+  /** A client turn (45 % of fault-schedule steps) while `leader` leads `group` (default first). */
+  clientTurn(cluster: SimCluster, leader: NodeId, pick: SeededRandom, group?: number): void;
   /** After every fault-schedule step (leader timers, cheap checks). */
   afterStep(cluster: SimCluster): void;
   /** After healing and the Raft liveness check: the workload's own end checks (error or null). */
@@ -68,8 +92,8 @@ export function textWorkload(): SeedWorkload {
     name: "text",
     app: null,
     start: () => {},
-    clientTurn: (cluster, leader, pick) => {
-      for (let i = pick.int(4); i >= 0; i--) cluster.propose(leader, `p${proposals++}`);
+    clientTurn: (cluster, leader, pick, group) => {
+      for (let i = pick.int(4); i >= 0; i--) cluster.propose(leader, `p${proposals++}`, group);
     },
     afterStep: () => {},
     finish: () => null,
@@ -140,9 +164,14 @@ export function runSeed(
   const modePick = new SeededRandom(seed * 104_729 + 7);
   const churn = modePick.chance(CHURN_SEED_SHARE) ? drawChurnKnobs(modePick) : null;
   const drawn = drawCluster(pick, churn);
+  const groupsPerNode = options.groupsPerNode ?? drawGroupsPerNode(seed, workload);
+  if (groupsPerNode > 1 && workload.name !== "text") {
+    throw new Error(`The ${workload.name} workload runs one group per node`);
+  }
   let shape = drawn.shape;
+  if (groupsPerNode > 1) shape += ` groups=${groupsPerNode}`;
   if (workload.name !== "text") shape += ` workload=${workload.name}`;
-  const cluster = new SimCluster({ ...drawn.options, seed, app: workload.app });
+  const cluster = new SimCluster({ ...drawn.options, seed, app: workload.app, groupsPerNode });
   const result = (error: string | null): SeedResult => ({
     seed,
     error,
@@ -152,13 +181,19 @@ export function runSeed(
     virtualMs: cluster.nowMs,
     shape,
     mode: churn === null ? "mixed" : "churn",
+    groups: groupsPerNode,
+    appliedByGroup: cluster.groupIds.map((g) => cluster.checkerOf(g).maxAppliedIndex),
   });
   try {
     workload.start(cluster);
     if (churn === null) injectFaults(cluster, pick, options.faultPhaseMs, workload);
     else injectChurn(cluster, pick, options.faultPhaseMs, workload, churn, drawn.voters);
     healAll(cluster);
-    const error = checkLiveness(cluster, options.livenessTimeoutMs) ?? workload.finish(cluster);
+    let error: string | null = null;
+    for (const group of cluster.groupIds) {
+      error ??= checkLiveness(cluster, options.livenessTimeoutMs, group);
+    }
+    error ??= workload.finish(cluster);
     return result(error);
   } catch (error) {
     return result(
@@ -184,9 +219,10 @@ function injectFaults(
     const roll = pick.int(100);
     if (roll < 45) {
       if (leader !== null) workload.clientTurn(cluster, leader, pick);
+      otherGroupTurns(cluster, pick, workload);
     } else if (roll < 55) {
       const target = up[pick.int(up.length)];
-      if (target !== undefined) cluster.read(target, ++requestIds);
+      if (target !== undefined) cluster.read(target, ++requestIds, pickGroup(cluster, pick));
     } else if (roll < 61) {
       const victim = up[pick.int(up.length)];
       if (victim !== undefined) cluster.crash(victim);
@@ -205,12 +241,20 @@ function injectFaults(
         delayMaxMs: 1 + pick.next() * 25,
       };
     } else if (roll < 91) {
-      if (leader !== null) {
-        const voters = cluster.node(leader).status().confState.voters;
-        cluster.act(leader, (raft) => raft.transferLeadership(voters[pick.int(voters.length)]!));
+      const group = pickGroup(cluster, pick);
+      const groupLeader = cluster.leader(group);
+      if (groupLeader !== null) {
+        const voters = cluster.node(groupLeader, group).status().confState.voters;
+        cluster.act(
+          groupLeader,
+          (raft) => raft.transferLeadership(voters[pick.int(voters.length)]!),
+          group,
+        );
       }
-    } else if (leader !== null) {
-      changeMembership(cluster, leader, pick);
+    } else {
+      const group = pickGroup(cluster, pick);
+      const groupLeader = cluster.leader(group);
+      if (groupLeader !== null) changeMembership(cluster, groupLeader, pick, group);
     }
   }
 }
@@ -232,8 +276,13 @@ function randomPartition(cluster: SimCluster, pick: SeededRandom): void {
   }
 }
 
-function changeMembership(cluster: SimCluster, leader: NodeId, pick: SeededRandom): void {
-  const status = cluster.node(leader).status();
+function changeMembership(
+  cluster: SimCluster,
+  leader: NodeId,
+  pick: SeededRandom,
+  group: number,
+): void {
+  const status = cluster.node(leader, group).status();
   const { voters, learners } = status.confState;
   const outsiders = cluster.ids.filter((id) => !voters.includes(id) && !learners.includes(id));
   const choice = pick.int(3);
@@ -248,7 +297,7 @@ function changeMembership(cluster: SimCluster, leader: NodeId, pick: SeededRando
     const victim = removable[pick.int(removable.length)];
     if (victim === undefined) return null;
     return raft.proposeConfChange({ type: "removeNode", nodeId: victim });
-  });
+  }, group);
 }
 
 function healAll(cluster: SimCluster): void {
@@ -258,34 +307,36 @@ function healAll(cluster: SimCluster): void {
 }
 
 /**
- * After healing: some leader commits a fresh proposal and every member applies it. Proposals
- * to a stale leader may never commit, so a new one is made whenever leadership changes.
+ * After healing: some leader of `group` commits a fresh proposal and every member applies it.
+ * Proposals to a stale leader may never commit, so a new one is made whenever leadership changes.
  */
-function checkLiveness(cluster: SimCluster, timeoutMs: number): string | null {
+function checkLiveness(cluster: SimCluster, timeoutMs: number, group: number): string | null {
+  const checker = cluster.checkerOf(group);
   let attempt = 0;
   let pending: { leader: NodeId; term: number; index: number; text: string } | null = null;
   const done = cluster.runUntil(() => {
     if (pending !== null) {
-      const key = cluster.checker.appliedKeyAt(pending.index);
+      const key = checker.appliedKeyAt(pending.index);
       if (key !== undefined && key.endsWith(pending.text)) {
-        const conf = cluster.node(pending.leader).status().confState;
+        const conf = cluster.node(pending.leader, group).status().confState;
         const members = [...conf.voters, ...conf.learners];
-        return members.every((id) => cluster.host(id).sm.index >= pending!.index);
+        return members.every((id) => cluster.host(id, group).sm.index >= pending!.index);
       }
-      const raft = cluster.host(pending.leader).raft;
+      const raft = cluster.host(pending.leader, group).raft;
       if (raft !== null && raft.role === "leader" && raft.term === pending.term) return false;
       if (key !== undefined) pending = null;
     }
-    const leader = cluster.leader();
+    const leader = cluster.leader(group);
     if (leader === null) return false;
     const text = `liveness${attempt++}`;
-    const result = cluster.propose(leader, text);
+    const result = cluster.propose(leader, text, group);
     if (result.ok) {
-      pending = { leader, term: cluster.node(leader).term, index: result.index, text };
+      pending = { leader, term: cluster.node(leader, group).term, index: result.index, text };
     }
     return false;
   }, timeoutMs);
   if (done) return null;
-  const lag = cluster.ids.map((id) => `${id}@${cluster.host(id).sm.index}`).join(" ");
-  return `Liveness: no proposal was applied by every member within ${timeoutMs}ms (${lag})`;
+  const lag = cluster.ids.map((id) => `${id}@${cluster.host(id, group).sm.index}`).join(" ");
+  const which = cluster.groupIds.length > 1 ? ` of group ${group}` : "";
+  return `Liveness: no proposal${which} was applied by every member within ${timeoutMs}ms (${lag})`;
 }

@@ -23,8 +23,8 @@ export interface HostContext {
   checker: InvariantChecker;
   /** Sends messages over the simulated network. */
   send(messages: Message[]): void;
-  /** Schedules this host's fsync completion. */
-  scheduleSync(id: NodeId, incarnation: number, delayMs: number): void;
+  /** Asks for the node's next shared fsync (one covers every group's pending writes). */
+  requestSync(id: NodeId): void;
   /** Minimum read index for a read id (acknowledged writes when it started). */
   readFloor(requestId: number): number | undefined;
   /** Throws unless `entry`, about to be applied for the first time anywhere, is on disk on a
@@ -48,10 +48,12 @@ export interface HostOptions {
   app: SimAppFactory | null;
 }
 
-/** One simulated server: a Raft node, its fake disk and its state machine. */
+/** One Raft group on a simulated server: a Raft node, its storage and its state machine. */
 export class SimHost {
   /** Node id. */
   readonly id: NodeId;
+  /** Raft group id. */
+  readonly groupId: number;
   /** Live node, or null while crashed. */
   raft: RaftNode | null = null;
   /** Durable storage (survives crashes). */
@@ -71,8 +73,15 @@ export class SimHost {
   #options: HostOptions;
 
   /** Creates a crashed host with bootstrap storage; call `start`. */
-  constructor(id: NodeId, storage: FakeStorage, ctx: HostContext, options: HostOptions) {
+  constructor(
+    id: NodeId,
+    groupId: number,
+    storage: FakeStorage,
+    ctx: HostContext,
+    options: HostOptions,
+  ) {
     this.id = id;
+    this.groupId = groupId;
     this.storage = storage;
     this.#ctx = ctx;
     this.#options = options;
@@ -84,7 +93,7 @@ export class SimHost {
     const config = newRaftConfig({
       ...this.#options.raft,
       id: this.id,
-      groupId: this.#options.raft.groupId ?? 1,
+      groupId: this.groupId,
       random: this.#ctx.random.fn(),
     });
     this.raft = new RaftNode(config, view);
@@ -95,13 +104,12 @@ export class SimHost {
     this.#syncing = null;
   }
 
-  /** Power loss: the core and unsynced writes vanish. */
+  /** Power loss: the core vanishes (the cluster crashes the node's shared disk). */
   crash(): void {
     this.raft = null;
     this.app = null;
     this.incarnation++;
     this.#syncing = null;
-    this.storage.crash(this.#ctx.random);
   }
 
   /** Takes a Ready if possible and starts persisting it. */
@@ -112,16 +120,14 @@ export class SimHost {
     this.#ctx.send(ready.messagesNow);
     this.storage.write(ready);
     this.#syncing = ready;
-    const delay = this.#ctx.random.next() * this.#options.syncDelayMaxMs;
-    this.#ctx.scheduleSync(this.id, this.incarnation, delay);
+    this.#ctx.requestSync(this.id);
   }
 
-  /** fsync finished: send, apply, advance, maybe compact. */
+  /** The node's shared fsync finished (the cluster synced the disk): send, apply, advance. */
   onSynced(): void {
     const raft = this.raft;
     const ready = this.#syncing;
     if (raft === null || ready === null) return;
-    this.storage.sync();
     for (const entry of ready.entries) {
       this.#ctx.checker.onPersist(this.id, entry, this.storage.termBefore(entry.index));
     }

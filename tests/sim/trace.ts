@@ -42,6 +42,7 @@ function describe(item: TraceItem): string {
   const m = item.message;
   if (m === null) return item.text ?? "";
   let text = `${m.from}->${m.to} ${m.type} term=${m.term} index=${m.index} logTerm=${m.logTerm}`;
+  if (m.groupId !== 1) text = `g${m.groupId} ${text}`; // Several groups per node.
   if (m.entries.length > 0) {
     text += ` entries=${m.entries[0]!.index}..${m.entries.at(-1)!.index}`;
   }
