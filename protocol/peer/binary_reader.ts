@@ -1,5 +1,6 @@
 import { FrameError } from "./frame_error.ts";
 import { STRING_BYTES_MAX } from "./limits.ts";
+import type { StringInterner } from "./string_interner.ts";
 
 const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (faster). */
@@ -101,22 +102,42 @@ export class BinaryReader {
     return value;
   }
 
-  /** Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. */
-  string(): string {
+  /**
+   * Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. With `interner`,
+   * a short ASCII string equal to one decoded before through it comes back as that string.
+   */
+  string(interner?: StringInterner): string {
     const length = this.u16();
     this.#checkLength(length, STRING_BYTES_MAX, "string");
     const start = this.#offsetBytes;
-    let value: string;
+    const end = start + length;
+    if (interner === undefined || length > ASCII_FAST_BYTES_MAX) {
+      const value = this.#decodeString(start, end);
+      this.#offsetBytes = end;
+      return value;
+    }
+    const slot = interner.slotOf(this.#bytes, start, end);
+    let value = interner.find(slot, this.#bytes, start, end);
+    if (value === undefined) {
+      value = this.#decodeString(start, end);
+      // An all-ASCII string has one code unit per byte: find() compares them.
+      if (value.length === length) interner.remember(slot, value);
+    }
+    this.#offsetBytes = end;
+    return value;
+  }
+
+  #decodeString(start: number, end: number): string {
+    const bytes = this.#bytes.subarray(start, end);
     try {
-      const bytes = this.#bytes.subarray(start, start + length);
-      value = length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
+      return bytes.length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
         ? String.fromCharCode.apply(null, bytes as unknown as number[])
         : TEXT_DECODER.decode(bytes);
     } catch {
-      throw this.error(`string of ${countBytes(length)} at offset ${start} is not valid UTF-8`);
+      throw this.error(
+        `string of ${countBytes(bytes.length)} at offset ${start} is not valid UTF-8`,
+      );
     }
-    this.#offsetBytes += length;
-    return value;
   }
 
   /**
