@@ -6,10 +6,8 @@ const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (faster). */
 const ASCII_FAST_BYTES_MAX = 256;
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
+/** Code units of the short ASCII string being decoded (reused: no array per string). */
+const ASCII_CODES: number[] = [];
 
 /** 2^32, the weight of the high word of a u53. */
 const U32_RANGE = 0x1_0000_0000;
@@ -128,14 +126,20 @@ export class BinaryReader {
   }
 
   #decodeString(start: number, end: number): string {
-    const bytes = this.#bytes.subarray(start, end);
+    const bytes = this.#bytes;
+    if (end - start <= ASCII_FAST_BYTES_MAX) {
+      // ASCII: the bytes are the code units. One reused array, not a subarray per string.
+      const codes = ASCII_CODES;
+      codes.length = end - start;
+      let i = start;
+      for (; i < end && bytes[i]! < 0x80; i++) codes[i - start] = bytes[i]!;
+      if (i === end) return String.fromCharCode.apply(null, codes);
+    }
     try {
-      return bytes.length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
-        ? String.fromCharCode.apply(null, bytes as unknown as number[])
-        : TEXT_DECODER.decode(bytes);
+      return TEXT_DECODER.decode(bytes.subarray(start, end));
     } catch {
       throw this.error(
-        `string of ${countBytes(bytes.length)} at offset ${start} is not valid UTF-8`,
+        `string of ${countBytes(end - start)} at offset ${start} is not valid UTF-8`,
       );
     }
   }
