@@ -1,7 +1,8 @@
 /**
  * Where the bytes of a held lock go, in one process without a node: the V8 heap (after a full
  * GC) grown by N exclusive grants in the lock table alone, then by the lease tracker following
- * them; and the CPU time of snapshot encode, restore and a new leader's tracker reset. Usage:
+ * them, and by a table restored from a snapshot (owners shared); and the CPU time of snapshot
+ * encode, restore and a new leader's tracker reset. Usage:
  *   deno run --v8-flags=--expose-gc bench/load/lock_heap.ts [N=200000]
  */
 import { type LockOp, LockTable } from "../../src/locks/mod.ts";
@@ -65,7 +66,10 @@ function main(): void {
   );
   const image = timed("snapshot encode", () => table.snapshot());
   console.log(`snapshot: ${image.length} B, ${(image.length / lockCount).toFixed(1)} B/lock`);
+  const heap3 = collectedHeapBytes();
   const restored = timed("snapshot restore", () => LockTable.restore(image));
+  const restoredBytes = collectedHeapBytes() - heap3;
+  console.log(`restored lock table: ${(restoredBytes / lockCount).toFixed(0)} B/lock (heap)`);
   const fresh = new LeaseTracker(Number.MAX_SAFE_INTEGER);
   timed("new leader's tracker reset (whole walk)", () => fresh.reset(restored, 0, 1_000));
 }

@@ -1,14 +1,13 @@
 import { FrameError } from "./frame_error.ts";
 import { STRING_BYTES_MAX } from "./limits.ts";
+import type { StringInterner } from "./string_interner.ts";
 
 const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /** Strings up to this many bytes that are all ASCII are decoded without TextDecoder (faster). */
 const ASCII_FAST_BYTES_MAX = 256;
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
+/** Code units of the short ASCII string being decoded (reused: no array per string). */
+const ASCII_CODES: number[] = [];
 
 /** 2^32, the weight of the high word of a u53. */
 const U32_RANGE = 0x1_0000_0000;
@@ -101,22 +100,48 @@ export class BinaryReader {
     return value;
   }
 
-  /** Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. */
-  string(): string {
+  /**
+   * Reads a u16 length then that many bytes of UTF-8; rejects invalid UTF-8. With `interner`,
+   * a short ASCII string equal to one decoded before through it comes back as that string.
+   */
+  string(interner?: StringInterner): string {
     const length = this.u16();
     this.#checkLength(length, STRING_BYTES_MAX, "string");
     const start = this.#offsetBytes;
-    let value: string;
-    try {
-      const bytes = this.#bytes.subarray(start, start + length);
-      value = length <= ASCII_FAST_BYTES_MAX && isAscii(bytes)
-        ? String.fromCharCode.apply(null, bytes as unknown as number[])
-        : TEXT_DECODER.decode(bytes);
-    } catch {
-      throw this.error(`string of ${countBytes(length)} at offset ${start} is not valid UTF-8`);
+    const end = start + length;
+    if (interner === undefined || length > ASCII_FAST_BYTES_MAX) {
+      const value = this.#decodeString(start, end);
+      this.#offsetBytes = end;
+      return value;
     }
-    this.#offsetBytes += length;
+    const slot = interner.slotOf(this.#bytes, start, end);
+    let value = interner.find(slot, this.#bytes, start, end);
+    if (value === undefined) {
+      value = this.#decodeString(start, end);
+      // An all-ASCII string has one code unit per byte: find() compares them.
+      if (value.length === length) interner.remember(slot, value);
+    }
+    this.#offsetBytes = end;
     return value;
+  }
+
+  #decodeString(start: number, end: number): string {
+    const bytes = this.#bytes;
+    if (end - start <= ASCII_FAST_BYTES_MAX) {
+      // ASCII: the bytes are the code units. One reused array, not a subarray per string.
+      const codes = ASCII_CODES;
+      codes.length = end - start;
+      let i = start;
+      for (; i < end && bytes[i]! < 0x80; i++) codes[i - start] = bytes[i]!;
+      if (i === end) return String.fromCharCode.apply(null, codes);
+    }
+    try {
+      return TEXT_DECODER.decode(bytes.subarray(start, end));
+    } catch {
+      throw this.error(
+        `string of ${countBytes(end - start)} at offset ${start} is not valid UTF-8`,
+      );
+    }
   }
 
   /**

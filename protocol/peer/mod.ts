@@ -6,6 +6,7 @@
  */
 
 export { BinaryReader } from "./binary_reader.ts";
+export { StringInterner } from "./string_interner.ts";
 export { BinaryWriter } from "./binary_writer.ts";
 export {
   checkFrameHeader,

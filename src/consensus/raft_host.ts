@@ -74,6 +74,8 @@ export class RaftHost<R = string | null> {
   readonly #readsAsked = new Map<number, string>();
   #nextReadId: number;
   #driving = false;
+  /** Whether tick() ran once (the first one lets a sole voter campaign at once). */
+  #ticked = false;
   #driveAgain = false;
   /** The hard state last handed to the log (durable, or queued behind a later sync). */
   #writtenHardState: HardState;
@@ -135,6 +137,13 @@ export class RaftHost<R = string | null> {
 
   /** Advances logical time by one tick. */
   tick(): void {
+    if (!this.#ticked) {
+      this.#ticked = true;
+      // A sole voter has nobody to wait for: it campaigns at once, not after an election
+      // timeout (a one-node restart holding a large table answers sooner).
+      const { voters } = this.#raft.status().confState;
+      if (voters.length === 1 && voters[0] === this.#options.nodeId) this.#raft.campaign();
+    }
     this.#raft.tick();
     // A quiet core's tick does nothing; scheduling a drive for it would keep the group active.
     if (this.#driving || this.#raft.hasReady()) this.#schedule();

@@ -1,12 +1,12 @@
 import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryWriter, StringInterner } from "../../protocol/peer/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import { type LockTableLimits, NAME_BYTES_MAX, OWNER_BYTES_MAX, TTL_MS_MAX } from "./limits.ts";
 import {
   addHolder,
   canGrantWaiter,
-  createLock,
   createTableState,
+  insertLock,
   type LockEntry,
   parkWaiter,
   type TableState,
@@ -75,8 +75,16 @@ export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLi
     const state = createTableState(limits);
     state.appliedIndex = reader.u53();
     state.lastToken = reader.u53();
-    const ctx: ReadContext = { state, tokens: [], version };
-    reader.list((r) => readLock(r, ctx), Number.MAX_SAFE_INTEGER, LOCK_BYTES_MIN);
+    const ctx: ReadContext = { state, tokens: [], owners: new StringInterner(), version };
+    // Not reader.list(): it would also build an array of a million undefined results.
+    const lockCount = reader.u32();
+    if (lockCount * LOCK_BYTES_MIN > reader.remainingBytes) {
+      throw reader.error(
+        `list count ${lockCount} needs at least ${lockCount * LOCK_BYTES_MIN} bytes ` +
+          `but only ${reader.remainingBytes} remain`,
+      );
+    }
+    for (let lockIndex = 0; lockIndex < lockCount; lockIndex++) readLock(reader, ctx);
     checkTokensUnique(reader, ctx.tokens);
     return state;
   });
@@ -87,17 +95,22 @@ interface ReadContext {
   state: TableState;
   /** Tokens seen so far; checked for duplicates at the end (a sort costs less than a Set). */
   tokens: number[];
+  /**
+   * Owners read so far: an owner holding many locks is kept as one string, not one per grant
+   * (the heap and the GC work of a million fresh strings).
+   */
+  owners: StringInterner;
   version: number;
 }
 
 function readLock(reader: BinaryReader, ctx: ReadContext): void {
   const state = ctx.state;
   const name = readText(reader, "lock name", NAME_BYTES_MAX);
-  if (state.locks.has(name)) throw reader.error(`lock ${name} listed twice`);
   const modeCode = reader.u8();
   const mode = modeOfCode(modeCode);
   if (mode === undefined) throw reader.error(`lock ${name} has unknown mode code ${modeCode}`);
-  const lock = createLock(state, name, mode);
+  const lock = insertLock(state, name, mode);
+  if (lock === null) throw reader.error(`lock ${name} listed twice`);
   const holderCount = reader.u32();
   if (holderCount === 0 || (mode === "exclusive" && holderCount > 1)) {
     throw reader.error(`lock ${name} is ${mode} with ${holderCount} holders`);
@@ -109,7 +122,7 @@ function readLock(reader: BinaryReader, ctx: ReadContext): void {
   const waiterCount = reader.u32();
   checkCount(reader, waiterCount, WAITER_BYTES_MIN);
   for (let waiterIndex = 0; waiterIndex < waiterCount; waiterIndex++) {
-    readWaiter(reader, state, lock);
+    readWaiter(reader, ctx, lock);
   }
   const head = lock.queue.head;
   if (head !== null && canGrantWaiter(lock, head)) {
@@ -119,7 +132,7 @@ function readLock(reader: BinaryReader, ctx: ReadContext): void {
 
 function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): void {
   const { state, tokens } = ctx;
-  const owner = readText(reader, "holder owner", OWNER_BYTES_MAX);
+  const owner = readOwner(reader, ctx, "holder owner");
   if (lock.holders.has(owner)) throw reader.error(`${owner} holds lock ${lock.name} twice`);
   const token = reader.u53();
   if (token < 1 || token > state.lastToken) {
@@ -136,8 +149,9 @@ function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): vo
   addHolder(state, lock, { owner, token, ttlMs, leaseIndex }, lock.mode);
 }
 
-function readWaiter(reader: BinaryReader, state: TableState, lock: LockEntry): void {
-  const owner = readText(reader, "waiter owner", OWNER_BYTES_MAX);
+function readWaiter(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): void {
+  const state = ctx.state;
+  const owner = readOwner(reader, ctx, "waiter owner");
   if (lock.queue.get(owner) !== undefined) {
     throw reader.error(`${owner} waits for lock ${lock.name} twice`);
   }
@@ -167,6 +181,14 @@ function checkTokensUnique(reader: BinaryReader, tokens: number[]): void {
 function readText(reader: BinaryReader, field: string, bytesMax: number): string {
   const text = reader.string();
   const problem = textProblem(text, field, bytesMax);
+  if (problem !== null) throw reader.error(problem.message);
+  return text;
+}
+
+/** Reads an owner, as the string decoded before for the same bytes where the cache has it. */
+function readOwner(reader: BinaryReader, ctx: ReadContext, field: string): string {
+  const text = reader.string(ctx.owners);
+  const problem = textProblem(text, field, OWNER_BYTES_MAX);
   if (problem !== null) throw reader.error(problem.message);
   return text;
 }

@@ -54,12 +54,21 @@ export function createTableState(limits: Readonly<LockTableLimits>): TableState 
 
 /** Adds an empty lock named `name` (the caller adds its first holder in the same op). */
 export function createLock(state: TableState, name: string, mode: LockMode): LockEntry {
-  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: NO_WAITERS };
+  const lock = insertLock(state, name, mode);
+  if (lock === null) assertionFailed(`lock ${name} already exists`);
+  return lock;
+}
+
+/**
+ * Adds an empty lock named `name`; null when one existed, which it then replaced: the caller
+ * must discard the state (an assertion, a refused snapshot).
+ */
+export function insertLock(state: TableState, name: string, mode: LockMode): LockEntry | null {
   // One lookup, not has() then set(): a restore of a million locks pays it per lock.
   const lockCount = state.locks.size;
+  const lock: LockEntry = { name, mode, holders: new HolderSet(), queue: NO_WAITERS };
   state.locks.set(name, lock);
-  if (state.locks.size === lockCount) assertionFailed(`lock ${name} already exists`);
-  return lock;
+  return state.locks.size === lockCount ? null : lock;
 }
 
 /** Hands out the next fencing token. */
