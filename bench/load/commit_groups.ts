@@ -8,11 +8,13 @@
 import * as hdr from "hdr-histogram-js";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { DEBUG_GROUP_ID_BASE } from "../../src/node/debug_groups.ts";
+import { callNode } from "../../src/node/join.ts";
 
-/** Benchmark-only group ids start here (src/node/debug_groups.ts). */
-const DEBUG_GROUP_ID_BASE = 1_000_000;
 /** Longest wait for every group to elect a leader known to every node. */
 const LEADERS_TIMEOUT_MS = 120_000;
+/** Bound on one CLUSTER/INFO call of the tool. */
+const CALL_TIMEOUT_MS = 10_000;
 
 /** One `--groups` level. */
 export interface GroupLevelResult {
@@ -28,12 +30,7 @@ export interface GroupLevelResult {
 }
 
 async function text(port: number, args: string[]): Promise<string> {
-  const connection = await RespConnection.open("127.0.0.1", port);
-  try {
-    return replyText(await connection.call(args));
-  } finally {
-    connection.close();
-  }
+  return replyText(await callNode({ host: "127.0.0.1", port }, args, CALL_TIMEOUT_MS));
 }
 
 /** Group id -> client port of its leader, once every wanted group has one. */

@@ -127,12 +127,7 @@ async function runLevel(
     const bytes = encodeFrame(frame);
     setTimeout(() => {
       const message = decodeFrame(bytes);
-      const target = nodes.get(to);
-      if (target === undefined) return;
-      if (message.type === "raft") target.groups.receive(from, message.groupId, message.payload);
-      if (message.type === "raftBatch") {
-        for (const item of message.items) target.groups.receive(from, item.groupId, item.payload);
-      }
+      nodes.get(to)?.groups.receiveFrame(from, message);
     }, 0);
     return true;
   };

@@ -1,5 +1,6 @@
 import { decodeRaftMessage, type Message, type RaftStatus } from "../raft/mod.ts";
 import type { Logger } from "../log/logger.ts";
+import type { PeerMessage } from "../../protocol/peer/mod.ts";
 
 /** What RaftGroups needs of a hosted group (RaftHost of any state machine). */
 export interface HostedGroup {
@@ -96,6 +97,13 @@ export class RaftGroups {
   stop(): void {
     clearInterval(this.#ticker);
     for (const host of this.#hosts.values()) host.close();
+  }
+
+  /** Routes a Raft or RaftBatch frame from `from` to its groups (other frame types: ignored). */
+  receiveFrame(from: string, frame: PeerMessage): void {
+    if (frame.type === "raft") this.receive(from, frame.groupId, frame.payload);
+    if (frame.type !== "raftBatch") return;
+    for (const item of frame.items) this.receive(from, item.groupId, item.payload);
   }
 
   /** Routes one Raft message from `from`; malformed or misaddressed ones are dropped and logged. */

@@ -301,12 +301,8 @@ export class DsyncNode {
   #onPeerMessage(from: string, message: PeerMessage): void {
     switch (message.type) {
       case "raft":
-        this.#raftGroups.receive(from, message.groupId, message.payload);
-        return;
       case "raftBatch":
-        for (const item of message.items) {
-          this.#raftGroups.receive(from, item.groupId, item.payload);
-        }
+        this.#raftGroups.receiveFrame(from, message);
         return;
       case "forwardRequest": {
         const { requestEpoch, requestId } = message;

@@ -50,11 +50,7 @@ Deno.test("24 groups on 3 nodes elect, commit, share frames, go quiet, wake and 
     const bytes = encodeFrame(frame);
     setTimeout(() => {
       const message = decodeFrame(bytes);
-      const target = nodes.get(to)!;
-      if (message.type === "raft") target.groups.receive(from, message.groupId, message.payload);
-      if (message.type === "raftBatch") {
-        for (const item of message.items) target.groups.receive(from, item.groupId, item.payload);
-      }
+      nodes.get(to)!.groups.receiveFrame(from, message);
     }, 0);
     return true;
   };
