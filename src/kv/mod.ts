@@ -11,9 +11,10 @@
  * 3. On the leader, per share: `tracker.dueAmong(keysOf(share.request), slot, nowMs)` gives the
  *    expiries to propose FIRST (encodeKvOp each). A write then proposes `opOf(request)`; its
  *    committed outcome from `slot.apply(index, decodeKvOp(data))` becomes
- *    `answerOfOutcome(outcome)`. A read waits until the slot has applied those expiries (when
- *    there were any) and a ReadIndex barrier started after the command arrived, then answers
- *    `answerRead(request, slot, tracker, nowMs)`.
+ *    `answerOfOutcome(outcome)`. A read waits until the slot has applied those expiries, or,
+ *    when there were none, for a ReadIndex barrier started after the command arrived, then
+ *    answers `answerRead(request, slot, tracker, nowMs)`. The expiries must be accepted for
+ *    proposal before the command is; if they are refused, the command is refused too.
  * 4. `gatherAnswers(request, shares, answers)` → the answer, which the command layer writes.
  *
  * Every replica applies every committed op with `slot.apply(index, op)`. The leader also calls
