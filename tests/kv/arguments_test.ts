@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ERROR_CASES } from "./redis_cases.ts";
 import {
   INVALID_EXPIRE_ERROR,
@@ -88,4 +89,26 @@ Deno.test("kv arguments: keys and values one past their limit are -LIMIT, at the
   assert.equal(lineOf(parse("MSET", "a", "1", keyOver, "1")), keyLine);
   // A syntax error is reported before a size.
   assert.equal(lineOf(parse("SET", keyOver, "v", "FOO")), SYNTAX_ERROR);
+});
+
+Deno.test("kv arguments: any byte arguments give a request within the limits or an ERR/LIMIT line", () => {
+  const names = ["GET", "SET", "DEL", "EXISTS", "MGET", "MSET", "PTTL", "set", "Foo"];
+  const token = fc.oneof(
+    fc.constantFrom("NX", "XX", "EX", "PX", "1", "-1", "0", "99999999999999999999").map(bytes),
+    fc.uint8Array({ maxLength: 40, size: "max" }),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...names), fc.array(token, { maxLength: 8 }), (name, rest) => {
+      const result = parse(name, ...rest);
+      if ("kind" in result) {
+        assert.match(result.line, /^(ERR|LIMIT) /);
+        return;
+      }
+      if (result.command === "set") {
+        assert.ok(result.value.length <= LIMITS.valueBytesMax);
+        assert.ok(result.ttlMs === null || (result.ttlMs >= 1 && result.ttlMs <= KV_TTL_MS_MAX));
+      }
+    }),
+    { numRuns: 3000 },
+  );
 });
