@@ -40,7 +40,11 @@ export function spreadLeaders(
   return leaders;
 }
 
-/** Finds one cost-reducing path and moves leaderships along it; false if there is none. */
+/**
+ * Finds one cost-reducing path and moves leaderships along it; false if there is none. A search
+ * from u that fails marks every member it reached as dead for the rest of this call: from them no
+ * member with load ≤ load(u) - 2 is reachable, and later sources have at most u's load.
+ */
 function moveAlongCostReducingPath(
   replicaIndexes: readonly (readonly number[])[],
   leaders: number[],
@@ -50,9 +54,11 @@ function moveAlongCostReducingPath(
   leaders.forEach((leader, slot) => ledSlots[leader]!.push(slot));
   const sources = loads.map((_, member) => member)
     .sort((a, b) => loads[b]! - loads[a]! || a - b);
+  const dead = new Uint8Array(loads.length);
   for (const source of sources) {
     if (loads[source]! < 2) return false;
-    const path = findPath(source, replicaIndexes, ledSlots, loads);
+    if (dead[source] === 1) continue;
+    const path = findPath(source, replicaIndexes, ledSlots, loads, dead);
     if (path === null) continue;
     for (const { slot, to } of path) leaders[slot] = to;
     loads[source]!--;
@@ -68,28 +74,34 @@ interface PathHop {
   to: number;
 }
 
-/** Breadth-first search from `source` for a member with at most load(source) - 2 leaderships. */
+/**
+ * Breadth-first search from `source`, skipping dead members, for a member with at most
+ * load(source) - 2 leaderships. On failure it marks every member it reached as dead.
+ */
 function findPath(
   source: number,
   replicaIndexes: readonly (readonly number[])[],
   ledSlots: readonly (readonly number[])[],
   loads: readonly number[],
+  dead: Uint8Array,
 ): PathHop[] | null {
   const reachedBy = new Map<number, { from: number; slot: number }>();
   const queue = [source];
-  const visited = new Set([source]);
+  const visited = new Uint8Array(loads.length);
+  visited[source] = 1;
   for (let head = 0; head < queue.length; head++) {
     const member = queue[head]!;
     for (const slot of ledSlots[member]!) {
       for (const next of replicaIndexes[slot]!) {
-        if (visited.has(next)) continue;
-        visited.add(next);
+        if (visited[next] === 1 || dead[next] === 1) continue;
+        visited[next] = 1;
         reachedBy.set(next, { from: member, slot });
         if (loads[next]! <= loads[source]! - 2) return unwind(next, source, reachedBy);
         queue.push(next);
       }
     }
   }
+  for (const member of queue) dead[member] = 1;
   return null;
 }
 

@@ -1,15 +1,11 @@
 import { assert } from "../util/assert.ts";
 import { ringHash } from "./hash32.ts";
+import { RING_MEMBERS_MAX, VNODES_MAX } from "./limits.ts";
 
-/** One virtual node: a member's position on the ring. */
-interface RingPoint {
-  /** Position on the ring, an unsigned 32-bit integer. */
-  position: number;
-  /** Index of the owning member in the ring's sorted member list. */
-  memberIndex: number;
-  /** Which of the member's virtual nodes this is, 0 ≤ vnodeIndex < vnodes. */
-  vnodeIndex: number;
-}
+/** Weight of the member index in a point's sort key (vnode indexes are below it). */
+const MEMBER_WEIGHT = VNODES_MAX;
+/** Weight of a point's position in its sort key (member and vnode parts are below it). */
+const POSITION_WEIGHT = RING_MEMBERS_MAX * MEMBER_WEIGHT;
 
 /** Ring position of a member's virtual node: hash of `${memberId}#${vnodeIndex}`. */
 export function vnodePosition(memberId: string, vnodeIndex: number): number {
@@ -29,37 +25,44 @@ export function slotPosition(slot: number): number {
 export class HashRing {
   /** Member ids, sorted ascending, distinct. */
   readonly members: readonly string[];
-  /** Every virtual node, sorted clockwise. */
-  readonly #points: RingPoint[];
+  /** Position of each point, clockwise (non-decreasing). */
+  readonly #positions: Uint32Array;
+  /** Index in `members` of each point's member, in the same order as `#positions`. */
+  readonly #memberIndexes: Uint8Array;
 
-  /** Builds the ring of `members` (sorted, distinct, non-empty) with `vnodes` points each. */
+  /** Builds the ring of `members` (sorted, distinct, 1..64) with `vnodes` (1..1024) points each. */
   constructor(members: readonly string[], vnodes: number) {
-    assert(members.length > 0, "a ring needs a member");
-    assert(vnodes > 0, "a ring needs a point per member");
+    assert(members.length > 0 && members.length <= RING_MEMBERS_MAX, "ring member count");
+    assert(vnodes > 0 && vnodes <= VNODES_MAX, "ring points per member");
     this.members = members;
-    const points: RingPoint[] = [];
+    // Keys position · 2^16 + member · 2^10 + vnode stay below 2^48: exact in a double.
+    const keys = new Float64Array(members.length * vnodes);
     members.forEach((memberId, memberIndex) => {
       for (let vnodeIndex = 0; vnodeIndex < vnodes; vnodeIndex++) {
-        points.push({ position: vnodePosition(memberId, vnodeIndex), memberIndex, vnodeIndex });
+        keys[memberIndex * vnodes + vnodeIndex] = vnodePosition(memberId, vnodeIndex) *
+            POSITION_WEIGHT + memberIndex * MEMBER_WEIGHT + vnodeIndex;
       }
     });
     // memberIndex follows the sorted ids, so it breaks position ties by member id.
-    points.sort((a, b) =>
-      a.position - b.position || a.memberIndex - b.memberIndex || a.vnodeIndex - b.vnodeIndex
-    );
-    this.#points = points;
+    keys.sort();
+    this.#positions = new Uint32Array(keys.length);
+    this.#memberIndexes = new Uint8Array(keys.length);
+    keys.forEach((key, pointIndex) => {
+      this.#positions[pointIndex] = Math.floor(key / POSITION_WEIGHT);
+      this.#memberIndexes[pointIndex] = Math.floor((key % POSITION_WEIGHT) / MEMBER_WEIGHT);
+    });
   }
 
   /** Index of the first point at or clockwise after `position` (wrapping to 0). */
   #firstPointAtOrAfter(position: number): number {
     let low = 0;
-    let high = this.#points.length;
+    let high = this.#positions.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.#points[middle]!.position < position) low = middle + 1;
+      if (this.#positions[middle]! < position) low = middle + 1;
       else high = middle;
     }
-    return low === this.#points.length ? 0 : low;
+    return low === this.#positions.length ? 0 : low;
   }
 
   /**
@@ -70,12 +73,13 @@ export class HashRing {
     const wanted = Math.min(count, this.members.length);
     const taken = new Set<number>();
     const replicas: string[] = [];
+    const pointCount = this.#positions.length;
     const start = this.#firstPointAtOrAfter(position);
-    for (let step = 0; step < this.#points.length && replicas.length < wanted; step++) {
-      const point = this.#points[(start + step) % this.#points.length]!;
-      if (taken.has(point.memberIndex)) continue;
-      taken.add(point.memberIndex);
-      replicas.push(this.members[point.memberIndex]!);
+    for (let step = 0; step < pointCount && replicas.length < wanted; step++) {
+      const memberIndex = this.#memberIndexes[(start + step) % pointCount]!;
+      if (taken.has(memberIndex)) continue;
+      taken.add(memberIndex);
+      replicas.push(this.members[memberIndex]!);
     }
     assert(replicas.length === wanted, "every member has a point on the ring");
     return replicas;
