@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   computePlacement,
+  decodePlacement,
+  encodePlacement,
   type Placement,
   placementBalance,
   placementMovement,
@@ -66,7 +68,7 @@ Deno.test("placement: replicas are the first distinct members clockwise, leader 
   );
 });
 
-Deno.test("placement: deterministic from the member set, whatever the order given", () => {
+Deno.test("placement: deterministic from the member set (any order) and the stored placement", () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 9 }).chain((count) => memberIdsArbitrary(count)),
@@ -77,6 +79,13 @@ Deno.test("placement: deterministic from the member set, whatever the order give
         const shuffled = computePlacement(permute(members, keys), config(replicas));
         assert.ok(placementsEqual(placement, shuffled));
         assert.deepEqual(placement.members, [...members].sort());
+        // The next placement depends on the previous one only through its replicated bytes.
+        const stored = decodePlacement(encodePlacement(placement));
+        const grown = [...members, "joiner"].filter((id, i, all) => all.indexOf(id) === i);
+        assert.ok(placementsEqual(
+          computePlacement(grown, config(replicas), stored),
+          computePlacement(permute(grown, keys), config(replicas), placement),
+        ));
         // Given itself as the previous placement, nothing changes (no leader churn).
         assert.ok(
           placementsEqual(computePlacement(members, config(replicas), placement), placement),
