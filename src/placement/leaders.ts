@@ -7,10 +7,9 @@ import { assert } from "../util/assert.ts";
  * `replicaIndexes[slot]` lists member indexes (0 ≤ index < memberCount), non-empty. First each
  * slot keeps its `previous` leader if that is still one of its replicas (so a membership change
  * moves few leaderships); each other slot, in slot order, takes its least-loaded replica (ties:
- * the earlier one in ring order); then
- * leaderships move along cost-reducing paths (member u leads a slot that also lists v, v leads
- * one that also lists w, ..., ending at a member with at least 2 fewer leaderships than u) until
- * none is left. An assignment without such a path minimises the largest count (and every other
+ * the earlier one in ring order); then leaderships move along cost-reducing paths (member u
+ * leads a slot that also lists v, v leads one that also lists w, ..., ending at a member with at
+ * least 2 fewer leaderships than u) until none is left. An assignment without such a path minimises the largest count (and every other
  * norm of the counts; Harvey, Ladner, Lovász and Tamir, "Semi-matchings for bipartite graphs and
  * load balancing", 2003), so counts differ by at most one whenever any choice achieves that.
  */

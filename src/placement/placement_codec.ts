@@ -3,6 +3,7 @@ import {
   compareIds,
   describeConfigProblem,
   describeMembersProblem,
+  placedReplicaCount,
   type Placement,
   type SlotPlacement,
 } from "./placement.ts";
@@ -29,10 +30,9 @@ export class PlacementDecodeError extends Error {
  */
 export function encodePlacement(placement: Placement): Uint8Array {
   const memberIndex = new Map(placement.members.map((id, index) => [id, index]));
-  const replicaCount = Math.min(placement.replicas, placement.members.length);
+  const slotBytes = placedReplicaCount(placement) + 1;
   const writer = new BinaryWriter(
-    16 + placement.members.length * 16 +
-      placement.slotCount * (replicaCount + 1),
+    16 + placement.members.length * 16 + placement.slotCount * slotBytes,
   );
   writer.u8(PLACEMENT_VERSION).u16(placement.slotCount).u16(placement.vnodes);
   writer.u8(placement.replicas).u8(placement.members.length);
