@@ -1,6 +1,7 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
 import { okWhenDone } from "./replies.ts";
 import { memberIdLengthProblem, memberProblem } from "../meta/member_arguments.ts";
+import { keySlot } from "../slots/key_slot.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -65,12 +66,18 @@ function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
   return call.services.onLeader(call, () => okWhenDone(cluster.transferLeadership(id)));
 }
 
+/** CLUSTER KEYSLOT key: the slot that holds `key` among this cluster's `--slots`. */
+function clusterKeySlot(call: CommandCall): void {
+  call.out.integer(keySlot(call.args[2]!, call.services.config.slotCount));
+}
+
 function clusterHelp(call: CommandCall): void {
   const lines = [
     "CLUSTER <subcommand> [<arg> ...]. Subcommands are:",
     "INFO -- This node's view: role, term, leader, commit and applied index, members.",
     "NODES -- One line per member: id peer client role state last-contact-ms.",
     "GROUPS -- One line per Raft group here: id purpose slot members leader term commit-index.",
+    "KEYSLOT <key> -- The slot that holds <key>.",
     "ADD <id> <peer-host:port> <client-host:port> -- Add a member (OK once committed).",
     "REMOVE <id> -- Remove a member (OK once committed).",
     "TRANSFER <id> -- Make <id> the leader (OK once it is).",
@@ -79,7 +86,7 @@ function clusterHelp(call: CommandCall): void {
   for (const line of lines) call.out.simple(line);
 }
 
-/** CLUSTER INFO | NODES | GROUPS | ADD | REMOVE | TRANSFER | HELP */
+/** CLUSTER INFO | NODES | GROUPS | KEYSLOT | ADD | REMOVE | TRANSFER | HELP */
 export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
   name: "cluster",
   arity: -2,
@@ -94,6 +101,13 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
       flags: ["stale"],
       summary: "Raft groups hosted here",
       handler: clusterGroups,
+    },
+    {
+      name: "keyslot",
+      arity: 3,
+      flags: ["stale", "fast"],
+      summary: "The slot that holds a key",
+      handler: clusterKeySlot,
     },
     { name: "add", arity: 5, flags: ["admin", "write"], summary: "Add", handler: clusterAdd },
     {

@@ -66,6 +66,31 @@ Deno.test("node serves the server commands to ioredis", async () => {
           `^n1 127\\.0\\.0\\.1:${node.peerPort} 127\\.0\\.0\\.1:${node.clientPort} \\w+ up 0\\n$`,
         ),
       );
+      // 64 slots by default: CRC16-XMODEM("somekey") = 11058, 11058 % 64 = 50.
+      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "somekey"), 50);
+      assert.equal(
+        await redis.call("CLUSTER", "KEYSLOT", "{somekey}.other"),
+        50,
+        "a {hash tag} places a key with the tag's slot",
+      );
+      await assert.rejects(
+        redis.call("CLUSTER", "KEYSLOT"),
+        /ERR wrong number of arguments for 'cluster\|keyslot' command/,
+      );
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+Deno.test("--slots sets the slot count CLUSTER KEYSLOT places keys in", async () => {
+  await withNode(["--slots", "16384"], async (node) => {
+    const redis = redisClient(node.clientPort);
+    await redis.connect();
+    try {
+      // The values Redis Cluster (16384 slots) gives for these keys.
+      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "somekey"), 11058);
+      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "foo"), 12182);
     } finally {
       redis.disconnect();
     }
