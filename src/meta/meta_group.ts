@@ -170,10 +170,7 @@ export class MetaGroup {
   async proposeCommand(command: MetaCommand): Promise<MetaApplyResult> {
     const result = await this.host.propose(encodeMetaCommand(command));
     if (result === null) throw new ClusterError("ERR", "entry applied without a result");
-    if (result.kind === "refused") {
-      const [code, ...rest] = result.error.split(" ");
-      throw new ClusterError(code === "LIMIT" ? "LIMIT" : "ERR", rest.join(" "));
-    }
+    if (result.kind === "refused") throw ClusterError.of(result.refusal);
     return result;
   }
 

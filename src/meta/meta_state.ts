@@ -1,12 +1,13 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
 import { assert } from "../util/assert.ts";
 import { decodeMetaCommand, type MemberAddress } from "./meta_command.ts";
+import type { Refusal } from "../consensus/cluster_error.ts";
 import { type LockApplyResult, type LockOp, LockTable } from "../locks/mod.ts";
 
 /** What applying one meta entry produced. */
 export type MetaApplyResult =
   | { kind: "ok" }
-  | { kind: "refused"; error: string }
+  | { kind: "refused"; refusal: Refusal }
   | { kind: "lock"; result: LockApplyResult };
 
 /** Sees every applied lock operation, on every node (waiters, leases). */
@@ -65,16 +66,17 @@ export class MetaState {
       command = decodeMetaCommand(data);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      return { kind: "refused", error: `ERR undecodable meta command: ${detail}` };
+      return {
+        kind: "refused",
+        refusal: { code: "ERR", message: `undecodable meta command: ${detail}` },
+      };
     }
     switch (command.op) {
       case "setMember": {
         const existing = this.#members.get(command.member.id);
         if (existing === undefined && this.#members.size >= META_MEMBERS_MAX) {
-          return {
-            kind: "refused",
-            error: `LIMIT cluster already has ${META_MEMBERS_MAX} members`,
-          };
+          const message = `cluster already has ${META_MEMBERS_MAX} members`;
+          return { kind: "refused", refusal: { code: "LIMIT", message } };
         }
         // A recorded incarnation only changes through removal and re-adding.
         const incarnationId = existing?.incarnationId || command.member.incarnationId;

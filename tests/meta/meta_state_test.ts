@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeMetaCommand } from "../../src/meta/meta_command.ts";
-import { MetaState } from "../../src/meta/meta_state.ts";
+import { META_MEMBERS_MAX, MetaState } from "../../src/meta/meta_state.ts";
 
 Deno.test("meta snapshot: members and locks survive restore, and re-encode byte for byte", () => {
   const state = new MetaState();
@@ -32,4 +32,22 @@ Deno.test("meta snapshot: members and locks survive restore, and re-encode byte 
   assert.deepEqual(restored.locks.stats(), state.locks.stats());
   assert.deepEqual(restored.locks.info("lock-1999"), state.locks.info("lock-1999"));
   assert.deepEqual(restored.snapshot(), image);
+});
+
+Deno.test("meta apply: refusals are typed values (code and message), not text to split", () => {
+  const state = new MetaState();
+  let index = 0;
+  for (let i = 0; i < META_MEMBERS_MAX; i++) {
+    const member = { id: `n${i}`, peerAddress: "h:1", clientAddress: "h:2", incarnationId: "" };
+    assert.deepEqual(state.apply(++index, encodeMetaCommand({ op: "setMember", member })), {
+      kind: "ok",
+    });
+  }
+  const extra = { id: "extra", peerAddress: "h:1", clientAddress: "h:2", incarnationId: "" };
+  assert.deepEqual(state.apply(++index, encodeMetaCommand({ op: "setMember", member: extra })), {
+    kind: "refused",
+    refusal: { code: "LIMIT", message: `cluster already has ${META_MEMBERS_MAX} members` },
+  });
+  const garbage = state.apply(++index, new Uint8Array([250]));
+  assert.equal(garbage.kind === "refused" && garbage.refusal.code, "ERR");
 });
