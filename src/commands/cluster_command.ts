@@ -34,9 +34,11 @@ function clusterNodes(call: CommandCall): void {
  * commit-index` (members comma-separated; leader `-` when unknown).
  */
 function clusterGroups(call: CommandCall): void {
-  const lines = call.services.raftGroups().map(({ groupId, purpose, status }) => {
+  const lines = call.services.raftGroups().map(({ groupId, purpose, slot, status }) => {
     const members = [...status.confState.voters, ...status.confState.learners].join(",");
-    return `${groupId} ${purpose} - ${members} ${status.leaderId ?? "-"} ${status.term} ` +
+    return `${groupId} ${purpose} ${slot ?? "-"} ${members} ${
+      status.leaderId ?? "-"
+    } ${status.term} ` +
       `${status.commitIndex}`;
   });
   call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
@@ -47,7 +49,7 @@ function clusterAdd(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberProblem(id!, peer!, client!);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.addMember(id!, peer!, client!)));
+  return okWhenDone(cluster.addMember(id!, peer!, client!));
 }
 
 function clusterRemove(call: CommandCall): void | Promise<ReplyFn> {
@@ -55,7 +57,7 @@ function clusterRemove(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberIdLengthProblem(id);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.removeMember(id)));
+  return okWhenDone(cluster.removeMember(id));
 }
 
 function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
@@ -63,7 +65,7 @@ function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberIdLengthProblem(id);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.transferLeadership(id)));
+  return okWhenDone(cluster.transferLeadership(id));
 }
 
 /** CLUSTER KEYSLOT key: the slot that holds `key` among this cluster's `--slots`. */
@@ -109,12 +111,20 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
       summary: "The slot that holds a key",
       handler: clusterKeySlot,
     },
-    { name: "add", arity: 5, flags: ["admin", "write"], summary: "Add", handler: clusterAdd },
+    {
+      name: "add",
+      arity: 5,
+      flags: ["admin", "write"],
+      summary: "Add",
+      route: "meta",
+      handler: clusterAdd,
+    },
     {
       name: "remove",
       arity: 3,
       flags: ["admin", "write"],
       summary: "Remove a member",
+      route: "meta",
       handler: clusterRemove,
     },
     {
@@ -122,6 +132,7 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
       arity: 3,
       flags: ["admin", "write"],
       summary: "Transfer leadership",
+      route: "meta",
       handler: clusterTransfer,
     },
     { name: "help", arity: 2, flags: ["stale"], summary: "Help", handler: clusterHelp },

@@ -1,5 +1,5 @@
-/** Error codes of the client contract that the consensus layer produces. */
-export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT";
+/** Error codes of the client contract that the cluster and its state machines produce. */
+export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT" | "DEADLOCK";
 
 /**
  * A typed refusal: what a state machine or service answers when it will not do a request. It

@@ -1,11 +1,9 @@
 import type { CommittedEntryView } from "../commands/node_services.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { fromRecord } from "../consensus/wal_bridge.ts";
-import { decodeMetaCommand, type MetaCommand } from "./meta_command.ts";
-import type { MetaGroup } from "./meta_group.ts";
+import { decodeMetaCommand, type MetaCommand } from "../meta/meta_command.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
 
-/** Entries one DEBUG ENTRIES call returns at most. */
-export const COMMITTED_ENTRIES_COUNT_MAX = 1_000;
 /** Entry data one call reads at most (a shorter prefix is returned; the caller pages on). */
 const COMMITTED_ENTRIES_BYTES_MAX = 4 * 1024 * 1024;
 
