@@ -68,9 +68,9 @@ function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
   return okWhenDone(cluster.transferLeadership(id));
 }
 
-/** CLUSTER KEYSLOT key: the slot that holds `key` among this cluster's `--slots`. */
+/** CLUSTER KEYSLOT key: the slot that holds `key` among the cluster's slots. */
 function clusterKeySlot(call: CommandCall): void {
-  call.out.integer(keySlot(call.args[2]!, call.services.config.slotCount));
+  call.out.integer(keySlot(call.args[2]!, call.services.slotCount()));
 }
 
 function clusterHelp(call: CommandCall): void {

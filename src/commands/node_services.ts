@@ -107,6 +107,8 @@ export interface NodeServices {
    * GROUP); ClusterError ERR for a group not hosted here, TRYAGAIN naming the leader otherwise.
    */
   proposeNoopInGroup(groupId: number, payload: Uint8Array): Promise<void>;
+  /** The cluster's slot count (recorded when the cluster was created; CLUSTER KEYSLOT). */
+  slotCount(): number;
   /** Every Raft group this node hosts, with its purpose and status (CLUSTER GROUPS). */
   raftGroups(): GroupListing[];
   /** This node's committed meta log entries from `fromIndex`, at most `countMax` (DEBUG ENTRIES). */

@@ -22,9 +22,11 @@ export type MetaCommand =
   /** Commits nothing but itself: the commit-path benchmark's entry point (DEBUG PROPOSE). */
   | { op: "noop"; payload: Uint8Array }
   /** A lock table operation; `waitMs` is the acquire's WAIT, which the leader enforces. */
-  | { op: "lock"; waitMs: number; lock: LockOp };
+  | { op: "lock"; waitMs: number; lock: LockOp }
+  /** Records the cluster's slot count; the first one committed stays (the cluster's creation). */
+  | { op: "setPlacement"; slotCount: number };
 
-const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, lock: 4 } as const;
+const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, lock: 4, setPlacement: 5 } as const;
 
 /** Binary encoding of a meta command (first byte: op code). */
 export function encodeMetaCommand(command: MetaCommand): Uint8Array {
@@ -43,6 +45,9 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
       break;
     case "lock":
       writer.u32(command.waitMs).bytes(encodeLockOp(command.lock));
+      break;
+    case "setPlacement":
+      writer.u32(command.slotCount);
       break;
   }
   return writer.finish().slice();
@@ -70,6 +75,8 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
   } else if (code === OP_CODES.lock) {
     const waitMs = reader.u32();
     command = { op: "lock", waitMs, lock: decodeLockOp(reader.bytes()) };
+  } else if (code === OP_CODES.setPlacement) {
+    command = { op: "setPlacement", slotCount: reader.u32() };
   } else {
     throw reader.error(`unknown op code ${code}`);
   }

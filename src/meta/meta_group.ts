@@ -53,6 +53,10 @@ export class MetaGroup {
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
   #promoting = false;
+  /** The slot count is being recorded. */
+  #recordingPlacement = false;
+  /** The recorded slot count differs from --slots and that was logged. */
+  #placementMismatchLogged = false;
 
   private constructor(
     config: NodeConfig,
@@ -199,9 +203,38 @@ export class MetaGroup {
       this.#reconciledKey = membershipKey;
       this.#reconcilePeers(status);
     }
+    this.#checkPlacement();
     if (status.role !== "leader") return;
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
+    this.#recordPlacement();
+  }
+
+  /** The cluster's slot count: the recorded one, else this node's --slots (not recorded yet). */
+  slotCount(): number {
+    return this.state.slotCount || this.#config.slotCount;
+  }
+
+  /** Leader: records --slots as the cluster's slot count once, when the cluster is new. */
+  #recordPlacement(): void {
+    if (this.state.slotCount !== 0 || this.#recordingPlacement) return;
+    this.#recordingPlacement = true;
+    this.proposeCommand({ op: "setPlacement", slotCount: this.#config.slotCount })
+      .catch((error) => this.#logger.debug("slot count not recorded yet", { error: String(error) }))
+      .finally(() => this.#recordingPlacement = false);
+  }
+
+  /** Logs once when this node's --slots differs from the cluster's recorded slot count. */
+  #checkPlacement(): void {
+    const recorded = this.state.slotCount;
+    if (recorded === 0 || recorded === this.#config.slotCount || this.#placementMismatchLogged) {
+      return;
+    }
+    this.#placementMismatchLogged = true;
+    this.#logger.warn("--slots differs from the cluster's; using the cluster's", {
+      slots: this.#config.slotCount,
+      cluster_slots: recorded,
+    });
   }
 
   /** Leader: records the incarnation of every member it has a handshake from (and its own). */

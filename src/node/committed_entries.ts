@@ -67,5 +67,7 @@ function detailOf(command: MetaCommand): Uint8Array {
       return encoder.encode(command.id);
     case "lock":
       return encoder.encode(`${command.lock.op} ${command.lock.name} ${command.lock.owner}`);
+    case "setPlacement":
+      return encoder.encode(`slots ${command.slotCount}`);
   }
 }

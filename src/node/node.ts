@@ -101,7 +101,7 @@ export class DsyncNode {
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
     this.#router = new CommandRouter({
-      slotCount: config.slotCount,
+      slotCount: () => this.#meta?.slotCount() ?? config.slotCount,
       requestTimeoutMs: config.requestTimeoutMs,
       groups: this.#routeGroups(),
       forwarder: this.#forwarder,
@@ -255,6 +255,7 @@ export class DsyncNode {
           slot: null,
           status: host.status(),
         })),
+      slotCount: () => meta.slotCount(),
       committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
       infoSections: () =>
         new Map([

@@ -24,7 +24,8 @@ export interface RouteGroups {
 
 /** What the router needs from the node. */
 export interface RouterOptions {
-  slotCount: number;
+  /** The cluster's slot count (recorded in the meta group). */
+  slotCount(): number;
   requestTimeoutMs: number;
   groups: RouteGroups;
   forwarder: Forwarder;
@@ -94,7 +95,7 @@ export class CommandRouter {
     }
     const groupId = route === "slot"
       ? this.#options.groups.groupOfSlot(
-        keySlot(call.args[spec.firstKey!]!, this.#options.slotCount),
+        keySlot(call.args[spec.firstKey!]!, this.#options.slotCount()),
       )
       : this.#options.groups.metaGroupId;
     const parked = spec.wait?.park(call) ?? null;

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import {
+  eventually,
   planTestCluster,
   startTestNode,
   stopTestCluster,
+  stopTestNode,
   type TestClusterPlan,
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { RawClient } from "../helpers/raw_client.ts";
 import { freePort } from "../../src/util/free_ports.ts";
+import { call } from "../helpers/resp_call.ts";
+import { callNode } from "../../src/node/join.ts";
 
 async function withNode(
   extraArgs: string[],
@@ -83,18 +87,47 @@ Deno.test("node serves the server commands to ioredis", async () => {
   });
 });
 
-Deno.test("--slots sets the slot count CLUSTER KEYSLOT places keys in", async () => {
-  await withNode(["--slots", "16384"], async (node) => {
-    const redis = redisClient(node.clientPort);
-    await redis.connect();
-    try {
-      // The values Redis Cluster (16384 slots) gives for these keys.
-      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "somekey"), 11058);
-      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "foo"), 12182);
-    } finally {
-      redis.disconnect();
-    }
-  });
+Deno.test("--slots is recorded when the cluster is created; a restart with another keeps it", async () => {
+  const plan = await planTestCluster(1);
+  let node = await startTestNode(plan, "n1", ["--slots", "16384"]);
+  try {
+    // The values Redis Cluster (16384 slots) gives for these keys.
+    assert.equal(await call(node.clientPort, "CLUSTER", "KEYSLOT", "somekey"), "11058");
+    assert.equal(await call(node.clientPort, "CLUSTER", "KEYSLOT", "foo"), "12182");
+    await eventually("the slot count recorded in the meta log", async () => {
+      const reply = await callNode(
+        { host: "127.0.0.1", port: node.clientPort },
+        ["DEBUG", "ENTRIES", "1", "100"],
+        5_000,
+      );
+      // Each entry is [index, term, kind, op, detail]: look for the op and its detail.
+      const entries = reply.type === "array" ? reply.value : [];
+      return entries.some((entry) => {
+        const fields = entry.type === "array" ? entry.value : [];
+        const text = (at: number) => {
+          const field = fields[at];
+          return field?.type === "bulk" ? new TextDecoder().decode(field.value) : "";
+        };
+        return text(3) === "setPlacement" && text(4) === "slots 16384";
+      });
+    }, 10_000);
+    await stopTestNode(node);
+    node = await startTestNode(plan, "n1", ["--slots", "64"]);
+    // Once the restarted node has applied its meta log again, the recorded count wins.
+    await eventually("the recorded slot count after restart", async () => {
+      return await call(node.clientPort, "CLUSTER", "KEYSLOT", "somekey") === "11058";
+    }, 10_000);
+    await eventually(
+      "a warning naming both counts",
+      () =>
+        node.lines.some((line) =>
+          line.includes("--slots differs") && line.includes("16384") && line.includes("64")
+        ),
+      10_000,
+    );
+  } finally {
+    await stopTestCluster([node], plan);
+  }
 });
 
 Deno.test("raw socket: pipelined and inline commands, then malformed bytes drop only that client", async () => {
