@@ -59,7 +59,8 @@ export type HandshakeMessage = PeerMessageOf<"handshake">;
 
 /**
  * Wire number of each message type (the frame's `messageType` byte).
- * Ranges: 1-15 control, 16-31 raft, 32-47 forwarding, 48-255 queues/cache (reserved), 0 invalid.
+ * Ranges: 1-15 control, 16-31 raft, 32-47 forwarding, then one range per subsystem (reserved):
+ * 48-63 locks, 64-95 kv, 96-127 queues, 128-159 cache (src/subsystem/subsystem.ts); 0 invalid.
  * Numbers are never reused or renumbered.
  */
 export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
