@@ -1,6 +1,7 @@
 import { ClusterError, type Refusal } from "../consensus/cluster_error.ts";
 import type { Logger } from "../log/logger.ts";
 import type { AcquireOutcome, LockApplyResult, LockMode, LockOp } from "../locks/mod.ts";
+import { encodeLockEntry, type LockMachine, lockResultOf } from "./lock_machine.ts";
 import type { MetaGroup } from "../meta/meta_group.ts";
 import type {
   AcquireRequest,
@@ -58,6 +59,7 @@ export type CancelWaitOnLeader = (
  */
 export class LockService {
   readonly #meta: MetaGroup;
+  readonly #machine: LockMachine;
   readonly #options: LockServiceOptions;
   readonly #logger: Logger;
   readonly #cancelOnLeader: CancelWaitOnLeader;
@@ -66,18 +68,21 @@ export class LockService {
   #wasLeader = false;
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /** `machine`: the lock table's state machine, registered in `meta`. */
   constructor(
     meta: MetaGroup,
+    machine: LockMachine,
     options: LockServiceOptions,
     cancelOnLeader: CancelWaitOnLeader,
     logger: Logger,
   ) {
     this.#meta = meta;
+    this.#machine = machine;
     this.#options = options;
     this.#cancelOnLeader = cancelOnLeader;
     this.#logger = logger.with({ component: "locks" });
     this.#parked = new ParkedWaiters(options.parkedMax);
-    meta.state.onLock = (_index, op, waitMs, result) => this.#applied(op, waitMs, result);
+    machine.onApplied = (_index, op, waitMs, result) => this.#applied(op, waitMs, result);
   }
 
   /** Starts the leader's expiry checks. */
@@ -161,7 +166,7 @@ export class LockService {
   /** Leader, after a ReadIndex barrier: a lock's mode, holders and waiters. */
   async info(name: string): Promise<LockInfoView> {
     await this.#meta.host.readBarrier();
-    const info = this.#meta.state.locks.info(name);
+    const info = this.#machine.table.info(name);
     const now = performance.now();
     const holders = info.holders.map((holder) => ({
       ...holder,
@@ -177,7 +182,7 @@ export class LockService {
 
   /** INFO locks. */
   infoSection(): Array<[string, string | number]> {
-    const stats = this.#meta.state.locks.stats();
+    const stats = this.#machine.table.stats();
     const tracked = this.#leases.counts();
     return [
       ["locks", stats.locks],
@@ -194,11 +199,7 @@ export class LockService {
   }
 
   async #propose(op: LockOp, waitMs: number): Promise<LockApplyResult> {
-    const result = await this.#meta.proposeCommand({ op: "lock", waitMs, lock: op });
-    if (result.kind !== "lock") {
-      throw new ClusterError("ERR", "lock entry applied without a result");
-    }
-    return result.result;
+    return lockResultOf(await this.#meta.proposeMachine(encodeLockEntry({ waitMs, lock: op })));
   }
 
   /** Cancels a parked wait; if a grant won the race, the parked promise resolves with it. */
@@ -223,7 +224,7 @@ export class LockService {
 
   /** Every node: follow applied lock operations (grants to parked waits, lease deadlines). */
   #applied(op: LockOp, waitMs: number, result: LockApplyResult): void {
-    this.#leases.applied(op, waitMs, result, this.#meta.state.locks, performance.now());
+    this.#leases.applied(op, waitMs, result, this.#machine.table, performance.now());
     for (const grant of result.grants) this.#parked.resolve(grant.waiterId, grant.token);
     if (op.op === "cancelWait" && result.outcome === true) {
       // Whoever cancelled it (this node's timer, the leader's wait expiry): it ends ungranted.
@@ -242,7 +243,7 @@ export class LockService {
   #checkExpiry(): void {
     const leader = this.#isLeader();
     if (leader && !this.#wasLeader) {
-      this.#leases.reset(this.#meta.state.locks, performance.now(), this.#options.waitMaxMs);
+      this.#leases.reset(this.#machine.table, performance.now(), this.#options.waitMaxMs);
     }
     this.#wasLeader = leader;
     if (!leader) return;

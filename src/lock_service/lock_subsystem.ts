@@ -5,13 +5,16 @@ import type { MetaGroup } from "../meta/meta_group.ts";
 import type { Subsystem, SubsystemContext } from "../subsystem/subsystem.ts";
 import { lockCommands } from "./lock_commands.ts";
 import { LockService } from "./lock_service.ts";
+import type { LockMachine } from "./lock_machine.ts";
 
 /**
- * The lock subsystem: LOCK.* commands over a LockService whose table lives in the meta group's
- * state machine (slot groups later), its INFO section and its metrics.
+ * The lock subsystem: LOCK.* commands over a LockService whose table (`machine`, a MetaMachine
+ * the node registered when it opened the meta group; slot groups later), its INFO section and its
+ * metrics.
  */
 export function lockSubsystem(
   meta: MetaGroup,
+  machine: LockMachine,
   config: NodeConfig,
   context: SubsystemContext,
   logger: Logger,
@@ -28,6 +31,7 @@ export function lockSubsystem(
   };
   const service = new LockService(
     meta,
+    machine,
     {
       ...limits,
       parkedMax: config.lockWaitsMax,
@@ -37,7 +41,7 @@ export function lockSubsystem(
     cancelOnLeader,
     logger,
   );
-  const stats = () => meta.state.locks.stats();
+  const stats = () => machine.table.stats();
   return {
     name: "locks",
     commands: lockCommands(service, limits),

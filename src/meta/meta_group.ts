@@ -11,6 +11,7 @@ import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from "./meta_command.ts";
 import { type MetaApplyResult, MetaState } from "./meta_state.ts";
+import type { MachineResult, MetaMachine } from "./meta_machine.ts";
 
 /** Raft group id of the cluster's meta group. */
 export const META_GROUP_ID = 0;
@@ -74,17 +75,21 @@ export class MetaGroup {
     this.host = host;
   }
 
-  /** Restores the group from its view of the node log. */
+  /**
+   * Restores the group from its view of the node log. `machines`: the subsystems' state machines
+   * in this group, registered before the snapshot and the log reach the state.
+   */
   static async open(
     config: NodeConfig,
     transport: PeerTransport,
     raft: { groups: RaftGroups; outbox: RaftOutbox; log: NodeLog },
     logger: Logger,
     timing: MetaTiming,
+    machines: readonly MetaMachine[] = [],
   ): Promise<MetaGroup> {
     const wal = raft.log.group(META_GROUP_ID);
     const ids = [...(config.peers?.keys() ?? [])].sort();
-    const state = new MetaState();
+    const state = new MetaState(machines);
     let group: MetaGroup | null = null;
     const host = await RaftHost.open({
       nodeId: config.id,
@@ -168,6 +173,15 @@ export class MetaGroup {
       clientAddress: peer.clientAddress || "-",
       incarnationId: "",
     };
+  }
+
+  /** Proposes a subsystem machine's entry (its op code first); resolves with its result. */
+  async proposeMachine(entry: Uint8Array): Promise<MachineResult> {
+    const result = await this.host.propose(entry);
+    if (result === null) throw new ClusterError("ERR", "entry applied without a result");
+    if (result.kind === "refused") throw ClusterError.of(result.refusal);
+    if (result.kind !== "machine") throw new ClusterError("ERR", "entry applied as a meta command");
+    return result.result;
   }
 
   /** Proposes a meta command; resolves with its result once applied (refusals throw). */

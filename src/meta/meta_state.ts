@@ -1,12 +1,13 @@
-import { BinaryReader, type BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryReader, type BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
 import { assert } from "../util/assert.ts";
-import { decodeMetaCommand, type MemberAddress } from "./meta_command.ts";
+import { decodeMetaCommand, type MemberAddress, META_OWN_OP_CODES } from "./meta_command.ts";
 import type { Refusal } from "../consensus/cluster_error.ts";
-import { type LockApplyResult, type LockOp, LockTable } from "../locks/mod.ts";
+import type { MachineResult, MetaMachine } from "./meta_machine.ts";
 import {
   isLegacyMetaSnapshot,
   META_SECTION,
   readMetaSnapshot,
+  type SectionWriter,
   writeMetaSnapshot,
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../slots/key_slot.ts";
@@ -15,15 +16,8 @@ import { SLOT_COUNT_MAX } from "../slots/key_slot.ts";
 export type MetaApplyResult =
   | { kind: "ok" }
   | { kind: "refused"; refusal: Refusal }
-  | { kind: "lock"; result: LockApplyResult };
-
-/** Sees every applied lock operation, on every node (waiters, leases). */
-export type LockObserver = (
-  index: number,
-  op: LockOp,
-  waitMs: number,
-  result: LockApplyResult,
-) => void;
+  /** An entry of a subsystem's machine (MetaMachine), with its result. */
+  | { kind: "machine"; result: MachineResult };
 
 /** Room reserved for the member records in a snapshot image (it grows if they need more). */
 const MEMBERS_BYTES_HINT = 4096;
@@ -33,14 +27,15 @@ export const META_MEMBERS_MAX = 64;
 
 /**
  * The meta group's replicated state machine (pure): member addresses, the cluster's placement
- * (its slot count; the ring later), and, for now, the lock table. Every node applies the same
- * entries in the same order and so holds the same state. Snapshot layout: meta_snapshot.ts.
+ * (its slot count; the ring later), and the machines subsystems register (the lock table, for
+ * now). Every node applies the same entries in the same order and so holds the same state.
+ * Snapshot layout: meta_snapshot.ts.
  */
 export class MetaState {
   readonly #members = new Map<string, MemberAddress>();
-  #locks = new LockTable();
-  /** Called after each applied lock operation. */
-  onLock: LockObserver = () => {};
+  /** Subsystems' machines by op code, and by snapshot section tag. */
+  readonly #machines = new Map<number, MetaMachine>();
+  readonly #machinesBySection = new Map<number, MetaMachine>();
   #appliedIndex = 0;
   /** The cluster's slot count, recorded once by the first leader; 0 until then. */
   #slotCount = 0;
@@ -67,9 +62,26 @@ export class MetaState {
     return this.#slotCount;
   }
 
-  /** The replicated lock table (read-only use outside apply). */
-  get locks(): LockTable {
-    return this.#locks;
+  /** `machines`: subsystems' state machines, each with its own op code and section tag. */
+  constructor(machines: readonly MetaMachine[] = []) {
+    for (const machine of machines) {
+      if (META_OWN_OP_CODES.has(machine.opCode) || this.#machines.has(machine.opCode)) {
+        throw new Error(`meta machine ${machine.name}: op code ${machine.opCode} is taken`);
+      }
+      if (machine.sectionTag <= META_SECTION.placement) {
+        throw new Error(`meta machine ${machine.name}: section ${machine.sectionTag} is taken`);
+      }
+      if (this.#machinesBySection.has(machine.sectionTag)) {
+        throw new Error(`meta machine ${machine.name}: section ${machine.sectionTag} is taken`);
+      }
+      this.#machines.set(machine.opCode, machine);
+      this.#machinesBySection.set(machine.sectionTag, machine);
+    }
+  }
+
+  /** The machine whose entries carry op code `opCode`, if registered. */
+  machine(opCode: number): MetaMachine | undefined {
+    return this.#machines.get(opCode);
   }
 
   /** Applies the normal entry at `index`. */
@@ -78,6 +90,10 @@ export class MetaState {
     this.#appliedIndex = index;
     let command;
     try {
+      const machine = data.length > 0 ? this.#machines.get(data[0]!) : undefined;
+      if (machine !== undefined) {
+        return { kind: "machine", result: machine.apply(index, data.subarray(1)) };
+      }
       command = decodeMetaCommand(data);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
@@ -107,11 +123,6 @@ export class MetaState {
         return { kind: "ok" };
       case "setPlacement":
         return this.#setPlacement(command.slotCount);
-      case "lock": {
-        const result = this.#locks.apply(index, command.lock);
-        this.onLock(index, command.lock, command.waitMs, result);
-        return { kind: "lock", result };
-      }
     }
   }
 
@@ -139,13 +150,21 @@ export class MetaState {
     this.#appliedIndex = index;
   }
 
-  /** The state as bytes (snapshot image, version 1): members, placement, lock table sections. */
+  /** The state as bytes (snapshot image, version 1): members, placement, each machine's section. */
   snapshot(): Uint8Array {
+    const machines = [...this.#machinesBySection.values()].sort((a, b) =>
+      a.sectionTag - b.sectionTag
+    );
+    let bytesHint = MEMBERS_BYTES_HINT;
+    for (const machine of machines) bytesHint += machine.snapshotBytesHint();
     return writeMetaSnapshot(this.#appliedIndex, [
       [META_SECTION.members, (writer) => this.#writeMembers(writer)],
       [META_SECTION.placement, (writer) => writer.u32(this.#slotCount)],
-      [META_SECTION.locks, (writer) => this.#locks.snapshotInto(writer)],
-    ], MEMBERS_BYTES_HINT + this.#locks.snapshotBytesHint());
+      ...machines.map((machine): SectionWriter => [
+        machine.sectionTag,
+        (writer) => machine.snapshotInto(writer),
+      ]),
+    ], bytesHint);
   }
 
   /** Replaces the state with a snapshot image (version 1, or the image before sections). */
@@ -155,7 +174,7 @@ export class MetaState {
     this.#slotCount = 0;
     if (image.length === 0) {
       this.#appliedIndex = 0;
-      this.#locks = new LockTable();
+      for (const machine of this.#machines.values()) machine.restore(null);
       return;
     }
     if (isLegacyMetaSnapshot(image)) {
@@ -163,6 +182,11 @@ export class MetaState {
       return;
     }
     const parts = readMetaSnapshot(image);
+    for (const tag of parts.sections.keys()) {
+      if (tag > META_SECTION.placement && !this.#machinesBySection.has(tag)) {
+        throw new FrameError(`Cannot decode meta snapshot: no machine for section ${tag}`);
+      }
+    }
     this.#appliedIndex = parts.appliedIndex;
     const members = parts.sections.get(META_SECTION.members);
     if (members !== undefined) {
@@ -176,8 +200,9 @@ export class MetaState {
       this.#slotCount = reader.u32();
       reader.expectEnd();
     }
-    const locks = parts.sections.get(META_SECTION.locks);
-    this.#locks = locks === undefined ? new LockTable() : LockTable.restore(locks);
+    for (const [tag, machine] of this.#machinesBySection) {
+      machine.restore(parts.sections.get(tag) ?? null);
+    }
   }
 
   /** The image before sections: u53 applied index, members, length-prefixed lock table. */
@@ -185,8 +210,15 @@ export class MetaState {
     const reader = new BinaryReader(image, "meta snapshot");
     this.#appliedIndex = reader.u53();
     this.#readMembers(reader);
-    this.#locks = LockTable.restore(reader.bytesView());
+    const locks = reader.bytesView();
     reader.expectEnd();
+    const machine = this.#machinesBySection.get(META_SECTION.locks);
+    if (machine === undefined && locks.length > 0) {
+      throw new FrameError("Cannot decode meta snapshot: it holds locks but no lock machine runs");
+    }
+    for (const [tag, each] of this.#machinesBySection) {
+      each.restore(tag === META_SECTION.locks ? locks : null);
+    }
   }
 
   #writeMembers(writer: BinaryWriter): void {

@@ -28,6 +28,7 @@ import { type DebugGroups, openDebugGroups } from "./debug_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
 import { lockSubsystem } from "../lock_service/lock_subsystem.ts";
+import { LockMachine } from "../lock_service/lock_machine.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { CommandRouter, type RouteGroups } from "./router.ts";
@@ -127,16 +128,19 @@ export class DsyncNode {
     this.#transport.useTls(await readPeerTls(this.config));
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
+    // Subsystems' state machines in the meta group are registered before it opens.
+    const lockMachine = new LockMachine();
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
       { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       this.#logger,
       this.#timing,
+      [lockMachine],
     );
     this.#meta = meta;
     const context = { call: (args: string[]) => this.#router.call(args) };
-    this.#subsystems = [lockSubsystem(meta, this.config, context, this.#logger)];
+    this.#subsystems = [lockSubsystem(meta, lockMachine, this.config, context, this.#logger)];
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
     const services = this.#buildServices(meta);
     let table: CommandTable | null = null;
