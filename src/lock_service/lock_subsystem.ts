@@ -2,10 +2,20 @@ import { ClusterError } from "../consensus/cluster_error.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MetaGroup } from "../meta/meta_group.ts";
-import type { Subsystem, SubsystemContext } from "../subsystem/subsystem.ts";
+import type { Subsystem, SubsystemContext, SubsystemFactory } from "../subsystem/subsystem.ts";
 import { lockCommands } from "./lock_commands.ts";
 import { LockService } from "./lock_service.ts";
-import type { LockMachine } from "./lock_machine.ts";
+import { LockMachine } from "./lock_machine.ts";
+
+/** The lock subsystem's factory: the lock table's machine first, the rest over the open group. */
+export function lockSubsystemFactory(config: NodeConfig, logger: Logger): SubsystemFactory {
+  const machine = new LockMachine();
+  return {
+    name: "locks",
+    metaMachines: [machine],
+    build: (meta, context) => lockSubsystem(meta, machine, config, context, logger),
+  };
+}
 
 /**
  * The lock subsystem: LOCK.* commands over a LockService whose table (`machine`, a MetaMachine

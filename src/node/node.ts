@@ -27,8 +27,7 @@ import { RaftGroups } from "../consensus/raft_groups.ts";
 import { type DebugGroups, openDebugGroups } from "./debug_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
-import { lockSubsystem } from "../lock_service/lock_subsystem.ts";
-import { LockMachine } from "../lock_service/lock_machine.ts";
+import { lockSubsystemFactory } from "../lock_service/lock_subsystem.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { CommandRouter, type RouteGroups } from "./router.ts";
@@ -129,18 +128,18 @@ export class DsyncNode {
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
     // Subsystems' state machines in the meta group are registered before it opens.
-    const lockMachine = new LockMachine();
+    const factories = [lockSubsystemFactory(this.config, this.#logger)];
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
       { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       this.#logger,
       this.#timing,
-      [lockMachine],
+      factories.flatMap((factory) => factory.metaMachines),
     );
     this.#meta = meta;
     const context = { call: (args: string[]) => this.#router.call(args) };
-    this.#subsystems = [lockSubsystem(meta, lockMachine, this.config, context, this.#logger)];
+    this.#subsystems = factories.map((factory) => factory.build(meta, context));
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
     const services = this.#buildServices(meta);
     let table: CommandTable | null = null;

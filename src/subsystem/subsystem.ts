@@ -2,6 +2,8 @@ import type { PeerMessage, PeerMessageType } from "../../protocol/peer/mod.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import type { CommandSpec } from "../commands/command_table.ts";
 import type { MetricSource } from "../metrics/metric_source.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
+import type { MetaMachine } from "../meta/meta_machine.ts";
 
 /** A peer message handler: `from` is the sending node's id. */
 export type PeerHandler = (from: string, message: PeerMessage) => void;
@@ -43,10 +45,21 @@ export interface SubsystemContext {
 }
 
 /**
+ * How the node builds a subsystem, in two steps: its state machines are registered with the meta
+ * group before the group opens (so the snapshot and the replayed log reach them), then the
+ * subsystem is built over the open group. Slot groups will get a step of their own.
+ */
+export interface SubsystemFactory {
+  readonly name: string;
+  /** Its machines in the meta group (each with its own op code and snapshot section). */
+  readonly metaMachines: readonly MetaMachine[];
+  /** Builds the subsystem once the meta group is open. */
+  build(meta: MetaGroup, context: SubsystemContext): Subsystem;
+}
+
+/**
  * A part of the node that plugs in: locks now; a key-value store, queues and the cache later.
- * The node knows subsystems only through this interface. A subsystem's state machine lives in
- * a Raft group (the meta group's state for locks; slot groups later) and is registered with it
- * when the subsystem is built.
+ * The node knows subsystems only through this interface and `SubsystemFactory`.
  */
 export interface Subsystem {
   /** Lower-case name, used in logs. */

@@ -261,10 +261,16 @@ Deno.test("redis-cli talks to the node", async (t) => {
 
 Deno.test("--metrics serves Prometheus /metrics and a /health probe", async () => {
   const metricsPort = freePort();
-  await withNode(["--metrics", `127.0.0.1:${metricsPort}`], async () => {
+  await withNode(["--metrics", `127.0.0.1:${metricsPort}`], async (node) => {
+    // A held lock shows in the lock subsystem's gauges (registered through its plug-in).
+    await eventually("a granted lock", async () => {
+      return /^\d+$/.test(await call(node.clientPort, "LOCK.ACQUIRE", "m", "me"));
+    }, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /# TYPE dsync_commands_processed_total gauge/);
     assert.match(metrics, /dsync_commands_processed_total \d+/);
+    assert.match(metrics, /\ndsync_lock_holders 1\n/);
+    assert.match(metrics, /\ndsync_lock_waits_parked 0\n/);
     const health = await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json();
     assert.equal(health.status, "ok");
     assert.equal(health.nodeId, "n1");
