@@ -27,6 +27,8 @@ const FORWARD_REQUESTS: PeerMessage[] = Array.from({ length: 100 }, (_, index) =
   requestEpoch: 0x1234abcd,
   requestId: index,
   timeoutMs: 5000,
+  groupId: 0,
+  parkedWaitId: 0,
   args: [
     TEXT_ENCODER.encode("SET"),
     TEXT_ENCODER.encode(`user:${index}:name`),

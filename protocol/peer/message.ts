@@ -22,14 +22,18 @@ export type PeerMessage =
   | { type: "heartbeat"; sequence: number; sentAtMs: number }
   | { type: "heartbeatAck"; sequence: number; echoedSentAtMs: number }
   /**
-   * A command to run on the receiver. `requestEpoch` (u32) is drawn at random when the sending
-   * process starts; with `requestId` it names the request uniquely across restarts of the sender.
+   * A command to run on the receiver, the leader of Raft group `groupId` (u32). `requestEpoch`
+   * (u32) is drawn at random when the sending process starts; with `requestId` it names the
+   * request uniquely across restarts of the sender. `parkedWaitId` (u53, 0 for none) names a wait
+   * the sender parked for this command (a blocking command's client waits there).
    */
   | {
     type: "forwardRequest";
     requestEpoch: number;
     requestId: number;
     timeoutMs: number;
+    groupId: number;
+    parkedWaitId: number;
     args: Uint8Array[];
   }
   /** The answer to a ForwardRequest; `requestEpoch` and `requestId` are copied from it. */
@@ -55,7 +59,8 @@ export type HandshakeMessage = PeerMessageOf<"handshake">;
 
 /**
  * Wire number of each message type (the frame's `messageType` byte).
- * Ranges: 1-15 control, 16-31 raft, 32-47 forwarding, 48-255 queues/cache (reserved), 0 invalid.
+ * Ranges: 1-15 control, 16-31 raft, 32-47 forwarding, then one range per subsystem (reserved):
+ * 48-63 locks, 64-95 kv, 96-127 queues, 128-159 cache (src/subsystem/subsystem.ts); 0 invalid.
  * Numbers are never reused or renumbered.
  */
 export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {

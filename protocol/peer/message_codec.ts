@@ -92,6 +92,7 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
         );
       }
       writer.u32(message.requestEpoch).u53(message.requestId).u32(message.timeoutMs)
+        .u32(message.groupId).u53(message.parkedWaitId)
         .list(message.args, (w, arg) => w.bytes(arg));
       return;
     case "forwardReply":
@@ -142,6 +143,8 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
         requestEpoch: reader.u32(),
         requestId: reader.u53(),
         timeoutMs: reader.u32(),
+        groupId: reader.u32(),
+        parkedWaitId: reader.u53(),
         args: reader.list((r) => r.bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
       };
     case "forwardReply":

@@ -89,6 +89,12 @@ export function nodeCommand(): Command {
     )
     .addOption(
       envOption(
+        "--slots <n>",
+        `slots keys are placed in, the same on every member (default ${NODE_DEFAULTS.slotCount})`,
+      ),
+    )
+    .addOption(
+      envOption(
         "--request-timeout-ms <n>",
         `wait for a replicated request before -TIMEOUT (default ${NODE_DEFAULTS.requestTimeoutMs})`,
       ),

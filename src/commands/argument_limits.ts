@@ -9,6 +9,8 @@ export const CLIENT_NAME_BYTES_MAX = 256;
 export const CONFIG_PATTERN_BYTES_MAX = 256;
 /** DEBUG PROPOSE payload, in bytes (well under the Raft entry limit of 1 MiB). */
 export const DEBUG_PAYLOAD_BYTES_MAX = 64 * 1024;
+/** DEBUG ENTRIES count: committed meta entries returned at most. */
+export const COMMITTED_ENTRIES_COUNT_MAX = 1_000;
 
 /** `LIMIT <what> length N exceeds maximum of M bytes` when `arg` is longer than `bytesMax`. */
 export function lengthProblem(arg: Uint8Array, what: string, bytesMax: number): string | null {

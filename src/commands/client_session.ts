@@ -1,4 +1,5 @@
 import type { RespVersion } from "../../protocol/resp/mod.ts";
+import type { RouteTarget } from "./route.ts";
 
 /** Per-connection state visible to commands. */
 export class ClientSession {
@@ -16,8 +17,11 @@ export class ClientSession {
   authenticated: boolean;
   /** Set by QUIT: close once the pending replies are written. */
   closeRequested = false;
-  /** Set for a command forwarded by another node: it must not be forwarded again. */
-  forwarded = false;
+  /**
+   * For a command forwarded by another node: the group it was sent for (and the wait parked for
+   * it there). Such a command runs here or is refused; it is never forwarded again.
+   */
+  forwardedTarget: RouteTarget | null = null;
   /** Last command name (INFO clients / CLIENT LIST). */
   lastCommand = "";
   readonly #closeHooks = new Set<() => void>();

@@ -1,6 +1,7 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
 import { okWhenDone } from "./replies.ts";
 import { memberIdLengthProblem, memberProblem } from "../meta/member_arguments.ts";
+import { keySlot } from "../placement/key_slot.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -33,9 +34,11 @@ function clusterNodes(call: CommandCall): void {
  * commit-index` (members comma-separated; leader `-` when unknown).
  */
 function clusterGroups(call: CommandCall): void {
-  const lines = call.services.raftGroups().map(({ groupId, purpose, status }) => {
+  const lines = call.services.raftGroups().map(({ groupId, purpose, slot, status }) => {
     const members = [...status.confState.voters, ...status.confState.learners].join(",");
-    return `${groupId} ${purpose} - ${members} ${status.leaderId ?? "-"} ${status.term} ` +
+    return `${groupId} ${purpose} ${slot ?? "-"} ${members} ${
+      status.leaderId ?? "-"
+    } ${status.term} ` +
       `${status.commitIndex}`;
   });
   call.out.verbatim("txt", lines.map((line) => line + "\n").join(""), call.session.protocol);
@@ -46,7 +49,7 @@ function clusterAdd(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberProblem(id!, peer!, client!);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.addMember(id!, peer!, client!)));
+  return okWhenDone(cluster.addMember(id!, peer!, client!));
 }
 
 function clusterRemove(call: CommandCall): void | Promise<ReplyFn> {
@@ -54,7 +57,7 @@ function clusterRemove(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberIdLengthProblem(id);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.removeMember(id)));
+  return okWhenDone(cluster.removeMember(id));
 }
 
 function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
@@ -62,7 +65,12 @@ function clusterTransfer(call: CommandCall): void | Promise<ReplyFn> {
   const problem = memberIdLengthProblem(id);
   if (problem !== null) return call.out.error(problem);
   const cluster = call.services.cluster;
-  return call.services.onLeader(call, () => okWhenDone(cluster.transferLeadership(id)));
+  return okWhenDone(cluster.transferLeadership(id));
+}
+
+/** CLUSTER KEYSLOT key: the slot that holds `key` among the cluster's slots. */
+function clusterKeySlot(call: CommandCall): void {
+  call.out.integer(keySlot(call.args[2]!, call.services.slotCount()));
 }
 
 function clusterHelp(call: CommandCall): void {
@@ -71,6 +79,7 @@ function clusterHelp(call: CommandCall): void {
     "INFO -- This node's view: role, term, leader, commit and applied index, members.",
     "NODES -- One line per member: id peer client role state last-contact-ms.",
     "GROUPS -- One line per Raft group here: id purpose slot members leader term commit-index.",
+    "KEYSLOT <key> -- The slot that holds <key>.",
     "ADD <id> <peer-host:port> <client-host:port> -- Add a member (OK once committed).",
     "REMOVE <id> -- Remove a member (OK once committed).",
     "TRANSFER <id> -- Make <id> the leader (OK once it is).",
@@ -79,7 +88,7 @@ function clusterHelp(call: CommandCall): void {
   for (const line of lines) call.out.simple(line);
 }
 
-/** CLUSTER INFO | NODES | GROUPS | ADD | REMOVE | TRANSFER | HELP */
+/** CLUSTER INFO | NODES | GROUPS | KEYSLOT | ADD | REMOVE | TRANSFER | HELP */
 export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
   name: "cluster",
   arity: -2,
@@ -95,12 +104,27 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
       summary: "Raft groups hosted here",
       handler: clusterGroups,
     },
-    { name: "add", arity: 5, flags: ["admin", "write"], summary: "Add", handler: clusterAdd },
+    {
+      name: "keyslot",
+      arity: 3,
+      flags: ["stale", "fast"],
+      summary: "The slot that holds a key",
+      handler: clusterKeySlot,
+    },
+    {
+      name: "add",
+      arity: 5,
+      flags: ["admin", "write"],
+      summary: "Add",
+      route: "meta",
+      handler: clusterAdd,
+    },
     {
       name: "remove",
       arity: 3,
       flags: ["admin", "write"],
       summary: "Remove a member",
+      route: "meta",
       handler: clusterRemove,
     },
     {
@@ -108,6 +132,7 @@ export const CLUSTER_COMMANDS: readonly CommandSpec[] = [{
       arity: 3,
       flags: ["admin", "write"],
       summary: "Transfer leadership",
+      route: "meta",
       handler: clusterTransfer,
     },
     { name: "help", arity: 2, flags: ["stale"], summary: "Help", handler: clusterHelp },

@@ -1,6 +1,7 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { ClientSession } from "./client_session.ts";
 import type { NodeServices } from "./node_services.ts";
+import type { BlockingWait, RouteSpec, RouteTarget } from "./route.ts";
 
 /** What a command is allowed to do; checked before dispatch and shown by COMMAND. */
 export type CommandFlag =
@@ -24,6 +25,8 @@ export interface CommandCall {
   /** Synchronous replies are written here. */
   out: RespWriter;
   services: NodeServices;
+  /** Set by the router for a routed command on the node that executes it. */
+  target?: RouteTarget;
 }
 
 /** Replies synchronously into `call.out`, or returns a promise of a reply. */
@@ -45,6 +48,10 @@ export interface CommandSpec {
   firstKey?: number;
   lastKey?: number;
   keyStep?: number;
+  /** Where the command runs (`local` when absent); the node's router resolves it once. */
+  route?: RouteSpec;
+  /** A blocking command's wait, parked on the client's node (routed commands only). */
+  wait?: BlockingWait;
   /** Either a handler, or subcommands dispatched on args[1]. */
   handler?: CommandHandler;
   subcommands?: readonly CommandSpec[];
@@ -103,6 +110,9 @@ export class CommandTable {
     if (this.#byName.has(spec.name)) throw new Error(`Command '${spec.name}' registered twice`);
     if ((spec.handler === undefined) === (spec.subcommands === undefined)) {
       throw new Error(`Command '${spec.name}' needs exactly one of handler or subcommands`);
+    }
+    if (spec.route === "slot" && (spec.firstKey ?? 0) < 1) {
+      throw new Error(`Command '${spec.name}' routes by slot but names no key position`);
     }
     this.#byName.set(spec.name, spec);
     if (spec.subcommands !== undefined) {

@@ -1,7 +1,10 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
 import { errorReply, okWhenDone } from "./replies.ts";
-import { DEBUG_PAYLOAD_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
-import { COMMITTED_ENTRIES_COUNT_MAX } from "../meta/committed_entries.ts";
+import {
+  COMMITTED_ENTRIES_COUNT_MAX,
+  DEBUG_PAYLOAD_BYTES_MAX,
+  lengthProblem,
+} from "./argument_limits.ts";
 
 const textDecoder = new TextDecoder();
 
@@ -16,9 +19,7 @@ function debugPropose(call: CommandCall): void | Promise<ReplyFn> {
   if (problem !== null) return call.out.error(problem);
   const payload = call.args[2]!.slice();
   const services = call.services;
-  if (call.args.length === 3) {
-    return services.onLeader(call, () => okWhenDone(services.proposeNoop(payload)));
-  }
+  if (call.args.length === 3) return okWhenDone(services.proposeNoop(payload));
   const option = textDecoder.decode(call.args[3]!).toUpperCase();
   const groupId = call.args.length === 5 ? integerIn(call.args[4]!, 0, 0xffff_ffff) : null;
   if (option !== "GROUP" || groupId === null) {
@@ -76,6 +77,8 @@ export const DEBUG_COMMANDS: readonly CommandSpec[] = [{
     arity: -3,
     flags: ["admin", "write"],
     summary: "Commit a no-op entry through the meta group",
+    // Without GROUP: the meta group's leader. With GROUP: here, which must lead that group.
+    route: (args) => args.length === 3 ? "meta" : "local",
     handler: debugPropose,
   }, {
     name: "entries",

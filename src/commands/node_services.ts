@@ -2,15 +2,14 @@ import type { RaftStatus } from "../raft/mod.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ClientSession } from "./client_session.ts";
-import type { CommandCall, ReplyFn } from "./command_table.ts";
-import type { LockService } from "../lock_service/lock_service.ts";
-import type { LockArgumentLimits } from "../lock_service/lock_arguments.ts";
 
 /** One hosted Raft group as CLUSTER GROUPS shows it. */
 export interface GroupListing {
   groupId: number;
-  /** `meta`, or `debug` for the benchmark-only groups of `--debug-groups`. */
-  purpose: "meta" | "debug";
+  /** `meta`, `slot`, or `debug` for the benchmark-only groups of `--debug-groups`. */
+  purpose: "meta" | "slot" | "debug";
+  /** The slot the group holds (purpose `slot`), else null. */
+  slot: number | null;
   status: RaftStatus;
 }
 
@@ -86,7 +85,10 @@ export interface ClusterView {
   transferLeadership(id: string): Promise<void>;
 }
 
-/** Everything a command handler may use; the node implements it. */
+/**
+ * What the node's own commands (connection, INFO, CLUSTER, CONFIG, DEBUG) use; the node implements
+ * it. Subsystems' commands close over their own services instead (src/subsystem/).
+ */
 export interface NodeServices {
   config: NodeConfig;
   logger: Logger;
@@ -98,15 +100,6 @@ export interface NodeServices {
   /** Connected client sessions. */
   sessions(): Iterable<ClientSession>;
   cluster: ClusterView;
-  /**
-   * Runs `local` when this node leads the meta group; otherwise forwards the call's command to
-   * the leader and relays its reply (or answers TRYAGAIN / NOQUORUM when there is none).
-   */
-  onLeader(call: CommandCall, local: () => Promise<ReplyFn>): Promise<ReplyFn>;
-  /** The lock service (LOCK.*). */
-  locks: LockService;
-  /** Bounds on lock TTL and WAIT arguments. */
-  lockLimits: LockArgumentLimits;
   /** Commits a no-op meta entry (DEBUG PROPOSE); resolves once applied. */
   proposeNoop(payload: Uint8Array): Promise<void>;
   /**
@@ -114,6 +107,8 @@ export interface NodeServices {
    * GROUP); ClusterError ERR for a group not hosted here, TRYAGAIN naming the leader otherwise.
    */
   proposeNoopInGroup(groupId: number, payload: Uint8Array): Promise<void>;
+  /** The cluster's slot count (recorded when the cluster was created; CLUSTER KEYSLOT). */
+  slotCount(): number;
   /** Every Raft group this node hosts, with its purpose and status (CLUSTER GROUPS). */
   raftGroups(): GroupListing[];
   /** This node's committed meta log entries from `fromIndex`, at most `countMax` (DEBUG ENTRIES). */

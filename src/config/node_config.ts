@@ -1,6 +1,7 @@
 import { type HostPort, parseHostPort } from "../util/host_port.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import { TTL_MS_MAX } from "../locks/limits.ts";
+import { SLOT_COUNT_DEFAULT, SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 
 /** Everything one node needs to start, validated. */
 export interface NodeConfig {
@@ -40,6 +41,8 @@ export interface NodeConfig {
   quiesceAfterTicks: number;
   /** Extra Raft groups hosted for benchmarks only (see node/debug_groups.ts); 0 normally. */
   debugGroups: number;
+  /** Slots keys are placed in (`CLUSTER KEYSLOT`); every member must use the same count. */
+  slotCount: number;
   /** Longest wait for a replicated request before `-TIMEOUT`. */
   requestTimeoutMs: number;
   /** Smallest and largest lock TTL a client may ask for. */
@@ -77,6 +80,7 @@ export interface RawNodeOptions {
   electionTicks?: string;
   quiesceAfterTicks?: string;
   debugGroups?: string;
+  slots?: string;
   requestTimeoutMs?: string;
   lockTtlMinMs?: string;
   lockTtlMaxMs?: string;
@@ -96,6 +100,7 @@ export const NODE_DEFAULTS = {
   electionTicks: 10,
   quiesceAfterTicks: 20,
   debugGroups: 0,
+  slotCount: SLOT_COUNT_DEFAULT,
   requestTimeoutMs: 10_000,
   lockTtlMinMs: 100,
   lockTtlMaxMs: 86_400_000,
@@ -169,6 +174,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       "--debug-groups",
       DEBUG_GROUPS_MAX,
     ),
+    slotCount: parseSlotCount(raw.slots),
     requestTimeoutMs: parseCount(
       raw.requestTimeoutMs,
       NODE_DEFAULTS.requestTimeoutMs,
@@ -269,6 +275,15 @@ function parseCount(value: string | undefined, fallback: number, flag: string): 
     throw new RangeError(`Invalid ${flag} '${value}': expected a positive integer`);
   }
   return parsed;
+}
+
+/** `--slots`: 1..SLOT_COUNT_MAX. */
+function parseSlotCount(value: string | undefined): number {
+  const count = parseCount(value, NODE_DEFAULTS.slotCount, "--slots");
+  if (count > SLOT_COUNT_MAX) {
+    throw new RangeError(`Invalid --slots '${value}': expected an integer in 1..${SLOT_COUNT_MAX}`);
+  }
+  return count;
 }
 
 /** Largest --quiesce-after-ticks. */

@@ -1,5 +1,16 @@
-/** Error codes of the client contract that the consensus layer produces. */
-export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT";
+/** Error codes of the client contract that the cluster and its state machines produce. */
+export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT" | "DEADLOCK";
+
+/**
+ * A typed refusal: what a state machine or service answers when it will not do a request. It
+ * travels as this value (never as text to be split again) until the command layer writes it as
+ * the error line `-CODE message`.
+ */
+export interface Refusal {
+  code: ClusterErrorCode;
+  /** Human-readable text without the code. */
+  message: string;
+}
 
 /**
  * A request the cluster refused or could not finish. `message` is the full reply line
@@ -12,6 +23,11 @@ export class ClusterError extends Error {
   constructor(code: ClusterErrorCode, text: string) {
     super(`${code} ${text}`);
     this.code = code;
+  }
+
+  /** The error that carries `refusal` to a command handler. */
+  static of(refusal: Refusal): ClusterError {
+    return new ClusterError(refusal.code, refusal.message);
   }
 }
 

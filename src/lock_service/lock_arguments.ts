@@ -9,14 +9,13 @@ export interface LockArgumentLimits {
   waitMaxMs: number;
 }
 
-/** A parsed LOCK.ACQUIRE. `waiterId` is set only by a forwarding node (internal WAITERID). */
+/** A parsed LOCK.ACQUIRE. */
 export interface AcquireRequest {
   name: string;
   owner: string;
   mode: LockMode;
   ttlMs: number;
   waitMs: number;
-  waiterId: number | null;
 }
 
 /** A parsed LOCK.RELEASE. */
@@ -75,11 +74,10 @@ function checkTtl(ttlMs: number, limits: LockArgumentLimits): string | null {
   return null;
 }
 
-/** LOCK.ACQUIRE name owner [SHARED|EXCLUSIVE] [TTL ms] [WAIT ms] (+ internal WAITERID id). */
+/** LOCK.ACQUIRE name owner [SHARED|EXCLUSIVE] [TTL ms] [WAIT ms]. */
 export function parseAcquire(
   args: Uint8Array[],
   limits: LockArgumentLimits,
-  internal: boolean,
 ): AcquireRequest | string {
   const sizeProblem = nameOwnerProblem(args);
   if (sizeProblem !== null) return sizeProblem;
@@ -87,7 +85,6 @@ export function parseAcquire(
     name: text(args[1]!),
     owner: text(args[2]!),
     ...ACQUIRE_DEFAULTS,
-    waiterId: null,
   };
   if (request.name === "" || request.owner === "") {
     return "ERR lock name and owner must not be empty";
@@ -99,11 +96,10 @@ export function parseAcquire(
       continue;
     }
     const value = integer(args[i + 1]);
-    if (option === "TTL" || option === "WAIT" || (option === "WAITERID" && internal)) {
+    if (option === "TTL" || option === "WAIT") {
       if (value === null) return NOT_INTEGER;
       if (option === "TTL") request.ttlMs = value;
-      else if (option === "WAIT") request.waitMs = value;
-      else request.waiterId = value;
+      else request.waitMs = value;
       i++;
       continue;
     }

@@ -1,9 +1,7 @@
-import type { RespValue } from "../../protocol/resp/mod.ts";
-import type { ReplyFn } from "../commands/command_table.ts";
-import type { ClientSession } from "../commands/client_session.ts";
-import { ClusterError } from "../consensus/cluster_error.ts";
+import { ClusterError, type Refusal } from "../consensus/cluster_error.ts";
 import type { Logger } from "../log/logger.ts";
-import type { AcquireOutcome, LockApplyResult, LockOp } from "../locks/mod.ts";
+import type { AcquireOutcome, LockApplyResult, LockMode, LockOp } from "../locks/mod.ts";
+import { encodeLockEntry, type LockMachine, lockResultOf } from "./lock_machine.ts";
 import type { MetaGroup } from "../meta/meta_group.ts";
 import type {
   AcquireRequest,
@@ -13,7 +11,6 @@ import type {
 } from "./lock_arguments.ts";
 import { LeaseTracker } from "./lease_tracker.ts";
 import { ParkedWaiters } from "./parked_waiters.ts";
-import { errorLine } from "../commands/replies.ts";
 
 /** Settings of the lock service. */
 export interface LockServiceOptions extends LockArgumentLimits {
@@ -24,47 +21,68 @@ export interface LockServiceOptions extends LockArgumentLimits {
   requestTimeoutMs: number;
 }
 
-/** The immediate answer of the leader to an acquire. */
-export type LeaderAcquireAnswer =
+/** The leader's immediate answer to an acquire (a queued wait is answered later, by a grant). */
+export type AcquireAnswer =
   | { kind: "granted"; token: number }
   | { kind: "busy" }
   | { kind: "queued" }
-  | { kind: "error"; line: string };
+  | { kind: "refused"; refusal: Refusal };
 
-/** Sends a command to the current leader and returns its decoded reply (ClusterError if none). */
-export type CallLeader = (args: string[]) => Promise<RespValue>;
+/** LOCK.INFO's answer: mode, holders with their remaining lease, waiters in order. */
+export interface LockInfoView {
+  mode: "none" | LockMode;
+  holders: Array<{ owner: string; token: number; remainingMs: number }>;
+  waiters: Array<{ owner: string; mode: LockMode }>;
+}
 
-const nullReply: ReplyFn = (out, version) => out.nullBulk(version);
-const errorReply = (line: string): ReplyFn => (out) => out.error(line);
-const integerReply = (value: number): ReplyFn => (out) => out.integer(value);
+/** A wait parked on this node: its id and the grant (token) or its end without one (null). */
+export interface ParkedLockWait {
+  id: number;
+  granted: Promise<number | null>;
+}
 
 /**
- * LOCK.* on one node. Any node parks a client's wait (it owns the waiter id, so it can cancel
- * through the log when the wait times out or the client leaves); the leader proposes every
- * operation and, from its own clock, proposes the expiry of leases and orphaned waits.
+ * Cancels a parked wait on the lock table's leader wherever it is (the node's router runs or
+ * forwards it); true when it was still waiting, ClusterError when that is unknown.
+ */
+export type CancelWaitOnLeader = (
+  name: string,
+  owner: string,
+  waiterId: number,
+) => Promise<boolean>;
+
+/**
+ * Locks on one node, in domain terms (no RESP: the command layer, lock_commands.ts, speaks it).
+ * Any node parks a client's wait (it owns the waiter id, so it can cancel through the log when
+ * the wait times out or the client leaves); the leader proposes every operation and, from its own
+ * clock, proposes the expiry of leases and orphaned waits.
  */
 export class LockService {
   readonly #meta: MetaGroup;
+  readonly #machine: LockMachine;
   readonly #options: LockServiceOptions;
   readonly #logger: Logger;
-  readonly #callLeader: CallLeader;
+  readonly #cancelOnLeader: CancelWaitOnLeader;
   readonly #leases = new LeaseTracker();
   readonly #parked: ParkedWaiters;
   #wasLeader = false;
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  /** `machine`: the lock table's state machine, registered in `meta`. */
   constructor(
     meta: MetaGroup,
+    machine: LockMachine,
     options: LockServiceOptions,
-    callLeader: CallLeader,
+    cancelOnLeader: CancelWaitOnLeader,
     logger: Logger,
   ) {
     this.#meta = meta;
+    this.#machine = machine;
     this.#options = options;
-    this.#callLeader = callLeader;
+    this.#cancelOnLeader = cancelOnLeader;
     this.#logger = logger.with({ component: "locks" });
     this.#parked = new ParkedWaiters(options.parkedMax);
-    meta.state.onLock = (_index, op, waitMs, result) => this.#applied(op, waitMs, result);
+    machine.onApplied = (_index, op, waitMs, result) => this.#applied(op, waitMs, result);
   }
 
   /** Starts the leader's expiry checks. */
@@ -78,38 +96,44 @@ export class LockService {
     this.#parked.failAll();
   }
 
-  /** LOCK.ACQUIRE from a client: park if it may wait, propose through the leader, answer. */
-  async acquire(request: AcquireRequest, session: ClientSession): Promise<ReplyFn> {
-    const waiterId = randomWaiterId();
-    let parked: Promise<number | null> | null = null;
-    if (request.waitMs > 0) {
-      parked = this.#parked.park(waiterId);
-      if (parked === null) {
-        return errorReply(`LIMIT ${this.#options.parkedMax} waits already parked on this node`);
-      }
+  /** Parks a wait here under a fresh random id; a LIMIT refusal when too many are parked. */
+  park(): ParkedLockWait | { refused: Refusal } {
+    const id = randomWaiterId();
+    const granted = this.#parked.park(id);
+    if (granted === null) {
+      const message = `${this.#options.parkedMax} waits already parked on this node`;
+      return { refused: { code: "LIMIT", message } };
     }
-    let answer: LeaderAcquireAnswer;
+    return { id, granted };
+  }
+
+  /** The leader answered the acquire at once: the parked wait ends here. */
+  drop(waiterId: number): void {
+    this.#parked.drop(waiterId);
+  }
+
+  /**
+   * The leader queued the wait: resolves with the token of its grant, or null when `waitMs` ran
+   * out or the client left (`onClose` registers that hook), cancelling the wait through the log.
+   */
+  async awaitGrant(
+    request: AcquireRequest,
+    wait: ParkedLockWait,
+    onClose: (hook: () => void) => () => void,
+  ): Promise<number | null> {
+    const cancel = () => void this.#cancelThroughLog(request, wait.id);
+    const timer = setTimeout(cancel, request.waitMs);
+    const removeHook = onClose(cancel);
     try {
-      answer = this.#isLeader()
-        ? await this.leaderAcquire({ ...request, waiterId })
-        : await this.#forwardAcquire(request, waiterId);
-    } catch (error) {
-      this.#parked.drop(waiterId);
-      // Anything but a ClusterError is a bug: the connection's guard logs and answers it.
-      if (!(error instanceof ClusterError)) throw error;
-      return errorReply(error.message);
+      return await wait.granted;
+    } finally {
+      clearTimeout(timer);
+      removeHook();
     }
-    if (answer.kind !== "queued") this.#parked.drop(waiterId);
-    if (answer.kind === "granted") return integerReply(answer.token);
-    if (answer.kind === "busy") return nullReply;
-    if (answer.kind === "error") return errorReply(answer.line);
-    return await this.#awaitGrant(request, waiterId, parked!, session);
   }
 
   /** Leader: proposes an acquire; the immediate outcome (a parked wait answers later). */
-  async leaderAcquire(
-    request: AcquireRequest & { waiterId: number },
-  ): Promise<LeaderAcquireAnswer> {
+  async acquire(request: AcquireRequest, waiterId: number): Promise<AcquireAnswer> {
     const op: LockOp = {
       op: "acquire",
       name: request.name,
@@ -117,7 +141,7 @@ export class LockService {
       mode: request.mode,
       ttlMs: request.ttlMs,
       wait: request.waitMs > 0,
-      waiterId: request.waiterId,
+      waiterId,
     };
     return answerOf((await this.#propose(op, request.waitMs)).outcome as AcquireOutcome);
   }
@@ -139,37 +163,26 @@ export class LockService {
     return (await this.#propose({ op: "cancelWait", name, owner, waiterId }, 0)).outcome === true;
   }
 
-  /** Leader, after a ReadIndex barrier: LOCK.INFO's reply. */
-  async info(name: string): Promise<ReplyFn> {
+  /** Leader, after a ReadIndex barrier: a lock's mode, holders and waiters. */
+  async info(name: string): Promise<LockInfoView> {
     await this.#meta.host.readBarrier();
-    const info = this.#meta.state.locks.info(name);
+    const info = this.#machine.table.info(name);
     const now = performance.now();
     const holders = info.holders.map((holder) => ({
       ...holder,
       remainingMs: this.#leases.remainingMs(name, holder.owner, holder.token, now) ?? holder.ttlMs,
     }));
-    return (out) => {
-      out.arrayHeader(3);
-      out.bulk(info.mode);
-      out.arrayHeader(holders.length);
-      for (const holder of holders) {
-        out.arrayHeader(3);
-        out.bulk(holder.owner);
-        out.integer(holder.token);
-        out.integer(holder.remainingMs);
-      }
-      out.arrayHeader(info.waiters.length);
-      for (const waiter of info.waiters) {
-        out.arrayHeader(2);
-        out.bulk(waiter.owner);
-        out.bulk(waiter.mode);
-      }
-    };
+    return { mode: info.mode, holders, waiters: info.waiters };
+  }
+
+  /** Waits parked on this node. */
+  get parkedCount(): number {
+    return this.#parked.size;
   }
 
   /** INFO locks. */
   infoSection(): Array<[string, string | number]> {
-    const stats = this.#meta.state.locks.stats();
+    const stats = this.#machine.table.stats();
     const tracked = this.#leases.counts();
     return [
       ["locks", stats.locks],
@@ -186,68 +199,21 @@ export class LockService {
   }
 
   async #propose(op: LockOp, waitMs: number): Promise<LockApplyResult> {
-    const result = await this.#meta.proposeCommand({ op: "lock", waitMs, lock: op });
-    if (result.kind !== "lock") {
-      throw new ClusterError("ERR", "lock entry applied without a result");
-    }
-    return result.result;
-  }
-
-  async #forwardAcquire(request: AcquireRequest, waiterId: number): Promise<LeaderAcquireAnswer> {
-    const reply = await this.#callLeader([
-      "LOCK.ACQUIRE",
-      request.name,
-      request.owner,
-      request.mode.toUpperCase(),
-      "TTL",
-      String(request.ttlMs),
-      "WAIT",
-      String(request.waitMs),
-      "WAITERID",
-      String(waiterId),
-    ]);
-    if (reply.type === "integer") return { kind: "granted", token: reply.value };
-    if (reply.type === "null") return { kind: "busy" };
-    if (reply.type === "simple" && reply.value === "QUEUED") return { kind: "queued" };
-    if (reply.type === "error") return { kind: "error", line: reply.value };
-    return { kind: "error", line: `ERR unexpected ${reply.type} reply from the leader` };
-  }
-
-  /** Waits for the grant; on WAIT timeout or client exit, cancels through the log. */
-  async #awaitGrant(
-    request: AcquireRequest,
-    waiterId: number,
-    parked: Promise<number | null>,
-    session: ClientSession,
-  ): Promise<ReplyFn> {
-    const cancel = () => void this.#cancelThroughLog(request, waiterId);
-    const timer = setTimeout(cancel, request.waitMs);
-    const removeHook = session.onClose(cancel);
-    try {
-      const token = await parked;
-      return token === null ? nullReply : integerReply(token);
-    } catch (error) {
-      return errorReply(errorLine(error));
-    } finally {
-      clearTimeout(timer);
-      removeHook();
-    }
+    return lockResultOf(await this.#meta.proposeMachine(encodeLockEntry({ waitMs, lock: op })));
   }
 
   /** Cancels a parked wait; if a grant won the race, the parked promise resolves with it. */
   async #cancelThroughLog(request: AcquireRequest, waiterId: number): Promise<void> {
     if (!this.#parked.has(waiterId)) return;
     try {
-      const cancelled = this.#isLeader()
-        ? await this.cancelWait(request.name, request.owner, waiterId)
-        : await this.#forwardCancel(request, waiterId);
+      const cancelled = await this.#cancelOnLeader(request.name, request.owner, waiterId);
       if (cancelled) this.#parked.resolve(waiterId, null);
       else this.#parked.expectGrant(waiterId, this.#options.requestTimeoutMs);
     } catch (error) {
       this.#logger.warn("could not cancel a wait; the leader will expire it", {
         lock: request.name,
         owner: request.owner,
-        error: errorLine(error),
+        error: messageOf(error),
       });
       this.#parked.fail(
         waiterId,
@@ -256,20 +222,9 @@ export class LockService {
     }
   }
 
-  async #forwardCancel(request: AcquireRequest, waiterId: number): Promise<boolean> {
-    const reply = await this.#callLeader([
-      "LOCK.CANCELWAIT",
-      request.name,
-      request.owner,
-      String(waiterId),
-    ]);
-    if (reply.type === "integer") return reply.value === 1;
-    throw new ClusterError("TIMEOUT", reply.type === "error" ? reply.value : "unexpected reply");
-  }
-
   /** Every node: follow applied lock operations (grants to parked waits, lease deadlines). */
   #applied(op: LockOp, waitMs: number, result: LockApplyResult): void {
-    this.#leases.applied(op, waitMs, result, this.#meta.state.locks, performance.now());
+    this.#leases.applied(op, waitMs, result, this.#machine.table, performance.now());
     for (const grant of result.grants) this.#parked.resolve(grant.waiterId, grant.token);
     if (op.op === "cancelWait" && result.outcome === true) {
       // Whoever cancelled it (this node's timer, the leader's wait expiry): it ends ungranted.
@@ -288,19 +243,19 @@ export class LockService {
   #checkExpiry(): void {
     const leader = this.#isLeader();
     if (leader && !this.#wasLeader) {
-      this.#leases.reset(this.#meta.state.locks, performance.now(), this.#options.waitMaxMs);
+      this.#leases.reset(this.#machine.table, performance.now(), this.#options.waitMaxMs);
     }
     this.#wasLeader = leader;
     if (!leader) return;
     for (const op of this.#leases.due(performance.now())) {
       this.#propose(op, 0).catch((error) =>
-        this.#logger.debug("expiry proposal failed; retrying", { error: errorLine(error) })
+        this.#logger.debug("expiry proposal failed; retrying", { error: messageOf(error) })
       ).finally(() => this.#leases.settled(op));
     }
   }
 }
 
-function answerOf(outcome: AcquireOutcome): LeaderAcquireAnswer {
+function answerOf(outcome: AcquireOutcome): AcquireAnswer {
   switch (outcome.kind) {
     case "granted":
       return { kind: "granted", token: outcome.token };
@@ -309,11 +264,14 @@ function answerOf(outcome: AcquireOutcome): LeaderAcquireAnswer {
     case "queued":
       return { kind: "queued" };
     case "deadlock":
-      return { kind: "error", line: `DEADLOCK ${outcome.cycle.join(" -> ")}` };
+      return {
+        kind: "refused",
+        refusal: { code: "DEADLOCK", message: outcome.cycle.join(" -> ") },
+      };
     case "limit":
-      return { kind: "error", line: `LIMIT ${outcome.message}` };
+      return { kind: "refused", refusal: { code: "LIMIT", message: outcome.message } };
     case "invalid":
-      return { kind: "error", line: `ERR ${outcome.message}` };
+      return { kind: "refused", refusal: { code: "ERR", message: outcome.message } };
   }
 }
 
@@ -321,4 +279,8 @@ function answerOf(outcome: AcquireOutcome): LeaderAcquireAnswer {
 function randomWaiterId(): number {
   const words = crypto.getRandomValues(new Uint32Array(2));
   return (words[0]! & 0xffff) * 2 ** 32 + words[1]!;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

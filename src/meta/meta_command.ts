@@ -1,5 +1,4 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
-import { decodeLockOp, encodeLockOp, type LockOp } from "../locks/mod.ts";
 
 /** A cluster member's addresses, as replicated in the meta group. */
 export interface MemberAddress {
@@ -21,10 +20,14 @@ export type MetaCommand =
   | { op: "forgetMember"; id: string }
   /** Commits nothing but itself: the commit-path benchmark's entry point (DEBUG PROPOSE). */
   | { op: "noop"; payload: Uint8Array }
-  /** A lock table operation; `waitMs` is the acquire's WAIT, which the leader enforces. */
-  | { op: "lock"; waitMs: number; lock: LockOp };
+  /** Records the cluster's slot count; the first one committed stays (the cluster's creation). */
+  | { op: "setPlacement"; slotCount: number };
 
-const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, lock: 4 } as const;
+/** The meta group's own op codes; 4 is the lock subsystem's (src/lock_service/lock_machine.ts). */
+const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, setPlacement: 5 } as const;
+
+/** Op codes of the meta group's own commands; a subsystem's machine must use another. */
+export const META_OWN_OP_CODES: ReadonlySet<number> = new Set(Object.values(OP_CODES));
 
 /** Binary encoding of a meta command (first byte: op code). */
 export function encodeMetaCommand(command: MetaCommand): Uint8Array {
@@ -41,8 +44,8 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
     case "noop":
       writer.bytes(command.payload);
       break;
-    case "lock":
-      writer.u32(command.waitMs).bytes(encodeLockOp(command.lock));
+    case "setPlacement":
+      writer.u32(command.slotCount);
       break;
   }
   return writer.finish().slice();
@@ -67,9 +70,8 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
     command = { op: "forgetMember", id: reader.string() };
   } else if (code === OP_CODES.noop) {
     command = { op: "noop", payload: reader.bytes() };
-  } else if (code === OP_CODES.lock) {
-    const waitMs = reader.u32();
-    command = { op: "lock", waitMs, lock: decodeLockOp(reader.bytes()) };
+  } else if (code === OP_CODES.setPlacement) {
+    command = { op: "setPlacement", slotCount: reader.u32() };
   } else {
     throw reader.error(`unknown op code ${code}`);
   }

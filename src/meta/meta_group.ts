@@ -11,6 +11,7 @@ import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from "./meta_command.ts";
 import { type MetaApplyResult, MetaState } from "./meta_state.ts";
+import type { MachineResult, MetaMachine } from "./meta_machine.ts";
 
 /** Raft group id of the cluster's meta group. */
 export const META_GROUP_ID = 0;
@@ -53,6 +54,10 @@ export class MetaGroup {
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
   #promoting = false;
+  /** The slot count is being recorded. */
+  #recordingPlacement = false;
+  /** The recorded slot count differs from --slots and that was logged. */
+  #placementMismatchLogged = false;
 
   private constructor(
     config: NodeConfig,
@@ -70,17 +75,21 @@ export class MetaGroup {
     this.host = host;
   }
 
-  /** Restores the group from its view of the node log. */
+  /**
+   * Restores the group from its view of the node log. `machines`: the subsystems' state machines
+   * in this group, registered before the snapshot and the log reach the state.
+   */
   static async open(
     config: NodeConfig,
     transport: PeerTransport,
     raft: { groups: RaftGroups; outbox: RaftOutbox; log: NodeLog },
     logger: Logger,
     timing: MetaTiming,
+    machines: readonly MetaMachine[] = [],
   ): Promise<MetaGroup> {
     const wal = raft.log.group(META_GROUP_ID);
     const ids = [...(config.peers?.keys() ?? [])].sort();
-    const state = new MetaState();
+    const state = new MetaState(machines);
     let group: MetaGroup | null = null;
     const host = await RaftHost.open({
       nodeId: config.id,
@@ -166,14 +175,20 @@ export class MetaGroup {
     };
   }
 
+  /** Proposes a subsystem machine's entry (its op code first); resolves with its result. */
+  async proposeMachine(entry: Uint8Array): Promise<MachineResult> {
+    const result = await this.host.propose(entry);
+    if (result === null) throw new ClusterError("ERR", "entry applied without a result");
+    if (result.kind === "refused") throw ClusterError.of(result.refusal);
+    if (result.kind !== "machine") throw new ClusterError("ERR", "entry applied as a meta command");
+    return result.result;
+  }
+
   /** Proposes a meta command; resolves with its result once applied (refusals throw). */
   async proposeCommand(command: MetaCommand): Promise<MetaApplyResult> {
     const result = await this.host.propose(encodeMetaCommand(command));
     if (result === null) throw new ClusterError("ERR", "entry applied without a result");
-    if (result.kind === "refused") {
-      const [code, ...rest] = result.error.split(" ");
-      throw new ClusterError(code === "LIMIT" ? "LIMIT" : "ERR", rest.join(" "));
-    }
+    if (result.kind === "refused") throw ClusterError.of(result.refusal);
     return result;
   }
 
@@ -202,9 +217,38 @@ export class MetaGroup {
       this.#reconciledKey = membershipKey;
       this.#reconcilePeers(status);
     }
+    this.#checkPlacement();
     if (status.role !== "leader") return;
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
+    this.#recordPlacement();
+  }
+
+  /** The cluster's slot count: the recorded one, else this node's --slots (not recorded yet). */
+  slotCount(): number {
+    return this.state.slotCount || this.#config.slotCount;
+  }
+
+  /** Leader: records --slots as the cluster's slot count once, when the cluster is new. */
+  #recordPlacement(): void {
+    if (this.state.slotCount !== 0 || this.#recordingPlacement) return;
+    this.#recordingPlacement = true;
+    this.proposeCommand({ op: "setPlacement", slotCount: this.#config.slotCount })
+      .catch((error) => this.#logger.debug("slot count not recorded yet", { error: String(error) }))
+      .finally(() => this.#recordingPlacement = false);
+  }
+
+  /** Logs once when this node's --slots differs from the cluster's recorded slot count. */
+  #checkPlacement(): void {
+    const recorded = this.state.slotCount;
+    if (recorded === 0 || recorded === this.#config.slotCount || this.#placementMismatchLogged) {
+      return;
+    }
+    this.#placementMismatchLogged = true;
+    this.#logger.warn("--slots differs from the cluster's; using the cluster's", {
+      slots: this.#config.slotCount,
+      cluster_slots: recorded,
+    });
   }
 
   /** Leader: records the incarnation of every member it has a handshake from (and its own). */

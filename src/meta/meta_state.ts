@@ -1,21 +1,23 @@
-import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryReader, type BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
 import { assert } from "../util/assert.ts";
-import { decodeMetaCommand, type MemberAddress } from "./meta_command.ts";
-import { type LockApplyResult, type LockOp, LockTable } from "../locks/mod.ts";
+import { decodeMetaCommand, type MemberAddress, META_OWN_OP_CODES } from "./meta_command.ts";
+import type { Refusal } from "../consensus/cluster_error.ts";
+import type { MachineResult, MetaMachine } from "./meta_machine.ts";
+import {
+  isLegacyMetaSnapshot,
+  META_SECTION,
+  readMetaSnapshot,
+  type SectionWriter,
+  writeMetaSnapshot,
+} from "./meta_snapshot.ts";
+import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 
 /** What applying one meta entry produced. */
 export type MetaApplyResult =
   | { kind: "ok" }
-  | { kind: "refused"; error: string }
-  | { kind: "lock"; result: LockApplyResult };
-
-/** Sees every applied lock operation, on every node (waiters, leases). */
-export type LockObserver = (
-  index: number,
-  op: LockOp,
-  waitMs: number,
-  result: LockApplyResult,
-) => void;
+  | { kind: "refused"; refusal: Refusal }
+  /** An entry of a subsystem's machine (MetaMachine), with its result. */
+  | { kind: "machine"; result: MachineResult };
 
 /** Room reserved for the member records in a snapshot image (it grows if they need more). */
 const MEMBERS_BYTES_HINT = 4096;
@@ -24,15 +26,19 @@ const MEMBERS_BYTES_HINT = 4096;
 export const META_MEMBERS_MAX = 64;
 
 /**
- * The meta group's replicated state machine (pure): member addresses and the applied index.
- * Every node applies the same entries in the same order and so holds the same state.
+ * The meta group's replicated state machine (pure): member addresses, the cluster's placement
+ * (its slot count; the ring later), and the machines subsystems register (the lock table, for
+ * now). Every node applies the same entries in the same order and so holds the same state.
+ * Snapshot layout: meta_snapshot.ts.
  */
 export class MetaState {
   readonly #members = new Map<string, MemberAddress>();
-  #locks = new LockTable();
-  /** Called after each applied lock operation. */
-  onLock: LockObserver = () => {};
+  /** Subsystems' machines by op code, and by snapshot section tag. */
+  readonly #machines = new Map<number, MetaMachine>();
+  readonly #machinesBySection = new Map<number, MetaMachine>();
   #appliedIndex = 0;
+  /** The cluster's slot count, recorded once by the first leader; 0 until then. */
+  #slotCount = 0;
   /** Increases whenever a member record is set or forgotten (cheap change detection). */
   membershipVersion = 0;
 
@@ -51,9 +57,31 @@ export class MetaState {
     return this.#members.get(id);
   }
 
-  /** The replicated lock table (read-only use outside apply). */
-  get locks(): LockTable {
-    return this.#locks;
+  /** The cluster's recorded slot count; 0 until the first leader records it. */
+  get slotCount(): number {
+    return this.#slotCount;
+  }
+
+  /** `machines`: subsystems' state machines, each with its own op code and section tag. */
+  constructor(machines: readonly MetaMachine[] = []) {
+    for (const machine of machines) {
+      if (META_OWN_OP_CODES.has(machine.opCode) || this.#machines.has(machine.opCode)) {
+        throw new Error(`meta machine ${machine.name}: op code ${machine.opCode} is taken`);
+      }
+      if (machine.sectionTag <= META_SECTION.placement) {
+        throw new Error(`meta machine ${machine.name}: section ${machine.sectionTag} is taken`);
+      }
+      if (this.#machinesBySection.has(machine.sectionTag)) {
+        throw new Error(`meta machine ${machine.name}: section ${machine.sectionTag} is taken`);
+      }
+      this.#machines.set(machine.opCode, machine);
+      this.#machinesBySection.set(machine.sectionTag, machine);
+    }
+  }
+
+  /** The machine whose entries carry op code `opCode`, if registered. */
+  machine(opCode: number): MetaMachine | undefined {
+    return this.#machines.get(opCode);
   }
 
   /** Applies the normal entry at `index`. */
@@ -62,19 +90,24 @@ export class MetaState {
     this.#appliedIndex = index;
     let command;
     try {
+      const machine = data.length > 0 ? this.#machines.get(data[0]!) : undefined;
+      if (machine !== undefined) {
+        return { kind: "machine", result: machine.apply(index, data.subarray(1)) };
+      }
       command = decodeMetaCommand(data);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      return { kind: "refused", error: `ERR undecodable meta command: ${detail}` };
+      return {
+        kind: "refused",
+        refusal: { code: "ERR", message: `undecodable meta command: ${detail}` },
+      };
     }
     switch (command.op) {
       case "setMember": {
         const existing = this.#members.get(command.member.id);
         if (existing === undefined && this.#members.size >= META_MEMBERS_MAX) {
-          return {
-            kind: "refused",
-            error: `LIMIT cluster already has ${META_MEMBERS_MAX} members`,
-          };
+          const message = `cluster already has ${META_MEMBERS_MAX} members`;
+          return { kind: "refused", refusal: { code: "LIMIT", message } };
         }
         // A recorded incarnation only changes through removal and re-adding.
         const incarnationId = existing?.incarnationId || command.member.incarnationId;
@@ -88,12 +121,22 @@ export class MetaState {
         return { kind: "ok" };
       case "noop":
         return { kind: "ok" };
-      case "lock": {
-        const result = this.#locks.apply(index, command.lock);
-        this.onLock(index, command.lock, command.waitMs, result);
-        return { kind: "lock", result };
-      }
+      case "setPlacement":
+        return this.#setPlacement(command.slotCount);
     }
+  }
+
+  #setPlacement(slotCount: number): MetaApplyResult {
+    if (slotCount < 1 || slotCount > SLOT_COUNT_MAX) {
+      const message = `slot count ${slotCount} not in 1..${SLOT_COUNT_MAX}`;
+      return { kind: "refused", refusal: { code: "ERR", message } };
+    }
+    if (this.#slotCount !== 0 && this.#slotCount !== slotCount) {
+      const message = `the cluster's slot count is already ${this.#slotCount}`;
+      return { kind: "refused", refusal: { code: "ERR", message } };
+    }
+    this.#slotCount = slotCount;
+    return { kind: "ok" };
   }
 
   /** Members whose data-directory incarnation is recorded. */
@@ -107,35 +150,86 @@ export class MetaState {
     this.#appliedIndex = index;
   }
 
-  /** The state as bytes (snapshot image): members, then the lock table. */
+  /** The state as bytes (snapshot image, version 1): members, placement, each machine's section. */
   snapshot(): Uint8Array {
-    const writer = new BinaryWriter(MEMBERS_BYTES_HINT + this.#locks.snapshotBytesHint());
-    writer.u53(this.#appliedIndex).u32(this.#members.size);
+    const machines = [...this.#machinesBySection.values()].sort((a, b) =>
+      a.sectionTag - b.sectionTag
+    );
+    let bytesHint = MEMBERS_BYTES_HINT;
+    for (const machine of machines) bytesHint += machine.snapshotBytesHint();
+    return writeMetaSnapshot(this.#appliedIndex, [
+      [META_SECTION.members, (writer) => this.#writeMembers(writer)],
+      [META_SECTION.placement, (writer) => writer.u32(this.#slotCount)],
+      ...machines.map((machine): SectionWriter => [
+        machine.sectionTag,
+        (writer) => machine.snapshotInto(writer),
+      ]),
+    ], bytesHint);
+  }
+
+  /** Replaces the state with a snapshot image (version 1, or the image before sections). */
+  restore(image: Uint8Array): void {
+    this.#members.clear();
+    this.membershipVersion++;
+    this.#slotCount = 0;
+    if (image.length === 0) {
+      this.#appliedIndex = 0;
+      for (const machine of this.#machines.values()) machine.restore(null);
+      return;
+    }
+    if (isLegacyMetaSnapshot(image)) {
+      this.#restoreLegacy(image);
+      return;
+    }
+    const parts = readMetaSnapshot(image);
+    for (const tag of parts.sections.keys()) {
+      if (tag > META_SECTION.placement && !this.#machinesBySection.has(tag)) {
+        throw new FrameError(`Cannot decode meta snapshot: no machine for section ${tag}`);
+      }
+    }
+    this.#appliedIndex = parts.appliedIndex;
+    const members = parts.sections.get(META_SECTION.members);
+    if (members !== undefined) {
+      const reader = new BinaryReader(members, "meta snapshot members");
+      this.#readMembers(reader);
+      reader.expectEnd();
+    }
+    const placement = parts.sections.get(META_SECTION.placement);
+    if (placement !== undefined) {
+      const reader = new BinaryReader(placement, "meta snapshot placement");
+      this.#slotCount = reader.u32();
+      reader.expectEnd();
+    }
+    for (const [tag, machine] of this.#machinesBySection) {
+      machine.restore(parts.sections.get(tag) ?? null);
+    }
+  }
+
+  /** The image before sections: u53 applied index, members, length-prefixed lock table. */
+  #restoreLegacy(image: Uint8Array): void {
+    const reader = new BinaryReader(image, "meta snapshot");
+    this.#appliedIndex = reader.u53();
+    this.#readMembers(reader);
+    const locks = reader.bytesView();
+    reader.expectEnd();
+    const machine = this.#machinesBySection.get(META_SECTION.locks);
+    if (machine === undefined && locks.length > 0) {
+      throw new FrameError("Cannot decode meta snapshot: it holds locks but no lock machine runs");
+    }
+    for (const [tag, each] of this.#machinesBySection) {
+      each.restore(tag === META_SECTION.locks ? locks : null);
+    }
+  }
+
+  #writeMembers(writer: BinaryWriter): void {
+    writer.u32(this.#members.size);
     for (const member of this.members()) {
       writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
         .string(member.incarnationId);
     }
-    // The lock table as a length-prefixed part (as writer.bytes() would), encoded in place.
-    const lengthAt = writer.lengthBytes;
-    writer.u32(0);
-    this.#locks.snapshotInto(writer);
-    writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
-    const image = writer.finish();
-    // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
-    return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
   }
 
-  /** Replaces the state with a snapshot image. */
-  restore(image: Uint8Array): void {
-    this.#members.clear();
-    this.membershipVersion++;
-    if (image.length === 0) {
-      this.#appliedIndex = 0;
-      this.#locks = new LockTable();
-      return;
-    }
-    const reader = new BinaryReader(image, "meta snapshot");
-    this.#appliedIndex = reader.u53();
+  #readMembers(reader: BinaryReader): void {
     const count = reader.u32();
     if (count > META_MEMBERS_MAX) throw reader.error(`member count ${count} over maximum`);
     for (let i = 0; i < count; i++) {
@@ -147,7 +241,5 @@ export class MetaState {
       };
       this.#members.set(member.id, member);
     }
-    this.#locks = LockTable.restore(reader.bytesView());
-    reader.expectEnd();
   }
 }

@@ -1,6 +1,7 @@
 import client from "prom-client";
 import type { NodeServices } from "../commands/node_services.ts";
 import type { HostPort } from "../util/host_port.ts";
+import type { MetricSource } from "./metric_source.ts";
 
 /** Prometheus `/metrics` and a `/health` probe, served over HTTP on `--metrics`. */
 export class MetricsServer {
@@ -8,9 +9,21 @@ export class MetricsServer {
   readonly #services: NodeServices;
   #server: Deno.HttpServer | null = null;
 
-  constructor(services: NodeServices) {
+  /** `sources`: the metrics the subsystems export, besides the node's own. */
+  constructor(services: NodeServices, sources: readonly MetricSource[] = []) {
     this.#services = services;
     this.#registerGauges();
+    for (const source of sources) {
+      const read = source.value;
+      new client.Gauge({
+        name: source.name,
+        help: source.help,
+        registers: [this.#registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    }
   }
 
   /** Binds the metrics address. */

@@ -11,13 +11,19 @@ interface PendingForward {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Where a forwarded command runs: its Raft group, and the wait parked for it here (0: none). */
+export interface ForwardTarget {
+  groupId: number;
+  parkedWaitId: number;
+}
+
 /** A random u32 request epoch for this process (see `Forwarder`). */
 export function newRequestEpoch(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
 /**
- * Sends client commands to another node (the leader) and matches the replies.
+ * Sends client commands to another node (a group's leader) and matches the replies.
  *
  * A request is named by (`requestEpoch`, `requestId`): the epoch is drawn at random when the
  * process starts, the id counts from 1. A reply is taken only from the peer the request went to
@@ -39,8 +45,16 @@ export class Forwarder {
     this.#requestEpoch = requestEpoch;
   }
 
-  /** Runs `args` on node `to`; resolves with its RESP2-encoded reply. Copies `args` at once. */
-  forward(to: string, args: Uint8Array[], timeoutMs: number): Promise<Uint8Array> {
+  /**
+   * Runs `args` on node `to`, the leader of `target.groupId`; resolves with its RESP2-encoded
+   * reply. Copies `args` at once.
+   */
+  forward(
+    to: string,
+    args: Uint8Array[],
+    timeoutMs: number,
+    target: ForwardTarget,
+  ): Promise<Uint8Array> {
     if (this.#pending.size >= FORWARDS_PENDING_MAX) {
       return Promise.reject(
         new ClusterError("TRYAGAIN", `${FORWARDS_PENDING_MAX} forwarded requests already pending`),
@@ -53,6 +67,8 @@ export class Forwarder {
       requestEpoch: this.#requestEpoch,
       requestId,
       timeoutMs,
+      groupId: target.groupId,
+      parkedWaitId: target.parkedWaitId,
       args: copied,
     });
     if (!sent) {

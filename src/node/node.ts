@@ -1,7 +1,5 @@
-import { RespWriter } from "../../protocol/resp/mod.ts";
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
-import { ClientSession } from "../commands/client_session.ts";
-import { CommandTable, type ReplyFn } from "../commands/command_table.ts";
+import { CommandTable } from "../commands/command_table.ts";
 import { CONNECTION_COMMANDS } from "../commands/connection_commands.ts";
 import { INFO_COMMANDS } from "../commands/info_command.ts";
 import { commandIntrospection } from "../commands/command_command.ts";
@@ -21,29 +19,20 @@ import {
   MetaGroup,
   type MetaTiming,
 } from "../meta/meta_group.ts";
-import { MetaClusterView } from "../meta/meta_cluster_view.ts";
-import { readCommittedEntries } from "../meta/committed_entries.ts";
-import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
+import { MetaClusterView } from "./meta_cluster_view.ts";
+import { readCommittedEntries } from "./committed_entries.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
 import { Forwarder, newRequestEpoch } from "./forwarder.ts";
 import { RaftGroups } from "../consensus/raft_groups.ts";
 import { type DebugGroups, openDebugGroups } from "./debug_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
-import { RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
-import { LockService } from "../lock_service/lock_service.ts";
-import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
-import { errorReply, internalErrorLine } from "../commands/replies.ts";
+import { lockSubsystemFactory } from "../lock_service/lock_subsystem.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
-
-/** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
-function decodeReply(bytes: Uint8Array): RespValue {
-  const decoder = new RespReplyDecoder();
-  decoder.push(bytes);
-  const value = decoder.next();
-  if (value === undefined) throw new ClusterError("ERR", "truncated reply from the leader");
-  return value;
-}
+import { CommandRouter, type RouteGroups } from "./router.ts";
+import { PeerDispatcher } from "./peer_dispatch.ts";
+import { PEER_CODE_RANGES, type Subsystem } from "../subsystem/subsystem.ts";
 
 /** PEM material for peer TLS, when `--tls-ca` is given with `--tls-cert`/`--tls-key`. */
 async function readPeerTls(config: NodeConfig) {
@@ -70,9 +59,11 @@ export class DsyncNode {
   #nodeLog: NodeLog | null = null;
   #clients: ClientServer | null = null;
   #metrics: MetricsServer | null = null;
-  #services: NodeServices | null = null;
-  #table: CommandTable | null = null;
-  #locks: LockService | null = null;
+  readonly #router: CommandRouter;
+  readonly #dispatcher = new PeerDispatcher();
+  /** Run, each of them, when the connection to a peer closes. */
+  readonly #disconnectHooks: Array<(peerId: string) => void> = [];
+  #subsystems: Subsystem[] = [];
   readonly #debugGroups: DebugGroups = { hosts: new Map() };
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
@@ -109,10 +100,22 @@ export class DsyncNode {
     this.#raftGroups = new RaftGroups(config.id, config.raftTickMs, logger);
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
-    this.#transport.onMessage = (from, message) => this.#onPeerMessage(from, message);
+    this.#router = new CommandRouter({
+      slotCount: () => this.#meta?.slotCount() ?? config.slotCount,
+      requestTimeoutMs: config.requestTimeoutMs,
+      groups: this.#routeGroups(),
+      forwarder: this.#forwarder,
+      isUp: (id) => this.#transport.isUp(id),
+      logger,
+    });
+    this.#registerPeerHandlers();
+    this.#transport.onMessage = (from, message) => this.#dispatcher.dispatch(from, message);
+    this.#disconnectHooks.push(
+      (peerId) => this.#forwarder.peerLost(peerId),
+      (peerId) => this.#raftGroups.peerDisconnected(peerId),
+    );
     this.#transport.onPeerDisconnected = (peerId) => {
-      this.#forwarder.peerLost(peerId);
-      this.#raftGroups.peerDisconnected(peerId);
+      for (const hook of this.#disconnectHooks) hook(peerId);
     };
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
     this.#transport.onPeerDown = (peerId) => this.#raftGroups.peerDisconnected(peerId);
@@ -124,46 +127,38 @@ export class DsyncNode {
     this.#transport.useTls(await readPeerTls(this.config));
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
+    // Subsystems' state machines in the meta group are registered before it opens.
+    const factories = [lockSubsystemFactory(this.config, this.#logger)];
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
       { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       this.#logger,
       this.#timing,
+      factories.flatMap((factory) => factory.metaMachines),
     );
     this.#meta = meta;
-    const locks = new LockService(
-      meta,
-      {
-        ttlMinMs: this.config.lockTtlMinMs,
-        ttlMaxMs: this.config.lockTtlMaxMs,
-        waitMaxMs: this.config.lockWaitMaxMs,
-        parkedMax: this.config.lockWaitsMax,
-        expiryCheckMs: this.config.raftTickMs,
-        requestTimeoutMs: this.config.requestTimeoutMs,
-      },
-      (args) => this.#callLeader(args),
-      this.#logger,
-    );
-    this.#locks = locks;
-    const services = this.#buildServices(meta, locks);
-    this.#services = services;
+    const context = { call: (args: string[]) => this.#router.call(args) };
+    this.#subsystems = factories.map((factory) => factory.build(meta, context));
+    for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
+    const services = this.#buildServices(meta);
     let table: CommandTable | null = null;
-    table = new CommandTable([
+    const specs = [
       ...CONNECTION_COMMANDS,
       ...INFO_COMMANDS,
       ...CLUSTER_COMMANDS,
       ...CONFIG_COMMANDS,
       ...DEBUG_COMMANDS,
-      ...LOCK_COMMANDS,
+      ...this.#subsystems.flatMap((subsystem) => subsystem.commands),
       ...commandIntrospection(() => table!),
-    ]);
-    this.#table = table;
+    ];
+    table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
+    this.#router.attach(table, services);
     this.#clients = new ClientServer(this.config, table, services, this.#logger);
     this.#transport.start();
     this.#raftGroups.start();
     meta.start();
-    locks.start();
+    for (const subsystem of this.#subsystems) subsystem.start();
     await this.#clients.listen();
     if (this.config.debugGroups > 0) {
       openDebugGroups(
@@ -175,7 +170,8 @@ export class DsyncNode {
       ).catch((error) => this.#logger.error("debug groups failed", { error: String(error) }));
     }
     if (this.config.metrics !== null) {
-      this.#metrics = new MetricsServer(services);
+      const sources = this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []);
+      this.#metrics = new MetricsServer(services, sources);
       this.#metrics.listen(this.config.metrics);
     }
     this.#logger.info("node started", {
@@ -190,7 +186,7 @@ export class DsyncNode {
   async stop(): Promise<void> {
     this.#clients?.close();
     this.#forwarder.close();
-    this.#locks?.stop();
+    for (const subsystem of this.#subsystems) subsystem.stop();
     await this.#metrics?.close();
     this.#raftGroups.stop();
     this.#meta?.stop();
@@ -199,7 +195,47 @@ export class DsyncNode {
     this.#logger.info("node stopped");
   }
 
-  #buildServices(meta: MetaGroup, locks: LockService): NodeServices {
+  /** The Raft groups commands route to, as this node sees them. */
+  #routeGroups(): RouteGroups {
+    return {
+      metaGroupId: META_GROUP_ID,
+      // Slot groups are a follow-up (docs/architecture.md, "Routing"): every slot is in meta.
+      groupOfSlot: () => META_GROUP_ID,
+      status: (groupId) => this.#raftGroups.get(groupId)?.status() ?? null,
+      quorumReachable: () => this.#meta?.quorumReachable() ?? false,
+    };
+  }
+
+  /** Raft and forwarding frames: the node's own peer message handlers. */
+  #registerPeerHandlers(): void {
+    const raft = (from: string, message: PeerMessage) =>
+      this.#raftGroups.receiveFrame(from, message);
+    this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raft", raft);
+    this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raftBatch", raft);
+    const forwarding = PEER_CODE_RANGES.forwarding;
+    this.#dispatcher.register("forwarding", forwarding, "forwardRequest", (from, message) => {
+      if (message.type !== "forwardRequest") return;
+      const { requestEpoch, requestId } = message;
+      void this.#router.executeForwarded(from, message).then((reply) =>
+        this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
+      );
+    });
+    this.#dispatcher.register("forwarding", forwarding, "forwardReply", (from, message) => {
+      if (message.type === "forwardReply") this.#forwarder.onReply(from, message);
+    });
+  }
+
+  /** A subsystem's peer handlers and disconnect hook. */
+  #plugIn(subsystem: Subsystem): void {
+    const peer = subsystem.peerHandlers;
+    for (const [type, handler] of peer?.handlers ?? []) {
+      this.#dispatcher.register(subsystem.name, peer!.range, type, handler);
+    }
+    const hook = subsystem.onPeerDisconnected;
+    if (hook !== undefined) this.#disconnectHooks.push((peerId) => hook.call(subsystem, peerId));
+  }
+
+  #buildServices(meta: MetaGroup): NodeServices {
     const nowMs = () => performance.now();
     return {
       config: this.config,
@@ -213,32 +249,30 @@ export class DsyncNode {
         meta,
         this.#transport,
       ),
-      onLeader: (call, local) => this.#onLeader(call.args, call.session.forwarded, local),
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
       proposeNoopInGroup: (groupId, payload) => this.#proposeNoopInGroup(meta, groupId, payload),
       raftGroups: () =>
         [...this.#raftGroups.entries()].map(([groupId, host]) => ({
           groupId,
           purpose: groupId === META_GROUP_ID ? "meta" as const : "debug" as const,
+          slot: null,
           status: host.status(),
         })),
+      slotCount: () => meta.slotCount(),
       committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
-      locks,
-      lockLimits: {
-        ttlMinMs: this.config.lockTtlMinMs,
-        ttlMaxMs: this.config.lockTtlMaxMs,
-        waitMaxMs: this.config.lockWaitMaxMs,
-      },
       infoSections: () =>
         new Map([
-          ["locks", locks.infoSection()],
+          ...this.#subsystems.flatMap((subsystem) =>
+            (subsystem.infoSections ?? []).map((section) =>
+              [section.name, section.fields()] as [string, Array<[string, string | number]>]
+            )
+          ),
           ["persistence", persistenceSection(meta)],
           ["raft", raftGroupsSection(this.#raftGroups)],
         ]),
     };
   }
 
-  /** Runs `local` on the leader, or forwards the command there. */
   /** DEBUG PROPOSE ... GROUP: a no-op entry in one hosted group, on its leader only. */
   #proposeNoopInGroup(meta: MetaGroup, groupId: number, payload: Uint8Array): Promise<void> {
     if (groupId === META_GROUP_ID) {
@@ -258,92 +292,5 @@ export class DsyncNode {
       );
     }
     return host.propose(payload).then(() => {});
-  }
-
-  #onLeader(
-    args: Uint8Array[],
-    forwarded: boolean,
-    local: () => Promise<ReplyFn>,
-  ): Promise<ReplyFn> {
-    const meta = this.#meta!;
-    const status = meta.status();
-    if (status.role === "leader") return local();
-    const leaderId = status.leaderId;
-    if (leaderId === null || forwarded || !this.#transport.isUp(leaderId)) {
-      const error = noLeaderError(
-        meta.quorumReachable(),
-        forwarded ? "leadership moved; retry" : "no leader elected yet",
-      );
-      return Promise.resolve((out) => out.error(error.message));
-    }
-    return this.#forwarder.forward(leaderId, args, this.#timing.requestTimeoutMs).then(
-      (reply) => {
-        const value = decodeReply(reply);
-        return (out, version) => out.value(value, version);
-      },
-      errorReply,
-    );
-  }
-
-  /** Sends a command to the leader (for services that must, e.g. a parked lock wait's cancel). */
-  async #callLeader(args: string[]): Promise<RespValue> {
-    const meta = this.#meta!;
-    const leaderId = meta.status().leaderId;
-    if (leaderId === null || !this.#transport.isUp(leaderId)) {
-      throw noLeaderError(meta.quorumReachable());
-    }
-    const encoded = args.map((arg) => new TextEncoder().encode(arg));
-    return decodeReply(
-      await this.#forwarder.forward(leaderId, encoded, this.#timing.requestTimeoutMs),
-    );
-  }
-
-  #onPeerMessage(from: string, message: PeerMessage): void {
-    switch (message.type) {
-      case "raft":
-      case "raftBatch":
-        this.#raftGroups.receiveFrame(from, message);
-        return;
-      case "forwardRequest": {
-        const { requestEpoch, requestId } = message;
-        void this.#executeForwarded(message.args).then((reply) =>
-          this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
-        );
-        return;
-      }
-      case "forwardReply":
-        this.#forwarder.onReply(from, message);
-        return;
-      default:
-        return;
-    }
-  }
-
-  /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */
-  async #executeForwarded(args: Uint8Array[]): Promise<Uint8Array> {
-    const out = new RespWriter(256);
-    const table = this.#table;
-    if (table === null || args.length === 0) {
-      out.error("TRYAGAIN node is starting");
-      return out.bytes().slice();
-    }
-    const session = new ClientSession(0, "peer", performance.now(), true);
-    session.forwarded = true;
-    const resolution = table.resolve(args, true, true);
-    if (resolution.error !== undefined) {
-      out.error(resolution.error);
-      return out.bytes().slice();
-    }
-    try {
-      const result = resolution.spec.handler!({ args, session, out, services: this.#services! });
-      if (result !== undefined) (await result)(out, 2);
-    } catch (error) {
-      // Last resort (a bug, not a refusal): answer the forwarding node rather than stay silent.
-      this.#logger.error("forwarded command failed unexpectedly", { error: String(error) });
-      const failed = new RespWriter(256);
-      failed.error(internalErrorLine(error));
-      return failed.bytes().slice();
-    }
-    return out.bytes().slice();
   }
 }

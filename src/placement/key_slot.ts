@@ -25,6 +25,12 @@ export function crc16Xmodem(bytes: Uint8Array, start = 0, end = bytes.length): n
 /** Most slots keySlot() can tell apart: CRC16 has 65,536 values. */
 export const KEY_SLOT_COUNT_MAX = 0x1_0000;
 
+/** `--slots` when not given: the slot count a new cluster records. */
+export const SLOT_COUNT_DEFAULT = 64;
+
+/** Largest `--slots` a cluster accepts (each slot is a Raft group). */
+export const SLOT_COUNT_MAX = 16384;
+
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 

@@ -68,3 +68,10 @@ Deno.test("quiet groups: --quiesce-after-ticks allows 0 (never); --debug-groups 
   assert.throws(() => buildNodeConfig({ ...base, quiesceAfterTicks: "-1" }), /--quiesce-after/);
   assert.throws(() => buildNodeConfig({ ...base, debugGroups: "10001" }), /--debug-groups/);
 });
+
+Deno.test("--slots: 64 by default, 1..16384", () => {
+  assert.equal(buildNodeConfig(base).slotCount, 64);
+  assert.equal(buildNodeConfig({ ...base, slots: "16384" }).slotCount, 16384);
+  assert.throws(() => buildNodeConfig({ ...base, slots: "0" }), /--slots/);
+  assert.throws(() => buildNodeConfig({ ...base, slots: "16385" }), /--slots/);
+});

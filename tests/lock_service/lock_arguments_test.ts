@@ -11,13 +11,12 @@ const limits = { ttlMinMs: 100, ttlMaxMs: 60_000, waitMaxMs: 10_000 };
 const args = (...parts: string[]) => parts.map((part) => new TextEncoder().encode(part));
 
 Deno.test("LOCK.ACQUIRE defaults: EXCLUSIVE, TTL 30000, WAIT 0", () => {
-  assert.deepEqual(parseAcquire(args("LOCK.ACQUIRE", "a", "me"), limits, false), {
+  assert.deepEqual(parseAcquire(args("LOCK.ACQUIRE", "a", "me"), limits), {
     name: "a",
     owner: "me",
     mode: "exclusive",
     ttlMs: 30_000,
     waitMs: 0,
-    waiterId: null,
   });
 });
 
@@ -25,7 +24,6 @@ Deno.test("LOCK.ACQUIRE options in any order, case-insensitive", () => {
   const parsed = parseAcquire(
     args("LOCK.ACQUIRE", "a", "me", "wait", "500", "SHARED", "TTL", "200"),
     limits,
-    false,
   );
   assert.deepEqual(parsed, {
     name: "a",
@@ -33,7 +31,6 @@ Deno.test("LOCK.ACQUIRE options in any order, case-insensitive", () => {
     mode: "shared",
     ttlMs: 200,
     waitMs: 500,
-    waiterId: null,
   });
 });
 
@@ -50,13 +47,8 @@ Deno.test("LOCK.ACQUIRE rejects bad input with clear errors", () => {
     [["LOCK.ACQUIRE", "a", "me", "WAITERID", "7"], "ERR syntax error near 'WAITERID'"],
   ];
   for (const [input, error] of cases) {
-    assert.equal(parseAcquire(args(...input), limits, false), error);
+    assert.equal(parseAcquire(args(...input), limits), error);
   }
-});
-
-Deno.test("WAITERID is accepted only from another node", () => {
-  const parsed = parseAcquire(args("LOCK.ACQUIRE", "a", "me", "WAITERID", "7"), limits, true);
-  assert.equal(typeof parsed === "object" && parsed.waiterId, 7);
 });
 
 Deno.test("LOCK.RELEASE and LOCK.REFRESH take an optional TOKEN", () => {
@@ -95,14 +87,14 @@ Deno.test("names and owners past 256 bytes are -LIMIT naming the argument, in ev
   const atLimit = "n".repeat(256);
   const line = (what: string, length: number) =>
     `LIMIT lock ${what} length ${length} exceeds maximum of 256 bytes`;
-  assert.equal(parseAcquire(args("LOCK.ACQUIRE", "x", long), limits, false), line("owner", 2000));
-  assert.equal(parseAcquire(args("LOCK.ACQUIRE", long, "me"), limits, false), line("name", 2000));
+  assert.equal(parseAcquire(args("LOCK.ACQUIRE", "x", long), limits), line("owner", 2000));
+  assert.equal(parseAcquire(args("LOCK.ACQUIRE", long, "me"), limits), line("name", 2000));
   assert.equal(parseRelease(args("LOCK.RELEASE", long, "me")), line("name", 2000));
   assert.equal(parseRefresh(args("LOCK.REFRESH", "x", long, "500"), limits), line("owner", 2000));
   assert.equal(parseInfoName(args("LOCK.INFO", "n".repeat(257))), line("name", 257));
   assert.equal(parseCancelWait(args("LOCK.CANCELWAIT", "x", long, "1")), line("owner", 2000));
   assert.equal(
-    typeof parseAcquire(args("LOCK.ACQUIRE", atLimit, atLimit), limits, false),
+    typeof parseAcquire(args("LOCK.ACQUIRE", atLimit, atLimit), limits),
     "object",
   );
   assert.deepEqual(parseInfoName(args("LOCK.INFO", atLimit)), { name: atLimit });

@@ -178,6 +178,7 @@ export const COMMAND_CASES: CommandCases[] = [
   { command: "cluster|info", cases: [], noArguments: "arity 2" },
   { command: "cluster|nodes", cases: [], noArguments: "arity 2" },
   { command: "cluster|groups", cases: [], noArguments: "arity 2" },
+  { command: "cluster|keyslot", cases: [bulk("key", (v) => ["CLUSTER", "KEYSLOT", v], /^\d+$/)] },
   { command: "cluster|help", cases: [], noArguments: "arity 2" },
   {
     command: "cluster|add",

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import {
+  eventually,
   planTestCluster,
   startTestNode,
   stopTestCluster,
+  stopTestNode,
   type TestClusterPlan,
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { RawClient } from "../helpers/raw_client.ts";
 import { freePort } from "../../src/util/free_ports.ts";
+import { call } from "../helpers/resp_call.ts";
+import { callNode } from "../../src/node/join.ts";
 
 async function withNode(
   extraArgs: string[],
@@ -66,10 +70,64 @@ Deno.test("node serves the server commands to ioredis", async () => {
           `^n1 127\\.0\\.0\\.1:${node.peerPort} 127\\.0\\.0\\.1:${node.clientPort} \\w+ up 0\\n$`,
         ),
       );
+      // 64 slots by default: CRC16-XMODEM("somekey") = 11058, 11058 % 64 = 50.
+      assert.equal(await redis.call("CLUSTER", "KEYSLOT", "somekey"), 50);
+      assert.equal(
+        await redis.call("CLUSTER", "KEYSLOT", "{somekey}.other"),
+        50,
+        "a {hash tag} places a key with the tag's slot",
+      );
+      await assert.rejects(
+        redis.call("CLUSTER", "KEYSLOT"),
+        /ERR wrong number of arguments for 'cluster\|keyslot' command/,
+      );
     } finally {
       redis.disconnect();
     }
   });
+});
+
+Deno.test("--slots is recorded when the cluster is created; a restart with another keeps it", async () => {
+  const plan = await planTestCluster(1);
+  let node = await startTestNode(plan, "n1", ["--slots", "16384"]);
+  try {
+    // The values Redis Cluster (16384 slots) gives for these keys.
+    assert.equal(await call(node.clientPort, "CLUSTER", "KEYSLOT", "somekey"), "11058");
+    assert.equal(await call(node.clientPort, "CLUSTER", "KEYSLOT", "foo"), "12182");
+    await eventually("the slot count recorded in the meta log", async () => {
+      const reply = await callNode(
+        { host: "127.0.0.1", port: node.clientPort },
+        ["DEBUG", "ENTRIES", "1", "100"],
+        5_000,
+      );
+      // Each entry is [index, term, kind, op, detail]: look for the op and its detail.
+      const entries = reply.type === "array" ? reply.value : [];
+      return entries.some((entry) => {
+        const fields = entry.type === "array" ? entry.value : [];
+        const text = (at: number) => {
+          const field = fields[at];
+          return field?.type === "bulk" ? new TextDecoder().decode(field.value) : "";
+        };
+        return text(3) === "setPlacement" && text(4) === "slots 16384";
+      });
+    }, 10_000);
+    await stopTestNode(node);
+    node = await startTestNode(plan, "n1", ["--slots", "64"]);
+    // Once the restarted node has applied its meta log again, the recorded count wins.
+    await eventually("the recorded slot count after restart", async () => {
+      return await call(node.clientPort, "CLUSTER", "KEYSLOT", "somekey") === "11058";
+    }, 10_000);
+    await eventually(
+      "a warning naming both counts",
+      () =>
+        node.lines.some((line) =>
+          line.includes("--slots differs") && line.includes("16384") && line.includes("64")
+        ),
+      10_000,
+    );
+  } finally {
+    await stopTestCluster([node], plan);
+  }
 });
 
 Deno.test("raw socket: pipelined and inline commands, then malformed bytes drop only that client", async () => {
@@ -203,10 +261,16 @@ Deno.test("redis-cli talks to the node", async (t) => {
 
 Deno.test("--metrics serves Prometheus /metrics and a /health probe", async () => {
   const metricsPort = freePort();
-  await withNode(["--metrics", `127.0.0.1:${metricsPort}`], async () => {
+  await withNode(["--metrics", `127.0.0.1:${metricsPort}`], async (node) => {
+    // A held lock shows in the lock subsystem's gauges (registered through its plug-in).
+    await eventually("a granted lock", async () => {
+      return /^\d+$/.test(await call(node.clientPort, "LOCK.ACQUIRE", "m", "me"));
+    }, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /# TYPE dsync_commands_processed_total gauge/);
     assert.match(metrics, /dsync_commands_processed_total \d+/);
+    assert.match(metrics, /\ndsync_lock_holders 1\n/);
+    assert.match(metrics, /\ndsync_lock_waits_parked 0\n/);
     const health = await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json();
     assert.equal(health.status, "ok");
     assert.equal(health.nodeId, "n1");

@@ -4,6 +4,7 @@ import { Forwarder } from "../../src/node/forwarder.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
 
 const TIMEOUT_MS = 10_000;
+const META = { groupId: 0, parkedWaitId: 0 };
 const text = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -46,12 +47,22 @@ function argsOf(...args: string[]): Uint8Array[] {
 Deno.test("a late reply meant for the process before a restart does not answer the new one", async () => {
   // The follower's first process forwards an acquire to leader n1, then dies before the reply.
   const before = processOf(0x1111_1111);
-  const acquired = before.forwarder.forward("n1", argsOf("LOCK.ACQUIRE", "a", "w1"), TIMEOUT_MS);
+  const acquired = before.forwarder.forward(
+    "n1",
+    argsOf("LOCK.ACQUIRE", "a", "w1"),
+    TIMEOUT_MS,
+    META,
+  );
   acquired.catch(() => {});
   before.forwarder.close();
   // The restarted process forwards a release of another lock to the same leader.
   const after = processOf(0x2222_2222);
-  const released = after.forwarder.forward("n1", argsOf("LOCK.RELEASE", "b", "9"), TIMEOUT_MS);
+  const released = after.forwarder.forward(
+    "n1",
+    argsOf("LOCK.RELEASE", "b", "9"),
+    TIMEOUT_MS,
+    META,
+  );
   const oldRequest = before.sent[0]!.request;
   const newRequest = after.sent[0]!.request;
   // The leader answers the old acquire over the new connection: a token for lock "a".
@@ -63,7 +74,7 @@ Deno.test("a late reply meant for the process before a restart does not answer t
 
 Deno.test("a reply is accepted only from the peer the request went to", async () => {
   const node = processOf(7);
-  const answer = node.forwarder.forward("n1", argsOf("LOCK.ACQUIRE", "a", "w1"), TIMEOUT_MS);
+  const answer = node.forwarder.forward("n1", argsOf("LOCK.ACQUIRE", "a", "w1"), TIMEOUT_MS, META);
   const request = node.sent[0]!.request;
   assert.equal(node.sent[0]!.to, "n1");
   deliver(node.forwarder, "n2", replyTo(request, ":5\r\n"));
@@ -73,7 +84,9 @@ Deno.test("a reply is accepted only from the peer the request went to", async ()
 
 Deno.test("request ids carry the process epoch and never repeat within it", () => {
   const node = processOf(0xffff_ffff);
-  const pending = [0, 1, 2].map(() => node.forwarder.forward("n1", argsOf("PING"), TIMEOUT_MS));
+  const pending = [0, 1, 2].map(() =>
+    node.forwarder.forward("n1", argsOf("PING"), TIMEOUT_MS, META)
+  );
   for (const promise of pending) promise.catch(() => {});
   const ids = node.sent.map(({ request }) => request.requestId);
   assert.equal(new Set(ids).size, 3);

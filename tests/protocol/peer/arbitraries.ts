@@ -61,6 +61,8 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     requestEpoch: u32Arbitrary,
     requestId: u53Arbitrary,
     timeoutMs: u32Arbitrary,
+    groupId: u32Arbitrary,
+    parkedWaitId: u53Arbitrary,
     args: fc.array(bytesArbitrary, { maxLength: 6 }),
   }),
   fc.record({

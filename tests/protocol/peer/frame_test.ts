@@ -59,10 +59,12 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
       requestEpoch: 0x1234abcd,
       requestId: 9,
       timeoutMs: 1500,
+      groupId: 7,
+      parkedWaitId: 42,
       args: [text.encode("SET"), text.encode("k"), text.encode("v")],
     },
-    hex: "00000027 01 20  1234abcd  00000000 00000009  000005dc  00000003 " +
-      "00000003 534554  00000001 6b  00000001 76",
+    hex: "00000033 01 20  1234abcd  00000000 00000009  000005dc  00000007  00000000 0000002a " +
+      "00000003  00000003 534554  00000001 6b  00000001 76",
   },
   {
     message: {
@@ -127,12 +129,22 @@ Deno.test("every message type round-trips through encodeFrame and decodeFrame", 
 
 Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 and u32", () => {
   const messages: PeerMessage[] = [
-    { type: "forwardRequest", requestEpoch: 0, requestId: 0, timeoutMs: 0, args: [] },
+    {
+      type: "forwardRequest",
+      requestEpoch: 0,
+      requestId: 0,
+      timeoutMs: 0,
+      groupId: 0,
+      parkedWaitId: 0,
+      args: [],
+    },
     {
       type: "forwardRequest",
       requestEpoch: 0xffff_ffff,
       requestId: Number.MAX_SAFE_INTEGER,
       timeoutMs: 0xffff_ffff,
+      groupId: 0xffff_ffff,
+      parkedWaitId: Number.MAX_SAFE_INTEGER,
       args: [],
     },
     {
@@ -140,6 +152,8 @@ Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 
       requestEpoch: 1,
       requestId: 1,
       timeoutMs: 1,
+      groupId: 1,
+      parkedWaitId: 1,
       args: [new Uint8Array(0)],
     },
     {
@@ -193,7 +207,15 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
       "Cannot encode u53: 1.5 is not an integer in 0..9007199254740991",
     ],
     [
-      { type: "forwardRequest", requestEpoch: 1, requestId: 1, timeoutMs: 2 ** 32, args: [] },
+      {
+        type: "forwardRequest",
+        requestEpoch: 1,
+        requestId: 1,
+        timeoutMs: 2 ** 32,
+        groupId: 0,
+        parkedWaitId: 0,
+        args: [],
+      },
       "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
     ],
     [
@@ -276,6 +298,8 @@ Deno.test("encodeFrame rejects a ForwardRequest with more args than FORWARD_ARG_
     requestEpoch: 1,
     requestId: 1,
     timeoutMs: 1,
+    groupId: 0,
+    parkedWaitId: 0,
     args,
   };
   assert.throws(() => encodeFrame(message), {

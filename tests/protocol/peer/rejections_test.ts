@@ -154,11 +154,19 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
       "Cannot decode ForwardReply: bytes length 4294967295 exceeds remaining 0 bytes",
     ],
     [
-      frameOf(1, 32, "0000abcd 00000000 00000001 00000064 00000003 00000001 61 00000000"),
+      frameOf(
+        1,
+        32,
+        "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00000003 00000001 61 00000000",
+      ),
       "Cannot decode ForwardRequest: list count 3 needs at least 12 bytes but only 9 remain",
     ],
     [
-      frameOf(1, 32, "0000abcd 00000000 00000001 00000064 00000002 00000001 61 00000002 62"),
+      frameOf(
+        1,
+        32,
+        "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00000002 00000001 61 00000002 62",
+      ),
       "Cannot decode ForwardRequest: bytes length 2 exceeds remaining 1 byte",
     ],
   ];
@@ -167,7 +175,7 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
 
 Deno.test("rejects a list count above its named maximum before reading items", () => {
   assertRejected(
-    frameOf(1, 32, "0000abcd 00000000 00000001 00000064 00100001"),
+    frameOf(1, 32, "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00100001"),
     "Cannot decode ForwardRequest: list count 1048577 exceeds maximum of 1048576 items",
   );
 });

@@ -1,11 +1,10 @@
 import type { CommittedEntryView } from "../commands/node_services.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { fromRecord } from "../consensus/wal_bridge.ts";
-import { decodeMetaCommand, type MetaCommand } from "./meta_command.ts";
-import type { MetaGroup } from "./meta_group.ts";
+import { decodeMetaCommand, type MetaCommand } from "../meta/meta_command.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
+import type { MetaMachine } from "../meta/meta_machine.ts";
 
-/** Entries one DEBUG ENTRIES call returns at most. */
-export const COMMITTED_ENTRIES_COUNT_MAX = 1_000;
 /** Entry data one call reads at most (a shorter prefix is returned; the caller pages on). */
 const COMMITTED_ENTRIES_BYTES_MAX = 4 * 1024 * 1024;
 
@@ -37,7 +36,7 @@ export async function readCommittedEntries(
     const records = await meta.groupLog.entries(next, toIndex + 1);
     if (records.length === 0) break;
     for (const record of records) {
-      views.push(viewOf(record));
+      views.push(viewOf(record, (opCode) => meta.state.machine(opCode)));
       readBytes += record.data.length;
     }
     next = records[records.length - 1]!.index + 1;
@@ -45,20 +44,27 @@ export async function readCommittedEntries(
   return views;
 }
 
-function viewOf(record: Parameters<typeof fromRecord>[0]): CommittedEntryView {
+function viewOf(
+  record: Parameters<typeof fromRecord>[0],
+  machineOf: (opCode: number) => MetaMachine | undefined,
+): CommittedEntryView {
   const entry = fromRecord(record);
   const base = { index: entry.index, term: entry.term, kind: entry.kind };
   if (entry.kind !== "normal") return { ...base, op: "", detail: EMPTY };
-  let command: MetaCommand;
   try {
-    command = decodeMetaCommand(entry.data);
+    const machine = entry.data.length > 0 ? machineOf(entry.data[0]!) : undefined;
+    if (machine !== undefined) {
+      const { op, detail } = machine.describe(entry.data.subarray(1));
+      return { ...base, op, detail: encoder.encode(detail) };
+    }
+    const command = decodeMetaCommand(entry.data);
+    return { ...base, op: command.op, detail: detailOf(command) };
   } catch {
     return { ...base, op: "undecodable", detail: EMPTY };
   }
-  return { ...base, op: command.op, detail: detailOf(command) };
 }
 
-/** The part of a command a reader looks for: a payload, a member id, a lock op's target. */
+/** The part of a command a reader looks for: a payload, a member id, the slot count. */
 function detailOf(command: MetaCommand): Uint8Array {
   switch (command.op) {
     case "noop":
@@ -67,7 +73,7 @@ function detailOf(command: MetaCommand): Uint8Array {
       return encoder.encode(command.member.id);
     case "forgetMember":
       return encoder.encode(command.id);
-    case "lock":
-      return encoder.encode(`${command.lock.op} ${command.lock.name} ${command.lock.owner}`);
+    case "setPlacement":
+      return encoder.encode(`slots ${command.slotCount}`);
   }
 }

@@ -2,8 +2,8 @@ import type { ClusterInfoView, ClusterMemberView, ClusterView } from "../command
 import type { NodeConfig } from "../config/node_config.ts";
 import type { PeerTransport } from "../peer/peer_transport.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
-import { memberProblem } from "./member_arguments.ts";
-import type { MetaGroup } from "./meta_group.ts";
+import { memberProblem } from "../meta/member_arguments.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
 
 /** The cluster as the meta Raft group sees it; membership changes run on the leader. */
 export class MetaClusterView implements ClusterView {

@@ -1,0 +1,81 @@
+import { BinaryReader, BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
+
+/**
+ * The meta snapshot image (pure), version 1:
+ *
+ *   u8 version (1) | u53 appliedIndex | section* ; section = u8 tag | u32 lengthBytes | body
+ *
+ * Sections come in tag order, each at most once. A section a snapshot lacks restores empty, so a
+ * new section can be added without a new version; a tag this code does not know is refused (its
+ * state would be silently lost). The image before sections (no version byte) began with the u53
+ * applied index, whose first byte is always 0: `readMetaSnapshot` still reads it.
+ */
+export const META_SNAPSHOT_VERSION = 1;
+
+/** Section tags; numbers are never reused. */
+export const META_SECTION = {
+  /** u32 count, then per member: id, peer address, client address, incarnation id (strings). */
+  members: 1,
+  /** The cluster's placement: u32 slot count (0: not recorded yet); the ring will follow. */
+  placement: 2,
+  /** The lock table's own snapshot (src/locks/snapshot_codec.ts). */
+  locks: 3,
+} as const;
+
+/** A section's tag and the function that writes its body. */
+export type SectionWriter = [tag: number, write: (writer: BinaryWriter) => void];
+
+/** A decoded image: the applied index and each section's body (views into the image). */
+export interface MetaSnapshotParts {
+  appliedIndex: number;
+  sections: Map<number, Uint8Array>;
+}
+
+/** Encodes a version-1 image; `bytesHint` sizes the buffer (it grows if needed). */
+export function writeMetaSnapshot(
+  appliedIndex: number,
+  sections: readonly SectionWriter[],
+  bytesHint: number,
+): Uint8Array {
+  const writer = new BinaryWriter(bytesHint);
+  writer.u8(META_SNAPSHOT_VERSION).u53(appliedIndex);
+  let previousTag = 0;
+  for (const [tag, write] of sections) {
+    if (tag <= previousTag) throw new RangeError(`meta snapshot section ${tag} out of order`);
+    previousTag = tag;
+    writer.u8(tag);
+    const lengthAt = writer.lengthBytes;
+    writer.u32(0);
+    write(writer);
+    writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
+  }
+  const image = writer.finish();
+  // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
+  return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
+}
+
+/** True for an image written before sections existed (its first byte is a u53's high byte). */
+export function isLegacyMetaSnapshot(image: Uint8Array): boolean {
+  return image.length > 0 && image[0] === 0;
+}
+
+/** Splits a version-1 image into its sections; FrameError on a malformed or unknown image. */
+export function readMetaSnapshot(image: Uint8Array): MetaSnapshotParts {
+  const reader = new BinaryReader(image, "meta snapshot");
+  const version = reader.u8();
+  if (version !== META_SNAPSHOT_VERSION) {
+    throw new FrameError(`Cannot decode meta snapshot: unknown version ${version}`);
+  }
+  const appliedIndex = reader.u53();
+  const known = new Set<number>(Object.values(META_SECTION));
+  const sections = new Map<number, Uint8Array>();
+  let previousTag = 0;
+  while (reader.remainingBytes > 0) {
+    const tag = reader.u8();
+    if (tag <= previousTag) throw reader.error(`section ${tag} out of order or repeated`);
+    if (!known.has(tag)) throw reader.error(`section ${tag} is unknown to this version`);
+    previousTag = tag;
+    sections.set(tag, reader.bytesView());
+  }
+  return { appliedIndex, sections };
+}

@@ -1,0 +1,199 @@
+import { RespReplyDecoder, type RespValue, RespWriter } from "../../protocol/resp/mod.ts";
+import type { PeerMessageOf } from "../../protocol/peer/mod.ts";
+import { ClientSession } from "../commands/client_session.ts";
+import type { CommandCall, CommandSpec, CommandTable, ReplyFn } from "../commands/command_table.ts";
+import type { NodeServices } from "../commands/node_services.ts";
+import { QUEUED_REPLY, type RouteTarget } from "../commands/route.ts";
+import { errorReply, internalErrorLine } from "../commands/replies.ts";
+import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
+import type { Logger } from "../log/logger.ts";
+import { keySlot } from "../placement/key_slot.ts";
+import type { Forwarder } from "./forwarder.ts";
+
+/** This node's view of the Raft groups that commands route to. */
+export interface RouteGroups {
+  /** The group that runs commands routed to the meta group. */
+  metaGroupId: number;
+  /** The group that holds slot `slot`. */
+  groupOfSlot(slot: number): number;
+  /** Role and leader of group `groupId` on this node; null when it is not hosted here. */
+  status(groupId: number): { role: string; leaderId: string | null } | null;
+  /** True when this node reaches a majority of group `groupId`'s voters. */
+  quorumReachable(groupId: number): boolean;
+}
+
+/** What the router needs from the node. */
+export interface RouterOptions {
+  /** The cluster's slot count (recorded in the meta group). */
+  slotCount(): number;
+  requestTimeoutMs: number;
+  groups: RouteGroups;
+  forwarder: Forwarder;
+  /** True while the connection to peer `id` is up. */
+  isUp(id: string): boolean;
+  logger: Logger;
+}
+
+/**
+ * The one routing path of every command. A spec says where it runs (`route`); the router resolves
+ * that once to a Raft group and its leader, runs the handler when this node leads the group, and
+ * otherwise forwards the command with the group id (ForwardRequest) and relays the reply. A command
+ * that arrives forwarded runs only if this node still leads the group it was sent for.
+ *
+ * A blocking command (`spec.wait`) parks its client's wait here first; its id travels with the
+ * command, and an executing node that queues the wait answers `QUEUED_REPLY`, after which the
+ * parked wait settles the client's reply on this node.
+ */
+export class CommandRouter {
+  readonly #options: RouterOptions;
+  #table: CommandTable | null = null;
+  #services: NodeServices | null = null;
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+  }
+
+  /** Gives the router the table and services it runs forwarded and internal calls with. */
+  attach(table: CommandTable, services: NodeServices): void {
+    this.#table = table;
+    this.#services = services;
+  }
+
+  /** `spec` with its handler (and its subcommands' handlers) going through the router. */
+  wrap(spec: CommandSpec): CommandSpec {
+    if (spec.subcommands !== undefined) {
+      return { ...spec, subcommands: spec.subcommands.map((sub) => this.wrap(sub)) };
+    }
+    const handler = spec.handler!;
+    if ((spec.route ?? "local") === "local") return spec;
+    if (spec.wait !== undefined && typeof spec.route === "function") {
+      throw new Error(`Command '${spec.name}' parks waits, so it needs a fixed route`);
+    }
+    return { ...spec, handler: (call) => this.dispatch(spec, handler, call) };
+  }
+
+  /** Routes one call of a routed spec (see the class comment). */
+  dispatch(
+    spec: CommandSpec,
+    handler: NonNullable<CommandSpec["handler"]>,
+    call: CommandCall,
+  ): void | Promise<ReplyFn> {
+    const route = typeof spec.route === "function" ? spec.route(call.args) : spec.route;
+    if (route === undefined || route === "local") return handler(call);
+    const session = call.session;
+    const incoming = session.forwardedTarget;
+    if (incoming !== null) {
+      // Sent here by another node for the group it resolved: run only while leading that group.
+      if (this.#options.groups.status(incoming.groupId)?.role !== "leader") {
+        const error = noLeaderError(
+          this.#options.groups.quorumReachable(incoming.groupId),
+          "leadership moved; retry",
+        );
+        return call.out.error(error.message);
+      }
+      return handler({ ...call, target: incoming });
+    }
+    const groupId = route === "slot"
+      ? this.#options.groups.groupOfSlot(
+        keySlot(call.args[spec.firstKey!]!, this.#options.slotCount()),
+      )
+      : this.#options.groups.metaGroupId;
+    const parked = spec.wait?.park(call) ?? null;
+    if (parked !== null && "refused" in parked) {
+      return call.out.error(`${parked.refused.code} ${parked.refused.message}`);
+    }
+    const target: RouteTarget = { groupId, parkedWaitId: parked?.id ?? 0 };
+    let answer: void | Promise<ReplyFn>;
+    try {
+      answer = this.#options.groups.status(groupId)?.role === "leader"
+        ? handler({ ...call, target })
+        : this.#forward(call.args, target);
+    } catch (error) {
+      parked?.drop();
+      throw error;
+    }
+    if (parked === null) return answer;
+    if (answer === undefined) {
+      parked.drop();
+      return;
+    }
+    return answer.then((reply) => {
+      if (reply === QUEUED_REPLY) return parked.settle(session);
+      parked.drop();
+      return reply;
+    }, (error) => {
+      parked.drop();
+      throw error;
+    });
+  }
+
+  /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */
+  executeForwarded(from: string, message: PeerMessageOf<"forwardRequest">): Promise<Uint8Array> {
+    const session = new ClientSession(0, `peer ${from}`, performance.now(), true);
+    session.forwardedTarget = { groupId: message.groupId, parkedWaitId: message.parkedWaitId };
+    return this.#runCaptured(message.args, session);
+  }
+
+  /**
+   * Runs a command through the table and the routing as an internal caller (a subsystem's
+   * follow-up, such as cancelling a parked wait); resolves with the decoded reply.
+   */
+  async call(args: string[]): Promise<RespValue> {
+    const encoder = new TextEncoder();
+    const session = new ClientSession(0, "internal", performance.now(), true);
+    return decodeReply(await this.#runCaptured(args.map((arg) => encoder.encode(arg)), session));
+  }
+
+  /** Sends the call to the leader of `target.groupId`, or refuses when there is none to reach. */
+  #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
+    const groups = this.#options.groups;
+    const leaderId = groups.status(target.groupId)?.leaderId ?? null;
+    if (leaderId === null || !this.#options.isUp(leaderId)) {
+      const error = noLeaderError(groups.quorumReachable(target.groupId));
+      return Promise.resolve((out) => out.error(error.message));
+    }
+    return this.#options.forwarder.forward(leaderId, args, this.#options.requestTimeoutMs, target)
+      .then((bytes): ReplyFn => {
+        const value = decodeReply(bytes);
+        if (value.type === "simple" && value.value === "QUEUED" && target.parkedWaitId !== 0) {
+          return QUEUED_REPLY;
+        }
+        return (out, version) => out.value(value, version);
+      }, errorReply);
+  }
+
+  /** Resolves and runs `args` with `session`, capturing the RESP2 reply bytes. */
+  async #runCaptured(args: Uint8Array[], session: ClientSession): Promise<Uint8Array> {
+    const out = new RespWriter(256);
+    const table = this.#table;
+    if (table === null || this.#services === null || args.length === 0) {
+      out.error("TRYAGAIN node is starting");
+      return out.bytes().slice();
+    }
+    const resolution = table.resolve(args, true, true);
+    if (resolution.error !== undefined) {
+      out.error(resolution.error);
+      return out.bytes().slice();
+    }
+    try {
+      const result = resolution.spec.handler!({ args, session, out, services: this.#services });
+      if (result !== undefined) (await result)(out, 2);
+    } catch (error) {
+      // Last resort (a bug, not a refusal): answer the caller rather than stay silent.
+      this.#options.logger.error("routed command failed unexpectedly", { error: String(error) });
+      const failed = new RespWriter(256);
+      failed.error(internalErrorLine(error));
+      return failed.bytes().slice();
+    }
+    return out.bytes().slice();
+  }
+}
+
+/** Decodes a RESP2 reply so it can be re-encoded in the client's protocol. */
+function decodeReply(bytes: Uint8Array): RespValue {
+  const decoder = new RespReplyDecoder();
+  decoder.push(bytes);
+  const value = decoder.next();
+  if (value === undefined) throw new ClusterError("ERR", "truncated reply from the leader");
+  return value;
+}

@@ -1,0 +1,84 @@
+import type { PeerMessage, PeerMessageType } from "../../protocol/peer/mod.ts";
+import type { RespValue } from "../../protocol/resp/mod.ts";
+import type { CommandSpec } from "../commands/command_table.ts";
+import type { MetricSource } from "../metrics/metric_source.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
+import type { MetaMachine } from "../meta/meta_machine.ts";
+
+/** A peer message handler: `from` is the sending node's id. */
+export type PeerHandler = (from: string, message: PeerMessage) => void;
+
+/** A range of peer message type codes (inclusive) that one subsystem owns. */
+export interface PeerCodeRange {
+  first: number;
+  last: number;
+}
+
+/**
+ * Peer message code ranges (the frame's type byte; docs/peer-protocol.md). Each subsystem
+ * registers handlers only inside its own range, so two subsystems can never claim one code.
+ */
+export const PEER_CODE_RANGES = {
+  control: { first: 1, last: 15 },
+  raft: { first: 16, last: 31 },
+  forwarding: { first: 32, last: 47 },
+  locks: { first: 48, last: 63 },
+  kv: { first: 64, last: 95 },
+  queues: { first: 96, last: 127 },
+  cache: { first: 128, last: 159 },
+} as const satisfies Record<string, PeerCodeRange>;
+
+/** One INFO section: its lower-case name and its `key:value` fields. */
+export interface InfoSection {
+  name: string;
+  fields(): Array<[string, string | number]>;
+}
+
+/** What the node gives a subsystem when it builds it. */
+export interface SubsystemContext {
+  /**
+   * Runs a command through the command table and the router, as a command sent by another node
+   * would be (internal commands allowed); resolves with its decoded reply. For a subsystem's
+   * follow-ups that must run where the command routes, e.g. cancelling a parked wait.
+   */
+  call(args: string[]): Promise<RespValue>;
+}
+
+/**
+ * How the node builds a subsystem, in two steps: its state machines are registered with the meta
+ * group before the group opens (so the snapshot and the replayed log reach them), then the
+ * subsystem is built over the open group. Slot groups will get a step of their own.
+ */
+export interface SubsystemFactory {
+  readonly name: string;
+  /** Its machines in the meta group (each with its own op code and snapshot section). */
+  readonly metaMachines: readonly MetaMachine[];
+  /** Builds the subsystem once the meta group is open. */
+  build(meta: MetaGroup, context: SubsystemContext): Subsystem;
+}
+
+/**
+ * A part of the node that plugs in: locks now; a key-value store, queues and the cache later.
+ * The node knows subsystems only through this interface and `SubsystemFactory`.
+ */
+export interface Subsystem {
+  /** Lower-case name, used in logs. */
+  readonly name: string;
+  /** Its commands, whose handlers close over its own service; routed by their `route`. */
+  readonly commands: readonly CommandSpec[];
+  /** Handlers of peer messages in its own code range (`PEER_CODE_RANGES`). */
+  readonly peerHandlers?: {
+    range: PeerCodeRange;
+    handlers: ReadonlyArray<[PeerMessageType, PeerHandler]>;
+  };
+  /** Its INFO sections. */
+  readonly infoSections?: readonly InfoSection[];
+  /** Its metrics. */
+  readonly metrics?: readonly MetricSource[];
+  /** The connection to a peer closed (several subsystems may listen). */
+  onPeerDisconnected?(peerId: string): void;
+  /** Starts timers; the node's groups and ports are up. */
+  start(): void;
+  /** Stops timers and fails waiting clients (node stopping). */
+  stop(): void;
+}
