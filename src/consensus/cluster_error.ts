@@ -1,5 +1,5 @@
 /** Error codes of the client contract that the consensus layer produces. */
-export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT";
+export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT" | "NOSPACE";
 
 /**
  * A request the cluster refused or could not finish. `message` is the full reply line
@@ -13,6 +13,14 @@ export class ClusterError extends Error {
     super(`${code} ${text}`);
     this.code = code;
   }
+}
+
+/** This node's disk is full: a write is refused before anything is proposed. */
+export function noSpaceError(): ClusterError {
+  return new ClusterError(
+    "NOSPACE",
+    "this node's disk is full: writes are refused until space is freed (reads are served)",
+  );
 }
 
 /** There is no leader to take the request: NOQUORUM when no majority is reachable, else TRYAGAIN. */
