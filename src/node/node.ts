@@ -229,6 +229,14 @@ export class DsyncNode {
         ttlMaxMs: this.config.lockTtlMaxMs,
         waitMaxMs: this.config.lockWaitMaxMs,
       },
+      disk: () => {
+        const state = meta.log.diskState();
+        return {
+          full: state.full,
+          fullForMs: state.fullForMs,
+          noSpaceRefusals: meta.host.noSpaceRefusals,
+        };
+      },
       infoSections: () =>
         new Map([
           ["locks", locks.infoSection()],
