@@ -1,5 +1,4 @@
 /** A small tmpfs for tests that need a disk that fills up (needs root or CAP_SYS_ADMIN). */
-import { isNoSpaceError } from "../../src/storage/mod.ts";
 
 /** `command args` as root: directly when root, else through `sudo -n` (never prompts). */
 function asRoot(command: string, args: string[]): Deno.Command {
@@ -43,7 +42,7 @@ export async function fillDisk(path: string): Promise<number> {
         try {
           written += await file.write(chunk);
         } catch (error) {
-          if (isNoSpaceError(error)) break;
+          if ((error as { code?: string }).code === "ENOSPC") break;
           throw error;
         }
       }
