@@ -107,7 +107,7 @@ export const NODE_DEFAULTS = {
   lockTtlMaxMs: 86_400_000,
   lockWaitMaxMs: 300_000,
   lockWaitsMax: 10_000,
-  diskReserveBytes: 8 * 1024 * 1024,
+  diskReserveBytes: 4 * 1024 * 1024,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
