@@ -163,11 +163,11 @@ export class RaftNode {
 
   /**
    * Host input: whether this node's disk is full. While it is, proposals are refused
-   * (`diskFull`), the node does not campaign (a leadership transfer to it does nothing) and, as
-   * a follower, it drops appends carrying entries and snapshot chunks unanswered, so the leader
-   * neither counts on it nor floods it; it still votes, acknowledges heartbeats and serves the
-   * ReadIndex protocol, none of which needs new log space. A leader keeps leading until the
-   * host transfers leadership away.
+   * (`diskFull`); the node does not campaign unless it is the sole voter (so a leadership transfer
+   * to it does nothing); as a follower it drops appends carrying entries and snapshot chunks
+   * unanswered, so the leader neither counts on it nor floods it. It still votes, acknowledges
+   * heartbeats and serves the ReadIndex protocol, none of which needs new log space. A leader
+   * keeps leading until the host transfers leadership away.
    */
   setDiskFull(full: boolean): void {
     this.#s.diskFull = full;

@@ -136,11 +136,14 @@ export function resetElectionTimer(s: RaftState): void {
 }
 
 /**
- * True when this node may campaign: it is a voter in the active membership and its disk can
- * take writes (a leader that cannot append would only stall the group).
+ * True when this node may campaign: it is a voter in the active membership and, unless it is the
+ * only voter, its disk can take writes (a leader that cannot append would only stall the group;
+ * a sole voter has nobody to leave it to, and leading lets it serve reads).
  */
 export function isPromotable(s: RaftState): boolean {
-  return !s.diskFull && s.confs.active().voters.includes(s.config.id);
+  const voters = s.confs.active().voters;
+  if (!voters.includes(s.config.id)) return false;
+  return !s.diskFull || voters.length === 1;
 }
 
 /** Clears per-term role state. Changing the term forgets the vote. */

@@ -14,6 +14,7 @@ import {
   startTestCluster,
   startTestNode,
   stopTestCluster,
+  stopTestNode,
   type TestClusterPlan,
   type TestNode,
 } from "../helpers/node_harness.ts";
@@ -81,7 +82,7 @@ async function infoField(node: TestNode, field: string): Promise<string | undefi
   return text.split("\r\n").find((line) => line.startsWith(`${field}:`))?.slice(field.length + 1);
 }
 
-Deno.test("disk full, one node: -NOSPACE at once, reads served, writes resume after freeing space", async () => {
+Deno.test("disk full, one node: -NOSPACE at once, reads served, survives a restart, resumes after freeing space", async () => {
   const plan = await planTestCluster(1);
   const dir = await tmpfsDataDir(plan, "n1");
   const metricsPort = freePort();
@@ -117,6 +118,19 @@ Deno.test("disk full, one node: -NOSPACE at once, reads served, writes resume af
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /^dsync_disk_full 1$/m);
     assert.match(metrics, /^dsync_nospace_refusals_total [1-9]\d*$/m);
+
+    // A restart on the still-full disk recovers every acknowledged lock and comes up full.
+    await stopTestNode(node);
+    node = await startTestNode(plan, "n1", [
+      ...["--disk-reserve-bytes", String(RESERVE_BYTES)],
+      ...["--metrics", `127.0.0.1:${metricsPort}`],
+    ]);
+    await waitForLeader([node]);
+    assert.equal(await infoField(node, "disk_state"), "full");
+    assert.match(await lockInfo(node, "before"), /owner-1/);
+    for (const reply of replies.slice(0, -1)) assert.match(reply, /^\d+$/);
+    assert.match(await lockInfo(node, `after-fill-${replies.length - 2}`), /owner-1/);
+    assert.match(await acquire(node, "refused-after-restart"), /^-NOSPACE /);
 
     await Deno.remove(`${dir}/filler`);
     const freedAtMs = performance.now();

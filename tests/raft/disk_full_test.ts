@@ -50,3 +50,18 @@ Deno.test("disk full: a follower drops entries unanswered and catches up once it
   commitEverywhere(c, "after", c.ids);
   assert.deepEqual(values(c, full), ["w1", "w2", "w3", "w4", "w5", "w6", "after"]);
 });
+
+Deno.test("disk full: a sole voter restarted on a full disk still elects itself and serves reads", () => {
+  const c = cluster(1);
+  const leader = waitLeader(c);
+  commitEverywhere(c, "before");
+  c.node(leader).setDiskFull(true);
+  c.crash(leader);
+  c.restart(leader);
+  c.node(leader).setDiskFull(true);
+  assert.equal(waitLeader(c), leader, "nobody else can lead");
+  assert.ok(c.read(leader, 42).ok);
+  assert.ok(c.runUntil(() => c.host(leader).readsServed.includes(42), 500), "read served");
+  const refused = c.node(leader).propose(new Uint8Array(1));
+  assert.equal(refused.ok ? "accepted" : refused.reason, "diskFull");
+});
