@@ -54,7 +54,8 @@ export class DiskSpace {
   #fullCount = 0;
   #noSpaceErrorCount = 0;
   #probe: ReturnType<typeof setInterval> | undefined;
-  #probing = false;
+  /** The probe running now, if any. */
+  #probing: Promise<void> | null = null;
   #closed = false;
   /** Batches waiting for space: woken when the probe finds room or the log closes. */
   #waiters = new Set<() => void>();
@@ -129,12 +130,13 @@ export class DiskSpace {
     if (this.full && this.#options.reserveBytes === 0) this.#leaveFull();
   }
 
-  /** Stops probing; batches waiting for space give up. */
-  close(): void {
+  /** Stops probing (waiting for a probe that is running); batches waiting for space give up. */
+  async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#probe);
     this.#probe = undefined;
     this.#wakeWaiters();
+    await this.#probing;
   }
 
   #enterFull(reason: string): void {
@@ -160,13 +162,14 @@ export class DiskSpace {
   }
 
   async #runProbe(): Promise<void> {
-    if (this.#probing || this.#closed || !this.full) return;
-    this.#probing = true;
-    try {
-      if (await this.#writeReserve()) this.#leaveFull();
-    } finally {
-      this.#probing = false;
-    }
+    if (this.#probing !== null || this.#closed || !this.full) return;
+    const run = this.#writeReserve().then((ok) => {
+      if (ok && !this.#closed) this.#leaveFull();
+    });
+    this.#probing = run.catch((error) => {
+      this.#options.log.warn("disk probe failed", { error: String(error) });
+    }).finally(() => this.#probing = null);
+    await this.#probing;
   }
 
   /** Writes the reserve file; false (and nothing left behind) when the disk has no room. */

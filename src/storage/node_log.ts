@@ -356,10 +356,11 @@ export class NodeLog implements GroupLogHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#disk.close();
+    const diskClosed = this.#disk.close();
     await this.#groupCommit.whenIdle();
     for (const group of this.#groups.values()) await group.snapshotSaved();
     await this.#groupCommit.whenIdle();
+    await diskClosed;
     this.#writer.close();
     await this.#dir.lock.release();
   }
