@@ -123,6 +123,12 @@ export function nodeCommand(): Command {
         `lock waits parked per node (default ${NODE_DEFAULTS.lockWaitsMax})`,
       ),
     )
+    .addOption(
+      envOption(
+        "--disk-reserve-bytes <n>",
+        `reserve file spent when the disk fills, 0 none (default ${NODE_DEFAULTS.diskReserveBytes})`,
+      ),
+    )
     .action(async (options: RawNodeOptions) => {
       await runNode(options);
     });

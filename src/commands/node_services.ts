@@ -75,6 +75,16 @@ export interface CommittedEntryView {
   detail: Uint8Array;
 }
 
+/** This node's disk as INFO, /health and the metrics show it. */
+export interface DiskView {
+  /** True while the disk is full: writes are refused with NOSPACE, reads are served. */
+  full: boolean;
+  /** Milliseconds the disk has been full (0 when not). */
+  fullForMs: number;
+  /** Writes refused with NOSPACE (clients' and the node's own, e.g. lease expiries). */
+  noSpaceRefusals: number;
+}
+
 /** The cluster as the command handlers see it. */
 export interface ClusterView {
   info(): ClusterInfoView;
@@ -113,6 +123,8 @@ export interface NodeServices {
   raftGroups(): GroupListing[];
   /** This node's committed meta log entries from `fromIndex`, at most `countMax` (DEBUG ENTRIES). */
   committedEntries(fromIndex: number, countMax: number): Promise<CommittedEntryView[]>;
+  /** The state of this node's disk (full or not). */
+  disk(): DiskView;
   /** Extra INFO sections provided by subsystems (locks, queues, cache, persistence). */
   infoSections(): Map<string, Array<[string, string | number]>>;
 }

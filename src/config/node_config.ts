@@ -52,6 +52,11 @@ export interface NodeConfig {
   lockWaitMaxMs: number;
   /** Lock waits parked on this node at most. */
   lockWaitsMax: number;
+  /**
+   * Bytes of the data dir's reserve file, spent when the disk fills so the write that found it
+   * full still completes (0: no reserve; that write then waits for space).
+   */
+  diskReserveBytes: number;
 }
 
 /** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
@@ -86,6 +91,7 @@ export interface RawNodeOptions {
   lockTtlMaxMs?: string;
   lockWaitMaxMs?: string;
   lockWaitsMax?: string;
+  diskReserveBytes?: string;
 }
 
 /** Defaults for every numeric option. */
@@ -106,6 +112,7 @@ export const NODE_DEFAULTS = {
   lockTtlMaxMs: 86_400_000,
   lockWaitMaxMs: 300_000,
   lockWaitsMax: 10_000,
+  diskReserveBytes: 4 * 1024 * 1024,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
@@ -184,6 +191,12 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
     lockTtlMaxMs: parseCount(raw.lockTtlMaxMs, NODE_DEFAULTS.lockTtlMaxMs, "--lock-ttl-max-ms"),
     lockWaitMaxMs: parseCount(raw.lockWaitMaxMs, NODE_DEFAULTS.lockWaitMaxMs, "--lock-wait-max-ms"),
     lockWaitsMax: parseCount(raw.lockWaitsMax, NODE_DEFAULTS.lockWaitsMax, "--lock-waits-max"),
+    diskReserveBytes: parseBoundedInt(
+      raw.diskReserveBytes,
+      NODE_DEFAULTS.diskReserveBytes,
+      "--disk-reserve-bytes",
+      DISK_RESERVE_BYTES_MAX,
+    ),
   };
   checkRelations(config);
   return config;
@@ -288,6 +301,8 @@ function parseSlotCount(value: string | undefined): number {
 
 /** Largest --quiesce-after-ticks. */
 export const QUIESCE_AFTER_TICKS_MAX = 1_000_000;
+/** Largest --disk-reserve-bytes (1 GiB). */
+export const DISK_RESERVE_BYTES_MAX = 1024 * 1024 * 1024;
 /** Largest --debug-groups. */
 export const DEBUG_GROUPS_MAX = 10_000;
 

@@ -1,5 +1,12 @@
 /** Error codes of the client contract that the cluster and its state machines produce. */
-export type ClusterErrorCode = "ERR" | "TRYAGAIN" | "NOQUORUM" | "TIMEOUT" | "LIMIT" | "DEADLOCK";
+export type ClusterErrorCode =
+  | "ERR"
+  | "TRYAGAIN"
+  | "NOQUORUM"
+  | "TIMEOUT"
+  | "LIMIT"
+  | "DEADLOCK"
+  | "NOSPACE";
 
 /**
  * A typed refusal: what a state machine or service answers when it will not do a request. It
@@ -29,6 +36,14 @@ export class ClusterError extends Error {
   static of(refusal: Refusal): ClusterError {
     return new ClusterError(refusal.code, refusal.message);
   }
+}
+
+/** This node's disk is full: a write is refused before anything is proposed. */
+export function noSpaceError(): ClusterError {
+  return new ClusterError(
+    "NOSPACE",
+    "this node's disk is full: writes are refused until space is freed (reads are served)",
+  );
 }
 
 /** There is no leader to take the request: NOQUORUM when no majority is reachable, else TRYAGAIN. */

@@ -13,9 +13,9 @@ import {
   type Ready,
 } from "../raft/mod.ts";
 import { assert } from "../util/assert.ts";
-import type { RaftLogStore } from "../storage/mod.ts";
+import { isNoSpaceError, type RaftLogStore } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
-import { ClusterError, noLeaderError } from "./cluster_error.ts";
+import { ClusterError, noLeaderError, noSpaceError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { nextReadId, randomReadIdStart, READ_ID_MAX } from "./read_ids.ts";
@@ -56,6 +56,8 @@ export interface RaftHostOptions<R = string | null> {
   requestTimeoutMs: number;
   /** First read id of this process (tests); random by default, see read_ids.ts. */
   readIdStart?: number;
+  /** True while the node log says the disk is full (default: never). */
+  diskFull?: () => boolean;
 }
 
 /**
@@ -81,6 +83,14 @@ export class RaftHost<R = string | null> {
   #writtenHardState: HardState;
   #snapshotIndex: number;
   #closed = false;
+  /** The disk state last handed to the core. */
+  #diskFull = false;
+  /** Proposals refused because the disk is full. */
+  #noSpaceRefusals = 0;
+  /** Leadership transfers started because the disk is full (rotates the target). */
+  #handOffCount = 0;
+  /** No snapshot is tried again before this applied index (a save found the disk full). */
+  #compactRetryIndex = 0;
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
@@ -135,8 +145,15 @@ export class RaftHost<R = string | null> {
     return this.#raft.role === "leader";
   }
 
+  /** Proposals refused because this node's disk is full. */
+  get noSpaceRefusals(): number {
+    return this.#noSpaceRefusals;
+  }
+
   /** Advances logical time by one tick. */
   tick(): void {
+    this.#syncDiskState();
+    if (this.#diskFull) this.#handOff();
     if (!this.#ticked) {
       this.#ticked = true;
       // A sole voter has nobody to wait for: it campaigns at once, not after an election
@@ -151,6 +168,7 @@ export class RaftHost<R = string | null> {
 
   /** Feeds a message from a peer. */
   receive(message: Message): void {
+    this.#syncDiskState();
     this.#raft.step(message);
     this.#schedule();
   }
@@ -173,11 +191,13 @@ export class RaftHost<R = string | null> {
 
   /** Proposes `data`; resolves with the state machine's answer once applied. */
   propose(data: Uint8Array): Promise<R | null> {
+    this.#syncDiskState();
     return this.#track(this.#raft.propose(data));
   }
 
   /** Proposes a membership change; resolves once applied. */
   async proposeConfChange(change: ConfChange): Promise<void> {
+    this.#syncDiskState();
     await this.#track(this.#raft.proposeConfChange(change));
   }
 
@@ -229,12 +249,55 @@ export class RaftHost<R = string | null> {
         return noLeaderError(this.#options.quorumReachable());
       case "entryTooLarge":
         return new ClusterError("LIMIT", result.message);
+      case "diskFull":
+        this.#noSpaceRefusals += 1;
+        if (this.#raft.role === "leader") this.#handOff();
+        return noSpaceError();
       case "invalidConfChange":
       case "notVoter":
         return new ClusterError("ERR", result.message);
       default:
         return new ClusterError("TRYAGAIN", result.message);
     }
+  }
+
+  /** Hands the node log's disk state to the core when it changed. */
+  #syncDiskState(): void {
+    const full = this.#options.diskFull?.() ?? false;
+    if (full === this.#diskFull) return;
+    this.#diskFull = full;
+    this.#raft.setDiskFull(full);
+    this.#logger.warn(
+      full
+        ? "disk full: refusing writes, handing leadership to a node that can write"
+        : "disk has space again: taking writes",
+    );
+    if (full) this.#handOff();
+    this.#schedule();
+  }
+
+  /**
+   * Leader with a full disk: starts a transfer to the most up-to-date other voter (rotating
+   * among equals on each attempt) unless one is running; the core drops a transfer that did
+   * not finish within an election timeout, and the next tick starts another. A sole voter
+   * keeps leading: it still serves reads.
+   */
+  #handOff(): void {
+    if (this.#raft.role !== "leader") return;
+    const status = this.#raft.status();
+    if (status.role !== "leader" || status.leadTransferee !== null) return;
+    const voters = new Set(status.confState.voters);
+    const candidates = status.progress
+      .filter((progress) => progress.id !== this.#options.nodeId && voters.has(progress.id))
+      .sort((a, b) => b.matchIndex - a.matchIndex || (a.id < b.id ? -1 : 1));
+    if (candidates.length === 0) return;
+    const best = candidates.filter((progress) => progress.matchIndex === candidates[0]!.matchIndex);
+    const target = best[this.#handOffCount % best.length]!.id;
+    this.#handOffCount += 1;
+    const result = this.#raft.transferLeadership(target);
+    if (!result.ok) return;
+    this.#logger.info("disk full: transferring leadership", { to: target });
+    this.#schedule();
   }
 
   #schedule(): void {
@@ -364,11 +427,21 @@ export class RaftHost<R = string | null> {
   async #maybeCompact(): Promise<void> {
     const applied = this.#raft.appliedIndex;
     if (applied - this.#snapshotIndex < this.#options.snapshotEntriesMax) return;
+    // A snapshot needs room for a whole new file: not while the disk is full.
+    if (this.#diskFull || applied < this.#compactRetryIndex) return;
     const snapshot = this.#raft.compact(applied, this.#options.machine.snapshot());
-    await this.#options.wal.saveSnapshot(
-      { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
-      snapshot.data,
-    );
+    try {
+      await this.#options.wal.saveSnapshot(
+        { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
+        snapshot.data,
+      );
+    } catch (error) {
+      if (!isNoSpaceError(error)) throw error;
+      // The log keeps every entry the core dropped, so a later save covers them.
+      this.#compactRetryIndex = applied + Math.ceil(this.#options.snapshotEntriesMax / 4);
+      this.#logger.warn("snapshot deferred: the disk is full", { index: snapshot.index });
+      return;
+    }
     this.#snapshotIndex = snapshot.index;
     this.#logger.info("log compacted into a snapshot", { index: snapshot.index });
   }

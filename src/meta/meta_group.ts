@@ -99,6 +99,7 @@ export class MetaGroup {
       machine: state,
       send: (message) => raft.outbox.enqueue(message),
       quorumReachable: () => group?.quorumReachable() ?? false,
+      diskFull: () => raft.log.diskFull,
       logger,
       random: new SeededRandom(seedFrom(config.id)).fn(),
       raft: {

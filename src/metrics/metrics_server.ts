@@ -48,15 +48,21 @@ export class MetricsServer {
     }
     if (path === "/health") {
       const info = this.#services.cluster.info();
+      const disk = this.#services.disk();
+      // A full disk: reads are still served, writes are refused, so the node is degraded and
+      // not ready for writes (503, so a load balancer or readiness probe moves writers away).
       const body = {
-        status: "ok",
+        status: disk.full ? "degraded" : "ok",
+        ...(disk.full ? { reason: "disk full: writes refused with NOSPACE, reads served" } : {}),
         nodeId: info.nodeId,
         role: info.role,
         leaderId: info.leaderId,
         members: info.memberCount,
         healthyMembers: info.healthyMemberCount,
+        disk: disk.full ? "full" : "ok",
+        diskFullForMs: disk.fullForMs,
       };
-      return Response.json(body);
+      return Response.json(body, { status: disk.full ? 503 : 200 });
     }
     return new Response("not found: try /metrics or /health\n", { status: 404 });
   }
@@ -116,6 +122,16 @@ export class MetricsServer {
       "dsync_raft_term",
       "Current Raft term of the meta group",
       () => services.cluster.info().term,
+    );
+    stat(
+      "dsync_disk_full",
+      "1 while this node's disk is full, else 0",
+      () => services.disk().full ? 1 : 0,
+    );
+    stat(
+      "dsync_nospace_refusals_total",
+      "Writes refused with NOSPACE because this node's disk is full",
+      () => services.disk().noSpaceRefusals,
     );
     stat(
       "dsync_uptime_seconds",

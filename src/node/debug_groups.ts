@@ -64,6 +64,7 @@ export async function openDebugGroups(
       machine: new NullMachine(),
       send: (message) => raft.outbox.enqueue(message),
       quorumReachable,
+      diskFull: () => raft.log.diskFull,
       logger: quiet,
       random: new SeededRandom(groupId * 31 + config.id.length).fn(),
       raft: {

@@ -10,7 +10,7 @@ export function raftGroupsSection(groups: RaftGroups): Array<[string, string | n
   ];
 }
 
-/** INFO persistence: the node log shared by every group. */
+/** INFO persistence: the node log shared by every group, and whether its disk is full. */
 export function persistenceSection(meta: MetaGroup): Array<[string, string | number]> {
   const section: Array<[string, string | number]> = [["loading", 0]];
   for (const [key, value] of Object.entries(meta.log.stats())) {
@@ -23,5 +23,14 @@ export function persistenceSection(meta: MetaGroup): Array<[string, string | num
     "raft_snapshot_index",
     status.snapshotIndex,
   ]);
+  const disk = meta.log.diskState();
+  section.push(
+    ["disk_state", disk.full ? "full" : "ok"],
+    ["disk_full_for_ms", disk.fullForMs],
+    ["disk_full_count", disk.fullCount],
+    ["disk_enospc_errors", disk.noSpaceErrorCount],
+    ["disk_reserve_bytes", disk.reserveBytes],
+    ["disk_nospace_refusals", meta.host.noSpaceRefusals],
+  );
   return section;
 }

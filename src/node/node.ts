@@ -260,6 +260,14 @@ export class DsyncNode {
         })),
       slotCount: () => meta.slotCount(),
       committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
+      disk: () => {
+        const state = meta.log.diskState();
+        return {
+          full: state.full,
+          fullForMs: state.fullForMs,
+          noSpaceRefusals: meta.host.noSpaceRefusals,
+        };
+      },
       infoSections: () =>
         new Map([
           ...this.#subsystems.flatMap((subsystem) =>

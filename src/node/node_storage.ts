@@ -13,7 +13,7 @@ const OLD_META_DIR_NAME = "meta";
  * (`meta/`) with a message saying what to do, since it is not migrated.
  */
 export async function openNodeLog(
-  config: Pick<NodeConfig, "dataDir" | "clusterId" | "id">,
+  config: Pick<NodeConfig, "dataDir" | "clusterId" | "id"> & Partial<NodeConfig>,
   logger: Logger,
 ): Promise<NodeLog> {
   const oldDir = `${config.dataDir}/${OLD_META_DIR_NAME}`;
@@ -29,6 +29,7 @@ export async function openNodeLog(
   return await NodeLog.open(`${config.dataDir}/${NODE_LOG_DIR_NAME}`, {
     clusterId: config.clusterId,
     nodeId: config.id,
+    ...(config.diskReserveBytes === undefined ? {} : { diskReserveBytes: config.diskReserveBytes }),
     log: logger.with({ component: "wal" }),
   });
 }

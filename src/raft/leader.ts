@@ -41,6 +41,7 @@ function checkCanPropose(s: RaftState, sizeBytes: number): RaftResult | null {
     return refuse(s, "notLeader", "Cannot propose: this node is not the leader");
   }
   wake(s);
+  if (s.diskFull) return refuse(s, "diskFull", "Cannot propose: this node's disk is full");
   if (s.leadTransferee !== null) {
     return refuse(s, "transferInProgress", `Cannot propose: transferring to ${s.leadTransferee}`);
   }

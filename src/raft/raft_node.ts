@@ -85,6 +85,7 @@ export class RaftNode {
       idleTicks: 0,
       quiesceRoundsSent: 0,
       incomingSnapshot: null,
+      diskFull: false,
       bootLease: true,
       lastHardState: hardState,
       readyOutstanding: false,
@@ -158,6 +159,23 @@ export class RaftNode {
   /** Starts a linearizable read; completion arrives in `Ready.readStates`. */
   readIndex(requestId: number): RaftResult {
     return requestRead(this.#s, requestId);
+  }
+
+  /**
+   * Host input: whether this node's disk is full. While it is, proposals are refused
+   * (`diskFull`); the node does not campaign unless it is the sole voter (so a leadership transfer
+   * to it does nothing); as a follower it drops appends carrying entries and snapshot chunks
+   * unanswered, so the leader neither counts on it nor floods it. It still votes, acknowledges
+   * heartbeats and serves the ReadIndex protocol, none of which needs new log space. A leader
+   * keeps leading until the host transfers leadership away.
+   */
+  setDiskFull(full: boolean): void {
+    this.#s.diskFull = full;
+  }
+
+  /** True while the host reports this node's disk full. */
+  get diskFull(): boolean {
+    return this.#s.diskFull;
   }
 
   /** Leader: hands leadership to `to` (proposals are refused until it completes or times out). */

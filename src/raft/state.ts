@@ -104,6 +104,8 @@ export interface RaftState {
   quiesceRoundsSent: number;
   /** Follower: snapshot being received. */
   incomingSnapshot: IncomingSnapshot | null;
+  /** The host says this node's disk is full: no proposals, no campaigns, no new entries. */
+  diskFull: boolean;
   /** Hard state as of the last Ready. */
   lastHardState: HardState;
   /** True between `ready()` and `advance()`. */
@@ -133,9 +135,15 @@ export function resetElectionTimer(s: RaftState): void {
   s.randomizedElectionTimeoutTicks = base + Math.min(Math.max(jitter, 0), base - 1);
 }
 
-/** True when this node may campaign (it is a voter in the active membership). */
+/**
+ * True when this node may campaign: it is a voter in the active membership and, unless it is the
+ * only voter, its disk can take writes (a leader that cannot append would only stall the group;
+ * a sole voter has nobody to leave it to, and leading lets it serve reads).
+ */
 export function isPromotable(s: RaftState): boolean {
-  return s.confs.active().voters.includes(s.config.id);
+  const voters = s.confs.active().voters;
+  if (!voters.includes(s.config.id)) return false;
+  return !s.diskFull || voters.length === 1;
 }
 
 /** Clears per-term role state. Changing the term forgets the vote. */

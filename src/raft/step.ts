@@ -125,6 +125,9 @@ function stepFollower(s: RaftState, m: Message): void {
       s.leaderId = m.from;
       if (m.type !== "quiesce" && m.from === s.unreachableLeader) s.unreachableLeader = null;
       s.quiet = m.type === "quiesce" && m.from !== s.unreachableLeader;
+      // A full disk cannot take entries: unanswered, the leader backs off to one probe per
+      // heartbeat until the host says the disk has room again.
+      if (s.diskFull && (m.type === "snapshot" || m.entries.length > 0)) return;
       if (m.type === "append") handleAppend(s, m);
       else if (m.type === "heartbeat" || m.type === "quiesce") handleHeartbeat(s, m);
       else handleSnapshotChunk(s, m);

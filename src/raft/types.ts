@@ -184,7 +184,8 @@ export type RejectReason =
   | "invalidConfChange"
   | "learnerNotCaughtUp"
   | "tooManyPendingReads"
-  | "notVoter";
+  | "notVoter"
+  | "diskFull";
 
 /** Outcome of a proposal or request: the assigned log index on success. */
 export type RaftResult =

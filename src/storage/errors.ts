@@ -72,9 +72,20 @@ export class WalClosedError extends StorageError {
 }
 
 /**
- * A write or fdatasync failed. The log refuses all further requests: after a failed fsync the
- * durable state is unknown, so the host must stop and restart (which runs recovery).
+ * A write or fdatasync failed with an error other than a full disk (or the log was closed while
+ * a batch waited for space). The log refuses all further requests: the host must stop and
+ * restart (which runs recovery).
  */
 export class WalFailedError extends StorageError {
   override name = "WalFailedError";
+}
+
+/**
+ * True when `error` is the operating system's "no space left on device" (ENOSPC), from a write,
+ * an fdatasync or a file creation. The node log treats it as a passing condition, not a failure.
+ */
+export function isNoSpaceError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ((error as Error & { code?: unknown }).code === "ENOSPC") return true;
+  return /\(os error 28\)/.test(error.message);
 }

@@ -39,9 +39,13 @@ export async function writeFileAtomic(
       offset += chunk.length;
     }
     await file.sync();
-  } finally {
+  } catch (error) {
     file.close();
+    // A half-written file would keep holding the space a full disk lacks.
+    await removeIfExists(fs, tmpPath).catch(() => {});
+    throw error;
   }
+  file.close();
   await fs.rename(tmpPath, path);
   await fs.syncDir(dir);
 }

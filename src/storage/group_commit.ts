@@ -1,5 +1,5 @@
 import { assert } from "../util/assert.ts";
-import { StorageLimitError, WalFailedError } from "./errors.ts";
+import { isNoSpaceError, StorageLimitError, WalFailedError } from "./errors.ts";
 
 /** Bounds of the group commit queue. */
 export interface GroupCommitLimits {
@@ -13,6 +13,13 @@ export interface GroupCommitLimits {
 
 /** Writes and syncs one batch of requests; resolves once all of them are durable. */
 export type FlushBatch<T> = (items: readonly T[], batchBytes: number) => Promise<void>;
+
+/**
+ * Called when a flush failed because the disk is full (the flush left nothing half written);
+ * resolves true when the same batch should be written again (space was made or may be back),
+ * false to give up (the log is closing): the batch then fails like any other write error.
+ */
+export type NoSpaceWait = (error: Error) => Promise<boolean>;
 
 interface Waiter<T> {
   item: T;
@@ -44,11 +51,24 @@ export class GroupCommit<T> {
   #idleWaiters: (() => void)[] = [];
   /** Number of flushes performed. */
   #flushCount = 0;
+  /** Flushes that failed for lack of space and were written again. */
+  #noSpaceRetryCount = 0;
+  readonly #noSpaceWait: NoSpaceWait | null;
 
-  /** Creates a queue that calls `flush` for each batch. */
-  constructor(flush: FlushBatch<T>, limits: GroupCommitLimits) {
+  /**
+   * Creates a queue that calls `flush` for each batch. Without `noSpaceWait` a full disk stops
+   * the queue like any write error; with it, the batch stays pending (nothing is acknowledged)
+   * and is written again whenever `noSpaceWait` says so.
+   */
+  constructor(flush: FlushBatch<T>, limits: GroupCommitLimits, noSpaceWait?: NoSpaceWait) {
     this.#flush = flush;
     this.#limits = limits;
+    this.#noSpaceWait = noSpaceWait ?? null;
+  }
+
+  /** Flushes that failed for lack of space and were written again. */
+  get noSpaceRetryCount(): number {
+    return this.#noSpaceRetryCount;
   }
 
   /** Requests queued or in flight. */
@@ -126,10 +146,9 @@ export class GroupCommit<T> {
   async #run(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#takeBatch();
-      try {
-        await this.#flush(batch.map((waiter) => waiter.item), this.#inFlightBytes);
-      } catch (error) {
-        this.#fail(batch, error);
+      const failure = await this.#flushUntilWritten(batch);
+      if (failure !== null) {
+        this.#fail(batch, failure);
         break;
       }
       this.#flushCount += 1;
@@ -141,6 +160,21 @@ export class GroupCommit<T> {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  /** Flushes `batch`, again after each full-disk failure `noSpaceWait` allows; the error else. */
+  async #flushUntilWritten(batch: Waiter<T>[]): Promise<unknown> {
+    const items = batch.map((waiter) => waiter.item);
+    for (;;) {
+      try {
+        await this.#flush(items, this.#inFlightBytes);
+        return null;
+      } catch (error) {
+        const wait = this.#noSpaceWait;
+        if (wait === null || !isNoSpaceError(error) || !(await wait(error as Error))) return error;
+        this.#noSpaceRetryCount += 1;
+      }
+    }
   }
 
   /** Removes the oldest requests whose bytes fit one batch (always at least one). */

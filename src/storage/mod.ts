@@ -8,6 +8,7 @@ export { type GroupAppend, NodeLog } from "./node_log.ts";
 export type { AppendBatch, GroupLog, RaftLogStore } from "./group_log.ts";
 export type { NodeLogOptions } from "./node_log_options.ts";
 export type { NodeLogStats } from "./node_log_stats.ts";
+export type { DiskState } from "./disk_space.ts";
 export type { FileLock, FileSystem, OpenMode, StorageFile } from "./file_system.ts";
 export type { WalLog, WalOptions } from "./options.ts";
 export type {
@@ -23,6 +24,7 @@ export {
   DirectoryLockedError,
   IdentityError,
   InvalidLogRequestError,
+  isNoSpaceError,
   LogCompactedError,
   StorageError,
   StorageLimitError,

@@ -38,6 +38,8 @@ export class NodeFlusher {
   readonly #encoder: ByteBuffer;
   /** Every live group as of the last encoded batch: each new segment's prologue repeats it. */
   readonly #table: Map<number, EncodedGroupState>;
+  /** Segment offset of each encoded record's first entry in the current flush (reused). */
+  readonly #entryOffsets: number[] = [];
   #recordsWritten = 0;
 
   constructor(
@@ -86,15 +88,24 @@ export class NodeFlusher {
       }
     }
     const prologueBytes = encoder.lengthBytes;
+    const entryOffsets = this.#entryOffsets;
+    entryOffsets.length = 0;
     for (const request of requests) {
       const update = request.update;
       if (update === null || request.group === null) continue;
-      const firstEntryOffset = encodeGroupUpdate(encoder, update, batchOffset);
+      entryOffsets.push(segment.bytes + encodeGroupUpdate(encoder, update, batchOffset));
       recordCount += 1;
-      this.#note(update, request, segment, segment.bytes + firstEntryOffset);
     }
     assert(encoder.lengthBytes === prologueBytes + batchBytes, "batch size was computed exactly");
     await this.#writer.writeDurably(encoder.written());
+    // Only a durable batch changes the prologue table and the entry locations: a batch that
+    // failed (a full disk) is encoded and written again, unchanged, by the retry.
+    let next = 0;
+    for (const request of requests) {
+      const update = request.update;
+      if (update === null || request.group === null) continue;
+      this.#note(update, request, segment, entryOffsets[next++]!);
+    }
     this.#recordsWritten += recordCount;
   }
 

@@ -8,6 +8,7 @@
  */
 import { checkHardState } from "./append_check.ts";
 import { prepareDataDir, type PreparedDataDir } from "./data_dir.ts";
+import { DiskSpace, type DiskState } from "./disk_space.ts";
 import { EntryIndex } from "./entry_index.ts";
 import { type DataLocation, readEntryData } from "./entry_reader.ts";
 import { InvalidLogRequestError, StorageLimitError, WalClosedError } from "./errors.ts";
@@ -53,6 +54,7 @@ export class NodeLog implements GroupLogHost {
   readonly #flusher: NodeFlusher;
   readonly #groupCommit: GroupCommit<GroupRequest>;
   readonly #tornTailCount: number;
+  readonly #disk: DiskSpace;
   #closed = false;
   #appendCount = 0;
   #diskReadCount = 0;
@@ -66,9 +68,11 @@ export class NodeLog implements GroupLogHost {
     snapshots: NodeSnapshots,
     replay: NodeReplay,
     tornTailCount: number,
+    disk: DiskSpace,
   ) {
     this.#options = options;
     this.#dir = dir;
+    this.#disk = disk;
     this.#writer = writer;
     this.#snapshots = snapshots;
     this.#tornTailCount = tornTailCount;
@@ -92,6 +96,7 @@ export class NodeLog implements GroupLogHost {
     this.#groupCommit = new GroupCommit<GroupRequest>(
       (requests, batchBytes) => this.#flush(requests, batchBytes),
       options,
+      (error) => disk.noSpace(error),
     );
   }
 
@@ -118,7 +123,22 @@ export class NodeLog implements GroupLogHost {
         resolved.segmentBytesMax,
         scanned.segments,
       );
-      return new NodeLog(resolved, prepared, writer, snapshots, replay, scanned.tornTailCount);
+      const disk = await DiskSpace.open({
+        fs,
+        dir,
+        reserveBytes: resolved.diskReserveBytes,
+        probeIntervalMs: resolved.diskProbeIntervalMs,
+        log: resolved.log,
+      });
+      return new NodeLog(
+        resolved,
+        prepared,
+        writer,
+        snapshots,
+        replay,
+        scanned.tornTailCount,
+        disk,
+      );
     } catch (error) {
       writer?.close();
       await prepared.lock.release();
@@ -311,16 +331,36 @@ export class NodeLog implements GroupLogHost {
       diskReadCount: this.#diskReadCount,
       tornTailCount: this.#tornTailCount,
       rewriteCount: this.#rewriteCount,
+      cutBackCount: writer.cutBackCount,
+      noSpaceRetryCount: this.#groupCommit.noSpaceRetryCount,
     };
   }
 
-  /** Waits for pending appends, then releases files and the lock. */
+  /**
+   * True while the disk is full: writes still complete from the reserve's room (or wait for
+   * room), but the host should refuse new client writes. See disk_space.ts.
+   */
+  get diskFull(): boolean {
+    return this.#disk.full;
+  }
+
+  /** The full-disk state, for INFO, /health and metrics. */
+  diskState(): DiskState {
+    return this.#disk.state();
+  }
+
+  /**
+   * Waits for pending appends, then releases files and the lock. A batch waiting for room on a
+   * full disk is given up (it fails, nothing of it was acknowledged).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const diskClosed = this.#disk.close();
     await this.#groupCommit.whenIdle();
     for (const group of this.#groups.values()) await group.snapshotSaved();
     await this.#groupCommit.whenIdle();
+    await diskClosed;
     this.#writer.close();
     await this.#dir.lock.release();
   }
@@ -415,6 +455,7 @@ export class NodeLog implements GroupLogHost {
 
   async #flush(requests: readonly GroupRequest[], batchBytes: number): Promise<void> {
     await this.#flusher.flush(requests, batchBytes);
+    this.#disk.flushed();
     const unwritten = new Map<number, number>();
     this.#groupCommit.forEachQueued((request) => {
       const groupId = request.group?.groupId;

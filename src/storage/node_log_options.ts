@@ -9,17 +9,39 @@ import { RECORD_HEADER_BYTES } from "./record_frame.ts";
 export interface NodeLogOptions extends WalOptions {
   /** Groups the log may hold at once. Default 1024. */
   groupsMax?: number;
+  /**
+   * Bytes of the reserve file spent when the disk fills, so the write that found it full still
+   * completes (see disk_space.ts). Default 0: none, a write on a full disk waits for room.
+   */
+  diskReserveBytes?: number;
+  /** How often a full disk is probed for room, in milliseconds. Default 500. */
+  diskProbeIntervalMs?: number;
 }
 
 /** `NodeLogOptions` with defaults filled in and constraints checked. */
 export interface ResolvedNodeLogOptions extends ResolvedWalOptions {
   groupsMax: number;
+  diskReserveBytes: number;
+  diskProbeIntervalMs: number;
   /** Largest segment prologue: the header plus one hard state and snapshot per group. */
   prologueBytesMax: number;
 }
 
 /** Largest prologue record of one group (type, id, flags, hard state, snapshot). */
 const PROLOGUE_GROUP_BYTES_MAX = RECORD_HEADER_BYTES + 1 + 4 + 1 + 17 + ID_BYTES_MAX + 16;
+
+/** Default probe interval of a full disk, in milliseconds. */
+export const DISK_PROBE_INTERVAL_MS_DEFAULT = 500;
+/** Largest disk reserve, in bytes. */
+const DISK_RESERVE_BYTES_CEILING = 1024 * 1024 * 1024;
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidLogRequestError(
+      `Cannot open log: ${name} is ${value}, must be an integer in ${min}..${max}`,
+    );
+  }
+}
 
 /** Fills in defaults and validates; a new segment must fit a whole batch plus the prologue. */
 export function resolveNodeLogOptions(options: NodeLogOptions): ResolvedNodeLogOptions {
@@ -37,5 +59,9 @@ export function resolveNodeLogOptions(options: NodeLogOptions): ResolvedNodeLogO
         `batchBytesMax + ${prologueBytesMax} (the prologue of ${groupsMax} groups)`,
     );
   }
-  return { ...base, groupsMax, prologueBytesMax };
+  const diskReserveBytes = options.diskReserveBytes ?? 0;
+  const diskProbeIntervalMs = options.diskProbeIntervalMs ?? DISK_PROBE_INTERVAL_MS_DEFAULT;
+  checkInteger("diskReserveBytes", diskReserveBytes, 0, DISK_RESERVE_BYTES_CEILING);
+  checkInteger("diskProbeIntervalMs", diskProbeIntervalMs, 10, 60_000);
+  return { ...base, groupsMax, prologueBytesMax, diskReserveBytes, diskProbeIntervalMs };
 }

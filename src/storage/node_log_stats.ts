@@ -34,4 +34,8 @@ export interface NodeLogStats {
   tornTailCount: number;
   /** Groups whose live entries compaction rewrote to free old segments. */
   rewriteCount: number;
+  /** Failed batches cut back to the synced end of their segment (written again or failed). */
+  cutBackCount: number;
+  /** Batches written again after the disk was full. */
+  noSpaceRetryCount: number;
 }

@@ -1,5 +1,6 @@
 /** The append side of the segment files: writes batches, rolls segments, removes old ones. */
 import { assert } from "../util/assert.ts";
+import { WalFailedError } from "./errors.ts";
 import type { FileSystem, StorageFile } from "./file_system.ts";
 import { segmentFileName, type SegmentInfo } from "./segments.ts";
 
@@ -17,6 +18,8 @@ export interface SegmentWriterStats {
   rollCount: number;
   /** Segment files removed after a snapshot covered them. */
   removedCount: number;
+  /** Failed batches cut back to the synced size (to be written again). */
+  cutBackCount: number;
 }
 
 /** Owns the segment list and the open handle of the last segment. */
@@ -37,6 +40,7 @@ export class SegmentWriter {
     writeCount: 0,
     rollCount: 0,
     removedCount: 0,
+    cutBackCount: 0,
   };
 
   private constructor(
@@ -96,22 +100,49 @@ export class SegmentWriter {
     return this.current;
   }
 
-  /** Appends `bytes` to the current segment and makes them durable (fdatasync). */
+  /**
+   * Appends `bytes` to the current segment and makes them durable (fdatasync). On failure the
+   * segment is cut back to its last synced size before the error is rethrown, so a retry writes
+   * the whole batch again at the same offset: a failed fdatasync may have dropped dirty pages
+   * while marking them clean, so only a fresh write and a successful sync vouch for them.
+   */
   async writeDurably(bytes: Uint8Array): Promise<void> {
     const segment = this.current;
+    assert(segment.bytes === segment.syncedBytes, "a batch starts at the synced end");
     assert(segment.bytes + bytes.length <= this.#segmentBytesMax, "batch fits its segment");
-    await this.#file.write(bytes, segment.bytes);
-    segment.bytes += bytes.length;
-    this.#stats.writeCount += 1;
-    this.#stats.bytesWritten += bytes.length;
-    await this.#file.sync();
-    this.#stats.syncCount += 1;
-    if (this.#dirSyncPending) {
-      await this.#fs.syncDir(this.#walDir);
-      this.#stats.dirSyncCount += 1;
-      this.#dirSyncPending = false;
+    try {
+      await this.#file.write(bytes, segment.bytes);
+      segment.bytes += bytes.length;
+      this.#stats.writeCount += 1;
+      this.#stats.bytesWritten += bytes.length;
+      await this.#file.sync();
+      this.#stats.syncCount += 1;
+      if (this.#dirSyncPending) {
+        await this.#fs.syncDir(this.#walDir);
+        this.#stats.dirSyncCount += 1;
+        this.#dirSyncPending = false;
+      }
+    } catch (error) {
+      await this.#cutBack(segment, error);
+      throw error;
     }
     segment.syncedBytes = segment.bytes;
+  }
+
+  /** After a failed write or sync: the segment's size goes back to what is synced. */
+  async #cutBack(segment: SegmentInfo, cause: unknown): Promise<void> {
+    segment.bytes = segment.syncedBytes;
+    this.#stats.cutBackCount += 1;
+    try {
+      await this.#file.truncate(segment.syncedBytes);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new WalFailedError(
+        `Cannot cut ${segment.path} back to ${segment.syncedBytes} bytes after a failed write: ` +
+          detail,
+        { cause },
+      );
+    }
   }
 
   /**

@@ -5,6 +5,9 @@
  * earlier ones included, as LazyFS does) and an arbitrary subset of the unsynced directory
  * changes, then drops every open handle and lock. `crashAfterOps(n)` cuts the power after n
  * more mutating operations: every later call throws `SimulatedCrashError` until `crash()`.
+ * `setCapacity(bytes)` makes writes beyond the capacity fail with ENOSPC after writing what
+ * fits (as a real disk does); `failSyncs(n, code)` makes the next n file syncs fail the Linux
+ * way: the dirty pages are marked clean without becoming durable.
  */
 import type { FileLock, FileSystem, OpenMode, StorageFile } from "../../src/storage/file_system.ts";
 
@@ -12,6 +15,11 @@ import type { FileLock, FileSystem, OpenMode, StorageFile } from "../../src/stor
 export const SIM_PAGE_BYTES = 4096;
 /** Largest simulated file, in bytes (bounds the memory a test can use). */
 const SIM_FILE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** The error a real disk gives when it is full. */
+export function simNoSpaceError(): Error {
+  return Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+}
 
 /** Thrown by every operation once the simulated power is cut. */
 export class SimulatedCrashError extends Error {
@@ -41,9 +49,27 @@ class SimInode {
     this.#markDirty(Math.min(before, size), Math.max(before, size));
   }
 
+  /** Makes the dirty pages (and the size) durable; clean pages keep their durable content. */
   sync(): void {
-    this.durable = this.current.slice();
+    const next = new Uint8Array(this.current.length);
+    next.set(this.durable.subarray(0, Math.min(this.durable.length, next.length)));
+    for (const page of this.dirtyPages) {
+      const start = page * SIM_PAGE_BYTES;
+      const end = Math.min(this.current.length, start + SIM_PAGE_BYTES);
+      if (end > start) next.set(this.current.subarray(start, end), start);
+    }
+    this.durable = next;
     this.dirtyPages.clear();
+  }
+
+  /** A failed fsync: the dirty pages are dropped from the writeback list, not made durable. */
+  failSync(): void {
+    this.dirtyPages.clear();
+  }
+
+  /** Bytes the file occupies (whole pages). */
+  get allocatedBytes(): number {
+    return Math.ceil(this.current.length / SIM_PAGE_BYTES) * SIM_PAGE_BYTES;
   }
 
   /** Keeps each dirty page's new content when `keep()` says so, else its durable content. */
@@ -110,6 +136,10 @@ export class SimFileSystem implements FileSystem {
   /** Mutating operations left before the power is cut; Infinity = never. */
   #opsBeforeCrash = Infinity;
   #powerCut = false;
+  /** Bytes all files may occupy together (whole pages); Infinity = no limit. */
+  #capacityBytes = Infinity;
+  /** File syncs left to fail, and the error code they fail with. */
+  #syncFailures = { count: 0, code: "EIO" };
   readonly stats: SimFileSystemStats = {
     fileSyncCount: 0,
     dirSyncCount: 0,
@@ -120,6 +150,57 @@ export class SimFileSystem implements FileSystem {
   /** Cuts the power after `count` more mutating operations (0 = the next one fails). */
   crashAfterOps(count: number): void {
     this.#opsBeforeCrash = count;
+  }
+
+  /** Limits the bytes all files may occupy together (Infinity: no limit). */
+  setCapacity(bytes: number): void {
+    this.#capacityBytes = bytes;
+  }
+
+  /** Bytes all files occupy now (whole pages). */
+  usedBytes(): number {
+    let used = 0;
+    const visit = (dir: SimDir, seen: Set<SimNode>) => {
+      for (const node of dir.current.values()) {
+        if (seen.has(node)) continue;
+        seen.add(node);
+        if (node instanceof SimDir) visit(node, seen);
+        else used += node.allocatedBytes;
+      }
+    };
+    visit(this.#root, new Set());
+    return used;
+  }
+
+  /** The next `count` file syncs fail with an error of `code` (ENOSPC, EIO, ...). */
+  failSyncs(count: number, code: string): void {
+    this.#syncFailures = { count, code };
+  }
+
+  /** Writes `bytes` at `offset` of `inode`, as far as the capacity allows (ENOSPC beyond). */
+  writeWithinCapacity(inode: SimInode, bytes: Uint8Array, offset: number): void {
+    const end = offset + bytes.length;
+    const growth = Math.ceil(end / SIM_PAGE_BYTES) * SIM_PAGE_BYTES - inode.allocatedBytes;
+    if (growth <= 0 || this.usedBytes() + growth <= this.#capacityBytes) {
+      inode.write(bytes, offset);
+      return;
+    }
+    const free = Math.max(0, this.#capacityBytes - this.usedBytes());
+    const fitEnd = Math.min(end, inode.allocatedBytes + free - (free % SIM_PAGE_BYTES));
+    if (fitEnd > offset) inode.write(bytes.subarray(0, fitEnd - offset), offset);
+    throw simNoSpaceError();
+  }
+
+  /** Syncs `inode`, or fails the sync when `failSyncs` asked for it. */
+  syncInode(inode: SimInode): void {
+    if (this.#syncFailures.count > 0) {
+      this.#syncFailures.count -= 1;
+      inode.failSync();
+      const code = this.#syncFailures.code;
+      throw Object.assign(new Error(`simulated fsync failure (${code})`), { code });
+    }
+    inode.sync();
+    this.countFileSync();
   }
 
   /** True once the power was cut and `crash()` has not run yet. */
@@ -348,7 +429,11 @@ class SimFile implements StorageFile {
   }
 
   write(bytes: Uint8Array, offset: number): Promise<void> {
-    return this.#fs.runFileOp(this.#generation, true, () => this.#inode.write(bytes, offset));
+    return this.#fs.runFileOp(
+      this.#generation,
+      true,
+      () => this.#fs.writeWithinCapacity(this.#inode, bytes, offset),
+    );
   }
 
   read(offset: number, target: Uint8Array): Promise<number> {
@@ -360,10 +445,7 @@ class SimFile implements StorageFile {
   }
 
   sync(): Promise<void> {
-    return this.#fs.runFileOp(this.#generation, true, () => {
-      this.#inode.sync();
-      this.#fs.countFileSync();
-    });
+    return this.#fs.runFileOp(this.#generation, true, () => this.#fs.syncInode(this.#inode));
   }
 
   truncate(sizeBytes: number): Promise<void> {
