@@ -8,7 +8,7 @@ import { commandIntrospection } from "../commands/command_command.ts";
 import { CLUSTER_COMMANDS } from "../commands/cluster_command.ts";
 import { CONFIG_COMMANDS } from "../commands/config_command.ts";
 import { DEBUG_COMMANDS } from "../commands/debug_command.ts";
-import { newServerStats, type NodeServices } from "../commands/node_services.ts";
+import { newServerStats, type NodeServices, type ServerStats } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientServer } from "../server/client_server.ts";
@@ -35,6 +35,12 @@ import { LOCK_COMMANDS } from "../lock_service/lock_commands.ts";
 import { errorReply, internalErrorLine } from "../commands/replies.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
+import { StallMonitor } from "../util/stall_monitor.ts";
+
+/** Window of INFO's `event_loop_stall_recent_max_ms` (it covers one to two windows). */
+const STALL_WINDOW_MS = 30_000;
+/** At most one "event loop stalled" WARN line per this many ms. */
+const STALL_WARN_INTERVAL_MS = 1_000;
 
 /** Decodes a forwarded RESP2 reply so it can be re-encoded in the client's protocol. */
 function decodeReply(bytes: Uint8Array): RespValue {
@@ -74,6 +80,8 @@ export class DsyncNode {
   #table: CommandTable | null = null;
   #locks: LockService | null = null;
   readonly #debugGroups: DebugGroups = { hosts: new Map() };
+  readonly #stats: ServerStats = newServerStats();
+  readonly #stallMonitor: StallMonitor;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -115,12 +123,22 @@ export class DsyncNode {
       this.#raftGroups.peerDisconnected(peerId);
     };
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
-    this.#transport.onPeerDown = (peerId) => this.#raftGroups.peerDisconnected(peerId);
+    this.#transport.onPeerDown = (peerId) => {
+      this.#stats.peerDownMarks++;
+      this.#raftGroups.peerDisconnected(peerId);
+    };
+    this.#stallMonitor = new StallMonitor({
+      tickMs: config.raftTickMs,
+      windowMs: STALL_WINDOW_MS,
+      warnIntervalMs: STALL_WARN_INTERVAL_MS,
+    }, logger);
+    this.#stats.loop = this.#stallMonitor.figures;
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
+    this.#stallMonitor.start();
     this.#transport.useTls(await readPeerTls(this.config));
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
@@ -196,6 +214,7 @@ export class DsyncNode {
     this.#meta?.stop();
     await this.#nodeLog?.close();
     this.#transport.close();
+    this.#stallMonitor.stop();
     this.#logger.info("node stopped");
   }
 
@@ -206,7 +225,7 @@ export class DsyncNode {
       logger: this.#logger,
       nowMs,
       startedAtMs: nowMs(),
-      stats: newServerStats(),
+      stats: this.#stats,
       sessions: () => this.#clients?.sessions() ?? [],
       cluster: new MetaClusterView(
         this.config,
@@ -306,9 +325,15 @@ export class DsyncNode {
         return;
       case "forwardRequest": {
         const { requestEpoch, requestId } = message;
-        void this.#executeForwarded(message.args).then((reply) =>
-          this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
-        );
+        const run = () =>
+          void this.#executeForwarded(message.args).then((reply) =>
+            this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
+          );
+        // Forwarded commands are client work: a burst of them takes its turns behind the
+        // node's own clients (in arrival order) and leaves room for heartbeats and ticks.
+        const budget = this.#clients?.budget;
+        if (budget === undefined || budget.tryTake()) run();
+        else void budget.nextTurn().then(run);
         return;
       }
       case "forwardReply":

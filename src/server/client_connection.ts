@@ -11,12 +11,18 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
 import { internalErrorLine } from "../commands/replies.ts";
 import { ContractRespWriter } from "./contract_writer.ts";
+import { TurnBudget } from "./turn_budget.ts";
+
+/** Commands of one client run back to back at most, before others and the loop get a turn. */
+export const COMMANDS_PER_SLICE_MAX = 256;
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
   resp: Partial<RespLimits>;
   /** Unsent reply bytes allowed before the client is disconnected. */
   outputBytesMax: number;
+  /** Client work per event-loop turn, shared by every connection of the server. */
+  budget?: TurnBudget;
 }
 
 /** A reply slot that must be written in order: bytes already encoded, or an awaited outcome. */
@@ -35,6 +41,7 @@ export class ClientConnection {
   readonly #logger: Logger;
   readonly #limits: ClientConnectionLimits;
   readonly #decoder: RespRequestDecoder;
+  readonly #budget: TurnBudget;
   /** Reports an error line with a code outside the contract (rewritten by the writer). */
   readonly #foreignCode = (line: string) =>
     this.#logger.error("reply with a non-contract error code rewritten", {
@@ -70,6 +77,7 @@ export class ClientConnection {
     this.#logger = logger;
     this.#limits = limits;
     this.#decoder = new RespRequestDecoder(limits.resp);
+    this.#budget = limits.budget ?? new TurnBudget();
     this.#call = { args: [], session, out: this.#out, services };
   }
 
@@ -81,7 +89,7 @@ export class ClientConnection {
         if (count === null) break;
         this.#decoder.commit(count);
         this.#services.stats.inputBytes += count;
-        this.#processBuffered();
+        if (!this.#budget.tryTake() || this.#processBuffered()) await this.#processInSlices();
         this.#checkOutputBound();
         this.#flush();
       }
@@ -111,22 +119,41 @@ export class ClientConnection {
     return total;
   }
 
-  #processBuffered(): void {
-    for (;;) {
+  /**
+   * The rest of a read's commands, a slice per turn of the budget: a pipeline of 100,000
+   * commands or a storm of connections cannot hold the loop past heartbeats and Raft ticks.
+   * Reading waits meanwhile, so the client's input stays bounded by the decoder's limits.
+   */
+  async #processInSlices(): Promise<void> {
+    do {
+      this.#checkOutputBound();
+      this.#flush();
+      if (!this.#budget.tryTake()) {
+        this.#services.stats.clientReadsDeferred++;
+        await this.#budget.nextTurn();
+      }
+      if (this.#closed) return;
+    } while (this.#processBuffered());
+  }
+
+  /** Runs buffered commands, at most a slice; true when more may be left for a later turn. */
+  #processBuffered(): boolean {
+    for (let executed = 0; executed < COMMANDS_PER_SLICE_MAX; executed++) {
       let args: Uint8Array[] | undefined;
       try {
         args = this.#decoder.next();
       } catch (error) {
         this.#rejectInput(error);
-        return;
+        return false;
       }
-      if (args === undefined) return;
+      if (args === undefined) return false;
       this.#execute(args);
       if (this.session.closeRequested) {
         this.#closeAfterFlush = true;
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   #rejectInput(error: unknown): void {
@@ -230,7 +257,7 @@ export class ClientConnection {
   }
 
   #checkOutputBound(): void {
-    if (this.outputBytes() <= this.#limits.outputBytesMax) return;
+    if (this.#closed || this.outputBytes() <= this.#limits.outputBytesMax) return;
     this.#services.stats.outputLimitDisconnects++;
     this.#logger.warn("client dropped: output buffer limit", {
       client: this.session.address,
