@@ -231,6 +231,9 @@ export class RaftHost<R = string | null> {
       case "notLeader":
         return noLeaderError(this.#options.quorumReachable());
       case "entryTooLarge":
+      case "tooManyUncommitted":
+        // Overload: the leader sheds writes beyond its uncommitted bound (not a leadership
+        // change, so not TRYAGAIN).
         return new ClusterError("LIMIT", result.message);
       case "invalidConfChange":
       case "notVoter":

@@ -37,6 +37,12 @@ import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { StallMonitor } from "../util/stall_monitor.ts";
 
+/**
+ * Client connections and forwarded commands waiting for a turn at most; forwarded commands
+ * beyond are refused with `-LIMIT` (a client connection that waits stops reading, so its own
+ * backlog is bounded by its socket).
+ */
+const WAITING_WORK_MAX = 20_000;
 /** Window of INFO's `event_loop_stall_recent_max_ms` (it covers one to two windows). */
 const STALL_WINDOW_MS = 30_000;
 /** At most one "event loop stalled" WARN line per this many ms. */
@@ -333,7 +339,8 @@ export class DsyncNode {
         // node's own clients (in arrival order) and leaves room for heartbeats and ticks.
         const budget = this.#clients?.budget;
         if (budget === undefined || budget.tryTake()) run();
-        else void budget.nextTurn().then(run);
+        else if (budget.waitingCount < WAITING_WORK_MAX) void budget.nextTurn().then(run);
+        else this.#shed(from, requestEpoch, requestId, budget.waitingCount);
         return;
       }
       case "forwardReply":
@@ -342,6 +349,21 @@ export class DsyncNode {
       default:
         return;
     }
+  }
+
+  /** Refuses a forwarded command at once while too much client work waits (load shedding). */
+  #shed(to: string, requestEpoch: number, requestId: number, waitingCount: number): void {
+    this.#stats.requestsShed++;
+    const out = new RespWriter(128);
+    out.error(
+      `LIMIT node overloaded: ${waitingCount} requests already wait for a turn; retry later`,
+    );
+    this.#transport.send(to, {
+      type: "forwardReply",
+      requestEpoch,
+      requestId,
+      reply: out.bytes().slice(),
+    });
   }
 
   /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */

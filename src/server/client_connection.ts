@@ -15,6 +15,12 @@ import { TurnBudget } from "./turn_budget.ts";
 
 /** Commands of one client run back to back at most, before others and the loop get a turn. */
 export const COMMANDS_PER_SLICE_MAX = 256;
+/**
+ * Replies one client may have outstanding (waiting on Raft or a forward); a pipeline beyond waits
+ * for half of them to drain before more commands run, so one client cannot queue thousands of
+ * proposals into a single Ready.
+ */
+export const PENDING_REPLIES_MAX = 1024;
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
@@ -56,6 +62,14 @@ export class ClientConnection {
   #writing = false;
   /** Replies waiting behind an asynchronous command, oldest first. */
   readonly #pending: PendingReply[] = [];
+  /**
+   * Index of the oldest slot of `#pending` still waiting. Taken slots are cleared and skipped,
+   * not shifted: a shift moves every slot behind it once the array is large, and draining a
+   * pipeline of 20,000 replies then costs seconds in one turn.
+   */
+  #pendingHead = 0;
+  /** Resolves a pipeline waiting for its outstanding replies to drain (see PENDING_REPLIES_MAX). */
+  #onPendingDrained: (() => void) | null = null;
   /** A flush is queued for the end of this turn (replies settled together leave together). */
   #flushQueued = false;
   #closeAfterFlush = false;
@@ -104,6 +118,8 @@ export class ClientConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onPendingDrained?.();
+    this.#onPendingDrained = null;
     try {
       this.#conn.close();
     } catch {
@@ -115,7 +131,10 @@ export class ClientConnection {
   /** Unsent reply bytes held for this client. */
   outputBytes(): number {
     let total = this.#out.byteLength + this.#writeInFlightBytes;
-    for (const slot of this.#pending) if ("writer" in slot) total += slot.writer.byteLength;
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      const slot = this.#pending[i]!;
+      if ("writer" in slot) total += slot.writer.byteLength;
+    }
     return total;
   }
 
@@ -128,6 +147,10 @@ export class ClientConnection {
     do {
       this.#checkOutputBound();
       this.#flush();
+      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) {
+        await new Promise<void>((resolve) => this.#onPendingDrained = resolve);
+        if (this.#closed) return;
+      }
       if (!this.#budget.tryTake()) {
         this.#services.stats.clientReadsDeferred++;
         await this.#budget.nextTurn();
@@ -148,6 +171,7 @@ export class ClientConnection {
       }
       if (args === undefined) return false;
       this.#execute(args);
+      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) return true;
       if (this.session.closeRequested) {
         this.#closeAfterFlush = true;
         return false;
@@ -172,7 +196,7 @@ export class ClientConnection {
 
   /** Where a synchronous reply goes: straight out, or behind a pending async reply. */
   #target(): RespWriter {
-    if (this.#pending.length === 0) return this.#out;
+    if (this.#pending.length === this.#pendingHead) return this.#out;
     const tail = this.#pending[this.#pending.length - 1]!;
     if ("writer" in tail) return tail.writer;
     const writer = new ContractRespWriter(256, this.#foreignCode);
@@ -226,12 +250,12 @@ export class ClientConnection {
   #drainSettled(): void {
     if (this.#closed) return;
     try {
-      while (this.#pending.length > 0) {
-        const head = this.#pending[0]!;
+      while (this.#pending.length > this.#pendingHead) {
+        const head = this.#pending[this.#pendingHead]!;
         if ("writer" in head) this.#out.raw(head.writer.bytes());
         else if (head.reply !== null) head.reply(this.#out, this.session.protocol);
         else break;
-        this.#pending.shift();
+        this.#takePendingHead();
       }
     } catch (error) {
       // A reply that fails while encoding leaves the stream unrepairable.
@@ -239,12 +263,32 @@ export class ClientConnection {
       this.close();
       return;
     }
+    if (
+      this.#onPendingDrained !== null &&
+      this.#pending.length - this.#pendingHead <= PENDING_REPLIES_MAX / 2
+    ) {
+      const resume = this.#onPendingDrained;
+      this.#onPendingDrained = null;
+      resume();
+    }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
       this.#flush();
     });
+  }
+
+  /** Drops the oldest pending slot; compacts once the taken ones are the larger half. */
+  #takePendingHead(): void {
+    this.#pendingHead++;
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead >= 1024 && this.#pendingHead * 2 >= this.#pending.length) {
+      this.#pending.splice(0, this.#pendingHead);
+      this.#pendingHead = 0;
+    }
   }
 
   /** Logs a handler that threw or rejected: a bug, not a refusal (answered `-ERR internal error`). */
@@ -271,7 +315,7 @@ export class ClientConnection {
   #flush(): void {
     if (this.#closed || this.#writing) return;
     if (this.#out.byteLength === 0) {
-      if (this.#closeAfterFlush && this.#pending.length === 0) this.close();
+      if (this.#closeAfterFlush && this.#pending.length === this.#pendingHead) this.close();
       return;
     }
     const sending = this.#out;

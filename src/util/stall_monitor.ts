@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 
-/** What the stall monitor has seen; fed into INFO stats and /metrics. */
+/** What the stall monitor has seen; fed into INFO stats and /metrics. Zeroing it resets it. */
 export interface StallFigures {
   /** Longest event-loop stall since the node started, ms (only grows). */
   stallMaxMs: number;
@@ -53,6 +53,11 @@ export class StallTracker {
       return null;
     }
     const stallMs = Math.max(0, Math.round(nowMs - previous - this.#options.tickMs));
+    if (this.figures.stallMaxMs < this.#windowMaxMs) {
+      // The figures were zeroed from outside (CONFIG RESETSTAT): forget the windows too.
+      this.#windowMaxMs = 0;
+      this.#previousWindowMaxMs = 0;
+    }
     this.#roll(nowMs);
     this.#windowMaxMs = Math.max(this.#windowMaxMs, stallMs);
     const figures = this.figures;

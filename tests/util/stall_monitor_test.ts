@@ -29,3 +29,12 @@ Deno.test("ticks and windows must be positive", () => {
   assert.throws(() => new StallTracker({ ...OPTIONS, tickMs: 0 }), RangeError);
   assert.throws(() => new StallTracker({ ...OPTIONS, windowMs: 0 }), RangeError);
 });
+
+Deno.test("zeroed figures (CONFIG RESETSTAT) start over, windows included", () => {
+  const tracker = new StallTracker(OPTIONS);
+  tracker.probe(0);
+  tracker.probe(450); // a 400 ms stall
+  Object.assign(tracker.figures, { stallMaxMs: 0, stallRecentMaxMs: 0, stallCount: 0 });
+  tracker.probe(520);
+  assert.deepEqual(tracker.figures, { stallMaxMs: 20, stallRecentMaxMs: 20, stallCount: 0 });
+});
