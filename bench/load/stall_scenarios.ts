@@ -192,8 +192,17 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const readyMs = Math.round(performance.now() - startedMs);
+      // Before PING answers, the node replays its log with its peer port still closed: no peer
+      // waits on it then. What counts is the stall once it serves (applying, catching up).
+      const port = ports[restartIndex]!;
+      const startupStallMs = await infoField(port, "event_loop_stall_max_ms");
+      await call(port, ["CONFIG", "RESETSTAT"]);
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      await report(name, ports, `answered PING ${readyMs} ms after the start`);
+      await report(
+        name,
+        ports,
+        `answered PING ${readyMs} ms after the start; longest stall before that ${startupStallMs} ms`,
+      );
     };
     await restart(`restart of n${restartIndex + 1} replaying its log`, async () => {});
     await restart(

@@ -63,9 +63,9 @@ export class ClientConnection {
   /** Replies waiting behind an asynchronous command, oldest first. */
   readonly #pending: PendingReply[] = [];
   /**
-   * Index of the oldest slot of `#pending` still waiting. Taken slots are cleared and skipped,
-   * not shifted: a shift moves every slot behind it once the array is large, and draining a
-   * pipeline of 20,000 replies then costs seconds in one turn.
+   * Index of the oldest slot of `#pending` still waiting. Taken slots are skipped and cut off in
+   * bulk, not shifted one by one: a shift moves every slot behind it once the array is large, and
+   * draining a pipeline of 20,000 replies then cost seconds in one turn.
    */
   #pendingHead = 0;
   /** Resolves a pipeline waiting for its outstanding replies to drain (see PENDING_REPLIES_MAX). */
