@@ -1,5 +1,5 @@
 import type { CommandCall, CommandSpec } from "./command_table.ts";
-import type { NodeServices } from "./node_services.ts";
+import { newServerStats, type NodeServices, type ServerStats } from "./node_services.ts";
 import { CONFIG_PATTERN_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
 
 const textDecoder = new TextDecoder();
@@ -68,6 +68,19 @@ function configSet(call: CommandCall): void {
   call.out.error("ERR CONFIG SET is not supported: restart the node with the new option");
 }
 
+/** CONFIG RESETSTAT: like redis, zeroes INFO stats (here including the stall figures). */
+function configResetStat(call: CommandCall): void {
+  const stats = call.services.stats;
+  const fresh = newServerStats();
+  for (const key of Object.keys(fresh) as Array<keyof ServerStats>) {
+    if (key !== "loop") stats[key] = fresh[key] as never;
+  }
+  stats.loop.stallMaxMs = 0;
+  stats.loop.stallRecentMaxMs = 0;
+  stats.loop.stallCount = 0;
+  call.out.simple("OK");
+}
+
 /** CONFIG GET pattern... (read-only view of the node's settings). */
 export const CONFIG_COMMANDS: readonly CommandSpec[] = [{
   name: "config",
@@ -83,5 +96,12 @@ export const CONFIG_COMMANDS: readonly CommandSpec[] = [{
       handler: configGet,
     },
     { name: "set", arity: -4, flags: ["admin"], summary: "Not supported", handler: configSet },
+    {
+      name: "resetstat",
+      arity: 2,
+      flags: ["admin"],
+      summary: "Zero the INFO stats counters and the longest event-loop stall",
+      handler: configResetStat,
+    },
   ],
 }];

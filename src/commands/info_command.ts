@@ -107,6 +107,12 @@ function statsSection(services: NodeServices): Section {
     ["total_net_output_bytes", stats.outputBytes],
     ["protocol_errors", stats.protocolErrors],
     ["client_output_limit_disconnections", stats.outputLimitDisconnects],
+    ["requests_shed", stats.requestsShed],
+    ["client_reads_deferred", stats.clientReadsDeferred],
+    ["peer_down_marks", stats.peerDownMarks],
+    ["event_loop_stall_max_ms", stats.loop.stallMaxMs],
+    ["event_loop_stall_recent_max_ms", stats.loop.stallRecentMaxMs],
+    ["event_loop_stalls", stats.loop.stallCount],
   ];
 }
 

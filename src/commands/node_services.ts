@@ -2,6 +2,7 @@ import type { RaftStatus } from "../raft/mod.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ClientSession } from "./client_session.ts";
+import type { StallFigures } from "../util/stall_monitor.ts";
 
 /** One hosted Raft group as CLUSTER GROUPS shows it. */
 export interface GroupListing {
@@ -13,7 +14,7 @@ export interface GroupListing {
   status: RaftStatus;
 }
 
-/** Counters shown by INFO stats; only ever increase. */
+/** Counters shown by INFO stats; only ever increase (except the recent stall in `loop`). */
 export interface ServerStats {
   connectionsReceived: number;
   connectionsRejected: number;
@@ -22,6 +23,14 @@ export interface ServerStats {
   outputLimitDisconnects: number;
   inputBytes: number;
   outputBytes: number;
+  /** Requests refused with `-LIMIT` because the node was overloaded (load shedding). */
+  requestsShed: number;
+  /** Client reads whose commands were deferred to a later turn (per-turn budget spent). */
+  clientReadsDeferred: number;
+  /** Up-to-down transitions of any peer in this node's failure detector. */
+  peerDownMarks: number;
+  /** Event-loop stalls (the node's stall monitor writes here). */
+  loop: StallFigures;
 }
 
 /** A new, zeroed stats record. */
@@ -34,6 +43,10 @@ export function newServerStats(): ServerStats {
     outputLimitDisconnects: 0,
     inputBytes: 0,
     outputBytes: 0,
+    requestsShed: 0,
+    clientReadsDeferred: 0,
+    peerDownMarks: 0,
+    loop: { stallMaxMs: 0, stallRecentMaxMs: 0, stallCount: 0 },
   };
 }
 

@@ -32,6 +32,9 @@ export interface ReplicatedStateMachine<R = string | null> {
   restore(image: Uint8Array): void;
 }
 
+/** Longest run of Readys handled back to back before the drive yields to the event loop, ms. */
+const DRIVE_SLICE_MS = 10;
+
 /** Idle leader ticks after which a hosted group goes quiet unless `raft.quiesceAfterTicks` says. */
 export const QUIESCE_AFTER_TICKS_DEFAULT = 20;
 
@@ -248,6 +251,9 @@ export class RaftHost<R = string | null> {
       case "notLeader":
         return noLeaderError(this.#options.quorumReachable());
       case "entryTooLarge":
+      case "tooManyUncommitted":
+        // Overload: the leader sheds writes beyond its uncommitted bound (not a leadership
+        // change, so not TRYAGAIN).
         return new ClusterError("LIMIT", result.message);
       case "diskFull":
         this.#noSpaceRefusals += 1;
@@ -315,7 +321,16 @@ export class RaftHost<R = string | null> {
     try {
       do {
         this.#driveAgain = false;
-        while (this.#raft.hasReady() && !this.#closed) await this.#handle(this.#raft.ready());
+        let sliceStartMs = performance.now();
+        while (this.#raft.hasReady() && !this.#closed) {
+          await this.#handle(this.#raft.ready());
+          // Applying a long run of committed entries (a restart, a storm's commits) yields to
+          // the event loop between Readys once a slice is spent, so heartbeats and ticks run.
+          if (performance.now() - sliceStartMs > DRIVE_SLICE_MS) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            sliceStartMs = performance.now();
+          }
+        }
         await this.#maybeCompact();
       } while (this.#driveAgain && !this.#closed);
     } catch (error) {

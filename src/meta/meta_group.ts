@@ -19,6 +19,11 @@ export const META_GROUP_ID = 0;
 const REGISTER_INTERVAL_MS = 500;
 /** Voters at most; further members stay learners. */
 export const META_VOTERS_MAX = 7;
+/**
+ * Committed entries applied per Ready: the host yields to the event loop between Readys once a
+ * slice is spent, so a long run of commits (a storm, a restart) is applied in bounded turns.
+ */
+const META_READY_COMMITTED_ENTRIES_MAX = 256;
 
 /** Timing of the meta group. */
 export interface MetaTiming {
@@ -105,6 +110,7 @@ export class MetaGroup {
       raft: {
         electionTimeoutTicks: timing.electionTicks,
         heartbeatTimeoutTicks: 1,
+        readyCommittedEntriesMax: META_READY_COMMITTED_ENTRIES_MAX,
         ...(timing.quiesceAfterTicks === undefined
           ? {}
           : { quiesceAfterTicks: timing.quiesceAfterTicks }),

@@ -105,6 +105,36 @@ export class MetricsServer {
       "Clients dropped over the output limit",
       () => stats.outputLimitDisconnects,
     );
+    stat(
+      "dsync_requests_shed_total",
+      "Requests refused with -LIMIT while the node was overloaded",
+      () => stats.requestsShed,
+    );
+    stat(
+      "dsync_client_reads_deferred_total",
+      "Client reads deferred to a later event-loop turn (per-turn budget spent)",
+      () => stats.clientReadsDeferred,
+    );
+    stat(
+      "dsync_peer_down_marks_total",
+      "Peers marked down by this node's failure detector",
+      () => stats.peerDownMarks,
+    );
+    stat(
+      "dsync_event_loop_stall_max_ms",
+      "Longest event-loop stall since start (a probe late by this much)",
+      () => stats.loop.stallMaxMs,
+    );
+    stat(
+      "dsync_event_loop_stall_recent_max_ms",
+      "Longest event-loop stall in the last 30 to 60 s",
+      () => stats.loop.stallRecentMaxMs,
+    );
+    stat(
+      "dsync_event_loop_stalls_total",
+      "Event-loop turns late by more than a Raft tick",
+      () => stats.loop.stallCount,
+    );
     stat("dsync_net_input_bytes_total", "Bytes read from clients", () => stats.inputBytes);
     stat("dsync_net_output_bytes_total", "Bytes written to clients", () => stats.outputBytes);
     stat("dsync_connected_clients", "Connected clients", () => [...services.sessions()].length);

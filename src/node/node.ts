@@ -1,3 +1,4 @@
+import { RespWriter } from "../../protocol/resp/mod.ts";
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
 import { CommandTable } from "../commands/command_table.ts";
 import { CONNECTION_COMMANDS } from "../commands/connection_commands.ts";
@@ -6,7 +7,7 @@ import { commandIntrospection } from "../commands/command_command.ts";
 import { CLUSTER_COMMANDS } from "../commands/cluster_command.ts";
 import { CONFIG_COMMANDS } from "../commands/config_command.ts";
 import { DEBUG_COMMANDS } from "../commands/debug_command.ts";
-import { newServerStats, type NodeServices } from "../commands/node_services.ts";
+import { newServerStats, type NodeServices, type ServerStats } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientServer } from "../server/client_server.ts";
@@ -33,6 +34,18 @@ import type { NodeLog } from "../storage/mod.ts";
 import { CommandRouter, type RouteGroups } from "./router.ts";
 import { PeerDispatcher } from "./peer_dispatch.ts";
 import { PEER_CODE_RANGES, type Subsystem } from "../subsystem/subsystem.ts";
+import { StallMonitor } from "../util/stall_monitor.ts";
+
+/**
+ * Client connections and forwarded commands waiting for a turn at most; forwarded commands
+ * beyond are refused with `-LIMIT` (a client connection that waits stops reading, so its own
+ * backlog is bounded by its socket).
+ */
+const WAITING_WORK_MAX = 20_000;
+/** Window of INFO's `event_loop_stall_recent_max_ms` (it covers one to two windows). */
+const STALL_WINDOW_MS = 30_000;
+/** At most one "event loop stalled" WARN line per this many ms. */
+const STALL_WARN_INTERVAL_MS = 1_000;
 
 /** PEM material for peer TLS, when `--tls-ca` is given with `--tls-cert`/`--tls-key`. */
 async function readPeerTls(config: NodeConfig) {
@@ -65,6 +78,8 @@ export class DsyncNode {
   readonly #disconnectHooks: Array<(peerId: string) => void> = [];
   #subsystems: Subsystem[] = [];
   readonly #debugGroups: DebugGroups = { hosts: new Map() };
+  readonly #stats: ServerStats = newServerStats();
+  readonly #stallMonitor: StallMonitor;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -118,12 +133,22 @@ export class DsyncNode {
       for (const hook of this.#disconnectHooks) hook(peerId);
     };
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
-    this.#transport.onPeerDown = (peerId) => this.#raftGroups.peerDisconnected(peerId);
+    this.#transport.onPeerDown = (peerId) => {
+      this.#stats.peerDownMarks++;
+      this.#raftGroups.peerDisconnected(peerId);
+    };
+    this.#stallMonitor = new StallMonitor({
+      tickMs: config.raftTickMs,
+      windowMs: STALL_WINDOW_MS,
+      warnIntervalMs: STALL_WARN_INTERVAL_MS,
+    }, logger);
+    this.#stats.loop = this.#stallMonitor.figures;
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
+    this.#stallMonitor.start();
     this.#transport.useTls(await readPeerTls(this.config));
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
@@ -192,6 +217,7 @@ export class DsyncNode {
     this.#meta?.stop();
     await this.#nodeLog?.close();
     this.#transport.close();
+    this.#stallMonitor.stop();
     this.#logger.info("node stopped");
   }
 
@@ -216,9 +242,16 @@ export class DsyncNode {
     this.#dispatcher.register("forwarding", forwarding, "forwardRequest", (from, message) => {
       if (message.type !== "forwardRequest") return;
       const { requestEpoch, requestId } = message;
-      void this.#router.executeForwarded(from, message).then((reply) =>
-        this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
-      );
+      const run = () =>
+        void this.#router.executeForwarded(from, message).then((reply) =>
+          this.#transport.send(from, { type: "forwardReply", requestEpoch, requestId, reply })
+        );
+      // Forwarded commands are client work: a burst of them takes its turns behind the node's
+      // own clients (in arrival order) and leaves room for heartbeats and ticks.
+      const budget = this.#clients?.budget;
+      if (budget === undefined || budget.tryTake()) run();
+      else if (budget.waitingCount < WAITING_WORK_MAX) void budget.nextTurn().then(run);
+      else this.#shed(from, requestEpoch, requestId, budget.waitingCount);
     });
     this.#dispatcher.register("forwarding", forwarding, "forwardReply", (from, message) => {
       if (message.type === "forwardReply") this.#forwarder.onReply(from, message);
@@ -242,7 +275,7 @@ export class DsyncNode {
       logger: this.#logger,
       nowMs,
       startedAtMs: nowMs(),
-      stats: newServerStats(),
+      stats: this.#stats,
       sessions: () => this.#clients?.sessions() ?? [],
       cluster: new MetaClusterView(
         this.config,
@@ -300,5 +333,20 @@ export class DsyncNode {
       );
     }
     return host.propose(payload).then(() => {});
+  }
+
+  /** Refuses a forwarded command at once while too much client work waits (load shedding). */
+  #shed(to: string, requestEpoch: number, requestId: number, waitingCount: number): void {
+    this.#stats.requestsShed++;
+    const out = new RespWriter(128);
+    out.error(
+      `LIMIT node overloaded: ${waitingCount} requests already wait for a turn; retry later`,
+    );
+    this.#transport.send(to, {
+      type: "forwardReply",
+      requestEpoch,
+      requestId,
+      reply: out.bytes().slice(),
+    });
   }
 }

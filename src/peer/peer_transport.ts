@@ -89,7 +89,7 @@ export class PeerTransport {
   constructor(options: PeerTransportOptions) {
     this.#options = options;
     this.#logger = options.logger.with({ component: "peer" });
-    this.#detector = new FailureDetector(options.failureTimeoutMs);
+    this.#detector = new FailureDetector(options.failureTimeoutMs, options.heartbeatIntervalMs);
     for (const [id, address] of options.peers) this.addPeer(id, address);
   }
 
@@ -109,6 +109,7 @@ export class PeerTransport {
     void this.#acceptLoop(this.#listener);
     this.#started = true;
     for (const link of this.#links.values()) this.#maybeDial(link);
+    this.#detector.loopProbe(this.#options.nowMs());
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
   }
 
@@ -354,6 +355,8 @@ export class PeerTransport {
   }
 
   #heartbeat(): void {
+    // Runs every heartbeat interval: it is also the detector's probe of this node's own loop.
+    this.#detector.loopProbe(this.#options.nowMs());
     const now = Math.floor(this.#options.nowMs());
     for (const link of this.#links.values()) {
       link.connection?.send({

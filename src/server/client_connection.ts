@@ -11,12 +11,24 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
 import { internalErrorLine } from "../commands/replies.ts";
 import { ContractRespWriter } from "./contract_writer.ts";
+import { TurnBudget } from "./turn_budget.ts";
+
+/** Commands of one client run back to back at most, before others and the loop get a turn. */
+export const COMMANDS_PER_SLICE_MAX = 256;
+/**
+ * Replies one client may have outstanding (waiting on Raft or a forward); a pipeline beyond waits
+ * for half of them to drain before more commands run, so one client cannot queue thousands of
+ * proposals into a single Ready.
+ */
+export const PENDING_REPLIES_MAX = 1024;
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
   resp: Partial<RespLimits>;
   /** Unsent reply bytes allowed before the client is disconnected. */
   outputBytesMax: number;
+  /** Client work per event-loop turn, shared by every connection of the server. */
+  budget?: TurnBudget;
 }
 
 /** A reply slot that must be written in order: bytes already encoded, or an awaited outcome. */
@@ -35,6 +47,7 @@ export class ClientConnection {
   readonly #logger: Logger;
   readonly #limits: ClientConnectionLimits;
   readonly #decoder: RespRequestDecoder;
+  readonly #budget: TurnBudget;
   /** Reports an error line with a code outside the contract (rewritten by the writer). */
   readonly #foreignCode = (line: string) =>
     this.#logger.error("reply with a non-contract error code rewritten", {
@@ -49,6 +62,14 @@ export class ClientConnection {
   #writing = false;
   /** Replies waiting behind an asynchronous command, oldest first. */
   readonly #pending: PendingReply[] = [];
+  /**
+   * Index of the oldest slot of `#pending` still waiting. Taken slots are skipped and cut off in
+   * bulk, not shifted one by one: a shift moves every slot behind it once the array is large, and
+   * draining a pipeline of 20,000 replies then cost seconds in one turn.
+   */
+  #pendingHead = 0;
+  /** Resolves a pipeline waiting for its outstanding replies to drain (see PENDING_REPLIES_MAX). */
+  #onPendingDrained: (() => void) | null = null;
   /** A flush is queued for the end of this turn (replies settled together leave together). */
   #flushQueued = false;
   #closeAfterFlush = false;
@@ -70,6 +91,7 @@ export class ClientConnection {
     this.#logger = logger;
     this.#limits = limits;
     this.#decoder = new RespRequestDecoder(limits.resp);
+    this.#budget = limits.budget ?? new TurnBudget();
     this.#call = { args: [], session, out: this.#out, services };
   }
 
@@ -81,7 +103,7 @@ export class ClientConnection {
         if (count === null) break;
         this.#decoder.commit(count);
         this.#services.stats.inputBytes += count;
-        this.#processBuffered();
+        if (!this.#budget.tryTake() || this.#processBuffered()) await this.#processInSlices();
         this.#checkOutputBound();
         this.#flush();
       }
@@ -96,6 +118,8 @@ export class ClientConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#onPendingDrained?.();
+    this.#onPendingDrained = null;
     try {
       this.#conn.close();
     } catch {
@@ -107,26 +131,53 @@ export class ClientConnection {
   /** Unsent reply bytes held for this client. */
   outputBytes(): number {
     let total = this.#out.byteLength + this.#writeInFlightBytes;
-    for (const slot of this.#pending) if ("writer" in slot) total += slot.writer.byteLength;
+    for (let i = this.#pendingHead; i < this.#pending.length; i++) {
+      const slot = this.#pending[i]!;
+      if ("writer" in slot) total += slot.writer.byteLength;
+    }
     return total;
   }
 
-  #processBuffered(): void {
-    for (;;) {
+  /**
+   * The rest of a read's commands, a slice per turn of the budget: a pipeline of 100,000
+   * commands or a storm of connections cannot hold the loop past heartbeats and Raft ticks.
+   * Reading waits meanwhile, so the client's input stays bounded by the decoder's limits.
+   */
+  async #processInSlices(): Promise<void> {
+    do {
+      this.#checkOutputBound();
+      this.#flush();
+      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) {
+        await new Promise<void>((resolve) => this.#onPendingDrained = resolve);
+        if (this.#closed) return;
+      }
+      if (!this.#budget.tryTake()) {
+        this.#services.stats.clientReadsDeferred++;
+        await this.#budget.nextTurn();
+      }
+      if (this.#closed) return;
+    } while (this.#processBuffered());
+  }
+
+  /** Runs buffered commands, at most a slice; true when more may be left for a later turn. */
+  #processBuffered(): boolean {
+    for (let executed = 0; executed < COMMANDS_PER_SLICE_MAX; executed++) {
       let args: Uint8Array[] | undefined;
       try {
         args = this.#decoder.next();
       } catch (error) {
         this.#rejectInput(error);
-        return;
+        return false;
       }
-      if (args === undefined) return;
+      if (args === undefined) return false;
       this.#execute(args);
+      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) return true;
       if (this.session.closeRequested) {
         this.#closeAfterFlush = true;
-        return;
+        return false;
       }
     }
+    return true;
   }
 
   #rejectInput(error: unknown): void {
@@ -145,7 +196,7 @@ export class ClientConnection {
 
   /** Where a synchronous reply goes: straight out, or behind a pending async reply. */
   #target(): RespWriter {
-    if (this.#pending.length === 0) return this.#out;
+    if (this.#pending.length === this.#pendingHead) return this.#out;
     const tail = this.#pending[this.#pending.length - 1]!;
     if ("writer" in tail) return tail.writer;
     const writer = new ContractRespWriter(256, this.#foreignCode);
@@ -199,12 +250,12 @@ export class ClientConnection {
   #drainSettled(): void {
     if (this.#closed) return;
     try {
-      while (this.#pending.length > 0) {
-        const head = this.#pending[0]!;
+      while (this.#pending.length > this.#pendingHead) {
+        const head = this.#pending[this.#pendingHead]!;
         if ("writer" in head) this.#out.raw(head.writer.bytes());
         else if (head.reply !== null) head.reply(this.#out, this.session.protocol);
         else break;
-        this.#pending.shift();
+        this.#takePendingHead();
       }
     } catch (error) {
       // A reply that fails while encoding leaves the stream unrepairable.
@@ -212,12 +263,32 @@ export class ClientConnection {
       this.close();
       return;
     }
+    if (
+      this.#onPendingDrained !== null &&
+      this.#pending.length - this.#pendingHead <= PENDING_REPLIES_MAX / 2
+    ) {
+      const resume = this.#onPendingDrained;
+      this.#onPendingDrained = null;
+      resume();
+    }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
       this.#flush();
     });
+  }
+
+  /** Drops the oldest pending slot; compacts once the taken ones are the larger half. */
+  #takePendingHead(): void {
+    this.#pendingHead++;
+    if (this.#pendingHead === this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead >= 1024 && this.#pendingHead * 2 >= this.#pending.length) {
+      this.#pending.splice(0, this.#pendingHead);
+      this.#pendingHead = 0;
+    }
   }
 
   /** Logs a handler that threw or rejected: a bug, not a refusal (answered `-ERR internal error`). */
@@ -230,7 +301,7 @@ export class ClientConnection {
   }
 
   #checkOutputBound(): void {
-    if (this.outputBytes() <= this.#limits.outputBytesMax) return;
+    if (this.#closed || this.outputBytes() <= this.#limits.outputBytesMax) return;
     this.#services.stats.outputLimitDisconnects++;
     this.#logger.warn("client dropped: output buffer limit", {
       client: this.session.address,
@@ -244,7 +315,7 @@ export class ClientConnection {
   #flush(): void {
     if (this.#closed || this.#writing) return;
     if (this.#out.byteLength === 0) {
-      if (this.#closeAfterFlush && this.#pending.length === 0) this.close();
+      if (this.#closeAfterFlush && this.#pending.length === this.#pendingHead) this.close();
       return;
     }
     const sending = this.#out;

@@ -4,6 +4,10 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientConnection } from "./client_connection.ts";
+import { TurnBudget } from "./turn_budget.ts";
+
+/** Connections accepted back to back at most before the accept loop yields to the event loop. */
+const ACCEPTS_PER_TURN_MAX = 16;
 
 const MAX_CLIENTS_REPLY = new TextEncoder().encode("-ERR max number of clients reached\r\n");
 
@@ -14,6 +18,8 @@ export class ClientServer {
   readonly #services: NodeServices;
   readonly #logger: Logger;
   readonly #connections = new Map<number, ClientConnection>();
+  /** Client work per event-loop turn, across every connection. */
+  readonly budget = new TurnBudget();
   #listener: Deno.Listener | null = null;
   #nextClientId = 1;
 
@@ -56,7 +62,16 @@ export class ClientServer {
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
     try {
-      for await (const conn of listener) this.#accept(conn);
+      let acceptedInBurst = 0;
+      for await (const conn of listener) {
+        this.#accept(conn);
+        // A storm of connections is accepted a burst per turn, so timers and peer reads run in
+        // between; not queued behind client commands, or the kernel's accept queue overflows
+        // and clients that believe they are connected get reset.
+        if (++acceptedInBurst < ACCEPTS_PER_TURN_MAX) continue;
+        acceptedInBurst = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
     } catch (error) {
       this.#logger.debug("client listener stopped", { error: String(error) });
     }
@@ -89,6 +104,7 @@ export class ClientServer {
           argumentCountMax: this.#config.argumentCountMax,
         },
         outputBytesMax: this.#config.clientOutputBytesMax,
+        budget: this.budget,
       },
     );
     this.#connections.set(session.id, connection);

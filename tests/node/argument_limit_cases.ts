@@ -236,6 +236,7 @@ export const COMMAND_CASES: CommandCases[] = [
       argumentCount((n) => ["CONFIG", "GET", ...padded("max*", n - 2)], NOT_ERROR),
     ],
   },
+  { command: "config|resetstat", cases: [], noArguments: "arity 2" },
   {
     command: "config|set",
     cases: [bulk("value", (v) => ["CONFIG", "SET", "maxclients", v], /^-ERR CONFIG SET is not/)],

@@ -25,3 +25,32 @@ Deno.test("a closed connection marks the peer down at once", () => {
 Deno.test("the timeout must be positive", () => {
   assert.throws(() => new FailureDetector(0), RangeError);
 });
+
+Deno.test("this node's own stall is not counted as a peer's silence", () => {
+  const detector = new FailureDetector(1_000, 100);
+  detector.loopProbe(0);
+  detector.connected("n2", 0);
+  detector.loopProbe(100);
+  // The loop stalls from 100 to 2,600: the probe due at 200 has not run yet.
+  assert.equal(detector.health("n2", 2_600).state, "up", "judged when the probe was due");
+  assert.equal(detector.health("n2", 2_600).lastContactAgoMs, 2_600, "shown as it is");
+  // The late probe credits the 2,400 ms stall; the peer's frames are read after it.
+  assert.equal(detector.loopProbe(2_600), 2_400);
+  assert.equal(detector.health("n2", 2_650).state, "up");
+  // Without contact afterwards, silence while the loop runs counts again: 0 to 200 (when the
+  // probe was due) and from 2,600 on.
+  for (let t = 2_700; t <= 3_400; t += 100) detector.loopProbe(t);
+  assert.equal(detector.health("n2", 3_400).state, "up", "1,000 ms of running silence");
+  detector.loopProbe(3_500);
+  assert.equal(detector.health("n2", 3_500).state, "down", "1,100 ms of running silence");
+  detector.contact("n2", 3_550);
+  assert.equal(detector.health("n2", 3_550).state, "up");
+});
+
+Deno.test("a probe late by less than an interval is no stall", () => {
+  const detector = new FailureDetector(1_000, 100);
+  detector.loopProbe(0);
+  detector.connected("n2", 0);
+  for (let t = 190; t <= 1_140; t += 190) assert.ok(detector.loopProbe(t) <= 100);
+  assert.equal(detector.health("n2", 1_140).state, "down", "silent 1,140 ms of running loop");
+});
