@@ -1,5 +1,5 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
-import { decodeLockOp, encodeLockOp, type LockOp } from "../locks/mod.ts";
+import { type LockOp, lockOpBytesBound, readLockOpIn, writeLockOp } from "../locks/mod.ts";
 
 /** A cluster member's addresses, as replicated in the meta group. */
 export interface MemberAddress {
@@ -28,7 +28,7 @@ const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, lock: 4 } as const;
 
 /** Binary encoding of a meta command (first byte: op code). */
 export function encodeMetaCommand(command: MetaCommand): Uint8Array {
-  const writer = new BinaryWriter(64);
+  const writer = new BinaryWriter(command.op === "lock" ? 9 + lockOpBytesBound(command.lock) : 64);
   writer.u8(OP_CODES[command.op]);
   switch (command.op) {
     case "setMember":
@@ -41,9 +41,14 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
     case "noop":
       writer.bytes(command.payload);
       break;
-    case "lock":
-      writer.u32(command.waitMs).bytes(encodeLockOp(command.lock));
+    case "lock": {
+      // The op's bytes go straight into this writer; their u32 length is patched afterwards.
+      writer.u32(command.waitMs).u32(0);
+      const opStart = writer.lengthBytes;
+      writeLockOp(writer, command.lock);
+      writer.patchU32(opStart - 4, writer.lengthBytes - opStart);
       break;
+    }
   }
   return writer.finish().slice();
 }
@@ -69,7 +74,7 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
     command = { op: "noop", payload: reader.bytes() };
   } else if (code === OP_CODES.lock) {
     const waitMs = reader.u32();
-    command = { op: "lock", waitMs, lock: decodeLockOp(reader.bytes()) };
+    command = { op: "lock", waitMs, lock: readLockOpIn(reader, reader.u32()) };
   } else {
     throw reader.error(`unknown op code ${code}`);
   }
