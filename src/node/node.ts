@@ -266,9 +266,9 @@ export class DsyncNode {
     local: () => Promise<ReplyFn>,
   ): Promise<ReplyFn> {
     const meta = this.#meta!;
-    const status = meta.status();
-    if (status.role === "leader") return local();
-    const leaderId = status.leaderId;
+    // Per command: the host's getters, not a whole status (progress, membership copies).
+    if (meta.host.leading) return local();
+    const leaderId = meta.host.leaderId;
     if (leaderId === null || forwarded || !this.#transport.isUp(leaderId)) {
       const error = noLeaderError(
         meta.quorumReachable(),
