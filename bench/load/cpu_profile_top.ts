@@ -38,6 +38,13 @@ function label(node: ProfileNode): string {
   return file === "" ? name : `${name} ${file}:${lineNumber + 1}`;
 }
 
+/** Time from the profile's start to its last sample, in ms. */
+export function profileDurationMs(profile: CpuProfile): number {
+  let us = 0;
+  for (const deltaUs of profile.timeDeltas) us += deltaUs;
+  return us / 1000;
+}
+
 /** Self time per function over [fromMs, toMs) after the profile's start, "(idle)" left out. */
 export function selfTimes(
   profile: CpuProfile,

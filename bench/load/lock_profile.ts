@@ -9,7 +9,7 @@ import { Command } from "commander";
 import { DsyncLockClient } from "./dsync_lock_client.ts";
 import { runLevel } from "./lock_workload.ts";
 import { findLeaderPort, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
-import { formatTop, readProfile, selfTimes } from "./cpu_profile_top.ts";
+import { formatTop, profileDurationMs, readProfile, selfTimes } from "./cpu_profile_top.ts";
 
 const NODE_COUNT = 3;
 const WARMUP_SECONDS = 2;
@@ -28,12 +28,12 @@ async function main(): Promise<void> {
   const dir = options.dir === undefined
     ? await Deno.makeTempDir({ prefix: "dsync-prof-" })
     : String(options.dir);
-  const spawnedAt = performance.now();
   const cluster = await startBenchCluster(NODE_COUNT, false, [], (nodeIndex) => [
     "--cpu-prof",
     `--cpu-prof-dir=${dir}/n${nodeIndex + 1}`,
   ]);
-  let window: { fromMs: number; toMs: number };
+  let load: { startMs: number; endMs: number };
+  let stoppedMs = 0;
   let leaderIndex: number;
   try {
     const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
@@ -56,23 +56,30 @@ async function main(): Promise<void> {
         progress: false,
       });
     await level(WARMUP_CLIENT_COUNT, WARMUP_SECONDS);
-    const fromMs = performance.now() - spawnedAt;
+    const startMs = performance.now();
     const result = await level(clientCount, seconds);
-    window = { fromMs, toMs: performance.now() - spawnedAt };
+    load = { startMs, endMs: performance.now() };
     console.log(
       `C=${clientCount}: ${result.cyclesPerSecond.toFixed(0)} cycles/s, ` +
         `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
         `errors ${result.errors}`,
     );
   } finally {
+    // The nodes exit within milliseconds of the stop: the window is placed from the profile's end.
+    stoppedMs = performance.now();
     await stopBenchCluster(cluster);
   }
   const leaderDir = `${dir}/n${leaderIndex + 1}`;
   for await (const entry of Deno.readDir(leaderDir)) {
     if (!entry.name.endsWith(".cpuprofile")) continue;
     const path = `${leaderDir}/${entry.name}`;
-    // The profile starts about when the process does; the window is approximate (+-100 ms).
-    const top = selfTimes(await readProfile(path), window);
+    const profile = await readProfile(path);
+    const durationMs = profileDurationMs(profile);
+    const window = {
+      fromMs: durationMs - (stoppedMs - load.startMs),
+      toMs: durationMs - (stoppedMs - load.endMs),
+    };
+    const top = selfTimes(profile, window);
     console.log(`leader n${leaderIndex + 1}: ${path}`);
     console.log(formatTop(top, Number(options.top)));
   }
