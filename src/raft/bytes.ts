@@ -62,6 +62,7 @@ export class ByteWriter {
 
   /** Writes a u8 length followed by UTF-8 text (at most 255 bytes). */
   shortString(value: string, what: string): void {
+    if (value.length <= 255 && this.#asciiShortString(value)) return;
     const encoded = TEXT_ENCODER.encode(value);
     if (encoded.length > 255) {
       throw new Error(`Cannot encode ${what}: length ${encoded.length} exceeds maximum of 255`);
@@ -70,6 +71,21 @@ export class ByteWriter {
     this.#reserve(encoded.length);
     this.#bytes.set(encoded, this.#length);
     this.#length += encoded.length;
+  }
+
+  /** Writes an all-ASCII `value` as a short string without an encoder; false if not ASCII. */
+  #asciiShortString(value: string): boolean {
+    this.#reserve(1 + value.length);
+    const bytes = this.#bytes;
+    const start = this.#length + 1;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      bytes[start + i] = code;
+    }
+    bytes[this.#length] = value.length;
+    this.#length = start + value.length;
+    return true;
   }
 
   /** The written bytes (a copy-free view). */
