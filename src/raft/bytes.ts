@@ -165,10 +165,12 @@ export class ByteReader {
   shortString(field: string): string {
     const length = this.u8(field);
     this.#need(length, field);
-    const raw = this.#bytes.subarray(this.#offset, this.#offset + length);
+    const start = this.#offset;
     this.#offset += length;
+    const ascii = asciiText(this.#bytes, start, start + length);
+    if (ascii !== null) return ascii;
     try {
-      return TEXT_DECODER.decode(raw);
+      return TEXT_DECODER.decode(this.#bytes.subarray(start, start + length));
     } catch {
       return this.fail(`${field} is not valid UTF-8`);
     }
@@ -178,4 +180,19 @@ export class ByteReader {
   end(): void {
     if (this.remaining() !== 0) this.fail(`${this.remaining()} trailing bytes`);
   }
+}
+
+/** One reused code array for short ASCII strings (node ids in every message). */
+const ASCII_CODES: number[] = [];
+
+/** `bytes[start, end)` as a string when every byte is ASCII (valid UTF-8 as it is), else null. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | null {
+  const codes = ASCII_CODES;
+  codes.length = end - start;
+  for (let i = start; i < end; i++) {
+    const code = bytes[i]!;
+    if (code >= 0x80) return null;
+    codes[i - start] = code;
+  }
+  return String.fromCharCode.apply(null, codes);
 }
