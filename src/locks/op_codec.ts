@@ -1,4 +1,4 @@
-import { BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryWriter, FrameError, StringInterner } from "../../protocol/peer/mod.ts";
 import type { BinaryReader } from "../../protocol/peer/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import type { LockOp } from "./types.ts";
@@ -10,6 +10,11 @@ export const LOCK_OP_VERSION = 2;
 const LOCK_OP_VERSION_OLDEST = 1;
 
 const CONTEXT = "lock op";
+/**
+ * Names and owners recur in op after op: decoding them through one cache hands back the string
+ * decoded before (no new string per op, and the table's keys share it). No effect on results.
+ */
+const OP_STRINGS = new StringInterner(12);
 const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
   acquire: 1,
   release: 2,
@@ -100,8 +105,8 @@ function readLockOp(reader: BinaryReader): LockOp {
     throw reader.error(`unknown version ${version}`);
   }
   const code = reader.u8();
-  const name = reader.string();
-  const owner = reader.string();
+  const name = reader.string(OP_STRINGS);
+  const owner = reader.string(OP_STRINGS);
   switch (code) {
     case OP_CODES.acquire: {
       const modeCode = reader.u8();
