@@ -11,16 +11,11 @@ class DenoStorageFile implements StorageFile {
     this.#file = file;
   }
 
-  /**
-   * Writes synchronously: a write into the page cache returns in microseconds, while Deno's
-   * asynchronous file write hands every call to a blocking thread and back (thread wake-ups and
-   * an event-loop turn per log flush). Durability comes from `sync()`, which stays asynchronous.
-   */
   async write(bytes: Uint8Array, offset: number): Promise<void> {
     await this.#seek(offset);
     let written = 0;
     try {
-      while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+      while (written < bytes.length) written += await this.#file.write(bytes.subarray(written));
     } finally {
       this.#position = written === bytes.length ? offset + written : -1;
     }
