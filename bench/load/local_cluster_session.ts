@@ -18,6 +18,7 @@ export async function startBenchCluster(
   nodeCount: number,
   verbose = false,
   nodeArgs: string[] = [],
+  denoFlagsOf?: (nodeIndex: number) => string[],
 ): Promise<BenchCluster> {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-" });
   const basePort = freePortRange(nodeCount, [0, 100]);
@@ -30,6 +31,7 @@ export async function startBenchCluster(
     nodeArgs: ["--log-level", "warn", ...nodeArgs],
     print: verbose ? (line) => console.error(line) : () => {},
     startTimeoutMs: 20_000,
+    ...(denoFlagsOf === undefined ? {} : { denoFlagsOf }),
   });
   return { nodes, basePort, dataDir };
 }

@@ -15,6 +15,8 @@ export interface LocalClusterOptions {
   print: (line: string) => void;
   /** Longest wait for a node to answer PING after it was started. */
   startTimeoutMs: number;
+  /** Deno flags per node when run from source (index = node index), e.g. `--cpu-prof`. */
+  denoFlagsOf?: (nodeIndex: number) => string[];
 }
 
 /** One started node. */
@@ -46,8 +48,8 @@ export function planCluster(options: LocalClusterOptions) {
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalNode[]> {
   const plan = planCluster(options);
   const peers = plan.map((node) => `${node.id}=${options.host}:${node.peerPort}`).join(",");
-  const nodes: LocalNode[] = plan.map((node) =>
-    spawnNode(options, node.id, [
+  const nodes: LocalNode[] = plan.map((node, nodeIndex) =>
+    spawnNode(options, node.id, options.denoFlagsOf?.(nodeIndex) ?? [], [
       "node",
       "--id",
       node.id,
@@ -74,6 +76,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 function spawnNode(
   options: LocalClusterOptions,
   id: string,
+  denoFlags: string[],
   args: string[],
   plan: { clientPort: number; peerPort: number; dataDir: string },
 ): LocalNode {
@@ -82,7 +85,7 @@ function spawnNode(
     recentLines.push(line);
     if (recentLines.length > RECENT_LINES_MAX) recentLines.shift();
     options.print(`[${id}] ${line}`);
-  });
+  }, denoFlags);
   return {
     id,
     clientAddress: `${options.host}:${plan.clientPort}`,

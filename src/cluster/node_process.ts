@@ -10,13 +10,22 @@ export const NODE_PERMISSION_FLAGS = [
   "--allow-sys=hostname,osRelease,loadavg",
 ] as const;
 
-/** How to start `dsync ARGS` from this process: via `deno run` from source, or the binary. */
-export function dsyncInvocation(args: string[]): { command: string; args: string[] } {
+/**
+ * How to start `dsync ARGS` from this process: via `deno run` from source (with `denoFlags`, e.g.
+ * `--cpu-prof`, before the script), or the binary (which takes no Deno flags).
+ */
+export function dsyncInvocation(
+  args: string[],
+  denoFlags: readonly string[] = [],
+): { command: string; args: string[] } {
   const execPath = Deno.execPath();
   const executable = execPath.split(/[\\/]/).pop() ?? "";
   if (executable === "deno" || executable === "deno.exe") {
     const mainPath = decodeURIComponent(new URL("../main.ts", import.meta.url).pathname);
-    return { command: execPath, args: ["run", ...NODE_PERMISSION_FLAGS, mainPath, ...args] };
+    return {
+      command: execPath,
+      args: ["run", ...NODE_PERMISSION_FLAGS, ...denoFlags, mainPath, ...args],
+    };
   }
   return { command: execPath, args };
 }
@@ -25,8 +34,12 @@ export function dsyncInvocation(args: string[]): { command: string; args: string
  * Starts `dsync ARGS` (see dsyncInvocation) with stdin closed; every line it writes to stdout
  * or stderr goes to `onLine`. The caller stops it by PID through the returned handle.
  */
-export function spawnDsync(args: string[], onLine: (line: string) => void): Deno.ChildProcess {
-  const invocation = dsyncInvocation(args);
+export function spawnDsync(
+  args: string[],
+  onLine: (line: string) => void,
+  denoFlags: readonly string[] = [],
+): Deno.ChildProcess {
+  const invocation = dsyncInvocation(args, denoFlags);
   const process = new Deno.Command(invocation.command, {
     args: invocation.args,
     stdin: "null",

@@ -8,6 +8,8 @@ export interface HostedGroup {
   readonly quiet: boolean;
   /** True while this node leads the group. */
   readonly leading: boolean;
+  /** The leader this node knows of, or null (cheap: for per-command routing). */
+  readonly leaderId: string | null;
   /** Set by RaftGroups: the host calls it whenever the group may have woken. */
   onWake: () => void;
   tick(): void;

@@ -153,6 +153,11 @@ export class RaftHost<R = string | null> {
     return this.#noSpaceRefusals;
   }
 
+  /** The leader this node knows of, or null (without building a whole status). */
+  get leaderId(): string | null {
+    return this.#raft.leaderId;
+  }
+
   /** Advances logical time by one tick. */
   tick(): void {
     this.#syncDiskState();

@@ -7,6 +7,8 @@ const RESET_HOLDERS_PER_STEP_DEFAULT = 20_000;
 
 /** Leases of one lock searched by a scan; more get a map by owner (wide shared locks). */
 const CHAIN_SCAN_MAX = 8;
+/** The chain of a lock without leases, as an array (shared, never written). */
+const NO_LEASES: readonly TrackedLease[] = [];
 
 /** A lease or wait the leader must end by proposing an operation. */
 type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
@@ -185,14 +187,16 @@ export class LeaseTracker {
    * (new or renewed) gets a deadline from `nowMs`; grants the table no longer has are dropped.
    */
   #follow(name: string, table: LockTable, nowMs: number): void {
-    const old = chainToArray(this.#leasesByName.get(name) ?? null);
+    const firstOld = this.#leasesByName.get(name) ?? null;
+    // The usual cases without arrays: no lease yet (a first grant) or one (a release).
+    const old = firstOld === null ? NO_LEASES : chainToArray(firstOld);
     let first: TrackedLease | null = null;
     let last: TrackedLease | null = null;
     let count = 0;
-    const kept = new Set<TrackedLease>();
+    const kept: TrackedLease[] = [];
     // An owner holds a lock once: by owner, with a map when the lock has many shared holders.
     const byOwner = old.length > CHAIN_SCAN_MAX ? new Map(old.map((o) => [o.owner, o])) : null;
-    for (const holder of table.info(name).holders) {
+    table.forEachHolder(name, (holder) => {
       let lease = byOwner === null
         ? old.find((o) => o.owner === holder.owner)
         : byOwner.get(holder.owner);
@@ -205,14 +209,20 @@ export class LeaseTracker {
         this.#deadlines.push(lease);
       }
       lease.next = null;
-      kept.add(lease);
+      kept.push(lease);
       if (last === null) first = lease;
       else last.next = lease;
       last = lease;
       count += 1;
-    }
-    for (const gone of old) {
-      if (gone.heapSlot !== -1 && !kept.has(gone)) this.#deadlines.remove(gone);
+    });
+    if (old.length > 0) {
+      const keptSet = kept.length > CHAIN_SCAN_MAX ? new Set(kept) : null;
+      for (const gone of old) {
+        if (gone.heapSlot === -1) continue;
+        if (keptSet === null ? !kept.includes(gone) : !keptSet.has(gone)) {
+          this.#deadlines.remove(gone);
+        }
+      }
     }
     this.#leaseCount += count - old.length;
     if (first === null) this.#leasesByName.delete(name);

@@ -34,18 +34,39 @@ export interface RefreshRequest extends ReleaseRequest {
 export const ACQUIRE_DEFAULTS = { mode: "exclusive" as LockMode, ttlMs: 30_000, waitMs: 0 };
 
 const decoder = new TextDecoder();
+/** Arguments up to this length are decoded as ASCII without TextDecoder when they are ASCII. */
+const ASCII_FAST_BYTES_MAX = 64;
+/** One reused code array for the ASCII fast path (not an array per argument). */
+const ASCII_CODES: number[] = [];
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+/** Most digits of an integer argument (2^53 has 16). */
+const INTEGER_DIGITS_MAX = 16;
 
-/** Parses a non-negative safe integer argument or returns null. */
+/** Parses a non-negative safe integer argument (ASCII digits only) or returns null. */
 function integer(bytes: Uint8Array | undefined): number | null {
-  if (bytes === undefined || bytes.length === 0 || bytes.length > 16) return null;
-  const text = decoder.decode(bytes);
-  if (!/^\d+$/.test(text)) return null;
-  const value = Number(text);
+  if (bytes === undefined || bytes.length === 0 || bytes.length > INTEGER_DIGITS_MAX) return null;
+  let value = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (byte < DIGIT_0 || byte > DIGIT_9) return null;
+    value = value * 10 + (byte - DIGIT_0);
+  }
   return Number.isSafeInteger(value) ? value : null;
 }
 
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+/** The argument as text (invalid UTF-8 as U+FFFD); short ASCII without TextDecoder. */
 function text(bytes: Uint8Array): string {
-  return decoder.decode(bytes);
+  if (bytes.length > ASCII_FAST_BYTES_MAX || !isAscii(bytes)) return decoder.decode(bytes);
+  const codes = ASCII_CODES;
+  codes.length = bytes.length;
+  for (let i = 0; i < bytes.length; i++) codes[i] = bytes[i]!;
+  return String.fromCharCode.apply(null, codes);
 }
 
 const NOT_INTEGER = "ERR value is not an integer or out of range";
@@ -56,6 +77,7 @@ const NOT_INTEGER = "ERR value is not an integer or out of range";
  * decoded), then the decoded text: invalid UTF-8 becomes U+FFFD, 3 bytes each.
  */
 function textArgumentProblem(bytes: Uint8Array, what: string, bytesMax: number): string | null {
+  if (bytes.length <= bytesMax && isAscii(bytes)) return null; // as many UTF-8 bytes as bytes
   const problem = bytes.length > bytesMax
     ? { message: `${what} length ${bytes.length} exceeds maximum of ${bytesMax} bytes` }
     : textProblem(text(bytes), what, bytesMax);

@@ -13,8 +13,12 @@ import {
 } from "./lock_arguments.ts";
 import type { AcquireAnswer, LockInfoView, LockService } from "./lock_service.ts";
 
+const REPLY_ONE: ReplyFn = (out) => out.integer(1);
+const REPLY_ZERO: ReplyFn = (out) => out.integer(0);
+
+/** `:1` or `:0` (two shared replies, not a closure per command). */
 function bool(value: boolean): ReplyFn {
-  return (out) => out.integer(value ? 1 : 0);
+  return value ? REPLY_ONE : REPLY_ZERO;
 }
 
 function refusalReply(refusal: Refusal): ReplyFn {

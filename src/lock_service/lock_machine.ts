@@ -1,10 +1,11 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
 import {
-  decodeLockOp,
-  encodeLockOp,
   type LockApplyResult,
   type LockOp,
+  lockOpBytesBound,
   LockTable,
+  readLockOpIn,
+  writeLockOp,
 } from "../locks/mod.ts";
 import { META_SECTION } from "../meta/meta_snapshot.ts";
 import type { MachineResult, MetaMachine } from "../meta/meta_machine.ts";
@@ -26,17 +27,24 @@ export interface LockEntry {
   lock: LockOp;
 }
 
-/** Encodes a lock entry as a meta group entry: op code 4, u32 waitMs, bytes(lock op). */
+/**
+ * Encodes a lock entry as a meta group entry: op code 4, u32 waitMs, bytes(lock op). The op is
+ * written straight into the entry (its u32 length patched afterwards): one buffer, one copy out.
+ */
 export function encodeLockEntry(entry: LockEntry): Uint8Array {
-  const writer = new BinaryWriter(64);
-  writer.u8(LOCK_OP_CODE).u32(entry.waitMs).bytes(encodeLockOp(entry.lock));
+  const writer = new BinaryWriter(9 + lockOpBytesBound(entry.lock));
+  writer.u8(LOCK_OP_CODE).u32(entry.waitMs).u32(0);
+  const opStart = writer.lengthBytes;
+  writeLockOp(writer, entry.lock);
+  writer.patchU32(opStart - 4, writer.lengthBytes - opStart);
   return writer.finish().slice();
 }
 
-function decodeLockEntry(body: Uint8Array): LockEntry {
+/** Reads a lock entry's body in place (no copy of the op's bytes). */
+export function decodeLockEntry(body: Uint8Array): LockEntry {
   const reader = new BinaryReader(body, "lock entry");
   const waitMs = reader.u32();
-  const lock = decodeLockOp(reader.bytes());
+  const lock = readLockOpIn(reader, reader.u32());
   reader.expectEnd();
   return { waitMs, lock };
 }

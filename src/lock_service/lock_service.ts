@@ -195,7 +195,7 @@ export class LockService {
   }
 
   #isLeader(): boolean {
-    return this.#meta.status().role === "leader";
+    return this.#meta.host.leading;
   }
 
   async #propose(op: LockOp, waitMs: number): Promise<LockApplyResult> {
@@ -275,10 +275,20 @@ function answerOf(outcome: AcquireOutcome): AcquireAnswer {
   }
 }
 
+/** Random words drawn at once for waiter ids (two per id): one crypto call per 256 acquires. */
+const WAITER_ID_WORDS = new Uint32Array(512);
+let waiterIdWordIndex = WAITER_ID_WORDS.length;
+
 /** A random 48-bit waiter id: unique across nodes without coordination. */
 function randomWaiterId(): number {
-  const words = crypto.getRandomValues(new Uint32Array(2));
-  return (words[0]! & 0xffff) * 2 ** 32 + words[1]!;
+  if (waiterIdWordIndex === WAITER_ID_WORDS.length) {
+    crypto.getRandomValues(WAITER_ID_WORDS);
+    waiterIdWordIndex = 0;
+  }
+  const high = WAITER_ID_WORDS[waiterIdWordIndex]! & 0xffff;
+  const low = WAITER_ID_WORDS[waiterIdWordIndex + 1]!;
+  waiterIdWordIndex += 2;
+  return high * 2 ** 32 + low;
 }
 
 function messageOf(error: unknown): string {

@@ -12,6 +12,7 @@ import {
 import { createTableState, type TableState } from "./table_state.ts";
 import type {
   HeldLock,
+  HolderInfo,
   LockApplyResult,
   LockInfo,
   LockOp,
@@ -98,6 +99,14 @@ export class LockTable {
         ttlMs,
       })),
     };
+  }
+
+  /**
+   * Calls `visit` with each grant of lock `name` in grant order: the table's own records, read
+   * only and valid during the call (no copies: every node follows each applied op with this).
+   */
+  forEachHolder(name: string, visit: (holder: Readonly<HolderInfo>) => void): void {
+    this.#state.locks.get(name)?.holders.forEach(visit);
   }
 
   /** Every live grant (for the leader's lease tracking), lock by lock in table order. */

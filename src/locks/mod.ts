@@ -105,7 +105,14 @@
  * @module
  */
 export { LockTable } from "./lock_table.ts";
-export { decodeLockOp, encodeLockOp, LOCK_OP_VERSION } from "./op_codec.ts";
+export {
+  decodeLockOp,
+  encodeLockOp,
+  LOCK_OP_VERSION,
+  lockOpBytesBound,
+  readLockOpIn,
+  writeLockOp,
+} from "./op_codec.ts";
 export { LOCK_SNAPSHOT_VERSION } from "./snapshot_codec.ts";
 export {
   LOCK_TABLE_LIMITS_DEFAULT,

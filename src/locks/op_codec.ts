@@ -1,4 +1,4 @@
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryWriter, FrameError, StringInterner } from "../../protocol/peer/mod.ts";
 import type { BinaryReader } from "../../protocol/peer/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import type { LockOp } from "./types.ts";
@@ -10,6 +10,11 @@ export const LOCK_OP_VERSION = 2;
 const LOCK_OP_VERSION_OLDEST = 1;
 
 const CONTEXT = "lock op";
+/**
+ * Names and owners recur in op after op: decoding them through one cache hands back the string
+ * decoded before (no new string per op, and the table's keys share it). No effect on results.
+ */
+const OP_STRINGS = new StringInterner(12);
 const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
   acquire: 1,
   release: 2,
@@ -25,9 +30,20 @@ const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
  * "Cannot encode lock op: ..." for an op the table would refuse as malformed or oversize.
  */
 export function encodeLockOp(op: LockOp): Uint8Array {
+  const writer = new BinaryWriter(lockOpBytesBound(op));
+  writeLockOp(writer, op);
+  return writer.finish().slice();
+}
+
+/** An upper bound of `encodeLockOp(op).length`: capacity that lets `writeLockOp` never grow. */
+export function lockOpBytesBound(op: LockOp): number {
+  return 32 + op.name.length * 3 + op.owner.length * 3;
+}
+
+/** Writes `encodeLockOp(op)`'s bytes into `writer` (no intermediate buffer); same checks. */
+export function writeLockOp(writer: BinaryWriter, op: LockOp): void {
   const problem = lockOpProblem(op);
   if (problem !== null) throw new Error(`Cannot encode ${CONTEXT}: ${problem.message}`);
-  const writer = new BinaryWriter(16 + op.name.length * 3 + op.owner.length * 3);
   writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).string(op.name).string(op.owner);
   switch (op.op) {
     case "acquire":
@@ -46,7 +62,6 @@ export function encodeLockOp(op: LockOp): Uint8Array {
       writer.u53(op.waiterId);
       break;
   }
-  return writer.finish().slice();
 }
 
 /**
@@ -62,14 +77,36 @@ export function decodeLockOp(bytes: Uint8Array): LockOp {
   return op;
 }
 
+/**
+ * Decodes the next `byteCount` bytes of `reader` as `decodeLockOp` would (same checks, same
+ * errors), in place: no copy of the op's bytes and no second reader.
+ */
+export function readLockOpIn(reader: BinaryReader, byteCount: number): LockOp {
+  const endRemaining = reader.remainingBytes - byteCount;
+  if (endRemaining < 0) throw reader.error(`lock op of ${byteCount} bytes is truncated`);
+  let op: LockOp;
+  try {
+    op = readLockOp(reader);
+  } catch (error) {
+    if (error instanceof FrameError) throw new Error(error.message);
+    throw error;
+  }
+  if (reader.remainingBytes !== endRemaining) {
+    throw decodeError(CONTEXT, `op ends ${endRemaining - reader.remainingBytes} bytes early`);
+  }
+  const problem = lockOpProblem(op);
+  if (problem !== null) throw decodeError(CONTEXT, problem.message);
+  return op;
+}
+
 function readLockOp(reader: BinaryReader): LockOp {
   const version = reader.u8();
   if (version < LOCK_OP_VERSION_OLDEST || version > LOCK_OP_VERSION) {
     throw reader.error(`unknown version ${version}`);
   }
   const code = reader.u8();
-  const name = reader.string();
-  const owner = reader.string();
+  const name = reader.string(OP_STRINGS);
+  const owner = reader.string(OP_STRINGS);
   switch (code) {
     case OP_CODES.acquire: {
       const modeCode = reader.u8();

@@ -227,7 +227,12 @@ export class DsyncNode {
       metaGroupId: META_GROUP_ID,
       // Slot groups are a follow-up (docs/architecture.md, "Routing"): every slot is in meta.
       groupOfSlot: () => META_GROUP_ID,
-      status: (groupId) => this.#raftGroups.get(groupId)?.status() ?? null,
+      // Per command: the host's getters, not a whole status (progress, membership copies).
+      status: (groupId) => {
+        const host = this.#raftGroups.get(groupId);
+        if (host === undefined) return null;
+        return { role: host.leading ? "leader" : "follower", leaderId: host.leaderId };
+      },
       quorumReachable: () => this.#meta?.quorumReachable() ?? false,
     };
   }

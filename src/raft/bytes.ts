@@ -62,6 +62,7 @@ export class ByteWriter {
 
   /** Writes a u8 length followed by UTF-8 text (at most 255 bytes). */
   shortString(value: string, what: string): void {
+    if (value.length <= 255 && this.#asciiShortString(value)) return;
     const encoded = TEXT_ENCODER.encode(value);
     if (encoded.length > 255) {
       throw new Error(`Cannot encode ${what}: length ${encoded.length} exceeds maximum of 255`);
@@ -70,6 +71,21 @@ export class ByteWriter {
     this.#reserve(encoded.length);
     this.#bytes.set(encoded, this.#length);
     this.#length += encoded.length;
+  }
+
+  /** Writes an all-ASCII `value` as a short string without an encoder; false if not ASCII. */
+  #asciiShortString(value: string): boolean {
+    this.#reserve(1 + value.length);
+    const bytes = this.#bytes;
+    const start = this.#length + 1;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      bytes[start + i] = code;
+    }
+    bytes[this.#length] = value.length;
+    this.#length = start + value.length;
+    return true;
   }
 
   /** The written bytes (a copy-free view). */
@@ -149,10 +165,12 @@ export class ByteReader {
   shortString(field: string): string {
     const length = this.u8(field);
     this.#need(length, field);
-    const raw = this.#bytes.subarray(this.#offset, this.#offset + length);
+    const start = this.#offset;
     this.#offset += length;
+    const ascii = asciiText(this.#bytes, start, start + length);
+    if (ascii !== null) return ascii;
     try {
-      return TEXT_DECODER.decode(raw);
+      return TEXT_DECODER.decode(this.#bytes.subarray(start, start + length));
     } catch {
       return this.fail(`${field} is not valid UTF-8`);
     }
@@ -162,4 +180,19 @@ export class ByteReader {
   end(): void {
     if (this.remaining() !== 0) this.fail(`${this.remaining()} trailing bytes`);
   }
+}
+
+/** One reused code array for short ASCII strings (node ids in every message). */
+const ASCII_CODES: number[] = [];
+
+/** `bytes[start, end)` as a string when every byte is ASCII (valid UTF-8 as it is), else null. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string | null {
+  const codes = ASCII_CODES;
+  codes.length = end - start;
+  for (let i = start; i < end; i++) {
+    const code = bytes[i]!;
+    if (code >= 0x80) return null;
+    codes[i - start] = code;
+  }
+  return String.fromCharCode.apply(null, codes);
 }

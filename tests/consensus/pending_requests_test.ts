@@ -93,3 +93,22 @@ Deno.test("the same index proposed twice in one term is a bug", () => {
     clock.uninstall();
   }
 });
+
+Deno.test("one timer serves every waiter, and none is left once all settle", async () => {
+  const clock = FakeTimers.install();
+  try {
+    const proposals = new PendingRequests<string>(TIMEOUT_MS);
+    const waiters = Array.from({ length: 100 }, (_, i) => watch(proposals.add(i + 1, 1, "p")));
+    assert.equal(clock.countTimers(), 1);
+    for (let index = 1; index <= 50; index++) proposals.settle(index, 1, "ok");
+    assert.equal(clock.countTimers(), 1);
+    await clock.tickAsync(TIMEOUT_MS);
+    // Settled ones kept their answer; the rest timed out on their deadline.
+    assert.deepEqual(waiters[0]!.outcome, { value: "ok" });
+    assert.equal(codeOf(waiters[99]!.outcome), "TIMEOUT");
+    assert.equal(proposals.size, 0);
+    assert.equal(clock.countTimers(), 0);
+  } finally {
+    clock.uninstall();
+  }
+});

@@ -117,3 +117,30 @@ Deno.test("TOKEN 0 and a bad waiter id are -ERR, not an encoder failure", () => 
     "ERR value is not an integer or out of range",
   );
 });
+
+Deno.test("lock arguments: ASCII and non-ASCII text, integers as ASCII digits only", () => {
+  const raw = (...parts: Array<string | Uint8Array>) =>
+    parts.map((part) => typeof part === "string" ? new TextEncoder().encode(part) : part);
+  const release = (name: string | Uint8Array, token: string | Uint8Array) =>
+    parseRelease(raw("LOCK.RELEASE", name, "ownér", "TOKEN", token));
+  assert.deepEqual(release("plain", "0042"), { name: "plain", owner: "ownér", token: 42 });
+  assert.deepEqual(release("naïve ✓", "9007199254740991"), {
+    name: "naïve ✓",
+    owner: "ownér",
+    token: 9007199254740991,
+  });
+  // Invalid UTF-8 reads as U+FFFD, as TextDecoder does.
+  assert.deepEqual(release(new Uint8Array([0x61, 0xff]), "1"), {
+    name: "a\uFFFD",
+    owner: "ownér",
+    token: 1,
+  });
+  for (
+    const bad of ["+1", "-1", "1.5", " 1", "1e3", "٣", "9007199254740992", "12345678901234567"]
+  ) {
+    assert.equal(release("a", bad), "ERR value is not an integer or out of range", bad);
+  }
+  // 85 three-byte characters (255 bytes) fit a 256-byte name; 86 (258 bytes) do not.
+  assert.equal(typeof release("✓".repeat(85), "1"), "object");
+  assert.match(String(release("✓".repeat(86), "1")), /^LIMIT lock name length 258/);
+});

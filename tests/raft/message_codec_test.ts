@@ -82,3 +82,20 @@ Deno.test("message codec: specific malformed inputs name the problem", () => {
     /Cannot encode from: length 256 exceeds maximum of 255/,
   );
 });
+
+Deno.test("message codec: node ids are u8-length UTF-8, ASCII or not, up to 255 bytes", () => {
+  for (
+    const [from, to] of [["n1", "n2"], ["nœud-ü", "ノード"], ["x".repeat(255), "é".repeat(127)]]
+  ) {
+    const bytes = encodeRaftMessage({ ...BASE, from: from!, to: to! });
+    // version, type, u32 group id, then `from` as u8 length + UTF-8, then `to`.
+    const fromBytes = new TextEncoder().encode(from);
+    assert.equal(bytes[6], fromBytes.length);
+    assert.deepEqual(bytes.subarray(7, 7 + fromBytes.length), fromBytes);
+    assert.deepEqual(decodeRaftMessage(bytes), { ...BASE, from, to });
+  }
+  assert.throws(
+    () => encodeRaftMessage({ ...BASE, to: "é".repeat(128) }),
+    /Cannot encode to: length 256 exceeds maximum of 255/,
+  );
+});
