@@ -1,5 +1,5 @@
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import type { LockOp } from "./types.ts";
 import { lockOpProblem } from "./validate.ts";
@@ -10,6 +10,8 @@ export const LOCK_OP_VERSION = 2;
 const LOCK_OP_VERSION_OLDEST = 1;
 
 const CONTEXT = "lock op";
+/** Reused by every encodeLockOp (the result is a copy): no buffer allocated per op. */
+const OP_WRITER = new BinaryWriter(256);
 const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
   acquire: 1,
   release: 2,
@@ -27,8 +29,8 @@ const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
 export function encodeLockOp(op: LockOp): Uint8Array {
   const problem = lockOpProblem(op);
   if (problem !== null) throw new Error(`Cannot encode ${CONTEXT}: ${problem.message}`);
-  const writer = new BinaryWriter(16 + op.name.length * 3 + op.owner.length * 3);
-  writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).string(op.name).string(op.owner);
+  const writer = OP_WRITER.reset();
+  writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).u16String(op.name).u16String(op.owner);
   switch (op.op) {
     case "acquire":
       writer.u8(MODE_CODES[op.mode]).u32(op.ttlMs).u8(op.wait ? 1 : 0).u53(op.waiterId);
@@ -46,7 +48,7 @@ export function encodeLockOp(op: LockOp): Uint8Array {
       writer.u53(op.waiterId);
       break;
   }
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /**
@@ -68,8 +70,8 @@ function readLockOp(reader: BinaryReader): LockOp {
     throw reader.error(`unknown version ${version}`);
   }
   const code = reader.u8();
-  const name = reader.string();
-  const owner = reader.string();
+  const name = reader.u16String();
+  const owner = reader.u16String();
   switch (code) {
     case OP_CODES.acquire: {
       const modeCode = reader.u8();

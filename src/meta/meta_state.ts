@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import { assert } from "../util/assert.ts";
 import { decodeMetaCommand, type MemberAddress } from "./meta_command.ts";
 import { type LockApplyResult, type LockOp, LockTable } from "../locks/mod.ts";
@@ -112,15 +112,15 @@ export class MetaState {
     const writer = new BinaryWriter(MEMBERS_BYTES_HINT + this.#locks.snapshotBytesHint());
     writer.u53(this.#appliedIndex).u32(this.#members.size);
     for (const member of this.members()) {
-      writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
-        .string(member.incarnationId);
+      writer.u16String(member.id).u16String(member.peerAddress).u16String(member.clientAddress)
+        .u16String(member.incarnationId);
     }
-    // The lock table as a length-prefixed part (as writer.bytes() would), encoded in place.
+    // The lock table as a length-prefixed part (as writer.u32Bytes() would), encoded in place.
     const lengthAt = writer.lengthBytes;
     writer.u32(0);
     this.#locks.snapshotInto(writer);
     writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
-    const image = writer.finish();
+    const image = writer.view();
     // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
     return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
   }
@@ -140,14 +140,14 @@ export class MetaState {
     if (count > META_MEMBERS_MAX) throw reader.error(`member count ${count} over maximum`);
     for (let i = 0; i < count; i++) {
       const member = {
-        id: reader.string(),
-        peerAddress: reader.string(),
-        clientAddress: reader.string(),
-        incarnationId: reader.string(),
+        id: reader.u16String(),
+        peerAddress: reader.u16String(),
+        clientAddress: reader.u16String(),
+        incarnationId: reader.u16String(),
       };
       this.#members.set(member.id, member);
     }
-    this.#locks = LockTable.restore(reader.bytesView());
+    this.#locks = LockTable.restore(reader.u32BytesView());
     reader.expectEnd();
   }
 }

@@ -219,7 +219,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "",
         incarnationId: "",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -228,7 +228,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "é".repeat(40_000),
         incarnationId: "",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -237,7 +237,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "h:1",
         incarnationId: "é".repeat(40_000),
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -249,7 +249,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "é".repeat(40_000),
         incarnationId: "ab",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -261,7 +261,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "h:2",
         incarnationId: "é".repeat(40_000),
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
   ];
   for (const [message, expected] of cases) {
