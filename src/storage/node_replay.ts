@@ -51,7 +51,6 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
   readonly #limits: NodeReplayLimits;
   #segmentSeq = 0;
   #bytes: Uint8Array = new Uint8Array(0);
-  #view: DataView = new DataView(new ArrayBuffer(0));
   #segmentMaxEntryIndex = 0;
   /** The group of the record being decoded. */
   #current: ReplayedGroup | null = null;
@@ -69,7 +68,6 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
   beginSegment(seq: number, bytes: Uint8Array): void {
     this.#segmentSeq = seq;
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#segmentMaxEntryIndex = 0;
   }
 
@@ -79,13 +77,7 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
       if (type !== RECORD_TYPE_SEGMENT_HEADER) {
         throw new RecordContentError("segment does not start with a segment header");
       }
-      const seq = decodeSegmentHeader(
-        this.#bytes,
-        this.#view,
-        bodyStart,
-        end,
-        NODE_LOG_FORMAT_VERSION,
-      );
+      const seq = decodeSegmentHeader(this.#bytes, bodyStart, end, NODE_LOG_FORMAT_VERSION);
       if (seq !== this.#segmentSeq) {
         throw new RecordContentError(`segment header names segment ${seq}`);
       }
@@ -94,7 +86,7 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
     if (type !== RECORD_TYPE_GROUP_UPDATE) {
       throw new RecordContentError(`unexpected record type ${type}`);
     }
-    decodeGroupUpdate(this.#bytes, this.#view, bodyStart, end, this);
+    decodeGroupUpdate(this.#bytes, bodyStart, end, this);
   }
 
   /** Visitor: the record's group. */
