@@ -86,3 +86,12 @@ Deno.test("message codec: specific malformed inputs name the problem", () => {
     /Cannot encode u8String: length 256 exceeds maximum of 255 bytes/,
   );
 });
+
+Deno.test("message codec: a field too large for its width is refused, never wrapped", () => {
+  // A u32 group id of 2^32 would otherwise decode as group 0: a message for another group.
+  assert.throws(() => encodeRaftMessage({ ...BASE, groupId: 2 ** 32 }), {
+    name: "RangeError",
+    message: "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
+  });
+  assert.throws(() => encodeRaftMessage({ ...BASE, groupId: 1.5 }), RangeError);
+});
