@@ -18,8 +18,10 @@ const ASCII_CODES: number[] = [];
 export class BinaryReader {
   /** The bytes being read; never modified. */
   readonly #bytes: Uint8Array;
+  /** View over `#bytes` (one per reader: `window()` reuses it). */
+  readonly #view: DataView;
   /** Offset just past the last readable byte; <= `#bytes.length`. */
-  readonly #endOffset: number;
+  #endOffset: number;
   /** What is being decoded, e.g. "Handshake"; names the thing in error messages. */
   readonly #context: string;
   /** Offset of the next unread byte; always <= `#endOffset`. */
@@ -27,15 +29,27 @@ export class BinaryReader {
 
   /** Creates a reader over `bytes[startOffset, endOffset)`; `context` names it in errors. */
   constructor(bytes: Uint8Array, context = "bytes", startOffset = 0, endOffset = bytes.length) {
-    if (!(0 <= startOffset && startOffset <= endOffset && endOffset <= bytes.length)) {
+    this.#bytes = bytes;
+    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#context = context;
+    this.#offsetBytes = 0;
+    this.#endOffset = 0;
+    this.window(startOffset, endOffset);
+  }
+
+  /**
+   * Points the reader at `bytes[startOffset, endOffset)` of the same input, from its start: one
+   * reader serves every record of a segment image without an allocation per record.
+   */
+  window(startOffset: number, endOffset: number): this {
+    if (!(0 <= startOffset && startOffset <= endOffset && endOffset <= this.#bytes.length)) {
       throw new RangeError(
-        `Invalid reader window ${startOffset}..${endOffset} over ${bytes.length} bytes`,
+        `Invalid reader window ${startOffset}..${endOffset} over ${this.#bytes.length} bytes`,
       );
     }
-    this.#bytes = bytes;
-    this.#context = context;
     this.#offsetBytes = startOffset;
     this.#endOffset = endOffset;
+    return this;
   }
 
   /** Offset of the next unread byte, as a position in the input. */
@@ -56,33 +70,29 @@ export class BinaryReader {
 
   /** Reads an unsigned 16-bit big-endian integer. */
   u16(): number {
-    const at = this.#take(2, "u16");
-    const b = this.#bytes;
-    return (b[at]! << 8) | b[at + 1]!;
+    return this.#view.getUint16(this.#take(2, "u16"));
   }
 
   /** Reads an unsigned 32-bit big-endian integer. */
   u32(): number {
-    const at = this.#take(4, "u32");
-    return getU32(this.#bytes, at);
+    return this.#view.getUint32(this.#take(4, "u32"));
   }
 
   /** Reads a u53 (u32 high + u32 low, big-endian); rejects values above 2^53 - 1. */
   u53(): number {
     const at = this.#take(8, "u53");
-    return this.#u53(at, getU32(this.#bytes, at), getU32(this.#bytes, at + 4));
+    return this.#u53(at, this.#view.getUint32(at), this.#view.getUint32(at + 4));
   }
 
   /** Reads an unsigned 32-bit little-endian integer. */
   u32le(): number {
-    const at = this.#take(4, "u32le");
-    return getU32le(this.#bytes, at);
+    return this.#view.getUint32(this.#take(4, "u32le"), true);
   }
 
   /** Reads a u53 little-endian (u32 low + u32 high); rejects values above 2^53 - 1. */
   u53le(): number {
     const at = this.#take(8, "u53le");
-    return this.#u53(at, getU32le(this.#bytes, at + 4), getU32le(this.#bytes, at));
+    return this.#u53(at, this.#view.getUint32(at + 4, true), this.#view.getUint32(at, true));
   }
 
   /** Reads a u8 length then that many bytes, returned as a copy; `lengthMax` bounds it. */
@@ -268,16 +278,6 @@ export class BinaryReader {
       );
     }
   }
-}
-
-function getU32(bytes: Uint8Array, at: number): number {
-  return bytes[at]! * 0x100_0000 +
-    ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
-}
-
-function getU32le(bytes: Uint8Array, at: number): number {
-  return bytes[at + 3]! * 0x100_0000 +
-    ((bytes[at + 2]! << 16) | (bytes[at + 1]! << 8) | bytes[at]!);
 }
 
 /** "only 1 byte remains", "only 12 bytes remain". */

@@ -92,7 +92,8 @@ export class BinaryWriter {
     checkUnsigned(value, U53_MAX, "u53");
     this.#reserve(8);
     setU32(this.#bytes, this.#lengthBytes, Math.floor(value / U32_RANGE));
-    setU32(this.#bytes, this.#lengthBytes + 4, value % U32_RANGE);
+    // `>>> 0` is the value modulo 2^32 (exact below 2^53), without a floating-point modulo.
+    setU32(this.#bytes, this.#lengthBytes + 4, value >>> 0);
     this.#lengthBytes += 8;
     return this;
   }
@@ -110,7 +111,7 @@ export class BinaryWriter {
   u53le(value: number): this {
     checkUnsigned(value, U53_MAX, "u53");
     this.#reserve(8);
-    setU32le(this.#bytes, this.#lengthBytes, value % U32_RANGE);
+    setU32le(this.#bytes, this.#lengthBytes, value >>> 0);
     setU32le(this.#bytes, this.#lengthBytes + 4, Math.floor(value / U32_RANGE));
     this.#lengthBytes += 8;
     return this;

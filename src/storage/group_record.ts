@@ -8,7 +8,7 @@
  *
  * Pure: no I/O.
  */
-import { BinaryReader, type BinaryWriter } from "../../protocol/binary/mod.ts";
+import type { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   decodeUtf8,
   type EncodedHardState,
@@ -116,14 +116,18 @@ export function encodeGroupUpdate(
   return firstEntryOffset;
 }
 
-/** Decodes a group update body `bytes[bodyStart, end)`, calling `visitor` for each part. */
+/**
+ * Decodes a group update body `[bodyStart, end)` of the segment image `reader` reads (one reader
+ * serves every record of an image), calling `visitor` for each part; entry offsets are positions
+ * in that image.
+ */
 export function decodeGroupUpdate(
-  bytes: Uint8Array,
+  reader: BinaryReader,
   bodyStart: number,
   end: number,
   visitor: GroupUpdateVisitor,
 ): void {
-  const reader = new BinaryReader(bytes, "group update record", bodyStart + 1, end);
+  reader.window(bodyStart + 1, end);
   visitor.group(reader.u32le());
   const flags = reader.u8();
   if (
@@ -136,14 +140,8 @@ export function decodeGroupUpdate(
     const term = reader.u53le();
     const commitIndex = reader.u53le();
     const votedForBytes = reader.u8();
-    const votedForOffset = reader.skip(votedForBytes);
-    visitor.hardState(
-      term,
-      commitIndex,
-      votedForBytes === 0
-        ? null
-        : decodeUtf8(bytes.subarray(votedForOffset, votedForOffset + votedForBytes)),
-    );
+    const votedFor = reader.fixedView(votedForBytes);
+    visitor.hardState(term, commitIndex, votedForBytes === 0 ? null : decodeUtf8(votedFor));
   }
   if (flags & FLAG_TRUNCATE) visitor.truncate(reader.u53le());
   if (flags & FLAG_ENTRIES) {

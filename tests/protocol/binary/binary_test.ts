@@ -133,3 +133,14 @@ Deno.test("BinaryReader.error builds a DecodeError naming the context", () => {
   assert.equal(error.message, "Cannot decode Raft: bad");
   assert.equal(error.name, "DecodeError");
 });
+
+Deno.test("BinaryReader.window re-points one reader at another part of the same input", () => {
+  const bytes = new BinaryWriter().u32le(7).u16(9).u32le(8).copy();
+  const reader = new BinaryReader(bytes, "Test", 0, 4);
+  assert.equal(reader.u32le(), 7);
+  assert.equal(reader.window(6, 10).u32le(), 8);
+  reader.expectEnd();
+  assert.equal(reader.window(4, 6).u16(), 9);
+  assert.throws(() => reader.u8(), /u8 at offset 6 needs 1 byte but only 0 bytes remain/);
+  assert.throws(() => reader.window(4, 11), RangeError);
+});
