@@ -1,5 +1,4 @@
-import { BinaryReader } from "./binary_reader.ts";
-import { BinaryWriter } from "./binary_writer.ts";
+import { BinaryReader, BinaryWriter } from "../binary/mod.ts";
 import { FrameError } from "./frame_error.ts";
 import {
   DEFAULT_FRAME_BYTES_MAX,
@@ -40,7 +39,7 @@ export function encodeFrame(message: PeerMessage, options: FrameOptions = {}): U
         `exceeds maximum of ${frameBytesMax} bytes`,
     );
   }
-  return writer.patchU32(0, frameLength).finish();
+  return writer.patchU32(0, frameLength).view();
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   frameBytesMaxOf,
   type FrameOptions,
 } from "./frame.ts";
+import { DecodeError } from "../binary/mod.ts";
 import { FrameError } from "./frame_error.ts";
 import { FRAME_HEADER_BYTES, FRAME_LENGTH_BYTES } from "./limits.ts";
 import type { PeerMessage } from "./message.ts";
@@ -23,7 +24,8 @@ const DECODER_BUFFER_BYTES_RETAINED_MAX = 1024 * 1024;
  * decoder holds at most one partial frame (< 4 + frameBytesMax bytes) plus the chunk being
  * pushed. A length prefix above `frameBytesMax` is rejected as soon as its 4 bytes arrive, and
  * the version and type bytes as soon as they arrive, before any body is buffered.
- * After a FrameError the decoder is unusable: `push` and `next` rethrow that error.
+ * After a DecodeError (a FrameError for frame-level problems) the decoder is unusable: `push`
+ * and `next` rethrow that error.
  */
 export class FrameDecoder {
   /** Largest accepted `frameLength`, in bytes. */
@@ -37,7 +39,7 @@ export class FrameDecoder {
   /** Whether the header of the frame at `#startOffset` was already validated. */
   #headerChecked = false;
   /** The first decode failure; once set, every call rethrows it. */
-  #error: FrameError | undefined;
+  #error: DecodeError | undefined;
 
   /** Creates a decoder; `frameBytesMax` (default 16 MiB) bounds each frame's length. */
   constructor(options: FrameOptions = {}) {
@@ -76,7 +78,7 @@ export class FrameDecoder {
     this.#endOffset += chunk.length;
   }
 
-  /** Next decoded message or undefined if incomplete; throws FrameError (decoder unusable after). */
+  /** Next decoded message or undefined if incomplete; throws DecodeError (decoder unusable after). */
   next(): PeerMessage | undefined {
     if (this.#error !== undefined) throw this.#error;
     const bufferedBytes = this.bufferedBytes;
@@ -98,12 +100,12 @@ export class FrameDecoder {
       this.#consume(frameEnd);
       return message;
     } catch (error) {
-      if (error instanceof FrameError) throw this.#fail(error);
+      if (error instanceof DecodeError) throw this.#fail(error);
       throw error;
     }
   }
 
-  #fail(error: FrameError): FrameError {
+  #fail(error: DecodeError): DecodeError {
     this.#error = error;
     this.#buffer = new Uint8Array(0);
     this.#startOffset = 0;

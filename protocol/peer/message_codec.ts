@@ -1,5 +1,4 @@
-import type { BinaryReader } from "./binary_reader.ts";
-import type { BinaryWriter } from "./binary_writer.ts";
+import type { BinaryReader, BinaryWriter } from "../binary/mod.ts";
 import {
   FORWARD_ARG_COUNT_MAX,
   RAFT_BATCH_ITEM_BYTES_MIN,
@@ -69,14 +68,18 @@ export function bodyBytesHint(message: PeerMessage): number {
 export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
   switch (message.type) {
     case "handshake":
-      writer.u8(message.protocolVersion).string(message.clusterId).string(message.nodeId)
-        .string(message.peerAddress).string(message.clientAddress).string(message.incarnationId);
+      writer.u8(message.protocolVersion).u16String(message.clusterId).u16String(message.nodeId)
+        .u16String(message.peerAddress).u16String(message.clientAddress).u16String(
+          message.incarnationId,
+        );
       return;
     case "handshakeAccept":
-      writer.string(message.nodeId).string(message.clientAddress).string(message.incarnationId);
+      writer.u16String(message.nodeId).u16String(message.clientAddress).u16String(
+        message.incarnationId,
+      );
       return;
     case "handshakeReject":
-      writer.u8(HANDSHAKE_REJECT_REASON_CODES[message.reason]).string(message.message);
+      writer.u8(HANDSHAKE_REJECT_REASON_CODES[message.reason]).u16String(message.message);
       return;
     case "heartbeat":
       writer.u53(message.sequence).u53(message.sentAtMs);
@@ -93,16 +96,16 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       }
       writer.u32(message.requestEpoch).u53(message.requestId).u32(message.timeoutMs)
         .u32(message.groupId).u53(message.parkedWaitId)
-        .list(message.args, (w, arg) => w.bytes(arg));
+        .list(message.args, (w, arg) => w.u32Bytes(arg));
       return;
     case "forwardReply":
-      writer.u32(message.requestEpoch).u53(message.requestId).bytes(message.reply);
+      writer.u32(message.requestEpoch).u53(message.requestId).u32Bytes(message.reply);
       return;
     case "raft":
-      writer.u53(message.groupId).bytes(message.payload);
+      writer.u53(message.groupId).u32Bytes(message.payload);
       return;
     case "raftBatch":
-      writer.list(message.items, (w, item) => w.u53(item.groupId).bytes(item.payload));
+      writer.list(message.items, (w, item) => w.u53(item.groupId).u32Bytes(item.payload));
       return;
   }
 }
@@ -114,24 +117,24 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
       return {
         type,
         protocolVersion: reader.u8(),
-        clusterId: reader.string(),
-        nodeId: reader.string(),
-        peerAddress: reader.string(),
-        clientAddress: reader.string(),
-        incarnationId: reader.string(),
+        clusterId: reader.u16String(),
+        nodeId: reader.u16String(),
+        peerAddress: reader.u16String(),
+        clientAddress: reader.u16String(),
+        incarnationId: reader.u16String(),
       };
     case "handshakeAccept":
       return {
         type,
-        nodeId: reader.string(),
-        clientAddress: reader.string(),
-        incarnationId: reader.string(),
+        nodeId: reader.u16String(),
+        clientAddress: reader.u16String(),
+        incarnationId: reader.u16String(),
       };
     case "handshakeReject": {
       const code = reader.u8();
       const reason = REASON_BY_CODE.get(code);
       if (reason === undefined) throw reader.error(`unknown reject reason code ${code}`);
-      return { type, reason, message: reader.string() };
+      return { type, reason, message: reader.u16String() };
     }
     case "heartbeat":
       return { type, sequence: reader.u53(), sentAtMs: reader.u53() };
@@ -145,22 +148,22 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
         timeoutMs: reader.u32(),
         groupId: reader.u32(),
         parkedWaitId: reader.u53(),
-        args: reader.list((r) => r.bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
+        args: reader.list((r) => r.u32Bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
       };
     case "forwardReply":
       return {
         type,
         requestEpoch: reader.u32(),
         requestId: reader.u53(),
-        reply: reader.bytes(),
+        reply: reader.u32Bytes(),
       };
     case "raft":
-      return { type, groupId: reader.u53(), payload: reader.bytes() };
+      return { type, groupId: reader.u53(), payload: reader.u32Bytes() };
     case "raftBatch":
       return {
         type,
         items: reader.list(
-          (r) => ({ groupId: r.u53(), payload: r.bytes() }),
+          (r) => ({ groupId: r.u53(), payload: r.u32Bytes() }),
           RAFT_BATCH_ITEMS_MAX,
           RAFT_BATCH_ITEM_BYTES_MIN,
         ),

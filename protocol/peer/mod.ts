@@ -5,9 +5,6 @@
  * @module
  */
 
-export { BinaryReader } from "./binary_reader.ts";
-export { StringInterner } from "./string_interner.ts";
-export { BinaryWriter } from "./binary_writer.ts";
 export {
   checkFrameHeader,
   checkFrameLength,
@@ -18,6 +15,7 @@ export {
 } from "./frame.ts";
 export { FrameDecoder } from "./frame_decoder.ts";
 export { FrameError } from "./frame_error.ts";
+export { DecodeError } from "../binary/mod.ts";
 export {
   answerHandshake,
   checkHandshake,

@@ -1,4 +1,4 @@
-import { BinaryReader, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, DecodeError } from "../../protocol/binary/mod.ts";
 
 /** Bytes that are not a valid encoded op or snapshot: the only error the decoders throw. */
 export class KvCodecError extends Error {
@@ -20,7 +20,7 @@ export function readKvBinary<T>(
     reader.expectEnd();
     return value;
   } catch (error) {
-    if (error instanceof FrameError) throw new KvCodecError(error.message);
+    if (error instanceof DecodeError) throw new KvCodecError(error.message);
     throw error;
   }
 }

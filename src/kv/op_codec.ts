@@ -1,5 +1,5 @@
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { assert } from "../util/assert.ts";
 import { KvCodecError, readKvBinary } from "./codec_error.ts";
 import { KV_KEY_BYTES_MAX, KV_OP_KEYS_MAX } from "./limits.ts";
@@ -34,20 +34,22 @@ export function encodeKvOp(op: KvOp): Uint8Array {
   writer.u8(KV_OP_VERSION).u8(OP_CODES[op.op]);
   switch (op.op) {
     case "set":
-      writer.bytes(op.key).bytes(op.value).u8(CONDITION_CODES[op.condition]).u53(op.ttlMs ?? 0);
+      writer.u32Bytes(op.key).u32Bytes(op.value).u8(CONDITION_CODES[op.condition]).u53(
+        op.ttlMs ?? 0,
+      );
       break;
     case "del":
-      writer.list(op.keys, (w, key) => w.bytes(key));
+      writer.list(op.keys, (w, key) => w.u32Bytes(key));
       break;
     case "mset":
-      writer.list(op.pairs, (w, pair) => w.bytes(pair.key).bytes(pair.value));
+      writer.list(op.pairs, (w, pair) => w.u32Bytes(pair.key).u32Bytes(pair.value));
       break;
     case "expire":
-      writer.bytes(op.key).u53(op.revision);
+      writer.u32Bytes(op.key).u53(op.revision);
       break;
   }
   assert(writer.lengthBytes === lengthBytes, "kvOpBytes disagrees with the encoding");
-  return writer.finish();
+  return writer.view();
 }
 
 /** The exact length of encodeKvOp(op) in bytes, without encoding (to check an entry limit). */
@@ -79,7 +81,7 @@ function readOp(reader: BinaryReader): KvOp {
   switch (code) {
     case OP_CODES.set: {
       const key = readKey(reader);
-      const value = reader.bytes();
+      const value = reader.u32Bytes();
       const conditionCode = reader.u8();
       const condition = CONDITIONS[conditionCode];
       if (condition === undefined) throw reader.error(`unknown condition code ${conditionCode}`);
@@ -100,12 +102,12 @@ function readOp(reader: BinaryReader): KvOp {
 }
 
 function readKey(reader: BinaryReader): Uint8Array {
-  return reader.bytes(KV_KEY_BYTES_MAX);
+  return reader.u32Bytes(KV_KEY_BYTES_MAX);
 }
 
 function readPair(reader: BinaryReader): KvPair {
   const key = readKey(reader);
-  return { key, value: reader.bytes() };
+  return { key, value: reader.u32Bytes() };
 }
 
 function problemText(problem: NonNullable<ReturnType<typeof kvOpProblem>>): string {

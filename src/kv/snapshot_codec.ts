@@ -1,5 +1,5 @@
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { readKvBinary } from "./codec_error.ts";
 import { bytesOfString, byteString } from "./key.ts";
 import { KV_KEY_BYTES_MAX, type KvLimits } from "./limits.ts";
@@ -22,10 +22,10 @@ export function encodeSlotState(state: SlotState): Uint8Array {
   writer.u8(KV_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.revision);
   writer.u32(state.entries.size);
   for (const [name, entry] of state.entries) {
-    writer.bytes(bytesOfString(name)).bytes(entry.value);
+    writer.u32Bytes(bytesOfString(name)).u32Bytes(entry.value);
     writer.u53(entry.ttlMs ?? 0).u53(entry.revision);
   }
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /**
@@ -51,9 +51,9 @@ export function decodeSlotState(bytes: Uint8Array, limits: Readonly<KvLimits>): 
 }
 
 function readEntry(reader: BinaryReader, state: SlotState): void {
-  const name = byteString(reader.bytes(KV_KEY_BYTES_MAX));
+  const name = byteString(reader.u32Bytes(KV_KEY_BYTES_MAX));
   if (state.entries.has(name)) throw reader.error(`key listed twice`);
-  const value = reader.bytes();
+  const value = reader.u32Bytes();
   const ttlMs = reader.u53();
   if (ttlMs !== 0 && !isTtl(ttlMs)) throw reader.error(`ttlMs ${ttlMs} is out of range`);
   const revision = reader.u53();

@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   type LockApplyResult,
   type LockOp,
@@ -37,7 +37,7 @@ export function encodeLockEntry(entry: LockEntry): Uint8Array {
   const opStart = writer.lengthBytes;
   writeLockOp(writer, entry.lock);
   writer.patchU32(opStart - 4, writer.lengthBytes - opStart);
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /** Reads a lock entry's body in place (no copy of the op's bytes). */
@@ -63,7 +63,7 @@ export class LockMachine implements MetaMachine {
     return this.#table;
   }
 
-  /** Applies a lock entry; its value is the LockApplyResult. Malformed bodies throw FrameError. */
+  /** Applies a lock entry; its value is the LockApplyResult. Malformed bodies throw DecodeError. */
   apply(index: number, body: Uint8Array): MachineResult {
     const entry = decodeLockEntry(body);
     const result = this.#table.apply(index, entry.lock);

@@ -1,4 +1,4 @@
-import { BinaryReader, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, DecodeError } from "../../protocol/binary/mod.ts";
 import type { LockMode } from "./types.ts";
 
 /** Wire codes of lock modes (0 is "none" where a mode may be absent). */
@@ -12,22 +12,17 @@ export function modeOfCode(code: number): LockMode | undefined {
 }
 
 /**
- * Runs `read` over a BinaryReader for `bytes`; every decoding failure surfaces as a plain Error
- * "Cannot decode <context>: ..." (the reader's FrameError is re-thrown as such).
+ * Runs `read` over a BinaryReader for `bytes` and checks that it read every byte; every decoding
+ * failure is a DecodeError "Cannot decode <context>: ...".
  */
 export function readBinary<T>(bytes: Uint8Array, context: string, read: (r: BinaryReader) => T): T {
   const reader = new BinaryReader(bytes, context);
-  try {
-    const value = read(reader);
-    reader.expectEnd();
-    return value;
-  } catch (error) {
-    if (error instanceof FrameError) throw new Error(error.message);
-    throw error;
-  }
+  const value = read(reader);
+  reader.expectEnd();
+  return value;
 }
 
-/** Builds the Error "Cannot decode <context>: <detail>". */
-export function decodeError(context: string, detail: string): Error {
-  return new Error(`Cannot decode ${context}: ${detail}`);
+/** Builds the DecodeError "Cannot decode <context>: <detail>". */
+export function decodeError(context: string, detail: string): DecodeError {
+  return new DecodeError(`Cannot decode ${context}: ${detail}`);
 }

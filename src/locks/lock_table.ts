@@ -2,7 +2,7 @@ import { assert } from "../util/assert.ts";
 import { applyAcquire } from "./acquire.ts";
 import { type LockTableLimits, resolveLockTableLimits } from "./limits.ts";
 import { applyCancelWait, applyExpire, applyRefresh, applyRelease } from "./release.ts";
-import type { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   decodeTableState,
   encodedBytesHint,

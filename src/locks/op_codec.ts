@@ -1,5 +1,5 @@
-import { BinaryWriter, FrameError, StringInterner } from "../../protocol/peer/mod.ts";
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
+import { BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import type { LockOp } from "./types.ts";
 import { lockOpProblem } from "./validate.ts";
@@ -32,7 +32,7 @@ const OP_CODES: Readonly<Record<LockOp["op"], number>> = {
 export function encodeLockOp(op: LockOp): Uint8Array {
   const writer = new BinaryWriter(lockOpBytesBound(op));
   writeLockOp(writer, op);
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /** An upper bound of `encodeLockOp(op).length`: capacity that lets `writeLockOp` never grow. */
@@ -44,7 +44,7 @@ export function lockOpBytesBound(op: LockOp): number {
 export function writeLockOp(writer: BinaryWriter, op: LockOp): void {
   const problem = lockOpProblem(op);
   if (problem !== null) throw new Error(`Cannot encode ${CONTEXT}: ${problem.message}`);
-  writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).string(op.name).string(op.owner);
+  writer.u8(LOCK_OP_VERSION).u8(OP_CODES[op.op]).u16String(op.name).u16String(op.owner);
   switch (op.op) {
     case "acquire":
       writer.u8(MODE_CODES[op.mode]).u32(op.ttlMs).u8(op.wait ? 1 : 0).u53(op.waiterId);
@@ -84,13 +84,7 @@ export function decodeLockOp(bytes: Uint8Array): LockOp {
 export function readLockOpIn(reader: BinaryReader, byteCount: number): LockOp {
   const endRemaining = reader.remainingBytes - byteCount;
   if (endRemaining < 0) throw reader.error(`lock op of ${byteCount} bytes is truncated`);
-  let op: LockOp;
-  try {
-    op = readLockOp(reader);
-  } catch (error) {
-    if (error instanceof FrameError) throw new Error(error.message);
-    throw error;
-  }
+  const op = readLockOp(reader);
   if (reader.remainingBytes !== endRemaining) {
     throw decodeError(CONTEXT, `op ends ${endRemaining - reader.remainingBytes} bytes early`);
   }
@@ -105,8 +99,8 @@ function readLockOp(reader: BinaryReader): LockOp {
     throw reader.error(`unknown version ${version}`);
   }
   const code = reader.u8();
-  const name = reader.string(OP_STRINGS);
-  const owner = reader.string(OP_STRINGS);
+  const name = reader.u16String(OP_STRINGS);
+  const owner = reader.u16String(OP_STRINGS);
   switch (code) {
     case OP_CODES.acquire: {
       const modeCode = reader.u8();

@@ -1,5 +1,5 @@
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter, StringInterner } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
+import { BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
 import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
 import { type LockTableLimits, NAME_BYTES_MAX, OWNER_BYTES_MAX, TTL_MS_MAX } from "./limits.ts";
 import {
@@ -35,7 +35,7 @@ const LOCK_BYTES_MIN = 2 + 1 + 4 + 4 + HOLDER_BYTES_MIN;
 export function encodeTableState(state: TableState): Uint8Array {
   const writer = new BinaryWriter(encodedBytesHint(state));
   encodeTableStateInto(state, writer);
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /** A size hint for the encoding of `state` (short names and owners fit without growing). */
@@ -48,13 +48,13 @@ export function encodeTableStateInto(state: TableState, writer: BinaryWriter): v
   writer.u8(LOCK_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.lastToken);
   writer.u32(state.locks.size);
   for (const lock of state.locks.values()) {
-    writer.string(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
+    writer.u16String(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
     lock.holders.forEach((holder) => {
-      writer.string(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
+      writer.u16String(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
     });
     writer.u32(lock.queue.size);
     for (let waiter = lock.queue.head; waiter !== null; waiter = waiter.next) {
-      writer.string(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
+      writer.u16String(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
       writer.u32(waiter.ttlMs);
     }
   }
@@ -179,7 +179,7 @@ function checkTokensUnique(reader: BinaryReader, tokens: number[]): void {
 }
 
 function readText(reader: BinaryReader, field: string, bytesMax: number): string {
-  const text = reader.string();
+  const text = reader.u16String();
   const problem = textProblem(text, field, bytesMax);
   if (problem !== null) throw reader.error(problem.message);
   return text;
@@ -187,7 +187,7 @@ function readText(reader: BinaryReader, field: string, bytesMax: number): string
 
 /** Reads an owner, as the string decoded before for the same bytes where the cache has it. */
 function readOwner(reader: BinaryReader, ctx: ReadContext, field: string): string {
-  const text = reader.string(ctx.owners);
+  const text = reader.u16String(ctx.owners);
   const problem = textProblem(text, field, OWNER_BYTES_MAX);
   if (problem !== null) throw reader.error(problem.message);
   return text;

@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 
 /** A cluster member's addresses, as replicated in the meta group. */
 export interface MemberAddress {
@@ -29,29 +29,32 @@ const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, setPlacement: 5 } as 
 /** Op codes of the meta group's own commands; a subsystem's machine must use another. */
 export const META_OWN_OP_CODES: ReadonlySet<number> = new Set(Object.values(OP_CODES));
 
+/** Reused by every encodeMetaCommand (the result is a copy): no buffer allocated per command. */
+const COMMAND_WRITER = new BinaryWriter(256);
+
 /** Binary encoding of a meta command (first byte: op code). */
 export function encodeMetaCommand(command: MetaCommand): Uint8Array {
-  const writer = new BinaryWriter(64);
+  const writer = COMMAND_WRITER.reset();
   writer.u8(OP_CODES[command.op]);
   switch (command.op) {
     case "setMember":
-      writer.string(command.member.id).string(command.member.peerAddress)
-        .string(command.member.clientAddress).string(command.member.incarnationId);
+      writer.u16String(command.member.id).u16String(command.member.peerAddress)
+        .u16String(command.member.clientAddress).u16String(command.member.incarnationId);
       break;
     case "forgetMember":
-      writer.string(command.id);
+      writer.u16String(command.id);
       break;
     case "noop":
-      writer.bytes(command.payload);
+      writer.u32Bytes(command.payload);
       break;
     case "setPlacement":
       writer.u32(command.slotCount);
       break;
   }
-  return writer.finish().slice();
+  return writer.copy();
 }
 
-/** Decodes a meta command; throws FrameError on malformed bytes. */
+/** Decodes a meta command; throws DecodeError on malformed bytes. */
 export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
   const reader = new BinaryReader(bytes, "meta command");
   const code = reader.u8();
@@ -60,16 +63,16 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
     command = {
       op: "setMember",
       member: {
-        id: reader.string(),
-        peerAddress: reader.string(),
-        clientAddress: reader.string(),
-        incarnationId: reader.string(),
+        id: reader.u16String(),
+        peerAddress: reader.u16String(),
+        clientAddress: reader.u16String(),
+        incarnationId: reader.u16String(),
       },
     };
   } else if (code === OP_CODES.forgetMember) {
-    command = { op: "forgetMember", id: reader.string() };
+    command = { op: "forgetMember", id: reader.u16String() };
   } else if (code === OP_CODES.noop) {
-    command = { op: "noop", payload: reader.bytes() };
+    command = { op: "noop", payload: reader.u32Bytes() };
   } else if (code === OP_CODES.setPlacement) {
     command = { op: "setPlacement", slotCount: reader.u32() };
   } else {

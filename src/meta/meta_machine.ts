@@ -1,4 +1,4 @@
-import type { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryWriter } from "../../protocol/binary/mod.ts";
 
 /**
  * A subsystem's state machine inside the meta group (pure). It owns one meta command op code

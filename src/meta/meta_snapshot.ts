@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 
 /**
  * The meta snapshot image (pure), version 1:
@@ -49,7 +49,7 @@ export function writeMetaSnapshot(
     write(writer);
     writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
   }
-  const image = writer.finish();
+  const image = writer.view();
   // The image is kept (the log's snapshot): copy it only when the buffer has much slack.
   return image.length >= image.buffer.byteLength * 0.75 ? image : image.slice();
 }
@@ -59,12 +59,12 @@ export function isLegacyMetaSnapshot(image: Uint8Array): boolean {
   return image.length > 0 && image[0] === 0;
 }
 
-/** Splits a version-1 image into its sections; FrameError on a malformed or unknown image. */
+/** Splits a version-1 image into its sections; DecodeError on a malformed or unknown image. */
 export function readMetaSnapshot(image: Uint8Array): MetaSnapshotParts {
   const reader = new BinaryReader(image, "meta snapshot");
   const version = reader.u8();
   if (version !== META_SNAPSHOT_VERSION) {
-    throw new FrameError(`Cannot decode meta snapshot: unknown version ${version}`);
+    throw new DecodeError(`Cannot decode meta snapshot: unknown version ${version}`);
   }
   const appliedIndex = reader.u53();
   const known = new Set<number>(Object.values(META_SECTION));
@@ -75,7 +75,7 @@ export function readMetaSnapshot(image: Uint8Array): MetaSnapshotParts {
     if (tag <= previousTag) throw reader.error(`section ${tag} out of order or repeated`);
     if (!known.has(tag)) throw reader.error(`section ${tag} is unknown to this version`);
     previousTag = tag;
-    sections.set(tag, reader.bytesView());
+    sections.set(tag, reader.u32BytesView());
   }
   return { appliedIndex, sections };
 }

@@ -1,4 +1,4 @@
-import { BinaryReader, type BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, type BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { assert } from "../util/assert.ts";
 import { decodeMetaCommand, type MemberAddress, META_OWN_OP_CODES } from "./meta_command.ts";
 import type { Refusal } from "../consensus/cluster_error.ts";
@@ -184,7 +184,7 @@ export class MetaState {
     const parts = readMetaSnapshot(image);
     for (const tag of parts.sections.keys()) {
       if (tag > META_SECTION.placement && !this.#machinesBySection.has(tag)) {
-        throw new FrameError(`Cannot decode meta snapshot: no machine for section ${tag}`);
+        throw new DecodeError(`Cannot decode meta snapshot: no machine for section ${tag}`);
       }
     }
     this.#appliedIndex = parts.appliedIndex;
@@ -210,11 +210,11 @@ export class MetaState {
     const reader = new BinaryReader(image, "meta snapshot");
     this.#appliedIndex = reader.u53();
     this.#readMembers(reader);
-    const locks = reader.bytesView();
+    const locks = reader.u32BytesView();
     reader.expectEnd();
     const machine = this.#machinesBySection.get(META_SECTION.locks);
     if (machine === undefined && locks.length > 0) {
-      throw new FrameError("Cannot decode meta snapshot: it holds locks but no lock machine runs");
+      throw new DecodeError("Cannot decode meta snapshot: it holds locks but no lock machine runs");
     }
     for (const [tag, each] of this.#machinesBySection) {
       each.restore(tag === META_SECTION.locks ? locks : null);
@@ -224,8 +224,8 @@ export class MetaState {
   #writeMembers(writer: BinaryWriter): void {
     writer.u32(this.#members.size);
     for (const member of this.members()) {
-      writer.string(member.id).string(member.peerAddress).string(member.clientAddress)
-        .string(member.incarnationId);
+      writer.u16String(member.id).u16String(member.peerAddress).u16String(member.clientAddress)
+        .u16String(member.incarnationId);
     }
   }
 
@@ -234,10 +234,10 @@ export class MetaState {
     if (count > META_MEMBERS_MAX) throw reader.error(`member count ${count} over maximum`);
     for (let i = 0; i < count; i++) {
       const member = {
-        id: reader.string(),
-        peerAddress: reader.string(),
-        clientAddress: reader.string(),
-        incarnationId: reader.string(),
+        id: reader.u16String(),
+        peerAddress: reader.u16String(),
+        clientAddress: reader.u16String(),
+        incarnationId: reader.u16String(),
       };
       this.#members.set(member.id, member);
     }

@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import {
   compareIds,
   describeConfigProblem,
@@ -36,12 +36,12 @@ export function encodePlacement(placement: Placement): Uint8Array {
   );
   writer.u8(PLACEMENT_VERSION).u16(placement.slotCount).u16(placement.vnodes);
   writer.u8(placement.replicas).u8(placement.members.length);
-  for (const id of placement.members) writer.string(id);
+  for (const id of placement.members) writer.u16String(id);
   for (const slot of placement.slots) {
     for (const id of slot.replicas) writer.u8(memberIndex.get(id)!);
     writer.u8(memberIndex.get(slot.leader)!);
   }
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 /**
@@ -56,7 +56,7 @@ export function decodePlacement(bytes: Uint8Array): Placement {
     reader.expectEnd();
     return placement;
   } catch (error) {
-    if (error instanceof FrameError) throw new PlacementDecodeError(error.message);
+    if (error instanceof DecodeError) throw new PlacementDecodeError(error.message);
     throw error;
   }
 }
@@ -69,7 +69,7 @@ function readPlacement(reader: BinaryReader): Placement {
   if (configProblem !== undefined) throw reader.error(configProblem);
   const memberCount = reader.u8();
   const members: string[] = [];
-  for (let index = 0; index < memberCount; index++) members.push(reader.string());
+  for (let index = 0; index < memberCount; index++) members.push(reader.u16String());
   const membersProblem = describeMembersProblem(members);
   if (membersProblem !== undefined) throw reader.error(membersProblem);
   for (let index = 1; index < members.length; index++) {

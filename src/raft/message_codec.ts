@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter } from "./bytes.ts";
+import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import { readConfState, readEntryList, writeConfState, writeEntryList } from "./entry_codec.ts";
 import type { Message, MessageType, SnapshotChunk } from "./types.ts";
 
@@ -34,74 +34,78 @@ export function encodeRaftMessage(message: Message): Uint8Array {
   let sizeBytes = 128;
   for (const entry of message.entries) sizeBytes += 32 + entry.data.length;
   sizeBytes += message.snapshot?.data.length ?? 0;
-  const writer = new ByteWriter(sizeBytes);
+  const writer = new BinaryWriter(sizeBytes);
   writer.u8(MESSAGE_CODEC_VERSION);
   writer.u8(MESSAGE_TYPE_CODES[message.type]);
   writer.u32(message.groupId);
-  writer.shortString(message.from, "from");
-  writer.shortString(message.to, "to");
-  writer.u64(message.term, "term");
-  writer.u64(message.index, "index");
-  writer.u64(message.logTerm, "logTerm");
-  writer.u64(message.commitIndex, "commitIndex");
+  writer.u8String(message.from);
+  writer.u8String(message.to);
+  writer.u53(message.term);
+  writer.u53(message.index);
+  writer.u53(message.logTerm);
+  writer.u53(message.commitIndex);
   writer.u8(message.reject ? 1 : 0);
-  writer.u64(message.rejectHint, "rejectHint");
-  writer.u64(message.context, "context");
+  writer.u53(message.rejectHint);
+  writer.u53(message.context);
   writeEntryList(writer, message.entries);
   const chunk = message.snapshot;
   writer.u8(chunk === null ? 0 : 1);
   if (chunk !== null) {
-    writer.u64(chunk.index, "snapshot index");
-    writer.u64(chunk.term, "snapshot term");
+    writer.u53(chunk.index);
+    writer.u53(chunk.term);
     writeConfState(writer, chunk.confState);
-    writer.u64(chunk.offsetBytes, "snapshot offset");
-    writer.u64(chunk.totalBytes, "snapshot total");
-    writer.bytes(chunk.data);
+    writer.u53(chunk.offsetBytes);
+    writer.u53(chunk.totalBytes);
+    writer.u32Bytes(chunk.data);
   }
-  return writer.finish();
+  return writer.view();
 }
 
-function readChunk(reader: ByteReader): SnapshotChunk {
-  const index = reader.u64("snapshot index");
-  const term = reader.u64("snapshot term");
+function readChunk(reader: BinaryReader): SnapshotChunk {
+  const index = reader.u53();
+  const term = reader.u53();
   const confState = readConfState(reader);
-  const offsetBytes = reader.u64("snapshot offset");
-  const totalBytes = reader.u64("snapshot total");
-  const data = reader.bytes("snapshot chunk", SNAPSHOT_CHUNK_BYTES_MAX);
+  const offsetBytes = reader.u53();
+  const totalBytes = reader.u53();
+  const data = reader.u32Bytes(SNAPSHOT_CHUNK_BYTES_MAX);
   if (offsetBytes + data.length > totalBytes) {
-    reader.fail(`snapshot chunk end ${offsetBytes + data.length} exceeds total ${totalBytes}`);
+    throw reader.error(
+      `snapshot chunk end ${offsetBytes + data.length} exceeds total ${totalBytes}`,
+    );
   }
   return { index, term, confState, offsetBytes, totalBytes, data };
 }
 
 /** Decodes `encodeRaftMessage` output; throws an Error (never another exception) if malformed. */
 export function decodeRaftMessage(bytes: Uint8Array): Message {
-  const reader: ByteReader = new ByteReader(bytes, "Raft message");
-  const version = reader.u8("version");
-  if (version !== MESSAGE_CODEC_VERSION) reader.fail(`unknown version ${version}`);
-  const code = reader.u8("type");
+  const reader: BinaryReader = new BinaryReader(bytes, "Raft message");
+  const version = reader.u8();
+  if (version !== MESSAGE_CODEC_VERSION) throw reader.error(`unknown version ${version}`);
+  const code = reader.u8();
   const type = TYPES_BY_CODE.get(code);
-  if (type === undefined) reader.fail(`unknown message type ${code}`);
-  const groupId = reader.u32("groupId");
-  const from = reader.shortString("from");
-  const to = reader.shortString("to");
-  const term = reader.u64("term");
-  const index = reader.u64("index");
-  const logTerm = reader.u64("logTerm");
-  const commitIndex = reader.u64("commitIndex");
-  const rejectByte = reader.u8("reject");
-  if (rejectByte > 1) reader.fail(`reject flag ${rejectByte} is not 0 or 1`);
-  const rejectHint = reader.u64("rejectHint");
-  const context = reader.u64("context");
+  if (type === undefined) throw reader.error(`unknown message type ${code}`);
+  const groupId = reader.u32();
+  const from = reader.u8String();
+  const to = reader.u8String();
+  const term = reader.u53();
+  const index = reader.u53();
+  const logTerm = reader.u53();
+  const commitIndex = reader.u53();
+  const rejectByte = reader.u8();
+  if (rejectByte > 1) throw reader.error(`reject flag ${rejectByte} is not 0 or 1`);
+  const rejectHint = reader.u53();
+  const context = reader.u53();
   const entries = readEntryList(reader);
-  if (entries.length > 0 && type !== "append") reader.fail(`${type} must not carry entries`);
-  const hasChunk = reader.u8("snapshot flag");
-  if (hasChunk > 1) reader.fail(`snapshot flag ${hasChunk} is not 0 or 1`);
+  if (entries.length > 0 && type !== "append") throw reader.error(`${type} must not carry entries`);
+  const hasChunk = reader.u8();
+  if (hasChunk > 1) throw reader.error(`snapshot flag ${hasChunk} is not 0 or 1`);
   const snapshot = hasChunk === 1 ? readChunk(reader) : null;
   if ((snapshot !== null) !== (type === "snapshot")) {
-    reader.fail(`${type} ${snapshot === null ? "lacks" : "must not carry"} a snapshot chunk`);
+    throw reader.error(
+      `${type} ${snapshot === null ? "lacks" : "must not carry"} a snapshot chunk`,
+    );
   }
-  reader.end();
+  reader.expectEnd();
   return {
     type,
     groupId,

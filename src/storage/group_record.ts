@@ -8,9 +8,8 @@
  *
  * Pure: no I/O.
  */
-import type { ByteBuffer } from "./byte_buffer.ts";
+import type { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
-  BodyReader,
   decodeUtf8,
   type EncodedHardState,
   ENTRY_HEADER_BYTES,
@@ -78,13 +77,13 @@ export function groupUpdateRecordBytes(update: GroupUpdate): number {
  * offset in `buffer` of the first entry header, or -1.
  */
 export function encodeGroupUpdate(
-  buffer: ByteBuffer,
+  buffer: BinaryWriter,
   update: GroupUpdate,
   batchOffset: number,
 ): number {
   const start = beginRecord(buffer, batchOffset);
   buffer.u8(RECORD_TYPE_GROUP_UPDATE);
-  buffer.u32(update.groupId);
+  buffer.u32le(update.groupId);
   const flags = (update.hardState !== null ? FLAG_HARD_STATE : 0) |
     (update.truncateFromIndex > 0 ? FLAG_TRUNCATE : 0) |
     (update.entries !== null ? FLAG_ENTRIES : 0) |
@@ -92,41 +91,44 @@ export function encodeGroupUpdate(
     (update.removed ? FLAG_REMOVED : 0);
   buffer.u8(flags);
   if (update.hardState !== null) {
-    buffer.u64(update.hardState.term);
-    buffer.u64(update.hardState.commitIndex);
+    buffer.u53le(update.hardState.term);
+    buffer.u53le(update.hardState.commitIndex);
     buffer.u8(update.hardState.votedForBytes?.length ?? 0);
-    if (update.hardState.votedForBytes !== null) buffer.bytes(update.hardState.votedForBytes);
+    if (update.hardState.votedForBytes !== null) buffer.fixed(update.hardState.votedForBytes);
   }
-  if (update.truncateFromIndex > 0) buffer.u64(update.truncateFromIndex);
+  if (update.truncateFromIndex > 0) buffer.u53le(update.truncateFromIndex);
   let firstEntryOffset = -1;
   if (update.entries !== null) {
-    buffer.u64(update.entries[0]?.index ?? 0);
-    buffer.u32(update.entries.length);
+    buffer.u53le(update.entries[0]?.index ?? 0);
+    buffer.u32le(update.entries.length);
     firstEntryOffset = buffer.lengthBytes;
     for (const entry of update.entries) {
-      buffer.u64(entry.term);
-      buffer.u32(entry.data.length);
-      buffer.bytes(entry.data);
+      buffer.u53le(entry.term);
+      buffer.u32le(entry.data.length);
+      buffer.fixed(entry.data);
     }
   }
   if (update.snapshot !== null) {
-    buffer.u64(update.snapshot.index);
-    buffer.u64(update.snapshot.term);
+    buffer.u53le(update.snapshot.index);
+    buffer.u53le(update.snapshot.term);
   }
   endRecord(buffer, start);
   return firstEntryOffset;
 }
 
-/** Decodes a group update body `bytes[bodyStart, end)`, calling `visitor` for each part. */
+/**
+ * Decodes a group update body `[bodyStart, end)` of the segment image `reader` reads (one reader
+ * serves every record of an image), calling `visitor` for each part; entry offsets are positions
+ * in that image.
+ */
 export function decodeGroupUpdate(
-  bytes: Uint8Array,
-  view: DataView,
+  reader: BinaryReader,
   bodyStart: number,
   end: number,
   visitor: GroupUpdateVisitor,
 ): void {
-  const reader = new BodyReader(view, bodyStart + 1, end);
-  visitor.group(reader.u32());
+  reader.window(bodyStart + 1, end);
+  visitor.group(reader.u32le());
   const flags = reader.u8();
   if (
     flags === 0 || (flags & ~FLAGS_ALL) !== 0 || (flags & FLAG_REMOVED && flags !== FLAG_REMOVED)
@@ -135,36 +137,30 @@ export function decodeGroupUpdate(
   }
   if (flags & FLAG_REMOVED) visitor.removed();
   if (flags & FLAG_HARD_STATE) {
-    const term = reader.u64();
-    const commitIndex = reader.u64();
+    const term = reader.u53le();
+    const commitIndex = reader.u53le();
     const votedForBytes = reader.u8();
-    const votedForOffset = reader.skip(votedForBytes);
-    visitor.hardState(
-      term,
-      commitIndex,
-      votedForBytes === 0
-        ? null
-        : decodeUtf8(bytes.subarray(votedForOffset, votedForOffset + votedForBytes)),
-    );
+    const votedFor = reader.fixedView(votedForBytes);
+    visitor.hardState(term, commitIndex, votedForBytes === 0 ? null : decodeUtf8(votedFor));
   }
-  if (flags & FLAG_TRUNCATE) visitor.truncate(reader.u64());
+  if (flags & FLAG_TRUNCATE) visitor.truncate(reader.u53le());
   if (flags & FLAG_ENTRIES) {
-    const firstIndex = reader.u64();
-    const count = reader.u32();
+    const firstIndex = reader.u53le();
+    const count = reader.u32le();
     if (firstIndex < 1 || count < 1) {
       throw new RecordContentError(`entries record at index ${firstIndex} with ${count} entries`);
     }
     for (let k = 0; k < count; k++) {
-      const term = reader.u64();
-      const dataBytes = reader.u32();
+      const term = reader.u53le();
+      const dataBytes = reader.u32le();
       visitor.entry(firstIndex + k, term, reader.skip(dataBytes), dataBytes);
     }
   }
   if (flags & FLAG_SNAPSHOT) {
-    const index = reader.u64();
-    visitor.snapshot(index, reader.u64());
+    const index = reader.u53le();
+    visitor.snapshot(index, reader.u53le());
   }
-  if (reader.offset !== end) {
-    throw new RecordContentError(`group update has ${end - reader.offset} trailing bytes`);
+  if (reader.offsetBytes !== end) {
+    throw new RecordContentError(`group update has ${end - reader.offsetBytes} trailing bytes`);
   }
 }

@@ -4,7 +4,7 @@
  * Format: `"DSYNCNID" | u32 version | 16-byte incarnation | u8 n | clusterId | u8 n | nodeId |
  * u32 crc32c(all before)`.
  */
-import { ByteBuffer } from "./byte_buffer.ts";
+import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { crc32c } from "./crc32.ts";
 import { IdentityError } from "./errors.ts";
 import { writeFileAtomic } from "./file_io.ts";
@@ -23,9 +23,6 @@ const INCARNATION_BYTES = 16;
 /** Largest identity file, in bytes. */
 const IDENTITY_BYTES_MAX = 8 + 4 + INCARNATION_BYTES + 2 * (1 + ID_BYTES_MAX) + 4;
 
-const TEXT_ENCODER = new TextEncoder();
-const TEXT_DECODER = new TextDecoder("utf-8", { fatal: true });
-
 /** Creates a new identity with a random incarnation id. */
 export function newIdentity(clusterId: string, nodeId: string): StoreIdentity {
   const incarnation = crypto.getRandomValues(new Uint8Array(INCARNATION_BYTES));
@@ -38,17 +35,12 @@ export async function writeIdentity(
   dataDir: string,
   identity: StoreIdentity,
 ): Promise<void> {
-  const buffer = new ByteBuffer(IDENTITY_BYTES_MAX, IDENTITY_BYTES_MAX);
-  buffer.bytes(IDENTITY_MAGIC);
-  buffer.u32(IDENTITY_FORMAT_VERSION);
-  buffer.bytes(fromHex(identity.incarnationId));
-  for (const id of [identity.clusterId, identity.nodeId]) {
-    const bytes = TEXT_ENCODER.encode(id);
-    buffer.u8(bytes.length);
-    buffer.bytes(bytes);
-  }
-  buffer.u32(crc32c(buffer.written()));
-  await writeFileAtomic(fs, dataDir, IDENTITY_FILE_NAME, [buffer.written()]);
+  const buffer = new BinaryWriter(IDENTITY_BYTES_MAX, IDENTITY_BYTES_MAX);
+  buffer.fixed(IDENTITY_MAGIC).u32le(IDENTITY_FORMAT_VERSION);
+  buffer.fixed(fromHex(identity.incarnationId));
+  buffer.u8String(identity.clusterId).u8String(identity.nodeId);
+  buffer.u32le(crc32c(buffer.view()));
+  await writeFileAtomic(fs, dataDir, IDENTITY_FILE_NAME, [buffer.view()]);
 }
 
 /** Reads the identity file of `dataDir`; null when absent; `IdentityError` when damaged. */
@@ -80,23 +72,19 @@ function decodeIdentity(path: string, bytes: Uint8Array): StoreIdentity {
   for (let i = 0; i < IDENTITY_MAGIC.length; i++) {
     if (bytes[i] !== IDENTITY_MAGIC[i]) throw damaged(path, "bad magic");
   }
-  const version = view.getUint32(8, true);
-  if (version !== IDENTITY_FORMAT_VERSION) throw damaged(path, `format version ${version}`);
-  const incarnation = bytes.subarray(12, 12 + INCARNATION_BYTES);
-  let offset = 12 + INCARNATION_BYTES;
-  const ids: string[] = [];
-  for (let k = 0; k < 2; k++) {
-    const length = bytes[offset] ?? 0;
-    if (offset + 1 + length > crcOffset) throw damaged(path, "id runs past the end");
-    try {
-      ids.push(TEXT_DECODER.decode(bytes.subarray(offset + 1, offset + 1 + length)));
-    } catch {
-      throw damaged(path, "id is not valid UTF-8");
-    }
-    offset += 1 + length;
+  const reader = new BinaryReader(bytes, "identity", IDENTITY_MAGIC.length, crcOffset);
+  try {
+    const version = reader.u32le();
+    if (version !== IDENTITY_FORMAT_VERSION) throw damaged(path, `format version ${version}`);
+    const incarnation = reader.fixedView(INCARNATION_BYTES);
+    const clusterId = reader.u8String();
+    const nodeId = reader.u8String();
+    reader.expectEnd();
+    return { clusterId, nodeId, incarnationId: toHex(incarnation) };
+  } catch (error) {
+    if (error instanceof DecodeError) throw damaged(path, error.message);
+    throw error;
   }
-  if (offset !== crcOffset) throw damaged(path, "trailing bytes");
-  return { clusterId: ids[0]!, nodeId: ids[1]!, incarnationId: toHex(incarnation) };
 }
 
 function damaged(path: string, reason: string): IdentityError {

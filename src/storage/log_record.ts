@@ -6,7 +6,7 @@
  *
  * Pure: no I/O.
  */
-import { type ByteBuffer, readU64 } from "./byte_buffer.ts";
+import { BinaryReader, type BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { beginRecord, endRecord, RECORD_HEADER_BYTES } from "./record_frame.ts";
 
 /** Record type of a segment header. */
@@ -44,22 +44,22 @@ export interface LogUpdateVisitor {
   entry(index: number, term: number, dataOffset: number, dataBytes: number): void;
 }
 
-/** A record body that passed its checksum but cannot be decoded: never a torn write. */
-export class RecordContentError extends Error {
+/**
+ * A record body that passed its checksum but cannot be decoded: never a torn write. A
+ * DecodeError from the BinaryReader over a body means the same thing.
+ */
+export class RecordContentError extends DecodeError {
   override name = "RecordContentError";
 }
 
 /** Encodes the segment header record of segment `segmentSeq` (it opens the first batch). */
 export function encodeSegmentHeader(
-  buffer: ByteBuffer,
+  buffer: BinaryWriter,
   segmentSeq: number,
   formatVersion: number,
 ): void {
   const start = beginRecord(buffer, 0);
-  buffer.u8(RECORD_TYPE_SEGMENT_HEADER);
-  buffer.bytes(SEGMENT_MAGIC);
-  buffer.u32(formatVersion);
-  buffer.u64(segmentSeq);
+  buffer.u8(RECORD_TYPE_SEGMENT_HEADER).fixed(SEGMENT_MAGIC).u32le(formatVersion).u53le(segmentSeq);
   endRecord(buffer, start);
 }
 
@@ -69,7 +69,6 @@ export function encodeSegmentHeader(
  */
 export function decodeSegmentHeader(
   bytes: Uint8Array,
-  view: DataView,
   bodyStart: number,
   end: number,
   formatVersion: number,
@@ -82,7 +81,8 @@ export function decodeSegmentHeader(
       throw new RecordContentError("segment header without DSYNCWAL magic");
     }
   }
-  const version = view.getUint32(bodyStart + 9, true);
+  const reader = new BinaryReader(bytes, "segment header", bodyStart + 9, end);
+  const version = reader.u32le();
   if (version !== formatVersion) {
     throw new RecordContentError(
       `segment format version ${version}, expected ${formatVersion}` +
@@ -92,7 +92,7 @@ export function decodeSegmentHeader(
           : ""),
     );
   }
-  return readU64(view, bodyStart + 13);
+  return reader.u53le();
 }
 
 /** Decodes a `votedFor` field. */
@@ -101,46 +101,5 @@ export function decodeUtf8(bytes: Uint8Array): string {
     return TEXT_DECODER.decode(bytes);
   } catch {
     throw new RecordContentError("votedFor is not valid UTF-8");
-  }
-}
-
-/** Bounds-checked little-endian reads within one record body. */
-export class BodyReader {
-  readonly #view: DataView;
-  readonly #end: number;
-  /** Next unread byte; never beyond `#end`. */
-  offset: number;
-
-  constructor(view: DataView, start: number, end: number) {
-    this.#view = view;
-    this.offset = start;
-    this.#end = end;
-  }
-
-  /** Advances past `byteCount` bytes; returns where they start. */
-  skip(byteCount: number): number {
-    if (this.offset + byteCount > this.#end) {
-      throw new RecordContentError(`record body truncated: needs ${byteCount} more bytes`);
-    }
-    const start = this.offset;
-    this.offset += byteCount;
-    return start;
-  }
-
-  /** Reads a u8. */
-  u8(): number {
-    return this.#view.getUint8(this.skip(1));
-  }
-
-  /** Reads a little-endian u32. */
-  u32(): number {
-    return this.#view.getUint32(this.skip(4), true);
-  }
-
-  /** Reads a little-endian u64 that must be a safe integer. */
-  u64(): number {
-    const value = readU64(this.#view, this.skip(8));
-    if (value < 0) throw new RecordContentError("u64 field exceeds the safe integer range");
-    return value;
   }
 }

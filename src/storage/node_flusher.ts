@@ -4,7 +4,7 @@
  * durable with one write and one fdatasync, recording where each entry landed.
  */
 import { assert } from "../util/assert.ts";
-import { ByteBuffer } from "./byte_buffer.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   encodeGroupUpdate,
   type GroupUpdate,
@@ -25,6 +25,9 @@ export interface EncodedGroupState {
   snapshot: { index: number; term: number } | null;
 }
 
+/** Initial size of the batch encoder, in bytes (it grows up to `encoderBytesMax`). */
+const ENCODER_BYTES_INITIAL = 64 * 1024;
+
 const ZERO_HARD_STATE: EncodedHardState = {
   term: 0,
   commitIndex: 0,
@@ -35,7 +38,7 @@ const ZERO_HARD_STATE: EncodedHardState = {
 /** Encodes and writes batches; one flush at a time (group commit guarantees it). */
 export class NodeFlusher {
   readonly #writer: SegmentWriter;
-  readonly #encoder: ByteBuffer;
+  readonly #encoder: BinaryWriter;
   /** Every live group as of the last encoded batch: each new segment's prologue repeats it. */
   readonly #table: Map<number, EncodedGroupState>;
   /** Segment offset of each encoded record's first entry in the current flush (reused). */
@@ -48,7 +51,7 @@ export class NodeFlusher {
     table: Map<number, EncodedGroupState>,
   ) {
     this.#writer = writer;
-    this.#encoder = new ByteBuffer(encoderBytesMax);
+    this.#encoder = new BinaryWriter(ENCODER_BYTES_INITIAL, encoderBytesMax);
     this.#table = table;
   }
 
@@ -97,7 +100,7 @@ export class NodeFlusher {
       recordCount += 1;
     }
     assert(encoder.lengthBytes === prologueBytes + batchBytes, "batch size was computed exactly");
-    await this.#writer.writeDurably(encoder.written());
+    await this.#writer.writeDurably(encoder.view());
     // Only a durable batch changes the prologue table and the entry locations: a batch that
     // failed (a full disk) is encoded and written again, unchanged, by the retry.
     let next = 0;

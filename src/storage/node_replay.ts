@@ -5,6 +5,7 @@
  *
  * Pure: no I/O.
  */
+import { BinaryReader } from "../../protocol/binary/mod.ts";
 import { EntryIndex } from "./entry_index.ts";
 import { StorageLimitError } from "./errors.ts";
 import {
@@ -51,7 +52,8 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
   readonly #limits: NodeReplayLimits;
   #segmentSeq = 0;
   #bytes: Uint8Array = new Uint8Array(0);
-  #view: DataView = new DataView(new ArrayBuffer(0));
+  /** Reads the records of the current segment image. */
+  #reader: BinaryReader = new BinaryReader(this.#bytes);
   #segmentMaxEntryIndex = 0;
   /** The group of the record being decoded. */
   #current: ReplayedGroup | null = null;
@@ -69,7 +71,7 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
   beginSegment(seq: number, bytes: Uint8Array): void {
     this.#segmentSeq = seq;
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#reader = new BinaryReader(bytes, "group update record");
     this.#segmentMaxEntryIndex = 0;
   }
 
@@ -79,13 +81,7 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
       if (type !== RECORD_TYPE_SEGMENT_HEADER) {
         throw new RecordContentError("segment does not start with a segment header");
       }
-      const seq = decodeSegmentHeader(
-        this.#bytes,
-        this.#view,
-        bodyStart,
-        end,
-        NODE_LOG_FORMAT_VERSION,
-      );
+      const seq = decodeSegmentHeader(this.#bytes, bodyStart, end, NODE_LOG_FORMAT_VERSION);
       if (seq !== this.#segmentSeq) {
         throw new RecordContentError(`segment header names segment ${seq}`);
       }
@@ -94,7 +90,7 @@ export class NodeReplay implements SegmentReplay, GroupUpdateVisitor {
     if (type !== RECORD_TYPE_GROUP_UPDATE) {
       throw new RecordContentError(`unexpected record type ${type}`);
     }
-    decodeGroupUpdate(this.#bytes, this.#view, bodyStart, end, this);
+    decodeGroupUpdate(this.#reader, bodyStart, end, this);
   }
 
   /** Visitor: the record's group. */

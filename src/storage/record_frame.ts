@@ -9,7 +9,7 @@
  * Pure: no I/O.
  */
 import { assert } from "../util/assert.ts";
-import type { ByteBuffer } from "./byte_buffer.ts";
+import type { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { crc32c } from "./crc32.ts";
 
 /** Size of a record header, in bytes. */
@@ -33,25 +33,22 @@ export type FrameRead =
  * Starts a record of the batch that begins at segment offset `batchOffset`: writes a
  * placeholder header; returns the record's start offset in `buffer`.
  */
-export function beginRecord(buffer: ByteBuffer, batchOffset: number): number {
+export function beginRecord(buffer: BinaryWriter, batchOffset: number): number {
   assert(Number.isSafeInteger(batchOffset) && batchOffset >= 0, "batch offset is a u32");
   const start = buffer.lengthBytes;
-  buffer.u32(0);
-  buffer.u32(batchOffset);
-  buffer.u32(0);
-  buffer.u32(0);
+  buffer.u32le(0).u32le(batchOffset).u32le(0).u32le(0);
   return start;
 }
 
 /** Finishes the record begun at `start`: fills in its length and checksums. */
-export function endRecord(buffer: ByteBuffer, start: number): void {
+export function endRecord(buffer: BinaryWriter, start: number): void {
   const end = buffer.lengthBytes;
   const bodyBytes = end - start - RECORD_HEADER_BYTES;
   assert(bodyBytes >= 1, "a record body holds at least its type byte");
-  const bytes = buffer.written();
-  buffer.patchU32(start, bodyBytes);
-  buffer.patchU32(start + 8, crc32c(bytes, 0, start + RECORD_HEADER_BYTES, end));
-  buffer.patchU32(start + 12, crc32c(bytes, 0, start, start + 12));
+  const bytes = buffer.view();
+  buffer.patchU32le(start, bodyBytes);
+  buffer.patchU32le(start + 8, crc32c(bytes, 0, start + RECORD_HEADER_BYTES, end));
+  buffer.patchU32le(start + 12, crc32c(bytes, 0, start, start + 12));
 }
 
 /** The batch offset recorded in the (checksum-valid) header of the record at `offset`. */

@@ -13,7 +13,7 @@
  * Pure: no I/O.
  */
 import { CorruptLogError } from "./errors.ts";
-import { RecordContentError } from "./log_record.ts";
+import { DecodeError } from "../../protocol/binary/mod.ts";
 import {
   findValidRecord,
   readFrameAt,
@@ -21,7 +21,7 @@ import {
   recordBatchOffset,
 } from "./record_frame.ts";
 
-/** Called for each valid record, in file order. May throw `RecordContentError`. */
+/** Called for each valid record, in file order. May throw a `DecodeError` (`RecordContentError`). */
 export type RecordHandler = (offset: number, bodyStart: number, end: number) => void;
 
 /** A torn tail found in the last segment: everything from `offset` on must be cut. */
@@ -54,7 +54,7 @@ export function scanSegment(
       try {
         onRecord(offset, frame.bodyStart, frame.end);
       } catch (error) {
-        if (error instanceof RecordContentError) {
+        if (error instanceof DecodeError) {
           throw new CorruptLogError(path, offset, error.message);
         }
         throw error;

@@ -4,7 +4,7 @@
  * u32 crc32c(header so far) | config | data | u32 crc32c(config ++ data)`, little-endian.
  * Written atomically (temp file, fsync, rename, directory fsync).
  */
-import { ByteBuffer, readU64 } from "./byte_buffer.ts";
+import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { crc32c } from "./crc32.ts";
 import { CorruptSnapshotError } from "./errors.ts";
 import { readFileChunked, writeFileAtomic } from "./file_io.ts";
@@ -61,15 +61,11 @@ export async function writeSnapshotFile(
 
 /** The file's bytes as chunks of at most `SNAPSHOT_IO_CHUNK_BYTES`, checksummed on the way. */
 function* snapshotChunks(meta: SnapshotMeta, data: Uint8Array): Generator<Uint8Array> {
-  const header = new ByteBuffer(SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES);
-  header.bytes(SNAPSHOT_MAGIC);
-  header.u32(SNAPSHOT_FORMAT_VERSION);
-  header.u32(meta.config.length);
-  header.u64(meta.index);
-  header.u64(meta.term);
-  header.u64(data.length);
-  header.u32(crc32c(header.written()));
-  yield header.written();
+  const header = new BinaryWriter(SNAPSHOT_HEADER_BYTES, SNAPSHOT_HEADER_BYTES);
+  header.fixed(SNAPSHOT_MAGIC).u32le(SNAPSHOT_FORMAT_VERSION).u32le(meta.config.length);
+  header.u53le(meta.index).u53le(meta.term).u53le(data.length);
+  header.u32le(crc32c(header.view()));
+  yield header.view();
   let bodyCrc = 0;
   for (const part of [meta.config, data]) {
     for (let start = 0; start < part.length; start += SNAPSHOT_IO_CHUNK_BYTES) {
@@ -78,9 +74,7 @@ function* snapshotChunks(meta: SnapshotMeta, data: Uint8Array): Generator<Uint8A
       yield chunk;
     }
   }
-  const trailer = new ByteBuffer(SNAPSHOT_TRAILER_BYTES, SNAPSHOT_TRAILER_BYTES);
-  trailer.u32(bodyCrc);
-  yield trailer.written();
+  yield new BinaryWriter(SNAPSHOT_TRAILER_BYTES, SNAPSHOT_TRAILER_BYTES).u32le(bodyCrc).view();
 }
 
 /** Reads and verifies the snapshot file at `path`; throws `CorruptSnapshotError`. */
@@ -132,19 +126,15 @@ function decodeSnapshot(
   for (let i = 0; i < SNAPSHOT_MAGIC.length; i++) {
     if (bytes[i] !== SNAPSHOT_MAGIC[i]) throw new CorruptSnapshotError(path, "bad magic");
   }
-  const version = view.getUint32(8, true);
+  const { version, configBytes, index, term, dataBytes } = readHeader(path, bytes);
   if (version !== SNAPSHOT_FORMAT_VERSION) {
     throw new CorruptSnapshotError(path, `unsupported format version ${version}`);
   }
-  const configBytes = view.getUint32(12, true);
-  const index = readU64(view, 16);
-  const term = readU64(view, 24);
-  const dataBytes = readU64(view, 32);
   if (configBytes > limits.configBytesMax || dataBytes > limits.dataBytesMax) {
     throw new CorruptSnapshotError(path, `config or data exceeds its maximum`);
   }
   const bodyEnd = SNAPSHOT_HEADER_BYTES + configBytes + dataBytes;
-  if (index < 1 || term < 0 || dataBytes < 0 || bodyEnd + SNAPSHOT_TRAILER_BYTES !== bytes.length) {
+  if (index < 1 || bodyEnd + SNAPSHOT_TRAILER_BYTES !== bytes.length) {
     throw new CorruptSnapshotError(path, `header does not match a file of ${bytes.length} bytes`);
   }
   if (bodyCrc !== view.getUint32(bodyEnd, true)) {
@@ -157,4 +147,21 @@ function decodeSnapshot(
     config: bytes.slice(configStart, configStart + configBytes),
     data: bytes.subarray(configStart + configBytes, bodyEnd),
   };
+}
+
+/** The header fields after the magic (its checksum already verified). */
+function readHeader(path: string, bytes: Uint8Array) {
+  const reader = new BinaryReader(bytes, "snapshot header", SNAPSHOT_MAGIC.length, 40);
+  try {
+    return {
+      version: reader.u32le(),
+      configBytes: reader.u32le(),
+      index: reader.u53le(),
+      term: reader.u53le(),
+      dataBytes: reader.u53le(),
+    };
+  } catch (error) {
+    if (error instanceof DecodeError) throw new CorruptSnapshotError(path, error.message);
+    throw error;
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   decodeKvOp,
   encodeKvOp,
@@ -123,17 +123,19 @@ Deno.test("kv op codec: the fixed rules are enforced both ways", () => {
   // The same ops written by hand are refused by the decoder.
   const writer = () => new BinaryWriter().u8(1);
   const handWritten = [
-    writer().u8(1).bytes(long).bytes(new Uint8Array()).u8(0).u53(0),
-    writer().u8(1).bytes(new Uint8Array()).bytes(new Uint8Array()).u8(0).u53(KV_TTL_MS_MAX + 1),
-    writer().u8(1).bytes(new Uint8Array()).bytes(new Uint8Array()).u8(3).u53(0),
+    writer().u8(1).u32Bytes(long).u32Bytes(new Uint8Array()).u8(0).u53(0),
+    writer().u8(1).u32Bytes(new Uint8Array()).u32Bytes(new Uint8Array()).u8(0).u53(
+      KV_TTL_MS_MAX + 1,
+    ),
+    writer().u8(1).u32Bytes(new Uint8Array()).u32Bytes(new Uint8Array()).u8(3).u53(0),
     writer().u8(2).u32(0),
     writer().u8(3).u32(0),
-    writer().u8(4).bytes(new Uint8Array()).u53(0),
+    writer().u8(4).u32Bytes(new Uint8Array()).u53(0),
     writer().u8(9),
     new BinaryWriter().u8(2).u8(1),
   ];
   for (const bytes of handWritten) {
-    assert.throws(() => decodeKvOp(bytes.finish()), KvCodecError);
+    assert.throws(() => decodeKvOp(bytes.view()), KvCodecError);
   }
 });
 
@@ -190,7 +192,7 @@ Deno.test("kv snapshot: structural lies are refused", () => {
   const header = (revision: number, count: number) =>
     new BinaryWriter().u8(1).u53(5).u53(revision).u32(count);
   const entry = (w: BinaryWriter, key: number[], ttlMs: number, revision: number) =>
-    w.bytes(new Uint8Array(key)).bytes(new Uint8Array([1])).u53(ttlMs).u53(revision);
+    w.u32Bytes(new Uint8Array(key)).u32Bytes(new Uint8Array([1])).u53(ttlMs).u53(revision);
   const cases: [string, BinaryWriter][] = [
     ["listed twice", entry(entry(header(3, 2), [1], 0, 1), [1], 0, 2)],
     ["revision 4 is not in 1..3", entry(header(3, 1), [1], 0, 4)],
@@ -200,14 +202,14 @@ Deno.test("kv snapshot: structural lies are refused", () => {
     ["key count 1000", header(3, 1000)],
   ];
   for (const [message, writer] of cases) {
-    assert.throws(() => KvSlot.restore(writer.finish(), LIMITS), (error: Error) => {
+    assert.throws(() => KvSlot.restore(writer.view(), LIMITS), (error: Error) => {
       assert.ok(error instanceof KvCodecError);
       assert.match(error.message, new RegExp(message));
       return true;
     });
   }
   // The same header and entry with sound values restore.
-  const sound = KvSlot.restore(entry(header(3, 1), [1], 7, 3).finish(), LIMITS);
+  const sound = KvSlot.restore(entry(header(3, 1), [1], 7, 3).view(), LIMITS);
   assert.deepEqual(sound.entry(new Uint8Array([1])), {
     value: new Uint8Array([1]),
     ttlMs: 7,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import { BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import {
   decodeLockOp,
   encodeLockOp,
@@ -37,12 +37,12 @@ const lockOp: fc.Arbitrary<LockOp> = fc.oneof(
   fc.record({ op: fc.constant("cancelWait" as const), name: text, owner: text, waiterId: safe }),
 );
 
-/** Decoding must either succeed or throw a plain Error with a "Cannot decode" message. */
+/** Decoding must either succeed or throw a DecodeError with a "Cannot decode" message. */
 function decodesOrThrowsClearly<T>(decode: () => T, context: string): T | null {
   try {
     return decode();
   } catch (error) {
-    assert.equal((error as Error).constructor, Error);
+    assert.equal((error as Error).constructor, DecodeError);
     assert.ok((error as Error).message.startsWith(`Cannot decode ${context}: `));
     return null;
   }
@@ -54,7 +54,7 @@ Deno.test("op codec: every valid op round-trips; every truncation is refused", (
       const bytes = encodeLockOp(op);
       assert.deepEqual(decodeLockOp(bytes), { ...op });
       for (let length = 0; length < bytes.length; length++) {
-        assert.throws(() => decodeLockOp(bytes.subarray(0, length)), /^Error: Cannot decode/);
+        assert.throws(() => decodeLockOp(bytes.subarray(0, length)), /^DecodeError: Cannot decode/);
       }
       const longer = new Uint8Array(bytes.length + 1);
       longer.set(bytes);
@@ -83,31 +83,31 @@ Deno.test("op codec: garbage never throws anything but a clear Error", () => {
 });
 
 Deno.test("op codec: specific refusals name the problem", () => {
-  const acquire = new BinaryWriter().u8(1).u8(1).string("x").string("a");
+  const acquire = new BinaryWriter().u8(1).u8(1).u16String("x").u16String("a");
   const cases: Array<[Uint8Array, RegExp]> = [
     [new Uint8Array([3, 1]), /unknown version 3/],
     [new Uint8Array([0, 1]), /unknown version 0/],
-    [new BinaryWriter().u8(1).u8(9).string("x").string("a").finish(), /unknown op code 9/],
-    [acquire.finish().slice().slice(0, 0), /needs 1 byte but only 0 remain/],
+    [new BinaryWriter().u8(1).u8(9).u16String("x").u16String("a").view(), /unknown op code 9/],
+    [acquire.copy().slice(0, 0), /u8 at offset 0 needs 1 byte but only 0 bytes remain/],
     [withTail(acquire, [3, 0, 0, 0, 1, 0]), /unknown mode code 3/],
     [withTail(acquire, [1, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0]), /wait flag 2 is not 0 or 1/],
     [withTail(acquire, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), /ttlMs 0 is not an integer/],
     [
-      new BinaryWriter().u8(1).u8(2).string("n".repeat(257)).string("a").u53(0).finish(),
+      new BinaryWriter().u8(1).u8(2).u16String("n".repeat(257)).u16String("a").u53(0).view(),
       /name length 257 exceeds maximum of 256 bytes/,
     ],
     [
-      new BinaryWriter().u8(1).u8(4).string("x").string("a").u53(0).finish(),
+      new BinaryWriter().u8(1).u8(4).u16String("x").u16String("a").u53(0).view(),
       /token 0 is not a positive safe integer/,
     ],
     [
-      new BinaryWriter().u8(2).u8(4).string("x").string("a").u53(1).finish(),
-      /u53 needs 8 bytes/,
+      new BinaryWriter().u8(2).u8(4).u16String("x").u16String("a").u53(1).view(),
+      /u53 at offset 16 needs 8 bytes/,
     ],
   ];
   for (const [bytes, pattern] of cases) {
     assert.throws(() => decodeLockOp(bytes), (error: Error) => {
-      assert.equal(error.constructor, Error);
+      assert.equal(error.constructor, DecodeError);
       assert.match(error.message, /^Cannot decode lock op: /);
       assert.match(error.message, pattern);
       return true;
@@ -116,7 +116,7 @@ Deno.test("op codec: specific refusals name the problem", () => {
 });
 
 function withTail(head: BinaryWriter, tail: number[]): Uint8Array {
-  const start = head.finish();
+  const start = head.view();
   const bytes = new Uint8Array(start.length + tail.length);
   bytes.set(start);
   bytes.set(tail, start.length);
@@ -124,7 +124,7 @@ function withTail(head: BinaryWriter, tail: number[]): Uint8Array {
 }
 
 Deno.test("op codec: a version 1 expire decodes with lease index 0 and frees no renewed lease", () => {
-  const bytes = new BinaryWriter().u8(1).u8(4).string("x").string("a").u53(1).finish();
+  const bytes = new BinaryWriter().u8(1).u8(4).u16String("x").u16String("a").u53(1).view();
   const op = decodeLockOp(bytes);
   assert.deepEqual(op, { op: "expire", name: "x", owner: "a", token: 1, leaseIndex: 0 });
   const d = new Driver();
@@ -134,7 +134,7 @@ Deno.test("op codec: a version 1 expire decodes with lease index 0 and frees no 
 
 Deno.test("snapshot: a version 1 image restores with lease index 0 for every holder", () => {
   const v1 = new BinaryWriter().u8(1).u53(4).u53(2).u32(1)
-    .string("x").u8(2).u32(1).string("a").u53(2).u32(500).u32(0).finish();
+    .u16String("x").u8(2).u32(1).u16String("a").u53(2).u32(500).u32(0).view();
   const table = LockTable.restore(v1.slice());
   assert.deepEqual(table.info("x").holders, [{ owner: "a", token: 2, ttlMs: 500, leaseIndex: 0 }]);
   const expire = { op: "expire", name: "x", owner: "a", token: 2, leaseIndex: 0 } as const;
@@ -190,19 +190,19 @@ Deno.test("snapshot: garbage, truncations and bit flips are refused clearly or r
 function snapshotOf(lastToken: number, build: (writer: BinaryWriter) => void): Uint8Array {
   const writer = new BinaryWriter().u8(1).u53(7).u53(lastToken);
   build(writer);
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 Deno.test("snapshot: structural violations are refused with a clear message", () => {
   const holder = (w: BinaryWriter, owner: string, token: number) =>
-    w.string(owner).u53(token).u32(9);
+    w.u16String(owner).u53(token).u32(9);
   const waiter = (w: BinaryWriter, owner: string, mode: number) =>
-    w.string(owner).u8(mode).u53(1).u32(9);
+    w.u16String(owner).u8(mode).u53(1).u32(9);
   const cases: Array<[Uint8Array, RegExp]> = [
     [new Uint8Array([9]), /unknown version 9/],
     [
       snapshotOf(5, (w) => {
-        w.u32(1).string("x").u8(2).u32(2);
+        w.u32(1).u16String("x").u8(2).u32(2);
         holder(w, "a", 1);
         holder(w, "b", 2);
         w.u32(0);
@@ -211,7 +211,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(5, (w) => {
-        w.u32(1).string("x").u8(1).u32(2);
+        w.u32(1).u16String("x").u8(1).u32(2);
         holder(w, "a", 1);
         holder(w, "b", 1);
         w.u32(0);
@@ -220,7 +220,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(1, (w) => {
-        w.u32(1).string("x").u8(1).u32(1);
+        w.u32(1).u16String("x").u8(1).u32(1);
         holder(w, "a", 2);
         w.u32(0);
       }),
@@ -228,7 +228,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(5, (w) => {
-        w.u32(1).string("x").u8(1).u32(1);
+        w.u32(1).u16String("x").u8(1).u32(1);
         holder(w, "a", 1);
         w.u32(1);
         waiter(w, "b", 1);
@@ -237,7 +237,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(5, (w) => {
-        w.u32(1).string("x").u8(1).u32(2);
+        w.u32(1).u16String("x").u8(1).u32(2);
         holder(w, "a", 1);
         holder(w, "b", 2);
         w.u32(2);
@@ -248,9 +248,9 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(5, (w) => {
-        w.u32(2).string("x").u8(1).u32(1);
+        w.u32(2).u16String("x").u8(1).u32(1);
         holder(w, "a", 1);
-        w.u32(0).string("x").u8(1).u32(1);
+        w.u32(0).u16String("x").u8(1).u32(1);
         holder(w, "b", 2);
         w.u32(0);
       }),
@@ -258,7 +258,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
     ],
     [
       snapshotOf(5, (w) => {
-        w.u32(1).string("x").u8(0).u32(1);
+        w.u32(1).u16String("x").u8(0).u32(1);
         holder(w, "a", 1);
         w.u32(0);
       }),
@@ -268,7 +268,7 @@ Deno.test("snapshot: structural violations are refused with a clear message", ()
   ];
   for (const [bytes, pattern] of cases) {
     assert.throws(() => LockTable.restore(bytes), (error: Error) => {
-      assert.equal(error.constructor, Error);
+      assert.equal(error.constructor, DecodeError);
       assert.match(error.message, /^Cannot decode lock table snapshot: /);
       assert.match(error.message, pattern);
       return true;

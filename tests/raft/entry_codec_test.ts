@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { DecodeError } from "../../protocol/binary/mod.ts";
 import {
   decodeConfState,
   decodeEntries,
@@ -29,7 +30,7 @@ Deno.test("entry codec: entries, hard state, membership and snapshots round-trip
   );
 });
 
-Deno.test("entry codec: garbage throws a plain Error", () => {
+Deno.test("entry codec: garbage throws a DecodeError", () => {
   const decoders = [decodeEntries, decodeHardState, decodeConfState, decodeSnapshot];
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
@@ -37,7 +38,7 @@ Deno.test("entry codec: garbage throws a plain Error", () => {
         try {
           decode(bytes);
         } catch (error) {
-          assert.equal((error as Error).constructor, Error);
+          assert.equal((error as Error).constructor, DecodeError);
           assert.match((error as Error).message, /^Cannot decode /);
         }
       }

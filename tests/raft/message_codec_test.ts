@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { DecodeError } from "../../protocol/binary/mod.ts";
 import { decodeRaftMessage, encodeRaftMessage, type Message } from "../../src/raft/mod.ts";
 import { message } from "./arbitraries.ts";
 
@@ -12,13 +13,13 @@ Deno.test("message codec: every message round-trips", () => {
   );
 });
 
-Deno.test("message codec: garbage throws a plain Error, never another exception", () => {
+Deno.test("message codec: garbage throws a DecodeError, never another exception", () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
       try {
         decodeRaftMessage(bytes);
       } catch (error) {
-        assert.equal((error as Error).constructor, Error);
+        assert.equal((error as Error).constructor, DecodeError);
         assert.match((error as Error).message, /^Cannot decode Raft message: /);
       }
     }),
@@ -38,7 +39,7 @@ Deno.test("message codec: every truncation and single-byte corruption of a valid
       try {
         decodeRaftMessage(corrupt);
       } catch (error) {
-        assert.equal((error as Error).constructor, Error);
+        assert.equal((error as Error).constructor, DecodeError);
       }
     }),
     { numRuns: 300 },
@@ -71,15 +72,18 @@ Deno.test("message codec: specific malformed inputs name the problem", () => {
   assert.throws(() => decodeRaftMessage(badType), /unknown message type 200/);
   const trailing = new Uint8Array(bytes.length + 1);
   trailing.set(bytes);
-  assert.throws(() => decodeRaftMessage(trailing), /1 trailing bytes/);
-  assert.throws(() => decodeRaftMessage(new Uint8Array(0)), /truncated at version/);
+  assert.throws(() => decodeRaftMessage(trailing), /1 trailing byte at offset 64/);
+  assert.throws(
+    () => decodeRaftMessage(new Uint8Array(0)),
+    /u8 at offset 0 needs 1 byte but only 0 bytes remain/,
+  );
   assert.throws(
     () => encodeRaftMessage({ ...BASE, term: -1 }),
-    /Cannot encode term: -1 is not a non-negative safe integer/,
+    /Cannot encode u53: -1 is not an integer in 0..9007199254740991/,
   );
   assert.throws(
     () => encodeRaftMessage({ ...BASE, from: "x".repeat(256) }),
-    /Cannot encode from: length 256 exceeds maximum of 255/,
+    /Cannot encode u8String: length 256 exceeds maximum of 255 bytes/,
   );
 });
 
@@ -96,6 +100,15 @@ Deno.test("message codec: node ids are u8-length UTF-8, ASCII or not, up to 255 
   }
   assert.throws(
     () => encodeRaftMessage({ ...BASE, to: "é".repeat(128) }),
-    /Cannot encode to: length 256 exceeds maximum of 255/,
+    /Cannot encode u8String: length 256 exceeds maximum of 255 bytes/,
   );
+});
+
+Deno.test("message codec: a field too large for its width is refused, never wrapped", () => {
+  // A u32 group id of 2^32 would otherwise decode as group 0: a message for another group.
+  assert.throws(() => encodeRaftMessage({ ...BASE, groupId: 2 ** 32 }), {
+    name: "RangeError",
+    message: "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
+  });
+  assert.throws(() => encodeRaftMessage({ ...BASE, groupId: 1.5 }), RangeError);
 });

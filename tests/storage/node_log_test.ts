@@ -7,7 +7,7 @@ import {
   StorageLimitError,
   WalClosedError,
 } from "../../src/storage/mod.ts";
-import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { encodeSegmentHeader, SEGMENT_FORMAT_VERSION } from "../../src/storage/log_record.ts";
 import { describe, makeEntries, simDisk, testOptions, withTempDir } from "./helpers.ts";
 
@@ -242,9 +242,9 @@ Deno.test("node log: a data dir of the per-group layout is refused with a clear 
     await created.close();
     const names = [...Deno.readDirSync(`${dir}/wal`)].map((entry) => entry.name).sort();
     assert.equal(names.length, 1);
-    const buffer = new ByteBuffer(1024);
+    const buffer = new BinaryWriter(1024, 1024);
     encodeSegmentHeader(buffer, Number(names[0]!.slice(0, 20)), SEGMENT_FORMAT_VERSION);
-    await Deno.writeFile(`${dir}/wal/${names[0]}`, buffer.written());
+    await Deno.writeFile(`${dir}/wal/${names[0]}`, buffer.view());
     await assert.rejects(openNode(dir), (error: unknown) => {
       assert.ok(error instanceof CorruptLogError);
       assert.match(error.message, /per-group layout/);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { crc32c } from "../../src/storage/crc32.ts";
 import { CorruptLogError } from "../../src/storage/errors.ts";
 import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
@@ -11,7 +11,7 @@ const RECORD_BYTES_MAX = 1 << 20;
 
 /** A segment image: header plus `count` one-record batches; returns it and record offsets. */
 function image(count: number): { bytes: Uint8Array; offsets: number[] } {
-  const buffer = new ByteBuffer(1 << 16);
+  const buffer = new BinaryWriter(1 << 16, 1 << 16);
   encodeSegmentHeader(buffer, 1, NODE_LOG_FORMAT_VERSION);
   const offsets: number[] = [];
   for (let k = 0; k < count; k++) {
@@ -28,7 +28,7 @@ function image(count: number): { bytes: Uint8Array; offsets: number[] } {
       entries: [{ index: k + 1, term: 1, data }],
     }, offset);
   }
-  return { bytes: buffer.written().slice(), offsets };
+  return { bytes: buffer.copy(), offsets };
 }
 
 function scan(bytes: Uint8Array, isLast = true) {

@@ -4,7 +4,7 @@
  * batch as a torn tail, and still fail-stops on damage followed by data of another batch.
  */
 import assert from "node:assert/strict";
-import { ByteBuffer } from "../../src/storage/byte_buffer.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { CorruptLogError } from "../../src/storage/mod.ts";
 import { encodeGroupUpdate, NODE_LOG_FORMAT_VERSION } from "../../src/storage/group_record.ts";
 import { encodeSegmentHeader } from "../../src/storage/log_record.ts";
@@ -17,7 +17,7 @@ const SEGMENT = `${DATA_DIR}/wal/00000000000000000001.seg`;
 
 /** Builds a segment image of batches; `batches[k]` is the entry count of batch k. */
 function image(batches: number[]): { bytes: Uint8Array; offsets: number[] } {
-  const buffer = new ByteBuffer(1 << 16);
+  const buffer = new BinaryWriter(1 << 16, 1 << 16);
   encodeSegmentHeader(buffer, 1, NODE_LOG_FORMAT_VERSION);
   const offsets: number[] = [];
   let index = 1;
@@ -35,7 +35,7 @@ function image(batches: number[]): { bytes: Uint8Array; offsets: number[] } {
       }, batchOffset);
     }
   }
-  return { bytes: buffer.written().slice(), offsets };
+  return { bytes: buffer.copy(), offsets };
 }
 
 function scan(bytes: Uint8Array) {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  DecodeError,
   encodeFrame,
   FrameDecoder,
-  FrameError,
   MESSAGE_TYPE_CODES,
   type PeerMessage,
 } from "../../../protocol/peer/mod.ts";
@@ -81,13 +81,13 @@ Deno.test("pushing several chunks before draining decodes the same messages", ()
   );
 });
 
-/** Feeds chunks, draining after each; returns how it ended. Any non-FrameError escapes. */
-function feed(decoder: FrameDecoder, chunks: readonly Uint8Array[]): "done" | "frameError" {
+/** Feeds chunks, draining after each; returns how it ended. Any non-DecodeError escapes. */
+function feed(decoder: FrameDecoder, chunks: readonly Uint8Array[]): "done" | "decodeError" {
   try {
     decodeChunks(decoder, chunks);
     return "done";
   } catch (error) {
-    if (error instanceof FrameError) return "frameError";
+    if (error instanceof DecodeError) return "decodeError";
     throw error;
   }
 }
@@ -105,7 +105,7 @@ const framedGarbageArbitrary = fc.record({
   return frame;
 });
 
-Deno.test("arbitrary bytes yield messages or a FrameError, never another exception", () => {
+Deno.test("arbitrary bytes yield messages or a DecodeError, never another exception", () => {
   const pieces = fc.array(
     fc.oneof(
       fc.uint8Array({ maxLength: 32 }),
@@ -121,9 +121,9 @@ Deno.test("arbitrary bytes yield messages or a FrameError, never another excepti
     fc.property(pieces, fc.array(fc.nat(), { maxLength: 8 }), frameBytesMax, (parts, cuts, max) => {
       const decoder = new FrameDecoder(max === undefined ? {} : { frameBytesMax: max });
       const outcome = feed(decoder, splitAt(concatBytes(parts), cuts));
-      if (outcome === "frameError") {
-        assert.throws(() => decoder.next(), FrameError);
-        assert.throws(() => decoder.push(new Uint8Array(1)), FrameError);
+      if (outcome === "decodeError") {
+        assert.throws(() => decoder.next(), DecodeError);
+        assert.throws(() => decoder.push(new Uint8Array(1)), DecodeError);
       }
     }),
     { numRuns: 3000 },

@@ -241,7 +241,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "",
         incarnationId: "",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -250,7 +250,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "é".repeat(40_000),
         incarnationId: "",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -259,7 +259,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "h:1",
         incarnationId: "é".repeat(40_000),
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -271,7 +271,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "é".repeat(40_000),
         incarnationId: "ab",
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
     [
       {
@@ -283,7 +283,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         clientAddress: "h:2",
         incarnationId: "é".repeat(40_000),
       },
-      "Cannot encode string: length 80000 exceeds maximum of 65535 bytes",
+      "Cannot encode u16String: length 80000 exceeds maximum of 65535 bytes",
     ],
   ];
   for (const [message, expected] of cases) {

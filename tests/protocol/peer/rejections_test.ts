@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  DecodeError,
   decodeFrame,
   encodeFrame,
   FrameDecoder,
@@ -21,10 +22,15 @@ function frameOf(version: number, code: number, bodyHex: string): Uint8Array {
 
 /** Asserts that both decodeFrame and a FrameDecoder reject `frame` with exactly `message`. */
 function assertRejected(frame: Uint8Array, message: string): void {
-  assert.throws(() => decodeFrame(frame), { name: "FrameError", message });
   const decoder = new FrameDecoder();
   decoder.push(frame);
-  assert.throws(() => decoder.next(), { name: "FrameError", message });
+  for (const decode of [() => decodeFrame(frame), () => decoder.next()]) {
+    assert.throws(decode, (error) => {
+      assert.ok(error instanceof DecodeError, `expected a DecodeError, got ${error}`);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
 }
 
 /** Decodes one frame with both decoders, asserting they agree. */
@@ -106,52 +112,61 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
   const cases: [Uint8Array, string][] = [
     [
       frameOf(1, 1, "01 012c 000000000000000000000000"),
-      "Cannot decode Handshake: string length 300 exceeds remaining 12 bytes",
+      "Cannot decode Handshake: u16String length 300 at offset 1 exceeds the remaining 12 bytes",
     ],
-    [frameOf(1, 1, ""), "Cannot decode Handshake: u8 needs 1 byte but only 0 remain"],
-    [frameOf(1, 2, "00"), "Cannot decode HandshakeAccept: u16 needs 2 bytes but only 1 remain"],
+    [
+      frameOf(1, 1, ""),
+      "Cannot decode Handshake: u8 at offset 0 needs 1 byte but only 0 bytes remain",
+    ],
+    [
+      frameOf(1, 2, "00"),
+      "Cannot decode HandshakeAccept: u16 at offset 0 needs 2 bytes but only 1 byte remains",
+    ],
     // A Handshake or HandshakeAccept without the trailing clientAddress field.
     [
       frameOf(1, 1, "01 0004 70726f64 0006 6e6f64652d32 0006 683a37303031"),
-      "Cannot decode Handshake: u16 needs 2 bytes but only 0 remain",
+      "Cannot decode Handshake: u16 at offset 23 needs 2 bytes but only 0 bytes remain",
     ],
     [
       frameOf(1, 2, "0006 6e6f64652d31"),
-      "Cannot decode HandshakeAccept: u16 needs 2 bytes but only 0 remain",
+      "Cannot decode HandshakeAccept: u16 at offset 8 needs 2 bytes but only 0 bytes remain",
     ],
     // A Handshake or HandshakeAccept without the trailing incarnationId field.
     [
       frameOf(1, 1, "01 0004 70726f64 0006 6e6f64652d32 0006 683a37303031 0006 683a36303031"),
-      "Cannot decode Handshake: u16 needs 2 bytes but only 0 remain",
+      "Cannot decode Handshake: u16 at offset 31 needs 2 bytes but only 0 bytes remain",
     ],
     [
       frameOf(1, 2, "0006 6e6f64652d31 0006 683a36303031"),
-      "Cannot decode HandshakeAccept: u16 needs 2 bytes but only 0 remain",
+      "Cannot decode HandshakeAccept: u16 at offset 16 needs 2 bytes but only 0 bytes remain",
     ],
     [
       frameOf(1, 1, "01 0001 61 0001 62 0003 683a31 0003 683a32 0020 616263"),
-      "Cannot decode Handshake: string length 32 exceeds remaining 3 bytes",
+      "Cannot decode Handshake: u16String length 32 at offset 17 exceeds the remaining 3 bytes",
     ],
     [
       frameOf(1, 2, "0001 61 0005 683a31"),
-      "Cannot decode HandshakeAccept: string length 5 exceeds remaining 3 bytes",
+      "Cannot decode HandshakeAccept: u16String length 5 at offset 3 exceeds the remaining 3 bytes",
     ],
     [
       frameOf(1, 4, "00000000 00000001 000000"),
-      "Cannot decode Heartbeat: u53 needs 8 bytes but only 3 remain",
+      "Cannot decode Heartbeat: u53 at offset 8 needs 8 bytes but only 3 bytes remain",
     ],
     [
       frameOf(1, 32, "0000abcd 00000000 00000001 0000"),
-      "Cannot decode ForwardRequest: u32 needs 4 bytes but only 2 remain",
+      "Cannot decode ForwardRequest: u32 at offset 12 needs 4 bytes but only 2 bytes remain",
     ],
-    [frameOf(1, 33, "0000ab"), "Cannot decode ForwardReply: u32 needs 4 bytes but only 3 remain"],
+    [
+      frameOf(1, 33, "0000ab"),
+      "Cannot decode ForwardReply: u32 at offset 0 needs 4 bytes but only 3 bytes remain",
+    ],
     [
       frameOf(1, 16, "00000000 00000001 00000005 aabb"),
-      "Cannot decode Raft: bytes length 5 exceeds remaining 2 bytes",
+      "Cannot decode Raft: u32Bytes length 5 at offset 8 exceeds the remaining 2 bytes",
     ],
     [
       frameOf(1, 33, "0000abcd 00000000 00000001 ffffffff"),
-      "Cannot decode ForwardReply: bytes length 4294967295 exceeds remaining 0 bytes",
+      "Cannot decode ForwardReply: u32Bytes length 4294967295 at offset 12 exceeds the remaining 0 bytes",
     ],
     [
       frameOf(
@@ -159,7 +174,7 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
         32,
         "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00000003 00000001 61 00000000",
       ),
-      "Cannot decode ForwardRequest: list count 3 needs at least 12 bytes but only 9 remain",
+      "Cannot decode ForwardRequest: count 3 at offset 28 needs at least 12 bytes but only 9 bytes remain",
     ],
     [
       frameOf(
@@ -167,7 +182,7 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
         32,
         "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00000002 00000001 61 00000002 62",
       ),
-      "Cannot decode ForwardRequest: bytes length 2 exceeds remaining 1 byte",
+      "Cannot decode ForwardRequest: u32Bytes length 2 at offset 37 exceeds the remaining 1 byte",
     ],
   ];
   for (const [frame, message] of cases) assertRejected(frame, message);
@@ -176,7 +191,7 @@ Deno.test("rejects truncated fields with the field and the remaining byte count"
 Deno.test("rejects a list count above its named maximum before reading items", () => {
   assertRejected(
     frameOf(1, 32, "0000abcd 00000000 00000001 00000064 00000000 00000000 00000000 00100001"),
-    "Cannot decode ForwardRequest: list count 1048577 exceeds maximum of 1048576 items",
+    "Cannot decode ForwardRequest: count 1048577 at offset 28 exceeds maximum of 1048576 items",
   );
 });
 
@@ -184,10 +199,10 @@ Deno.test("rejects trailing bytes after a message body", () => {
   const heartbeat = encodeFrame({ type: "heartbeat", sequence: 1, sentAtMs: 2 });
   const padded = frameOf(1, 4, "00000000 00000001 00000000 00000002 aabbcc");
   assert.equal(padded.length, heartbeat.length + 3);
-  assertRejected(padded, "Cannot decode Heartbeat: 3 trailing bytes after message body");
+  assertRejected(padded, "Cannot decode Heartbeat: 3 trailing bytes at offset 16");
   assertRejected(
     frameOf(1, 2, "0000 0000 0000 00"),
-    "Cannot decode HandshakeAccept: 1 trailing byte after message body",
+    "Cannot decode HandshakeAccept: 1 trailing byte at offset 6",
   );
 });
 
@@ -206,19 +221,19 @@ Deno.test("decodeFrame rejects bytes that are not exactly one frame", () => {
       "Cannot decode frame: length 18 does not match the 6 bytes that follow the length prefix",
   });
   assert.throws(() => decodeFrame(frame.subarray(0, 3)), {
-    name: "FrameError",
-    message: "Cannot decode frame: u32 needs 4 bytes but only 3 remain",
+    name: "DecodeError",
+    message: "Cannot decode frame: u32 at offset 0 needs 4 bytes but only 3 bytes remain",
   });
 });
 
 Deno.test("rejects a u53 above Number.MAX_SAFE_INTEGER", () => {
   assertRejected(
     frameOf(1, 4, "00200000 00000000 00000000 00000000"),
-    "Cannot decode Heartbeat: u53 high word 2097152 exceeds maximum of 2097151 (value above 2^53 - 1)",
+    "Cannot decode Heartbeat: u53 at offset 0 exceeds 2^53 - 1 (high word 2097152 above 2097151)",
   );
   assertRejected(
     frameOf(1, 16, "ffffffff ffffffff 00000000"),
-    "Cannot decode Raft: u53 high word 4294967295 exceeds maximum of 2097151 (value above 2^53 - 1)",
+    "Cannot decode Raft: u53 at offset 0 exceeds 2^53 - 1 (high word 4294967295 above 2097151)",
   );
   const largest = decodeBoth(frameOf(1, 5, "001fffff ffffffff 00000000 00000000"));
   assert.deepEqual(largest, {

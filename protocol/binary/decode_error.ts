@@ -1,0 +1,12 @@
+/**
+ * Raised for every failure to decode bytes read with a BinaryReader (truncation, a length or
+ * count over its maximum, invalid UTF-8, a value out of range, trailing bytes), and by codecs
+ * for malformed content. The message reads "Cannot decode <context>: <detail>".
+ */
+export class DecodeError extends Error {
+  /** Creates a decode error with a message like "Cannot decode frame: ...". */
+  constructor(message: string) {
+    super(message);
+    this.name = "DecodeError";
+  }
+}
