@@ -1,21 +1,25 @@
 import { assert } from "../util/assert.ts";
 import { ClusterError } from "./cluster_error.ts";
+import { type HostClock, type HostTimer, SYSTEM_CLOCK } from "./host_clock.ts";
 
 interface Pending<T> {
   /** Term the request was made in (0 when any outcome at the key settles it). */
   term: number;
   resolve: (value: T) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: HostTimer;
 }
 
 /** Requests waiting for the log (by index) or for a read (by id), each with a deadline. */
 export class PendingRequests<T> {
   readonly #timeoutMs: number;
+  readonly #clock: HostClock;
   readonly #byKey = new Map<number, Pending<T>>();
 
-  constructor(timeoutMs: number) {
+  /** Requests time out after `timeoutMs` on `clock`'s timers. */
+  constructor(timeoutMs: number, clock: HostClock = SYSTEM_CLOCK) {
     this.#timeoutMs = timeoutMs;
+    this.#clock = clock;
   }
 
   /** Number of requests waiting. */
@@ -38,7 +42,7 @@ export class PendingRequests<T> {
       );
     }
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimer(() => {
         // Only this waiter: a newer one at the same key keeps its own deadline.
         if (this.#byKey.get(key) !== pending) return;
         this.#byKey.delete(key);
@@ -78,6 +82,6 @@ export class PendingRequests<T> {
   #remove(key: number, pending: Pending<T>): void {
     assert(this.#byKey.get(key) === pending, `waiter ${key} removed twice`);
     this.#byKey.delete(key);
-    clearTimeout(pending.timer);
+    this.#clock.clearTimer(pending.timer);
   }
 }

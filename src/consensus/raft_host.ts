@@ -17,6 +17,7 @@ import type { RaftLogStore } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClusterError, noLeaderError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
+import { type HostClock, SYSTEM_CLOCK } from "./host_clock.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { nextReadId, randomReadIdStart, READ_ID_MAX } from "./read_ids.ts";
 
@@ -56,7 +57,12 @@ export interface RaftHostOptions<R = string | null> {
   requestTimeoutMs: number;
   /** First read id of this process (tests); random by default, see read_ids.ts. */
   readIdStart?: number;
+  /** Clock and timers of request deadlines and waits; the process clock by default. */
+  clock?: HostClock;
 }
+
+/** How often `transferLeadership` looks whether the target leads yet. */
+const TRANSFER_POLL_MS = 10;
 
 /**
  * Drives one pure RaftNode: persists each Ready to the WAL (fdatasync, group commit) before
@@ -66,6 +72,7 @@ export class RaftHost<R = string | null> {
   readonly #options: RaftHostOptions<R>;
   readonly #raft: RaftNode;
   readonly #logger: Logger;
+  readonly #clock: HostClock;
   readonly #proposals: PendingRequests<R | null>;
   readonly #reads: PendingRequests<void>;
   /** Linearizable reads confirmed by the leader, waiting for the apply index. */
@@ -97,8 +104,9 @@ export class RaftHost<R = string | null> {
     this.#writtenHardState = hardState;
     this.#logger = options.logger.with({ component: "raft", group: options.groupId });
     this.#snapshotIndex = snapshotIndex;
-    this.#proposals = new PendingRequests(options.requestTimeoutMs);
-    this.#reads = new PendingRequests(options.requestTimeoutMs);
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#proposals = new PendingRequests(options.requestTimeoutMs, this.#clock);
+    this.#reads = new PendingRequests(options.requestTimeoutMs, this.#clock);
     const readIdStart = options.readIdStart ?? randomReadIdStart();
     if (!Number.isSafeInteger(readIdStart) || readIdStart < 0) {
       throw new RangeError(
@@ -133,6 +141,16 @@ export class RaftHost<R = string | null> {
   /** True while this node leads the group. */
   get leading(): boolean {
     return this.#raft.role === "leader";
+  }
+
+  /** The pure core, for the simulator's checks and scripted steps (then call `wake()`). */
+  get core(): RaftNode {
+    return this.#raft;
+  }
+
+  /** Drives whatever the core produced since the last drive (after a step on `core`). */
+  wake(): void {
+    this.#schedule();
   }
 
   /** Advances logical time by one tick. */
@@ -199,12 +217,13 @@ export class RaftHost<R = string | null> {
     const result = this.#raft.transferLeadership(to);
     if (!result.ok) throw this.#refusal(result);
     this.#schedule();
-    const deadline = performance.now() + this.#options.requestTimeoutMs;
+    const clock = this.#clock;
+    const deadline = clock.nowMs() + this.#options.requestTimeoutMs;
     while (this.#raft.status().leaderId !== to) {
-      if (performance.now() > deadline || this.#closed) {
+      if (clock.nowMs() > deadline || this.#closed) {
         throw new ClusterError("TIMEOUT", `leadership did not move to ${to} in time`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => clock.setTimer(resolve, TRANSFER_POLL_MS));
     }
   }
 
