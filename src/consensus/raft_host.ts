@@ -272,7 +272,8 @@ export class RaftHost<R = string | null> {
       do {
         this.#driveAgain = false;
         while (this.#raft.hasReady() && !this.#closed) await this.#handle(this.#raft.ready());
-        await this.#maybeCompact();
+        // A closed host writes nothing more (a drive queued just before close() ends here).
+        if (!this.#closed) await this.#maybeCompact();
       } while (this.#driveAgain && !this.#closed);
     } catch (error) {
       this.#logger.error("raft host failed; stopping the group", {
