@@ -44,11 +44,11 @@ export interface LockWorkloadStats {
 
 /**
  * The lock workload: simulated clients propose encoded lock ops through the current leader,
- * whose production expiry timer (`LeaseExpiry`) proposes expiries and wait cancels by its
- * clock through the production host; every host applies the
- * committed entries to its own `LockTable` (snapshots included), and `LockHistory` checks every
- * application (see lock_history.ts, grant_checker.ts). At the end, with the network healed, every
- * lease and wait must run out and every member must hold the same, empty table.
+ * whose production expiry timer (`LeaseExpiry`) proposes expiries and wait cancels by its clock
+ * through the production host; every host applies the committed entries to its own `LockTable`
+ * (snapshots included), and `LockHistory` checks every application (see lock_history.ts,
+ * grant_checker.ts). At the end, with the network healed, every lease and wait must run out and
+ * every member must hold the same, empty table.
  */
 export class LockWorkload implements SeedWorkload {
   /** Workload name. */

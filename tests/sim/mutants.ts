@@ -1,7 +1,8 @@
 /**
- * Known-bad variants of the Raft core and its production host that the simulator must catch. Each is a textual replacement
- * applied to a copy of the source (see `mutant_copy.ts`); the anchor must match exactly once, so a
- * refactor that moves the code fails the mutation check instead of silently disabling it.
+ * Known-bad variants of the Raft core and its production host that the simulator must catch. Each
+ * is a textual replacement applied to a copy of the source (see `mutant_copy.ts`); the anchor must
+ * match exactly once, so a refactor that moves the code fails the mutation check instead of
+ * silently disabling it.
  * @module
  */
 
