@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { PendingRequests } from "../../src/consensus/pending_requests.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
+import type { HostClock } from "../../src/consensus/host_clock.ts";
 
 const TIMEOUT_MS = 1_000;
 
@@ -92,4 +93,28 @@ Deno.test("the same index proposed twice in one term is a bug", () => {
   } finally {
     clock.uninstall();
   }
+});
+
+Deno.test("requests time out on the clock they are given, not the process timers", async () => {
+  const timers = new Map<number, () => void>();
+  let next = 1;
+  const clock: HostClock = {
+    nowMs: () => 0,
+    setTimer: (callback) => {
+      timers.set(next, callback);
+      return next++;
+    },
+    clearTimer: (timer) => void timers.delete(timer as number),
+  };
+  const proposals = new PendingRequests<string>(TIMEOUT_MS, clock);
+  const settled = watch(proposals.add(1, 1, "proposal"));
+  const timedOut = watch(proposals.add(2, 1, "proposal"));
+  assert.equal(timers.size, 2);
+  proposals.settle(1, 1, "done");
+  assert.equal(timers.size, 1, "settling cleared its timer");
+  for (const fire of timers.values()) fire();
+  await new Promise((resolve) => setTimeout(resolve, 0)); // a task: every microtask ran
+  assert.deepEqual(settled.outcome, { value: "done" });
+  assert.equal(codeOf(timedOut.outcome), "TIMEOUT");
+  assert.equal(proposals.size, 0);
 });
