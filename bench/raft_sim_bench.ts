@@ -3,26 +3,24 @@ import { SimCluster } from "../tests/sim/cluster.ts";
 
 let seed = 1;
 
-Deno.bench("raft sim: one random seed (3000 ms virtual faults + liveness)", () => {
-  const result = runSeed(seed++);
+Deno.bench("raft sim: one random seed (3000 ms virtual faults + liveness)", async () => {
+  const result = await runSeed(seed++);
   if (result.error !== null) throw new Error(`seed ${result.seed}: ${result.error}`);
 });
 
-Deno.bench("raft: 3-node in-memory cluster commits 1000 proposals", (b) => {
-  const c = new SimCluster({ seed: 1, recordValues: false });
-  if (!c.runUntil(() => c.leader() !== null, 5000)) throw new Error("no leader");
+Deno.bench("raft: 3-node simulated cluster commits 1000 proposals", async (b) => {
+  const c = await SimCluster.create({ seed: 1, recordValues: false });
+  if (!await c.runUntil(() => c.leader() !== null, 5000)) throw new Error("no leader");
   const leader = c.leader()!;
   const payload = new TextEncoder().encode("x".repeat(64));
   b.start();
   let last = 0;
   for (let i = 0; i < 1000; i++) {
-    const result = c.node(leader).propose(payload);
+    const result = c.act(leader, (raft) => raft.propose(payload));
     if (!result.ok) throw new Error(result.message);
     last = result.index;
-    if (i % 50 === 49) c.host(leader).pump();
   }
-  c.host(leader).pump();
-  if (!c.runUntil(() => c.ids.every((id) => c.host(id).sm.index >= last), 10_000)) {
+  if (!await c.runUntil(() => c.ids.every((id) => c.host(id).sm.index >= last), 10_000)) {
     throw new Error("proposals not applied");
   }
   b.end();

@@ -1,12 +1,13 @@
 import { assert } from "../util/assert.ts";
 import { ClusterError } from "./cluster_error.ts";
+import { type HostClock, type HostTimer, SYSTEM_CLOCK } from "./host_clock.ts";
 
 interface Pending<T> {
   /** Term the request was made in (0 when any outcome at the key settles it). */
   term: number;
   resolve: (value: T) => void;
   reject: (error: Error) => void;
-  /** `performance.now()` after which the waiter fails with TIMEOUT. */
+  /** Clock time (`HostClock.nowMs`) after which the waiter fails with TIMEOUT. */
   deadlineMs: number;
   what: string;
 }
@@ -20,10 +21,13 @@ interface Pending<T> {
 export class PendingRequests<T> {
   readonly #timeoutMs: number;
   readonly #byKey = new Map<number, Pending<T>>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #clock: HostClock;
+  #timer: HostTimer | null = null;
 
-  constructor(timeoutMs: number) {
+  /** Requests time out after `timeoutMs` on `clock`'s timers. */
+  constructor(timeoutMs: number, clock: HostClock = SYSTEM_CLOCK) {
     this.#timeoutMs = timeoutMs;
+    this.#clock = clock;
   }
 
   /** Number of requests waiting. */
@@ -45,10 +49,10 @@ export class PendingRequests<T> {
         new ClusterError("TRYAGAIN", `leadership changed before the ${what} completed`),
       );
     }
-    const deadlineMs = performance.now() + this.#timeoutMs;
+    const deadlineMs = this.#clock.nowMs() + this.#timeoutMs;
     return new Promise<T>((resolve, reject) => {
       this.#byKey.set(key, { term, resolve, reject, deadlineMs, what });
-      this.#timer ??= setTimeout(() => this.#expire(), this.#timeoutMs);
+      this.#timer ??= this.#clock.setTimer(() => this.#expire(), this.#timeoutMs);
     });
   }
 
@@ -82,7 +86,7 @@ export class PendingRequests<T> {
     assert(this.#byKey.get(key) === pending, `waiter ${key} removed twice`);
     this.#byKey.delete(key);
     if (this.#byKey.size === 0 && this.#timer !== null) {
-      clearTimeout(this.#timer);
+      this.#clock.clearTimer(this.#timer);
       this.#timer = null;
     }
   }
@@ -90,10 +94,10 @@ export class PendingRequests<T> {
   /** Fails the waiters past their deadline (the oldest first), then waits for the next one. */
   #expire(): void {
     this.#timer = null;
-    const nowMs = performance.now();
+    const nowMs = this.#clock.nowMs();
     for (const [key, pending] of this.#byKey) {
       if (pending.deadlineMs > nowMs) {
-        this.#timer = setTimeout(() => this.#expire(), pending.deadlineMs - nowMs);
+        this.#timer = this.#clock.setTimer(() => this.#expire(), pending.deadlineMs - nowMs);
         return;
       }
       this.#byKey.delete(key);

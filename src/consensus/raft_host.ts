@@ -17,6 +17,7 @@ import { isNoSpaceError, type RaftLogStore } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClusterError, noLeaderError, noSpaceError } from "./cluster_error.ts";
 import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
+import { type HostClock, SYSTEM_CLOCK } from "./host_clock.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { nextReadId, randomReadIdStart, READ_ID_MAX } from "./read_ids.ts";
 
@@ -61,7 +62,12 @@ export interface RaftHostOptions<R = string | null> {
   readIdStart?: number;
   /** True while the node log says the disk is full (default: never). */
   diskFull?: () => boolean;
+  /** Clock and timers of request deadlines and waits; the process clock by default. */
+  clock?: HostClock;
 }
+
+/** How often `transferLeadership` looks whether the target leads yet. */
+const TRANSFER_POLL_MS = 10;
 
 /**
  * Drives one pure RaftNode: persists each Ready to the WAL (fdatasync, group commit) before
@@ -71,6 +77,7 @@ export class RaftHost<R = string | null> {
   readonly #options: RaftHostOptions<R>;
   readonly #raft: RaftNode;
   readonly #logger: Logger;
+  readonly #clock: HostClock;
   readonly #proposals: PendingRequests<R | null>;
   readonly #reads: PendingRequests<void>;
   /** Linearizable reads confirmed by the leader, waiting for the apply index. */
@@ -110,8 +117,9 @@ export class RaftHost<R = string | null> {
     this.#writtenHardState = hardState;
     this.#logger = options.logger.with({ component: "raft", group: options.groupId });
     this.#snapshotIndex = snapshotIndex;
-    this.#proposals = new PendingRequests(options.requestTimeoutMs);
-    this.#reads = new PendingRequests(options.requestTimeoutMs);
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#proposals = new PendingRequests(options.requestTimeoutMs, this.#clock);
+    this.#reads = new PendingRequests(options.requestTimeoutMs, this.#clock);
     const readIdStart = options.readIdStart ?? randomReadIdStart();
     if (!Number.isSafeInteger(readIdStart) || readIdStart < 0) {
       throw new RangeError(
@@ -156,6 +164,16 @@ export class RaftHost<R = string | null> {
   /** The leader this node knows of, or null (without building a whole status). */
   get leaderId(): string | null {
     return this.#raft.leaderId;
+  }
+
+  /** The pure core, for the simulator's checks and scripted steps (then call `wake()`). */
+  get core(): RaftNode {
+    return this.#raft;
+  }
+
+  /** Drives whatever the core produced since the last drive (after a step on `core`). */
+  wake(): void {
+    this.#schedule();
   }
 
   /** Advances logical time by one tick. */
@@ -227,12 +245,13 @@ export class RaftHost<R = string | null> {
     const result = this.#raft.transferLeadership(to);
     if (!result.ok) throw this.#refusal(result);
     this.#schedule();
-    const deadline = performance.now() + this.#options.requestTimeoutMs;
+    const clock = this.#clock;
+    const deadline = clock.nowMs() + this.#options.requestTimeoutMs;
     while (this.#raft.status().leaderId !== to) {
-      if (performance.now() > deadline || this.#closed) {
+      if (clock.nowMs() > deadline || this.#closed) {
         throw new ClusterError("TIMEOUT", `leadership did not move to ${to} in time`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => clock.setTimer(resolve, TRANSFER_POLL_MS));
     }
   }
 
@@ -326,17 +345,18 @@ export class RaftHost<R = string | null> {
     try {
       do {
         this.#driveAgain = false;
-        let sliceStartMs = performance.now();
+        let sliceStartMs = this.#clock.nowMs();
         while (this.#raft.hasReady() && !this.#closed) {
           await this.#handle(this.#raft.ready());
           // Applying a long run of committed entries (a restart, a storm's commits) yields to
           // the event loop between Readys once a slice is spent, so heartbeats and ticks run.
-          if (performance.now() - sliceStartMs > DRIVE_SLICE_MS) {
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            sliceStartMs = performance.now();
+          if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
+            await new Promise((resolve) => this.#clock.setTimer(() => resolve(undefined), 0));
+            sliceStartMs = this.#clock.nowMs();
           }
         }
-        await this.#maybeCompact();
+        // A closed host writes nothing more (a drive queued just before close() ends here).
+        if (!this.#closed) await this.#maybeCompact();
       } while (this.#driveAgain && !this.#closed);
     } catch (error) {
       this.#logger.error("raft host failed; stopping the group", {

@@ -11,7 +11,7 @@ const CHAIN_SCAN_MAX = 8;
 const NO_LEASES: readonly TrackedLease[] = [];
 
 /** A lease or wait the leader must end by proposing an operation. */
-type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
+export type DueOp = Extract<LockOp, { op: "expire" } | { op: "cancelWait" }>;
 
 /**
  * One tracked lease: a grant as last renewed in the log, and its deadline on this clock. The

@@ -9,7 +9,7 @@ import type {
   RefreshRequest,
   ReleaseRequest,
 } from "./lock_arguments.ts";
-import { LeaseTracker } from "./lease_tracker.ts";
+import { LeaseExpiry } from "./lease_expiry.ts";
 import { ParkedWaiters } from "./parked_waiters.ts";
 
 /** Settings of the lock service. */
@@ -63,9 +63,8 @@ export class LockService {
   readonly #options: LockServiceOptions;
   readonly #logger: Logger;
   readonly #cancelOnLeader: CancelWaitOnLeader;
-  readonly #leases = new LeaseTracker();
+  readonly #expiry: LeaseExpiry;
   readonly #parked: ParkedWaiters;
-  #wasLeader = false;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** `machine`: the lock table's state machine, registered in `meta`. */
@@ -82,12 +81,21 @@ export class LockService {
     this.#cancelOnLeader = cancelOnLeader;
     this.#logger = logger.with({ component: "locks" });
     this.#parked = new ParkedWaiters(options.parkedMax);
+    this.#expiry = new LeaseExpiry({
+      isLeader: () => this.#isLeader(),
+      table: () => this.#machine.table,
+      propose: (op) => this.#propose(op, 0),
+      nowMs: () => performance.now(),
+      waitMaxMs: options.waitMaxMs,
+      onProposeError: (error) =>
+        this.#logger.debug("expiry proposal failed; retrying", { error: messageOf(error) }),
+    });
     machine.onApplied = (_index, op, waitMs, result) => this.#applied(op, waitMs, result);
   }
 
   /** Starts the leader's expiry checks. */
   start(): void {
-    this.#timer = setInterval(() => this.#checkExpiry(), this.#options.expiryCheckMs);
+    this.#timer = setInterval(() => this.#expiry.check(), this.#options.expiryCheckMs);
   }
 
   /** Stops timers; parked clients get TRYAGAIN. */
@@ -170,7 +178,8 @@ export class LockService {
     const now = performance.now();
     const holders = info.holders.map((holder) => ({
       ...holder,
-      remainingMs: this.#leases.remainingMs(name, holder.owner, holder.token, now) ?? holder.ttlMs,
+      remainingMs: this.#expiry.tracker.remainingMs(name, holder.owner, holder.token, now) ??
+        holder.ttlMs,
     }));
     return { mode: info.mode, holders, waiters: info.waiters };
   }
@@ -183,7 +192,7 @@ export class LockService {
   /** INFO locks. */
   infoSection(): Array<[string, string | number]> {
     const stats = this.#machine.table.stats();
-    const tracked = this.#leases.counts();
+    const tracked = this.#expiry.tracker.counts();
     return [
       ["locks", stats.locks],
       ["lock_holders", stats.holders],
@@ -224,7 +233,7 @@ export class LockService {
 
   /** Every node: follow applied lock operations (grants to parked waits, lease deadlines). */
   #applied(op: LockOp, waitMs: number, result: LockApplyResult): void {
-    this.#leases.applied(op, waitMs, result, this.#machine.table, performance.now());
+    this.#expiry.applied(op, waitMs, result);
     for (const grant of result.grants) this.#parked.resolve(grant.waiterId, grant.token);
     if (op.op === "cancelWait" && result.outcome === true) {
       // Whoever cancelled it (this node's timer, the leader's wait expiry): it ends ungranted.
@@ -236,21 +245,6 @@ export class LockService {
     ) {
       // The same owner queued again for this lock: its earlier wait ends ungranted.
       this.#parked.resolve(outcome.replacedWaiterId, null);
-    }
-  }
-
-  /** Leader: proposes expiries of leases and waits that ran out (from its own start). */
-  #checkExpiry(): void {
-    const leader = this.#isLeader();
-    if (leader && !this.#wasLeader) {
-      this.#leases.reset(this.#machine.table, performance.now(), this.#options.waitMaxMs);
-    }
-    this.#wasLeader = leader;
-    if (!leader) return;
-    for (const op of this.#leases.due(performance.now())) {
-      this.#propose(op, 0).catch((error) =>
-        this.#logger.debug("expiry proposal failed; retrying", { error: messageOf(error) })
-      ).finally(() => this.#leases.settled(op));
     }
   }
 }

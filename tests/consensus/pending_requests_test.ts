@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
 import { PendingRequests } from "../../src/consensus/pending_requests.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
+import type { HostClock } from "../../src/consensus/host_clock.ts";
 
 const TIMEOUT_MS = 1_000;
 
@@ -111,4 +112,33 @@ Deno.test("one timer serves every waiter, and none is left once all settle", asy
   } finally {
     clock.uninstall();
   }
+});
+
+Deno.test("requests time out on the clock they are given, not the process timers", async () => {
+  const timers = new Map<number, () => void>();
+  let next = 1;
+  let nowMs = 0;
+  const clock: HostClock = {
+    nowMs: () => nowMs,
+    setTimer: (callback) => {
+      timers.set(next, callback);
+      return next++;
+    },
+    clearTimer: (timer) => void timers.delete(timer as number),
+  };
+  const proposals = new PendingRequests<string>(TIMEOUT_MS, clock);
+  const settled = watch(proposals.add(1, 1, "proposal"));
+  const timedOut = watch(proposals.add(2, 1, "proposal"));
+  assert.equal(timers.size, 1, "one timer, on the given clock, serves both waiters");
+  proposals.settle(1, 1, "done");
+  nowMs = TIMEOUT_MS;
+  for (const [id, fire] of [...timers]) {
+    timers.delete(id);
+    fire();
+  }
+  await new Promise((resolve) => setTimeout(resolve, 0)); // a task: every microtask ran
+  assert.deepEqual(settled.outcome, { value: "done" });
+  assert.equal(codeOf(timedOut.outcome), "TIMEOUT");
+  assert.equal(proposals.size, 0);
+  assert.equal(timers.size, 0, "nothing left armed once every waiter is gone");
 });

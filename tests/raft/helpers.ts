@@ -8,14 +8,17 @@ export function nodeIds(count: number): NodeId[] {
 }
 
 /** A cluster of `count` voters with the given overrides. */
-export function cluster(count: number, options: Partial<ClusterOptions> = {}): SimCluster {
+export function cluster(
+  count: number,
+  options: Partial<ClusterOptions> = {},
+): Promise<SimCluster> {
   const ids = nodeIds(count);
-  return new SimCluster({ nodeIds: ids, voters: ids, ...options });
+  return SimCluster.create({ nodeIds: ids, voters: ids, ...options });
 }
 
 /** Runs until some live node leads; returns it. */
-export function waitLeader(c: SimCluster, timeoutMs = 3000): NodeId {
-  assert.ok(c.runUntil(() => c.leader() !== null, timeoutMs), "no leader elected");
+export async function waitLeader(c: SimCluster, timeoutMs = 3000): Promise<NodeId> {
+  assert.ok(await c.runUntil(() => c.leader() !== null, timeoutMs), "no leader elected");
   return c.leader()!;
 }
 
@@ -27,15 +30,15 @@ export function leadersInNewestTerm(c: SimCluster): NodeId[] {
 }
 
 /** Proposes on the current leader (retrying across leader changes) until `ids` apply it. */
-export function commitEverywhere(
+export async function commitEverywhere(
   c: SimCluster,
   text: string,
   ids: NodeId[] = c.ids.filter((id) => c.isUp(id)),
   timeoutMs = 5000,
-): number {
+): Promise<number> {
   let index = 0;
   let leader: NodeId | null = null;
-  const ok = c.runUntil(() => {
+  const ok = await c.runUntil(() => {
     if (index > 0 && c.checker.appliedKeyAt(index)?.endsWith(`/${text}`)) {
       return ids.every((id) => c.host(id).sm.index >= index);
     }

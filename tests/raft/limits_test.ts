@@ -3,8 +3,8 @@ import { Inflights } from "../../src/raft/inflights.ts";
 import { majorityValue, voteOutcome } from "../../src/raft/quorum.ts";
 import { cluster, commitEverywhere, waitLeader } from "./helpers.ts";
 
-Deno.test("limits: uncommitted entries and bytes, and entry size, are refused explicitly", () => {
-  const c = cluster(3, {
+Deno.test("limits: uncommitted entries and bytes, and entry size, are refused explicitly", async () => {
+  const c = await cluster(3, {
     raft: {
       uncommittedEntriesMax: 5,
       uncommittedBytesMax: 100,
@@ -12,8 +12,8 @@ Deno.test("limits: uncommitted entries and bytes, and entry size, are refused ex
       checkQuorum: false,
     },
   });
-  const leader = waitLeader(c);
-  commitEverywhere(c, "x");
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "x");
   c.net.isolate(leader, c.ids);
   const big = c.node(leader).propose(new Uint8Array(61));
   assert.equal(
@@ -34,12 +34,12 @@ Deno.test("limits: uncommitted entries and bytes, and entry size, are refused ex
   assert.equal(notLeader.ok ? "" : notLeader.reason, "notLeader");
 });
 
-Deno.test("limits: appends respect entries-per-append, bytes-per-append and the inflight window", () => {
-  const c = cluster(3, {
+Deno.test("limits: appends respect entries-per-append, bytes-per-append and the inflight window", async () => {
+  const c = await cluster(3, {
     raft: { appendEntriesMax: 4, appendBytesMax: 200, inflightAppendsMax: 2 },
   });
-  const leader = waitLeader(c);
-  commitEverywhere(c, "x");
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "x");
   const follower = c.ids.find((id) => id !== leader)!;
   c.net.cutOneWay(follower, leader); // acks are lost: the window must fill and stop.
   const before = c.sentByType.get("append") ?? 0;
@@ -57,7 +57,7 @@ Deno.test("limits: appends respect entries-per-append, bytes-per-append and the 
     }
     return ready;
   };
-  c.runFor(5);
+  await c.runFor(5);
   assert.ok(seen.length <= 2 + 1, `in flight ${seen.length}`);
   assert.ok((c.sentByType.get("append") ?? 0) > before);
 });

@@ -7,20 +7,23 @@ import { cluster, commitEverywhere, waitLeader } from "./helpers.ts";
 const QUIESCE_AFTER_TICKS = 20;
 const QUIET_AFTER_MS = (QUIESCE_AFTER_TICKS + QUIESCE_NOTICE_ROUNDS + 5) * 10;
 
-function quietCluster(count: number, readOnly: "safe" | "leaseBased" = "safe"): SimCluster {
+function quietCluster(
+  count: number,
+  readOnly: "safe" | "leaseBased" = "safe",
+): Promise<SimCluster> {
   return cluster(count, { raft: { quiesceAfterTicks: QUIESCE_AFTER_TICKS, readOnly } });
 }
 
 /** Runs until every live node is quiet (fails after `timeoutMs`). */
-function waitQuiet(c: SimCluster, timeoutMs = 2000): void {
+async function waitQuiet(c: SimCluster, timeoutMs = 2000): Promise<void> {
   const live = () => c.ids.filter((id) => c.isUp(id));
-  assert.ok(c.runUntil(() => live().every((id) => c.node(id).quiet), timeoutMs), "not quiet");
-  c.runFor(20); // The last notices (sent as the leader went quiet) land.
+  assert.ok(await c.runUntil(() => live().every((id) => c.node(id).quiet), timeoutMs), "not quiet");
+  await c.runFor(20); // The last notices (sent as the leader went quiet) land.
 }
 
-function sentDuring(c: SimCluster, durationMs: number): Map<string, number> {
+async function sentDuring(c: SimCluster, durationMs: number): Promise<Map<string, number>> {
   const before = new Map(c.sentByType);
-  c.runFor(durationMs);
+  await c.runFor(durationMs);
   const delta = new Map<string, number>();
   for (const [type, count] of c.sentByType) {
     const sent = count - (before.get(type) ?? 0);
@@ -29,14 +32,14 @@ function sentDuring(c: SimCluster, durationMs: number): Map<string, number> {
   return delta;
 }
 
-Deno.test("quiesce: an idle group stops all traffic and nobody campaigns", () => {
-  const c = quietCluster(3);
-  const leader = waitLeader(c);
-  commitEverywhere(c, "a");
-  c.runFor(QUIET_AFTER_MS);
-  waitQuiet(c);
+Deno.test("quiesce: an idle group stops all traffic and nobody campaigns", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await c.runFor(QUIET_AFTER_MS);
+  await waitQuiet(c);
   const term = c.node(leader).term;
-  assert.deepEqual([...sentDuring(c, 10_000)], [], "messages sent by a quiet group");
+  assert.deepEqual([...(await sentDuring(c, 10_000))], [], "messages sent by a quiet group");
   assert.equal(c.leader(), leader);
   for (const id of c.ids) {
     assert.equal(c.node(id).term, term, `${id} changed term while quiet`);
@@ -44,104 +47,115 @@ Deno.test("quiesce: an idle group stops all traffic and nobody campaigns", () =>
   }
 });
 
-Deno.test("quiesce: a proposal wakes the group, commits everywhere, then it quiets again", () => {
-  const c = quietCluster(3);
-  waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c);
-  const index = commitEverywhere(c, "b", c.ids, 200);
+Deno.test("quiesce: a proposal wakes the group, commits everywhere, then it quiets again", async () => {
+  const c = await quietCluster(3);
+  await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
+  const index = await commitEverywhere(c, "b", c.ids, 200);
   for (const id of c.ids) assert.equal(c.host(id).sm.index, index);
-  waitQuiet(c);
+  await waitQuiet(c);
 });
 
-Deno.test("quiesce: a quiet follower told its leader's node is down campaigns at once", () => {
-  const c = quietCluster(3);
-  const leader = waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c); // The last notices land first, as on a TCP connection closed after them.
+Deno.test("quiesce: a quiet follower told its leader's node is down campaigns at once", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c); // The last notices land first, as on a TCP connection closed after them.
   const crashedAt = c.nowMs;
   const preVotesBefore = c.sentByType.get("preVote") ?? 0;
   c.crash(leader); // Tells the others leaderUnreachable, as a closed connection does.
   // A campaign starts after 1-3 ticks; a quiet follower without the hint would never start one.
-  assert.ok(c.runUntil(() => (c.sentByType.get("preVote") ?? 0) > preVotesBefore, 40));
+  assert.ok(await c.runUntil(() => (c.sentByType.get("preVote") ?? 0) > preVotesBefore, 40));
   assert.ok(c.nowMs - crashedAt <= 40, `first PreVote after ${c.nowMs - crashedAt} ms`);
-  assert.ok(c.runUntil(() => c.leader() !== null, 1000), "no new leader");
-  commitEverywhere(c, "b");
+  assert.ok(await c.runUntil(() => c.leader() !== null, 1000), "no new leader");
+  await commitEverywhere(c, "b");
 });
 
-Deno.test("quiesce: a read on a quiet lease leader does a quorum round first", () => {
-  const c = quietCluster(3, "leaseBased");
-  const leader = waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c);
+Deno.test("quiesce: a read on a quiet lease leader does a quorum round first", async () => {
+  const c = await quietCluster(3, "leaseBased");
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
   const acksBefore = c.sentByType.get("heartbeatResponse") ?? 0;
-  assert.ok(c.read(leader, 7).ok);
-  assert.ok(c.runUntil(() => c.host(leader).readsServed.includes(7), 200), "read not served");
+  c.read(leader, 7);
+  assert.ok(await c.runUntil(() => c.host(leader).readsServed.includes(7), 200), "read not served");
   const acks = (c.sentByType.get("heartbeatResponse") ?? 0) - acksBefore;
   assert.ok(acks >= 1, "served from a lease older than the quiet, without a quorum round");
 });
 
-Deno.test("quiesce: an isolated quiet lease leader serves no read after others moved on", () => {
-  const c = quietCluster(3, "leaseBased");
-  const old = waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c);
+Deno.test("quiesce: an isolated quiet lease leader serves no read after others moved on", async () => {
+  const c = await quietCluster(3, "leaseBased");
+  const old = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
   const others = c.ids.filter((id) => id !== old);
   c.net.isolate(old, others);
   // Their failure detectors see the old leader's node down; its own sees nothing (quiet).
   for (const id of others) c.act(id, (raft) => raft.leaderUnreachable(old));
-  assert.ok(c.runUntil(() => c.leader() !== null && c.leader() !== old, 1000), "no new leader");
-  commitEverywhere(c, "b", others);
+  assert.ok(
+    await c.runUntil(() => c.leader() !== null && c.leader() !== old, 1000),
+    "no new leader",
+  );
+  await commitEverywhere(c, "b", others);
   assert.equal(c.node(old).role, "leader", "the isolated quiet leader still thinks it leads");
-  assert.ok(c.read(old, 9).ok);
-  c.runFor(2000);
+  c.read(old, 9);
+  await c.runFor(1);
+  assert.ok(!c.host(old).readsRefused.includes(9), "the read was refused, not held");
+  await c.runFor(2000);
   assert.ok(!c.host(old).readsServed.includes(9), "stale read served by the old leader");
   assert.notEqual(c.node(old).role, "leader", "CheckQuorum did not act once it woke");
 });
 
-Deno.test("quiesce: a quiet follower that missed a new leader's term converges on first use", () => {
-  const c = quietCluster(5);
-  const old = waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c);
+Deno.test("quiesce: a quiet follower that missed a new leader's term converges on first use", async () => {
+  const c = await quietCluster(5);
+  const old = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
   const rest = c.ids.filter((id) => id !== old);
   const stale = rest[3]!;
   const majority = rest.slice(0, 3);
   c.net.partition([[old, stale], majority]);
   // Only the majority's detectors see the old leader down; `stale` still hears it.
   for (const id of majority) c.act(id, (raft) => raft.leaderUnreachable(old));
-  assert.ok(c.runUntil(() => c.leader() !== null && c.leader() !== old, 1000), "no new leader");
+  assert.ok(
+    await c.runUntil(() => c.leader() !== null && c.leader() !== old, 1000),
+    "no new leader",
+  );
   const fresh = c.leader()!;
-  commitEverywhere(c, "b", majority);
+  await commitEverywhere(c, "b", majority);
   c.net.heal();
-  waitQuiet(c);
+  await waitQuiet(c);
   assert.equal(c.node(stale).term, c.node(old).term, "stale follower kept the old term (quiet)");
   // First use: a read forwarded from the stale follower reaches its old leader, which wakes,
   // learns the new term from the answers to its heartbeat and steps down.
   c.read(stale, 11);
   assert.ok(
-    c.runUntil(
+    await c.runUntil(
       () => c.ids.every((id) => c.node(id).term === c.node(fresh).term) && c.leader() === fresh,
       2000,
     ),
     "terms did not converge",
   );
   assert.ok(!c.host(stale).readsServed.includes(11) || c.host(stale).sm.index >= 2);
-  commitEverywhere(c, "c");
+  await commitEverywhere(c, "c");
   for (const id of c.ids) assert.ok(c.host(id).sm.values!.join(",").includes("b"), id);
 });
 
-Deno.test("quiesce: a restarted follower's PreVote wakes the quiet leader, which it then follows", () => {
-  const c = quietCluster(3);
-  const leader = waitLeader(c);
-  commitEverywhere(c, "a");
-  waitQuiet(c);
+Deno.test("quiesce: a restarted follower's PreVote wakes the quiet leader, which it then follows", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
   const term = c.node(leader).term;
   const follower = c.ids.find((id) => id !== leader)!;
   c.crash(follower);
-  c.restart(follower); // Knows no leader: it will campaign; the others are quiet.
-  assert.ok(c.runUntil(() => c.node(follower).leaderId === leader, 1000), "leader not learned");
+  await c.restart(follower); // Knows no leader: it will campaign; the others are quiet.
+  assert.ok(
+    await c.runUntil(() => c.node(follower).leaderId === leader, 1000),
+    "leader not learned",
+  );
   assert.equal(c.leader(), leader);
   for (const id of c.ids) assert.equal(c.node(id).term, term, `${id} changed term`);
-  waitQuiet(c);
+  await waitQuiet(c);
 });

@@ -10,6 +10,8 @@ export interface SimApp {
   apply(entry: Entry): void;
   /** The state after the last applied entry, as bytes (part of a snapshot image). */
   snapshot(): Uint8Array;
+  /** Called on every tick of the node while it runs (the app's own timers). */
+  tick?(): void;
 }
 
 /** Creates a host's app when it starts and when it installs a snapshot. */

@@ -71,14 +71,14 @@ export function churnShape(k: ChurnKnobs): string {
 }
 
 /** Runs the churn schedule for `durationMs` of virtual time; membership stays fixed. */
-export function injectChurn(
+export async function injectChurn(
   cluster: SimCluster,
   pick: SeededRandom,
   durationMs: number,
   workload: SeedWorkload,
   knobs: ChurnKnobs,
   voters: NodeId[],
-): void {
+): Promise<void> {
   const isolated = new Set<NodeId>();
   cluster.net.faults = unreliableFaults(pick);
   const end = cluster.nowMs + durationMs;
@@ -97,7 +97,9 @@ export function injectChurn(
       if (target !== undefined) cluster.read(target, ++requestIds, pickGroup(cluster, pick));
     }
     const long = pick.chance(knobs.longStepRate);
-    cluster.runFor(long ? 1 + pick.int(knobs.longStepMsMax) : 1 + pick.int(knobs.shortStepMsMax));
+    await cluster.runFor(
+      long ? 1 + pick.int(knobs.longStepMsMax) : 1 + pick.int(knobs.shortStepMsMax),
+    );
     workload.afterStep(cluster);
     // With several groups, the leader of a random group is the target (its node: all groups).
     const group = pickGroup(cluster, pick);
@@ -110,11 +112,11 @@ export function injectChurn(
         cluster.crash(current);
       }
     }
-    keepQuorum(cluster, voters, isolated, pick);
+    await keepQuorum(cluster, voters, isolated, pick);
     if (pick.chance(knobs.restartRate)) {
       const down = cluster.ids.filter((id) => !cluster.isUp(id));
       const back = down[pick.int(down.length)];
-      if (back !== undefined) cluster.restart(back);
+      if (back !== undefined) await cluster.restart(back);
     }
     if (pick.chance(0.02)) cluster.net.faults = unreliableFaults(pick);
   }
@@ -146,17 +148,17 @@ function unreliableFaults(pick: SeededRandom): NetworkFaults {
 }
 
 /** Brings back one crashed or isolated voter while fewer than a quorum are up and connected. */
-function keepQuorum(
+async function keepQuorum(
   cluster: SimCluster,
   voters: NodeId[],
   isolated: Set<NodeId>,
   pick: SeededRandom,
-): void {
+): Promise<void> {
   const out = voters.filter((id) => !cluster.isUp(id) || isolated.has(id));
   if (voters.length - out.length > voters.length / 2) return;
   const back = out[pick.int(out.length)]!;
   if (!cluster.isUp(back)) {
-    cluster.restart(back);
+    await cluster.restart(back);
     return;
   }
   isolated.delete(back);

@@ -1,28 +1,32 @@
+import type { HostClock, HostTimer } from "../../src/consensus/host_clock.ts";
+import { Logger } from "../../src/log/logger.ts";
 import {
-  bootstrapStorage,
   decodeRaftMessage,
   encodeRaftMessage,
   type Entry,
   type Message,
   type NodeId,
+  type RaftConfigInput,
   type RaftNode,
   type RaftResult,
   SeededRandom,
 } from "../../src/raft/mod.ts";
+import type { SimAppFactory } from "./app.ts";
 import { EventQueue } from "./event_queue.ts";
-import { FakeStorage, NodeDisk } from "./fake_storage.ts";
 import { InvariantChecker, InvariantError } from "./invariants.ts";
+import { drainMicrotasks } from "./microtasks.ts";
 import { SimNetwork } from "./network.ts";
-import { type HostContext, type HostOptions, SimHost } from "./sim_host.ts";
+import { SimNode, type SimReplica } from "./sim_node.ts";
 import { Trace } from "./trace.ts";
 
 type SimEvent =
   | { kind: "tick"; id: NodeId; incarnation: number }
   | { kind: "sync"; id: NodeId; incarnation: number }
+  | { kind: "timer"; id: NodeId; incarnation: number; timer: number }
   | { kind: "deliver"; to: NodeId; bytes: Uint8Array | null; message: Message };
 
 /** Cluster shape and timing. */
-export interface ClusterOptions extends HostOptions {
+export interface ClusterOptions {
   /** Seed of every random choice. */
   seed: number;
   /** Every host, including spares that join later. */
@@ -35,10 +39,22 @@ export interface ClusterOptions extends HostOptions {
   tickMs: number;
   /** Each host's tick interval differs from nominal by up to this ratio (clock drift). */
   clockDriftRatio: number;
-  /** Round-trip messages through the binary codec. */
+  /** Round-trip messages through the binary codec (and route them through RaftGroups). */
   encodeMessages: boolean;
   /** Raft groups per node (ids 1..G; with 1, `raft.groupId` or 1), sharing one disk per node. */
   groupsPerNode: number;
+  /** Raft config overrides (id, groupId and random are filled in). */
+  raft: Partial<RaftConfigInput>;
+  /** Upper bound of the simulated fsync latency. */
+  syncDelayMaxMs: number;
+  /** Compact once this many entries were applied since the last snapshot (0 = never). */
+  compactEveryEntries: number;
+  /** Filler bytes in snapshot images. */
+  snapshotPaddingBytes: number;
+  /** Keep applied payloads for inspection. */
+  recordValues: boolean;
+  /** Replicated application plugged into every host (its image rides in snapshots), or null. */
+  app: SimAppFactory | null;
 }
 
 /** Reasonable defaults for scenario tests: 3 voters, reliable network. */
@@ -64,9 +80,11 @@ export const RUN_EVENTS_MAX = 5_000_000;
 
 /**
  * A deterministic simulated cluster: virtual time, faulty network, crashable nodes. Each node
- * hosts `groupsPerNode` Raft groups (same initial membership) writing through one shared disk:
- * one sync event makes every group's pending writes durable, and a crash hits every group.
- * Methods taking `group` default to the first group.
+ * runs the production stack below the services: a `NodeLog` on a simulated disk, one `RaftHost`
+ * per group (`groupsPerNode`, same initial membership) and `RaftGroups`. Time is virtual: host
+ * timers, ticks, message deliveries and fsync completions are events of one seeded queue, and
+ * after each event every microtask the hosts started runs before the next one, so a seed replays
+ * exactly. Methods taking `group` default to the first group.
  */
 export class SimCluster {
   /** Shared randomness (seeded). */
@@ -87,19 +105,20 @@ export class SimCluster {
   eventCount = 0;
   readonly #options: ClusterOptions;
   readonly #queue = new EventQueue<SimEvent>();
-  /** One host per group, aligned with `groupIds`, per node. */
-  readonly #hosts = new Map<NodeId, SimHost[]>();
-  readonly #disks = new Map<NodeId, NodeDisk>();
+  readonly #nodes = new Map<NodeId, SimNode>();
   readonly #checkers: InvariantChecker[];
   readonly #tickMs = new Map<NodeId, number>();
-  /** Nodes with a shared fsync scheduled. */
+  /** Nodes with a sync event scheduled. */
   readonly #syncScheduled = new Set<NodeId>();
-  /** "group/requestId" -> read floor. */
-  readonly #readFloors = new Map<string, number>();
+  /** Pending host timers by id. */
+  readonly #timers = new Map<number, () => void>();
+  #nextTimer = 1;
   #nowMs = 0;
+  /** The first failed check, raised after the event that caused it. */
+  #failure: unknown = null;
 
-  /** Builds and starts every host. */
-  constructor(options: Partial<ClusterOptions> = {}) {
+  /** Builds and starts every node; see `SimCluster.create`. */
+  private constructor(options: Partial<ClusterOptions>) {
     this.#options = { ...DEFAULT_CLUSTER_OPTIONS, ...options };
     const o = this.#options;
     if (!Number.isSafeInteger(o.groupsPerNode) || o.groupsPerNode < 1) {
@@ -110,31 +129,44 @@ export class SimCluster {
       ? [o.raft.groupId ?? 1]
       : Array.from({ length: o.groupsPerNode }, (_, i) => i + 1);
     this.#checkers = this.groupIds.map(() => new InvariantChecker());
-    const contexts = this.groupIds.map((groupId, g): HostContext => ({
-      nowMs: () => this.#nowMs,
+    const logger = new Logger({
+      level: "error",
+      format: "text",
+      sink: (line) => this.#fail(new Error(`host failure: ${line}`)),
+    });
+    const ctx = {
       random: this.random,
-      checker: this.#checkers[g]!,
-      send: (messages) => this.#send(messages),
-      requestSync: (id) => this.#requestSync(id),
-      readFloor: (requestId) => this.#readFloors.get(`${groupId}/${requestId}`),
-      checkCommitDurable: (id, entry) => this.#checkCommitDurable(groupId, id, entry),
-    }));
+      clock: (id: NodeId, incarnation: number) => this.#clock(id, incarnation),
+      requestSync: (id: NodeId) => this.#requestSync(id),
+      send: (message: Message) => this.#send(message),
+      logger,
+      group: (g: number) => ({
+        checker: this.#checkers[g]!,
+        machine: {
+          checker: this.#checkers[g]!,
+          checkCommitDurable: (id: NodeId, entry: Entry) =>
+            this.#checkCommitDurable(this.groupIds[g]!, id, entry),
+          fail: (error: unknown) => this.#fail(error),
+        },
+      }),
+      fail: (error: unknown) => this.#fail(error),
+    };
     for (const id of o.nodeIds) {
       const member = o.voters.includes(id) || o.learners.includes(id);
-      const disk = new NodeDisk();
-      this.#disks.set(id, disk);
-      const hosts = this.groupIds.map((groupId, g) => {
-        const storage = new FakeStorage(
-          member ? bootstrapStorage(o.voters, o.learners) : bootstrapStorage([]),
-          disk,
-        );
-        return new SimHost(id, groupId, storage, contexts[g]!, o);
-      });
-      this.#hosts.set(id, hosts);
+      const bootstrap = member
+        ? { voters: o.voters, learners: o.learners }
+        : { voters: [], learners: [] };
+      this.#nodes.set(id, new SimNode(id, ctx, { ...o, groupIds: this.groupIds, bootstrap }));
       const drift = 1 + (this.random.next() * 2 - 1) * o.clockDriftRatio;
       this.#tickMs.set(id, o.tickMs * drift);
-      this.restart(id);
     }
+  }
+
+  /** A cluster with every node started. */
+  static async create(options: Partial<ClusterOptions> = {}): Promise<SimCluster> {
+    const cluster = new SimCluster(options);
+    for (const id of cluster.ids) await cluster.restart(id);
+    return cluster;
   }
 
   /** The safety checker of the first group. */
@@ -152,19 +184,22 @@ export class SimCluster {
     return this.#nowMs;
   }
 
-  /** Every host id. */
+  /** Every node id. */
   get ids(): NodeId[] {
-    return [...this.#hosts.keys()];
+    return [...this.#nodes.keys()];
   }
 
-  /** The host of `group` on node `id`. */
-  host(id: NodeId, group: number = this.groupIds[0]!): SimHost {
-    const host = this.#hosts.get(id)?.[this.#groupIndex(group)];
-    if (host === undefined) throw new Error(`Unknown host ${id}`);
-    return host;
+  /** The replica of `group` on node `id`. */
+  host(id: NodeId, group: number = this.groupIds[0]!): SimReplica {
+    return this.#node(id).replicas[this.#groupIndex(group)]!;
   }
 
-  /** The live Raft node of `group` on `id` (throws when crashed). */
+  /** The incarnation of node `id` (bumped by each crash). */
+  incarnation(id: NodeId): number {
+    return this.#node(id).incarnation;
+  }
+
+  /** The live Raft core of `group` on `id` (throws when down). */
   node(id: NodeId, group?: number): RaftNode {
     const raft = this.host(id, group).raft;
     if (raft === null) throw new Error(`Host ${id} is crashed`);
@@ -175,28 +210,143 @@ export class SimCluster {
   leader(group?: number): NodeId | null {
     let best: NodeId | null = null;
     let bestTerm = -1;
-    for (const id of this.#hosts.keys()) {
-      const host = this.host(id, group);
-      const raft = host.raft;
+    for (const id of this.#nodes.keys()) {
+      const raft = this.host(id, group).raft;
       if (raft !== null && raft.role === "leader" && raft.term > bestTerm) {
-        best = host.id;
+        best = id;
         bestTerm = raft.term;
       }
     }
     return best;
   }
 
-  /** Crashes node `id`: every group stops, and the disk's unsynced writes are lost or torn. */
+  /** Crashes node `id`: every group stops, and the disk's unsynced pages may be lost. */
   crash(id: NodeId): void {
+    const node = this.#node(id);
+    if (!node.up) return;
     this.trace.note(this.#nowMs, `${id} CRASH`);
-    for (const host of this.#hostsOf(id)) host.crash();
+    node.crash();
     this.#syncScheduled.delete(id);
-    this.#disks.get(id)!.crash(this.random);
-    // Peers see the crashed node's connections close (the node's leaderUnreachable hint).
-    for (const other of this.ids) {
-      if (other === id) continue;
-      for (const host of this.#hostsOf(other)) host.raft?.leaderUnreachable(id);
+    // Peers see the crashed node's connections close (RaftGroups tells every group).
+    for (const other of this.#nodes.values()) {
+      if (other !== node) other.groups?.peerDisconnected(id);
     }
+  }
+
+  /** Restarts node `id` from its disk (recovery, then every group); no-op when running. */
+  async restart(id: NodeId): Promise<void> {
+    const node = this.#node(id);
+    if (node.up) return;
+    this.trace.note(this.#nowMs, `${id} START`);
+    await node.start();
+    for (const checker of this.#checkers) checker.onRestart(id);
+    const incarnation = node.incarnation;
+    this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, { kind: "tick", id, incarnation });
+    this.#raiseFailure();
+  }
+
+  /** True when `id` runs. */
+  isUp(id: NodeId): boolean {
+    return this.#node(id).up;
+  }
+
+  /** Proposes `text` to `group` on `id` (usually its leader). */
+  propose(id: NodeId, text: string, group?: number): RaftResult {
+    return this.act(id, (raft) => raft.propose(new TextEncoder().encode(text)), group);
+  }
+
+  /**
+   * A linearizable read through the production host's ReadIndex barrier on `id`: when it is
+   * served, the state machine must hold every write acknowledged before it started.
+   */
+  read(id: NodeId, requestId: number, group: number = this.groupIds[0]!): void {
+    const replica = this.host(id, group);
+    const host = replica.host;
+    if (host === null) return;
+    const checker = this.checkerOf(group);
+    const floor = checker.maxAppliedIndex;
+    const machine = replica.machine;
+    host.readBarrier().then(() => {
+      replica.readsServed.push(requestId);
+      try {
+        checker.onRead(id, requestId, machine.sm.index, floor);
+      } catch (error) {
+        this.#fail(error);
+      }
+    }, () => replica.readsRefused.push(requestId));
+  }
+
+  /** Runs `action` on the live core of `group` on `id`, then lets its host drive the result. */
+  act<T>(id: NodeId, action: (raft: RaftNode) => T, group?: number): T {
+    const host = this.host(id, group).host;
+    if (host === null) throw new Error(`Host ${id} is crashed`);
+    const result = action(host.core);
+    host.wake();
+    return result;
+  }
+
+  /** Advances virtual time by `durationMs`. */
+  async runFor(durationMs: number): Promise<void> {
+    await this.runUntil(() => false, durationMs);
+  }
+
+  /** Runs until `done()` holds (checked after each event) or `timeoutMs` passes. */
+  async runUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = this.#nowMs + timeoutMs;
+    // What scripted steps started before this call runs first.
+    await drainMicrotasks();
+    this.#raiseFailure();
+    for (let i = 0; i < RUN_EVENTS_MAX; i++) {
+      if (done()) return true;
+      if (this.#queue.peekTimeMs() > deadline) {
+        this.#nowMs = deadline;
+        return done();
+      }
+      const item = this.#queue.pop()!;
+      this.#nowMs = item.timeMs;
+      this.eventCount++;
+      this.#process(item.event);
+      await drainMicrotasks();
+      this.#raiseFailure();
+      this.#checkAll();
+    }
+    throw new Error(`Run exceeded maximum of ${RUN_EVENTS_MAX} events`);
+  }
+
+  #node(id: NodeId): SimNode {
+    const node = this.#nodes.get(id);
+    if (node === undefined) throw new Error(`Unknown host ${id}`);
+    return node;
+  }
+
+  #groupIndex(group: number): number {
+    const index = this.groupIds.indexOf(group);
+    if (index < 0) throw new Error(`Unknown group ${group}`);
+    return index;
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= error;
+  }
+
+  #raiseFailure(): void {
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  /** Node `id`'s virtual clock: its timers are events, dropped once the node crashed. */
+  #clock(id: NodeId, incarnation: number): HostClock {
+    return {
+      nowMs: () => this.#nowMs,
+      setTimer: (callback, delayMs) => {
+        const timer = this.#nextTimer++;
+        this.#timers.set(timer, callback);
+        this.#queue.push(this.#nowMs + delayMs, { kind: "timer", id, incarnation, timer });
+        return timer;
+      },
+      clearTimer: (timer: HostTimer) => {
+        this.#timers.delete(timer as number);
+      },
+    };
   }
 
   /**
@@ -208,7 +358,7 @@ export class SimCluster {
   #checkCommitDurable(group: number, id: NodeId, entry: Entry): void {
     const voters = this.node(id, group).status().confState.voters;
     const durable = (v: NodeId) =>
-      this.#hosts.has(v) && this.host(v, group).storage.holdsDurably(entry.index, entry.term);
+      this.#nodes.has(v) && this.host(v, group).durable.holds(entry.index, entry.term);
     const holders = (ids: readonly NodeId[]) => ids.filter(durable).length;
     const majority = (count: number) => Math.floor(count / 2) + 1;
     if (holders(voters) >= majority(voters.length)) return;
@@ -230,157 +380,80 @@ export class SimCluster {
     );
   }
 
-  /** Restarts every group of node `id` from its durable storage (no-op when running). */
-  restart(id: NodeId): void {
-    const host = this.host(id);
-    if (host.raft !== null) return;
-    this.trace.note(this.#nowMs, `${id} START`);
-    this.#hostsOf(id).forEach((h, g) => {
-      h.start();
-      this.#checkers[g]!.onRestart(id);
-    });
-    this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, {
-      kind: "tick",
-      id,
-      incarnation: host.incarnation,
-    });
-  }
-
-  /** True when `id` runs. */
-  isUp(id: NodeId): boolean {
-    return this.host(id).raft !== null;
-  }
-
-  /** Proposes `text` to `group` on `id` (usually its leader). */
-  propose(id: NodeId, text: string, group?: number): RaftResult {
-    const result = this.node(id, group).propose(new TextEncoder().encode(text));
-    this.host(id, group).pump();
-    return result;
-  }
-
-  /** Starts a ReadIndex in `group` on `id`, remembering the acknowledged writes it must observe. */
-  read(id: NodeId, requestId: number, group: number = this.groupIds[0]!): RaftResult {
-    this.#readFloors.set(`${group}/${requestId}`, this.checkerOf(group).maxAppliedIndex);
-    const result = this.node(id, group).readIndex(requestId);
-    this.host(id, group).pump();
-    return result;
-  }
-
-  /** Runs `action` on a live node of `group`, then lets the host collect its output. */
-  act<T>(id: NodeId, action: (raft: RaftNode) => T, group?: number): T {
-    const result = action(this.node(id, group));
-    this.host(id, group).pump();
-    return result;
-  }
-
-  /** Advances virtual time by `durationMs`. */
-  runFor(durationMs: number): void {
-    this.runUntil(() => false, durationMs);
-  }
-
-  /** Runs until `done()` holds (checked after each event) or `timeoutMs` passes. */
-  runUntil(done: () => boolean, timeoutMs: number): boolean {
-    const deadline = this.#nowMs + timeoutMs;
-    for (let i = 0; i < RUN_EVENTS_MAX; i++) {
-      if (done()) return true;
-      if (this.#queue.peekTimeMs() > deadline) {
-        this.#nowMs = deadline;
-        return done();
-      }
-      const item = this.#queue.pop()!;
-      this.#nowMs = item.timeMs;
-      this.eventCount++;
-      this.#process(item.event);
-    }
-    throw new Error(`Run exceeded maximum of ${RUN_EVENTS_MAX} events`);
-  }
-
-  #groupIndex(group: number): number {
-    const index = this.groupIds.indexOf(group);
-    if (index < 0) throw new Error(`Unknown group ${group}`);
-    return index;
-  }
-
-  #hostsOf(id: NodeId): SimHost[] {
-    const hosts = this.#hosts.get(id);
-    if (hosts === undefined) throw new Error(`Unknown host ${id}`);
-    return hosts;
-  }
-
-  /** Group commit: a write waits for the node's next shared fsync, scheduled if none is. */
+  /** Group commit: a sync waits for the node's next sync event, scheduled if none is. */
   #requestSync(id: NodeId): void {
     if (this.#syncScheduled.has(id)) return;
     this.#syncScheduled.add(id);
     const delay = this.random.next() * this.#options.syncDelayMaxMs;
-    const incarnation = this.host(id).incarnation;
+    const incarnation = this.#node(id).incarnation;
     this.#queue.push(this.#nowMs + delay, { kind: "sync", id, incarnation });
   }
 
   #process(event: SimEvent): void {
-    const id = event.kind === "deliver" ? event.to : event.id;
-    const first = this.host(id);
-    if (first.raft === null) return;
-    let touched: SimHost[];
+    const node = this.#node(event.kind === "deliver" ? event.to : event.id);
+    const groups = node.groups;
+    if (groups === null) return;
     switch (event.kind) {
       case "tick":
-        if (event.incarnation !== first.incarnation) return;
-        touched = this.#hostsOf(id);
-        for (const host of touched) host.raft!.tick();
-        this.#queue.push(this.#nowMs + this.#tickMs.get(id)!, event);
-        break;
+        if (event.incarnation !== node.incarnation) return;
+        groups.tickActive();
+        for (const replica of node.replicas) replica.app?.tick?.();
+        this.#queue.push(this.#nowMs + this.#tickMs.get(node.id)!, event);
+        return;
       case "sync":
-        if (event.incarnation !== first.incarnation) return;
-        this.#syncScheduled.delete(id);
-        this.#disks.get(id)!.sync();
-        touched = this.#hostsOf(id);
-        for (const host of touched) host.onSynced();
-        break;
+        if (event.incarnation !== node.incarnation) return;
+        this.#syncScheduled.delete(node.id);
+        node.disk.syncAll();
+        return;
+      case "timer": {
+        const callback = this.#timers.get(event.timer);
+        this.#timers.delete(event.timer);
+        if (event.incarnation === node.incarnation) callback?.();
+        return;
+      }
       case "deliver": {
-        const message = event.bytes === null ? event.message : decodeRaftMessage(event.bytes);
+        const message = event.message;
         if (this.net.isBlocked(message.from, message.to)) return;
-        const index = this.groupIds.indexOf(message.groupId);
-        if (index < 0) throw new Error(`Message for unknown group ${message.groupId}`);
-        touched = [this.#hostsOf(id)[index]!];
         this.trace.message(this.#nowMs, message);
-        touched[0]!.raft!.step(message);
-        break;
+        if (event.bytes !== null) {
+          groups.receive(message.from, message.groupId, event.bytes);
+        } else {
+          groups.get(message.groupId)?.receive(message);
+        }
+        return;
       }
     }
-    for (const host of touched) this.#afterEvent(host);
   }
 
-  /** Feeds the group's checker and lets the host take its next Ready. */
-  #afterEvent(host: SimHost): void {
-    const raft = host.raft;
-    if (raft === null) return;
-    const checker = this.checkerOf(host.groupId);
-    checker.onCommitIndex(host.id, raft.commitIndex, (index) => raft.termAt(index));
-    if (raft.role === "leader") {
-      checker.onLeader(host.id, raft.term, (index) => raft.termAt(index));
+  /** After every event: election safety, leader completeness and committed prefixes. */
+  #checkAll(): void {
+    for (const [g, group] of this.groupIds.entries()) {
+      const checker = this.#checkers[g]!;
+      for (const id of this.#nodes.keys()) {
+        const raft = this.host(id, group).raft;
+        if (raft === null) continue;
+        checker.onCommitIndex(id, raft.commitIndex, (index) => raft.termAt(index));
+        if (raft.role === "leader") {
+          checker.onLeader(id, raft.term, (index) => raft.termAt(index));
+        }
+      }
     }
-    host.pump();
   }
 
-  #send(messages: Message[]): void {
-    for (const message of messages) {
-      this.messagesSent++;
-      this.sentByType.set(message.type, (this.sentByType.get(message.type) ?? 0) + 1);
-      let bytes: Uint8Array | null = null;
-      if (this.#options.encodeMessages) {
-        bytes = encodeRaftMessage(message);
-        this.bytesSent += bytes.length;
-      }
-      if (!this.#hosts.has(message.to)) continue;
-      for (
-        const delay of this.net.deliveryDelaysMs(
-          message.from,
-          message.to,
-          this.random,
-          message.type,
-        )
-      ) {
-        this.#queue.push(this.#nowMs + delay, { kind: "deliver", to: message.to, bytes, message });
-      }
+  #send(message: Message): void {
+    this.messagesSent++;
+    this.sentByType.set(message.type, (this.sentByType.get(message.type) ?? 0) + 1);
+    let bytes: Uint8Array | null = null;
+    if (this.#options.encodeMessages) {
+      bytes = encodeRaftMessage(message);
+      this.bytesSent += bytes.length;
+      // The receiver decodes the bytes; the copy is what the trace shows.
+      message = decodeRaftMessage(bytes);
+    }
+    if (!this.#nodes.has(message.to)) return;
+    const delays = this.net.deliveryDelaysMs(message.from, message.to, this.random, message.type);
+    for (const delay of delays) {
+      this.#queue.push(this.#nowMs + delay, { kind: "deliver", to: message.to, bytes, message });
     }
   }
 }

@@ -17,12 +17,12 @@ function failureText(result: SeedResult): string {
     `\nReproduce: deno task sim --workload locks --seed ${result.seed} --trace 200`;
 }
 
-Deno.test(`sim locks: ${LOCK_SEED_COUNT} seeds keep mutual exclusion and fencing, drain`, () => {
+Deno.test(`sim locks: ${LOCK_SEED_COUNT} seeds keep mutual exclusion and fencing, drain`, async () => {
   const totals = new Map<string, number>();
   const add = (key: string, value: number) => totals.set(key, (totals.get(key) ?? 0) + value);
   for (let seed = 1; seed <= LOCK_SEED_COUNT; seed++) {
     const workload = new LockWorkload();
-    const result = runLockSeed(seed, DEFAULT_SEED_OPTIONS, workload);
+    const result = await runLockSeed(seed, DEFAULT_SEED_OPTIONS, workload);
     assert.equal(result.error, null, failureText(result));
     const { history, stats } = workload;
     for (const [key, value] of Object.entries(stats)) add(key, value);
@@ -45,27 +45,27 @@ Deno.test(`sim locks: ${LOCK_SEED_COUNT} seeds keep mutual exclusion and fencing
   assert.ok(totals.get("replays")! > 10 * totals.get("granted")!, "few cross-node comparisons");
 });
 
-Deno.test("sim locks: every lock regression seed passes", () => {
+Deno.test("sim locks: every lock regression seed passes", async () => {
   for (const { seed } of LOCK_REGRESSION_SEEDS) {
-    const result = runLockSeed(seed);
+    const result = await runLockSeed(seed);
     assert.equal(result.error, null, failureText(result));
   }
 });
 
-Deno.test("sim locks: a seed is deterministic and its trace shows the lock history", () => {
-  const a = runLockSeed(42);
-  const b = runLockSeed(42);
+Deno.test("sim locks: a seed is deterministic and its trace shows the lock history", async () => {
+  const a = await runLockSeed(42);
+  const b = await runLockSeed(42);
   assert.equal(a.error, null, failureText(a));
   assert.equal(a.eventCount, b.eventCount);
   assert.equal(a.appliedIndex, b.appliedIndex);
   assert.deepEqual(a.trace, b.trace);
   assert.match(a.shape, /workload=locks/);
   const workload = new LockWorkload();
-  runLockSeed(7, { ...DEFAULT_SEED_OPTIONS, faultPhaseMs: 500 }, workload);
+  await runLockSeed(7, { ...DEFAULT_SEED_OPTIONS, faultPhaseMs: 500 }, workload);
   assert.ok(workload.history.opCount > 0);
 });
 
-Deno.test("sim locks: a node whose table diverges fails the seed with the trace", () => {
+Deno.test("sim locks: a node whose table diverges fails the seed with the trace", async () => {
   const workload = new LockWorkload();
   const sabotaged: SeedWorkload = {
     name: "locks-sabotaged",
@@ -78,12 +78,12 @@ Deno.test("sim locks: a node whose table diverges fails the seed with the trace"
     },
     start: (cluster) => workload.start(cluster),
     clientTurn: (cluster, leader, pick) => workload.clientTurn(cluster, leader, pick),
-    afterStep: (cluster) => workload.afterStep(cluster),
+    afterStep: () => workload.afterStep(),
     finish: (cluster) => workload.finish(cluster),
   };
   // Unsabotaged, the same seed passes.
-  assert.equal(runSeed(3, DEFAULT_SEED_OPTIONS, new LockWorkload()).error, null);
-  const result = runSeed(3, DEFAULT_SEED_OPTIONS, sabotaged);
+  assert.equal((await runSeed(3, DEFAULT_SEED_OPTIONS, new LockWorkload())).error, null);
+  const result = await runSeed(3, DEFAULT_SEED_OPTIONS, sabotaged);
   // The nodes disagree; whichever applied the index first, the report names the sabotaged n2.
   assert.match(result.error ?? "", /^lock (state machine|snapshot) safety: .*\bn2\b/);
   assert.ok(

@@ -2,7 +2,7 @@ import { encodeLockOp, type LockOp, type LockTable } from "../../src/locks/mod.t
 import type { NodeId, SeededRandom } from "../../src/raft/mod.ts";
 import type { SimAppFactory } from "./app.ts";
 import type { SimCluster } from "./cluster.ts";
-import { LockApp } from "./lock_app.ts";
+import { LockApp, type LockAppContext } from "./lock_app.ts";
 import { LockHistory } from "./lock_history.ts";
 import { DEFAULT_SEED_OPTIONS, runSeed, type SeedOptions, type SeedResult } from "./random_run.ts";
 import type { SeedWorkload } from "./random_run.ts";
@@ -34,6 +34,8 @@ export interface LockWorkloadStats {
   retries: number;
   /** Expiries and wait cancels proposed by a leader's timers. */
   timerProposals: number;
+  /** Of those, proposals that failed (refused, leadership lost, timed out). */
+  timerFailures: number;
   /** Proposals a leader refused (not leader any more, too many uncommitted entries). */
   refused: number;
   /** Leader changes that reset the lease deadlines. */
@@ -42,10 +44,11 @@ export interface LockWorkloadStats {
 
 /**
  * The lock workload: simulated clients propose encoded lock ops through the current leader,
- * whose lease tracker proposes expiries and wait cancels by its clock; every host applies the
- * committed entries to its own `LockTable` (snapshots included), and `LockHistory` checks every
- * application (see lock_history.ts, grant_checker.ts). At the end, with the network healed, every
- * lease and wait must run out and every member must hold the same, empty table.
+ * whose production expiry timer (`LeaseExpiry`) proposes expiries and wait cancels by its clock
+ * through the production host; every host applies the committed entries to its own `LockTable`
+ * (snapshots included), and `LockHistory` checks every application (see lock_history.ts,
+ * grant_checker.ts). At the end, with the network healed, every lease and wait must run out and
+ * every member must hold the same, empty table.
  */
 export class LockWorkload implements SeedWorkload {
   /** Workload name. */
@@ -59,6 +62,7 @@ export class LockWorkload implements SeedWorkload {
     clientProposals: 0,
     retries: 0,
     timerProposals: 0,
+    timerFailures: 0,
     refused: 0,
     trackerResets: 0,
   };
@@ -66,15 +70,25 @@ export class LockWorkload implements SeedWorkload {
   readonly #waitMsById = new Map<number, number>();
   readonly #recent: Uint8Array[] = [];
   #nextWaiterId = 1;
-  #leaderKey = "";
-  #leaderApp: LockApp | null = null;
 
   /** A workload for one seed. */
   constructor() {
-    const ctx = {
+    const ctx: LockAppContext = {
       history: this.history,
       nowMs: () => this.#cluster?.nowMs ?? 0,
       waitMs: (waiterId: number) => this.#waitMsById.get(waiterId) ?? 0,
+      isLeader: (id) => this.#cluster?.host(id).raft?.role === "leader",
+      propose: (id, bytes) => {
+        const host = this.#cluster?.host(id).host ?? null;
+        if (host === null) return Promise.reject(new Error(`${id} is down`));
+        return host.propose(bytes);
+      },
+      waitMaxMs: WAIT_MS_MAX,
+      count: (what) => {
+        if (what === "timerProposal") this.stats.timerProposals++;
+        else if (what === "timerFailure") this.stats.timerFailures++;
+        else this.stats.trackerResets++;
+      },
     };
     this.app = { create: (id, index, image) => new LockApp(id, index, image, ctx) };
   }
@@ -102,31 +116,12 @@ export class LockWorkload implements SeedWorkload {
     }
   }
 
-  /** The leader's timers: reset deadlines on a leader change, propose what fell due. */
-  afterStep(cluster: SimCluster): void {
-    const leader = cluster.leader();
-    if (leader === null) return;
-    const app = lockAppOf(cluster, leader);
-    if (app === null) return;
-    const key = `${leader}/${cluster.host(leader).incarnation}/${cluster.node(leader).term}`;
-    if (key !== this.#leaderKey || app !== this.#leaderApp) {
-      this.#leaderKey = key;
-      this.#leaderApp = app;
-      app.tracker.reset(app.table, cluster.nowMs, WAIT_MS_MAX);
-      this.stats.trackerResets++;
-    }
-    for (const op of app.tracker.due(cluster.nowMs)) {
-      if (this.#propose(cluster, leader, encodeLockOp(op))) this.stats.timerProposals++;
-      else app.tracker.settled(op);
-    }
-  }
+  /** Nothing: every host's production expiry timer runs on its ticks (lock_app.ts). */
+  afterStep(): void {}
 
   /** Every lease and wait ends and every member applies the same log; error text or null. */
-  finish(cluster: SimCluster): string | null {
-    const drained = cluster.runUntil(() => {
-      this.afterStep(cluster);
-      return drainedEverywhere(cluster);
-    }, DRAIN_TIMEOUT_MS);
+  async finish(cluster: SimCluster): Promise<string | null> {
+    const drained = await cluster.runUntil(() => drainedEverywhere(cluster), DRAIN_TIMEOUT_MS);
     if (drained) return null;
     const leader = cluster.leader();
     const stats = leader === null ? null : lockAppOf(cluster, leader)?.table.stats();
@@ -229,6 +224,6 @@ export function runLockSeed(
   seed: number,
   options: SeedOptions = DEFAULT_SEED_OPTIONS,
   workload: LockWorkload = new LockWorkload(),
-): SeedResult {
+): Promise<SeedResult> {
   return runSeed(seed, options, workload);
 }

@@ -103,7 +103,7 @@ function report(result: SeedResult, args: SimArgs): void {
   );
 }
 
-function main(): number {
+async function main(): Promise<number> {
   let args: SimArgs;
   try {
     args = parseSimArgs(Deno.args);
@@ -119,7 +119,7 @@ function main(): number {
   let events = 0;
   let multiGroup = 0;
   for (let i = 0; i < args.seedCount; i++) {
-    const result = run(args.seedStart + i, options);
+    const result = await run(args.seedStart + i, options);
     events += result.eventCount;
     if (result.groups > 1) multiGroup++;
     if (result.error !== null) {
@@ -139,4 +139,4 @@ function main(): number {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(main());
+if (import.meta.main) Deno.exit(await main());

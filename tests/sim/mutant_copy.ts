@@ -9,7 +9,7 @@ import type * as RandomRun from "./random_run.ts";
 import type { Mutant } from "./mutants.ts";
 
 /** Directories copied for a mutant run, relative to the repository root. */
-export const COPIED_DIRS = ["src", "protocol", "tests/sim"] as const;
+export const COPIED_DIRS = ["src", "protocol", "tests/sim", "tests/storage"] as const;
 
 /** Files copied per run at most (a runaway copy is an error, not a full disk). */
 export const COPIED_FILES_MAX = 5000;
@@ -95,15 +95,15 @@ export async function loadMutant(mutant: Mutant): Promise<MutantSim> {
 }
 
 /** Runs seeds `seedStart..seedStart+seedsMax-1` of `sim` and stops at the first failure. */
-export function hunt(
+export async function hunt(
   name: string,
   sim: MutantSim,
   seedsMax: number,
   seedStart: number,
-): MutantHunt {
+): Promise<MutantHunt> {
   const started = performance.now();
   for (let i = 0; i < seedsMax; i++) {
-    const result = sim.runSeed(seedStart + i);
+    const result = await sim.runSeed(seedStart + i);
     if (result.error !== null) {
       return {
         name,
@@ -131,7 +131,7 @@ export async function huntMutant(
 ): Promise<MutantHunt> {
   const sim = await loadMutant(mutant);
   try {
-    return hunt(mutant.name, sim, seedsMax, seedStart);
+    return await hunt(mutant.name, sim, seedsMax, seedStart);
   } finally {
     await sim.dispose();
   }

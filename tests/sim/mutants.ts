@@ -1,7 +1,8 @@
 /**
- * Known-bad variants of the Raft core that the simulator must catch. Each is a textual replacement
- * applied to a copy of the source (see `mutant_copy.ts`); the anchor must match exactly once, so a
- * refactor that moves the code fails the mutation check instead of silently disabling it.
+ * Known-bad variants of the Raft core and its production host that the simulator must catch. Each
+ * is a textual replacement applied to a copy of the source (see `mutant_copy.ts`); the anchor must
+ * match exactly once, so a refactor that moves the code fails the mutation check instead of
+ * silently disabling it.
  * @module
  */
 
@@ -70,6 +71,15 @@ export const MUTANTS: readonly Mutant[] = [
     path: "src/raft/raft_node.ts",
     anchor: '  "append",\n  "heartbeat",\n',
     replacement: '  "append",\n  "appendResponse",\n  "heartbeat",\n',
+    caughtBy: /commit durability/,
+    seedsMax: 50,
+  },
+  {
+    name: "host-sends-before-fsync",
+    breaks: "the node's host sends a Ready's messages before its entries are durable",
+    path: "src/consensus/raft_host.ts",
+    anchor: "      if (this.#mustSync(ready)) {",
+    replacement: "      if (this.#mustSync(ready) && ready.messages.length === 0) {",
     caughtBy: /commit durability/,
     seedsMax: 50,
   },

@@ -59,7 +59,7 @@ async function runMutant(mutant: Mutant, args: MutantArgs): Promise<boolean> {
   try {
     let seedStart = args.seedStart;
     for (let round = 0; round < args.rounds; round++) {
-      const h = hunt(mutant.name, sim, args.seedsMax ?? mutant.seedsMax, seedStart);
+      const h = await hunt(mutant.name, sim, args.seedsMax ?? mutant.seedsMax, seedStart);
       const { line, ok } = describe(mutant, h);
       console.log(line);
       allOk &&= ok;

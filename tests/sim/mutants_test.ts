@@ -37,7 +37,7 @@ for (const mutant of MUTANTS) {
     );
     assert.match(hunt.error ?? "", mutant.caughtBy, `${mutant.name} caught by an unexpected check`);
     // The same seed passes on the unmutated source: the mutation, not the copy, failed it.
-    const clean = runSeed(hunt.caughtAtSeed!);
+    const clean = await runSeed(hunt.caughtAtSeed!);
     assert.equal(clean.error, null, `seed ${hunt.caughtAtSeed} fails without the mutation`);
   });
 }

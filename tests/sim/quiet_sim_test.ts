@@ -24,11 +24,11 @@ function reportDown(c: SimCluster, sides: NodeId[][]): void {
   }
 }
 
-function runQuietSeed(seed: number): void {
+async function runQuietSeed(seed: number): Promise<void> {
   const pick = new SeededRandom(seed * 104_729 + 3);
   const voterCount = pick.chance(0.5) ? 3 : 5;
   const ids = Array.from({ length: voterCount }, (_, i) => `n${i + 1}`);
-  const c = new SimCluster({
+  const c = await SimCluster.create({
     seed,
     nodeIds: ids,
     voters: ids,
@@ -56,7 +56,7 @@ function runQuietSeed(seed: number): void {
     } else if (roll < 42 && up.length > Math.floor(voterCount / 2) + 1) {
       c.crash(up[pick.int(up.length)]!);
     } else if (roll < 52 && down.length > 0) {
-      c.restart(down[pick.int(down.length)]!);
+      await c.restart(down[pick.int(down.length)]!);
     } else if (roll < 60) {
       const shuffled = [...c.ids].sort(() => pick.next() - 0.5);
       const cut = 1 + pick.int(c.ids.length - 1);
@@ -66,16 +66,16 @@ function runQuietSeed(seed: number): void {
     } else if (roll < 70) {
       c.net.heal();
     } else {
-      c.runFor(100 + pick.int(400)); // idle: long enough for groups to go quiet
+      await c.runFor(100 + pick.int(400)); // idle: long enough for groups to go quiet
     }
-    c.runFor(1 + pick.int(40));
+    await c.runFor(1 + pick.int(40));
   }
   c.net.heal();
-  for (const id of c.ids) c.restart(id);
+  for (const id of c.ids) await c.restart(id);
   // Liveness: a proposal through whichever node leads commits on every node.
   let index = 0;
   let proposedOn: NodeId | null = null;
-  const ok = c.runUntil(() => {
+  const ok = await c.runUntil(() => {
     if (index > 0 && c.ids.every((id) => c.host(id).sm.index >= index)) return true;
     const leader = c.leader();
     if (leader !== null && leader !== proposedOn) {
@@ -90,6 +90,6 @@ function runQuietSeed(seed: number): void {
   assert.ok(ok, `seed ${seed}: the final entry did not commit everywhere`);
 }
 
-Deno.test(`quiet groups: ${SEED_COUNT} random fault runs keep safety and liveness`, () => {
-  for (let seed = 1; seed <= SEED_COUNT; seed++) runQuietSeed(seed);
+Deno.test(`quiet groups: ${SEED_COUNT} random fault runs keep safety and liveness`, async () => {
+  for (let seed = 1; seed <= SEED_COUNT; seed++) await runQuietSeed(seed);
 });

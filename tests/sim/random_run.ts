@@ -82,7 +82,7 @@ export interface SeedWorkload {
   /** After every fault-schedule step (leader timers, cheap checks). */
   afterStep(cluster: SimCluster): void;
   /** After healing and the Raft liveness check: the workload's own end checks (error or null). */
-  finish(cluster: SimCluster): string | null;
+  finish(cluster: SimCluster): Promise<string | null> | string | null;
 }
 
 /** The default workload: 1-4 short text proposals per client turn. */
@@ -155,11 +155,11 @@ function drawCluster(pick: SeededRandom, churn: ChurnKnobs | null): DrawnCluster
 }
 
 /** Builds a random cluster for `seed`, injects faults, heals, and checks liveness. */
-export function runSeed(
+export async function runSeed(
   seed: number,
   options: SeedOptions = DEFAULT_SEED_OPTIONS,
   workload: SeedWorkload = textWorkload(),
-): SeedResult {
+): Promise<SeedResult> {
   const pick = new SeededRandom(seed * 7919 + 17);
   const modePick = new SeededRandom(seed * 104_729 + 7);
   const churn = modePick.chance(CHURN_SEED_SHARE) ? drawChurnKnobs(modePick) : null;
@@ -171,7 +171,12 @@ export function runSeed(
   let shape = drawn.shape;
   if (groupsPerNode > 1) shape += ` groups=${groupsPerNode}`;
   if (workload.name !== "text") shape += ` workload=${workload.name}`;
-  const cluster = new SimCluster({ ...drawn.options, seed, app: workload.app, groupsPerNode });
+  const cluster = await SimCluster.create({
+    ...drawn.options,
+    seed,
+    app: workload.app,
+    groupsPerNode,
+  });
   const result = (error: string | null): SeedResult => ({
     seed,
     error,
@@ -186,14 +191,14 @@ export function runSeed(
   });
   try {
     workload.start(cluster);
-    if (churn === null) injectFaults(cluster, pick, options.faultPhaseMs, workload);
-    else injectChurn(cluster, pick, options.faultPhaseMs, workload, churn, drawn.voters);
-    healAll(cluster);
+    if (churn === null) await injectFaults(cluster, pick, options.faultPhaseMs, workload);
+    else await injectChurn(cluster, pick, options.faultPhaseMs, workload, churn, drawn.voters);
+    await healAll(cluster);
     let error: string | null = null;
     for (const group of cluster.groupIds) {
-      error ??= checkLiveness(cluster, options.livenessTimeoutMs, group);
+      error ??= await checkLiveness(cluster, options.livenessTimeoutMs, group);
     }
-    error ??= workload.finish(cluster);
+    error ??= await workload.finish(cluster);
     return result(error);
   } catch (error) {
     return result(
@@ -202,16 +207,16 @@ export function runSeed(
   }
 }
 
-function injectFaults(
+async function injectFaults(
   cluster: SimCluster,
   pick: SeededRandom,
   durationMs: number,
   workload: SeedWorkload,
-): void {
+): Promise<void> {
   const end = cluster.nowMs + durationMs;
   let requestIds = 0;
   while (cluster.nowMs < end) {
-    cluster.runFor(1 + pick.int(40));
+    await cluster.runFor(1 + pick.int(40));
     workload.afterStep(cluster);
     const leader = cluster.leader();
     const up = cluster.ids.filter((id) => cluster.isUp(id));
@@ -228,7 +233,7 @@ function injectFaults(
       if (victim !== undefined) cluster.crash(victim);
     } else if (roll < 70) {
       const revived = down[pick.int(down.length)];
-      if (revived !== undefined) cluster.restart(revived);
+      if (revived !== undefined) await cluster.restart(revived);
     } else if (roll < 77) {
       randomPartition(cluster, pick);
     } else if (roll < 82) {
@@ -300,21 +305,25 @@ function changeMembership(
   }, group);
 }
 
-function healAll(cluster: SimCluster): void {
+async function healAll(cluster: SimCluster): Promise<void> {
   cluster.net.heal();
   cluster.net.faults = { lossRate: 0, duplicateRate: 0, delayMinMs: 1, delayMaxMs: 5 };
-  for (const id of cluster.ids) cluster.restart(id);
+  for (const id of cluster.ids) await cluster.restart(id);
 }
 
 /**
  * After healing: some leader of `group` commits a fresh proposal and every member applies it.
  * Proposals to a stale leader may never commit, so a new one is made whenever leadership changes.
  */
-function checkLiveness(cluster: SimCluster, timeoutMs: number, group: number): string | null {
+async function checkLiveness(
+  cluster: SimCluster,
+  timeoutMs: number,
+  group: number,
+): Promise<string | null> {
   const checker = cluster.checkerOf(group);
   let attempt = 0;
   let pending: { leader: NodeId; term: number; index: number; text: string } | null = null;
-  const done = cluster.runUntil(() => {
+  const done = await cluster.runUntil(() => {
     if (pending !== null) {
       const key = checker.appliedKeyAt(pending.index);
       if (key !== undefined && key.endsWith(pending.text)) {
