@@ -42,16 +42,17 @@ export function applyPush(slot: SlotState, op: QueuePushOp, nowMs: number): Queu
   let partition = findPartition(slot, name, op.partition);
   const dedupId = op.dedupId === null ? null : byteString(op.dedupId);
   if (partition !== undefined && dedupId !== null) {
-    forgetExpiredDedup(slot, partition, nowMs);
     const seen = partition.dedup.get(dedupId);
-    if (seen !== undefined) {
+    if (seen !== undefined && seen.deadlineMs > nowMs) {
       return { kind: "pushed", id: messageId(op.partition, seen.sequence), duplicate: true };
     }
   }
   const key = op.key === null ? null : byteString(op.key);
-  const refusal = pushRefusal(slot, partition, op, key?.length ?? 0);
+  const refusal = pushRefusal(slot, partition, op, key?.length ?? 0, nowMs);
   if (refusal !== null) return refusal;
   if (partition === undefined) partition = newPartition(slot, name, op.partition);
+  // Only now: a refused push changes nothing, not even the dedup ids a tick would forget.
+  if (dedupId !== null) forgetExpiredDedup(slot, partition, nowMs);
   slot.sequence += 1;
   const sequence = slot.sequence;
   const delayed = op.delayMs > 0;
@@ -97,6 +98,7 @@ function pushRefusal(
   partition: Partition | undefined,
   op: QueuePushOp,
   keyBytes: number,
+  nowMs: number,
 ): QueueLimitRefusal | null {
   const limits = slot.limits;
   if (op.payload.length > limits.payloadBytesMax) {
@@ -117,8 +119,9 @@ function pushRefusal(
   if (slot.bytes + bytes > limits.slotBytesMax) {
     return refusal("slotBytes", slot.bytes + bytes, limits.slotBytesMax);
   }
-  const dedupCount = (partition?.dedup.size ?? 0) + 1;
-  if (op.dedupId !== null && dedupCount > limits.dedupEntriesMax) {
+  if (op.dedupId === null || partition === undefined) return null;
+  const dedupCount = liveDedupCount(partition, nowMs) + 1;
+  if (dedupCount > limits.dedupEntriesMax) {
     return refusal("dedupEntries", dedupCount, limits.dedupEntriesMax);
   }
   return null;
@@ -126,6 +129,16 @@ function pushRefusal(
 
 function refusal(limit: QueueLimitRefusal["limit"], actual: number, maximum: number) {
   return { kind: "limit" as const, limit, actual, maximum };
+}
+
+/** Dedup ids of `partition` still inside their window at `nowMs`. */
+function liveDedupCount(partition: Partition, nowMs: number): number {
+  let expired = 0;
+  for (const entry of partition.dedup.values()) {
+    if (entry.deadlineMs > nowMs) break;
+    expired += 1;
+  }
+  return partition.dedup.size - expired;
 }
 
 /** Removes the dedup ids of `partition` whose window ended by `nowMs` (they are in order). */

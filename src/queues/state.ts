@@ -209,11 +209,12 @@ export function removeMessage(slot: SlotState, partition: Partition, message: Me
   if (message.heapSlot !== -1) slot.events.remove(message);
   if (message.key === null) return;
   const chain = partition.keys.get(message.key)!;
+  const wasHead = chain.keys().next().value === message.sequence;
   chain.delete(message.sequence);
   if (chain.size === 0) {
     partition.keys.delete(message.key);
     return;
   }
   const next = chain.values().next().value!;
-  if (next.state === "ready") laneOf(partition, next).set(next.sequence, next);
+  if (wasHead && next.state === "ready") laneOf(partition, next).set(next.sequence, next);
 }
