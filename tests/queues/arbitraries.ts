@@ -1,8 +1,19 @@
 import fc from "fast-check";
-import type { QueueOp } from "../../src/queues/mod.ts";
+import type { QueueLimits, QueueOp } from "../../src/queues/mod.ts";
 import type { QueueModel } from "./model.ts";
 
 const encoder = new TextEncoder();
+
+/** Small limits, so that runs hit every one of them. */
+export const LIMITS: QueueLimits = {
+  payloadBytesMax: 16,
+  partitionMessagesMax: 4,
+  partitionBytesMax: 420,
+  slotBytesMax: 900,
+  queuesMax: 3,
+  dedupEntriesMax: 2,
+  dedupWindowMs: 3_000,
+};
 
 /** Queues the runs use (their dead queues appear by themselves). */
 export const QUEUE_POOL: readonly Uint8Array[] = [encoder.encode("q"), encoder.encode("r")];

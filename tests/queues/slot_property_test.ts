@@ -1,19 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type QueueLimits, type QueueOutcome, QueueSlot } from "../../src/queues/mod.ts";
-import { bytesOfHex, opOfStep, type Step, stepArb } from "./arbitraries.ts";
+import { type QueueOutcome, QueueSlot } from "../../src/queues/mod.ts";
+import { bytesOfHex, LIMITS, opOfStep, type Step, stepArb } from "./arbitraries.ts";
 import { hexOf, QueueModel } from "./model.ts";
-
-/** Small limits, so that runs hit every one of them. */
-export const LIMITS: QueueLimits = {
-  payloadBytesMax: 16,
-  partitionMessagesMax: 4,
-  partitionBytesMax: 420,
-  slotBytesMax: 900,
-  queuesMax: 3,
-  dedupEntriesMax: 2,
-  dedupWindowMs: 3_000,
-};
 
 /** The slot's partitions, views and stats equal the model's. */
 function assertSame(slot: QueueSlot, model: QueueModel): void {
