@@ -146,8 +146,8 @@ function slotAfter(steps: Parameters<typeof opOfStep>[0][]): QueueSlot {
 Deno.test("queue snapshot: restore gives the same bytes and the same future", () => {
   fc.assert(
     fc.property(
-      fc.array(stepArb, { maxLength: 60 }),
-      fc.array(stepArb, { maxLength: 30 }),
+      fc.array(stepArb, { maxLength: 60, size: "max" }),
+      fc.array(stepArb, { maxLength: 30, size: "max" }),
       (before, after) => {
         const slot = slotAfter(before);
         const image = slot.snapshot();
@@ -177,7 +177,7 @@ Deno.test("queue snapshot: garbage and corrupted snapshots are refused typed or 
   );
   fc.assert(
     fc.property(
-      fc.array(stepArb, { maxLength: 40 }),
+      fc.array(stepArb, { maxLength: 40, size: "max" }),
       fc.nat(),
       fc.integer({ min: 1, max: 255 }),
       fc.nat(),

@@ -25,6 +25,7 @@ Deno.test("queue dedup: a repeat inside the window returns the first id and adds
     fc.property(
       fc.array(fc.record({ gapMs: fc.nat(700), id: fc.constantFrom("a", "b", "c") }), {
         maxLength: 60,
+        size: "max",
       }),
       (pushes) => {
         const slot = new QueueSlot({ dedupWindowMs: WINDOW_MS });

@@ -15,7 +15,7 @@ const actionArb = fc.record({
 
 Deno.test("queue priority: high first, and never more than 4 highs in a row while a normal waits", () => {
   fc.assert(
-    fc.property(fc.array(actionArb, { maxLength: 200 }), (actions) => {
+    fc.property(fc.array(actionArb, { maxLength: 200, size: "max" }), (actions) => {
       const slot = new QueueSlot();
       const priorityOf = new Map<string, boolean>();
       let pendingHigh = 0;
