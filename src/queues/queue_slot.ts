@@ -10,7 +10,12 @@ import {
   applyTouch,
   findPartition,
 } from "./apply_ops.ts";
-import { type QueueLimits, resolveQueueLimits } from "./limits.ts";
+import {
+  QUEUE_MAX_DELIVER_DEFAULT,
+  QUEUE_VISIBILITY_MS_DEFAULT,
+  type QueueLimits,
+  resolveQueueLimits,
+} from "./limits.ts";
 import { decodeSlotState, encodeSlotState } from "./snapshot_codec.ts";
 import {
   bytesOf,
@@ -127,7 +132,10 @@ export class QueueSlot {
   /** MAXDELIVER and default visibility of a partition (defaults when it does not exist). */
   config(queue: Uint8Array, partition: number): { maxDeliver: number; visibilityMs: number } {
     const found = findPartition(this.#state, byteString(queue), partition);
-    return { maxDeliver: found?.maxDeliver ?? 16, visibilityMs: found?.visibilityMs ?? 30_000 };
+    return {
+      maxDeliver: found?.maxDeliver ?? QUEUE_MAX_DELIVER_DEFAULT,
+      visibilityMs: found?.visibilityMs ?? QUEUE_VISIBILITY_MS_DEFAULT,
+    };
   }
 
   /** The earliest event deadline in log time (a delay, visibility, TTL or dedup id), or null. */
