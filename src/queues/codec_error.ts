@@ -1,4 +1,4 @@
-import { BinaryReader, FrameError } from "../../protocol/peer/mod.ts";
+import { BinaryReader, DecodeError } from "../../protocol/binary/mod.ts";
 
 /** Bytes that are not a valid encoded queue op or snapshot: the only error the decoders throw. */
 export class QueueCodecError extends Error {
@@ -20,7 +20,7 @@ export function readQueueBinary<T>(
     reader.expectEnd();
     return value;
   } catch (error) {
-    if (error instanceof FrameError) throw new QueueCodecError(error.message);
+    if (error instanceof DecodeError) throw new QueueCodecError(error.message);
     throw error;
   }
 }

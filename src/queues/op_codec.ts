@@ -1,5 +1,5 @@
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { assert } from "../util/assert.ts";
 import { QueueCodecError, readQueueBinary } from "./codec_error.ts";
 import { QUEUE_DEDUP_BYTES_MAX, QUEUE_KEY_BYTES_MAX, QUEUE_NAME_BYTES_MAX } from "./limits.ts";
@@ -40,7 +40,7 @@ export function encodeQueueOp(op: QueueOp): Uint8Array {
   if (op.op === "tick") {
     writer.u53(op.nowMs).u32(op.eventsMax);
   } else {
-    writer.bytes(op.queue).u16(op.partition).u53(op.nowMs);
+    writer.u32Bytes(op.queue).u16(op.partition).u53(op.nowMs);
     switch (op.op) {
       case "push":
         writePush(writer, op);
@@ -63,15 +63,15 @@ export function encodeQueueOp(op: QueueOp): Uint8Array {
     }
   }
   assert(writer.lengthBytes === lengthBytes, "queueOpBytes disagrees with the encoding");
-  return writer.finish();
+  return writer.view();
 }
 
 function writePush(writer: BinaryWriter, op: QueuePushOp): void {
   const flags = (op.key === null ? 0 : FLAG_KEY) | (op.dedupId === null ? 0 : FLAG_DEDUP) |
     (op.priority === "high" ? FLAG_HIGH : 0);
-  writer.bytes(op.payload).u8(flags);
-  if (op.key !== null) writer.bytes(op.key);
-  if (op.dedupId !== null) writer.bytes(op.dedupId);
+  writer.u32Bytes(op.payload).u8(flags);
+  if (op.key !== null) writer.u32Bytes(op.key);
+  if (op.dedupId !== null) writer.u32Bytes(op.dedupId);
   writer.u53(op.delayMs).u53(op.ttlMs ?? 0);
 }
 
@@ -107,7 +107,7 @@ function readOp(reader: BinaryReader): QueueOp {
   if (version !== QUEUE_OP_VERSION) throw reader.error(`unknown version ${version}`);
   const code = reader.u8();
   if (code === OP_CODES.tick) return { op: "tick", nowMs: reader.u53(), eventsMax: reader.u32() };
-  const queue = reader.bytes(QUEUE_NAME_BYTES_MAX);
+  const queue = reader.u32Bytes(QUEUE_NAME_BYTES_MAX);
   const partition = reader.u16();
   const nowMs = reader.u53();
   const target = { queue, partition, nowMs };
@@ -141,11 +141,11 @@ function readPush(
   reader: BinaryReader,
   target: { queue: Uint8Array; partition: number; nowMs: number },
 ): QueuePushOp {
-  const payload = reader.bytes();
+  const payload = reader.u32Bytes();
   const flags = reader.u8();
   if (flags > (FLAG_KEY | FLAG_DEDUP | FLAG_HIGH)) throw reader.error(`unknown flags ${flags}`);
-  const key = (flags & FLAG_KEY) !== 0 ? reader.bytes(QUEUE_KEY_BYTES_MAX) : null;
-  const dedupId = (flags & FLAG_DEDUP) !== 0 ? reader.bytes(QUEUE_DEDUP_BYTES_MAX) : null;
+  const key = (flags & FLAG_KEY) !== 0 ? reader.u32Bytes(QUEUE_KEY_BYTES_MAX) : null;
+  const dedupId = (flags & FLAG_DEDUP) !== 0 ? reader.u32Bytes(QUEUE_DEDUP_BYTES_MAX) : null;
   const delayMs = reader.u53();
   const ttlMs = orNull(reader.u53());
   const priority = (flags & FLAG_HIGH) !== 0 ? "high" : "normal";

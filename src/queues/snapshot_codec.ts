@@ -1,5 +1,5 @@
-import type { BinaryReader } from "../../protocol/peer/mod.ts";
-import { BinaryWriter } from "../../protocol/peer/mod.ts";
+import type { BinaryReader } from "../../protocol/binary/mod.ts";
+import { BinaryWriter } from "../../protocol/binary/mod.ts";
 import { bytesOfString, byteString } from "../kv/key.ts";
 import { readQueueBinary } from "./codec_error.ts";
 import {
@@ -49,11 +49,11 @@ export function encodeSlotState(state: SlotState): Uint8Array {
   writer.u8(QUEUE_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.timeMs).u53(state.sequence);
   writer.u32(state.partitions.size);
   for (const partition of state.partitions.values()) writePartition(writer, partition);
-  return writer.finish().slice();
+  return writer.copy();
 }
 
 function writePartition(writer: BinaryWriter, partition: Partition): void {
-  writer.bytes(bytesOfString(partition.name)).u16(partition.number);
+  writer.u32Bytes(bytesOfString(partition.name)).u16(partition.number);
   writer.u32(partition.maxDeliver).u53(partition.visibilityMs).u32(partition.highStreak);
   for (const counter of COUNTERS) writer.u53(partition.stats[counter]);
   writer.u32(partition.messages.size);
@@ -62,8 +62,8 @@ function writePartition(writer: BinaryWriter, partition: Partition): void {
     writer.u8(
       (message.key === null ? 0 : FLAG_KEY) | (message.priority === "high" ? FLAG_HIGH : 0),
     );
-    if (message.key !== null) writer.bytes(bytesOfString(message.key));
-    writer.bytes(message.payload).u8(STATES.indexOf(message.state));
+    if (message.key !== null) writer.u32Bytes(bytesOfString(message.key));
+    writer.u32Bytes(message.payload).u8(STATES.indexOf(message.state));
     writer.u53(message.dueAtMs).u53(message.expiresAtMs ?? 0).u32(message.deliveries);
   }
   for (const lane of [partition.high, partition.normal]) {
@@ -72,7 +72,7 @@ function writePartition(writer: BinaryWriter, partition: Partition): void {
   }
   writer.u32(partition.dedup.size);
   for (const entry of partition.dedup.values()) {
-    writer.bytes(bytesOfString(entry.dedupId)).u53(entry.sequence).u53(entry.deadlineMs);
+    writer.u32Bytes(bytesOfString(entry.dedupId)).u53(entry.sequence).u53(entry.deadlineMs);
   }
 }
 
@@ -154,7 +154,7 @@ function readMessage(
   const key = (flags & FLAG_KEY) !== 0
     ? byteString(readSized(reader, 0, QUEUE_KEY_BYTES_MAX, "key"))
     : null;
-  const payload = reader.bytes();
+  const payload = reader.u32Bytes();
   const stateCode = reader.u8();
   const messageState = STATES[stateCode];
   if (messageState === undefined) throw reader.error(`unknown message state ${stateCode}`);
@@ -222,7 +222,7 @@ function readDedup(reader: BinaryReader, state: SlotState, partition: Partition)
 }
 
 function readSized(reader: BinaryReader, min: number, max: number, what: string): Uint8Array {
-  const bytes = reader.bytes(max);
+  const bytes = reader.u32Bytes(max);
   if (bytes.length < min) throw reader.error(`${what} shorter than ${min} bytes`);
   return bytes;
 }
