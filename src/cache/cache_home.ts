@@ -1,0 +1,416 @@
+import { assert } from "../util/assert.ts";
+import { keyIdOf } from "./key_id.ts";
+import { CACHE_KEY_QUEUE_MAX, type CacheTiming } from "./limits.ts";
+import type {
+  CacheRefusal,
+  CacheWrite,
+  DirtyData,
+  GrantedState,
+  HomeToNodeMessage,
+  InvalidateAckMessage,
+  NodeToHomeMessage,
+  WriteBackMessage,
+} from "./types.ts";
+
+/** A store access the host must perform for the home, answered with `storeDone(token, ...)`. */
+export type StoreRequest =
+  /** A linearizable read of the key (a ReadIndex barrier started after this was asked). */
+  | { kind: "read"; token: number; key: Uint8Array }
+  /** Commit the write in the slot's Raft group, then answer with the key as applied. */
+  | { kind: "commit"; token: number; key: Uint8Array; write: CacheWrite };
+
+/** The answer to a StoreRequest. */
+export type StoreResult =
+  | {
+    ok: true;
+    /** The key after the read or the write (null: missing). */
+    value: Uint8Array | null;
+    ttlRemainingMs: number | null;
+    /** For a commit: whether the write's NX/XX condition held; true for a read. */
+    applied: boolean;
+  }
+  | { ok: false; reason: "notLeader" | "refused" };
+
+/** A message for one node. */
+export interface HomeOutput {
+  to: string;
+  message: HomeToNodeMessage;
+}
+
+/** The directory's record of one node holding one key. */
+export interface Holder {
+  state: GrantedState;
+  grantSeq: number;
+  /** Home clock: past this the holder's lease has surely lapsed; it counts as invalidated. */
+  lapseAtMs: number;
+}
+
+type Job =
+  | { kind: "read"; from: string; requestId: number }
+  | { kind: "exclusive"; from: string; requestId: number; write: CacheWrite }
+  | { kind: "writeBack"; from: string; message: WriteBackMessage };
+
+interface Txn {
+  job: Job;
+  /** Nodes sent a Forward/Invalidate, with the `upToSeq` their ack must echo. */
+  waiting: Map<string, number>;
+  /** Dirty data collected from acks, committed before the job's own store access. */
+  dirty: DirtyData | null;
+  phase: "revoke" | "dirtyCommit" | "store";
+  /** Token of the outstanding store request, or 0. */
+  token: number;
+}
+
+interface KeyEntry {
+  key: Uint8Array;
+  holders: Map<string, Holder>;
+  queue: Job[];
+  txn: Txn | null;
+}
+
+/**
+ * The directory of one slot at its leader (the home of its keys): who holds each line in which
+ * state, and one transaction at a time per key (read → S/E, exclusive → invalidate the others,
+ * commit, grant M). Pure: the host performs store accesses and sends messages from the outboxes.
+ */
+export class CacheHome {
+  readonly #slot: number;
+  readonly #epoch: number;
+  readonly #timing: CacheTiming;
+  /** No E or M is granted before this (home clock): every lease of an older home has lapsed. */
+  #startupUntilMs: number;
+  /** Last grant number issued (all keys); invalidations name the highest they cover. */
+  #grantSeq = 0;
+  #entries = new Map<string, KeyEntry>();
+  #tokens = new Map<number, string>();
+  #nextToken = 1;
+  #outbox: HomeOutput[] = [];
+  #storeOutbox: StoreRequest[] = [];
+  #invalidationsSent = 0;
+
+  /** A home that starts leading `slot` in `epoch` (the leader's term) at `nowMs`. */
+  constructor(slot: number, epoch: number, nowMs: number, timing: CacheTiming) {
+    assert(Number.isSafeInteger(epoch) && epoch >= 1, "epoch is a safe integer >= 1");
+    this.#slot = slot;
+    this.#epoch = epoch;
+    this.#timing = timing;
+    this.#startupUntilMs = nowMs + timing.leaseMs + timing.holderMarginMs;
+  }
+
+  /** Messages to send since the last call. */
+  takeMessages(): HomeOutput[] {
+    const out = this.#outbox;
+    this.#outbox = [];
+    return out;
+  }
+
+  /** Store accesses to perform since the last call. */
+  takeStoreRequests(): StoreRequest[] {
+    const out = this.#storeOutbox;
+    this.#storeOutbox = [];
+    return out;
+  }
+
+  /** Invalidations and forwards sent so far (CACHE.STATS `invalidations_sent`). */
+  get invalidationsSent(): number {
+    return this.#invalidationsSent;
+  }
+
+  /** Handles one message from node `from`. Messages of another epoch are ignored. */
+  receive(from: string, message: NodeToHomeMessage, nowMs: number): void {
+    const entry = this.#entry(message.key);
+    switch (message.type) {
+      case "readRequest":
+        return this.#enqueue(entry, { kind: "read", from, requestId: message.requestId }, nowMs);
+      case "exclusiveRequest": {
+        const { requestId, write } = message;
+        return this.#enqueue(entry, { kind: "exclusive", from, requestId, write }, nowMs);
+      }
+      case "writeBack":
+        if (message.epoch !== this.#epoch) return this.#forget(entry);
+        return this.#enqueue(entry, { kind: "writeBack", from, message }, nowMs);
+      case "invalidateAck":
+        if (message.epoch !== this.#epoch) return this.#forget(entry);
+        return this.#onAck(entry, from, message, nowMs);
+      case "evict": {
+        const holder = entry.holders.get(from);
+        if (message.epoch === this.#epoch && holder?.grantSeq === message.grantSeq) {
+          entry.holders.delete(from);
+        }
+        return this.#forget(entry);
+      }
+    }
+  }
+
+  /** The answer to the store request `token`. */
+  storeDone(token: number, result: StoreResult, nowMs: number): void {
+    const id = this.#tokens.get(token);
+    assert(id !== undefined, "storeDone for a token the home issued");
+    this.#tokens.delete(token);
+    const entry = this.#entries.get(id);
+    assert(entry?.txn?.token === token, "storeDone for the key's running transaction");
+    const txn = entry.txn;
+    txn.token = 0;
+    if (!result.ok) return this.#fail(entry, txn, result.reason, nowMs);
+    if (txn.phase === "dirtyCommit") return this.#mainPhase(entry, txn, nowMs);
+    this.#finish(entry, txn, result, nowMs);
+  }
+
+  /** Treats holders whose lease lapsed as invalidated and starts jobs the startup rule held. */
+  tick(nowMs: number): void {
+    for (const entry of [...this.#entries.values()]) {
+      for (const [node, holder] of entry.holders) {
+        if (nowMs >= holder.lapseAtMs) entry.holders.delete(node);
+      }
+      const txn = entry.txn;
+      if (txn !== null && txn.phase === "revoke") {
+        for (const node of txn.waiting.keys()) {
+          if (!entry.holders.has(node)) txn.waiting.delete(node);
+        }
+        this.#afterRevoke(entry, txn, nowMs);
+      } else if (txn === null) {
+        this.#next(entry, nowMs);
+      }
+      this.#forget(entry);
+    }
+  }
+
+  /** The directory's holders of `key` (for tests and INFO). */
+  holdersOf(key: Uint8Array): ReadonlyMap<string, Readonly<Holder>> {
+    return this.#entries.get(keyIdOf(key))?.holders ?? new Map();
+  }
+
+  /** A canonical text of the whole protocol state, for model checking. */
+  fingerprint(): string {
+    const entries = [...this.#entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return JSON.stringify([
+      this.#epoch,
+      this.#startupUntilMs,
+      this.#grantSeq,
+      entries.map(([id, e]) => [
+        id,
+        [...e.holders].sort(),
+        e.queue.map(jobText),
+        e.txn === null ? null : [
+          jobText(e.txn.job),
+          [...e.txn.waiting].sort(),
+          e.txn.dirty === null ? null : bytesText(e.txn.dirty.value),
+          e.txn.phase,
+          e.txn.token,
+        ],
+      ]),
+      this.#nextToken,
+    ]);
+  }
+
+  /** An independent copy (model checking). */
+  clone(): CacheHome {
+    const copy = new CacheHome(this.#slot, this.#epoch, 0, this.#timing);
+    copy.#startupUntilMs = this.#startupUntilMs;
+    copy.#grantSeq = this.#grantSeq;
+    for (const [id, e] of this.#entries) copy.#entries.set(id, copyEntry(e));
+    copy.#tokens = new Map(this.#tokens);
+    copy.#nextToken = this.#nextToken;
+    copy.#outbox = [...this.#outbox]; // messages and requests are never changed once made
+    copy.#storeOutbox = [...this.#storeOutbox];
+    copy.#invalidationsSent = this.#invalidationsSent;
+    return copy;
+  }
+
+  #entry(key: Uint8Array): KeyEntry {
+    const id = keyIdOf(key);
+    let entry = this.#entries.get(id);
+    if (entry === undefined) {
+      entry = { key, holders: new Map(), queue: [], txn: null };
+      this.#entries.set(id, entry);
+    }
+    return entry;
+  }
+
+  /** Drops an entry that holds nothing (bounded memory: entries exist only while in use). */
+  #forget(entry: KeyEntry): void {
+    if (entry.holders.size > 0 || entry.txn !== null || entry.queue.length > 0) return;
+    this.#entries.delete(keyIdOf(entry.key));
+  }
+
+  #enqueue(entry: KeyEntry, job: Job, nowMs: number): void {
+    if (entry.queue.length >= CACHE_KEY_QUEUE_MAX) return this.#refuse(entry, job, "busy");
+    entry.queue.push(job);
+    if (entry.txn === null) this.#next(entry, nowMs);
+  }
+
+  /** Starts the next queued job unless the startup rule holds it back (then tick retries). */
+  #next(entry: KeyEntry, nowMs: number): void {
+    const job = entry.queue[0];
+    if (job === undefined || entry.txn !== null) return;
+    if (job.kind !== "read" && nowMs < this.#startupUntilMs) return;
+    entry.queue.shift();
+    const txn: Txn = { job, waiting: new Map(), dirty: null, phase: "revoke", token: 0 };
+    entry.txn = txn;
+    if (job.kind === "writeBack") return this.#startWriteBack(entry, txn, job.message);
+    entry.holders.delete(job.from); // it asks only when it holds no live line
+    const upToSeq = this.#grantSeq;
+    for (const [node, holder] of entry.holders) {
+      if (job.kind === "read" && holder.state === "S") continue;
+      const type = job.kind === "read" ? "forward" as const : "invalidate" as const;
+      const message = { type, slot: this.#slot, epoch: this.#epoch, key: entry.key, upToSeq };
+      this.#outbox.push({ to: node, message });
+      this.#invalidationsSent++;
+      txn.waiting.set(node, upToSeq);
+    }
+    this.#afterRevoke(entry, txn, nowMs);
+  }
+
+  #startWriteBack(entry: KeyEntry, txn: Txn, message: WriteBackMessage): void {
+    const holder = entry.holders.get(txn.job.from);
+    if (holder?.state !== "M" || holder.grantSeq !== message.grantSeq) {
+      this.#ackWriteBack(entry, message, txn.job.from, false);
+      entry.txn = null;
+      return;
+    }
+    txn.phase = "store";
+    this.#store(entry, txn, { ...message.dirty, condition: "always" });
+  }
+
+  #onAck(entry: KeyEntry, from: string, message: InvalidateAckMessage, nowMs: number): void {
+    const holder = entry.holders.get(from);
+    if (holder !== undefined && holder.grantSeq <= message.upToSeq) {
+      if (message.keptShared) holder.state = "S";
+      else entry.holders.delete(from);
+    }
+    const txn = entry.txn;
+    if (txn === null || txn.phase !== "revoke" || txn.waiting.get(from) !== message.upToSeq) {
+      return this.#forget(entry);
+    }
+    txn.waiting.delete(from);
+    if (message.dirty !== null) txn.dirty = message.dirty;
+    this.#afterRevoke(entry, txn, nowMs);
+  }
+
+  #afterRevoke(entry: KeyEntry, txn: Txn, nowMs: number): void {
+    if (txn.phase !== "revoke" || txn.waiting.size > 0) return;
+    if (txn.dirty !== null) {
+      txn.phase = "dirtyCommit";
+      return this.#store(entry, txn, { ...txn.dirty, condition: "always" });
+    }
+    this.#mainPhase(entry, txn, nowMs);
+  }
+
+  #mainPhase(entry: KeyEntry, txn: Txn, _nowMs: number): void {
+    txn.phase = "store";
+    const job = txn.job;
+    assert(job.kind !== "writeBack", "a write-back has no revoke phase");
+    if (job.kind === "exclusive") return this.#store(entry, txn, job.write);
+    const token = this.#issueToken(entry, txn);
+    this.#storeOutbox.push({ kind: "read", token, key: entry.key });
+  }
+
+  #store(entry: KeyEntry, txn: Txn, write: CacheWrite): void {
+    const token = this.#issueToken(entry, txn);
+    this.#storeOutbox.push({ kind: "commit", token, key: entry.key, write });
+  }
+
+  #issueToken(entry: KeyEntry, txn: Txn): number {
+    const token = this.#nextToken++;
+    txn.token = token;
+    this.#tokens.set(token, keyIdOf(entry.key));
+    return token;
+  }
+
+  #finish(entry: KeyEntry, txn: Txn, result: StoreResult & { ok: true }, nowMs: number): void {
+    const job = txn.job;
+    entry.txn = null;
+    if (job.kind === "writeBack") {
+      if (job.message.final) entry.holders.delete(job.from);
+      this.#ackWriteBack(entry, job.message, job.from, true);
+    } else {
+      // Until every lease of an older home has lapsed, a read gets the value without a line
+      // (lease 0): an old M or E may still be live somewhere, and S beside it is not allowed.
+      const starting = nowMs < this.#startupUntilMs;
+      const sole = entry.holders.size === 0;
+      const state: GrantedState = job.kind === "exclusive" ? "M" : sole && !starting ? "E" : "S";
+      const grantSeq = ++this.#grantSeq;
+      const leaseMs = starting ? 0 : this.#timing.leaseMs;
+      const lapseAtMs = nowMs + leaseMs + this.#timing.holderMarginMs;
+      if (!starting) entry.holders.set(job.from, { state, grantSeq, lapseAtMs });
+      this.#outbox.push({
+        to: job.from,
+        message: {
+          type: "grant",
+          slot: this.#slot,
+          epoch: this.#epoch,
+          requestId: job.requestId,
+          key: entry.key,
+          state,
+          grantSeq,
+          value: result.value,
+          ttlRemainingMs: result.ttlRemainingMs,
+          leaseMs,
+          applied: result.applied,
+        },
+      });
+    }
+    this.#next(entry, nowMs);
+    this.#forget(entry);
+  }
+
+  #fail(entry: KeyEntry, txn: Txn, reason: CacheRefusal, nowMs: number): void {
+    entry.txn = null;
+    this.#refuse(entry, txn.job, reason);
+    this.#next(entry, nowMs);
+    this.#forget(entry);
+  }
+
+  #refuse(entry: KeyEntry, job: Job, reason: CacheRefusal): void {
+    if (job.kind === "writeBack") return this.#ackWriteBack(entry, job.message, job.from, false);
+    this.#outbox.push({
+      to: job.from,
+      message: {
+        type: "refuse",
+        slot: this.#slot,
+        epoch: this.#epoch,
+        requestId: job.requestId,
+        key: entry.key,
+        reason,
+      },
+    });
+  }
+
+  #ackWriteBack(entry: KeyEntry, m: WriteBackMessage, to: string, accepted: boolean): void {
+    this.#outbox.push({
+      to,
+      message: {
+        type: "writeBackAck",
+        slot: this.#slot,
+        epoch: this.#epoch,
+        key: entry.key,
+        grantSeq: m.grantSeq,
+        writeVersion: m.writeVersion,
+        accepted,
+      },
+    });
+  }
+}
+
+function jobText(job: Job): string {
+  switch (job.kind) {
+    case "writeBack":
+      return `wb:${job.from}:${job.message.grantSeq}:${job.message.writeVersion}`;
+    case "read":
+      return `r:${job.from}:${job.requestId}`;
+    case "exclusive":
+      return `x:${job.from}:${job.requestId}:${bytesText(job.write.value)}:${job.write.ttlMs}`;
+  }
+}
+
+function bytesText(value: Uint8Array | null): string {
+  return value === null ? "-" : value.join(",");
+}
+
+/** A copy of an entry sharing only what is never changed in place (keys, jobs, messages). */
+function copyEntry(e: KeyEntry): KeyEntry {
+  const holders = new Map<string, Holder>();
+  for (const [node, holder] of e.holders) holders.set(node, { ...holder });
+  const txn = e.txn === null ? null : { ...e.txn, waiting: new Map(e.txn.waiting) };
+  return { key: e.key, holders, queue: [...e.queue], txn };
+}

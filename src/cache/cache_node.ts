@@ -1,0 +1,413 @@
+import { assert } from "../util/assert.ts";
+import { bytesEqual, keyIdOf } from "./key_id.ts";
+import { CACHE_NODE_PENDING_MAX, type CacheTiming } from "./limits.ts";
+import { type CacheLine, LineStore } from "./line_store.ts";
+import { applyLocalWrite } from "./local_write.ts";
+import type {
+  CacheRefusal,
+  CacheWrite,
+  CacheWriteMode,
+  ForwardMessage,
+  GrantMessage,
+  HomeToNodeMessage,
+  InvalidateMessage,
+  MesiState,
+  NodeToHomeMessage,
+  WriteBackAckMessage,
+} from "./types.ts";
+
+/** Configuration of one node's cache. */
+export interface CacheNodeOptions {
+  writeMode: CacheWriteMode;
+  timing: CacheTiming;
+  /** `--cache-max-bytes`: key + value + CACHE_LINE_OVERHEAD_BYTES per line, summed. */
+  maxBytes: number;
+  /** `--cache-max-entries`. */
+  maxEntries: number;
+}
+
+/** What a read does: answer from the line, or wait for the request the host must send. */
+export type ReadDecision =
+  | { kind: "hit"; value: Uint8Array | null }
+  /** The request is in the outbox; its answer comes back as a Completion with this id. */
+  | { kind: "request"; requestId: number }
+  /** A request or a write-back for this key is outstanding: retry after it completes. */
+  | { kind: "wait" }
+  /** Too many outstanding requests (CACHE_NODE_PENDING_MAX): answer `-TRYAGAIN`. */
+  | { kind: "full" };
+
+/** What a write does: acknowledged locally (write-back on an owned line), or a request. */
+export type WriteDecision =
+  | { kind: "done"; applied: boolean }
+  | { kind: "request"; requestId: number }
+  | { kind: "wait" }
+  | { kind: "full" };
+
+/** The answer to a request the node sent: the host answers the waiting client with it. */
+export type Completion =
+  | { requestId: number; kind: "read"; value: Uint8Array | null }
+  /** The write was committed by the home (`applied`: its NX/XX condition held). */
+  | { requestId: number; kind: "write"; applied: boolean }
+  | { requestId: number; kind: "refused"; reason: CacheRefusal };
+
+/** Counters for CACHE.STATS (node side). */
+export interface CacheNodeStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  invalidationsReceived: number;
+}
+
+interface PendingRequest {
+  requestId: number;
+  key: Uint8Array;
+  slot: number;
+  kind: "read" | "write";
+  /** When the request was sent (node clock): the lease and TTL are counted from here. */
+  sentAtMs: number;
+  /** The highest grant number of this key revoked while the request was out, per epoch. */
+  revoked: { epoch: number; upToSeq: number } | null;
+}
+
+interface Flushing {
+  slot: number;
+  sentAtMs: number;
+}
+
+/**
+ * One node's side of the MESI protocol: its lines, the decision to answer locally, and the
+ * handling of the home's messages. Pure: time comes in as `nowMs` (a monotonic clock), and
+ * messages for homes go to an outbox the host drains with `takeMessages()`.
+ */
+export class CacheNode {
+  readonly #options: CacheNodeOptions;
+  #lines: LineStore;
+  #pending = new Map<number, PendingRequest>();
+  #pendingByKey = new Map<string, number>();
+  #flushing = new Map<string, Flushing>();
+  #epochs = new Map<number, number>();
+  #nextRequestId = 1;
+  #outbox: NodeToHomeMessage[] = [];
+  #stats: CacheNodeStats = { hits: 0, misses: 0, evictions: 0, invalidationsReceived: 0 };
+
+  /** Creates an empty cache. */
+  constructor(options: CacheNodeOptions) {
+    this.#options = options;
+    this.#lines = new LineStore(options.maxBytes, options.maxEntries);
+  }
+
+  /** Messages to send since the last call, each to the home of its `slot`. */
+  takeMessages(): NodeToHomeMessage[] {
+    const messages = this.#outbox;
+    this.#outbox = [];
+    return messages;
+  }
+
+  /** Reads `key` of `slot`: a hit only on an M/E/S line with a live lease, before expiry. */
+  read(key: Uint8Array, slot: number, nowMs: number): ReadDecision {
+    const id = keyIdOf(key);
+    const line = this.#validLine(id, nowMs);
+    if (line !== undefined) {
+      this.#stats.hits++;
+      return { kind: "hit", value: line.value };
+    }
+    this.#stats.misses++;
+    const blocked = this.#blocked(id);
+    if (blocked !== null) return blocked;
+    const requestId = this.#startRequest(key, id, slot, "read", nowMs);
+    this.#outbox.push({ type: "readRequest", slot, requestId, key });
+    return { kind: "request", requestId };
+  }
+
+  /**
+   * Writes `key`: with write-back on a line held in M or E under a live lease, applied and
+   * acknowledged locally (E becomes M); otherwise an exclusive request carrying the write.
+   */
+  write(key: Uint8Array, slot: number, write: CacheWrite, nowMs: number): WriteDecision {
+    const id = keyIdOf(key);
+    const line = this.#validLine(id, nowMs);
+    if (this.#options.writeMode === "back" && line !== undefined && line.state !== "S") {
+      this.#stats.hits++;
+      const applied = applyLocalWrite(this.#lines, id, line, write, nowMs, this.#options.timing);
+      return { kind: "done", applied };
+    }
+    const blocked = this.#blocked(id);
+    if (blocked !== null) return blocked;
+    const requestId = this.#startRequest(key, id, slot, "write", nowMs);
+    this.#outbox.push({ type: "exclusiveRequest", slot, requestId, key, write });
+    return { kind: "request", requestId };
+  }
+
+  /** Handles one message from a home; returns the requests it completes. */
+  receive(message: HomeToNodeMessage, nowMs: number): Completion[] {
+    if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return [];
+    switch (message.type) {
+      case "grant":
+        return this.#onGrant(message, nowMs);
+      case "refuse": {
+        const pending = this.#takePending(message.requestId, message.key);
+        if (pending === undefined) return [];
+        return [{ requestId: pending.requestId, kind: "refused", reason: message.reason }];
+      }
+      case "forward":
+      case "invalidate":
+        this.#onRevoke(message);
+        return [];
+      case "writeBackAck":
+        this.#onWriteBackAck(message, nowMs);
+        return [];
+    }
+  }
+
+  /**
+   * Drops lines whose lease or expiry ran out, sends write-backs that are due and gives up on
+   * write-backs never acknowledged. Call it on a timer (a fraction of the lease).
+   */
+  tick(nowMs: number): void {
+    for (const [id, line] of this.#lines.all()) {
+      if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
+      else if (line.dirty !== null) this.#maybeWriteBack(line, nowMs);
+    }
+    const timing = this.#options.timing;
+    for (const [id, flushing] of this.#flushing) {
+      if (nowMs >= flushing.sentAtMs + timing.leaseMs + timing.holderMarginMs) {
+        this.#flushing.delete(id);
+      }
+    }
+  }
+
+  /** Forgets an outstanding request (the host's timeout); a late answer is then ignored. */
+  abandon(requestId: number): void {
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined) return;
+    this.#pending.delete(requestId);
+    this.#pendingByKey.delete(keyIdOf(pending.key));
+  }
+
+  /** The line's state as CACHE.STATE reports it (I when absent or no longer live). */
+  stateOf(key: Uint8Array, nowMs: number): MesiState {
+    return this.#validLine(keyIdOf(key), nowMs)?.state ?? "I";
+  }
+
+  /** Every line that may answer at `nowMs` (for checkers and INFO): key id → line. */
+  liveLines(nowMs: number): CacheLine[] {
+    return this.#lines.all().map(([, line]) => line).filter((line) => this.#isLive(line, nowMs));
+  }
+
+  /** Counters and sizes for CACHE.STATS. */
+  stats(nowMs: number): CacheNodeStats & { lines: Record<MesiState, number>; bytes: number } {
+    const lines: Record<MesiState, number> = { M: 0, E: 0, S: 0, I: 0 };
+    for (const line of this.liveLines(nowMs)) lines[line.state]++;
+    return { ...this.#stats, lines, bytes: this.#lines.bytes };
+  }
+
+  /** A canonical text of the whole protocol state (not the counters), for model checking. */
+  fingerprint(): string {
+    return JSON.stringify([
+      this.#lines.all().map(([id, l]) => [
+        id,
+        l.state,
+        l.value === null ? null : [...l.value],
+        l.leaseEndMs,
+        l.expiryEndMs,
+        l.epoch,
+        l.grantSeq,
+        l.dirty === null ? null : [l.dirty.version, l.dirty.sentAtMs],
+      ]),
+      [...this.#pending.values()].map((p) => [p.requestId, p.kind, p.sentAtMs, p.revoked]),
+      [...this.#flushing].sort(),
+      [...this.#epochs].sort(),
+      this.#nextRequestId,
+    ]);
+  }
+
+  /** An independent copy (model checking explores both branches of a choice). */
+  clone(): CacheNode {
+    const copy = new CacheNode(this.#options);
+    copy.#lines = this.#lines.clone();
+    for (const [id, p] of this.#pending) copy.#pending.set(id, { ...p });
+    copy.#pendingByKey = new Map(this.#pendingByKey);
+    for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
+    copy.#epochs = new Map(this.#epochs);
+    copy.#nextRequestId = this.#nextRequestId;
+    copy.#outbox = [...this.#outbox]; // messages are never changed once made
+    copy.#stats = { ...this.#stats };
+    return copy;
+  }
+
+  #isLive(line: CacheLine, nowMs: number): boolean {
+    return nowMs < line.leaseEndMs && (line.expiryEndMs === null || nowMs < line.expiryEndMs);
+  }
+
+  #validLine(id: string, nowMs: number): CacheLine | undefined {
+    const line = this.#lines.peek(id);
+    if (line === undefined || !this.#isLive(line, nowMs)) return undefined;
+    return this.#lines.touch(id);
+  }
+
+  #blocked(id: string): ReadDecision & WriteDecision | null {
+    if (this.#pendingByKey.has(id) || this.#flushing.has(id)) return { kind: "wait" };
+    if (this.#pending.size >= CACHE_NODE_PENDING_MAX) return { kind: "full" };
+    return null;
+  }
+
+  #startRequest(
+    key: Uint8Array,
+    id: string,
+    slot: number,
+    kind: "read" | "write",
+    nowMs: number,
+  ): number {
+    const stale = this.#lines.peek(id);
+    if (stale !== undefined) this.#dropLapsed(id, stale, nowMs);
+    const requestId = this.#nextRequestId++;
+    this.#pending.set(requestId, { requestId, key, slot, kind, sentAtMs: nowMs, revoked: null });
+    this.#pendingByKey.set(id, requestId);
+    return requestId;
+  }
+
+  #takePending(requestId: number, key: Uint8Array): PendingRequest | undefined {
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined || !bytesEqual(pending.key, key)) return undefined;
+    this.abandon(requestId);
+    return pending;
+  }
+
+  /** False for a message of an older epoch; a newer epoch drops the slot's older lines. */
+  #acceptEpoch(slot: number, epoch: number, nowMs: number): boolean {
+    const known = this.#epochs.get(slot) ?? 0;
+    if (epoch < known) return false;
+    if (epoch > known) {
+      this.#epochs.set(slot, epoch);
+      for (const [id, line] of this.#lines.all()) {
+        if (line.slot === slot && line.epoch < epoch) this.#dropLapsed(id, line, nowMs);
+      }
+    }
+    return true;
+  }
+
+  #onGrant(message: GrantMessage, nowMs: number): Completion[] {
+    const pending = this.#takePending(message.requestId, message.key);
+    if (pending === undefined) return [];
+    const completion: Completion = pending.kind === "read"
+      ? { requestId: pending.requestId, kind: "read", value: message.value }
+      : { requestId: pending.requestId, kind: "write", applied: message.applied };
+    const revoked = pending.revoked;
+    if (
+      revoked !== null && revoked.epoch === message.epoch && revoked.upToSeq >= message.grantSeq
+    ) {
+      return [completion];
+    }
+    const leaseEndMs = pending.sentAtMs + message.leaseMs;
+    const expiryEndMs = message.ttlRemainingMs === null
+      ? null
+      : pending.sentAtMs + message.ttlRemainingMs - this.#options.timing.expiryMarginMs;
+    const line: CacheLine = {
+      key: message.key,
+      slot: message.slot,
+      state: message.state,
+      value: message.value,
+      leaseEndMs,
+      expiryEndMs,
+      epoch: message.epoch,
+      grantSeq: message.grantSeq,
+      dirty: null,
+    };
+    if (!this.#isLive(line, nowMs)) return [completion];
+    const evicted = this.#lines.insert(keyIdOf(message.key), line);
+    for (const old of evicted ?? []) this.#evicted(old, nowMs);
+    return [completion];
+  }
+
+  #onRevoke(message: ForwardMessage | InvalidateMessage): void {
+    this.#stats.invalidationsReceived++;
+    const id = keyIdOf(message.key);
+    const line = this.#lines.peek(id);
+    let keptShared = false;
+    let dirty = null;
+    if (line !== undefined && line.epoch === message.epoch && line.grantSeq <= message.upToSeq) {
+      dirty = line.dirty?.data ?? null;
+      if (message.type === "forward") {
+        line.state = "S";
+        line.dirty = null;
+        keptShared = true;
+      } else {
+        this.#lines.remove(id);
+      }
+    }
+    const requestId = this.#pendingByKey.get(id);
+    const pending = requestId === undefined ? undefined : this.#pending.get(requestId);
+    if (pending !== undefined) {
+      const before = pending.revoked;
+      const upToSeq = before !== null && before.epoch === message.epoch
+        ? Math.max(before.upToSeq, message.upToSeq)
+        : message.upToSeq;
+      pending.revoked = { epoch: message.epoch, upToSeq };
+    }
+    const { slot, epoch, key, upToSeq } = message;
+    this.#outbox.push({ type: "invalidateAck", slot, epoch, key, upToSeq, keptShared, dirty });
+  }
+
+  #onWriteBackAck(message: WriteBackAckMessage, nowMs: number): void {
+    const id = keyIdOf(message.key);
+    this.#flushing.delete(id);
+    const line = this.#lines.peek(id);
+    if (line === undefined || line.grantSeq !== message.grantSeq || line.dirty === null) return;
+    if (!message.accepted) {
+      this.#lines.remove(id);
+    } else if (line.dirty.version === message.writeVersion) {
+      line.dirty = null;
+    } else {
+      line.dirty.sentAtMs = null;
+      this.#maybeWriteBack(line, nowMs);
+    }
+  }
+
+  #maybeWriteBack(line: CacheLine, nowMs: number): void {
+    const dirty = line.dirty;
+    assert(dirty !== null, "write-back of a dirty line");
+    const writeBackMs = this.#options.timing.writeBackMs;
+    if (nowMs < dirty.sinceMs + writeBackMs) return;
+    if (dirty.sentAtMs !== null && nowMs < dirty.sentAtMs + writeBackMs) return;
+    dirty.sentAtMs = nowMs;
+    this.#sendWriteBack(line, false);
+  }
+
+  #sendWriteBack(line: CacheLine, final: boolean): void {
+    assert(line.dirty !== null, "write-back of a dirty line");
+    const { slot, epoch, key, grantSeq } = line;
+    const writeVersion = line.dirty.version;
+    this.#outbox.push({
+      type: "writeBack",
+      slot,
+      epoch,
+      key,
+      grantSeq,
+      writeVersion,
+      dirty: line.dirty.data,
+      final,
+    });
+  }
+
+  /** A line that may not answer any more: dirty data is sent as a final write-back. */
+  #dropLapsed(id: string, line: CacheLine, nowMs: number): void {
+    this.#lines.remove(id);
+    if (line.dirty === null) return;
+    if (line.expiryEndMs !== null && nowMs >= line.expiryEndMs) {
+      line.dirty.data = { value: null, ttlMs: null };
+    }
+    this.#sendWriteBack(line, true);
+    this.#flushing.set(id, { slot: line.slot, sentAtMs: nowMs });
+  }
+
+  #evicted(line: CacheLine, nowMs: number): void {
+    this.#stats.evictions++;
+    if (line.dirty !== null) {
+      this.#sendWriteBack(line, true);
+      this.#flushing.set(keyIdOf(line.key), { slot: line.slot, sentAtMs: nowMs });
+      return;
+    }
+    const { slot, epoch, key, grantSeq } = line;
+    this.#outbox.push({ type: "evict", slot, epoch, key, grantSeq });
+  }
+}

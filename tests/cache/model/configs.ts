@@ -1,0 +1,94 @@
+/**
+ * Configurations of the cache protocol check: `CI_CONFIGS` run in the test suite (well under a
+ * minute together), `LARGE_CONFIGS` from `deno task check:cache`.
+ * @module
+ */
+import type { CacheTiming } from "../../../src/cache/limits.ts";
+import type { ScriptOp, WorldConfig } from "./mesi_world.ts";
+
+/** Ticks: lease 3, the home waits 1 more; requests time out after 4. */
+export const MODEL_TIMING: CacheTiming = {
+  leaseMs: 3,
+  holderMarginMs: 1,
+  expiryMarginMs: 0,
+  writeBackMs: 1,
+};
+
+const r = (key: number): ScriptOp => ({ kind: "read", key, writeId: 0 });
+const w = (key: number, writeId: number): ScriptOp => ({ kind: "write", key, writeId });
+
+/** A named configuration. */
+export interface NamedConfig {
+  name: string;
+  config: WorldConfig;
+}
+
+function config(scripts: ScriptOp[][], extra: Partial<WorldConfig>): WorldConfig {
+  return {
+    scripts,
+    keyCount: 1,
+    timing: MODEL_TIMING,
+    maxEntries: 8,
+    ticksMax: 5,
+    dropsMax: 1,
+    homeChangesMax: 1,
+    requestTimeoutTicks: 4,
+    ...extra,
+  };
+}
+
+/** Small enough for CI (together about 45 s on a loaded 2-core machine). */
+export const CI_CONFIGS: NamedConfig[] = [
+  {
+    name: "2 nodes, 1 key, n0: write; n1: read, read; one loss",
+    config: config([[w(0, 1)], [r(0), r(0)]], { ticksMax: 4, homeChangesMax: 0 }),
+  },
+  {
+    name: "2 nodes, 1 key, n0: write; n1: read; one home change",
+    config: config([[w(0, 1)], [r(0)]], { ticksMax: 4, dropsMax: 0 }),
+  },
+  {
+    name: "3 nodes, 1 key, n0: write; n1: write; n2: read",
+    config: config([[w(0, 1)], [w(0, 2)], [r(0)]], { ticksMax: 2, dropsMax: 0, homeChangesMax: 0 }),
+  },
+  {
+    name: "2 nodes, 2 keys, 1 line each, n0: write k0, read k1; n1: read k0, write k1",
+    config: config([[w(0, 1), r(1)], [r(0), w(1, 2)]], {
+      keyCount: 2,
+      maxEntries: 1,
+      ticksMax: 2,
+      dropsMax: 0,
+      homeChangesMax: 0,
+    }),
+  },
+];
+
+/**
+ * The configuration the mutants are hunted in: two readers before the write (so a sharer in S
+ * exists to be forgotten) and a home change. The search stops at the first violation.
+ */
+export const MUTANT_CONFIG: NamedConfig = {
+  name: "2 nodes, 1 key, n0: read, write; n1: read, read; one home change",
+  config: config([[r(0), w(0, 1)], [r(0), r(0)]], { ticksMax: 4, dropsMax: 0 }),
+};
+
+/** Bigger, for `deno task check:cache`. */
+export const LARGE_CONFIGS: NamedConfig[] = [
+  {
+    name: "2 nodes, 1 key, n0: write, read; n1: read, read; one loss, one home change",
+    config: config([[w(0, 1), r(0)], [r(0), r(0)]], {}),
+  },
+  {
+    name: "3 nodes, 1 key, n0: write; n1: write; n2: read, read; one loss, one home change",
+    config: config([[w(0, 1)], [w(0, 2)], [r(0), r(0)]], {}),
+  },
+  {
+    name: "2 nodes, 2 keys, 1 line each: n0: write k0, read k1, read k0; n1: read k0, write k1, " +
+      "read k1; one loss, one home change",
+    config: config([[w(0, 1), r(1), r(0)], [r(0), w(1, 2), r(1)]], {
+      keyCount: 2,
+      maxEntries: 1,
+      ticksMax: 6,
+    }),
+  },
+];

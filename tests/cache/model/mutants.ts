@@ -1,0 +1,80 @@
+/**
+ * Broken variants of the cache protocol the checker must catch. Each is a textual replacement
+ * applied to a copy of the source (production code has no hook for it); the anchor must occur
+ * exactly once, so a refactor that moves the code fails the test instead of hiding the mutant.
+ * @module
+ */
+import { applyMutation } from "../../sim/mutant_copy.ts";
+import type { Mutant } from "../../sim/mutants.ts";
+import type * as ModelModule from "./mesi_model.ts";
+
+/** The cache mutants: what each removes, and the check that must name it. */
+export const CACHE_MUTANTS: readonly Mutant[] = [
+  {
+    name: "no-sharer-invalidation",
+    breaks: "the home grants M without invalidating the S holders first",
+    path: "src/cache/cache_home.ts",
+    anchor: `if (job.kind === "read" && holder.state === "S") continue;`,
+    replacement: `if (holder.state === "S") continue;`,
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
+  {
+    name: "lease-ignored",
+    breaks: "a node answers from a line whose lease has lapsed",
+    path: "src/cache/cache_node.ts",
+    anchor: "return nowMs < line.leaseEndMs && (",
+    replacement: "return nowMs > -1 && (",
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
+  {
+    name: "no-startup-wait",
+    breaks: "a new home grants M before the old home's leases have lapsed",
+    path: "src/cache/cache_home.ts",
+    anchor: `if (job.kind !== "read" && nowMs < this.#startupUntilMs) return;`,
+    replacement: "",
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
+];
+
+const COPIED = ["src", "protocol", "tests/cache/model"];
+const COPIED_FILES_MAX = 5000;
+
+/** The repository root (three levels above this file). */
+function repoRoot(): string {
+  const dir = import.meta.dirname;
+  if (dir === undefined) throw new Error("Cannot locate the repository: not a local module");
+  return `${dir}/../../..`;
+}
+
+async function copyTree(from: string, to: string, budget: { files: number }): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const item of Deno.readDir(from)) {
+    if (item.isDirectory) await copyTree(`${from}/${item.name}`, `${to}/${item.name}`, budget);
+    else if (item.isFile) {
+      if (++budget.files > COPIED_FILES_MAX) throw new Error("Cannot copy: too many files");
+      await Deno.copyFile(`${from}/${item.name}`, `${to}/${item.name}`);
+    }
+  }
+}
+
+/** Imports the model of a copy of the source with `mutant` applied; `dispose` removes it. */
+export async function loadMutantModel(
+  mutant: Mutant,
+): Promise<{ model: typeof ModelModule; dispose: () => Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "dsync-cache-mutant-" });
+  const dispose = () => Deno.remove(dir, { recursive: true });
+  try {
+    const budget = { files: 0 };
+    for (const sub of COPIED) await copyTree(`${repoRoot()}/${sub}`, `${dir}/${sub}`, budget);
+    const file = `${dir}/${mutant.path}`;
+    await Deno.writeTextFile(file, applyMutation(await Deno.readTextFile(file), mutant));
+    const url = new URL(`file://${dir}/tests/cache/model/mesi_model.ts`).href;
+    return { model: await import(url) as typeof ModelModule, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
