@@ -155,7 +155,7 @@ export class DsyncNode {
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
     this.#router.attach(table, services);
     this.#clients = new ClientServer(this.config, table, services, this.#logger);
-    this.#transport.start();
+    await this.#transport.start();
     this.#raftGroups.start();
     meta.start();
     for (const subsystem of this.#subsystems) subsystem.start();

@@ -3,12 +3,19 @@ import {
   createHandshake,
   DEFAULT_FRAME_BYTES_MAX,
   type PeerMessage,
+  type PeerMessageOf,
   readHandshakeAnswer,
 } from "../../protocol/peer/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { FailureDetector, type PeerHealth } from "./failure_detector.ts";
+import {
+  DialError,
+  dialMutualTls,
+  listenMutualTls,
+  type MutualTlsListener,
+} from "../util/mutual_tls.ts";
 import { PeerConnection } from "./peer_connection.ts";
 
 /** Settings of the peer transport. */
@@ -18,7 +25,10 @@ export interface PeerTransportOptions {
   listen: HostPort;
   /** This node's client address, told to peers in the handshake. */
   clientAddress: string;
-  /** TLS for peer links: listen with cert/key, dial verifying peers against the CA. */
+  /**
+   * Mutual TLS for peer links: both sides present a certificate from the CA that names their
+   * node id, and the Handshake's node id must match the certificate's.
+   */
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** This node's data-directory incarnation id (known once storage is open). */
   incarnationId: () => string;
@@ -81,7 +91,7 @@ export class PeerTransport {
   readonly #links = new Map<string, PeerLink>();
   readonly #detector: FailureDetector;
   readonly #stop = new AbortController();
-  #listener: Deno.Listener | null = null;
+  #listener: Deno.Listener | MutualTlsListener | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
 
   #started = false;
@@ -99,14 +109,22 @@ export class PeerTransport {
     if (tls !== undefined) this.#options.tls = tls;
   }
 
-  /** Binds the peer port, starts dialing and heartbeats. */
-  start(): void {
+  /** Binds the peer port, starts dialing and heartbeats; rejects if the port is in use. */
+  async start(): Promise<void> {
     const { host, port } = this.#options.listen;
     const tls = this.#options.tls;
-    this.#listener = tls === undefined
-      ? Deno.listen({ hostname: host, port, transport: "tcp" })
-      : Deno.listenTls({ hostname: host, port, cert: tls.certPem, key: tls.keyPem });
-    void this.#acceptLoop(this.#listener);
+    if (tls === undefined) {
+      const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+      this.#listener = listener;
+      void this.#acceptLoop(listener);
+    } else {
+      this.#listener = await listenMutualTls(
+        this.#options.listen,
+        tls,
+        (conn) => void this.#accept(new PeerConnection(conn, this.#limits(), conn.peerNodeId())),
+        (remote, reason) => this.#logger.warn("refused peer TLS connection", { remote, reason }),
+      );
+    }
     this.#started = true;
     for (const link of this.#links.values()) this.#maybeDial(link);
     this.#heartbeatTimer = setInterval(() => this.#heartbeat(), this.#options.heartbeatIntervalMs);
@@ -217,11 +235,17 @@ export class PeerTransport {
     try {
       const { host, port } = link.address;
       const tls = this.#options.tls;
-      const conn = tls === undefined
-        ? await Deno.connect({ hostname: host, port })
-        : await Deno.connectTls({ hostname: host, port, caCerts: [tls.caPem] });
-      connection = new PeerConnection(conn, this.#limits());
-    } catch {
+      connection = tls === undefined
+        ? new PeerConnection(await Deno.connect({ hostname: host, port }), this.#limits())
+        : new PeerConnection(
+          await dialMutualTls(link.address, tls, link.id, this.#handshakeTimeoutMs()),
+          this.#limits(),
+          link.id,
+        );
+    } catch (error) {
+      if (error instanceof DialError && error.tls) {
+        this.#logger.error("peer TLS handshake failed", { peer: link.id, detail: error.message });
+      }
       return false;
     }
     connection.send(createHandshake({
@@ -279,7 +303,8 @@ export class PeerTransport {
       connection.close("no handshake");
       return;
     }
-    const answer = answerHandshake(
+    const claimed = this.#checkCertificate(connection, hello.nodeId);
+    const answer = claimed !== null ? claimed : answerHandshake(
       {
         clusterId: this.#options.clusterId,
         nodeId: this.#options.nodeId,
@@ -304,6 +329,20 @@ export class PeerTransport {
     link.connection?.close("replaced by a new connection");
     this.#attach(link, connection, hello.clientAddress, hello.incarnationId);
     void connection.closed.then((reason) => this.#detach(link, reason, connection));
+  }
+
+  /** With TLS, a HandshakeReject when the Handshake's node id is not the certificate's. */
+  #checkCertificate(
+    connection: PeerConnection,
+    claimedId: string,
+  ): PeerMessageOf<"handshakeReject"> | null {
+    if (this.#options.tls === undefined || connection.certificateNodeId === claimedId) return null;
+    return {
+      type: "handshakeReject",
+      reason: "unknownNode",
+      message: `certificate names node '${connection.certificateNodeId ?? "(none)"}' ` +
+        `but the handshake claims '${claimedId}'`,
+    };
   }
 
   #attach(

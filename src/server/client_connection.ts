@@ -11,6 +11,7 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
 import { internalErrorLine } from "../commands/replies.ts";
 import { ContractRespWriter } from "./contract_writer.ts";
+import type { ByteConn } from "../util/tls_conn.ts";
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
@@ -29,7 +30,7 @@ type PendingReply = { writer: RespWriter } | { reply: ReplyFn | null };
  */
 export class ClientConnection {
   readonly session: ClientSession;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #table: CommandTable;
   readonly #services: NodeServices;
   readonly #logger: Logger;
@@ -56,7 +57,7 @@ export class ClientConnection {
   readonly #call: CommandCall;
 
   constructor(
-    conn: Deno.Conn,
+    conn: ByteConn,
     session: ClientSession,
     table: CommandTable,
     services: NodeServices,

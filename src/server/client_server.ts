@@ -4,6 +4,8 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientConnection } from "./client_connection.ts";
+import { listenClientAuthTls } from "../util/client_auth_tls.ts";
+import type { ByteConn } from "../util/tls_conn.ts";
 
 const MAX_CLIENTS_REPLY = new TextEncoder().encode("-ERR max number of clients reached\r\n");
 
@@ -14,7 +16,7 @@ export class ClientServer {
   readonly #services: NodeServices;
   readonly #logger: Logger;
   readonly #connections = new Map<number, ClientConnection>();
-  #listener: Deno.Listener | null = null;
+  #listener: { close(): void } | null = null;
   #nextClientId = 1;
 
   constructor(config: NodeConfig, table: CommandTable, services: NodeServices, logger: Logger) {
@@ -28,7 +30,16 @@ export class ClientServer {
   async listen(): Promise<void> {
     const { host, port } = this.#config.clientAddress;
     const tls = this.#config.tls;
-    this.#listener = tls === null
+    if (tls !== null && tls.clientAuth) {
+      this.#listener = await listenClientAuthTls(
+        this.#config.clientAddress,
+        tls,
+        (conn) => this.#accept(conn),
+        (remote, reason) => this.#logger.warn("refused client TLS connection", { remote, reason }),
+      );
+      return;
+    }
+    const listener = tls === null
       ? Deno.listen({ hostname: host, port, transport: "tcp" })
       : Deno.listenTls({
         hostname: host,
@@ -36,7 +47,8 @@ export class ClientServer {
         cert: await Deno.readTextFile(tls.certFile),
         key: await Deno.readTextFile(tls.keyFile),
       });
-    void this.#acceptLoop(this.#listener);
+    this.#listener = listener;
+    void this.#acceptLoop(listener);
   }
 
   /** Sessions of the connected clients. */
@@ -62,7 +74,7 @@ export class ClientServer {
     }
   }
 
-  #accept(conn: Deno.Conn): void {
+  #accept(conn: ByteConn): void {
     this.#services.stats.connectionsReceived++;
     if (this.#connections.size >= this.#config.clientCountMax) {
       this.#services.stats.connectionsRejected++;
@@ -96,7 +108,7 @@ export class ClientServer {
   }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ByteConn): void {
   try {
     conn.close();
   } catch {
