@@ -193,6 +193,12 @@ async function runNode(options: RawNodeOptions): Promise<void> {
     await node.stop();
     Deno.exit(0);
   };
+  // A removed member stops for good, leaving its data directory (exit code 0: not a failure,
+  // so a supervisor restarting on failure leaves it stopped).
+  node.onRemoved = (byPeer, message) => {
+    logger.warn("removed from the cluster; exiting", { by: byPeer, detail: message });
+    void shutdown("removed");
+  };
   Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
 }

@@ -50,6 +50,8 @@ export class DsyncNode {
   readonly config: NodeConfig;
   readonly #logger: Logger;
   readonly #timing: MetaTiming;
+  /** Called once when a member tells this node it was removed from the cluster. */
+  onRemoved: (byPeer: string, message: string) => void = () => {};
   readonly #transport: PeerTransport;
   readonly #forwarder: Forwarder;
   readonly #raftGroups: RaftGroups;
@@ -119,6 +121,7 @@ export class DsyncNode {
     };
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
     this.#transport.onPeerDown = (peerId) => this.#raftGroups.peerDisconnected(peerId);
+    this.#transport.onRemoved = (byPeer, message) => this.onRemoved(byPeer, message);
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */

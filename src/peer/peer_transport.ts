@@ -72,6 +72,19 @@ interface PeerLink {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2_000;
+/** Most removed member ids remembered to be told they were removed. */
+const REMOVED_IDS_MAX = 1024;
+/** How a HandshakeReject's message begins when the receiver was removed from the cluster. */
+const REMOVED_NOTICE_PREFIX = "removed from the cluster:";
+
+/** The HandshakeReject telling node `id` it is no longer a member. */
+function removedReject(id: string): PeerMessageOf<"handshakeReject"> {
+  return {
+    type: "handshakeReject",
+    reason: "unknownNode",
+    message: `${REMOVED_NOTICE_PREFIX} node '${id}' is no longer a member`,
+  };
+}
 const DEFAULT_SEND_QUEUE_BYTES_MAX = 8 * 1024 * 1024;
 
 /**
@@ -86,6 +99,8 @@ export class PeerTransport {
   onPeerDisconnected: (peerId: string) => void = () => {};
   /** Called when the failure detector's view of a peer turns from up to down (any reason). */
   onPeerDown: (peerId: string) => void = () => {};
+  /** Called once, when a member tells this node it was removed from the cluster. */
+  onRemoved: (byPeer: string, message: string) => void = () => {};
   readonly #options: PeerTransportOptions;
   readonly #logger: Logger;
   readonly #links = new Map<string, PeerLink>();
@@ -93,6 +108,9 @@ export class PeerTransport {
   readonly #stop = new AbortController();
   #listener: Deno.Listener | MutualTlsListener | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** Members removed while this process ran, told so when they connect (oldest dropped first). */
+  readonly #removedIds = new Set<string>();
+  #toldRemoved = false;
 
   #started = false;
 
@@ -160,8 +178,29 @@ export class PeerTransport {
     if (link === undefined) return;
     link.removed = true;
     this.#links.delete(id);
-    link.connection?.close("member removed");
+    this.#rememberRemoved(id);
+    // Tell the removed node before closing, so that it stops instead of retrying for ever.
+    link.connection?.send(removedReject(id));
+    link.connection?.end("member removed");
     this.#detector.forget(id);
+  }
+
+  #rememberRemoved(id: string): void {
+    this.#removedIds.delete(id);
+    this.#removedIds.add(id);
+    if (this.#removedIds.size > REMOVED_IDS_MAX) {
+      this.#removedIds.delete(this.#removedIds.values().next().value!);
+    }
+  }
+
+  /** Reports a removal notice from `byPeer` once; true when `message` is one. */
+  #noteRemoval(byPeer: string, message: string): boolean {
+    if (!message.startsWith(REMOVED_NOTICE_PREFIX)) return false;
+    if (!this.#toldRemoved) {
+      this.#toldRemoved = true;
+      this.onRemoved(byPeer, message);
+    }
+    return true;
   }
 
   /** True while `id` has a handshaken connection and the failure detector sees it up. */
@@ -267,6 +306,10 @@ export class PeerTransport {
       }
       outcome = { ok: false as const, reason: "staleIncarnation", message: stale };
     }
+    if (answer?.type === "handshakeReject" && this.#noteRemoval(link.id, answer.message)) {
+      connection.close("removed from the cluster");
+      return false;
+    }
     this.#logger.error("peer handshake failed", {
       peer: link.id,
       reason: outcome.reason,
@@ -303,8 +346,11 @@ export class PeerTransport {
       connection.close("no handshake");
       return;
     }
-    const claimed = this.#checkCertificate(connection, hello.nodeId);
-    const answer = claimed !== null ? claimed : answerHandshake(
+    const refusal = this.#checkCertificate(connection, hello.nodeId) ??
+      (this.#removedIds.has(hello.nodeId) && !this.#links.has(hello.nodeId)
+        ? removedReject(hello.nodeId)
+        : null);
+    const answer = refusal !== null ? refusal : answerHandshake(
       {
         clusterId: this.#options.clusterId,
         nodeId: this.#options.nodeId,
@@ -382,9 +428,15 @@ export class PeerTransport {
         return;
       case "heartbeatAck":
         return;
+      case "handshakeReject":
+        if (this.#noteRemoval(link.id, message.message)) {
+          link.connection?.close("removed from the cluster");
+          return;
+        }
+        link.connection?.close(`unexpected ${message.type} after handshake`);
+        return;
       case "handshake":
       case "handshakeAccept":
-      case "handshakeReject":
         link.connection?.close(`unexpected ${message.type} after handshake`);
         return;
       default:
