@@ -232,3 +232,47 @@ Deno.test("mutual TLS: peers and clients need a certificate from the CA naming w
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("mutual TLS: a dialer refuses an acceptor whose certificate names another node", async () => {
+  if (!await hasOpenssl()) {
+    if (Deno.env.get("CI") === "true") throw new Error("CI must install openssl");
+    return;
+  }
+  const dir = await Deno.makeTempDir();
+  const plan = await planTestCluster(2);
+  const nodes: TestNode[] = [];
+  let impostor: tls.Server | null = null;
+  try {
+    const ca = await makeCa(dir, "ca");
+    const n1 = await makeCert(dir, ca, "n1", "n1");
+    // Listens on n2's peer port with a valid certificate of the CA that names n3.
+    const wrong = await makeCert(dir, ca, "n3", "n3");
+    impostor = tls.createServer({
+      cert: await Deno.readTextFile(wrong.cert),
+      key: await Deno.readTextFile(wrong.key),
+      ca: await Deno.readTextFile(ca.cert),
+      requestCert: true,
+    }, (socket) => socket.destroy());
+    impostor.on("tlsClientError", () => {});
+    await new Promise<void>((resolve) =>
+      impostor!.listen(plan.peerPorts.get("n2")!, "127.0.0.1", resolve)
+    );
+    nodes.push(
+      await startTestNode(plan, "n1", [
+        ...["--tls-cert", n1.cert, "--tls-key", n1.key, "--tls-ca", ca.cert],
+      ]),
+    );
+    await eventually(
+      "n1 logs that n2's address answered with n3's certificate",
+      () =>
+        linesSince(nodes[0]!, 0, "peer TLS handshake failed", "names node 'n3', expected 'n2'")
+          .length > 0,
+      10_000,
+    );
+    assert.equal(linesSince(nodes[0]!, 0, "peer up").length, 0);
+  } finally {
+    impostor?.close();
+    await stopTestCluster(nodes, plan);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
