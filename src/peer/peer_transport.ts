@@ -172,16 +172,23 @@ export class PeerTransport {
     if (this.#started) this.#maybeDial(link);
   }
 
-  /** Forgets a removed member and closes its connection. */
-  removePeer(id: string): void {
+  /**
+   * Forgets a removed member and closes its connection. With `tellRemoved` (only when the
+   * removal is certain to be the latest membership), the node is first told it was removed, and
+   * told again if it connects later, so that it stops instead of retrying for ever.
+   */
+  removePeer(id: string, options: { tellRemoved?: boolean } = {}): void {
     const link = this.#links.get(id);
     if (link === undefined) return;
     link.removed = true;
     this.#links.delete(id);
-    this.#rememberRemoved(id);
-    // Tell the removed node before closing, so that it stops instead of retrying for ever.
-    link.connection?.send(removedReject(id));
-    link.connection?.end("member removed");
+    if (options.tellRemoved) {
+      this.#rememberRemoved(id);
+      link.connection?.send(removedReject(id));
+      link.connection?.end("member removed");
+    } else {
+      link.connection?.close("member removed");
+    }
     this.#detector.forget(id);
   }
 
