@@ -9,6 +9,9 @@ export interface TlsMaterial {
   caPem: string;
 }
 
+/** Longest a connection may take to finish its TLS handshake before it is dropped. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** A bound mutual-TLS listener. */
 export interface MutualTlsListener {
   close(): void;
@@ -34,6 +37,7 @@ export function listenMutualTls(
     ca: material.caPem,
     requestCert: true,
     rejectUnauthorized: false,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
   }, (socket) => {
     if (socket.authorized) return onConnection(new TlsSocketConn(socket));
     onRefused(`${socket.remoteAddress}:${socket.remotePort}`, refusalReason(socket));
