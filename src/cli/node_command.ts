@@ -22,7 +22,12 @@ export function nodeCommand(): Command {
     .addOption(envOption("--requirepass <password>", "require AUTH with this password"))
     .addOption(envOption("--tls-cert <file>", "PEM certificate for the client port"))
     .addOption(envOption("--tls-key <file>", "PEM private key for the client port"))
-    .addOption(envOption("--tls-ca <file>", "PEM CA bundle for peer connections"))
+    .addOption(
+      envOption("--tls-ca <file>", "PEM CA: peer links require certificates from it (mutual TLS)"),
+    )
+    .addOption(
+      envOption("--tls-client-auth", "the client port requires client certificates from --tls-ca"),
+    )
     .addOption(envOption("--metrics <host:port>", "serve Prometheus /metrics and /health"))
     .addOption(envOption("--log-level <level>", "debug | info | warn | error (default info)"))
     .addOption(envOption("--log-format <format>", "text | json (default text)"))
@@ -187,6 +192,12 @@ async function runNode(options: RawNodeOptions): Promise<void> {
     logger.info("shutting down", { signal });
     await node.stop();
     Deno.exit(0);
+  };
+  // A removed member stops for good, leaving its data directory (exit code 0: not a failure,
+  // so a supervisor restarting on failure leaves it stopped).
+  node.onRemoved = (byPeer, message) => {
+    logger.warn("removed from the cluster; exiting", { by: byPeer, detail: message });
+    void shutdown("removed");
   };
   Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));

@@ -17,7 +17,13 @@ export interface NodeConfig {
   join: HostPort | null;
   dataDir: string;
   requirePass: string | null;
-  tls: { certFile: string; keyFile: string; caFile: string | null } | null;
+  tls: {
+    certFile: string;
+    keyFile: string;
+    caFile: string | null;
+    /** The client port requires client certificates from the CA (`--tls-client-auth`). */
+    clientAuth: boolean;
+  } | null;
   metrics: HostPort | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -72,6 +78,8 @@ export interface RawNodeOptions {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  /** A flag: true when given (or when DSYNC_TLS_CLIENT_AUTH is set to anything but "false"/"0"). */
+  tlsClientAuth?: string | boolean;
   metrics?: string;
   logLevel?: string;
   logFormat?: string;
@@ -265,14 +273,23 @@ function checkSelfInPeers(id: string, peerAddress: HostPort, peers: Map<string, 
 }
 
 function parseTls(raw: RawNodeOptions): NodeConfig["tls"] {
+  const clientAuth = raw.tlsClientAuth !== undefined && raw.tlsClientAuth !== false &&
+    raw.tlsClientAuth !== "false" && raw.tlsClientAuth !== "0";
   if (raw.tlsCert === undefined && raw.tlsKey === undefined) {
     if (raw.tlsCa !== undefined) throw new RangeError("--tls-ca needs --tls-cert and --tls-key");
+    if (clientAuth) {
+      throw new RangeError("--tls-client-auth needs --tls-cert, --tls-key and --tls-ca");
+    }
     return null;
+  }
+  if (clientAuth && raw.tlsCa === undefined) {
+    throw new RangeError("--tls-client-auth needs --tls-ca");
   }
   return {
     certFile: required(raw.tlsCert, "--tls-cert"),
     keyFile: required(raw.tlsKey, "--tls-key"),
     caFile: raw.tlsCa ?? null,
+    clientAuth,
   };
 }
 

@@ -226,6 +226,7 @@ export class MetaGroup {
     }
     this.#checkPlacement();
     if (status.role !== "leader") return;
+    this.#tellRemoved(status);
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
     this.#recordPlacement();
@@ -302,11 +303,17 @@ export class MetaGroup {
       .finally(() => this.#promoting = false);
   }
 
-  /** Keeps the transport's peer set equal to the replicated membership. */
-  #reconcilePeers(status: RaftStatus): void {
+  /** Every member id: voters, learners and registered members. */
+  #memberIds(status: RaftStatus): Set<string> {
     const conf = status.confState;
     const members = new Set([...conf.voters, ...conf.learners]);
     for (const record of this.state.members()) members.add(record.id);
+    return members;
+  }
+
+  /** Keeps the transport's peer set equal to the replicated membership. */
+  #reconcilePeers(status: RaftStatus): void {
+    const members = this.#memberIds(status);
     if (members.size === 0) return; // a joining node has not received the log yet
     for (const id of members) {
       // Known peers keep the address this node was configured or joined with (it may reach
@@ -317,8 +324,24 @@ export class MetaGroup {
       const parsed = tryParse(address.peerAddress);
       if (parsed !== null) this.#transport.addPeer(id, parsed);
     }
+    if (status.role === "leader") return this.#tellRemoved(status);
     for (const peer of this.#transport.peers()) {
       if (!members.has(peer.id)) this.#transport.removePeer(peer.id);
+    }
+  }
+
+  /**
+   * Leader: drops peers that are no longer members, telling each it was removed. Only once every
+   * entry of the leader's log is applied, so its membership is the latest committed one (a
+   * follower, or a leader still applying, may see an older membership that lacks a later
+   * member, which must not be told to leave); until then the links stay.
+   */
+  #tellRemoved(status: RaftStatus): void {
+    if (status.role !== "leader" || status.appliedIndex < status.lastIndex) return;
+    const members = this.#memberIds(status);
+    if (members.size === 0) return;
+    for (const peer of this.#transport.peers()) {
+      if (!members.has(peer.id)) this.#transport.removePeer(peer.id, { tellRemoved: true });
     }
   }
 }

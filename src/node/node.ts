@@ -63,6 +63,8 @@ export class DsyncNode {
   readonly config: NodeConfig;
   readonly #logger: Logger;
   readonly #timing: MetaTiming;
+  /** Called once when a member tells this node it was removed from the cluster. */
+  onRemoved: (byPeer: string, message: string) => void = () => {};
   readonly #transport: PeerTransport;
   readonly #forwarder: Forwarder;
   readonly #raftGroups: RaftGroups;
@@ -137,6 +139,7 @@ export class DsyncNode {
       this.#stats.peerDownMarks++;
       this.#raftGroups.peerDisconnected(peerId);
     };
+    this.#transport.onRemoved = (byPeer, message) => this.onRemoved(byPeer, message);
     this.#stallMonitor = new StallMonitor({
       tickMs: config.raftTickMs,
       windowMs: STALL_WINDOW_MS,
@@ -180,7 +183,7 @@ export class DsyncNode {
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
     this.#router.attach(table, services);
     this.#clients = new ClientServer(this.config, table, services, this.#logger);
-    this.#transport.start();
+    await this.#transport.start();
     this.#raftGroups.start();
     meta.start();
     for (const subsystem of this.#subsystems) subsystem.start();

@@ -1,4 +1,5 @@
 import { encodeFrame, FrameDecoder, type PeerMessage } from "../../protocol/peer/mod.ts";
+import type { ByteConn } from "../util/tls_conn.ts";
 
 /** Limits of one peer connection. */
 export interface PeerConnectionLimits {
@@ -10,7 +11,7 @@ export interface PeerConnectionLimits {
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /**
- * One TCP connection to a peer: a read loop decoding frames, and a bounded send queue written
+ * One TCP (or TLS) connection to a peer: a read loop decoding frames, and a bounded send queue written
  * in batches (all frames sent in one event-loop turn, or queued while the previous write ran,
  * go out in one write).
  */
@@ -22,7 +23,7 @@ export class PeerConnection {
   /** Resolves once the connection is closed, with the reason. */
   readonly closed: Promise<string>;
   readonly remoteAddress: string;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #limits: PeerConnectionLimits;
   #queue: Uint8Array[] = [];
   #queueBytes = 0;
@@ -35,7 +36,15 @@ export class PeerConnection {
   /** Frames refused because the send queue was full. */
   droppedFrameCount = 0;
 
-  constructor(conn: Deno.Conn, limits: PeerConnectionLimits) {
+  /** The node id the peer's TLS certificate names (null on plain TCP or when it names none). */
+  readonly certificateNodeId: string | null;
+
+  constructor(
+    conn: ByteConn,
+    limits: PeerConnectionLimits,
+    certificateNodeId: string | null = null,
+  ) {
+    this.certificateNodeId = certificateNodeId;
     this.#conn = conn;
     this.#limits = limits;
     const remote = conn.remoteAddr as Deno.NetAddr;

@@ -3,12 +3,19 @@ import {
   createHandshake,
   DEFAULT_FRAME_BYTES_MAX,
   type PeerMessage,
+  type PeerMessageOf,
   readHandshakeAnswer,
 } from "../../protocol/peer/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { backoffDelayMs, type BackoffPolicy, DEFAULT_BACKOFF } from "./backoff.ts";
 import { FailureDetector, type PeerHealth } from "./failure_detector.ts";
+import {
+  DialError,
+  dialMutualTls,
+  listenMutualTls,
+  type MutualTlsListener,
+} from "../util/mutual_tls.ts";
 import { PeerConnection } from "./peer_connection.ts";
 
 /** Settings of the peer transport. */
@@ -18,7 +25,10 @@ export interface PeerTransportOptions {
   listen: HostPort;
   /** This node's client address, told to peers in the handshake. */
   clientAddress: string;
-  /** TLS for peer links: listen with cert/key, dial verifying peers against the CA. */
+  /**
+   * Mutual TLS for peer links: both sides present a certificate from the CA that names their
+   * node id, and the Handshake's node id must match the certificate's.
+   */
   tls?: { certPem: string; keyPem: string; caPem: string };
   /** This node's data-directory incarnation id (known once storage is open). */
   incarnationId: () => string;
@@ -62,6 +72,19 @@ interface PeerLink {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT_MS = 2_000;
+/** Most removed member ids remembered to be told they were removed. */
+const REMOVED_IDS_MAX = 1024;
+/** How a HandshakeReject's message begins when the receiver was removed from the cluster. */
+const REMOVED_NOTICE_PREFIX = "removed from the cluster:";
+
+/** The HandshakeReject telling node `id` it is no longer a member. */
+function removedReject(id: string): PeerMessageOf<"handshakeReject"> {
+  return {
+    type: "handshakeReject",
+    reason: "unknownNode",
+    message: `${REMOVED_NOTICE_PREFIX} node '${id}' is no longer a member`,
+  };
+}
 const DEFAULT_SEND_QUEUE_BYTES_MAX = 8 * 1024 * 1024;
 
 /**
@@ -76,13 +99,18 @@ export class PeerTransport {
   onPeerDisconnected: (peerId: string) => void = () => {};
   /** Called when the failure detector's view of a peer turns from up to down (any reason). */
   onPeerDown: (peerId: string) => void = () => {};
+  /** Called once, when a member tells this node it was removed from the cluster. */
+  onRemoved: (byPeer: string, message: string) => void = () => {};
   readonly #options: PeerTransportOptions;
   readonly #logger: Logger;
   readonly #links = new Map<string, PeerLink>();
   readonly #detector: FailureDetector;
   readonly #stop = new AbortController();
-  #listener: Deno.Listener | null = null;
+  #listener: Deno.Listener | MutualTlsListener | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** Members removed while this process ran, told so when they connect (oldest dropped first). */
+  readonly #removedIds = new Set<string>();
+  #toldRemoved = false;
 
   #started = false;
 
@@ -99,14 +127,22 @@ export class PeerTransport {
     if (tls !== undefined) this.#options.tls = tls;
   }
 
-  /** Binds the peer port, starts dialing and heartbeats. */
-  start(): void {
+  /** Binds the peer port, starts dialing and heartbeats; rejects if the port is in use. */
+  async start(): Promise<void> {
     const { host, port } = this.#options.listen;
     const tls = this.#options.tls;
-    this.#listener = tls === undefined
-      ? Deno.listen({ hostname: host, port, transport: "tcp" })
-      : Deno.listenTls({ hostname: host, port, cert: tls.certPem, key: tls.keyPem });
-    void this.#acceptLoop(this.#listener);
+    if (tls === undefined) {
+      const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
+      this.#listener = listener;
+      void this.#acceptLoop(listener);
+    } else {
+      this.#listener = await listenMutualTls(
+        this.#options.listen,
+        tls,
+        (conn) => void this.#accept(new PeerConnection(conn, this.#limits(), conn.peerNodeId())),
+        (remote, reason) => this.#logger.warn("refused peer TLS connection", { remote, reason }),
+      );
+    }
     this.#started = true;
     for (const link of this.#links.values()) this.#maybeDial(link);
     this.#detector.loopProbe(this.#options.nowMs());
@@ -137,14 +173,42 @@ export class PeerTransport {
     if (this.#started) this.#maybeDial(link);
   }
 
-  /** Forgets a removed member and closes its connection. */
-  removePeer(id: string): void {
+  /**
+   * Forgets a removed member and closes its connection. With `tellRemoved` (only when the
+   * removal is certain to be the latest membership), the node is first told it was removed, and
+   * told again if it connects later, so that it stops instead of retrying for ever.
+   */
+  removePeer(id: string, options: { tellRemoved?: boolean } = {}): void {
     const link = this.#links.get(id);
     if (link === undefined) return;
     link.removed = true;
     this.#links.delete(id);
-    link.connection?.close("member removed");
+    if (options.tellRemoved) {
+      this.#rememberRemoved(id);
+      link.connection?.send(removedReject(id));
+      link.connection?.end("member removed");
+    } else {
+      link.connection?.close("member removed");
+    }
     this.#detector.forget(id);
+  }
+
+  #rememberRemoved(id: string): void {
+    this.#removedIds.delete(id);
+    this.#removedIds.add(id);
+    if (this.#removedIds.size > REMOVED_IDS_MAX) {
+      this.#removedIds.delete(this.#removedIds.values().next().value!);
+    }
+  }
+
+  /** Reports a removal notice from `byPeer` once; true when `message` is one. */
+  #noteRemoval(byPeer: string, message: string): boolean {
+    if (!message.startsWith(REMOVED_NOTICE_PREFIX)) return false;
+    if (!this.#toldRemoved) {
+      this.#toldRemoved = true;
+      this.onRemoved(byPeer, message);
+    }
+    return true;
   }
 
   /** True while `id` has a handshaken connection and the failure detector sees it up. */
@@ -218,11 +282,17 @@ export class PeerTransport {
     try {
       const { host, port } = link.address;
       const tls = this.#options.tls;
-      const conn = tls === undefined
-        ? await Deno.connect({ hostname: host, port })
-        : await Deno.connectTls({ hostname: host, port, caCerts: [tls.caPem] });
-      connection = new PeerConnection(conn, this.#limits());
-    } catch {
+      connection = tls === undefined
+        ? new PeerConnection(await Deno.connect({ hostname: host, port }), this.#limits())
+        : new PeerConnection(
+          await dialMutualTls(link.address, tls, link.id, this.#handshakeTimeoutMs()),
+          this.#limits(),
+          link.id,
+        );
+    } catch (error) {
+      if (error instanceof DialError && error.tls) {
+        this.#logger.error("peer TLS handshake failed", { peer: link.id, detail: error.message });
+      }
       return false;
     }
     connection.send(createHandshake({
@@ -243,6 +313,10 @@ export class PeerTransport {
         return true;
       }
       outcome = { ok: false as const, reason: "staleIncarnation", message: stale };
+    }
+    if (answer?.type === "handshakeReject" && this.#noteRemoval(link.id, answer.message)) {
+      connection.close("removed from the cluster");
+      return false;
     }
     this.#logger.error("peer handshake failed", {
       peer: link.id,
@@ -280,7 +354,11 @@ export class PeerTransport {
       connection.close("no handshake");
       return;
     }
-    const answer = answerHandshake(
+    const refusal = this.#checkCertificate(connection, hello.nodeId) ??
+      (this.#removedIds.has(hello.nodeId) && !this.#links.has(hello.nodeId)
+        ? removedReject(hello.nodeId)
+        : null);
+    const answer = refusal !== null ? refusal : answerHandshake(
       {
         clusterId: this.#options.clusterId,
         nodeId: this.#options.nodeId,
@@ -305,6 +383,20 @@ export class PeerTransport {
     link.connection?.close("replaced by a new connection");
     this.#attach(link, connection, hello.clientAddress, hello.incarnationId);
     void connection.closed.then((reason) => this.#detach(link, reason, connection));
+  }
+
+  /** With TLS, a HandshakeReject when the Handshake's node id is not the certificate's. */
+  #checkCertificate(
+    connection: PeerConnection,
+    claimedId: string,
+  ): PeerMessageOf<"handshakeReject"> | null {
+    if (this.#options.tls === undefined || connection.certificateNodeId === claimedId) return null;
+    return {
+      type: "handshakeReject",
+      reason: "unknownNode",
+      message: `certificate names node '${connection.certificateNodeId ?? "(none)"}' ` +
+        `but the handshake claims '${claimedId}'`,
+    };
   }
 
   #attach(
@@ -344,9 +436,15 @@ export class PeerTransport {
         return;
       case "heartbeatAck":
         return;
+      case "handshakeReject":
+        if (this.#noteRemoval(link.id, message.message)) {
+          link.connection?.close("removed from the cluster");
+          return;
+        }
+        link.connection?.close(`unexpected ${message.type} after handshake`);
+        return;
       case "handshake":
       case "handshakeAccept":
-      case "handshakeReject":
         link.connection?.close(`unexpected ${message.type} after handshake`);
         return;
       default:

@@ -11,6 +11,7 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
 import { internalErrorLine } from "../commands/replies.ts";
 import { ContractRespWriter } from "./contract_writer.ts";
+import type { ByteConn } from "../util/tls_conn.ts";
 import { TurnBudget } from "./turn_budget.ts";
 
 /** Commands of one client run back to back at most, before others and the loop get a turn. */
@@ -41,7 +42,7 @@ type PendingReply = { writer: RespWriter } | { reply: ReplyFn | null };
  */
 export class ClientConnection {
   readonly session: ClientSession;
-  readonly #conn: Deno.Conn;
+  readonly #conn: ByteConn;
   readonly #table: CommandTable;
   readonly #services: NodeServices;
   readonly #logger: Logger;
@@ -77,7 +78,7 @@ export class ClientConnection {
   readonly #call: CommandCall;
 
   constructor(
-    conn: Deno.Conn,
+    conn: ByteConn,
     session: ClientSession,
     table: CommandTable,
     services: NodeServices,

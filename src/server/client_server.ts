@@ -4,6 +4,8 @@ import type { NodeServices } from "../commands/node_services.ts";
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClientConnection } from "./client_connection.ts";
+import { listenClientAuthTls } from "../util/client_auth_tls.ts";
+import type { ByteConn } from "../util/tls_conn.ts";
 import { TurnBudget } from "./turn_budget.ts";
 
 /** Connections accepted back to back at most before the accept loop yields to the event loop. */
@@ -20,7 +22,7 @@ export class ClientServer {
   readonly #connections = new Map<number, ClientConnection>();
   /** Client work per event-loop turn, across every connection. */
   readonly budget = new TurnBudget();
-  #listener: Deno.Listener | null = null;
+  #listener: { close(): void } | null = null;
   #nextClientId = 1;
 
   constructor(config: NodeConfig, table: CommandTable, services: NodeServices, logger: Logger) {
@@ -34,7 +36,16 @@ export class ClientServer {
   async listen(): Promise<void> {
     const { host, port } = this.#config.clientAddress;
     const tls = this.#config.tls;
-    this.#listener = tls === null
+    if (tls !== null && tls.clientAuth) {
+      this.#listener = await listenClientAuthTls(
+        this.#config.clientAddress,
+        tls,
+        (conn) => this.#accept(conn),
+        (remote, reason) => this.#logger.warn("refused client TLS connection", { remote, reason }),
+      );
+      return;
+    }
+    const listener = tls === null
       ? Deno.listen({ hostname: host, port, transport: "tcp" })
       : Deno.listenTls({
         hostname: host,
@@ -42,7 +53,8 @@ export class ClientServer {
         cert: await Deno.readTextFile(tls.certFile),
         key: await Deno.readTextFile(tls.keyFile),
       });
-    void this.#acceptLoop(this.#listener);
+    this.#listener = listener;
+    void this.#acceptLoop(listener);
   }
 
   /** Sessions of the connected clients. */
@@ -77,7 +89,7 @@ export class ClientServer {
     }
   }
 
-  #accept(conn: Deno.Conn): void {
+  #accept(conn: ByteConn): void {
     this.#services.stats.connectionsReceived++;
     if (this.#connections.size >= this.#config.clientCountMax) {
       this.#services.stats.connectionsRejected++;
@@ -112,7 +124,7 @@ export class ClientServer {
   }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(conn: ByteConn): void {
   try {
     conn.close();
   } catch {
