@@ -11,6 +11,12 @@ import {
   writeMetaSnapshot,
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
+import {
+  decodePlacement,
+  encodePlacement,
+  type Placement,
+  PlacementDecodeError,
+} from "../placement/mod.ts";
 
 /** What applying one meta entry produced. */
 export type MetaApplyResult =
@@ -39,6 +45,10 @@ export class MetaState {
   #appliedIndex = 0;
   /** The cluster's slot count, recorded once by the first leader; 0 until then. */
   #slotCount = 0;
+  /** Every slot's replicas and preferred leader; null until the first leader records it. */
+  #placement: Placement | null = null;
+  /** Placements recorded so far (1: the one the cluster was created with). */
+  #placementEpoch = 0;
   /** Increases whenever a member record is set or forgotten (cheap change detection). */
   membershipVersion = 0;
 
@@ -60,6 +70,16 @@ export class MetaState {
   /** The cluster's recorded slot count; 0 until the first leader records it. */
   get slotCount(): number {
     return this.#slotCount;
+  }
+
+  /** The slots' placement; null until the first leader records it. */
+  get placement(): Placement | null {
+    return this.#placement;
+  }
+
+  /** Placements recorded so far: 1 while the cluster keeps the one it was created with. */
+  get placementEpoch(): number {
+    return this.#placementEpoch;
   }
 
   /** `machines`: subsystems' state machines, each with its own op code and section tag. */
@@ -123,7 +143,27 @@ export class MetaState {
         return { kind: "ok" };
       case "setPlacement":
         return this.#setPlacement(command.slotCount);
+      case "placeSlots":
+        return this.#placeSlots(command.placement);
     }
+  }
+
+  #placeSlots(bytes: Uint8Array): MetaApplyResult {
+    let placement: Placement;
+    try {
+      placement = decodePlacement(bytes);
+    } catch (error) {
+      if (!(error instanceof PlacementDecodeError)) throw error;
+      return { kind: "refused", refusal: { code: "ERR", message: error.message } };
+    }
+    if (this.#slotCount !== 0 && placement.slotCount !== this.#slotCount) {
+      const message = `the cluster's slot count is already ${this.#slotCount}`;
+      return { kind: "refused", refusal: { code: "ERR", message } };
+    }
+    this.#slotCount = placement.slotCount;
+    this.#placement = placement;
+    this.#placementEpoch++;
+    return { kind: "ok" };
   }
 
   #setPlacement(slotCount: number): MetaApplyResult {
@@ -159,7 +199,7 @@ export class MetaState {
     for (const machine of machines) bytesHint += machine.snapshotBytesHint();
     return writeMetaSnapshot(this.#appliedIndex, [
       [META_SECTION.members, (writer) => this.#writeMembers(writer)],
-      [META_SECTION.placement, (writer) => writer.u32(this.#slotCount)],
+      [META_SECTION.placement, (writer) => this.#writePlacement(writer)],
       ...machines.map((machine): SectionWriter => [
         machine.sectionTag,
         (writer) => machine.snapshotInto(writer),
@@ -172,6 +212,8 @@ export class MetaState {
     this.#members.clear();
     this.membershipVersion++;
     this.#slotCount = 0;
+    this.#placement = null;
+    this.#placementEpoch = 0;
     if (image.length === 0) {
       this.#appliedIndex = 0;
       for (const machine of this.#machines.values()) machine.restore(null);
@@ -198,6 +240,15 @@ export class MetaState {
     if (placement !== undefined) {
       const reader = new BinaryReader(placement, "meta snapshot placement");
       this.#slotCount = reader.u32();
+      if (reader.remainingBytes > 0) {
+        this.#placementEpoch = reader.u53();
+        try {
+          this.#placement = decodePlacement(reader.bytesView());
+        } catch (error) {
+          if (!(error instanceof PlacementDecodeError)) throw error;
+          throw new FrameError(`Cannot decode meta snapshot: ${error.message}`);
+        }
+      }
       reader.expectEnd();
     }
     for (const [tag, machine] of this.#machinesBySection) {
@@ -219,6 +270,13 @@ export class MetaState {
     for (const [tag, each] of this.#machinesBySection) {
       each.restore(tag === META_SECTION.locks ? locks : null);
     }
+  }
+
+  /** u32 slot count; then, once recorded, u53 placement epoch and the placement's bytes. */
+  #writePlacement(writer: BinaryWriter): void {
+    writer.u32(this.#slotCount);
+    if (this.#placement === null) return;
+    writer.u53(this.#placementEpoch).bytes(encodePlacement(this.#placement));
   }
 
   #writeMembers(writer: BinaryWriter): void {
