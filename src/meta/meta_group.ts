@@ -55,6 +55,10 @@ export class MetaGroup {
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
   #promoting = false;
+  /** The placement epoch the last onPlacementChanged call saw. */
+  #placementEpochSeen = 0;
+  /** Called after an applied batch that changed the slots' placement (and once it is known). */
+  onPlacementChanged: () => void = () => {};
   /** A placement is being proposed. */
   #recordingPlacement = false;
   /** The recorded slot count differs from --slots and that was logged. */
@@ -219,6 +223,10 @@ export class MetaGroup {
       this.#reconcilePeers(status);
     }
     this.#checkPlacement();
+    if (this.state.placementEpoch !== this.#placementEpochSeen) {
+      this.#placementEpochSeen = this.state.placementEpoch;
+      this.onPlacementChanged();
+    }
     if (status.role !== "leader") return;
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
