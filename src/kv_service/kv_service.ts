@@ -69,7 +69,7 @@ export class KvService {
     if (op === null) {
       this.stats.reads++;
       if (expiries.length > 0) await Promise.all(expiries);
-      else await host.readBarrier();
+      else await this.#readBarrier(host);
       return answerRead(request, machine.slot, machine.tracker, this.#options.nowMs())!;
     }
     this.stats.writes++;
@@ -83,6 +83,23 @@ export class KvService {
     const applied = await this.#propose(host, op);
     if (applied.outcome.kind === "limit") this.stats.refusedLimit++;
     return answerOfOutcome(applied.outcome);
+  }
+
+  /**
+   * A ReadIndex barrier on `host` that fails with TRYAGAIN as soon as this node stops leading
+   * (a confirmation a deposed leader waits for would only come at the request timeout).
+   */
+  #readBarrier(host: RaftHost<unknown>): Promise<void> {
+    const barrier = host.readBarrier();
+    let watch: ReturnType<typeof setInterval> | undefined;
+    const deposed = new Promise<never>((_, reject) => {
+      watch = setInterval(() => {
+        if (host.leading) return;
+        barrier.catch(() => {});
+        reject(new ClusterError("TRYAGAIN", "leadership moved during the read; retry"));
+      }, this.#options.expiryCheckMs);
+    });
+    return Promise.race([barrier, deposed]).finally(() => clearInterval(watch));
   }
 
   async #propose(host: RaftHost<unknown>, op: KvOp): Promise<KvApplied> {
