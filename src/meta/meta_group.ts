@@ -11,7 +11,12 @@ import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from "./meta_command.ts";
 import { type MetaApplyResult, MetaState } from "./meta_state.ts";
-import { compareIds, computePlacement, encodePlacement } from "../placement/mod.ts";
+import {
+  compareIds,
+  computePlacement,
+  encodePlacement,
+  placementMovement,
+} from "../placement/mod.ts";
 import type { MachineResult, MetaMachine } from "./meta_machine.ts";
 
 /** Raft group id of the cluster's meta group. */
@@ -256,12 +261,15 @@ export class MetaGroup {
       replicas: this.#config.replicas,
     };
     const placement = computePlacement(members, config, previous);
+    const moved = previous === undefined ? null : placementMovement(previous, placement);
     this.#recordingPlacement = true;
     this.proposeCommand({ op: "placeSlots", placement: encodePlacement(placement) })
       .then(() =>
         this.#logger.info("slot placement recorded", {
           members: members.join(","),
           epoch: this.state.placementEpoch,
+          slots_changed: moved?.slotsChanged ?? placement.slotCount,
+          replicas_moved: moved?.replicasMoved ?? 0,
         })
       )
       .catch((error) => this.#logger.debug("placement not recorded yet", { error: String(error) }))

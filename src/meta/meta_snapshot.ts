@@ -18,7 +18,8 @@ export const META_SECTION = {
   members: 1,
   /**
    * The cluster's placement: u32 slot count (0: not recorded yet); then, once recorded, u53
-   * placement epoch and the placement (u32 length + placement_codec.ts bytes).
+   * placement epoch, the placement (u32 length + placement_codec.ts bytes) and the members of
+   * the first placement (u32 count, strings): the slot groups' initial voters.
    */
   placement: 2,
   /** The lock table's own snapshot (src/locks/snapshot_codec.ts). */

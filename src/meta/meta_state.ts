@@ -12,6 +12,7 @@ import {
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 import {
+  computePlacement,
   decodePlacement,
   encodePlacement,
   type Placement,
@@ -49,6 +50,9 @@ export class MetaState {
   #placement: Placement | null = null;
   /** Placements recorded so far (1: the one the cluster was created with). */
   #placementEpoch = 0;
+  /** The ring members of the first placement: every slot group's initial voters come from it. */
+  #firstMembers: readonly string[] = [];
+  #firstPlacement: Placement | null = null;
   /** Increases whenever a member record is set or forgotten (cheap change detection). */
   membershipVersion = 0;
 
@@ -75,6 +79,17 @@ export class MetaState {
   /** The slots' placement; null until the first leader records it. */
   get placement(): Placement | null {
     return this.#placement;
+  }
+
+  /**
+   * The placement the cluster was created with (epoch 1): each slot group's initial voters, which
+   * every replica, also one added later, must bootstrap the group with. Null until recorded.
+   */
+  get firstPlacement(): Placement | null {
+    const current = this.#placement;
+    if (current === null) return null;
+    this.#firstPlacement ??= computePlacement(this.#firstMembers, current);
+    return this.#firstPlacement;
   }
 
   /** Placements recorded so far: 1 while the cluster keeps the one it was created with. */
@@ -161,6 +176,10 @@ export class MetaState {
       return { kind: "refused", refusal: { code: "ERR", message } };
     }
     this.#slotCount = placement.slotCount;
+    if (this.#placement === null) {
+      this.#firstMembers = placement.members;
+      this.#firstPlacement = null;
+    }
     this.#placement = placement;
     this.#placementEpoch++;
     return { kind: "ok" };
@@ -214,6 +233,8 @@ export class MetaState {
     this.#slotCount = 0;
     this.#placement = null;
     this.#placementEpoch = 0;
+    this.#firstMembers = [];
+    this.#firstPlacement = null;
     if (image.length === 0) {
       this.#appliedIndex = 0;
       for (const machine of this.#machines.values()) machine.restore(null);
@@ -248,6 +269,13 @@ export class MetaState {
           if (!(error instanceof PlacementDecodeError)) throw error;
           throw new FrameError(`Cannot decode meta snapshot: ${error.message}`);
         }
+        const count = reader.u32();
+        if (count > META_MEMBERS_MAX) {
+          throw reader.error(`first member count ${count} over maximum`);
+        }
+        const first: string[] = [];
+        for (let i = 0; i < count; i++) first.push(reader.string());
+        this.#firstMembers = first;
       }
       reader.expectEnd();
     }
@@ -272,11 +300,16 @@ export class MetaState {
     }
   }
 
-  /** u32 slot count; then, once recorded, u53 placement epoch and the placement's bytes. */
+  /**
+   * u32 slot count; then, once recorded, u53 placement epoch, the placement's bytes, and the
+   * first placement's members (u32 count, strings).
+   */
   #writePlacement(writer: BinaryWriter): void {
     writer.u32(this.#slotCount);
     if (this.#placement === null) return;
     writer.u53(this.#placementEpoch).bytes(encodePlacement(this.#placement));
+    writer.u32(this.#firstMembers.length);
+    for (const id of this.#firstMembers) writer.string(id);
   }
 
   #writeMembers(writer: BinaryWriter): void {

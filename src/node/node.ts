@@ -48,8 +48,8 @@ async function readPeerTls(config: NodeConfig) {
   };
 }
 
-/** How often slot leadership is handed to the placement's preferred leaders. */
-const LEADER_SETTLE_INTERVAL_MS = 500;
+/** How often slot groups are moved towards the placement (SlotGroups.reconcile). */
+const RECONCILE_INTERVAL_MS = 200;
 
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
@@ -72,8 +72,8 @@ export class DsyncNode {
   #subsystems: Subsystem[] = [];
   readonly #debugGroups: DebugGroups = { hosts: new Map() };
   #slotGroups: SlotGroups | null = null;
-  /** Hands slot leadership to the preferred leaders now and then. */
-  #leaderSettler: ReturnType<typeof setInterval> | undefined;
+  /** Moves slot groups towards the placement now and then. */
+  #reconciler: ReturnType<typeof setInterval> | undefined;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -180,10 +180,10 @@ export class DsyncNode {
     this.#raftGroups.start();
     meta.start();
     for (const subsystem of this.#subsystems) subsystem.start();
-    this.#leaderSettler = setInterval(() => {
+    this.#reconciler = setInterval(() => {
       const placement = meta.state.placement;
-      if (placement !== null) this.#slotGroups?.settleLeaders(placement);
-    }, LEADER_SETTLE_INTERVAL_MS);
+      if (placement !== null) this.#slotGroups?.reconcile(placement);
+    }, RECONCILE_INTERVAL_MS);
     await this.#clients.listen();
     if (this.config.debugGroups > 0) {
       openDebugGroups(
@@ -212,7 +212,7 @@ export class DsyncNode {
     this.#clients?.close();
     this.#forwarder.close();
     for (const subsystem of this.#subsystems) subsystem.stop();
-    clearInterval(this.#leaderSettler);
+    clearInterval(this.#reconciler);
     await this.#metrics?.close();
     this.#raftGroups.stop();
     this.#meta?.stop();
@@ -233,14 +233,16 @@ export class DsyncNode {
       raft: { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       logger: this.#logger,
       machineOf: (slot) => supplier.slotMachine!(slot),
+      onRemoved: (slot) => supplier.slotRemoved?.(slot),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
     });
     this.#slotGroups = slotGroups;
     const follow = () => {
       const placement = meta.state.placement;
-      if (placement === null) return Promise.resolve();
-      return slotGroups.follow(placement, meta.state.placementEpoch);
+      const first = meta.state.firstPlacement;
+      if (placement === null || first === null) return Promise.resolve();
+      return slotGroups.follow(placement, first);
     };
     meta.onPlacementChanged = () => void follow();
     await follow();
@@ -255,7 +257,7 @@ export class DsyncNode {
         const hosted = this.#raftGroups.get(groupId)?.status();
         if (hosted !== undefined) return hosted;
         // A slot group this node does not host: its preferred leader, who takes the lead once
-        // it is caught up (SlotGroups.settleLeaders).
+        // it is caught up (SlotGroups.reconcile).
         const meta = this.#meta;
         const slot = meta === null ? null : slotOfGroup(groupId, meta.slotCount());
         const leaderId = slot === null ? null : meta!.state.placement?.slots[slot]?.leader;

@@ -10,12 +10,15 @@ import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { SeededRandom } from "../raft/mod.ts";
 import type { NodeLog } from "../storage/mod.ts";
-import type { Placement } from "../placement/mod.ts";
+import { nextGroupStep, type Placement } from "../placement/mod.ts";
+import type { RaftStatus } from "../raft/mod.ts";
 
 /** Slot group ids are SLOT_GROUP_ID_BASE + slot (the meta group is 0, debug groups 1,000,000+). */
 export const SLOT_GROUP_ID_BASE = 1000;
 /** Groups opened at once. */
 const OPEN_CONCURRENCY = 16;
+/** Slot group changes in flight at once on this node (bounds catch-up traffic). */
+const STEPS_IN_FLIGHT_MAX = 4;
 /** Applied entries after which a slot group compacts its log into a snapshot. */
 const SLOT_SNAPSHOT_ENTRIES_MAX = 10_000;
 
@@ -41,6 +44,8 @@ export interface SlotGroupsOptions {
   isUp(id: string): boolean;
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
+  /** This node stopped hosting `slot` (its state machine is dropped). */
+  onRemoved?(slot: number): void;
 }
 
 /** Slot groups hosted on this node, opened as the placement names the node. */
@@ -48,8 +53,10 @@ export class SlotGroups {
   readonly #options: SlotGroupsOptions;
   readonly #hosts = new Map<number, RaftHost<unknown>>();
   #following: Promise<void> = Promise.resolve();
-  /** Slots whose leadership is being handed to the preferred leader. */
-  readonly #transferring = new Set<number>();
+  /** Slots with a membership change or leadership transfer in flight. */
+  readonly #stepping = new Set<number>();
+  /** Slots whose group is being dropped from this node. */
+  readonly #dropping = new Set<number>();
 
   constructor(options: SlotGroupsOptions) {
     this.#options = options;
@@ -72,27 +79,28 @@ export class SlotGroups {
 
   /**
    * Opens every slot group the placement lists this node in and does not host yet; calls are
-   * serialized. `epoch` 1 (the placement the cluster was created with) bootstraps each group
-   * with the slot's replicas as voters, as every replica does; a group that appears in a later
-   * placement starts empty and waits for its leader to add it (docs/slots.md).
+   * serialized. Each group is bootstrapped with its voters in `first` (the placement the cluster
+   * was created with), as every replica of it was: a replica added later then rebuilds the
+   * group's configuration from the same base plus the changes in the log it receives, and as it
+   * is no voter of that base it cannot campaign before the leader adds it (docs/slots.md).
    */
-  follow(placement: Placement, epoch: number): Promise<void> {
-    this.#following = this.#following.then(() => this.#open(placement, epoch)).catch((error) =>
+  follow(placement: Placement, first: Placement): Promise<void> {
+    this.#following = this.#following.then(() => this.#open(placement, first)).catch((error) =>
       this.#options.logger.error("slot groups failed to open", { error: String(error) })
     );
     return this.#following;
   }
 
-  async #open(placement: Placement, epoch: number): Promise<void> {
+  async #open(placement: Placement, first: Placement): Promise<void> {
     const me = this.#options.config.id;
     const wanted: number[] = [];
     placement.slots.forEach((slot, index) => {
       if (slot.replicas.includes(me) && !this.#hosts.has(index)) wanted.push(index);
     });
-    for (let first = 0; first < wanted.length; first += OPEN_CONCURRENCY) {
+    for (let start = 0; start < wanted.length; start += OPEN_CONCURRENCY) {
       await Promise.all(
-        wanted.slice(first, first + OPEN_CONCURRENCY).map((slot) =>
-          this.#openOne(slot, epoch === 1 ? [...placement.slots[slot]!.replicas] : [])
+        wanted.slice(start, start + OPEN_CONCURRENCY).map((slot) =>
+          this.#openOne(slot, [...first.slots[slot]!.replicas])
         ),
       );
     }
@@ -139,30 +147,92 @@ export class SlotGroups {
   }
 
   /**
-   * Hands each slot this node leads to the slot's preferred leader once that voter is up and
-   * caught up, one transfer per slot at a time, so slot leaders spread as the placement says and
-   * a node that is not a replica can forward to the preferred leader.
+   * Moves each slot group this node leads one step towards `placement` (nextGroupStep: add a
+   * learner, promote it once caught up, remove a replica the placement dropped, hand leadership to
+   * the preferred leader), one step in flight per group and at most STEPS_IN_FLIGHT_MAX at once
+   * on this node; a refused step is retried at a later call. Called periodically.
    */
-  settleLeaders(placement: Placement): void {
-    const me = this.#options.config.id;
+  reconcile(placement: Placement): void {
+    this.#dropRemoved(placement);
     for (const [slot, host] of this.#hosts) {
-      const preferred = placement.slots[slot]?.leader;
-      if (preferred === undefined || preferred === me || !host.leading) continue;
-      if (this.#transferring.has(slot) || !this.#options.isUp(preferred)) continue;
+      if (this.#stepping.size >= STEPS_IN_FLIGHT_MAX) return;
+      const target = placement.slots[slot];
+      if (target === undefined || !host.leading || this.#stepping.has(slot)) continue;
       const status = host.status();
-      const progress = status.progress.find((each) => each.id === preferred);
-      if (progress === undefined || progress.isLearner) continue;
-      if (progress.matchIndex < status.commitIndex) continue;
-      this.#transferring.add(slot);
-      host.transferLeadership(preferred)
+      const group = {
+        voters: status.confState.voters,
+        learners: status.confState.learners,
+        leader: status.leaderId,
+      };
+      const step = nextGroupStep(group, target);
+      if (step === null) continue;
+      if (!this.#ready(step, status)) continue;
+      this.#stepping.add(slot);
+      this.#run(host, step)
+        .then(() => this.#options.logger.info("slot group changed", { slot, ...step }))
         .catch((error) =>
-          this.#options.logger.debug("slot leadership transfer deferred", {
+          this.#options.logger.debug("slot group change deferred", {
             slot,
-            to: preferred,
+            ...step,
             error: String(error),
           })
         )
-        .finally(() => this.#transferring.delete(slot));
+        .finally(() => this.#stepping.delete(slot));
+    }
+  }
+
+  /**
+   * Closes and deletes the groups of slots the placement no longer gives this node once the
+   * group applied this node's removal. (A removed node often never learns of its own removal:
+   * then its copy stays, outside the group's configuration, until a later placement change.)
+   */
+  #dropRemoved(placement: Placement): void {
+    const me = this.#options.config.id;
+    for (const [slot, host] of this.#hosts) {
+      if (placement.slots[slot]?.replicas.includes(me) ?? true) continue;
+      const conf = host.status().confState;
+      if (conf.voters.length === 0 || conf.voters.includes(me) || conf.learners.includes(me)) {
+        continue;
+      }
+      if (this.#dropping.has(slot)) continue;
+      this.#dropping.add(slot);
+      // Through the same chain as opening, so a group is never reopened while its data is
+      // still being removed.
+      this.#following = this.#following.then(() => this.#drop(slot, host)).catch((error) =>
+        this.#options.logger.warn("slot group data not removed", { slot, error: String(error) })
+      ).finally(() => this.#dropping.delete(slot));
+    }
+  }
+
+  async #drop(slot: number, host: RaftHost<unknown>): Promise<void> {
+    if (this.#hosts.get(slot) !== host) return;
+    const groupId = slotGroupId(slot);
+    this.#hosts.delete(slot);
+    this.#options.raft.groups.remove(groupId);
+    this.#options.onRemoved?.(slot);
+    await this.#options.raft.log.removeGroup(groupId);
+    this.#options.logger.info("slot group removed from this node", { slot });
+  }
+
+  /** A step worth proposing now: its node is up, and a promoted learner has caught up. */
+  #ready(step: { type: string; nodeId: string }, status: RaftStatus): boolean {
+    if (step.type === "removeNode") return true;
+    if (!this.#options.isUp(step.nodeId)) return false;
+    if (step.type !== "addVoter" && step.type !== "transferLeader") return true;
+    const progress = status.progress.find((each) => each.id === step.nodeId);
+    return progress !== undefined && progress.matchIndex >= status.commitIndex;
+  }
+
+  #run(host: RaftHost<unknown>, step: { type: string; nodeId: string }): Promise<void> {
+    switch (step.type) {
+      case "addLearner":
+        return host.proposeConfChange({ type: "addLearner", nodeId: step.nodeId });
+      case "addVoter":
+        return host.proposeConfChange({ type: "addVoter", nodeId: step.nodeId });
+      case "removeNode":
+        return host.proposeConfChange({ type: "removeNode", nodeId: step.nodeId });
+      default:
+        return host.transferLeadership(step.nodeId);
     }
   }
 }

@@ -197,5 +197,11 @@ Deno.test("meta placement: placeSlots records the ring's placement; snapshots ke
   restored.restore(state.snapshot());
   assert.equal(restored.placementEpoch, 2);
   assert.ok(placementsEqual(restored.placement!, second));
+  // Slot groups bootstrap from the first placement's replicas, on every node, also later.
+  assert.deepEqual(restored.firstPlacement!.members, ["n1", "n2", "n3"]);
+  assert.deepEqual(
+    restored.firstPlacement!.slots.map((slot) => slot.replicas),
+    first.slots.map((slot) => slot.replicas),
+  );
   assert.deepEqual(restored.snapshot(), state.snapshot());
 });
