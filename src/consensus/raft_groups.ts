@@ -53,15 +53,6 @@ export class RaftGroups {
     this.#active.add(host);
   }
 
-  /** Stops hosting `groupId` (closes it); no-op for a group not hosted. */
-  remove(groupId: number): void {
-    const host = this.#hosts.get(groupId);
-    if (host === undefined) return;
-    this.#hosts.delete(groupId);
-    this.#active.delete(host);
-    host.close();
-  }
-
   /** The host of `groupId`, if this node runs it. */
   get(groupId: number): HostedGroup | undefined {
     return this.#hosts.get(groupId);

@@ -72,9 +72,6 @@ export function kvSubsystem(
       machines.set(slot, machine);
       return machine;
     },
-    slotRemoved(slot) {
-      machines.delete(slot);
-    },
     infoSections: [{
       name: "keyspace",
       fields: () => {

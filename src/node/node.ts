@@ -233,7 +233,6 @@ export class DsyncNode {
       raft: { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       logger: this.#logger,
       machineOf: (slot) => supplier.slotMachine!(slot),
-      onRemoved: (slot) => supplier.slotRemoved?.(slot),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
     });

@@ -44,8 +44,6 @@ export interface SlotGroupsOptions {
   isUp(id: string): boolean;
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
-  /** This node stopped hosting `slot` (its state machine is dropped). */
-  onRemoved?(slot: number): void;
 }
 
 /** Slot groups hosted on this node, opened as the placement names the node. */
@@ -55,8 +53,6 @@ export class SlotGroups {
   #following: Promise<void> = Promise.resolve();
   /** Slots with a membership change or leadership transfer in flight. */
   readonly #stepping = new Set<number>();
-  /** Slots whose group is being dropped from this node. */
-  readonly #dropping = new Set<number>();
 
   constructor(options: SlotGroupsOptions) {
     this.#options = options;
@@ -79,7 +75,9 @@ export class SlotGroups {
 
   /**
    * Opens every slot group the placement lists this node in and does not host yet; calls are
-   * serialized. Each group is bootstrapped with its voters in `first` (the placement the cluster
+   * serialized. A group this node leaves stays open with its log (it is no member any more), so
+   * a node given the slot again continues from its own history: a group's data is never dropped
+   * and rebuilt from the bootstrap, where two such replicas could elect each other. Each group is bootstrapped with its voters in `first` (the placement the cluster
    * was created with), as every replica of it was: a replica added later then rebuilds the
    * group's configuration from the same base plus the changes in the log it receives, and as it
    * is no voter of that base it cannot campaign before the leader adds it (docs/slots.md).
@@ -153,7 +151,6 @@ export class SlotGroups {
    * on this node; a refused step is retried at a later call. Called periodically.
    */
   reconcile(placement: Placement): void {
-    this.#dropRemoved(placement);
     for (const [slot, host] of this.#hosts) {
       if (this.#stepping.size >= STEPS_IN_FLIGHT_MAX) return;
       const target = placement.slots[slot];
@@ -179,39 +176,6 @@ export class SlotGroups {
         )
         .finally(() => this.#stepping.delete(slot));
     }
-  }
-
-  /**
-   * Closes and deletes the groups of slots the placement no longer gives this node once the
-   * group applied this node's removal. (A removed node often never learns of its own removal:
-   * then its copy stays, outside the group's configuration, until a later placement change.)
-   */
-  #dropRemoved(placement: Placement): void {
-    const me = this.#options.config.id;
-    for (const [slot, host] of this.#hosts) {
-      if (placement.slots[slot]?.replicas.includes(me) ?? true) continue;
-      const conf = host.status().confState;
-      if (conf.voters.length === 0 || conf.voters.includes(me) || conf.learners.includes(me)) {
-        continue;
-      }
-      if (this.#dropping.has(slot)) continue;
-      this.#dropping.add(slot);
-      // Through the same chain as opening, so a group is never reopened while its data is
-      // still being removed.
-      this.#following = this.#following.then(() => this.#drop(slot, host)).catch((error) =>
-        this.#options.logger.warn("slot group data not removed", { slot, error: String(error) })
-      ).finally(() => this.#dropping.delete(slot));
-    }
-  }
-
-  async #drop(slot: number, host: RaftHost<unknown>): Promise<void> {
-    if (this.#hosts.get(slot) !== host) return;
-    const groupId = slotGroupId(slot);
-    this.#hosts.delete(slot);
-    this.#options.raft.groups.remove(groupId);
-    this.#options.onRemoved?.(slot);
-    await this.#options.raft.log.removeGroup(groupId);
-    this.#options.logger.info("slot group removed from this node", { slot });
   }
 
   /** A step worth proposing now: its node is up, and a promoted learner has caught up. */

@@ -91,8 +91,6 @@ export interface Subsystem {
    * now: the key-value store). The node opens the slot groups with it.
    */
   slotMachine?(slot: number): ReplicatedStateMachine<unknown>;
-  /** This node stopped hosting slot `slot`'s group (the placement moved it elsewhere). */
-  slotRemoved?(slot: number): void;
   /** The connection to a peer closed (several subsystems may listen). */
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */
