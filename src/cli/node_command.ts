@@ -100,6 +100,18 @@ export function nodeCommand(): Command {
     )
     .addOption(
       envOption(
+        "--vnodes <n>",
+        `ring points per member, fixed at cluster creation (default ${NODE_DEFAULTS.vnodes})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--replicas <n>",
+        `replicas per slot, fixed at cluster creation (default ${NODE_DEFAULTS.replicas})`,
+      ),
+    )
+    .addOption(
+      envOption(
         "--request-timeout-ms <n>",
         `wait for a replicated request before -TIMEOUT (default ${NODE_DEFAULTS.requestTimeoutMs})`,
       ),

@@ -2,6 +2,7 @@ import { type HostPort, parseHostPort } from "../util/host_port.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import { TTL_MS_MAX } from "../locks/limits.ts";
 import { SLOT_COUNT_DEFAULT, SLOT_COUNT_MAX } from "../placement/key_slot.ts";
+import { REPLICAS_DEFAULT, REPLICAS_MAX, VNODES_DEFAULT, VNODES_MAX } from "../placement/limits.ts";
 
 /** Everything one node needs to start, validated. */
 export interface NodeConfig {
@@ -49,6 +50,10 @@ export interface NodeConfig {
   debugGroups: number;
   /** Slots keys are placed in (`CLUSTER KEYSLOT`); every member must use the same count. */
   slotCount: number;
+  /** Virtual nodes per member on the placement ring (fixed when the cluster is created). */
+  vnodes: number;
+  /** Replicas per slot group (at most the member count; fixed when the cluster is created). */
+  replicas: number;
   /** Longest wait for a replicated request before `-TIMEOUT`. */
   requestTimeoutMs: number;
   /** Smallest and largest lock TTL a client may ask for. */
@@ -94,6 +99,8 @@ export interface RawNodeOptions {
   quiesceAfterTicks?: string;
   debugGroups?: string;
   slots?: string;
+  vnodes?: string;
+  replicas?: string;
   requestTimeoutMs?: string;
   lockTtlMinMs?: string;
   lockTtlMaxMs?: string;
@@ -115,6 +122,8 @@ export const NODE_DEFAULTS = {
   quiesceAfterTicks: 20,
   debugGroups: 0,
   slotCount: SLOT_COUNT_DEFAULT,
+  vnodes: VNODES_DEFAULT,
+  replicas: REPLICAS_DEFAULT,
   requestTimeoutMs: 10_000,
   lockTtlMinMs: 100,
   lockTtlMaxMs: 86_400_000,
@@ -190,6 +199,8 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       DEBUG_GROUPS_MAX,
     ),
     slotCount: parseSlotCount(raw.slots),
+    vnodes: parseBoundedInt(raw.vnodes, NODE_DEFAULTS.vnodes, "--vnodes", VNODES_MAX, 1),
+    replicas: parseBoundedInt(raw.replicas, NODE_DEFAULTS.replicas, "--replicas", REPLICAS_MAX, 1),
     requestTimeoutMs: parseCount(
       raw.requestTimeoutMs,
       NODE_DEFAULTS.requestTimeoutMs,
@@ -329,11 +340,12 @@ function parseBoundedInt(
   fallback: number,
   flag: string,
   max: number,
+  min = 0,
 ): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0 || parsed > max) {
-    throw new RangeError(`Invalid ${flag} '${value}': expected an integer in 0..${max}`);
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new RangeError(`Invalid ${flag} '${value}': expected an integer in ${min}..${max}`);
   }
   return parsed;
 }

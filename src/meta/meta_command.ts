@@ -21,10 +21,18 @@ export type MetaCommand =
   /** Commits nothing but itself: the commit-path benchmark's entry point (DEBUG PROPOSE). */
   | { op: "noop"; payload: Uint8Array }
   /** Records the cluster's slot count; the first one committed stays (the cluster's creation). */
-  | { op: "setPlacement"; slotCount: number };
+  | { op: "setPlacement"; slotCount: number }
+  /** Records the slots' placement (placement_codec.ts bytes); replaces the previous one. */
+  | { op: "placeSlots"; placement: Uint8Array };
 
 /** The meta group's own op codes; 4 is the lock subsystem's (src/lock_service/lock_machine.ts). */
-const OP_CODES = { setMember: 1, forgetMember: 2, noop: 3, setPlacement: 5 } as const;
+const OP_CODES = {
+  setMember: 1,
+  forgetMember: 2,
+  noop: 3,
+  setPlacement: 5,
+  placeSlots: 6,
+} as const;
 
 /** Op codes of the meta group's own commands; a subsystem's machine must use another. */
 export const META_OWN_OP_CODES: ReadonlySet<number> = new Set(Object.values(OP_CODES));
@@ -49,6 +57,9 @@ export function encodeMetaCommand(command: MetaCommand): Uint8Array {
       break;
     case "setPlacement":
       writer.u32(command.slotCount);
+      break;
+    case "placeSlots":
+      writer.u32Bytes(command.placement);
       break;
   }
   return writer.copy();
@@ -75,6 +86,8 @@ export function decodeMetaCommand(bytes: Uint8Array): MetaCommand {
     command = { op: "noop", payload: reader.u32Bytes() };
   } else if (code === OP_CODES.setPlacement) {
     command = { op: "setPlacement", slotCount: reader.u32() };
+  } else if (code === OP_CODES.placeSlots) {
+    command = { op: "placeSlots", placement: reader.u32Bytes() };
   } else {
     throw reader.error(`unknown op code ${code}`);
   }

@@ -11,6 +11,12 @@ import { RaftHost } from "../consensus/raft_host.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../util/host_port.ts";
 import { encodeMetaCommand, type MemberAddress, type MetaCommand } from "./meta_command.ts";
 import { type MetaApplyResult, MetaState } from "./meta_state.ts";
+import {
+  compareIds,
+  computePlacement,
+  encodePlacement,
+  placementMovement,
+} from "../placement/mod.ts";
 import type { MachineResult, MetaMachine } from "./meta_machine.ts";
 
 /** Raft group id of the cluster's meta group. */
@@ -59,7 +65,11 @@ export class MetaGroup {
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
   #promoting = false;
-  /** The slot count is being recorded. */
+  /** The placement epoch the last onPlacementChanged call saw. */
+  #placementEpochSeen = 0;
+  /** Called after an applied batch that changed the slots' placement (and once it is known). */
+  onPlacementChanged: () => void = () => {};
+  /** A placement is being proposed. */
   #recordingPlacement = false;
   /** The recorded slot count differs from --slots and that was logged. */
   #placementMismatchLogged = false;
@@ -225,11 +235,15 @@ export class MetaGroup {
       this.#reconcilePeers(status);
     }
     this.#checkPlacement();
+    if (this.state.placementEpoch !== this.#placementEpochSeen) {
+      this.#placementEpochSeen = this.state.placementEpoch;
+      this.onPlacementChanged();
+    }
     if (status.role !== "leader") return;
     this.#tellRemoved(status);
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
-    this.#recordPlacement();
+    this.#recordPlacement(status);
   }
 
   /** The cluster's slot count: the recorded one, else this node's --slots (not recorded yet). */
@@ -237,12 +251,36 @@ export class MetaGroup {
     return this.state.slotCount || this.#config.slotCount;
   }
 
-  /** Leader: records --slots as the cluster's slot count once, when the cluster is new. */
-  #recordPlacement(): void {
-    if (this.state.slotCount !== 0 || this.#recordingPlacement) return;
+  /**
+   * Leader: records the slots' placement when the cluster is new (--slots, --vnodes, --replicas)
+   * and a new one whenever the group's members (voters and learners) differ from the ring's.
+   * The slot count, vnodes and replicas stay those of the first placement.
+   */
+  #recordPlacement(status: RaftStatus): void {
+    if (this.#recordingPlacement) return;
+    const conf = status.confState;
+    const members = [...new Set([...conf.voters, ...conf.learners])].sort(compareIds);
+    if (members.length === 0) return;
+    const previous = this.state.placement ?? undefined;
+    if (previous !== undefined && sameIds(previous.members, members)) return;
+    const config = previous ?? {
+      slotCount: this.state.slotCount || this.#config.slotCount,
+      vnodes: this.#config.vnodes,
+      replicas: this.#config.replicas,
+    };
+    const placement = computePlacement(members, config, previous);
+    const moved = previous === undefined ? null : placementMovement(previous, placement);
     this.#recordingPlacement = true;
-    this.proposeCommand({ op: "setPlacement", slotCount: this.#config.slotCount })
-      .catch((error) => this.#logger.debug("slot count not recorded yet", { error: String(error) }))
+    this.proposeCommand({ op: "placeSlots", placement: encodePlacement(placement) })
+      .then(() =>
+        this.#logger.info("slot placement recorded", {
+          members: members.join(","),
+          epoch: this.state.placementEpoch,
+          slots_changed: moved?.slotsChanged ?? placement.slotCount,
+          replicas_moved: moved?.replicasMoved ?? 0,
+        })
+      )
+      .catch((error) => this.#logger.debug("placement not recorded yet", { error: String(error) }))
       .finally(() => this.#recordingPlacement = false);
   }
 
@@ -344,6 +382,10 @@ export class MetaGroup {
       if (!members.has(peer.id)) this.#transport.removePeer(peer.id, { tellRemoved: true });
     }
   }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
 }
 
 function tryParse(text: string): HostPort | null {

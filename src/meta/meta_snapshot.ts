@@ -16,7 +16,11 @@ export const META_SNAPSHOT_VERSION = 1;
 export const META_SECTION = {
   /** u32 count, then per member: id, peer address, client address, incarnation id (strings). */
   members: 1,
-  /** The cluster's placement: u32 slot count (0: not recorded yet); the ring will follow. */
+  /**
+   * The cluster's placement: u32 slot count (0: not recorded yet); then, once recorded, u53
+   * placement epoch, the placement (u32 length + placement_codec.ts bytes) and the members of
+   * the first placement (u32 count, strings): the slot groups' initial voters.
+   */
   placement: 2,
   /** The lock table's own snapshot (src/locks/snapshot_codec.ts). */
   locks: 3,

@@ -11,6 +11,13 @@ import {
   writeMetaSnapshot,
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
+import {
+  computePlacement,
+  decodePlacement,
+  encodePlacement,
+  type Placement,
+  PlacementDecodeError,
+} from "../placement/mod.ts";
 
 /** What applying one meta entry produced. */
 export type MetaApplyResult =
@@ -39,6 +46,13 @@ export class MetaState {
   #appliedIndex = 0;
   /** The cluster's slot count, recorded once by the first leader; 0 until then. */
   #slotCount = 0;
+  /** Every slot's replicas and preferred leader; null until the first leader records it. */
+  #placement: Placement | null = null;
+  /** Placements recorded so far (1: the one the cluster was created with). */
+  #placementEpoch = 0;
+  /** The ring members of the first placement: every slot group's initial voters come from it. */
+  #firstMembers: readonly string[] = [];
+  #firstPlacement: Placement | null = null;
   /** Increases whenever a member record is set or forgotten (cheap change detection). */
   membershipVersion = 0;
 
@@ -60,6 +74,27 @@ export class MetaState {
   /** The cluster's recorded slot count; 0 until the first leader records it. */
   get slotCount(): number {
     return this.#slotCount;
+  }
+
+  /** The slots' placement; null until the first leader records it. */
+  get placement(): Placement | null {
+    return this.#placement;
+  }
+
+  /**
+   * The placement the cluster was created with (epoch 1): each slot group's initial voters, which
+   * every replica, also one added later, must bootstrap the group with. Null until recorded.
+   */
+  get firstPlacement(): Placement | null {
+    const current = this.#placement;
+    if (current === null) return null;
+    this.#firstPlacement ??= computePlacement(this.#firstMembers, current);
+    return this.#firstPlacement;
+  }
+
+  /** Placements recorded so far: 1 while the cluster keeps the one it was created with. */
+  get placementEpoch(): number {
+    return this.#placementEpoch;
   }
 
   /** `machines`: subsystems' state machines, each with its own op code and section tag. */
@@ -123,7 +158,31 @@ export class MetaState {
         return { kind: "ok" };
       case "setPlacement":
         return this.#setPlacement(command.slotCount);
+      case "placeSlots":
+        return this.#placeSlots(command.placement);
     }
+  }
+
+  #placeSlots(bytes: Uint8Array): MetaApplyResult {
+    let placement: Placement;
+    try {
+      placement = decodePlacement(bytes);
+    } catch (error) {
+      if (!(error instanceof PlacementDecodeError)) throw error;
+      return { kind: "refused", refusal: { code: "ERR", message: error.message } };
+    }
+    if (this.#slotCount !== 0 && placement.slotCount !== this.#slotCount) {
+      const message = `the cluster's slot count is already ${this.#slotCount}`;
+      return { kind: "refused", refusal: { code: "ERR", message } };
+    }
+    this.#slotCount = placement.slotCount;
+    if (this.#placement === null) {
+      this.#firstMembers = placement.members;
+      this.#firstPlacement = null;
+    }
+    this.#placement = placement;
+    this.#placementEpoch++;
+    return { kind: "ok" };
   }
 
   #setPlacement(slotCount: number): MetaApplyResult {
@@ -159,7 +218,7 @@ export class MetaState {
     for (const machine of machines) bytesHint += machine.snapshotBytesHint();
     return writeMetaSnapshot(this.#appliedIndex, [
       [META_SECTION.members, (writer) => this.#writeMembers(writer)],
-      [META_SECTION.placement, (writer) => writer.u32(this.#slotCount)],
+      [META_SECTION.placement, (writer) => this.#writePlacement(writer)],
       ...machines.map((machine): SectionWriter => [
         machine.sectionTag,
         (writer) => machine.snapshotInto(writer),
@@ -172,6 +231,10 @@ export class MetaState {
     this.#members.clear();
     this.membershipVersion++;
     this.#slotCount = 0;
+    this.#placement = null;
+    this.#placementEpoch = 0;
+    this.#firstMembers = [];
+    this.#firstPlacement = null;
     if (image.length === 0) {
       this.#appliedIndex = 0;
       for (const machine of this.#machines.values()) machine.restore(null);
@@ -198,6 +261,22 @@ export class MetaState {
     if (placement !== undefined) {
       const reader = new BinaryReader(placement, "meta snapshot placement");
       this.#slotCount = reader.u32();
+      if (reader.remainingBytes > 0) {
+        this.#placementEpoch = reader.u53();
+        try {
+          this.#placement = decodePlacement(reader.u32BytesView());
+        } catch (error) {
+          if (!(error instanceof PlacementDecodeError)) throw error;
+          throw new DecodeError(`Cannot decode meta snapshot: ${error.message}`);
+        }
+        const count = reader.u32();
+        if (count > META_MEMBERS_MAX) {
+          throw reader.error(`first member count ${count} over maximum`);
+        }
+        const first: string[] = [];
+        for (let i = 0; i < count; i++) first.push(reader.u16String());
+        this.#firstMembers = first;
+      }
       reader.expectEnd();
     }
     for (const [tag, machine] of this.#machinesBySection) {
@@ -219,6 +298,18 @@ export class MetaState {
     for (const [tag, each] of this.#machinesBySection) {
       each.restore(tag === META_SECTION.locks ? locks : null);
     }
+  }
+
+  /**
+   * u32 slot count; then, once recorded, u53 placement epoch, the placement's bytes, and the
+   * first placement's members (u32 count, strings).
+   */
+  #writePlacement(writer: BinaryWriter): void {
+    writer.u32(this.#slotCount);
+    if (this.#placement === null) return;
+    writer.u53(this.#placementEpoch).u32Bytes(encodePlacement(this.#placement));
+    writer.u32(this.#firstMembers.length);
+    for (const id of this.#firstMembers) writer.u16String(id);
   }
 
   #writeMembers(writer: BinaryWriter): void {

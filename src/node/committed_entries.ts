@@ -1,3 +1,4 @@
+import { decodePlacement } from "../placement/mod.ts";
 import type { CommittedEntryView } from "../commands/node_services.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import { fromRecord } from "../consensus/wal_bridge.ts";
@@ -64,6 +65,12 @@ function viewOf(
   }
 }
 
+/** `slots N members a,b,c` of encoded placement bytes. */
+function describePlacement(bytes: Uint8Array): string {
+  const placement = decodePlacement(bytes);
+  return `slots ${placement.slotCount} members ${placement.members.join(",")}`;
+}
+
 /** The part of a command a reader looks for: a payload, a member id, the slot count. */
 function detailOf(command: MetaCommand): Uint8Array {
   switch (command.op) {
@@ -75,5 +82,7 @@ function detailOf(command: MetaCommand): Uint8Array {
       return encoder.encode(command.id);
     case "setPlacement":
       return encoder.encode(`slots ${command.slotCount}`);
+    case "placeSlots":
+      return encoder.encode(describePlacement(command.placement));
   }
 }

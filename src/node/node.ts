@@ -29,6 +29,9 @@ import { type DebugGroups, openDebugGroups } from "./debug_groups.ts";
 import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
 import { lockSubsystemFactory } from "../lock_service/lock_subsystem.ts";
+import { kvEntryBytesMax, kvSubsystemFactory } from "../kv_service/kv_subsystem.ts";
+import { slotGroupId, SlotGroups, slotOfGroup } from "./slot_groups.ts";
+import { slotsSection } from "./slots_section.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { CommandRouter, type RouteGroups } from "./router.ts";
@@ -58,6 +61,9 @@ async function readPeerTls(config: NodeConfig) {
   };
 }
 
+/** How often slot groups are moved towards the placement (SlotGroups.reconcile). */
+const RECONCILE_INTERVAL_MS = 200;
+
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
   readonly config: NodeConfig;
@@ -82,6 +88,9 @@ export class DsyncNode {
   readonly #debugGroups: DebugGroups = { hosts: new Map() };
   readonly #stats: ServerStats = newServerStats();
   readonly #stallMonitor: StallMonitor;
+  #slotGroups: SlotGroups | null = null;
+  /** Moves slot groups towards the placement now and then. */
+  #reconciler: ReturnType<typeof setInterval> | undefined;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -156,7 +165,10 @@ export class DsyncNode {
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
     // Subsystems' state machines in the meta group are registered before it opens.
-    const factories = [lockSubsystemFactory(this.config, this.#logger)];
+    const factories = [
+      lockSubsystemFactory(this.config, this.#logger),
+      kvSubsystemFactory(this.config, this.#logger),
+    ];
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
@@ -166,9 +178,18 @@ export class DsyncNode {
       factories.flatMap((factory) => factory.metaMachines),
     );
     this.#meta = meta;
-    const context = { call: (args: string[]) => this.#router.call(args) };
+    const slotHost = (slot: number) => this.#slotGroups?.host(slot);
+    const context = {
+      call: (args: string[]) => this.#router.call(args),
+      callBytes: (args: Uint8Array[]) => this.#router.callBytes(args),
+      slotCount: () => meta.slotCount(),
+      slotOfGroup: (groupId: number) => slotOfGroup(groupId, meta.slotCount()),
+      slotHost,
+      slotHosts: () => this.#slotGroups?.entries() ?? [],
+    };
     this.#subsystems = factories.map((factory) => factory.build(meta, context));
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
+    await this.#openSlotGroups(meta, nodeLog);
     const services = this.#buildServices(meta);
     let table: CommandTable | null = null;
     const specs = [
@@ -187,6 +208,10 @@ export class DsyncNode {
     this.#raftGroups.start();
     meta.start();
     for (const subsystem of this.#subsystems) subsystem.start();
+    this.#reconciler = setInterval(() => {
+      const placement = meta.state.placement;
+      if (placement !== null) this.#slotGroups?.reconcile(placement);
+    }, RECONCILE_INTERVAL_MS);
     await this.#clients.listen();
     if (this.config.debugGroups > 0) {
       openDebugGroups(
@@ -215,6 +240,7 @@ export class DsyncNode {
     this.#clients?.close();
     this.#forwarder.close();
     for (const subsystem of this.#subsystems) subsystem.stop();
+    clearInterval(this.#reconciler);
     await this.#metrics?.close();
     this.#raftGroups.stop();
     this.#meta?.stop();
@@ -224,19 +250,59 @@ export class DsyncNode {
     this.#logger.info("node stopped");
   }
 
+  /**
+   * Opens the slot groups the recorded placement lists this node in (the meta log was replayed,
+   * so a restart recovers them here), and follows each later placement.
+   */
+  async #openSlotGroups(meta: MetaGroup, nodeLog: NodeLog): Promise<void> {
+    const supplier = this.#subsystems.find((subsystem) => subsystem.slotMachine !== undefined);
+    if (supplier === undefined) return;
+    const slotGroups = new SlotGroups({
+      config: this.config,
+      raft: { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
+      logger: this.#logger,
+      machineOf: (slot) => supplier.slotMachine!(slot),
+      isUp: (id) => this.#transport.isUp(id),
+      entryBytesMax: kvEntryBytesMax(this.config),
+    });
+    this.#slotGroups = slotGroups;
+    const follow = () => {
+      const placement = meta.state.placement;
+      const first = meta.state.firstPlacement;
+      if (placement === null || first === null) return Promise.resolve();
+      return slotGroups.follow(placement, first);
+    };
+    meta.onPlacementChanged = () => void follow();
+    await follow();
+  }
+
   /** The Raft groups commands route to, as this node sees them. */
   #routeGroups(): RouteGroups {
     return {
       metaGroupId: META_GROUP_ID,
-      // Slot groups are a follow-up (docs/architecture.md, "Routing"): every slot is in meta.
-      groupOfSlot: () => META_GROUP_ID,
+      groupOfSlot: (slot) => slotGroupId(slot),
       // Per command: the host's getters, not a whole status (progress, membership copies).
       status: (groupId) => {
         const host = this.#raftGroups.get(groupId);
-        if (host === undefined) return null;
-        return { role: host.leading ? "leader" : "follower", leaderId: host.leaderId };
+        if (host !== undefined) {
+          return { role: host.leading ? "leader" : "follower", leaderId: host.leaderId };
+        }
+        // A slot group this node does not host: its preferred leader, who takes the lead once
+        // it is caught up (SlotGroups.reconcile).
+        const meta = this.#meta;
+        const slot = meta === null ? null : slotOfGroup(groupId, meta.slotCount());
+        const leaderId = slot === null ? null : meta!.state.placement?.slots[slot]?.leader;
+        return leaderId === undefined || leaderId === null ? null : { role: "remote", leaderId };
       },
-      quorumReachable: () => this.#meta?.quorumReachable() ?? false,
+      quorumReachable: (groupId) => {
+        const meta = this.#meta;
+        if (meta === null) return false;
+        const slot = slotOfGroup(groupId, meta.slotCount());
+        if (slot === null || this.#slotGroups?.host(slot) === undefined) {
+          return meta.quorumReachable();
+        }
+        return this.#slotGroups.quorumReachable(slot);
+      },
     };
   }
 
@@ -293,12 +359,15 @@ export class DsyncNode {
       proposeNoop: (payload) => meta.proposeCommand({ op: "noop", payload }).then(() => {}),
       proposeNoopInGroup: (groupId, payload) => this.#proposeNoopInGroup(meta, groupId, payload),
       raftGroups: () =>
-        [...this.#raftGroups.entries()].map(([groupId, host]) => ({
-          groupId,
-          purpose: groupId === META_GROUP_ID ? "meta" as const : "debug" as const,
-          slot: null,
-          status: host.status(),
-        })),
+        [...this.#raftGroups.entries()].map(([groupId, host]) => {
+          const slot = slotOfGroup(groupId, meta.slotCount());
+          const purpose = groupId === META_GROUP_ID
+            ? "meta" as const
+            : slot === null
+            ? "debug" as const
+            : "slot" as const;
+          return { groupId, purpose, slot, status: host.status() };
+        }).sort((a, b) => a.groupId - b.groupId),
       slotCount: () => meta.slotCount(),
       committedEntries: (fromIndex, countMax) => readCommittedEntries(meta, fromIndex, countMax),
       disk: () => {
@@ -318,6 +387,7 @@ export class DsyncNode {
           ),
           ["persistence", persistenceSection(meta)],
           ["raft", raftGroupsSection(this.#raftGroups)],
+          ["slots", slotsSection(this.config.id, meta, this.#slotGroups)],
         ]),
     };
   }

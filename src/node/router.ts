@@ -144,6 +144,12 @@ export class CommandRouter {
     return decodeReply(await this.#runCaptured(args.map((arg) => encoder.encode(arg)), session));
   }
 
+  /** `call` with binary arguments. */
+  async callBytes(args: Uint8Array[]): Promise<RespValue> {
+    const session = new ClientSession(0, "internal", performance.now(), true);
+    return decodeReply(await this.#runCaptured(args, session));
+  }
+
   /** Sends the call to the leader of `target.groupId`, or refuses when there is none to reach. */
   #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
     const groups = this.#options.groups;

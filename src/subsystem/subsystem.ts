@@ -4,6 +4,7 @@ import type { CommandSpec } from "../commands/command_table.ts";
 import type { MetricSource } from "../metrics/metric_source.ts";
 import type { MetaGroup } from "../meta/meta_group.ts";
 import type { MetaMachine } from "../meta/meta_machine.ts";
+import type { RaftHost, ReplicatedStateMachine } from "../consensus/raft_host.ts";
 
 /** A peer message handler: `from` is the sending node's id. */
 export type PeerHandler = (from: string, message: PeerMessage) => void;
@@ -42,6 +43,16 @@ export interface SubsystemContext {
    * follow-ups that must run where the command routes, e.g. cancelling a parked wait.
    */
   call(args: string[]): Promise<RespValue>;
+  /** `call` with binary arguments (keys and values are any bytes). */
+  callBytes(args: Uint8Array[]): Promise<RespValue>;
+  /** The cluster's slot count. */
+  slotCount(): number;
+  /** The slot group `groupId` holds, or null when it is not a slot group. */
+  slotOfGroup(groupId: number): number | null;
+  /** The host of slot `slot`'s group on this node, if hosted. */
+  slotHost(slot: number): RaftHost<unknown> | undefined;
+  /** Every slot group hosted on this node, in slot order. */
+  slotHosts(): Array<[number, RaftHost<unknown>]>;
 }
 
 /**
@@ -75,6 +86,11 @@ export interface Subsystem {
   readonly infoSections?: readonly InfoSection[];
   /** Its metrics. */
   readonly metrics?: readonly MetricSource[];
+  /**
+   * A fresh state machine for one slot's Raft group (at most one subsystem supplies them, for
+   * now: the key-value store). The node opens the slot groups with it.
+   */
+  slotMachine?(slot: number): ReplicatedStateMachine<unknown>;
   /** The connection to a peer closed (several subsystems may listen). */
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */

@@ -1,3 +1,4 @@
+import { computePlacement, encodePlacement, placementsEqual } from "../../src/placement/mod.ts";
 import assert from "node:assert/strict";
 import { encodeMetaCommand } from "../../src/meta/meta_command.ts";
 import { META_MEMBERS_MAX, MetaState } from "../../src/meta/meta_state.ts";
@@ -172,4 +173,35 @@ Deno.test("lock entries keep the bytes they had as a meta command (logs written 
   const lock = { ...lockOf("a"), ttlMs: 1000, wait: true, waiterId: 7 };
   const now = [...encodeLockEntry({ lock, waitMs: 500 })];
   assert.equal(now.map((byte) => byte.toString(16).padStart(2, "0")).join(""), before);
+});
+
+Deno.test("meta placement: placeSlots records the ring's placement; snapshots keep it and its epoch", () => {
+  const state = new MetaState();
+  const config = { slotCount: 16, vnodes: 8, replicas: 3 };
+  const first = computePlacement(["n1", "n2", "n3"], config);
+  const place = (index: number, placement: Uint8Array) =>
+    state.apply(index, encodeMetaCommand({ op: "placeSlots", placement }));
+  assert.deepEqual(place(1, encodePlacement(first)), { kind: "ok" });
+  assert.equal(state.slotCount, 16);
+  assert.equal(state.placementEpoch, 1);
+  const second = computePlacement(["n1", "n2", "n3", "n4"], config, first);
+  assert.deepEqual(place(2, encodePlacement(second)), { kind: "ok" });
+  assert.equal(state.placementEpoch, 2);
+  const other = computePlacement(["n1"], { ...config, slotCount: 8 });
+  assert.deepEqual(place(3, encodePlacement(other)), {
+    kind: "refused",
+    refusal: { code: "ERR", message: "the cluster's slot count is already 16" },
+  });
+  assert.equal(place(4, new Uint8Array([9])).kind, "refused", "undecodable bytes are refused");
+  const restored = new MetaState();
+  restored.restore(state.snapshot());
+  assert.equal(restored.placementEpoch, 2);
+  assert.ok(placementsEqual(restored.placement!, second));
+  // Slot groups bootstrap from the first placement's replicas, on every node, also later.
+  assert.deepEqual(restored.firstPlacement!.members, ["n1", "n2", "n3"]);
+  assert.deepEqual(
+    restored.firstPlacement!.slots.map((slot) => slot.replicas),
+    first.slots.map((slot) => slot.replicas),
+  );
+  assert.deepEqual(restored.snapshot(), state.snapshot());
 });

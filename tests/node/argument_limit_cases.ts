@@ -41,6 +41,10 @@ const NOT_ERROR = /^(?!-)/;
 const ZERO = /^0$/;
 const WRONGPASS = /^-WRONGPASS /;
 const SAFE_MAX = Number.MAX_SAFE_INTEGER;
+/** Longest key of the key-value store (KV_KEY_BYTES_MAX). */
+const KEY_MAX = 4096;
+const INTEGER = /^-?\d+$/;
+const NIL_OR_BULK = /^(?!-)/;
 
 /** An argument bounded only by the RESP bulk limit. */
 function bulk(argument: string, build: (value: string) => string[], ok: RegExp): ArgumentCase {
@@ -272,6 +276,40 @@ export const COMMAND_CASES: CommandCases[] = [
       range("count (max)", (v) => ["DEBUG", "ENTRIES", "1", v], [1000, 1001], NOT_ERROR, COUNT),
       range("count (min)", (v) => ["DEBUG", "ENTRIES", "1", v], [1, 0], NOT_ERROR, COUNT),
     ],
+  },
+  {
+    command: "get",
+    cases: [own("key", "key", KEY_MAX, (v) => ["GET", v], NIL_OR_BULK)],
+  },
+  {
+    command: "set",
+    cases: [
+      own("key", "key", KEY_MAX, (v) => ["SET", v, "v"], OK),
+      bulk("value", (v) => ["SET", "k-value", v], OK),
+    ],
+  },
+  {
+    command: "del",
+    cases: [own("key", "key", KEY_MAX, (v) => ["DEL", v], INTEGER)],
+  },
+  {
+    command: "exists",
+    cases: [own("key", "key", KEY_MAX, (v) => ["EXISTS", v], INTEGER)],
+  },
+  {
+    command: "mget",
+    cases: [own("key", "key", KEY_MAX, (v) => ["MGET", v], NOT_ERROR)],
+  },
+  {
+    command: "mset",
+    cases: [
+      own("key", "key", KEY_MAX, (v) => ["MSET", v, "v"], OK),
+      bulk("value", (v) => ["MSET", "k-mvalue", v], OK),
+    ],
+  },
+  {
+    command: "pttl",
+    cases: [own("key", "key", KEY_MAX, (v) => ["PTTL", v], INTEGER)],
   },
   {
     command: "lock.acquire",

@@ -108,7 +108,7 @@ Deno.test("--slots is recorded when the cluster is created; a restart with anoth
           const field = fields[at];
           return field?.type === "bulk" ? new TextDecoder().decode(field.value) : "";
         };
-        return text(3) === "setPlacement" && text(4) === "slots 16384";
+        return text(3) === "placeSlots" && text(4) === "slots 16384 members n1";
       });
     }, 10_000);
     await stopTestNode(node);

@@ -1,0 +1,106 @@
+import type { NodeConfig } from "../config/node_config.ts";
+import type { Logger } from "../log/logger.ts";
+import { KV_KEY_BYTES_MAX, KV_LIMITS_DEFAULT } from "../kv/mod.ts";
+import type { Subsystem, SubsystemContext, SubsystemFactory } from "../subsystem/subsystem.ts";
+import { kvCommands } from "./kv_commands.ts";
+import { KvMachine } from "./kv_machine.ts";
+import { KvService } from "./kv_service.ts";
+
+/** Bytes a slot group's Raft entry may take: one SET of the largest value and key fits. */
+export function kvEntryBytesMax(config: NodeConfig): number {
+  return Math.max(1024 * 1024, config.bulkBytesMax + KV_KEY_BYTES_MAX + 1024);
+}
+
+/** The key-value subsystem's factory: nothing in the meta group; its machines are the slots'. */
+export function kvSubsystemFactory(config: NodeConfig, logger: Logger): SubsystemFactory {
+  return {
+    name: "kv",
+    metaMachines: [],
+    build: (_meta, context) => kvSubsystem(config, context, logger),
+  };
+}
+
+/**
+ * The key-value store: GET/SET/DEL/EXISTS/MGET/MSET/PTTL split by slot on the client's node and
+ * run on each slot group's leader over a KvMachine per slot; INFO `keyspace`, metrics.
+ */
+export function kvSubsystem(
+  config: NodeConfig,
+  context: SubsystemContext,
+  logger: Logger,
+): Subsystem {
+  const nowMs = () => performance.now();
+  const limits = { ...KV_LIMITS_DEFAULT, valueBytesMax: config.bulkBytesMax };
+  const machines = new Map<number, KvMachine>();
+  const hostedOf = (slot: number) => {
+    const host = context.slotHost(slot);
+    const machine = machines.get(slot);
+    return host === undefined || machine === undefined ? undefined : { host, machine };
+  };
+  const service = new KvService({
+    slotOf: hostedOf,
+    hosted: () =>
+      context.slotHosts().flatMap(([slot]) => {
+        const hosted = hostedOf(slot);
+        return hosted === undefined ? [] : [[slot, hosted] as const];
+      }),
+    entryBytesMax: kvEntryBytesMax(config),
+    expiryCheckMs: config.raftTickMs,
+    nowMs,
+    logger: logger.with({ component: "kv" }),
+  });
+  const totals = () => {
+    let keys = 0;
+    let bytes = 0;
+    for (const machine of machines.values()) {
+      keys += machine.slot.keyCount;
+      bytes += machine.slot.bytes;
+    }
+    return { keys, bytes };
+  };
+  return {
+    name: "kv",
+    commands: kvCommands({
+      service,
+      valueBytesMax: config.bulkBytesMax,
+      slotCount: () => context.slotCount(),
+      slotOfGroup: (groupId) => context.slotOfGroup(groupId),
+      callBytes: (args) => context.callBytes(args),
+    }),
+    slotMachine(slot) {
+      const machine = new KvMachine(limits, nowMs);
+      machines.set(slot, machine);
+      return machine;
+    },
+    infoSections: [{
+      name: "keyspace",
+      fields: () => {
+        const { keys, bytes } = totals();
+        return [
+          ["kv_slots_hosted", machines.size],
+          ["kv_keys", keys],
+          ["kv_bytes", bytes],
+          ["kv_reads", service.stats.reads],
+          ["kv_writes", service.stats.writes],
+          ["kv_expiries_proposed", service.stats.expiriesProposed],
+          ["kv_refused_limit", service.stats.refusedLimit],
+        ];
+      },
+    }],
+    metrics: [
+      { name: "dsync_kv_keys", help: "Keys in the slots hosted here", value: () => totals().keys },
+      {
+        name: "dsync_kv_bytes",
+        help: "Bytes of the slots hosted here",
+        value: () => totals().bytes,
+      },
+      {
+        name: "dsync_kv_writes_total",
+        help: "Key-value writes led here",
+        value: () => service.stats.writes,
+      },
+    ],
+    start: () => service.start(),
+    stop: () => service.stop(),
+  };
+}
