@@ -3,7 +3,6 @@ import { Redis } from "ioredis";
 import {
   eventually,
   planTestCluster,
-  startTestCluster,
   startTestNode,
   stopTestCluster,
   stopTestNode,
@@ -166,7 +165,7 @@ Deno.test({
   nodes.push(
     ...await Promise.all(plan.ids.slice(0, 3).map((id) => startTestNode(plan, id, args))),
   );
-  let clients = nodes.map(client);
+  const clients = nodes.map(client);
   const workload = new Workload();
   const moved: string[] = [];
   try {
