@@ -29,6 +29,9 @@ const COMMANDS_PER_CLOCK_READ = 32;
  * arriving at once each allocated two 16 KiB buffers before (the GC then ran long pauses).
  */
 const WRITER_BYTES_INITIAL = 512;
+/** First read size of a connection; it doubles after each read that fills it, up to the max. */
+const READ_BYTES_INITIAL = 4 * 1024;
+const READ_BYTES_MAX = 64 * 1024;
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
@@ -56,6 +59,8 @@ export class ClientConnection {
   readonly #limits: ClientConnectionLimits;
   readonly #decoder: RespRequestDecoder;
   readonly #budget: TurnBudget;
+  /** Bytes asked of the next read (see READ_BYTES_INITIAL). */
+  #readBytes = READ_BYTES_INITIAL;
   /** Reports an error line with a code outside the contract (rewritten by the writer). */
   readonly #foreignCode = (line: string) =>
     this.#logger.error("reply with a non-contract error code rewritten", {
@@ -100,7 +105,7 @@ export class ClientConnection {
     this.#services = services;
     this.#logger = logger;
     this.#limits = limits;
-    this.#decoder = new RespRequestDecoder(limits.resp);
+    this.#decoder = new RespRequestDecoder(limits.resp, READ_BYTES_INITIAL);
     this.#budget = limits.budget ?? new TurnBudget();
     this.#call = { args: [], session, out: this.#out, services };
   }
@@ -109,8 +114,10 @@ export class ClientConnection {
   async serve(): Promise<void> {
     try {
       while (!this.#closed && !this.#closeAfterFlush) {
-        const count = await this.#conn.read(this.#decoder.writable());
+        const region = this.#decoder.writable(this.#readBytes);
+        const count = await this.#conn.read(region);
         if (count === null) break;
+        if (count === region.length && this.#readBytes < READ_BYTES_MAX) this.#readBytes *= 2;
         this.#decoder.commit(count);
         this.#services.stats.inputBytes += count;
         if (!this.#budget.tryTake() || this.#processBuffered()) await this.#processInSlices();
