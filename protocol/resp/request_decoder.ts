@@ -59,13 +59,17 @@ export class RespRequestDecoder {
   /** The error that made this decoder unusable, rethrown by every later next(). */
   #failure: RespProtocolError | RespLimitError | undefined;
 
-  /** Creates a decoder; `limits` override DEFAULT_RESP_LIMITS field by field. */
-  constructor(limits: Partial<RespLimits> = {}) {
+  /**
+   * Creates a decoder; `limits` override DEFAULT_RESP_LIMITS field by field. `initialBytes` is
+   * the first buffer's size (it grows as writable() asks for more).
+   */
+  constructor(limits: Partial<RespLimits> = {}, initialBytes: number = BUFFER_BYTES_INITIAL) {
+    assert(Number.isSafeInteger(initialBytes) && initialBytes > 0, "initialBytes must be > 0");
     const resolved = resolveRespLimits(limits);
     this.#bulkBytesMax = resolved.bulkBytesMax;
     this.#argumentCountMax = resolved.argumentCountMax;
     this.#inlineBytesMax = resolved.inlineBytesMax;
-    this.#buffer = new Uint8Array(BUFFER_BYTES_INITIAL);
+    this.#buffer = new Uint8Array(initialBytes);
     this.#arrayBuffer = this.#buffer.buffer;
   }
 

@@ -11,6 +11,20 @@ export const NODE_PERMISSION_FLAGS = [
 ] as const;
 
 /**
+ * Extra `deno run` flags for nodes started from source, space-separated, e.g.
+ * `--cpu-prof --cpu-prof-dir=DIR` or `--v8-flags=--trace-gc` to find where a stall's time goes.
+ */
+export const NODE_DENO_FLAGS_ENV = "DSYNC_NODE_DENO_FLAGS";
+
+function extraDenoFlags(): string[] {
+  try {
+    return (Deno.env.get(NODE_DENO_FLAGS_ENV) ?? "").split(" ").filter((flag) => flag !== "");
+  } catch {
+    return []; // no env permission: none
+  }
+}
+
+/**
  * How to start `dsync ARGS` from this process: via `deno run` from source (with `denoFlags`, e.g.
  * `--cpu-prof`, before the script), or the binary (which takes no Deno flags).
  */
@@ -22,10 +36,8 @@ export function dsyncInvocation(
   const executable = execPath.split(/[\\/]/).pop() ?? "";
   if (executable === "deno" || executable === "deno.exe") {
     const mainPath = decodeURIComponent(new URL("../main.ts", import.meta.url).pathname);
-    return {
-      command: execPath,
-      args: ["run", ...NODE_PERMISSION_FLAGS, ...denoFlags, mainPath, ...args],
-    };
+    const flags = [...NODE_PERMISSION_FLAGS, ...denoFlags, ...extraDenoFlags()];
+    return { command: execPath, args: ["run", ...flags, mainPath, ...args] };
   }
   return { command: execPath, args };
 }

@@ -27,6 +27,11 @@ export interface CommandCall {
   services: NodeServices;
   /** Set by the router for a routed command on the node that executes it. */
   target?: RouteTarget;
+  /**
+   * Called by the router when a blocking command's wait was committed and queued: its reply now
+   * waits on other clients (a release, a timeout), no longer on a proposal of this client.
+   */
+  onQueued?: () => void;
 }
 
 /** Replies synchronously into `call.out`, or returns a promise of a reply. */

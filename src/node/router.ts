@@ -113,12 +113,18 @@ export class CommandRouter {
       throw error;
     }
     if (parked === null) return answer;
+    // Read now: the connection reuses its call object for the commands behind this one.
+    const onQueued = call.onQueued;
     if (answer === undefined) {
       parked.drop();
       return;
     }
     return answer.then((reply) => {
-      if (reply === QUEUED_REPLY) return parked.settle(session);
+      if (reply === QUEUED_REPLY) {
+        // Committed and queued: the reply now waits on other clients, not on this node.
+        onQueued?.();
+        return parked.settle(session);
+      }
       parked.drop();
       return reply;
     }, (error) => {

@@ -9,6 +9,14 @@ export interface PeerConnectionLimits {
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Dispatch time one read may take in one event-loop turn, in ms. A read of 64 KiB can hold
+ * thousands of small frames (forward replies, Raft batches); the rest of them wait for a later
+ * turn so heartbeats, ticks and the failure detector run in between (a Raft tick is 50 ms).
+ */
+export const PEER_DISPATCH_SLICE_MS = 10;
+/** Frames dispatched between clock reads while a read is sliced. */
+const FRAMES_PER_CLOCK_READ = 32;
 
 /**
  * One TCP (or TLS) connection to a peer: a read loop decoding frames, and a bounded send queue written
@@ -23,6 +31,8 @@ export class PeerConnection {
   /** Resolves once the connection is closed, with the reason. */
   readonly closed: Promise<string>;
   readonly remoteAddress: string;
+  /** Reads whose frames were dispatched over more than one turn (see PEER_DISPATCH_SLICE_MS). */
+  slicedReadCount = 0;
   readonly #conn: ByteConn;
   readonly #limits: PeerConnectionLimits;
   #queue: Uint8Array[] = [];
@@ -107,9 +117,17 @@ export class PeerConnection {
         const count = await this.#conn.read(buffer);
         if (count === null) return this.close("closed by peer");
         decoder.push(buffer.subarray(0, count));
+        let sliceStartMs = performance.now();
+        let frames = 0;
         for (let message = decoder.next(); message !== undefined; message = decoder.next()) {
           this.onMessage(message);
           if (this.#isClosed) return;
+          if (++frames % FRAMES_PER_CLOCK_READ !== 0) continue;
+          if (performance.now() - sliceStartMs < PEER_DISPATCH_SLICE_MS) continue;
+          this.slicedReadCount++;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          if (this.#isClosed) return;
+          sliceStartMs = performance.now();
         }
       }
     } catch (error) {

@@ -17,11 +17,22 @@ import { TurnBudget } from "./turn_budget.ts";
 /** Commands of one client run back to back at most, before others and the loop get a turn. */
 export const COMMANDS_PER_SLICE_MAX = 256;
 /**
- * Replies one client may have outstanding (waiting on Raft or a forward); a pipeline beyond waits
- * for half of them to drain before more commands run, so one client cannot queue thousands of
- * proposals into a single Ready.
+ * Replies one client may have outstanding on a proposal (waiting on Raft or a forward); a
+ * pipeline beyond waits for half of them to settle before more commands run, so one client
+ * cannot queue thousands of proposals into a single Ready. A blocking wait that was committed
+ * and queued no longer counts: its reply may depend on a release later in the same pipeline.
  */
 export const PENDING_REPLIES_MAX = 1024;
+/** Commands run between two looks at the turn's clock inside a slice. */
+const COMMANDS_PER_CLOCK_READ = 32;
+/**
+ * First size of a connection's reply buffers; they grow as needed. Thousands of connections
+ * arriving at once each allocated two 16 KiB buffers before (the GC then ran long pauses).
+ */
+const WRITER_BYTES_INITIAL = 512;
+/** First read size of a connection; it doubles after each read that fills it, up to the max. */
+const READ_BYTES_INITIAL = 4 * 1024;
+const READ_BYTES_MAX = 64 * 1024;
 
 /** Limits of one client connection. */
 export interface ClientConnectionLimits {
@@ -33,7 +44,7 @@ export interface ClientConnectionLimits {
 }
 
 /** A reply slot that must be written in order: bytes already encoded, or an awaited outcome. */
-type PendingReply = { writer: RespWriter } | { reply: ReplyFn | null };
+type PendingReply = { writer: RespWriter } | { reply: ReplyFn | null; proposing: boolean };
 
 /**
  * One client socket: decodes pipelined requests, dispatches them through the command table and
@@ -49,6 +60,8 @@ export class ClientConnection {
   readonly #limits: ClientConnectionLimits;
   readonly #decoder: RespRequestDecoder;
   readonly #budget: TurnBudget;
+  /** Bytes asked of the next read (see READ_BYTES_INITIAL). */
+  #readBytes = READ_BYTES_INITIAL;
   /** Reports an error line with a code outside the contract (rewritten by the writer). */
   readonly #foreignCode = (line: string) =>
     this.#logger.error("reply with a non-contract error code rewritten", {
@@ -56,9 +69,9 @@ export class ClientConnection {
       line: line.slice(0, 200),
     });
   /** Replies accumulate here while a write is in flight. */
-  #out: RespWriter = new ContractRespWriter(16 * 1024, this.#foreignCode);
-  /** The buffer being written (or idle and empty). */
-  #spare: RespWriter = new ContractRespWriter(16 * 1024, this.#foreignCode);
+  #out: RespWriter = new ContractRespWriter(WRITER_BYTES_INITIAL, this.#foreignCode);
+  /** The buffer being written (or idle and empty); made at the first write. */
+  #spare: RespWriter | null = null;
   #writeInFlightBytes = 0;
   #writing = false;
   /** Replies waiting behind an asynchronous command, oldest first. */
@@ -69,6 +82,8 @@ export class ClientConnection {
    * draining a pipeline of 20,000 replies then cost seconds in one turn.
    */
   #pendingHead = 0;
+  /** Async replies still waiting on a proposal (see PENDING_REPLIES_MAX). */
+  #proposingCount = 0;
   /** Resolves a pipeline waiting for its outstanding replies to drain (see PENDING_REPLIES_MAX). */
   #onPendingDrained: (() => void) | null = null;
   /** A flush is queued for the end of this turn (replies settled together leave together). */
@@ -91,7 +106,7 @@ export class ClientConnection {
     this.#services = services;
     this.#logger = logger;
     this.#limits = limits;
-    this.#decoder = new RespRequestDecoder(limits.resp);
+    this.#decoder = new RespRequestDecoder(limits.resp, READ_BYTES_INITIAL);
     this.#budget = limits.budget ?? new TurnBudget();
     this.#call = { args: [], session, out: this.#out, services };
   }
@@ -100,8 +115,10 @@ export class ClientConnection {
   async serve(): Promise<void> {
     try {
       while (!this.#closed && !this.#closeAfterFlush) {
-        const count = await this.#conn.read(this.#decoder.writable());
+        const region = this.#decoder.writable(this.#readBytes);
+        const count = await this.#conn.read(region);
         if (count === null) break;
+        if (count === region.length && this.#readBytes < READ_BYTES_MAX) this.#readBytes *= 2;
         this.#decoder.commit(count);
         this.#services.stats.inputBytes += count;
         if (!this.#budget.tryTake() || this.#processBuffered()) await this.#processInSlices();
@@ -148,7 +165,7 @@ export class ClientConnection {
     do {
       this.#checkOutputBound();
       this.#flush();
-      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) {
+      if (this.#proposingCount >= PENDING_REPLIES_MAX) {
         await new Promise<void>((resolve) => this.#onPendingDrained = resolve);
         if (this.#closed) return;
       }
@@ -163,6 +180,10 @@ export class ClientConnection {
   /** Runs buffered commands, at most a slice; true when more may be left for a later turn. */
   #processBuffered(): boolean {
     for (let executed = 0; executed < COMMANDS_PER_SLICE_MAX; executed++) {
+      // A slice of slow commands (cold code, big arguments) ends early when the turn's time is up.
+      if (executed > 0 && executed % COMMANDS_PER_CLOCK_READ === 0 && !this.#budget.hasTime()) {
+        return true;
+      }
       let args: Uint8Array[] | undefined;
       try {
         args = this.#decoder.next();
@@ -172,7 +193,7 @@ export class ClientConnection {
       }
       if (args === undefined) return false;
       this.#execute(args);
-      if (this.#pending.length - this.#pendingHead >= PENDING_REPLIES_MAX) return true;
+      if (this.#proposingCount >= PENDING_REPLIES_MAX) return true;
       if (this.session.closeRequested) {
         this.#closeAfterFlush = true;
         return false;
@@ -217,6 +238,13 @@ export class ClientConnection {
     const call = this.#call;
     call.args = args;
     call.out = out;
+    // A blocking command's slot exists before it runs: the router reports its queued wait.
+    let slot: PendingReply | null = null;
+    if (resolution.spec.wait !== undefined) {
+      const waiting: PendingReply = { reply: null, proposing: true };
+      call.onQueued = () => this.#settleProposal(waiting);
+      slot = waiting;
+    } else if (call.onQueued !== undefined) delete call.onQueued;
     const lengthBefore = out.byteLength;
     let result: void | Promise<ReplyFn>;
     try {
@@ -229,16 +257,19 @@ export class ClientConnection {
       return;
     }
     if (result === undefined) return;
-    const slot: PendingReply = { reply: null };
-    this.#pending.push(slot);
+    const pendingSlot: PendingReply = slot ?? { reply: null, proposing: true };
+    this.#pending.push(pendingSlot);
+    this.#proposingCount++;
     // The guard is attached at once: a rejection waiting behind an earlier reply is handled.
     result.then((reply) => {
-      slot.reply = reply;
+      pendingSlot.reply = reply;
+      this.#settleProposal(pendingSlot);
       this.#drainSettled();
     }, (error) => {
       this.#handlerFailed(error);
       const line = internalErrorLine(error);
-      slot.reply = (writer) => writer.error(line);
+      pendingSlot.reply = (writer) => writer.error(line);
+      this.#settleProposal(pendingSlot);
       this.#drainSettled();
     });
   }
@@ -264,20 +295,24 @@ export class ClientConnection {
       this.close();
       return;
     }
-    if (
-      this.#onPendingDrained !== null &&
-      this.#pending.length - this.#pendingHead <= PENDING_REPLIES_MAX / 2
-    ) {
-      const resume = this.#onPendingDrained;
-      this.#onPendingDrained = null;
-      resume();
-    }
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
       this.#flush();
     });
+  }
+
+  /** A reply stops waiting on its proposal (settled, or its wait queued); may resume reading. */
+  #settleProposal(slot: PendingReply): void {
+    if (!("proposing" in slot) || !slot.proposing) return;
+    slot.proposing = false;
+    this.#proposingCount--;
+    if (this.#onPendingDrained !== null && this.#proposingCount <= PENDING_REPLIES_MAX / 2) {
+      const resume = this.#onPendingDrained;
+      this.#onPendingDrained = null;
+      resume();
+    }
   }
 
   /** Drops the oldest pending slot; compacts once the taken ones are the larger half. */
@@ -320,7 +355,7 @@ export class ClientConnection {
       return;
     }
     const sending = this.#out;
-    this.#out = this.#spare;
+    this.#out = this.#spare ?? new ContractRespWriter(WRITER_BYTES_INITIAL, this.#foreignCode);
     this.#spare = sending;
     this.#writing = true;
     this.#writeInFlightBytes = sending.byteLength;

@@ -44,6 +44,11 @@ export class TurnBudget {
     return nowMs - this.#windowStartMs < this.#sliceMs;
   }
 
+  /** True while this turn's window has time left (or none is open yet); takes nothing. */
+  hasTime(): boolean {
+    return this.#windowStartMs === null || this.#nowMs() - this.#windowStartMs < this.#sliceMs;
+  }
+
   /** Resolves in a later turn, after every earlier waiter, when a window has time for it. */
   nextTurn(): Promise<void> {
     return new Promise((resolve) => {

@@ -39,3 +39,16 @@ Deno.test("a slow slice leaves the rest of the waiters for another turn", async 
 Deno.test("the slice must be positive", () => {
   assert.throws(() => new TurnBudget(0), RangeError);
 });
+
+Deno.test("hasTime tells a running slice whether the turn's window is spent, taking nothing", async () => {
+  let nowMs = 0;
+  const budget = new TurnBudget(10, () => nowMs);
+  assert.ok(budget.hasTime(), "no window open yet");
+  assert.ok(budget.tryTake());
+  nowMs = 9;
+  assert.ok(budget.hasTime());
+  nowMs = 10;
+  assert.equal(budget.hasTime(), false, "a slice that ran 10 ms ends early");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.ok(budget.hasTime(), "a new turn has time again");
+});
