@@ -108,8 +108,12 @@ export class PeerTransport {
   readonly #stop = new AbortController();
   #listener: Deno.Listener | MutualTlsListener | null = null;
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
-  /** Members removed while this process ran, told so when they connect (oldest dropped first). */
-  readonly #removedIds = new Set<string>();
+  /**
+   * Members removed while this process ran, by id, with the data-directory incarnation they had:
+   * told so when that same incarnation connects again (oldest dropped first). A wiped node that
+   * joins again under the same id has a new incarnation and is not turned away.
+   */
+  readonly #removedIds = new Map<string, string>();
   #toldRemoved = false;
 
   #started = false;
@@ -152,6 +156,7 @@ export class PeerTransport {
   /** Adds (or re-addresses) a member; connects to it when this node is the dialing side. */
   addPeer(id: string, address: HostPort): void {
     if (id === this.#options.nodeId) return;
+    this.#removedIds.delete(id);
     const existing = this.#links.get(id);
     if (existing !== undefined) {
       if (formatHostPort(existing.address) === formatHostPort(address)) return;
@@ -184,7 +189,7 @@ export class PeerTransport {
     link.removed = true;
     this.#links.delete(id);
     if (options.tellRemoved) {
-      this.#rememberRemoved(id);
+      this.#rememberRemoved(id, link.incarnationId);
       link.connection?.send(removedReject(id));
       link.connection?.end("member removed");
     } else {
@@ -193,11 +198,12 @@ export class PeerTransport {
     this.#detector.forget(id);
   }
 
-  #rememberRemoved(id: string): void {
+  #rememberRemoved(id: string, incarnationId: string): void {
     this.#removedIds.delete(id);
-    this.#removedIds.add(id);
+    if (incarnationId === "") return; // never connected: nothing to recognise it by
+    this.#removedIds.set(id, incarnationId);
     if (this.#removedIds.size > REMOVED_IDS_MAX) {
-      this.#removedIds.delete(this.#removedIds.values().next().value!);
+      this.#removedIds.delete(this.#removedIds.keys().next().value!);
     }
   }
 
@@ -355,7 +361,7 @@ export class PeerTransport {
       return;
     }
     const refusal = this.#checkCertificate(connection, hello.nodeId) ??
-      (this.#removedIds.has(hello.nodeId) && !this.#links.has(hello.nodeId)
+      (this.#removedIds.get(hello.nodeId) === hello.incarnationId && !this.#links.has(hello.nodeId)
         ? removedReject(hello.nodeId)
         : null);
     const answer = refusal !== null ? refusal : answerHandshake(
