@@ -210,10 +210,12 @@ Deno.test("chaos run: leases under leader changes, pauses and kills (lease workl
   assert.ok(counts.nestedWaits >= 5 && counts.modeChanges >= 5, JSON.stringify(counts));
 });
 
-// GET/SET/DEL on six keys in different slots, each key's slot group under leader isolation,
-// partitions, kills, pauses and a wiped member re-joined; checked per key as a register.
+// GET/SET/DEL on six keys in different slots under leader isolation, partitions, a pause and a
+// wiped member re-joined (slot replicas move); checked per key as a register. With reads served
+// by a leader without its ReadIndex round (a deposed leader answers from its own state), this
+// seed fails with a stale read; seeds 32 and 33 did not catch that, so it is a probe, not a proof.
 Deno.test("chaos run: key-value registers stay linearizable per key (kv workload)", async () => {
-  const kinds = ["isolate-leader", "partition-majority", "kill", "pause", "wipe-minority"] as const;
+  const kinds = ["isolate-leader", "partition-majority", "pause", "wipe-minority"] as const;
   const result = await shortRun(31, [...kinds], "kv", KV_RUN_MS);
   assert.equal(result.verdict.checks["kv-linearizability"], "pass", result.verdict.text);
 });
