@@ -96,7 +96,7 @@ function waitMsOf(input: LockInput): number {
 }
 
 /** Maps a time to the position just before the first event later than it. */
-function deadlineFinder(
+export function deadlineFinder(
   ops: readonly HistoryOperation[],
 ): (op: HistoryOperation, limitMs: number) => number {
   const events: { index: number; timeMs: number }[] = [];

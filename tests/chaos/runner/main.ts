@@ -59,7 +59,12 @@ async function main(): Promise<number> {
     .option("--nodes <n>", "cluster size", integer("nodes", 3, CHAOS_NODE_COUNT_MAX), 3)
     .option("--clients <n>", "workload clients", integer("clients", 1, 100), 10)
     .option("--locks <n>", "lock names", integer("locks", 1, 100), 4)
-    .option("--workload <kind>", "lease (short leases, waits) or basic (try-once)", "lease")
+    .option(
+      "--workload <kind>",
+      "lease (short leases, waits), basic (try-once) or kv (GET/SET/DEL registers)",
+      "lease",
+    )
+    .option("--keys <n>", "keys of the kv workload", integer("keys", 1, 100), 6)
     .option("--out <dir>", "output directory (default ./chaos-out/<seed>)");
   program.parse(Deno.args, { from: "user" });
   const o = program.opts<{
@@ -69,11 +74,14 @@ async function main(): Promise<number> {
     nodes: number;
     clients: number;
     locks: number;
+    keys: number;
     workload: string;
     out?: string;
   }>();
-  if (o.workload !== "lease" && o.workload !== "basic") {
-    throw new RangeError(`Invalid --workload ${JSON.stringify(o.workload)}: use lease or basic`);
+  if (o.workload !== "lease" && o.workload !== "basic" && o.workload !== "kv") {
+    throw new RangeError(
+      `Invalid --workload ${JSON.stringify(o.workload)}: use lease, basic or kv`,
+    );
   }
   const workload: WorkloadKind = o.workload;
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -98,6 +106,7 @@ async function main(): Promise<number> {
     nodeCount: o.nodes,
     clientCount: o.clients,
     lockCount: o.locks,
+    keyCount: o.keys,
     workload,
     outDir,
     log: (line) => console.log(line),

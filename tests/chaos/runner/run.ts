@@ -11,6 +11,8 @@ import { buildTimelineSpec, renderTimelineSvg } from "../timeline.ts";
 import { ChaosCluster, delay } from "./harness.ts";
 import { NemesisExecutor } from "./nemesis_executor.ts";
 import { judgeRun, type RunVerdict } from "./verdict.ts";
+import { judgeKvRun } from "./kv_verdict.ts";
+import { describeKeySlots, kvKeyName, runKvWorkload } from "./kv_workload.ts";
 import { type LeaseWorkloadCounts, runLeaseWorkload } from "./lease_workload.ts";
 import {
   lockName,
@@ -37,8 +39,11 @@ export const LEASE_RUN_WAIT_MAX_MS = 3_000;
 /** Most operations drawn on the timeline (unknown and failed ones first, then a sample). */
 export const TIMELINE_OPS_MAX = 4_000;
 
-/** `basic`: try-once acquires, leases longer than the run. `lease`: see lease_workload.ts. */
-export type WorkloadKind = "basic" | "lease";
+/**
+ * `basic`: try-once acquires, leases longer than the run. `lease`: see lease_workload.ts. `kv`:
+ * GET/SET/DEL registers, see kv_workload.ts.
+ */
+export type WorkloadKind = "basic" | "lease" | "kv";
 
 /** Options of a run. */
 export interface ChaosRunOptions {
@@ -56,6 +61,8 @@ export interface ChaosRunOptions {
   readonly clientCount?: number;
   /** Lock names (default 4). */
   readonly lockCount?: number;
+  /** Keys of the kv workload (default 6). */
+  readonly keyCount?: number;
   /** Where to write artifacts; none when undefined. */
   readonly outDir?: string;
   /** Recovery bound after the heal (default 10,000 ms). */
@@ -136,7 +143,11 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     let summary: WorkloadSummary;
     let leaseCounts: LeaseWorkloadCounts | null = null;
     try {
-      if (workload === "lease") {
+      if (workload === "kv") {
+        const keyCount = options.keyCount ?? 6;
+        workloadLine += ` (keys ${describeKeySlots(keyCount)})`;
+        summary = await runKvWorkload(recorder, { ...workloadOptions, keyCount }, shouldStop);
+      } else if (workload === "lease") {
         const leased = await runLeaseWorkload(recorder, workloadOptions, shouldStop);
         workloadLine += ` (${
           Object.entries(leased.counts).map(([name, count]) => `${name} ${count}`).join(", ")
@@ -153,20 +164,34 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     await nemesis;
     const heal = healMs ?? now();
     if (summary.operationCountCapped) log("workload stopped early: operation bound reached");
-    await finalReads(recorder, ports, options.clientCount ?? WORKLOAD_DEFAULTS.clientCount, {
-      lockCount: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount,
-    });
-    const judged = judgeRun(recorder.events(), {
-      healMs: heal,
-      recoveryMsMax: options.recoveryMsMax ?? 10_000,
-      unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
-      tokensUniqueAcrossLocks: true, // dsync's lock table has one token counter for all locks
-      okCountMin: 10,
-      harnessErrors: [
-        ...executor.errors,
-        ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
-      ],
-    });
+    const readProcess = options.clientCount ?? WORKLOAD_DEFAULTS.clientCount;
+    const finalCommands = workload === "kv"
+      ? Array.from({ length: options.keyCount ?? 6 }, (_, i) => ["GET", kvKeyName(i)])
+      : Array.from(
+        { length: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount },
+        (_, i) => ["LOCK.INFO", lockName(i)],
+      );
+    await finalReads(recorder, ports, readProcess, finalCommands);
+    const harnessErrors = [
+      ...executor.errors,
+      ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
+    ];
+    const judged = workload === "kv"
+      ? judgeKvRun(recorder.events(), {
+        healMs: heal,
+        recoveryMsMax: options.recoveryMsMax ?? 10_000,
+        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+        okCountMin: 10,
+        harnessErrors,
+      })
+      : judgeRun(recorder.events(), {
+        healMs: heal,
+        recoveryMsMax: options.recoveryMsMax ?? 10_000,
+        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+        tokensUniqueAcrossLocks: true, // dsync's lock table has one token counter for all locks
+        okCountMin: 10,
+        harnessErrors,
+      });
     const notes = executor.notes;
     const verdict = {
       ...judged,
@@ -200,15 +225,15 @@ async function settle(cluster: ChaosCluster): Promise<void> {
   );
 }
 
-/** Reads every lock once after the heal (retrying other nodes), as process `process`. */
+/** Sends each read once after the heal (retrying other nodes), as process `process`. */
 async function finalReads(
   recorder: HistoryRecorder,
   ports: readonly number[],
   process: number,
-  options: { lockCount: number },
+  commands: readonly string[][],
 ): Promise<void> {
   const deadline = performance.now() + FINAL_READS_TIMEOUT_MS;
-  for (let lockIndex = 0; lockIndex < options.lockCount; lockIndex++) {
+  for (const [name, ...args] of commands) {
     for (let attempt = 0; performance.now() < deadline; attempt++) {
       const port = ports[attempt % ports.length]!;
       const connection = await RespConnection.open("127.0.0.1", port).catch(() => null);
@@ -217,9 +242,9 @@ async function finalReads(
         continue;
       }
       try {
-        await recorder.run(process, "LOCK.INFO", [lockName(lockIndex)], async () => {
+        await recorder.run(process, name!, args, async () => {
           return replyToJson(
-            await withTimeout(connection.call(["LOCK.INFO", lockName(lockIndex)]), 3_000),
+            await withTimeout(connection.call([name!, ...args]), 3_000),
           );
         });
         break;
