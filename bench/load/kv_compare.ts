@@ -177,6 +177,10 @@ async function main(): Promise<void> {
     const slotCount = field(slots, "slot_count");
     const led = field(slots, "slots_led");
     const targets = [...started.targets, { name: "dsync node n1", port: nodePort }];
+    const connection = await RespConnection.open("127.0.0.1", nodePort);
+    const metaRole = /role:(\w+)/.exec(replyText(await connection.call(["CLUSTER", "INFO"])))?.[1];
+    connection.close();
+    console.error(`dsync: n1's role in the meta group: ${metaRole ?? "unknown"}`);
     console.error(
       `dsync: clients on n1, which leads ${led} of ${slotCount} slots: ` +
         `~${((1 - led / slotCount) * 100).toFixed(0)}% of keys are forwarded to another node`,
