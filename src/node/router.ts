@@ -1,14 +1,15 @@
-import { RespReplyDecoder, type RespValue, RespWriter } from "../../protocol/resp/mod.ts";
+import { type RespValue, RespWriter } from "../../protocol/resp/mod.ts";
 import type { PeerMessageOf } from "../../protocol/peer/mod.ts";
 import { ClientSession } from "../commands/client_session.ts";
 import type { CommandCall, CommandSpec, CommandTable, ReplyFn } from "../commands/command_table.ts";
 import type { NodeServices } from "../commands/node_services.ts";
 import { QUEUED_REPLY, type RouteTarget } from "../commands/route.ts";
 import { errorReply, internalErrorLine } from "../commands/replies.ts";
-import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
+import { noLeaderError } from "../consensus/cluster_error.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import type { Forwarder } from "./forwarder.ts";
+import { decodeReply } from "./decode_reply.ts";
 
 /** This node's view of the Raft groups that commands route to. */
 export interface RouteGroups {
@@ -199,13 +200,4 @@ export class CommandRouter {
     }
     return out.bytes().slice();
   }
-}
-
-/** Decodes a RESP2 reply so it can be re-encoded in the client's protocol. */
-function decodeReply(bytes: Uint8Array): RespValue {
-  const decoder = new RespReplyDecoder();
-  decoder.push(bytes);
-  const value = decoder.next();
-  if (value === undefined) throw new ClusterError("ERR", "truncated reply from the leader");
-  return value;
 }

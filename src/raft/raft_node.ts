@@ -76,6 +76,7 @@ export class RaftNode {
       pendingReads: [],
       readsAwaitingCommit: [],
       readSeq: 0,
+      unsentRoundSeq: 0,
       leaderTicks: 0,
       roundSentTicks: new Map(),
       leaseStartTick: -Infinity,
@@ -250,6 +251,7 @@ export class RaftNode {
       readStates: s.readStates,
     };
     s.outbox = [];
+    s.unsentRoundSeq = 0;
     s.readStates = [];
     s.lastHardState = hardState;
     s.readyOutstanding = true;

@@ -71,6 +71,14 @@ function startRead(s: RaftState, read: PendingRead): void {
     completeRead(s, read);
     return;
   }
+  if (s.unsentRoundSeq !== 0 && s.unsentRoundSeq === s.readSeq) {
+    // That round's heartbeats have not left yet, so they leave after this read arrived: a quorum
+    // acknowledging them confirms this read too. Concurrent reads thus share one round.
+    read.seq = s.readSeq;
+    s.pendingReads.push(read);
+    advanceReads(s);
+    return;
+  }
   read.seq = s.readSeq + 1;
   s.pendingReads.push(read);
   broadcastHeartbeat(s);

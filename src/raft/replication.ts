@@ -90,6 +90,7 @@ export function broadcastHeartbeat(
   if (s.roundSentTicks.size > ROUNDS_TRACKED_MAX) {
     s.roundSentTicks.delete(s.roundSentTicks.keys().next().value!);
   }
+  if (type === "heartbeat") s.unsentRoundSeq = context;
   for (const pr of s.progress.values()) {
     if (pr.id === s.config.id) continue;
     send(s, {

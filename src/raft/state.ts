@@ -81,6 +81,9 @@ export interface RaftState {
   readsAwaitingCommit: PendingRead[];
   /** Last heartbeat round number (monotonic for the node's lifetime; carried in `context`). */
   readSeq: number;
+  /** Leader: the heartbeat round whose messages are still in `outbox` (0: none). A read that
+   * arrives before `ready()` hands them out joins that round: they leave after it arrived. */
+  unsentRoundSeq: number;
   /** Leader: ticks since becoming leader (the lease clock). */
   leaderTicks: number;
   /** Leader: heartbeat round -> `leaderTicks` when it was sent (unacknowledged rounds only). */
@@ -164,6 +167,7 @@ export function resetForTerm(s: RaftState, term: number): void {
   s.readsAwaitingCommit = [];
   s.leaderTicks = 0;
   s.roundSentTicks = new Map();
+  s.unsentRoundSeq = 0;
   s.leaseStartTick = -Infinity;
   s.leaseRevoked = false;
   s.quiet = false;
