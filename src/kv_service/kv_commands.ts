@@ -55,7 +55,10 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
   }
 
   function share(call: CommandCall): void | Promise<ReplyFn> {
-    const request = parseKvCommand(call.args.slice(1), limits);
+    // The request outlives this synchronous part (a read uses its keys after the ReadIndex
+    // barrier), but the arguments are views into the connection's read buffer, which the next
+    // pipelined command overwrites: copy them first.
+    const request = parseKvCommand(call.args.slice(1).map((arg) => arg.slice()), limits);
     if ("kind" in request) return call.out.error(request.line);
     const slot = context.slotOfGroup(call.target!.groupId);
     if (slot === null) return call.out.error("ERR KV.SHARE routed to a group that holds no slot");
