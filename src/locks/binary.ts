@@ -1,4 +1,4 @@
-import { BinaryReader, DecodeError } from "../../protocol/binary/mod.ts";
+import { type BinaryReader, DecodeError, readWhole } from "../../protocol/binary/mod.ts";
 import type { LockMode } from "./types.ts";
 
 /** Wire codes of lock modes (0 is "none" where a mode may be absent). */
@@ -16,10 +16,7 @@ export function modeOfCode(code: number): LockMode | undefined {
  * failure is a DecodeError "Cannot decode <context>: ...".
  */
 export function readBinary<T>(bytes: Uint8Array, context: string, read: (r: BinaryReader) => T): T {
-  const reader = new BinaryReader(bytes, context);
-  const value = read(reader);
-  reader.expectEnd();
-  return value;
+  return readWhole(bytes, context, read);
 }
 
 /** Builds the DecodeError "Cannot decode <context>: <detail>". */
