@@ -1,4 +1,4 @@
-import { DeadlineHeap, type HeapItem } from "../lock_service/deadline_heap.ts";
+import { DeadlineHeap, type HeapItem } from "../util/indexed_heap.ts";
 import { assert } from "../util/assert.ts";
 import { bytesOfString, byteString } from "./key.ts";
 import type { ExpiringKey, KvSlot } from "./kv_slot.ts";

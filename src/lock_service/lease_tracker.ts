@@ -1,6 +1,6 @@
 import type { HeldLock, LockApplyResult, LockOp, LockTable } from "../locks/mod.ts";
 import { assert } from "../util/assert.ts";
-import { DeadlineHeap } from "./deadline_heap.ts";
+import { DeadlineHeap } from "../util/indexed_heap.ts";
 
 /** Holders a reset tracks at once (about 10 ms of work), then per due() call until done. */
 const RESET_HOLDERS_PER_STEP_DEFAULT = 20_000;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { DeadlineHeap, type HeapItem } from "../../src/lock_service/deadline_heap.ts";
+import { DeadlineHeap, type HeapItem } from "../../src/util/indexed_heap.ts";
 
 interface Item extends HeapItem {
   id: number;

@@ -1,24 +1,32 @@
-import { assert } from "../util/assert.ts";
+import { assert } from "./assert.ts";
 
-/** An item of a DeadlineHeap: its deadline and its slot in the heap (-1 when not in one). */
-export interface HeapItem {
-  readonly deadlineMs: number;
+/** Something an IndexedHeap can hold: it records its own slot (-1 when in no heap). */
+export interface HeapSlotted {
   heapSlot: number;
 }
 
+/** True when `a` must leave the heap before `b`. */
+export type HeapOrder<T> = (a: T, b: T) => boolean;
+
 /**
- * A binary min-heap of items by `deadlineMs` that knows each item's slot, so an item is removed
- * in O(log n) without a search. Lets a leader find what falls due without scanning every lease.
+ * A binary min-heap that knows each item's slot, so an item is removed in O(log n) without a
+ * search. Lease trackers, key expiry and the queue's event clock use it to find what falls due
+ * without scanning everything they hold.
  */
-export class DeadlineHeap<T extends HeapItem> {
+export class IndexedHeap<T extends HeapSlotted> {
+  readonly #before: HeapOrder<T>;
   #items: T[] = [];
+
+  constructor(before: HeapOrder<T>) {
+    this.#before = before;
+  }
 
   /** Number of items. */
   get size(): number {
     return this.#items.length;
   }
 
-  /** The item with the earliest deadline, or undefined when empty. */
+  /** The first item in the heap's order, or undefined when empty. */
   peek(): T | undefined {
     return this.#items[0];
   }
@@ -56,7 +64,7 @@ export class DeadlineHeap<T extends HeapItem> {
     while (slot > 0) {
       const parentSlot = (slot - 1) >> 1;
       const parent = items[parentSlot]!;
-      if (parent.deadlineMs <= item.deadlineMs) break;
+      if (!this.#before(item, parent)) break;
       items[slot] = parent;
       parent.heapSlot = slot;
       slot = parentSlot;
@@ -72,17 +80,29 @@ export class DeadlineHeap<T extends HeapItem> {
       const leftSlot = 2 * slot + 1;
       if (leftSlot >= items.length) break;
       const rightSlot = leftSlot + 1;
-      const childSlot = rightSlot < items.length &&
-          items[rightSlot]!.deadlineMs < items[leftSlot]!.deadlineMs
-        ? rightSlot
-        : leftSlot;
+      const childSlot =
+        rightSlot < items.length && this.#before(items[rightSlot]!, items[leftSlot]!)
+          ? rightSlot
+          : leftSlot;
       const child = items[childSlot]!;
-      if (child.deadlineMs >= item.deadlineMs) break;
+      if (!this.#before(child, item)) break;
       items[slot] = child;
       child.heapSlot = slot;
       slot = childSlot;
     }
     items[slot] = item;
     item.heapSlot = slot;
+  }
+}
+
+/** An item of a DeadlineHeap: its deadline and its slot in the heap. */
+export interface HeapItem extends HeapSlotted {
+  readonly deadlineMs: number;
+}
+
+/** An IndexedHeap by `deadlineMs`, earliest first (ties in no particular order). */
+export class DeadlineHeap<T extends HeapItem> extends IndexedHeap<T> {
+  constructor() {
+    super((a, b) => a.deadlineMs < b.deadlineMs);
   }
 }
