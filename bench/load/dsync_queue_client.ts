@@ -1,7 +1,7 @@
 /**
  * One dsync queue client for `bench/load/queue_bench.ts`, written against the contract
  * (docs: ../shared/spec/commands.md, "Queues"): `QUEUE.PUSH q payload` → the message id once it
- * is durable on a majority; `QUEUE.POP q WAIT ms COUNT n` → `[[id, payload, delivery-count], ...]`;
+ * is durable on a majority; `QUEUE.POP q WAIT ms COUNT n` → `[[id, payload, count], ...]`;
  * `QUEUE.ACK q id` → `:1`. The ACKs of one batch go out pipelined on the connection. A build
  * that answers `-ERR unknown command` for QUEUE.* raises CommandsNotServedError.
  */

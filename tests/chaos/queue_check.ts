@@ -7,7 +7,8 @@
  *   by TTL);
  * - ack: no message is delivered by a POP invoked after an ACK of it answered `:1`;
  * - key order: when push A of key k was acknowledged before push B of k was invoked, B is not
- *   first delivered before A is, unless a POP with an unknown outcome may have delivered A first;
+ *   first delivered before A is (nor ahead of it in one POP's reply), unless a POP with an
+ *   unknown outcome may have delivered A first;
  * and counts the duplicate deliveries (at least once means some are expected).
  */
 import type { HistoryOperation } from "./history.ts";
@@ -206,7 +207,8 @@ function checkAckedNotDelivered(history: QueueHistory): CheckReport {
 
 /**
  * Key order: A acknowledged before B was invoked, both of key k; B's first delivery may not
- * complete before A's first delivery is invoked (or with A never delivered), unless an unknown
+ * complete before A's first delivery is invoked (or with A never delivered), nor stand ahead of
+ * A in the reply of the POP that first delivered both, unless an unknown
  * POP may have delivered A first (invoked before B's delivering POP completed, and within the
  * effect window after A's push was invoked). Timed pushes (TTL, DELAY) are never A.
  */
@@ -216,7 +218,9 @@ function checkKeyOrder(history: QueueHistory, queue: string, windowMs: number): 
   const byKey = new Map<string, QueuePush[]>();
   for (const push of history.pushes) {
     if (push.queue !== queue || push.key === null || push.op.outcome === "fail") continue;
-    byKey.set(push.key, [...(byKey.get(push.key) ?? []), push]);
+    const list = byKey.get(push.key);
+    if (list === undefined) byKey.set(push.key, [push]);
+    else list.push(push);
   }
   for (const [key, pushes] of byKey) {
     for (const b of pushes) {
@@ -227,7 +231,9 @@ function checkKeyOrder(history: QueueHistory, queue: string, windowMs: number): 
         if (a.op.outcome !== "ok" || a.timed || a === b) continue;
         if ((a.op.completeIndex ?? Infinity) > b.op.invokeIndex) continue;
         const firstA = first.get(a.payload);
-        if (firstA !== undefined && firstA.pop.invokeIndex < bDeliveredAt) continue;
+        if (firstA !== undefined && firstA.pop === firstB.pop) {
+          if (firstA.position < firstB.position) continue; // one reply, in order
+        } else if (firstA !== undefined && firstA.pop.invokeIndex < bDeliveredAt) continue;
         const excused = history.unknownPops.some((u) =>
           u.args[0] === queue && u.invokeIndex < bDeliveredAt &&
           u.invokeMs + windowMs >= a.op.invokeMs
@@ -240,6 +246,8 @@ function checkKeyOrder(history: QueueHistory, queue: string, windowMs: number): 
             `acknowledged before) was ` +
             (firstA === undefined
               ? "ever delivered"
+              : firstA.pop === firstB.pop
+              ? "(it stands ahead of it in that reply)"
               : `first delivered by ${describe(firstA.pop)}`),
         );
       }
@@ -252,7 +260,9 @@ function countDuplicates(history: QueueHistory, queue: string): QueueDuplicates 
   const byMessage = new Map<string, QueueDelivery[]>();
   for (const d of history.deliveries) {
     const key = `${d.queue}\u0000${d.payload}`;
-    byMessage.set(key, [...(byMessage.get(key) ?? []), d]);
+    const list = byMessage.get(key);
+    if (list === undefined) byMessage.set(key, [d]);
+    else list.push(d);
   }
   const perPayload = new Map<string, number>();
   let uncounted = 0;

@@ -31,7 +31,7 @@ function failedChecks(steps: readonly Step[], options: QueueCheckOptions = Q): s
   return Object.entries(result.checks).filter(([, v]) => v !== "pass").map(([k, v]) => `${k} ${v}`);
 }
 
-Deno.test("queue check: ack, nack, lapse and touch with redeliveries pass and count duplicates", () => {
+Deno.test("queue check: ack, nack, lapse and touch pass; redeliveries are counted", () => {
   const result = check([
     [0, "invoke", "PUSH q m1 KEY k"],
     [0, "ok", "0-1"],
@@ -82,7 +82,7 @@ Deno.test("queue check: ack, nack, lapse and touch with redeliveries pass and co
   assert.match(result.text, /2 extra deliveries of 2 messages/);
 });
 
-Deno.test("queue check: an acknowledged push never delivered, with empty final stats, is lost", () => {
+Deno.test("queue check: an acked push never delivered, final stats empty, is lost", () => {
   const steps: Step[] = [
     [0, "invoke", "PUSH q m1"],
     [0, "ok", "0-1"],
@@ -108,7 +108,7 @@ Deno.test("queue check: an acknowledged push never delivered, with empty final s
   assert.deepEqual(failedChecks(dead), []);
 });
 
-Deno.test("queue check: messages the final stats still count are not lost; no stats, unknown", () => {
+Deno.test("queue check: what the final stats count is not lost; no stats: unknown", () => {
   const pushed: Step[] = [
     [0, "invoke", "PUSH q m1"],
     [0, "ok", "0-1"],
@@ -136,7 +136,7 @@ Deno.test("queue check: only a push with TTL may be accounted as dropped", () =>
   assert.deepEqual(failedChecks(steps("")), ["queue-no-loss fail"]);
 });
 
-Deno.test("queue check: pushes that failed or whose outcome is unknown need not be delivered", () => {
+Deno.test("queue check: failed pushes, and unknown ones, need not be delivered", () => {
   assert.deepEqual(
     failedChecks([
       [0, "invoke", "PUSH q m1"],
@@ -164,7 +164,7 @@ Deno.test("queue check: a delivery no push sent, or of a failed push, is a viola
   ]);
 });
 
-Deno.test("queue check: a POP invoked after an acknowledged ACK may not deliver the message", () => {
+Deno.test("queue check: a POP invoked after an acked ACK may not deliver the message", () => {
   const base: Step[] = [
     [0, "invoke", "PUSH q m1"],
     [0, "ok", "0-1"],
@@ -376,4 +376,21 @@ Deno.test("queue check: STATS replies parse flat and as pairs, the last one coun
     ...finalStats(1),
   ];
   assert.deepEqual(failedChecks(steps), ["queue-no-loss fail"]);
+});
+
+Deno.test("queue check: in one POP's reply, a key's messages stand in push order", () => {
+  const reply = (first: string, second: string): Step[] => [
+    ...keyed,
+    [1, "invoke", "POP q COUNT 2"],
+    [1, "ok", [[first === "a" ? "0-1" : "0-2", first, 1], [
+      second === "a" ? "0-1" : "0-2",
+      second,
+      1,
+    ]]],
+    ...finalStats(2),
+  ];
+  assert.deepEqual(failedChecks(reply("a", "b")), []);
+  const result = check(reply("b", "a"));
+  assert.equal(result.checks["queue-key-order"], "fail");
+  assert.match(result.reports["key-order"]!.violations[0]!.message, /ahead of it in that reply/);
 });

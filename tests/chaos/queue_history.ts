@@ -30,6 +30,8 @@ export interface QueueDelivery {
   readonly payload: string;
   /** The delivery count the server answered. */
   readonly deliveryCount: number;
+  /** Position of the message in the POP's reply, 0-based. */
+  readonly position: number;
 }
 
 /** An ACK answered `:1`: the message was acked, at the latest by the ACK's completion. */
@@ -97,7 +99,7 @@ function shapeError(op: HistoryOperation, what: string): TypeError {
 /** The messages of a successful POP's reply. */
 export function parsePopReply(op: HistoryOperation, queue: string): QueueDelivery[] {
   if (!Array.isArray(op.result)) throw shapeError(op, "not an array");
-  return (op.result as readonly JsonValue[]).map((message) => {
+  return (op.result as readonly JsonValue[]).map((message, position) => {
     if (!Array.isArray(message) || message.length !== 3) {
       throw shapeError(op, "a message is not [id, payload, delivery-count]");
     }
@@ -109,7 +111,7 @@ export function parsePopReply(op: HistoryOperation, queue: string): QueueDeliver
       throw shapeError(op, "delivery-count must be an integer");
     }
     if (deliveryCount < 1) throw shapeError(op, "delivery-count below 1");
-    return { pop: op, queue, id, payload, deliveryCount };
+    return { pop: op, queue, id, payload, deliveryCount, position };
   });
 }
 

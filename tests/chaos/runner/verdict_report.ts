@@ -54,7 +54,7 @@ export interface VerdictParts {
   readonly harnessErrors?: readonly string[];
 }
 
-/** Fail if a check failed; inconclusive if one is unknown, too few succeeded, or harness trouble. */
+/** Fail if a check failed; inconclusive if one is unknown, too few passed, or harness trouble. */
 export function combineVerdict(parts: VerdictParts): RunVerdict {
   const { checks, counts } = parts;
   const lines = [...parts.lines];
