@@ -1,14 +1,17 @@
 /**
  * A stand-in for the queue commands, for testing the chaos queue workload and its checker before
  * the node serves them: one RESP server on 127.0.0.1 holding queues in memory, written from the
- * contract (QUEUE.PUSH [KEY], POP [VISIBILITY] [COUNT], ACK, NACK, TOUCH, STATS). A key's
+ * contract (QUEUE.PUSH [KEY], POP [VISIBILITY] [COUNT], ACK, NACK, TOUCH, LEN, STATS). A key's
  * messages go out one at a time in push order. `fault` breaks one guarantee on purpose, so a test
  * can show that the checker notices.
  */
 import { encodeValue, RespRequestDecoder, type RespValue } from "../../protocol/resp/mod.ts";
 
-/** A guarantee the fake breaks: none, every 5th push lost, acks ignored, keys served newest first. */
-export type FakeQueueFault = "none" | "lose-pushes" | "ignore-acks" | "reorder-keys";
+/**
+ * What the fake breaks: nothing, every 5th push (lost), acks (ignored), key order (reversed), or
+ * every queue command (answered as unknown, as a build without queues does).
+ */
+export type FakeQueueFault = "none" | "lose-pushes" | "ignore-acks" | "reorder-keys" | "not-served";
 
 interface Message {
   readonly id: string;
@@ -44,6 +47,12 @@ export class FakeQueues {
   /** Answers one command at `nowMs`. */
   handle(args: Uint8Array[], nowMs: number): RespValue {
     const command = text(args[0] ?? new Uint8Array()).toUpperCase();
+    if (this.fault === "not-served") {
+      return {
+        type: "error",
+        value: `ERR unknown command '${command}', with args beginning with: `,
+      };
+    }
     const queue = this.#queue(text(args[1] ?? new Uint8Array()));
     const options = new Map<string, string>();
     for (let i = command === "QUEUE.PUSH" ? 3 : 2; i + 1 < args.length; i += 2) {
@@ -80,6 +89,8 @@ export class FakeQueues {
       }
       case "QUEUE.STATS":
         return this.#stats(queue, nowMs);
+      case "QUEUE.LEN":
+        return integer(queue.filter((m) => m.invisibleUntilMs <= nowMs).length);
       default:
         return { type: "error", value: `ERR unknown command '${command}'` };
     }
