@@ -228,7 +228,9 @@ function checkKeyOrder(history: QueueHistory, queue: string, windowMs: number): 
       if (firstB === undefined) continue;
       const bDeliveredAt = firstB.pop.completeIndex ?? Infinity;
       for (const a of pushes) {
-        if (a.op.outcome !== "ok" || a.timed || a === b) continue;
+        // Pushes are in invocation order, and A must be invoked (and acknowledged) before B.
+        if (a.op.invokeIndex >= b.op.invokeIndex) break;
+        if (a.op.outcome !== "ok" || a.timed) continue;
         if ((a.op.completeIndex ?? Infinity) > b.op.invokeIndex) continue;
         const firstA = first.get(a.payload);
         if (firstA !== undefined && firstA.pop === firstB.pop) {
