@@ -18,16 +18,16 @@ export type Step =
 
 /** Records `steps` with a fake clock starting at 0 ms. */
 export function lockHistory(steps: readonly Step[]): HistoryEvent[] {
-  return prefixedHistory("LOCK.", steps);
+  return prefixedEvents("LOCK.", steps);
 }
 
 /** `lockHistory` for QUEUE.* commands: `[p, "invoke", "PUSH q m1 KEY k"]` is `QUEUE.PUSH`. */
 export function queueOps(steps: readonly Step[]): HistoryOperation[] {
-  return pairOperations(prefixedHistory("QUEUE.", steps));
+  return pairOperations(prefixedEvents("QUEUE.", steps));
 }
 
 /** Records `steps`, each invoked command name prefixed with `prefix`, from 0 ms. */
-function prefixedHistory(prefix: string, steps: readonly Step[]): HistoryEvent[] {
+export function prefixedEvents(prefix: string, steps: readonly Step[]): HistoryEvent[] {
   let nowMs = 0;
   let nextMs = 0;
   const recorder = new HistoryRecorder(() => nowMs);
