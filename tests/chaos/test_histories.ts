@@ -18,6 +18,16 @@ export type Step =
 
 /** Records `steps` with a fake clock starting at 0 ms. */
 export function lockHistory(steps: readonly Step[]): HistoryEvent[] {
+  return prefixedEvents("LOCK.", steps);
+}
+
+/** `lockHistory` for QUEUE.* commands: `[p, "invoke", "PUSH q m1 KEY k"]` is `QUEUE.PUSH`. */
+export function queueOps(steps: readonly Step[]): HistoryOperation[] {
+  return pairOperations(prefixedEvents("QUEUE.", steps));
+}
+
+/** Records `steps`, each invoked command name prefixed with `prefix`, from 0 ms. */
+export function prefixedEvents(prefix: string, steps: readonly Step[]): HistoryEvent[] {
   let nowMs = 0;
   let nextMs = 0;
   const recorder = new HistoryRecorder(() => nowMs);
@@ -27,7 +37,7 @@ export function lockHistory(steps: readonly Step[]): HistoryEvent[] {
     const [process, type, value] = step;
     if (type === "invoke") {
       const [name, ...args] = (value as string).split(/\s+/);
-      recorder.invoke(process, `LOCK.${name}`, args);
+      recorder.invoke(process, `${prefix}${name}`, args);
     } else if (type === "ok") recorder.ok(process, value);
     else if (type === "fail") recorder.fail(process, String(value));
     else recorder.info(process, String(value));

@@ -5,7 +5,7 @@
 import { checkRecovery } from "../checkers.ts";
 import { type HistoryEvent, pairOperations } from "../history.ts";
 import { checkKvHistory } from "../kv_check.ts";
-import { countOperations, type RunVerdict, type VerdictStatus } from "./verdict.ts";
+import { combineVerdict, countOperations, type RunVerdict } from "./verdict_report.ts";
 
 /** Inputs of `judgeKvRun` besides the history. */
 export interface KvJudgeOptions {
@@ -53,23 +53,11 @@ export function judgeKvRun(events: readonly HistoryEvent[], options: KvJudgeOpti
   checks["recovery"] = recovery.valid ? "pass" : "fail";
   lines.push(`== recovery: ${recovery.message}`);
 
-  const harnessErrors = options.harnessErrors ?? [];
-  const okCountMin = options.okCountMin ?? 1;
-  const tooFew = counts.ok < okCountMin;
-  const failed = Object.values(checks).includes("fail");
-  const unknown = Object.values(checks).includes("unknown") || tooFew || harnessErrors.length > 0;
-  const status: VerdictStatus = failed ? "fail" : unknown ? "inconclusive" : "pass";
-  if (tooFew) lines.push(`== only ${counts.ok} operations succeeded (need ${okCountMin})`);
-  if (harnessErrors.length > 0) {
-    lines.push(
-      `== harness problems (${harnessErrors.length})`,
-      ...harnessErrors.map((e) => `  ${e}`),
-    );
-  }
-  const header = [
-    `verdict: ${status}`,
-    `operations: ${counts.total} (ok ${counts.ok}, fail ${counts.fail}, unknown ${counts.info})`,
-    `checks: ${Object.entries(checks).map(([name, result]) => `${name} ${result}`).join(", ")}`,
-  ];
-  return { status, checks, counts, text: [...header, "", ...lines, ""].join("\n") };
+  return combineVerdict({
+    checks,
+    lines,
+    counts,
+    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
+    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
+  });
 }

@@ -61,10 +61,14 @@ async function main(): Promise<number> {
     .option("--locks <n>", "lock names", integer("locks", 1, 100), 4)
     .option(
       "--workload <kind>",
-      "lease (short leases, waits), basic (try-once) or kv (GET/SET/DEL registers)",
+      "lease (short leases, waits), basic (try-once), kv (GET/SET/DEL registers) or queue",
       "lease",
     )
-    .option("--keys <n>", "keys of the kv workload", integer("keys", 1, 100), 6)
+    .option(
+      "--keys <n>",
+      "keys of the kv workload (6) or the queue workload (4)",
+      integer("keys", 1, 100),
+    )
     .option("--out <dir>", "output directory (default ./chaos-out/<seed>)");
   program.parse(Deno.args, { from: "user" });
   const o = program.opts<{
@@ -74,16 +78,16 @@ async function main(): Promise<number> {
     nodes: number;
     clients: number;
     locks: number;
-    keys: number;
+    keys?: number;
     workload: string;
     out?: string;
   }>();
-  if (o.workload !== "lease" && o.workload !== "basic" && o.workload !== "kv") {
+  if (!["lease", "basic", "kv", "queue"].includes(o.workload)) {
     throw new RangeError(
-      `Invalid --workload ${JSON.stringify(o.workload)}: use lease, basic or kv`,
+      `Invalid --workload ${JSON.stringify(o.workload)}: use lease, basic, kv or queue`,
     );
   }
-  const workload: WorkloadKind = o.workload;
+  const workload = o.workload as WorkloadKind;
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   const kinds = parseNemesisList(o.nemesis);
   const outDir = o.out ?? `./chaos-out/${seed}`;
@@ -106,7 +110,7 @@ async function main(): Promise<number> {
     nodeCount: o.nodes,
     clientCount: o.clients,
     lockCount: o.locks,
-    keyCount: o.keys,
+    ...(o.keys === undefined ? {} : { keyCount: o.keys }),
     workload,
     outDir,
     log: (line) => console.log(line),

@@ -12,6 +12,8 @@ import { ChaosCluster, delay } from "./harness.ts";
 import { NemesisExecutor } from "./nemesis_executor.ts";
 import { judgeRun, type RunVerdict } from "./verdict.ts";
 import { judgeKvRun } from "./kv_verdict.ts";
+import { judgeQueueRun } from "./queue_verdict.ts";
+import { drainQueue, QUEUE_WORKLOAD_DEFAULTS, runQueueWorkload } from "./queue_workload.ts";
 import { describeKeySlots, kvKeyName, runKvWorkload } from "./kv_workload.ts";
 import { type LeaseWorkloadCounts, runLeaseWorkload } from "./lease_workload.ts";
 import {
@@ -41,9 +43,10 @@ export const TIMELINE_OPS_MAX = 4_000;
 
 /**
  * `basic`: try-once acquires, leases longer than the run. `lease`: see lease_workload.ts. `kv`:
- * GET/SET/DEL registers, see kv_workload.ts.
+ * GET/SET/DEL registers, see kv_workload.ts. `queue`: producers and consumers of one queue, see
+ * queue_workload.ts.
  */
-export type WorkloadKind = "basic" | "lease" | "kv";
+export type WorkloadKind = "basic" | "lease" | "kv" | "queue";
 
 /** Options of a run. */
 export interface ChaosRunOptions {
@@ -61,7 +64,7 @@ export interface ChaosRunOptions {
   readonly clientCount?: number;
   /** Lock names (default 4). */
   readonly lockCount?: number;
-  /** Keys of the kv workload (default 6). */
+  /** Keys of the kv workload (default 6), or of the queue workload's keyed pushes (default 4). */
   readonly keyCount?: number;
   /** Where to write artifacts; none when undefined. */
   readonly outDir?: string;
@@ -113,6 +116,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   });
   try {
     await settle(cluster);
+    if (workload === "queue") await requireQueues(cluster);
     const originMs = performance.now();
     const now = () => performance.now() - originMs;
     const recorder = new HistoryRecorder(now);
@@ -143,7 +147,11 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     let summary: WorkloadSummary;
     let leaseCounts: LeaseWorkloadCounts | null = null;
     try {
-      if (workload === "kv") {
+      if (workload === "queue") {
+        const keyCount = options.keyCount ?? QUEUE_WORKLOAD_DEFAULTS.keyCount;
+        workloadLine += ` (queue ${QUEUE_WORKLOAD_DEFAULTS.queue}, keys k0..k${keyCount - 1})`;
+        summary = await runQueueWorkload(recorder, { ...workloadOptions, keyCount }, shouldStop);
+      } else if (workload === "kv") {
         const keyCount = options.keyCount ?? 6;
         workloadLine += ` (keys ${describeKeySlots(keyCount)})`;
         summary = await runKvWorkload(recorder, { ...workloadOptions, keyCount }, shouldStop);
@@ -171,12 +179,23 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         { length: options.lockCount ?? WORKLOAD_DEFAULTS.lockCount },
         (_, i) => ["LOCK.INFO", lockName(i)],
       );
-    await finalReads(recorder, ports, readProcess, finalCommands);
+    if (workload === "queue") {
+      await drainQueue(recorder, ports, readProcess, QUEUE_WORKLOAD_DEFAULTS.queue);
+    } else await finalReads(recorder, ports, readProcess, finalCommands);
     const harnessErrors = [
       ...executor.errors,
       ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
     ];
-    const judged = workload === "kv"
+    const judged = workload === "queue"
+      ? judgeQueueRun(recorder.events(), {
+        queue: QUEUE_WORKLOAD_DEFAULTS.queue,
+        healMs: heal,
+        recoveryMsMax: options.recoveryMsMax ?? 10_000,
+        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+        okCountMin: 10,
+        harnessErrors,
+      })
+      : workload === "kv"
       ? judgeKvRun(recorder.events(), {
         healMs: heal,
         recoveryMsMax: options.recoveryMsMax ?? 10_000,
@@ -223,6 +242,17 @@ async function settle(cluster: ChaosCluster): Promise<void> {
   throw new Error(
     `Cannot start run: the cluster did not settle in ${CLUSTER_SETTLE_TIMEOUT_MS} ms`,
   );
+}
+
+/** Refuses to start a queue run against a build that answers QUEUE.* with unknown command. */
+async function requireQueues(cluster: ChaosCluster): Promise<void> {
+  const leader = await cluster.findLeader();
+  if (leader === null) return; // settle() saw one; the workload will find it again
+  const reply = await cluster.admin(leader, ["QUEUE.LEN", QUEUE_WORKLOAD_DEFAULTS.queue])
+    .catch(() => "");
+  if (/^-ERR unknown command/i.test(reply)) {
+    throw new Error(`Cannot start run: queues not served by this build (QUEUE.LEN: ${reply})`);
+  }
 }
 
 /** Sends each read once after the heal (retrying other nodes), as process `process`. */

@@ -10,14 +10,19 @@ import {
   checkRecovery,
   finalReadsFrom,
 } from "../checkers.ts";
-import { type HistoryEvent, type HistoryOperation, pairOperations } from "../history.ts";
+import { type HistoryEvent, pairOperations } from "../history.ts";
 import { LEASE_MARGIN_MS_DEFAULT } from "../lock_call.ts";
 import { checkLockHistory } from "../lock_check.ts";
 import { deriveHolds } from "../lock_holds.ts";
 import { checkReplyOwnership, sanitizeReplies } from "../reply_check.ts";
+import { combineVerdict, countOperations, type RunVerdict } from "./verdict_report.ts";
 
-/** pass: every checker passed. fail: one found a violation. inconclusive: no proof either way. */
-export type VerdictStatus = "pass" | "fail" | "inconclusive";
+export {
+  countOperations,
+  type OperationCounts,
+  type RunVerdict,
+  type VerdictStatus,
+} from "./verdict_report.ts";
 
 /** Inputs of `judgeRun` besides the history. */
 export interface JudgeOptions {
@@ -37,36 +42,6 @@ export interface JudgeOptions {
   readonly okCountMin?: number;
   /** Problems of the harness (a fault not applied or not healed): inconclusive. */
   readonly harnessErrors?: readonly string[];
-}
-
-/** Operation counts by outcome. */
-export interface OperationCounts {
-  /** All operations. */
-  readonly total: number;
-  /** Happened. */
-  readonly ok: number;
-  /** Definitely did not happen. */
-  readonly fail: number;
-  /** Unknown outcome. */
-  readonly info: number;
-}
-
-/** A verdict and its report. */
-export interface RunVerdict {
-  /** The overall status. */
-  readonly status: VerdictStatus;
-  /** Per checker: pass / fail / unknown. */
-  readonly checks: Readonly<Record<string, "pass" | "fail" | "unknown">>;
-  /** Operation counts. */
-  readonly counts: OperationCounts;
-  /** The human-readable report (verdict.txt). */
-  readonly text: string;
-}
-
-/** Counts operations by outcome. */
-export function countOperations(ops: readonly HistoryOperation[]): OperationCounts {
-  const count = (outcome: string) => ops.filter((op) => op.outcome === outcome).length;
-  return { total: ops.length, ok: count("ok"), fail: count("fail"), info: count("info") };
 }
 
 /** Runs every checker on `events` and combines them. */
@@ -130,23 +105,11 @@ export function judgeRun(events: readonly HistoryEvent[], options: JudgeOptions)
   checks["recovery"] = recovery.valid ? "pass" : "fail";
   lines.push(`== recovery: ${recovery.message}`);
 
-  const harnessErrors = options.harnessErrors ?? [];
-  const okCountMin = options.okCountMin ?? 1;
-  const tooFew = counts.ok < okCountMin;
-  const failed = Object.values(checks).includes("fail");
-  const unknown = Object.values(checks).includes("unknown") || tooFew || harnessErrors.length > 0;
-  const status: VerdictStatus = failed ? "fail" : unknown ? "inconclusive" : "pass";
-  if (tooFew) lines.push(`== only ${counts.ok} operations succeeded (need ${okCountMin})`);
-  if (harnessErrors.length > 0) {
-    lines.push(
-      `== harness problems (${harnessErrors.length})`,
-      ...harnessErrors.map((e) => `  ${e}`),
-    );
-  }
-  const header = [
-    `verdict: ${status}`,
-    `operations: ${counts.total} (ok ${counts.ok}, fail ${counts.fail}, unknown ${counts.info})`,
-    `checks: ${Object.entries(checks).map(([name, result]) => `${name} ${result}`).join(", ")}`,
-  ];
-  return { status, checks, counts, text: [...header, "", ...lines, ""].join("\n") };
+  return combineVerdict({
+    checks,
+    lines,
+    counts,
+    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
+    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
+  });
 }
