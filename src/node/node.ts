@@ -14,6 +14,7 @@ import { ClientServer } from "../server/client_server.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
+import type { ReadinessInput } from "../metrics/readiness.ts";
 import {
   META_GROUP_ID,
   META_TIMING_DEFAULTS,
@@ -223,8 +224,11 @@ export class DsyncNode {
       ).catch((error) => this.#logger.error("debug groups failed", { error: String(error) }));
     }
     if (this.config.metrics !== null) {
-      const sources = this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []);
-      this.#metrics = new MetricsServer(services, sources);
+      this.#metrics = new MetricsServer(services, {
+        sources: this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []),
+        logStats: () => nodeLog.stats(),
+        readiness: () => this.#readinessInput(meta, services),
+      });
       this.#metrics.listen(this.config.metrics);
     }
     this.#logger.info("node started", {
@@ -389,6 +393,28 @@ export class DsyncNode {
           ["raft", raftGroupsSection(this.#raftGroups)],
           ["slots", slotsSection(this.config.id, meta, this.#slotGroups)],
         ]),
+    };
+  }
+
+  /** What `/health` judges this node's readiness from (src/metrics/readiness.ts). */
+  #readinessInput(meta: MetaGroup, services: NodeServices): ReadinessInput {
+    const me = this.config.id;
+    const groups = services.raftGroups().flatMap((group) =>
+      group.purpose === "debug" ? [] : [{
+        groupId: group.groupId,
+        purpose: group.purpose,
+        leaderId: group.status.leaderId,
+        commitIndex: group.status.commitIndex,
+        appliedIndex: group.status.appliedIndex,
+        voter: group.status.confState.voters.includes(me),
+      }]
+    );
+    return {
+      nodeId: me,
+      groups,
+      metaQuorumReachable: meta.quorumReachable(),
+      isUp: (id) => this.#transport.isUp(id),
+      diskFull: meta.log.diskState().full,
     };
   }
 

@@ -267,7 +267,7 @@ Deno.test("--metrics serves Prometheus /metrics and a /health probe", async () =
       return /^\d+$/.test(await call(node.clientPort, "LOCK.ACQUIRE", "m", "me"));
     }, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(metrics, /# TYPE dsync_commands_processed_total gauge/);
+    assert.match(metrics, /# TYPE dsync_commands_processed_total counter/);
     assert.match(metrics, /dsync_commands_processed_total \d+/);
     assert.match(metrics, /\ndsync_lock_holders 1\n/);
     assert.match(metrics, /\ndsync_lock_waits_parked 0\n/);
