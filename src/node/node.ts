@@ -39,6 +39,9 @@ import { CommandRouter, type RouteGroups } from "./router.ts";
 import { PeerDispatcher } from "./peer_dispatch.ts";
 import { PEER_CODE_RANGES, type Subsystem } from "../subsystem/subsystem.ts";
 import { StallMonitor } from "../util/stall_monitor.ts";
+import { backupCommands, type BackupSource } from "../commands/backup_command.ts";
+import { ImageStore } from "../backup/image_store.ts";
+import { loadRestoreSeed, type RestoreSeed } from "../backup/restore_seed.ts";
 
 /**
  * Client connections and forwarded commands waiting for a turn at most; forwarded commands
@@ -170,6 +173,7 @@ export class DsyncNode {
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger),
     ];
+    const seed = await this.#restoreSeed();
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
@@ -177,6 +181,7 @@ export class DsyncNode {
       this.#logger,
       this.#timing,
       factories.flatMap((factory) => factory.metaMachines),
+      seed?.meta,
     );
     this.#meta = meta;
     const slotHost = (slot: number) => this.#slotGroups?.host(slot);
@@ -190,7 +195,7 @@ export class DsyncNode {
     };
     this.#subsystems = factories.map((factory) => factory.build(meta, context));
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
-    await this.#openSlotGroups(meta, nodeLog);
+    await this.#openSlotGroups(meta, nodeLog, seed);
     const services = this.#buildServices(meta);
     let table: CommandTable | null = null;
     const specs = [
@@ -200,6 +205,7 @@ export class DsyncNode {
       ...CONFIG_COMMANDS,
       ...DEBUG_COMMANDS,
       ...this.#subsystems.flatMap((subsystem) => subsystem.commands),
+      ...backupCommands(this.#backupSource(meta)),
       ...commandIntrospection(() => table!),
     ];
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
@@ -258,7 +264,11 @@ export class DsyncNode {
    * Opens the slot groups the recorded placement lists this node in (the meta log was replayed,
    * so a restart recovers them here), and follows each later placement.
    */
-  async #openSlotGroups(meta: MetaGroup, nodeLog: NodeLog): Promise<void> {
+  async #openSlotGroups(
+    meta: MetaGroup,
+    nodeLog: NodeLog,
+    seed: RestoreSeed | null,
+  ): Promise<void> {
     const supplier = this.#subsystems.find((subsystem) => subsystem.slotMachine !== undefined);
     if (supplier === undefined) return;
     const slotGroups = new SlotGroups({
@@ -268,6 +278,7 @@ export class DsyncNode {
       machineOf: (slot) => supplier.slotMachine!(slot),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
+      ...(seed === null ? {} : { seedOf: (slot: number) => seed.slots[slot] }),
     });
     this.#slotGroups = slotGroups;
     const follow = () => {
@@ -393,6 +404,41 @@ export class DsyncNode {
           ["raft", raftGroupsSection(this.#raftGroups)],
           ["slots", slotsSection(this.config.id, meta, this.#slotGroups)],
         ]),
+    };
+  }
+
+  /** The restore files of the data dir (`dsync restore`), checked against this node's flags. */
+  async #restoreSeed(): Promise<RestoreSeed | null> {
+    const seed = await loadRestoreSeed(this.config.dataDir, this.config.id);
+    if (seed === null) return null;
+    if (seed.slotCount !== this.config.slotCount) {
+      throw new Error(
+        `Cannot start: data dir ${this.config.dataDir} was restored from a backup of ` +
+          `${seed.slotCount} slots; start every node with --slots ${seed.slotCount}`,
+      );
+    }
+    this.#logger.info("seeding empty groups from a restored backup", {
+      from: seed.info.fromCluster,
+      backupNode: seed.info.fromNode,
+      slots: seed.slotCount,
+    });
+    return seed;
+  }
+
+  /** BACKUP META/SLOT: images of groups replicated here, after a read barrier. */
+  #backupSource(meta: MetaGroup): BackupSource {
+    return {
+      slotCount: () => meta.slotCount(),
+      images: new ImageStore(() => performance.now()),
+      take: async (slot) => {
+        const host = slot === null ? meta.host : this.#slotGroups?.host(slot);
+        const what = slot === null ? "the meta group" : `slot ${slot}`;
+        if (host === undefined || !host.status().confState.voters.includes(this.config.id)) {
+          throw new ClusterError("TRYAGAIN", `${what} has no voting replica on this node`);
+        }
+        await host.readBarrier();
+        return host.snapshotImage();
+      },
     };
   }
 
