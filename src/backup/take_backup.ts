@@ -21,6 +21,8 @@ export interface TakeBackupOptions {
   /** AUTH before anything (`--user`/`--password`), when given. */
   user?: string;
   password?: string;
+  /** TLS to the client ports (`--tls-ca`, and `--tls-cert`/`--tls-key` for client auth). */
+  tls?: { caPem: string; certPem?: string; keyPem?: string };
   /** Longest wait for one reply. */
   replyTimeoutMs: number;
   /** Called after each group is written: groups done, groups in all, bytes written. */
@@ -105,7 +107,10 @@ class Connections {
     const key = formatHostPort(address);
     let connection = this.#open.get(key);
     if (connection === undefined) {
-      connection = await RespConnection.open(address.host, address.port);
+      const tls = this.#options.tls;
+      connection = tls === undefined
+        ? await RespConnection.open(address.host, address.port)
+        : await RespConnection.openTls(address.host, address.port, tls);
       this.#open.set(key, connection);
       if (this.#options.password !== undefined) {
         const auth = this.#options.user === undefined

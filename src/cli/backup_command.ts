@@ -34,6 +34,9 @@ export function backupCommand(): Command {
     .addOption(envOption("--out <file>", "backup file to write (atomically)"))
     .addOption(envOption("--user <name>", "AUTH as this user"))
     .addOption(envOption("--password <password>", "AUTH with this password"))
+    .addOption(envOption("--tls-ca <file>", "the client ports speak TLS: trust this CA (PEM)"))
+    .addOption(envOption("--tls-cert <file>", "client certificate (PEM), for --tls-client-auth"))
+    .addOption(envOption("--tls-key <file>", "client certificate's private key (PEM)"))
     .action(async (raw: Record<string, string | undefined>) => {
       if (raw.from === undefined || raw.out === undefined) {
         fail("backup", "--from and --out are required");
@@ -45,6 +48,7 @@ export function backupCommand(): Command {
           out: raw.out!,
           ...(raw.user === undefined ? {} : { user: raw.user }),
           ...(raw.password === undefined ? {} : { password: raw.password }),
+          ...(raw.tlsCa === undefined ? {} : { tls: await readTls(raw) }),
           replyTimeoutMs: BACKUP_REPLY_TIMEOUT_MS,
           onProgress: (done, total) => bar.update(done, total),
         });
@@ -94,6 +98,20 @@ export function restoreCommand(): Command {
         fail("restore", error instanceof Error ? error.message : String(error), 1);
       }
     });
+}
+
+/** The PEM files of `--tls-ca`, `--tls-cert` and `--tls-key`. */
+async function readTls(raw: Record<string, string | undefined>) {
+  if ((raw.tlsCert === undefined) !== (raw.tlsKey === undefined)) {
+    fail("backup", "--tls-cert and --tls-key go together");
+  }
+  return {
+    caPem: await Deno.readTextFile(raw.tlsCa!),
+    ...(raw.tlsCert === undefined ? {} : {
+      certPem: await Deno.readTextFile(raw.tlsCert),
+      keyPem: await Deno.readTextFile(raw.tlsKey!),
+    }),
+  };
 }
 
 function fail(command: string, message: string, code = 2): never {

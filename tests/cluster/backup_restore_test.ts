@@ -17,6 +17,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call } from "../helpers/resp_call.ts";
+import { hasOpenssl, makeCa, makeCert } from "../helpers/test_certificates.ts";
 import { callNode } from "../../src/node/join.ts";
 import { keySlot } from "../../src/placement/key_slot.ts";
 import { replyText } from "../../src/client/resp_connection.ts";
@@ -236,5 +237,54 @@ Deno.test("backup needs AUTH on a protected cluster; restore refuses a damaged b
   } finally {
     await stopTestCluster(nodes, plan);
     await Deno.remove(backupDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("backup over TLS with a client certificate (--tls-client-auth)", async (t) => {
+  if (!await hasOpenssl()) {
+    if (Deno.env.get("CI") === "true") throw new Error("CI must install openssl");
+    await t.step("openssl not installed: skipped", () => {});
+    return;
+  }
+  const plan = await planTestCluster(3);
+  const dir = await Deno.makeTempDir();
+  const nodes: TestNode[] = [];
+  try {
+    const ca = await makeCa(dir, "ca");
+    for (const id of plan.ids) {
+      const cert = await makeCert(dir, ca, id, id);
+      nodes.push(
+        await startTestNode(plan, id, [
+          ...["--tls-cert", cert.cert, "--tls-key", cert.key, "--tls-ca", ca.cert],
+          "--tls-client-auth",
+        ]),
+      );
+    }
+    const client = await makeCert(dir, ca, "operator", "operator");
+    const file = `${dir}/tls.dsb`;
+    const base = ["backup", "--from", `127.0.0.1:${nodes[0]!.clientPort}`, "--out", file];
+    let backup = { code: -1, output: "" };
+    await eventually(
+      "a backup over TLS",
+      async () => {
+        backup = await dsync([
+          ...base,
+          ...["--tls-ca", ca.cert, "--tls-cert", client.cert, "--tls-key", client.key],
+        ]);
+        return backup.code === 0;
+      },
+      30_000,
+      500,
+    ).catch((error) => {
+      throw new Error(`${error}: ${backup.output}`);
+    });
+    assert.match(backup.output, /meta and 64 slots/);
+    // The same, once the cluster is known to be up, without a client certificate: refused.
+    const withoutCert = await dsync([...base, "--tls-ca", ca.cert]);
+    assert.equal(withoutCert.code, 1, withoutCert.output);
+    assert.doesNotMatch(withoutCert.output, /slot count/);
+  } finally {
+    await stopTestCluster(nodes, plan);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
