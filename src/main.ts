@@ -1,10 +1,12 @@
 /**
- * dsync: `dsync node ...` runs one node, `dsync cluster ...` runs a local cluster.
+ * dsync: `dsync node ...` runs one node, `dsync cluster ...` runs a local cluster, `dsync backup`
+ * and `dsync restore` save a running cluster and seed a new one from it.
  * Every option may also come from `DSYNC_<OPTION>` (flags win).
  */
 import { Command } from "commander";
 import { nodeCommand } from "./cli/node_command.ts";
 import { clusterCommand } from "./cli/cluster_command.ts";
+import { backupCommand, restoreCommand } from "./cli/backup_command.ts";
 import { DSYNC_VERSION } from "./version.ts";
 
 const program = new Command()
@@ -13,6 +15,8 @@ const program = new Command()
   .version(DSYNC_VERSION)
   .showHelpAfterError()
   .addCommand(nodeCommand())
-  .addCommand(clusterCommand());
+  .addCommand(clusterCommand())
+  .addCommand(backupCommand())
+  .addCommand(restoreCommand());
 
 await program.parseAsync(Deno.args, { from: "user" });

@@ -2,11 +2,11 @@ import { encodeCommand, RespReplyDecoder, type RespValue } from "../../protocol/
 
 /** A minimal sequential RESP client (join, load tools, tests): one command in flight. */
 export class RespConnection {
-  readonly #conn: Deno.TcpConn;
+  readonly #conn: Deno.Conn;
   readonly #decoder = new RespReplyDecoder();
   readonly #buffer = new Uint8Array(64 * 1024);
 
-  private constructor(conn: Deno.TcpConn) {
+  private constructor(conn: Deno.Conn) {
     this.#conn = conn;
   }
 
@@ -17,6 +17,26 @@ export class RespConnection {
   static async open(host: string, port: number): Promise<RespConnection> {
     const conn = await Deno.connect({ hostname: host, port });
     conn.setNoDelay(true);
+    return new RespConnection(conn);
+  }
+
+  /**
+   * Connects over TLS, trusting `tls.caPem`; with `certPem`/`keyPem` it presents a client
+   * certificate (a node started with `--tls-client-auth` requires one).
+   */
+  static async openTls(
+    host: string,
+    port: number,
+    tls: { caPem: string; certPem?: string; keyPem?: string },
+  ): Promise<RespConnection> {
+    const conn = await Deno.connectTls({
+      hostname: host,
+      port,
+      caCerts: [tls.caPem],
+      ...(tls.certPem === undefined || tls.keyPem === undefined
+        ? {}
+        : { cert: tls.certPem, key: tls.keyPem }),
+    });
     return new RespConnection(conn);
   }
 

@@ -16,7 +16,7 @@ import { assert } from "../util/assert.ts";
 import { isNoSpaceError, type RaftLogStore } from "../storage/mod.ts";
 import type { Logger } from "../log/logger.ts";
 import { ClusterError, noLeaderError, noSpaceError } from "./cluster_error.ts";
-import { loadStorageView, toRecord, toStoredHardState } from "./wal_bridge.ts";
+import { loadStorageView, seedIfPristine, toRecord, toStoredHardState } from "./wal_bridge.ts";
 import { type HostClock, SYSTEM_CLOCK } from "./host_clock.ts";
 import { PendingRequests } from "./pending_requests.ts";
 import { nextReadId, randomReadIdStart, READ_ID_MAX } from "./read_ids.ts";
@@ -64,6 +64,12 @@ export interface RaftHostOptions<R = string | null> {
   diskFull?: () => boolean;
   /** Clock and timers of request deadlines and waits; the process clock by default. */
   clock?: HostClock;
+  /**
+   * A restored node's image of this group (`dsync restore`): saved as the group's snapshot at
+   * `index` (term 0) when the group's log is still empty, so every replica restored from the
+   * same backup starts from the same state; ignored once the group has any history.
+   */
+  seed?: { index: number; image: Uint8Array };
 }
 
 /** How often `transferLeadership` looks whether the target leads yet. */
@@ -131,6 +137,9 @@ export class RaftHost<R = string | null> {
 
   /** Restores the group from the WAL and the state machine from the latest snapshot. */
   static async open<R>(options: RaftHostOptions<R>): Promise<RaftHost<R>> {
+    if (options.seed !== undefined) {
+      await seedIfPristine(options.wal, options.bootstrap, options.seed);
+    }
     const view = await loadStorageView(options.wal, options.bootstrap);
     options.machine.restore(view.snapshot.data);
     const raft = new RaftNode(
@@ -225,6 +234,14 @@ export class RaftHost<R = string | null> {
   async proposeConfChange(change: ConfChange): Promise<void> {
     this.#syncDiskState();
     await this.#track(this.#raft.proposeConfChange(change));
+  }
+
+  /**
+   * The state machine's whole image now and the applied index it reflects (at least). After a
+   * `readBarrier()` it holds every write acknowledged before the barrier started.
+   */
+  snapshotImage(): { appliedIndex: number; image: Uint8Array } {
+    return { appliedIndex: this.#raft.appliedIndex, image: this.#options.machine.snapshot() };
   }
 
   /** Resolves when a linearizable read may be served from the local state machine. */

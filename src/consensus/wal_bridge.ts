@@ -1,6 +1,7 @@
 import {
   bootstrapStorage,
   decodeConfState,
+  encodeConfState,
   type Entry,
   type EntryKind,
   type HardState,
@@ -62,4 +63,24 @@ export async function loadStorageView(
     from = records[records.length - 1]!.index + 1;
   }
   return view;
+}
+
+/**
+ * Saves `seed` as the group's snapshot (term 0, membership `bootstrap`) when its log is empty and
+ * it never voted; true when it did. A group with any history keeps it.
+ */
+export async function seedIfPristine(
+  wal: RaftLogStore,
+  bootstrap: { voters: string[]; learners: string[] },
+  seed: { index: number; image: Uint8Array },
+): Promise<boolean> {
+  const hard = wal.hardState();
+  if (wal.lastIndex() !== 0 || hard.term !== 0 || hard.commitIndex !== 0) return false;
+  if (await wal.loadSnapshot() !== null) return false;
+  const config = encodeConfState({
+    voters: bootstrap.voters.slice(),
+    learners: bootstrap.learners.slice(),
+  });
+  await wal.saveSnapshot({ index: seed.index, term: 0, config }, seed.image);
+  return true;
 }

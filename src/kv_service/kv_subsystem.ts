@@ -99,6 +99,21 @@ export function kvSubsystem(
         help: "Key-value writes led here",
         value: () => service.stats.writes,
       },
+      {
+        name: "dsync_kv_reads_total",
+        help: "Key-value reads served here",
+        value: () => service.stats.reads,
+      },
+      {
+        name: "dsync_kv_expiries_proposed_total",
+        help: "Key expiries proposed by this node as slot leader",
+        value: () => service.stats.expiriesProposed,
+      },
+      {
+        name: "dsync_kv_refused_limit_total",
+        help: "Key-value writes refused with -LIMIT",
+        value: () => service.stats.refusedLimit,
+      },
     ],
     start: () => service.start(),
     stop: () => service.stop(),

@@ -65,6 +65,16 @@ export function lockSubsystem(
         help: "Lock waits parked on this node",
         value: () => service.parkedCount,
       },
+      {
+        name: "dsync_lock_last_fencing_token",
+        help: "Last fencing token granted (grows by one per grant)",
+        value: () => stats().lastToken,
+      },
+      {
+        name: "dsync_lock_leases_tracked",
+        help: "Leases whose expiry this node tracks (the meta leader tracks them all)",
+        value: () => Number(service.infoSection().find(([key]) => key === "leases_tracked")?.[1]),
+      },
     ],
     start: () => service.start(),
     stop: () => service.stop(),

@@ -101,6 +101,7 @@ export class MetaGroup {
     logger: Logger,
     timing: MetaTiming,
     machines: readonly MetaMachine[] = [],
+    seed?: { index: number; image: Uint8Array },
   ): Promise<MetaGroup> {
     const wal = raft.log.group(META_GROUP_ID);
     const ids = [...(config.peers?.keys() ?? [])].sort();
@@ -127,6 +128,7 @@ export class MetaGroup {
       },
       snapshotEntriesMax: timing.snapshotEntriesMax,
       requestTimeoutMs: timing.requestTimeoutMs,
+      ...(seed === undefined ? {} : { seed }),
     });
     group = new MetaGroup(config, transport, logger, raft.log, host, state);
     raft.groups.add(META_GROUP_ID, host);

@@ -14,6 +14,7 @@ import { ClientServer } from "../server/client_server.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
 import { MetricsServer } from "../metrics/metrics_server.ts";
+import type { ReadinessInput } from "../metrics/readiness.ts";
 import {
   META_GROUP_ID,
   META_TIMING_DEFAULTS,
@@ -38,6 +39,9 @@ import { CommandRouter, type RouteGroups } from "./router.ts";
 import { PeerDispatcher } from "./peer_dispatch.ts";
 import { PEER_CODE_RANGES, type Subsystem } from "../subsystem/subsystem.ts";
 import { StallMonitor } from "../util/stall_monitor.ts";
+import { backupCommands, type BackupSource } from "../commands/backup_command.ts";
+import { ImageStore } from "../backup/image_store.ts";
+import { loadRestoreSeed, type RestoreSeed } from "../backup/restore_seed.ts";
 
 /**
  * Client connections and forwarded commands waiting for a turn at most; forwarded commands
@@ -169,6 +173,7 @@ export class DsyncNode {
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger),
     ];
+    const seed = await this.#restoreSeed();
     const meta = await MetaGroup.open(
       this.config,
       this.#transport,
@@ -176,6 +181,7 @@ export class DsyncNode {
       this.#logger,
       this.#timing,
       factories.flatMap((factory) => factory.metaMachines),
+      seed?.meta,
     );
     this.#meta = meta;
     const slotHost = (slot: number) => this.#slotGroups?.host(slot);
@@ -189,7 +195,7 @@ export class DsyncNode {
     };
     this.#subsystems = factories.map((factory) => factory.build(meta, context));
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
-    await this.#openSlotGroups(meta, nodeLog);
+    await this.#openSlotGroups(meta, nodeLog, seed);
     const services = this.#buildServices(meta);
     let table: CommandTable | null = null;
     const specs = [
@@ -199,6 +205,7 @@ export class DsyncNode {
       ...CONFIG_COMMANDS,
       ...DEBUG_COMMANDS,
       ...this.#subsystems.flatMap((subsystem) => subsystem.commands),
+      ...backupCommands(this.#backupSource(meta)),
       ...commandIntrospection(() => table!),
     ];
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
@@ -223,8 +230,11 @@ export class DsyncNode {
       ).catch((error) => this.#logger.error("debug groups failed", { error: String(error) }));
     }
     if (this.config.metrics !== null) {
-      const sources = this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []);
-      this.#metrics = new MetricsServer(services, sources);
+      this.#metrics = new MetricsServer(services, {
+        sources: this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []),
+        logStats: () => nodeLog.stats(),
+        readiness: () => this.#readinessInput(meta, services),
+      });
       this.#metrics.listen(this.config.metrics);
     }
     this.#logger.info("node started", {
@@ -254,7 +264,11 @@ export class DsyncNode {
    * Opens the slot groups the recorded placement lists this node in (the meta log was replayed,
    * so a restart recovers them here), and follows each later placement.
    */
-  async #openSlotGroups(meta: MetaGroup, nodeLog: NodeLog): Promise<void> {
+  async #openSlotGroups(
+    meta: MetaGroup,
+    nodeLog: NodeLog,
+    seed: RestoreSeed | null,
+  ): Promise<void> {
     const supplier = this.#subsystems.find((subsystem) => subsystem.slotMachine !== undefined);
     if (supplier === undefined) return;
     const slotGroups = new SlotGroups({
@@ -264,6 +278,7 @@ export class DsyncNode {
       machineOf: (slot) => supplier.slotMachine!(slot),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
+      ...(seed === null ? {} : { seedOf: (slot: number) => seed.slots[slot] }),
     });
     this.#slotGroups = slotGroups;
     const follow = () => {
@@ -389,6 +404,63 @@ export class DsyncNode {
           ["raft", raftGroupsSection(this.#raftGroups)],
           ["slots", slotsSection(this.config.id, meta, this.#slotGroups)],
         ]),
+    };
+  }
+
+  /** The restore files of the data dir (`dsync restore`), checked against this node's flags. */
+  async #restoreSeed(): Promise<RestoreSeed | null> {
+    const seed = await loadRestoreSeed(this.config.dataDir, this.config.id);
+    if (seed === null) return null;
+    if (seed.slotCount !== this.config.slotCount) {
+      throw new Error(
+        `Cannot start: data dir ${this.config.dataDir} was restored from a backup of ` +
+          `${seed.slotCount} slots; start every node with --slots ${seed.slotCount}`,
+      );
+    }
+    this.#logger.info("seeding empty groups from a restored backup", {
+      from: seed.info.fromCluster,
+      backupNode: seed.info.fromNode,
+      slots: seed.slotCount,
+    });
+    return seed;
+  }
+
+  /** BACKUP META/SLOT: images of groups replicated here, after a read barrier. */
+  #backupSource(meta: MetaGroup): BackupSource {
+    return {
+      slotCount: () => meta.slotCount(),
+      images: new ImageStore(() => performance.now()),
+      take: async (slot) => {
+        const host = slot === null ? meta.host : this.#slotGroups?.host(slot);
+        const what = slot === null ? "the meta group" : `slot ${slot}`;
+        if (host === undefined || !host.status().confState.voters.includes(this.config.id)) {
+          throw new ClusterError("TRYAGAIN", `${what} has no voting replica on this node`);
+        }
+        await host.readBarrier();
+        return host.snapshotImage();
+      },
+    };
+  }
+
+  /** What `/health` judges this node's readiness from (src/metrics/readiness.ts). */
+  #readinessInput(meta: MetaGroup, services: NodeServices): ReadinessInput {
+    const me = this.config.id;
+    const groups = services.raftGroups().flatMap((group) =>
+      group.purpose === "debug" ? [] : [{
+        groupId: group.groupId,
+        purpose: group.purpose,
+        leaderId: group.status.leaderId,
+        commitIndex: group.status.commitIndex,
+        appliedIndex: group.status.appliedIndex,
+        voter: group.status.confState.voters.includes(me),
+      }]
+    );
+    return {
+      nodeId: me,
+      groups,
+      metaQuorumReachable: meta.quorumReachable(),
+      isUp: (id) => this.#transport.isUp(id),
+      diskFull: meta.log.diskState().full,
     };
   }
 

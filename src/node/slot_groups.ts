@@ -44,6 +44,8 @@ export interface SlotGroupsOptions {
   isUp(id: string): boolean;
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
+  /** A restored node's image of `slot` (RaftHostOptions.seed), if it was restored. */
+  seedOf?(slot: number): { index: number; image: Uint8Array } | undefined;
 }
 
 /** Slot groups hosted on this node, opened as the placement names the node. */
@@ -108,6 +110,7 @@ export class SlotGroups {
     const { config, raft, logger } = this.#options;
     const groupId = slotGroupId(slot);
     let host: RaftHost<unknown> | null = null;
+    const seed = this.#options.seedOf?.(slot);
     host = await RaftHost.open<unknown>({
       nodeId: config.id,
       groupId,
@@ -126,6 +129,7 @@ export class SlotGroups {
       },
       snapshotEntriesMax: SLOT_SNAPSHOT_ENTRIES_MAX,
       requestTimeoutMs: config.requestTimeoutMs,
+      ...(seed === undefined ? {} : { seed }),
     });
     raft.groups.add(groupId, host);
     this.#hosts.set(slot, host);

@@ -135,6 +135,9 @@ const HELLO_VERSION = "-ERR unsupported protocol version: use HELLO 2 or HELLO 3
 const FROM = `-ERR from-index must be between 1 and ${SAFE_MAX}`;
 const COUNT = "-ERR count must be between 1 and 1000";
 const GROUP = "-ERR syntax error: DEBUG PROPOSE payload [GROUP id], id in 0..4294967295";
+const BACKUP_SLOT = "-ERR slot must be an integer in 0..63";
+const BACKUP_INTEGERS = "-ERR token and offset must be non-negative integers";
+const NO_IMAGE = /^-ERR no such backup image/;
 const CLIENT = "127.0.0.1:7999";
 const PEER = "127.0.0.1:1";
 
@@ -244,6 +247,41 @@ export const COMMAND_CASES: CommandCases[] = [
   {
     command: "config|set",
     cases: [bulk("value", (v) => ["CONFIG", "SET", "maxclients", v], /^-ERR CONFIG SET is not/)],
+  },
+  { command: "backup|meta", cases: [], noArguments: "arity 2" },
+  {
+    command: "backup|slot",
+    cases: [
+      range("slot (max)", (v) => ["BACKUP", "SLOT", v], [63, 64], NOT_ERROR, BACKUP_SLOT),
+      range("slot (min)", (v) => ["BACKUP", "SLOT", v], [0, -1], NOT_ERROR, BACKUP_SLOT),
+    ],
+  },
+  {
+    command: "backup|chunk",
+    cases: [
+      range(
+        "token (max)",
+        (v) => ["BACKUP", "CHUNK", v, "0"],
+        ["999999999999999", "1000000000000000"],
+        NO_IMAGE,
+        BACKUP_INTEGERS,
+      ),
+      range(
+        "offset (max)",
+        (v) => ["BACKUP", "CHUNK", "1", v],
+        ["999999999999999", "1000000000000000"],
+        NO_IMAGE,
+        BACKUP_INTEGERS,
+      ),
+      // Token 1 may be an image BACKUP SLOT took above: its first chunk, or no such image.
+      range(
+        "offset (min)",
+        (v) => ["BACKUP", "CHUNK", "1", v],
+        [0, -1],
+        /^(?!-)|^-ERR no such backup image/,
+        BACKUP_INTEGERS,
+      ),
+    ],
   },
   {
     command: "debug|propose",

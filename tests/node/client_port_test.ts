@@ -267,10 +267,22 @@ Deno.test("--metrics serves Prometheus /metrics and a /health probe", async () =
       return /^\d+$/.test(await call(node.clientPort, "LOCK.ACQUIRE", "m", "me"));
     }, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(metrics, /# TYPE dsync_commands_processed_total gauge/);
+    assert.match(metrics, /# TYPE dsync_commands_processed_total counter/);
     assert.match(metrics, /dsync_commands_processed_total \d+/);
     assert.match(metrics, /\ndsync_lock_holders 1\n/);
     assert.match(metrics, /\ndsync_lock_waits_parked 0\n/);
+    // Every subsystem, Prometheus conventions: counters end in _total, units last.
+    assert.match(metrics, /# TYPE dsync_wal_syncs_total counter\ndsync_wal_syncs_total [1-9]\d*\n/);
+    assert.match(metrics, /# TYPE dsync_wal_pending_bytes gauge\n/);
+    assert.match(metrics, /\ndsync_raft_groups_by_role\{role="leader"\} 65\n/);
+    assert.match(metrics, /\ndsync_raft_groups_leaderless 0\n/);
+    assert.match(metrics, /\ndsync_kv_keys 0\n/);
+    assert.match(metrics, /\ndsync_lock_last_fencing_token 1\n/);
+    assert.match(metrics, /\ndsync_ready 1\n/);
+    for (const line of metrics.split("\n").filter((row) => row.startsWith("# TYPE "))) {
+      const [, , name, type] = line.split(" ");
+      assert.equal(type, name!.endsWith("_total") ? "counter" : "gauge", line);
+    }
     const health = await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json();
     assert.equal(health.status, "ok");
     assert.equal(health.nodeId, "n1");
