@@ -1,4 +1,5 @@
 import type { ReplicatedStateMachine } from "../consensus/raft_host.ts";
+import { byteString } from "../kv/key.ts";
 import {
   decodeQueueOp,
   QueueCodecError,
@@ -8,6 +9,9 @@ import {
   QueueSlot,
   QueueTimer,
 } from "../queues/mod.ts";
+
+/** Queues announced after one tick at most. */
+const READY_QUEUES_PER_TICK_MAX = 1024;
 
 /** What one applied queue entry of a slot group produced: the op and its outcome. */
 export interface QueueApplied {
@@ -27,13 +31,17 @@ export class QueueMachine implements ReplicatedStateMachine<QueueApplied> {
   tracking = false;
   readonly #limits: Partial<QueueLimits>;
   readonly #nowMs: () => number;
-  readonly #onReady: (queue: Uint8Array) => void;
+  readonly #onReady: (queueKey: string, count: number) => void;
 
-  /** `onReady` is called, while tracking, with the queue of each push or nack that added one. */
+  /**
+   * `onReady` is called, while tracking, with the queue (byte string) of each push or nack that
+   * made a message deliverable, and after a tick that handled events with every queue that has
+   * deliverable messages (a delay ended, a visibility lapsed), with how many.
+   */
   constructor(
     limits: Partial<QueueLimits>,
     nowMs: () => number,
-    onReady: (queue: Uint8Array) => void,
+    onReady: (queueKey: string, count: number) => void,
   ) {
     this.#limits = limits;
     this.#nowMs = nowMs;
@@ -50,7 +58,16 @@ export class QueueMachine implements ReplicatedStateMachine<QueueApplied> {
       return { op: null, outcome: { kind: "invalid", message: error.message } };
     }
     const outcome = this.slot.apply(index, op);
-    if (this.tracking && op.op !== "tick" && wakes(op, outcome)) this.#onReady(op.queue);
+    if (!this.tracking) return { op, outcome };
+    if (op.op === "tick") {
+      if (outcome.kind === "ticked" && outcome.events > 0) {
+        for (const [queueKey, count] of this.slot.deliverableQueues(READY_QUEUES_PER_TICK_MAX)) {
+          this.#onReady(queueKey, count);
+        }
+      }
+    } else if (wakes(op, outcome)) {
+      this.#onReady(byteString(op.queue), 1);
+    }
     return { op, outcome };
   }
 

@@ -88,7 +88,11 @@ export function queueSubsystem(
     }),
     slotPartTag: SLOT_PART_TAGS.queues,
     slotMachine(slot) {
-      const machine = new QueueMachine(limits, nowMs, (queue) => notices.note(queue));
+      const machine = new QueueMachine(
+        limits,
+        nowMs,
+        (queueKey, count) => notices.note(queueKey, count),
+      );
       machines.set(slot, machine);
       return machine;
     },

@@ -3,7 +3,6 @@ import {
   QUEUE_READY_ITEMS_MAX,
   type QueueReadyItem,
 } from "../../protocol/peer/mod.ts";
-import { byteString } from "../kv/key.ts";
 
 /**
  * Queues that got deliverable messages on the slots this node leads, gathered over one turn
@@ -26,12 +25,11 @@ export class ReadyNotices {
     this.#broadcast = broadcast;
   }
 
-  /** A message of `queue` became deliverable (the bytes are not kept past this turn). */
-  note(queue: Uint8Array): void {
-    const key = byteString(queue);
-    const item = this.#pending.get(key);
-    if (item !== undefined) item.count++;
-    else this.#pending.set(key, { queue, count: 1 });
+  /** `count` messages of the queue `queueKey` (its byte string) became deliverable. */
+  note(queueKey: string, count: number): void {
+    const item = this.#pending.get(queueKey);
+    if (item !== undefined) item.count += count;
+    else this.#pending.set(queueKey, { queue: stringBytes(queueKey), count });
     if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => this.#flush());
@@ -48,4 +46,11 @@ export class ReadyNotices {
       this.framesSent++;
     }
   }
+}
+
+/** The bytes of a byte string (one char per byte). */
+function stringBytes(key: string): Uint8Array {
+  const bytes = new Uint8Array(key.length);
+  for (let i = 0; i < key.length; i++) bytes[i] = key.charCodeAt(i);
+  return bytes;
 }
