@@ -36,11 +36,19 @@ export async function pop(redis: Redis, queue: string, ...options: string[]): Pr
   return reply.map(([id, payload, deliveries]) => ({ id, payload, deliveries }));
 }
 
+/** QUEUE.STATS counters by name. */
+export type QueueStatsReply = Record<
+  "ready" | "inflight" | "delayed" | "dead" | "pushed" | "acked" | "redelivered" | "dropped",
+  number
+>;
+
 /** QUEUE.STATS as an object. */
-export async function stats(redis: Redis, queue: string): Promise<Record<string, number>> {
+export async function stats(redis: Redis, queue: string): Promise<QueueStatsReply> {
   const flat = await redis.call("QUEUE.STATS", queue) as (string | number)[];
-  const result: Record<string, number> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) result[String(flat[i])] = Number(flat[i + 1]);
+  const result = {} as QueueStatsReply;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    result[String(flat[i]) as keyof QueueStatsReply] = Number(flat[i + 1]);
+  }
   return result;
 }
 
