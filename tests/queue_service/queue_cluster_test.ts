@@ -100,8 +100,11 @@ Deno.test("queues: every command through every node; POP WAIT parks, is woken ac
     // DELAY: not deliverable before its time; a parked POP is woken when it ends (by the tick).
     await retrying(() => clients[0]!.call("QUEUE.PUSH", "later", "soon", "DELAY", "600"));
     assert.equal((await stats(clients[1]!, "later")).delayed, 1);
+    const delayedAt = performance.now();
     const woken = await retrying(() => pop(clients[2]!, "later", "WAIT", "15000"));
     assert.deepEqual(woken.map((m) => m.payload), ["soon"]);
+    // A WAIT that runs out looks once more: only a wake answers well before the 15 s.
+    assert.ok(performance.now() - delayedAt < 10_000, "woken when the delay ended");
 
     // CONFIG through any node; MAXDELIVER moves to queue:dead, which is a queue; TTL drops.
     assert.equal(
