@@ -124,22 +124,39 @@ export class QueueFrontend {
     return [...local, ...remote];
   }
 
-  /** One pass over the partitions until COUNT messages are delivered. */
+  /**
+   * Delivers up to COUNT messages over the partitions in two rounds: first every partition at once
+   * for its share of COUNT (shares add up to COUNT, so none is over-delivered), then one by one,
+   * for what is still wanted, each partition that was not asked or gave its whole share.
+   */
   async #popOnce(
     call: QueueCall,
     request: QueueRequest & { command: "pop" },
   ): Promise<{ answer: QueueAnswer; got: number }> {
+    const order = this.#popOrder(request.queue);
     const messages: DeliveredMessage[] = [];
     let error: QueueAnswer | null = null;
-    for (const partition of this.#popOrder(request.queue)) {
-      if (messages.length >= request.count) break;
-      const answer = await this.#options.runShare(
-        call,
-        partition,
-        request.count - messages.length,
-      );
+    const take = (answer: QueueAnswer): number => {
       if (answer.kind === "messages") messages.push(...answer.messages);
       else if (answer.kind === "error") error ??= answer;
+      return answer.kind === "messages" ? answer.messages.length : 0;
+    };
+    const shares = order.map((_, i) =>
+      Math.floor(request.count / order.length) + (i < request.count % order.length ? 1 : 0)
+    );
+    const firstRound = await Promise.all(
+      order.map((partition, i) =>
+        shares[i]! === 0 ? null : this.#options.runShare(call, partition, shares[i]!)
+      ),
+    );
+    const emptied = new Set<number>();
+    firstRound.forEach((answer, i) => {
+      if (answer !== null && take(answer) < shares[i]!) emptied.add(order[i]!);
+    });
+    for (const partition of order) {
+      if (messages.length >= request.count) break;
+      if (emptied.has(partition)) continue;
+      take(await this.#options.runShare(call, partition, request.count - messages.length));
     }
     const answer: QueueAnswer = messages.length === 0 && error !== null
       ? error
