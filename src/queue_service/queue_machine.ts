@@ -10,8 +10,8 @@ import {
   QueueTimer,
 } from "../queues/mod.ts";
 
-/** Queues announced after one tick at most. */
-const READY_QUEUES_PER_TICK_MAX = 1024;
+/** Queues announced at once at most (after a tick, on gaining leadership). */
+const READY_QUEUES_PER_ANNOUNCE_MAX = 1024;
 
 /** What one applied queue entry of a slot group produced: the op and its outcome. */
 export interface QueueApplied {
@@ -60,15 +60,21 @@ export class QueueMachine implements ReplicatedStateMachine<QueueApplied> {
     const outcome = this.slot.apply(index, op);
     if (!this.tracking) return { op, outcome };
     if (op.op === "tick") {
-      if (outcome.kind === "ticked" && outcome.events > 0) {
-        for (const [queueKey, count] of this.slot.deliverableQueues(READY_QUEUES_PER_TICK_MAX)) {
-          this.#onReady(queueKey, count);
-        }
-      }
+      if (outcome.kind === "ticked" && outcome.events > 0) this.announceDeliverable();
     } else if (wakes(op, outcome)) {
       this.#onReady(byteString(op.queue), 1);
     }
     return { op, outcome };
+  }
+
+  /**
+   * Announces every queue with deliverable messages (after a tick; and when this node starts
+   * leading, so pops parked while the slot had no leader look again).
+   */
+  announceDeliverable(): void {
+    for (const [queueKey, count] of this.slot.deliverableQueues(READY_QUEUES_PER_ANNOUNCE_MAX)) {
+      this.#onReady(queueKey, count);
+    }
   }
 
   skip(): void {}

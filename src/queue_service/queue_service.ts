@@ -180,6 +180,7 @@ export class QueueService {
     if (host.leading && !machine.tracking) {
       machine.tracking = true;
       machine.timer.reset(machine.slot, this.#options.nowMs());
+      machine.announceDeliverable();
     } else if (!host.leading && machine.tracking) {
       machine.tracking = false;
     }

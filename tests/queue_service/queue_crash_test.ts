@@ -10,6 +10,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { partitionOfKey } from "../../src/queues/mod.ts";
 import {
   partitionLeader,
   pop,
@@ -169,6 +170,37 @@ Deno.test("queues: a full restart of every node keeps every unacknowledged messa
     assert.deepEqual([...seen.keys()].sort(), [...unacked].sort());
     const empty = await retrying(() => stats(clients[2]!, "keep"));
     assert.equal(empty.ready + empty.inflight + empty.delayed, 0, JSON.stringify(empty));
+  } finally {
+    for (const redis of clients) redis.disconnect();
+    await stopTestCluster(nodes, plan);
+  }
+});
+
+Deno.test("queues: a POP WAIT that found its partition leaderless is woken when a new leader takes over", async () => {
+  const plan = await planTestCluster(3);
+  const nodes = await startTestCluster(plan, ARGS);
+  const clients = nodes.map(queueClient);
+  try {
+    await waitForLeader(nodes);
+    for (const redis of clients) await slotLeadersKnown(redis, SLOTS);
+    const encoder = new TextEncoder();
+    const key = Array.from({ length: 100 }, (_, i) => `key-${i}`)
+      .find((each) => partitionOfKey(encoder.encode(each), 8) === 0)!;
+    await retrying(() => clients[0]!.call("QUEUE.PUSH", "failover", "waiting", "KEY", key));
+    const victimId = await partitionLeader(clients[0]!, "failover", 0);
+    const victimIndex = nodes.findIndex((node) => node.id === victimId);
+    clients[victimIndex]!.disconnect();
+    await stopTestNode(nodes[victimIndex]!, "SIGKILL");
+    // At once, before the failure detector and an election give the slot a new leader: the pop's
+    // first look fails on partition 0 and it parks. Only the new leader's announcement can wake it
+    // well before the WAIT runs out (after which it would look once more and find the message).
+    const consumer = clients[(victimIndex + 1) % 3]!;
+    const started = performance.now();
+    const popped = await pop(consumer, "failover", "WAIT", "20000");
+    const elapsedMs = performance.now() - started;
+    assert.deepEqual(popped.map((m) => m.payload), ["waiting"]);
+    assert.ok(elapsedMs < 12_000, `woken by the new leader after ${Math.round(elapsedMs)} ms`);
+    console.log(`pop parked across a failover answered after ${Math.round(elapsedMs)} ms`);
   } finally {
     for (const redis of clients) redis.disconnect();
     await stopTestCluster(nodes, plan);
