@@ -27,3 +27,12 @@ export const RAFT_BATCH_ITEMS_MAX = 65_536;
 
 /** Smallest encoded RaftBatch item: u53 group id (8) + bytes length (4). */
 export const RAFT_BATCH_ITEM_BYTES_MIN = 12;
+
+/** Most queues named in one QueueReady frame. */
+export const QUEUE_READY_ITEMS_MAX = 4096;
+
+/** Longest queue name in a QueueReady item, in bytes. */
+export const QUEUE_READY_NAME_BYTES_MAX = 1024;
+
+/** Smallest encoded QueueReady item: name length (4) + count (4). */
+export const QUEUE_READY_ITEM_BYTES_MIN = 8;

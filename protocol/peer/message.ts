@@ -40,7 +40,18 @@ export type PeerMessage =
   | { type: "forwardReply"; requestEpoch: number; requestId: number; reply: Uint8Array }
   | { type: "raft"; groupId: number; payload: Uint8Array }
   /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
-  | { type: "raftBatch"; items: RaftBatchItem[] };
+  | { type: "raftBatch"; items: RaftBatchItem[] }
+  /**
+   * Queues that just got messages on a slot leader (a push applied there), each with how many:
+   * a node wakes that many client pops parked on it for the queue (QUEUE.POP WAIT).
+   */
+  | { type: "queueReady"; queues: QueueReadyItem[] };
+
+/** One queue in a QueueReady: its name (1..QUEUE_READY_NAME_BYTES_MAX bytes) and a count. */
+export interface QueueReadyItem {
+  queue: Uint8Array;
+  count: number;
+}
 
 /** One group's Raft message inside a RaftBatch. */
 export interface RaftBatchItem {
@@ -73,6 +84,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   raftBatch: 17,
   forwardRequest: 32,
   forwardReply: 33,
+  queueReady: 96,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -86,6 +98,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   raftBatch: "RaftBatch",
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
+  queueReady: "QueueReady",
 };
 
 /**

@@ -1,6 +1,9 @@
 import type { BinaryReader, BinaryWriter } from "../binary/mod.ts";
 import {
   FORWARD_ARG_COUNT_MAX,
+  QUEUE_READY_ITEM_BYTES_MIN,
+  QUEUE_READY_ITEMS_MAX,
+  QUEUE_READY_NAME_BYTES_MAX,
   RAFT_BATCH_ITEM_BYTES_MIN,
   RAFT_BATCH_ITEMS_MAX,
 } from "./limits.ts";
@@ -61,6 +64,11 @@ export function bodyBytesHint(message: PeerMessage): number {
       for (const item of message.items) sizeBytes += 12 + item.payload.length;
       return sizeBytes;
     }
+    case "queueReady": {
+      let sizeBytes = 4;
+      for (const item of message.queues) sizeBytes += 8 + item.queue.length;
+      return sizeBytes;
+    }
   }
 }
 
@@ -106,6 +114,15 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       return;
     case "raftBatch":
       writer.list(message.items, (w, item) => w.u53(item.groupId).u32Bytes(item.payload));
+      return;
+    case "queueReady":
+      if (message.queues.length > QUEUE_READY_ITEMS_MAX) {
+        throw new RangeError(
+          `Cannot encode QueueReady: ${message.queues.length} queues exceed maximum of ` +
+            `${QUEUE_READY_ITEMS_MAX} items`,
+        );
+      }
+      writer.list(message.queues, (w, item) => w.u32Bytes(item.queue).u32(item.count));
       return;
   }
 }
@@ -166,6 +183,15 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
           (r) => ({ groupId: r.u53(), payload: r.u32Bytes() }),
           RAFT_BATCH_ITEMS_MAX,
           RAFT_BATCH_ITEM_BYTES_MIN,
+        ),
+      };
+    case "queueReady":
+      return {
+        type,
+        queues: reader.list(
+          (r) => ({ queue: r.u32Bytes(QUEUE_READY_NAME_BYTES_MAX), count: r.u32() }),
+          QUEUE_READY_ITEMS_MAX,
+          QUEUE_READY_ITEM_BYTES_MIN,
         ),
       };
   }

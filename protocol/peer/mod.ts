@@ -40,6 +40,8 @@ export {
   FRAME_LENGTH_BYTES,
   FRAME_LENGTH_MIN,
   PEER_PROTOCOL_VERSION,
+  QUEUE_READY_ITEMS_MAX,
+  QUEUE_READY_NAME_BYTES_MAX,
   RAFT_BATCH_ITEMS_MAX,
   STRING_BYTES_MAX,
   U32_MAX,
@@ -53,6 +55,7 @@ export {
   type PeerMessage,
   type PeerMessageOf,
   type PeerMessageType,
+  type QueueReadyItem,
   type RaftBatchItem,
   VERSION_INDEPENDENT_TYPES,
 } from "./message.ts";

@@ -142,6 +142,24 @@ export function nodeCommand(): Command {
     )
     .addOption(
       envOption(
+        "--queue-partitions <n>",
+        `partitions of every queue, the same on every member (default ${NODE_DEFAULTS.queuePartitions})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--queue-wait-max-ms <n>",
+        `longest QUEUE.POP WAIT (default ${NODE_DEFAULTS.queueWaitMaxMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--queue-waits-max <n>",
+        `QUEUE.POP WAITs parked per node (default ${NODE_DEFAULTS.queueWaitsMax})`,
+      ),
+    )
+    .addOption(
+      envOption(
         "--disk-reserve-bytes <n>",
         `reserve file spent when the disk fills, 0 none (default ${NODE_DEFAULTS.diskReserveBytes})`,
       ),

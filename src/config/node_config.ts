@@ -3,6 +3,8 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import { TTL_MS_MAX } from "../locks/limits.ts";
 import { SLOT_COUNT_DEFAULT, SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 import { REPLICAS_DEFAULT, REPLICAS_MAX, VNODES_DEFAULT, VNODES_MAX } from "../placement/limits.ts";
+/** Largest `--queue-partitions` (QUEUE_PARTITIONS_MAX of src/queues/limits.ts, not imported: config stays below the subsystems). */
+const QUEUE_PARTITIONS_MAX = 1024;
 
 /** Everything one node needs to start, validated. */
 export interface NodeConfig {
@@ -63,6 +65,12 @@ export interface NodeConfig {
   lockWaitMaxMs: number;
   /** Lock waits parked on this node at most. */
   lockWaitsMax: number;
+  /** Partitions of every queue (`--queue-partitions`); fixed for the cluster's life. */
+  queuePartitions: number;
+  /** Largest `WAIT` of a `QUEUE.POP`. */
+  queueWaitMaxMs: number;
+  /** `QUEUE.POP WAIT`s parked on this node at most. */
+  queueWaitsMax: number;
   /**
    * Bytes of the data dir's reserve file, spent when the disk fills so the write that found it
    * full still completes (0: no reserve; that write then waits for space).
@@ -106,6 +114,9 @@ export interface RawNodeOptions {
   lockTtlMaxMs?: string;
   lockWaitMaxMs?: string;
   lockWaitsMax?: string;
+  queuePartitions?: string;
+  queueWaitMaxMs?: string;
+  queueWaitsMax?: string;
   diskReserveBytes?: string;
 }
 
@@ -129,6 +140,9 @@ export const NODE_DEFAULTS = {
   lockTtlMaxMs: 86_400_000,
   lockWaitMaxMs: 300_000,
   lockWaitsMax: 10_000,
+  queuePartitions: 8,
+  queueWaitMaxMs: 300_000,
+  queueWaitsMax: 10_000,
   diskReserveBytes: 4 * 1024 * 1024,
 } as const;
 
@@ -210,6 +224,19 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
     lockTtlMaxMs: parseCount(raw.lockTtlMaxMs, NODE_DEFAULTS.lockTtlMaxMs, "--lock-ttl-max-ms"),
     lockWaitMaxMs: parseCount(raw.lockWaitMaxMs, NODE_DEFAULTS.lockWaitMaxMs, "--lock-wait-max-ms"),
     lockWaitsMax: parseCount(raw.lockWaitsMax, NODE_DEFAULTS.lockWaitsMax, "--lock-waits-max"),
+    queuePartitions: parseBoundedInt(
+      raw.queuePartitions,
+      NODE_DEFAULTS.queuePartitions,
+      "--queue-partitions",
+      QUEUE_PARTITIONS_MAX,
+      1,
+    ),
+    queueWaitMaxMs: parseCount(
+      raw.queueWaitMaxMs,
+      NODE_DEFAULTS.queueWaitMaxMs,
+      "--queue-wait-max-ms",
+    ),
+    queueWaitsMax: parseCount(raw.queueWaitsMax, NODE_DEFAULTS.queueWaitsMax, "--queue-waits-max"),
     diskReserveBytes: parseBoundedInt(
       raw.diskReserveBytes,
       NODE_DEFAULTS.diskReserveBytes,
@@ -233,6 +260,7 @@ function checkRelations(config: NodeConfig): void {
   const timed: Array<[string, number]> = [
     ["--lock-ttl-max-ms", config.lockTtlMaxMs],
     ["--lock-wait-max-ms", config.lockWaitMaxMs],
+    ["--queue-wait-max-ms", config.queueWaitMaxMs],
   ];
   for (const [flag, valueMs] of timed) {
     if (valueMs > TTL_MS_MAX) {

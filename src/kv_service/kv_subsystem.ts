@@ -1,7 +1,12 @@
 import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { KV_KEY_BYTES_MAX, KV_LIMITS_DEFAULT } from "../kv/mod.ts";
-import type { Subsystem, SubsystemContext, SubsystemFactory } from "../subsystem/subsystem.ts";
+import {
+  SLOT_PART_TAGS,
+  type Subsystem,
+  type SubsystemContext,
+  type SubsystemFactory,
+} from "../subsystem/subsystem.ts";
 import { kvCommands } from "./kv_commands.ts";
 import { KvMachine } from "./kv_machine.ts";
 import { KvService } from "./kv_service.ts";
@@ -67,6 +72,7 @@ export function kvSubsystem(
       slotOfGroup: (groupId) => context.slotOfGroup(groupId),
       callBytes: (args) => context.callBytes(args),
     }),
+    slotPartTag: SLOT_PART_TAGS.kv,
     slotMachine(slot) {
       const machine = new KvMachine(limits, nowMs);
       machines.set(slot, machine);

@@ -31,8 +31,10 @@ import { RaftOutbox } from "../consensus/raft_outbox.ts";
 import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
 import { lockSubsystemFactory } from "../lock_service/lock_subsystem.ts";
 import { kvEntryBytesMax, kvSubsystemFactory } from "../kv_service/kv_subsystem.ts";
+import { queueSubsystemFactory } from "../queue_service/queue_subsystem.ts";
 import { slotGroupId, SlotGroups, slotOfGroup } from "./slot_groups.ts";
 import { slotsSection } from "./slots_section.ts";
+import { SlotMachine } from "./slot_machine.ts";
 import { openNodeLog } from "./node_storage.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { CommandRouter, type RouteGroups } from "./router.ts";
@@ -172,6 +174,7 @@ export class DsyncNode {
     const factories = [
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger),
+      queueSubsystemFactory(this.config, this.#logger),
     ];
     const seed = await this.#restoreSeed();
     const meta = await MetaGroup.open(
@@ -192,6 +195,8 @@ export class DsyncNode {
       slotOfGroup: (groupId: number) => slotOfGroup(groupId, meta.slotCount()),
       slotHost,
       slotHosts: () => this.#slotGroups?.entries() ?? [],
+      broadcast: (message: PeerMessage) => this.#broadcast(message),
+      nodeId: this.config.id,
     };
     this.#subsystems = factories.map((factory) => factory.build(meta, context));
     for (const subsystem of this.#subsystems) this.#plugIn(subsystem);
@@ -269,13 +274,17 @@ export class DsyncNode {
     nodeLog: NodeLog,
     seed: RestoreSeed | null,
   ): Promise<void> {
-    const supplier = this.#subsystems.find((subsystem) => subsystem.slotMachine !== undefined);
-    if (supplier === undefined) return;
+    const suppliers = this.#subsystems.filter((subsystem) => subsystem.slotMachine !== undefined);
+    if (suppliers.length === 0) return;
     const slotGroups = new SlotGroups({
       config: this.config,
       raft: { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       logger: this.#logger,
-      machineOf: (slot) => supplier.slotMachine!(slot),
+      machineOf: (slot) =>
+        new SlotMachine(suppliers.map((supplier) => ({
+          tag: supplier.slotPartTag ?? 0,
+          machine: supplier.slotMachine!(slot),
+        }))),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
       ...(seed === null ? {} : { seedOf: (slot: number) => seed.slots[slot] }),
@@ -289,6 +298,15 @@ export class DsyncNode {
     };
     meta.onPlacementChanged = () => void follow();
     await follow();
+  }
+
+  /** Sends `message` to every peer that is up; how many it was queued for. */
+  #broadcast(message: PeerMessage): number {
+    let sent = 0;
+    for (const peer of this.#transport.peers()) {
+      if (this.#transport.isUp(peer.id) && this.#transport.send(peer.id, message)) sent++;
+    }
+    return sent;
   }
 
   /** The Raft groups commands route to, as this node sees them. */

@@ -113,6 +113,22 @@ export class QueueSlot {
     return found === undefined ? 0 : found.high.size + found.normal.size;
   }
 
+  /**
+   * Queues (as byte strings) with deliverable messages, each with how many, summed over their
+   * partitions; at most `countMax` queues. The leader announces them after a tick, which may have
+   * made delayed or lapsed messages ready.
+   */
+  deliverableQueues(countMax: number): Map<string, number> {
+    const queues = new Map<string, number>();
+    for (const partition of this.#state.partitions.values()) {
+      const count = partition.high.size + partition.normal.size;
+      if (count === 0) continue;
+      if (!queues.has(partition.name) && queues.size >= countMax) break;
+      queues.set(partition.name, (queues.get(partition.name) ?? 0) + count);
+    }
+    return queues;
+  }
+
   /** The live messages of a partition in arrival order (tests, diagnostics). */
   messages(queue: Uint8Array, partition: number): MessageView[] {
     const found = findPartition(this.#state, byteString(queue), partition);

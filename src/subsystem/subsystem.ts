@@ -29,6 +29,17 @@ export const PEER_CODE_RANGES = {
   cache: { first: 128, last: 159 },
 } as const satisfies Record<string, PeerCodeRange>;
 
+/**
+ * Tags of the parts of a slot group's state machine (src/node/slot_machine.ts): the byte leading
+ * a part's entries and naming its snapshot section. The key-value store's entries carry no tag
+ * (they were written before other parts existed; each begins with its op version byte 1).
+ * Numbers are never reused.
+ */
+export const SLOT_PART_TAGS = {
+  kv: 0,
+  queues: 0x51,
+} as const;
+
 /** One INFO section: its lower-case name and its `key:value` fields. */
 export interface InfoSection {
   name: string;
@@ -53,6 +64,10 @@ export interface SubsystemContext {
   slotHost(slot: number): RaftHost<unknown> | undefined;
   /** Every slot group hosted on this node, in slot order. */
   slotHosts(): Array<[number, RaftHost<unknown>]>;
+  /** Sends `message` to every peer whose connection is up; the number it was queued for. */
+  broadcast(message: PeerMessage): number;
+  /** This node's id. */
+  nodeId: string;
 }
 
 /**
@@ -87,10 +102,12 @@ export interface Subsystem {
   /** Its metrics. */
   readonly metrics?: readonly MetricSource[];
   /**
-   * A fresh state machine for one slot's Raft group (at most one subsystem supplies them, for
-   * now: the key-value store). The node opens the slot groups with it.
+   * A fresh state machine for its part of one slot's Raft group; the node joins the parts of
+   * every subsystem into the group's machine, routing entries by `slotPartTag`.
    */
   slotMachine?(slot: number): ReplicatedStateMachine<unknown>;
+  /** Its tag among SLOT_PART_TAGS (required with `slotMachine`). */
+  readonly slotPartTag?: number;
   /** The connection to a peer closed (several subsystems may listen). */
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */

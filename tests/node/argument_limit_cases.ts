@@ -141,6 +141,125 @@ const NO_IMAGE = /^-ERR no such backup image/;
 const CLIENT = "127.0.0.1:7999";
 const PEER = "127.0.0.1:1";
 
+const QUEUE_NAME_MAX = 256;
+const COUNT_1000 = "-ERR COUNT must be between 1 and 1000";
+const QUEUE_MS_MAX = 2 ** 40;
+const QUEUE_ID = /^\d+-\d+$/;
+const ARRAY = /^\[/;
+const queueName = (v: string, ...rest: string[]) =>
+  own("queue", "queue name", QUEUE_NAME_MAX, (n) => [v, n, ...rest], NOT_ERROR);
+
+/** Queue commands (src/queues/arguments.ts); a queue name at its limit is served everywhere. */
+const QUEUE_CASES: CommandCases[] = [
+  {
+    command: "queue.push",
+    cases: [
+      own("queue", "queue name", QUEUE_NAME_MAX, (v) => ["QUEUE.PUSH", v, "p"], QUEUE_ID),
+      bulk("payload", (v) => ["QUEUE.PUSH", "q-payload", v], QUEUE_ID),
+      own("KEY", "key", 512, (v) => ["QUEUE.PUSH", "q-key", "p", "KEY", v], QUEUE_ID),
+      own("DEDUP", "dedup id", 256, (v) => ["QUEUE.PUSH", "q-dd", "p", "DEDUP", v], QUEUE_ID),
+      range(
+        "DELAY (max)",
+        (v) => ["QUEUE.PUSH", "q-delay", "p", "DELAY", v],
+        [QUEUE_MS_MAX, QUEUE_MS_MAX + 1],
+        QUEUE_ID,
+        `-ERR DELAY must be between 0 and ${QUEUE_MS_MAX}`,
+      ),
+      range(
+        "TTL (min)",
+        (v) => ["QUEUE.PUSH", "q-ttl", "p", "TTL", v],
+        [1, 0],
+        QUEUE_ID,
+        `-ERR TTL must be between 1 and ${QUEUE_MS_MAX}`,
+      ),
+      range(
+        "PRIORITY",
+        (v) => ["QUEUE.PUSH", "q-prio", "p", "PRIORITY", v],
+        ["high", "higher"],
+        QUEUE_ID,
+        "-ERR PRIORITY must be high or normal",
+      ),
+    ],
+  },
+  {
+    command: "queue.pop",
+    cases: [
+      { ...queueName("QUEUE.POP"), atLimitReply: ARRAY },
+      range(
+        "COUNT (max)",
+        (v) => ["QUEUE.POP", "q-c", "COUNT", v],
+        [1000, 1001],
+        ARRAY,
+        COUNT_1000,
+      ),
+      range(
+        "VISIBILITY (min)",
+        (v) => ["QUEUE.POP", "q-v", "VISIBILITY", v],
+        [1, 0],
+        ARRAY,
+        `-ERR VISIBILITY must be between 1 and ${QUEUE_MS_MAX}`,
+      ),
+      {
+        // A message waits, so the longest WAIT answers at once.
+        ...range(
+          "WAIT (max)",
+          (v) => ["QUEUE.POP", "q-w", "WAIT", v],
+          [WAIT_MAX, WAIT_MAX + 1],
+          ARRAY,
+          `-ERR WAIT must be between 0 and ${WAIT_MAX}`,
+        ),
+        setup: [["QUEUE.PUSH", "q-w", "p"]],
+      },
+    ],
+  },
+  {
+    command: "queue.ack",
+    cases: [
+      { ...queueName("QUEUE.ACK", "0-1"), atLimitReply: INTEGER },
+      bulk("id", (v) => ["QUEUE.ACK", "q", v], ZERO),
+    ],
+  },
+  {
+    command: "queue.nack",
+    cases: [
+      { ...queueName("QUEUE.NACK", "0-1"), atLimitReply: INTEGER },
+      range(
+        "DELAY (max)",
+        (v) => ["QUEUE.NACK", "q", "0-1", "DELAY", v],
+        [QUEUE_MS_MAX, QUEUE_MS_MAX + 1],
+        ZERO,
+        `-ERR DELAY must be between 0 and ${QUEUE_MS_MAX}`,
+      ),
+    ],
+  },
+  {
+    command: "queue.touch",
+    cases: [
+      range(
+        "ms (min)",
+        (v) => ["QUEUE.TOUCH", "q", "0-1", v],
+        [1, 0],
+        ZERO,
+        `-ERR ms must be between 1 and ${QUEUE_MS_MAX}`,
+      ),
+    ],
+  },
+  { command: "queue.len", cases: [{ ...queueName("QUEUE.LEN"), atLimitReply: INTEGER }] },
+  { command: "queue.stats", cases: [{ ...queueName("QUEUE.STATS"), atLimitReply: ARRAY }] },
+  {
+    command: "queue.config",
+    cases: [
+      { ...queueName("QUEUE.CONFIG"), atLimitReply: OK },
+      range(
+        "MAXDELIVER (max)",
+        (v) => ["QUEUE.CONFIG", "q", "MAXDELIVER", v],
+        [1000, 1001],
+        OK,
+        "-ERR MAXDELIVER must be between 1 and 1000",
+      ),
+    ],
+  },
+];
 /** The whole table; `argument_limits_test.ts` fails when a command of the node has no entry. */
 export const COMMAND_CASES: CommandCases[] = [
   { command: "ping", cases: [bulk("message", (v) => ["PING", v], NOT_ERROR)] },
@@ -461,4 +580,5 @@ export const COMMAND_CASES: CommandCases[] = [
       argumentCount((n) => ["COMMAND", "INFO", ...padded("ping", n - 2)], NOT_ERROR),
     ],
   },
+  ...QUEUE_CASES,
 ];

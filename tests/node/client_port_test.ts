@@ -266,7 +266,13 @@ Deno.test("--metrics serves Prometheus /metrics and a /health probe", async () =
     await eventually("a granted lock", async () => {
       return /^\d+$/.test(await call(node.clientPort, "LOCK.ACQUIRE", "m", "me"));
     }, 10_000);
+    // A pushed message shows in the queue subsystem's.
+    await eventually("a pushed message", async () => {
+      return /^\d+-\d+$/.test(await call(node.clientPort, "QUEUE.PUSH", "mq", "hello"));
+    }, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /\ndsync_queue_pushes_total 1\n/);
+    assert.match(metrics, /\ndsync_queue_bytes 1\d\d\n/);
     assert.match(metrics, /# TYPE dsync_commands_processed_total counter/);
     assert.match(metrics, /dsync_commands_processed_total \d+/);
     assert.match(metrics, /\ndsync_lock_holders 1\n/);

@@ -81,6 +81,13 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
       },
     ),
   }),
+  fc.record({
+    type: fc.constant("queueReady" as const),
+    queues: fc.array(
+      fc.record({ queue: bytesArbitrary, count: u32Arbitrary }, { noNullPrototype: true }),
+      { maxLength: 5 },
+    ),
+  }),
 ).map((message) => ({ ...message }));
 
 /** Concatenates byte arrays. */

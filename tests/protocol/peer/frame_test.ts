@@ -89,6 +89,13 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
     },
     hex: "00000020 01 11  00000002  00000000 00000003 00000002 dead  00000000 00000004 00000000",
   },
+  {
+    message: {
+      type: "queueReady",
+      queues: [{ queue: new TextEncoder().encode("jobs"), count: 2 }],
+    },
+    hex: "00000012 01 60  00000001  00000004 6a6f6273 00000002",
+  },
 ];
 
 Deno.test("encodeFrame produces the documented bytes for every message type", () => {

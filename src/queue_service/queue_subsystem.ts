@@ -1,0 +1,117 @@
+import type { NodeConfig } from "../config/node_config.ts";
+import type { Logger } from "../log/logger.ts";
+import { byteString } from "../kv/key.ts";
+import { QUEUE_LIMITS_DEFAULT } from "../queues/mod.ts";
+import {
+  PEER_CODE_RANGES,
+  SLOT_PART_TAGS,
+  type Subsystem,
+  type SubsystemContext,
+  type SubsystemFactory,
+} from "../subsystem/subsystem.ts";
+import { kvEntryBytesMax } from "../kv_service/kv_subsystem.ts";
+import { answerOfReply, queueCommands, shareArgs } from "./queue_commands.ts";
+import { QueueFrontend } from "./queue_frontend.ts";
+import { QueueMachine } from "./queue_machine.ts";
+import { type HostedQueueSlot, QueueService } from "./queue_service.ts";
+import { ParkedPops } from "./parked_pops.ts";
+import { ReadyNotices } from "./ready_notices.ts";
+import { queueInfoFields, queueMetrics } from "./queue_info.ts";
+
+/** The queue subsystem's factory: nothing in the meta group; its machines are slot parts. */
+export function queueSubsystemFactory(config: NodeConfig, logger: Logger): SubsystemFactory {
+  return {
+    name: "queues",
+    metaMachines: [],
+    build: (_meta, context) => queueSubsystem(config, context, logger),
+  };
+}
+
+/**
+ * Queues: QUEUE.* parsed on the client's node, each partition's share run on its slot group's
+ * leader over a QueueMachine per slot, POP WAIT parked on the client's node and woken by
+ * QueueReady notices; INFO `queues`, metrics.
+ */
+export function queueSubsystem(
+  config: NodeConfig,
+  context: SubsystemContext,
+  logger: Logger,
+): Subsystem {
+  const nowMs = () => performance.now();
+  const limits = { ...QUEUE_LIMITS_DEFAULT, payloadBytesMax: config.bulkBytesMax };
+  const machines = new Map<number, QueueMachine>();
+  const parked = new ParkedPops(config.queueWaitsMax);
+  const notices = new ReadyNotices(
+    (queueKey, count) => parked.wake(queueKey, count),
+    (message) => context.broadcast(message),
+  );
+  const hostedOf = (slot: number): HostedQueueSlot | undefined => {
+    const host = context.slotHost(slot);
+    const machine = machines.get(slot);
+    return host === undefined || machine === undefined ? undefined : { host, machine };
+  };
+  const service = new QueueService({
+    slotOf: hostedOf,
+    hosted: () =>
+      context.slotHosts().flatMap(([slot]) => {
+        const hosted = hostedOf(slot);
+        return hosted === undefined ? [] : [[slot, hosted] as const];
+      }),
+    entryBytesMax: kvEntryBytesMax(config),
+    timerCheckMs: config.raftTickMs,
+    nowMs,
+    logger: logger.with({ component: "queues" }),
+  });
+  const argumentLimits = {
+    payloadBytesMax: config.bulkBytesMax,
+    partitions: config.queuePartitions,
+    waitMaxMs: config.queueWaitMaxMs,
+  };
+  const frontend = new QueueFrontend({
+    partitions: config.queuePartitions,
+    slotCount: () => context.slotCount(),
+    leadsSlot: (slot) => context.slotHost(slot)?.leading ?? false,
+    runShare: async (call, partition, countMax) => {
+      const args = shareArgs(call.args, call.request, partition, countMax);
+      return answerOfReply(call.request, await context.callBytes(args));
+    },
+    parked,
+    nowMs,
+  });
+  return {
+    name: "queues",
+    commands: queueCommands({
+      frontend,
+      service,
+      limits: argumentLimits,
+      slotOfGroup: (groupId) => context.slotOfGroup(groupId),
+    }),
+    slotPartTag: SLOT_PART_TAGS.queues,
+    slotMachine(slot) {
+      const machine = new QueueMachine(
+        limits,
+        nowMs,
+        (queueKey, count) => notices.note(queueKey, count),
+      );
+      machines.set(slot, machine);
+      return machine;
+    },
+    peerHandlers: {
+      range: PEER_CODE_RANGES.queues,
+      handlers: [["queueReady", (_from, message) => {
+        if (message.type !== "queueReady") return;
+        for (const item of message.queues) parked.wake(byteString(item.queue), item.count);
+      }]],
+    },
+    infoSections: [{
+      name: "queues",
+      fields: () => queueInfoFields(config, machines, service, parked, notices),
+    }],
+    metrics: queueMetrics(machines, service, parked),
+    start: () => service.start(),
+    stop: () => {
+      service.stop();
+      parked.wakeAll();
+    },
+  };
+}

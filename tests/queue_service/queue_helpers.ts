@@ -1,0 +1,86 @@
+/** Helpers of the queue process tests: clients, retries, replies as plain values. */
+import { Redis } from "ioredis";
+import { eventually, type TestNode } from "../helpers/node_harness.ts";
+
+/** An ioredis client of `node` that never retries by itself. */
+export function queueClient(node: TestNode): Redis {
+  return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+}
+
+/** Errors a client retries: an election, a moved leader, a node gone, an unknown outcome. */
+export const RETRYABLE = /TRYAGAIN|NOQUORUM|TIMEOUT|Connection is closed|ECONNREFUSED|ECONNRESET/;
+
+/** Retries `run` while it fails with a RETRYABLE error, for `timeoutMs` at most. */
+export async function retrying<T>(run: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!RETRYABLE.test(String(error)) || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** One popped message. */
+export interface Popped {
+  id: string;
+  payload: string;
+  deliveries: number;
+}
+
+/** QUEUE.POP through `redis` with `options`, as plain values. */
+export async function pop(redis: Redis, queue: string, ...options: string[]): Promise<Popped[]> {
+  const reply = await redis.call("QUEUE.POP", queue, ...options) as [string, string, number][];
+  return reply.map(([id, payload, deliveries]) => ({ id, payload, deliveries }));
+}
+
+/** QUEUE.STATS counters by name. */
+export type QueueStatsReply = Record<
+  "ready" | "inflight" | "delayed" | "dead" | "pushed" | "acked" | "redelivered" | "dropped",
+  number
+>;
+
+/** QUEUE.STATS as an object. */
+export async function stats(redis: Redis, queue: string): Promise<QueueStatsReply> {
+  const flat = await redis.call("QUEUE.STATS", queue) as (string | number)[];
+  const result = {} as QueueStatsReply;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    result[String(flat[i]) as keyof QueueStatsReply] = Number(flat[i + 1]);
+  }
+  return result;
+}
+
+/** A field of `INFO queues` of `redis` as a number. */
+export async function queueInfo(redis: Redis, field: string): Promise<number> {
+  const text = await redis.info("queues");
+  const match = new RegExp(`^${field}:(\\d+)`, "m").exec(text);
+  if (match === null) throw new Error(`INFO queues has no ${field}`);
+  return Number(match[1]);
+}
+
+/** Waits until every slot group of `slotCount` has a leader that `redis` knows. */
+export async function slotLeadersKnown(redis: Redis, slotCount: number): Promise<void> {
+  await eventually(`${slotCount} slot groups with a leader`, async () => {
+    const text = await redis.call("CLUSTER", "GROUPS") as string;
+    const slots = text.trim().split("\n").map((line) => line.split(" "))
+      .filter(([, purpose, , , leader]) => purpose === "slot" && leader !== "-");
+    return slots.length === slotCount;
+  }, 20_000);
+}
+
+/** The leader of the slot group holding partition `partition` of `queue`. */
+export async function partitionLeader(
+  redis: Redis,
+  queue: string,
+  partition: number,
+): Promise<string> {
+  const slot = await redis.call("CLUSTER", "KEYSLOT", `${queue}#${partition}`) as number;
+  const text = await redis.call("CLUSTER", "GROUPS") as string;
+  for (const line of text.trim().split("\n")) {
+    const [, purpose, lineSlot, , leader] = line.split(" ");
+    if (purpose === "slot" && Number(lineSlot) === slot && leader !== "-") return leader!;
+  }
+  throw new Error(`slot ${slot} has no known leader`);
+}
