@@ -207,9 +207,10 @@ export class BinaryReader {
   #take(sizeBytes: number, field: string): number {
     const at = this.#offsetBytes;
     if (!(sizeBytes >= 0 && sizeBytes <= this.#endOffset - at)) {
-      throw this.error(
-        `${field} at offset ${at} needs ${countBytes(sizeBytes)} but ` +
-          onlyRemain(this.#endOffset - at),
+      throw new DecodeError(
+        `Cannot decode ${this.#context}: ${field} at offset ${at} needs ` +
+          `${countBytes(sizeBytes)} but ${onlyRemain(this.#endOffset - at)}`,
+        { truncated: sizeBytes >= 0 },
       );
     }
     this.#offsetBytes = at + sizeBytes;
@@ -236,9 +237,10 @@ export class BinaryReader {
       );
     }
     if (length > this.remainingBytes) {
-      throw this.error(
-        `${field} length ${length} at offset ${at} exceeds the remaining ` +
-          countBytes(this.remainingBytes),
+      throw new DecodeError(
+        `Cannot decode ${this.#context}: ${field} length ${length} at offset ${at} exceeds ` +
+          `the remaining ${countBytes(this.remainingBytes)}`,
+        { truncated: true },
       );
     }
     return length;

@@ -4,9 +4,13 @@
  * for malformed content. The message reads "Cannot decode <context>: <detail>".
  */
 export class DecodeError extends Error {
+  /** True when the bytes ended before a field did (more bytes might have decoded). */
+  readonly truncated: boolean;
+
   /** Creates a decode error with a message like "Cannot decode frame: ...". */
-  constructor(message: string) {
+  constructor(message: string, options: { truncated?: boolean } = {}) {
     super(message);
     this.name = "DecodeError";
+    this.truncated = options.truncated ?? false;
   }
 }

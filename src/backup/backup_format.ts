@@ -11,7 +11,7 @@
  * once: a file that decodes holds the whole cluster. Each record is checked on its own, so a
  * damaged file names the record that is damaged; a truncated one says where it ends.
  */
-import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
+import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { crc32c } from "../storage/crc32.ts";
 
 /** Magic bytes opening a backup file. */
@@ -107,7 +107,7 @@ export function decodeBackup(
   onRecord: (done: number, total: number) => void = () => {},
 ): BackupContents {
   const reader = new BinaryReader(bytes, "backup file");
-  const header = readHeader(reader, bytes);
+  const header = readTruncating(reader, "the header", () => readHeader(reader, bytes));
   const total = header.slotCount + 1;
   const records: BackupRecord[] = [];
   for (let i = 0; i < total; i++) {
@@ -119,11 +119,25 @@ export function decodeBackup(
           `should start)`,
       );
     }
-    records.push(readRecord(reader, bytes, expected));
+    const name = expected === null ? "the meta record" : `the record of slot ${expected}`;
+    records.push(readTruncating(reader, name, () => readRecord(reader, bytes, expected)));
     onRecord(i + 1, total);
   }
   readTrailer(reader, bytes, total);
   return { header, meta: records[0]!, slots: records.slice(1) };
+}
+
+/** `read()`, with a read past the end reported as the file being truncated inside `part`. */
+function readTruncating<T>(reader: BinaryReader, part: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof DecodeError && error.truncated)) throw error;
+    throw reader.error(
+      `truncated inside ${part} (the backup was not finished or was cut short): ` +
+        error.message.replace(/^Cannot decode [^:]*: /, ""),
+    );
+  }
 }
 
 function readHeader(reader: BinaryReader, bytes: Uint8Array): BackupHeader {

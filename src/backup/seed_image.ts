@@ -10,7 +10,18 @@ import { BinaryReader, DecodeError } from "../../protocol/binary/mod.ts";
 import { META_SECTION, readMetaSnapshot, writeMetaSnapshot } from "../meta/meta_snapshot.ts";
 import { decodeTableState, encodeTableState } from "../locks/snapshot_codec.ts";
 import { LOCK_TABLE_LIMITS_DEFAULT } from "../locks/limits.ts";
-import { decodeSlotState, encodeSlotState } from "../kv/snapshot_codec.ts";
+import {
+  decodeSlotState as decodeKvSlotState,
+  encodeSlotState as encodeKvSlotState,
+} from "../kv/snapshot_codec.ts";
+import {
+  decodeSlotState as decodeQueueSlotState,
+  encodeSlotState as encodeQueueSlotState,
+} from "../queues/snapshot_codec.ts";
+import { QUEUE_LIMITS_DEFAULT } from "../queues/limits.ts";
+import { QueueCodecError } from "../queues/codec_error.ts";
+import { readSlotImage, SLOT_IMAGE_SECTIONED, writeSlotImage } from "../subsystem/slot_image.ts";
+import { SLOT_PART_TAGS } from "../subsystem/subsystem.ts";
 import { KV_LIMITS_DEFAULT } from "../kv/limits.ts";
 import { KvCodecError } from "../kv/codec_error.ts";
 
@@ -67,18 +78,47 @@ function locksSeedSection(body: Uint8Array): Uint8Array {
 }
 
 /**
- * A slot's key-value image with its applied index at SEED_INDEX (the slot's machine refuses an
- * entry below its applied index); throws a DecodeError if malformed.
+ * A slot group's image with each part's applied index at SEED_INDEX (a part refuses an entry
+ * below its applied index): the key-value section and the queue section, in a sectioned image
+ * or a bare key-value one; throws a DecodeError if malformed or holding an unknown section.
  */
 export function slotSeedImage(image: Uint8Array, slot: number): Uint8Array {
   if (image.length === 0) return image;
-  let state;
+  const failure = (detail: string) =>
+    new DecodeError(`Cannot decode backup file: the image of slot ${slot}: ${detail}`);
+  let sections: Map<number, Uint8Array>;
   try {
-    state = decodeSlotState(image, KV_LIMITS_DEFAULT);
+    sections = readSlotImage(image);
   } catch (error) {
-    if (!(error instanceof KvCodecError)) throw error;
-    throw new DecodeError(`Cannot decode backup file: the image of slot ${slot}: ${error.message}`);
+    if (!(error instanceof DecodeError)) throw error;
+    throw failure(error.message);
   }
-  state.appliedIndex = SEED_INDEX;
-  return encodeSlotState(state);
+  const seeded = [...sections].map(([tag, body]): [number, Uint8Array] => {
+    try {
+      return [tag, seedSlotSection(tag, body)];
+    } catch (error) {
+      if (
+        !(error instanceof KvCodecError || error instanceof QueueCodecError ||
+          error instanceof DecodeError)
+      ) throw error;
+      throw failure(error.message);
+    }
+  });
+  if (image[0] !== SLOT_IMAGE_SECTIONED) return seeded[0]![1];
+  return writeSlotImage(seeded);
+}
+
+function seedSlotSection(tag: number, body: Uint8Array): Uint8Array {
+  if (body.length === 0) return body;
+  if (tag === SLOT_PART_TAGS.kv) {
+    const state = decodeKvSlotState(body, KV_LIMITS_DEFAULT);
+    state.appliedIndex = SEED_INDEX;
+    return encodeKvSlotState(state);
+  }
+  if (tag === SLOT_PART_TAGS.queues) {
+    const state = decodeQueueSlotState(body, QUEUE_LIMITS_DEFAULT);
+    state.appliedIndex = SEED_INDEX;
+    return encodeQueueSlotState(state);
+  }
+  throw new DecodeError(`section ${tag} is unknown to this node`);
 }

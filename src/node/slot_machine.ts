@@ -1,4 +1,5 @@
-import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
+import { DecodeError } from "../../protocol/binary/mod.ts";
+import { readSlotImage, SLOT_IMAGE_SECTIONED, writeSlotImage } from "../subsystem/slot_image.ts";
 import type { ReplicatedStateMachine } from "../consensus/raft_host.ts";
 import { assert } from "../util/assert.ts";
 
@@ -8,8 +9,6 @@ export interface SlotPart {
   machine: ReplicatedStateMachine<unknown>;
 }
 
-/** First byte of a sectioned image (a bare key-value image begins with its version byte 1). */
-export const SLOT_IMAGE_SECTIONED = 0xfe;
 /** Tags a part may use besides 0 (untagged): not 1 (a bare kv op or image) nor the image mark. */
 const TAG_MIN = 2;
 
@@ -64,21 +63,13 @@ export class SlotMachine implements ReplicatedStateMachine<unknown> {
   }
 
   snapshot(): Uint8Array {
-    const images = this.#parts.map(({ tag, machine }) => [tag, machine.snapshot()] as const);
-    const writer = new BinaryWriter(
-      2 + images.reduce((sum, [, image]) => sum + 5 + image.length, 0),
+    return writeSlotImage(
+      this.#parts.map(({ tag, machine }) => [tag, machine.snapshot()] as const),
     );
-    writer.u8(SLOT_IMAGE_SECTIONED).u8(images.length);
-    for (const [tag, image] of images) writer.u8(tag).u32Bytes(image);
-    return writer.view();
   }
 
   restore(image: Uint8Array): void {
-    const sections = image.length === 0
-      ? new Map<number, Uint8Array>()
-      : image[0] !== SLOT_IMAGE_SECTIONED
-      ? new Map([[0, image]])
-      : readSections(image);
+    const sections = readSlotImage(image);
     for (const tag of sections.keys()) {
       if (!this.#byTag.has(tag)) {
         throw new DecodeError(`Cannot decode slot image: section ${tag} is unknown to this node`);
@@ -88,20 +79,4 @@ export class SlotMachine implements ReplicatedStateMachine<unknown> {
       machine.restore(sections.get(tag) ?? new Uint8Array());
     }
   }
-}
-
-function readSections(image: Uint8Array): Map<number, Uint8Array> {
-  const reader = new BinaryReader(image, "slot image");
-  reader.u8();
-  const count = reader.u8();
-  const sections = new Map<number, Uint8Array>();
-  let previous = -1;
-  for (let i = 0; i < count; i++) {
-    const tag = reader.u8();
-    if (tag <= previous) throw reader.error(`section ${tag} out of order or repeated`);
-    previous = tag;
-    sections.set(tag, reader.u32Bytes());
-  }
-  reader.expectEnd();
-  return sections;
 }

@@ -53,7 +53,7 @@ Deno.test("backup format: every truncation is refused as truncated, never decode
       const length = cut % bytes.length;
       const message = decodeFailure(bytes.subarray(0, length));
       assert.notEqual(message, null, `a file cut at ${length} of ${bytes.length} decoded`);
-      assert.match(message!, /truncated|needs \d+ bytes? but only|exceeds the remaining/);
+      assert.match(message!, /truncated/);
     }),
     { numRuns: 300 },
   );

@@ -13,6 +13,11 @@ import { decodeSlotState, encodeSlotState } from "../../src/kv/snapshot_codec.ts
 import { createSlotState, putEntry } from "../../src/kv/slot_state.ts";
 import { KV_LIMITS_DEFAULT } from "../../src/kv/limits.ts";
 import { Driver } from "../locks/helpers.ts";
+import { QueueSlot } from "../../src/queues/queue_slot.ts";
+import { parseQueueCommand, type QueueRequest } from "../../src/queues/arguments.ts";
+import { opOf } from "../../src/queues/answers.ts";
+import { readSlotImage, writeSlotImage } from "../../src/subsystem/slot_image.ts";
+import { SLOT_PART_TAGS } from "../../src/subsystem/subsystem.ts";
 
 /** A meta image with members, a placement of `slotCount` slots and a lock table. */
 function metaImage(slotCount: number, locks: Uint8Array): Uint8Array {
@@ -62,4 +67,36 @@ Deno.test("slot seed: keys kept, applied index at the seed index; damage is a De
   const damaged = new BinaryWriter(8).u8(1).u8(0).copy();
   assert.throws(() => slotSeedImage(damaged, 3), DecodeError);
   assert.throws(() => slotSeedImage(damaged, 3), /the image of slot 3/);
+});
+
+Deno.test("slot seed: a sectioned image seeds its key-value and queue parts; an unknown part is refused", () => {
+  const encoder = new TextEncoder();
+  const kv = createSlotState(KV_LIMITS_DEFAULT);
+  kv.appliedIndex = 777;
+  const queues = new QueueSlot();
+  const push = parseQueueCommand(
+    ["QUEUE.PUSH", "jobs", "payload"].map((word) => encoder.encode(word)),
+    { payloadBytesMax: 1024, partitions: 8, waitMaxMs: 1000 },
+  );
+  assert.ok(!("error" in push), "a valid push");
+  queues.apply(777, opOf(push as QueueRequest, 0, 5_000)!);
+  const image = writeSlotImage([
+    [SLOT_PART_TAGS.kv, encodeSlotState(kv)],
+    [SLOT_PART_TAGS.queues, queues.snapshot()],
+  ]);
+
+  const seeded = readSlotImage(slotSeedImage(image, 9));
+  assert.equal(
+    decodeSlotState(seeded.get(SLOT_PART_TAGS.kv)!, KV_LIMITS_DEFAULT).appliedIndex,
+    SEED_INDEX,
+  );
+  const restored = QueueSlot.restore(seeded.get(SLOT_PART_TAGS.queues)!);
+  assert.equal(restored.appliedIndex, SEED_INDEX);
+  assert.equal(restored.stats(encoder.encode("jobs"), 0).ready, 1, "the message is kept");
+  // The new log's first entry follows the seed: the restored part takes it.
+  restored.apply(SEED_INDEX + 1, opOf(push as QueueRequest, 0, 6_000)!);
+  assert.equal(restored.stats(encoder.encode("jobs"), 0).ready, 2);
+
+  const unknown = writeSlotImage([[0x70, new Uint8Array([1])]]);
+  assert.throws(() => slotSeedImage(unknown, 9), /the image of slot 9: section 112 is unknown/);
 });

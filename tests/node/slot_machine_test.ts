@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { SLOT_IMAGE_SECTIONED, SlotMachine } from "../../src/node/slot_machine.ts";
+import { SlotMachine } from "../../src/node/slot_machine.ts";
+import { SLOT_IMAGE_SECTIONED } from "../../src/subsystem/slot_image.ts";
 import type { ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
 
 /** A part that records what reaches it; its image is its applied entries, joined. */

@@ -144,3 +144,20 @@ Deno.test("BinaryReader.window re-points one reader at another part of the same 
   assert.throws(() => reader.u8(), /u8 at offset 6 needs 1 byte but only 0 bytes remain/);
   assert.throws(() => reader.window(4, 11), RangeError);
 });
+
+Deno.test("a read past the end is a truncated DecodeError; a length over its maximum is not", () => {
+  assert.throws(
+    () => new BinaryReader(new Uint8Array([0, 0, 0]), "record").u32(),
+    (error: unknown) => error instanceof DecodeError && error.truncated,
+  );
+  const lengthPastEnd = new BinaryWriter(8).u32(5).u8(1).copy();
+  assert.throws(
+    () => new BinaryReader(lengthPastEnd, "record").u32Bytes(),
+    (error: unknown) => error instanceof DecodeError && error.truncated,
+  );
+  const overMax = new BinaryWriter(16).u32(5).fixed(new Uint8Array(5)).copy();
+  assert.throws(
+    () => new BinaryReader(overMax, "record").u32Bytes(4),
+    (error: unknown) => error instanceof DecodeError && !error.truncated,
+  );
+});
