@@ -29,12 +29,30 @@ export interface ReplicatedStateMachine<R = string | null> {
   skip(index: number): void;
   /** The whole state as bytes. */
   snapshot(): Uint8Array;
+  /**
+   * snapshot() in steps (optional; large states): each yield is the count of items encoded since
+   * the previous one, at most `itemsPerStep`. The host applies nothing until it returns.
+   */
+  snapshotSteps?(itemsPerStep: number): Iterator<number, Uint8Array, void>;
   /** Replaces the state with a snapshot image. */
   restore(image: Uint8Array): void;
 }
 
 /** Longest run of Readys handled back to back before the drive yields to the event loop, ms. */
 const DRIVE_SLICE_MS = 10;
+
+/** Items (locks, holders, waiters) a snapshot encoder handles between two looks at the clock. */
+export const SNAPSHOT_ITEMS_PER_STEP = 1_024;
+
+/** What the host's last compaction did (tests, DEBUG). */
+export interface CompactionFigures {
+  /** Index of the snapshot. */
+  index: number;
+  /** Event-loop turns its encoding took (1: encoded at once). */
+  slices: number;
+  /** Items the machine reported encoding (0: no snapshotSteps). */
+  items: number;
+}
 
 /** Idle leader ticks after which a hosted group goes quiet unless `raft.quiesceAfterTicks` says. */
 export const QUIESCE_AFTER_TICKS_DEFAULT = 20;
@@ -101,6 +119,8 @@ export class RaftHost<R = string | null> {
   #handOffCount = 0;
   /** No snapshot is tried again before this applied index (a save found the disk full). */
   #compactRetryIndex = 0;
+  /** The last compaction's figures; null before the first. */
+  lastCompaction: CompactionFigures | null = null;
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
@@ -351,7 +371,7 @@ export class RaftHost<R = string | null> {
           // Applying a long run of committed entries (a restart, a storm's commits) yields to
           // the event loop between Readys once a slice is spent, so heartbeats and ticks run.
           if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
-            await new Promise((resolve) => this.#clock.setTimer(() => resolve(undefined), 0));
+            await this.#yieldTurn();
             sliceStartMs = this.#clock.nowMs();
           }
         }
@@ -464,12 +484,20 @@ export class RaftHost<R = string | null> {
     for (const read of ready) this.#reads.settle(read.requestId, 0, undefined);
   }
 
+  /** Lets the event loop run (timers, peer reads) before the drive goes on. */
+  #yieldTurn(): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimer(() => resolve(), 0));
+  }
+
   async #maybeCompact(): Promise<void> {
     const applied = this.#raft.appliedIndex;
     if (applied - this.#snapshotIndex < this.#options.snapshotEntriesMax) return;
     // A snapshot needs room for a whole new file: not while the disk is full.
     if (this.#diskFull || applied < this.#compactRetryIndex) return;
-    const snapshot = this.#raft.compact(applied, this.#options.machine.snapshot());
+    const encoded = await this.#encodeSnapshot();
+    if (this.#closed) return;
+    assert(this.#raft.appliedIndex === applied, "entries were applied during a snapshot");
+    const snapshot = this.#raft.compact(applied, encoded.image);
     try {
       await this.#options.wal.saveSnapshot(
         { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
@@ -483,6 +511,34 @@ export class RaftHost<R = string | null> {
       return;
     }
     this.#snapshotIndex = snapshot.index;
-    this.#logger.info("log compacted into a snapshot", { index: snapshot.index });
+    this.lastCompaction = { index: snapshot.index, slices: encoded.slices, items: encoded.items };
+    this.#logger.info("log compacted into a snapshot", { ...this.lastCompaction });
+  }
+
+  /**
+   * The machine's image, encoded in steps when it can: once a slice of DRIVE_SLICE_MS is spent
+   * the event loop gets a turn (heartbeats received, peers' frames read, clients served), so a
+   * table of 100,000 locks does not hold the loop for the whole encoding. Nothing is applied
+   * meanwhile: this runs inside the drive, which handles no Ready until it returns.
+   */
+  async #encodeSnapshot(): Promise<{ image: Uint8Array; slices: number; items: number }> {
+    const machine = this.#options.machine;
+    if (machine.snapshotSteps === undefined) {
+      return { image: machine.snapshot(), slices: 1, items: 0 };
+    }
+    const steps = machine.snapshotSteps(SNAPSHOT_ITEMS_PER_STEP);
+    let slices = 1;
+    let items = 0;
+    let sliceStartMs = this.#clock.nowMs();
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return { image: step.value, slices, items };
+      items += step.value;
+      if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
+        await this.#yieldTurn();
+        slices++;
+        sliceStartMs = this.#clock.nowMs();
+      }
+    }
   }
 }

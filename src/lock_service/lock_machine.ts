@@ -75,8 +75,8 @@ export class LockMachine implements MetaMachine {
     return this.#table.snapshotBytesHint();
   }
 
-  snapshotInto(writer: BinaryWriter): void {
-    this.#table.snapshotInto(writer);
+  snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Iterator<number, void, void> {
+    return this.#table.snapshotSteps(writer, itemsPerStep);
   }
 
   restore(body: Uint8Array | null): void {

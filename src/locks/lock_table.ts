@@ -8,6 +8,7 @@ import {
   encodedBytesHint,
   encodeTableState,
   encodeTableStateInto,
+  encodeTableStateSteps,
 } from "./snapshot_codec.ts";
 import { createTableState, type TableState } from "./table_state.ts";
 import type {
@@ -135,6 +136,14 @@ export class LockTable {
   /** Appends snapshot() to `writer` without a copy of its own (large tables). */
   snapshotInto(writer: BinaryWriter): void {
     encodeTableStateInto(this.#state, writer);
+  }
+
+  /**
+   * Appends snapshot() to `writer` in steps of at most `itemsPerStep` locks, holders and waiters,
+   * yielding each step's count (encodeTableStateSteps); apply nothing until it ends.
+   */
+  snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Generator<number, void, void> {
+    return encodeTableStateSteps(this.#state, writer, itemsPerStep);
   }
 
   /** About how many bytes snapshot() takes (a writer's initial size). */

@@ -8,7 +8,7 @@ import {
   META_SECTION,
   readMetaSnapshot,
   type SectionWriter,
-  writeMetaSnapshot,
+  writeMetaSnapshotSteps,
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 import {
@@ -211,17 +211,29 @@ export class MetaState {
 
   /** The state as bytes (snapshot image, version 1): members, placement, each machine's section. */
   snapshot(): Uint8Array {
+    const steps = this.snapshotSteps(Number.POSITIVE_INFINITY);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * snapshot() in steps of at most `itemsPerStep` machine items (a lock, a holder, a waiter):
+   * yields each step's count, returns the image. Apply nothing until it returns.
+   */
+  snapshotSteps(itemsPerStep: number): Generator<number, Uint8Array, void> {
     const machines = [...this.#machinesBySection.values()].sort((a, b) =>
       a.sectionTag - b.sectionTag
     );
     let bytesHint = MEMBERS_BYTES_HINT;
     for (const machine of machines) bytesHint += machine.snapshotBytesHint();
-    return writeMetaSnapshot(this.#appliedIndex, [
+    return writeMetaSnapshotSteps(this.#appliedIndex, [
       [META_SECTION.members, (writer) => this.#writeMembers(writer)],
       [META_SECTION.placement, (writer) => this.#writePlacement(writer)],
       ...machines.map((machine): SectionWriter => [
         machine.sectionTag,
-        (writer) => machine.snapshotInto(writer),
+        (writer) => machine.snapshotSteps(writer, itemsPerStep),
       ]),
     ], bytesHint);
   }

@@ -109,15 +109,19 @@ Deno.test("meta snapshot: version byte, then tagged length-prefixed sections in 
 });
 
 Deno.test("meta snapshot: a missing section restores empty; an unknown one is refused", () => {
-  const membersOnly = writeMetaSnapshot(7, [[META_SECTION.members, (w) => w.u32(0)]], 64);
+  const membersOnly = writeMetaSnapshot(7, [[META_SECTION.members, (w) => void w.u32(0)]], 64);
   const { state, locks } = metaWithLocks();
   locks.apply(1, encodeLockEntry({ lock: lockOf("held"), waitMs: 0 }).subarray(1));
   state.restore(membersOnly);
   assert.equal(state.appliedIndex, 7);
   assert.equal(state.slotCount, 0);
   assert.equal(locks.table.stats().locks, 0, "no locks section: the table is emptied");
-  const future = writeMetaSnapshot(7, [[200, (w) => w.u32(1)]], 64);
-  const withLocks = writeMetaSnapshot(7, [[META_SECTION.locks, (w) => locks.snapshotInto(w)]], 64);
+  const future = writeMetaSnapshot(7, [[200, (w) => void w.u32(1)]], 64);
+  const withLocks = writeMetaSnapshot(
+    7,
+    [[META_SECTION.locks, (w) => locks.snapshotSteps(w, 64)]],
+    64,
+  );
   assert.throws(() => new MetaState().restore(withLocks), /no machine for section 3/);
   assert.throws(() => new MetaState().restore(future), /section 200 is unknown to this version/);
   const version9 = new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0, 1]);
