@@ -34,6 +34,11 @@ export interface ReplicatedStateMachine<R = string | null> {
    * the previous one, at most `itemsPerStep`. The host applies nothing until it returns.
    */
   snapshotSteps?(itemsPerStep: number): Iterator<number, Uint8Array, void>;
+  /**
+   * restore() in steps (optional; large images): yields item counts of about `itemsPerStep`.
+   * The host applies nothing until it ends.
+   */
+  restoreSteps?(image: Uint8Array, itemsPerStep: number): Iterator<number, void, void>;
   /** Replaces the state with a snapshot image. */
   restore(image: Uint8Array): void;
 }
@@ -121,6 +126,8 @@ export class RaftHost<R = string | null> {
   #compactRetryIndex = 0;
   /** The last compaction's figures; null before the first. */
   lastCompaction: CompactionFigures | null = null;
+  /** The last received snapshot's restore, as figures; null before the first stepped one. */
+  lastRestore: CompactionFigures | null = null;
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
@@ -401,7 +408,19 @@ export class RaftHost<R = string | null> {
         { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
         snapshot.data,
       );
-      machine.restore(snapshot.data);
+      if (machine.restoreSteps === undefined) {
+        machine.restore(snapshot.data);
+      } else {
+        const restored = await this.#inSlices(
+          machine.restoreSteps(snapshot.data, SNAPSHOT_ITEMS_PER_STEP),
+        );
+        this.lastRestore = {
+          index: snapshot.index,
+          slices: restored.slices,
+          items: restored.items,
+        };
+        if (this.#closed) return;
+      }
       this.#snapshotIndex = snapshot.index;
       this.#proposals.rejectUpTo(
         snapshot.index,
@@ -516,23 +535,32 @@ export class RaftHost<R = string | null> {
   }
 
   /**
-   * The machine's image, encoded in steps when it can: once a slice of DRIVE_SLICE_MS is spent
-   * the event loop gets a turn (heartbeats received, peers' frames read, clients served), so a
-   * table of 100,000 locks does not hold the loop for the whole encoding. Nothing is applied
-   * meanwhile: this runs inside the drive, which handles no Ready until it returns.
+   * The machine's image, encoded in steps when it can (#inSlices). Nothing is applied meanwhile:
+   * this runs inside the drive, which handles no Ready until it returns.
    */
   async #encodeSnapshot(): Promise<{ image: Uint8Array; slices: number; items: number }> {
     const machine = this.#options.machine;
     if (machine.snapshotSteps === undefined) {
       return { image: machine.snapshot(), slices: 1, items: 0 };
     }
-    const steps = machine.snapshotSteps(SNAPSHOT_ITEMS_PER_STEP);
+    const encoded = await this.#inSlices(machine.snapshotSteps(SNAPSHOT_ITEMS_PER_STEP));
+    return { image: encoded.value, slices: encoded.slices, items: encoded.items };
+  }
+
+  /**
+   * Runs `steps` to the end, giving the event loop a turn once a slice of DRIVE_SLICE_MS is spent
+   * (heartbeats received, peers' frames read, clients served), so encoding or decoding a table of
+   * 100,000 locks does not hold the loop for the whole of it.
+   */
+  async #inSlices<T>(
+    steps: Iterator<number, T, void>,
+  ): Promise<{ value: T; slices: number; items: number }> {
     let slices = 1;
     let items = 0;
     let sliceStartMs = this.#clock.nowMs();
     for (;;) {
       const step = steps.next();
-      if (step.done === true) return { image: step.value, slices, items };
+      if (step.done === true) return { value: step.value, slices, items };
       items += step.value;
       if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
         await this.#yieldTurn();

@@ -83,6 +83,10 @@ export class LockMachine implements MetaMachine {
     this.#table = body === null ? new LockTable() : LockTable.restore(body);
   }
 
+  *restoreSteps(body: Uint8Array, itemsPerStep: number): Generator<number, void, void> {
+    this.#table = yield* LockTable.restoreSteps(body, {}, itemsPerStep);
+  }
+
   describe(body: Uint8Array): { op: string; detail: string } {
     const { lock } = decodeLockEntry(body);
     return { op: "lock", detail: `${lock.op} ${lock.name} ${lock.owner}` };

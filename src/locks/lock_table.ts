@@ -5,6 +5,7 @@ import { applyCancelWait, applyExpire, applyRefresh, applyRelease } from "./rele
 import type { BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   decodeTableState,
+  decodeTableStateSteps,
   encodedBytesHint,
   encodeTableState,
   encodeTableStateInto,
@@ -39,6 +40,20 @@ export class LockTable {
   static restore(bytes: Uint8Array, limits: Partial<LockTableLimits> = {}): LockTable {
     const table = new LockTable(limits);
     table.#state = decodeTableState(bytes, table.#state.limits);
+    return table;
+  }
+
+  /**
+   * LockTable.restore in steps (decodeTableStateSteps): yields each step's item count, returns
+   * the table. Nothing of an existing table changes: the caller swaps it in at the end.
+   */
+  static *restoreSteps(
+    bytes: Uint8Array,
+    limits: Partial<LockTableLimits>,
+    itemsPerStep: number,
+  ): Generator<number, LockTable, void> {
+    const table = new LockTable(limits);
+    table.#state = yield* decodeTableStateSteps(bytes, table.#state.limits, itemsPerStep);
     return table;
   }
 

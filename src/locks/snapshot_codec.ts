@@ -1,6 +1,5 @@
-import type { BinaryReader } from "../../protocol/binary/mod.ts";
-import { BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
-import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
+import { BinaryReader, BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
+import { decodeError, MODE_CODES, modeOfCode } from "./binary.ts";
 import { type LockTableLimits, NAME_BYTES_MAX, OWNER_BYTES_MAX, TTL_MS_MAX } from "./limits.ts";
 import {
   addHolder,
@@ -109,27 +108,53 @@ export function* encodeTableStateSteps(
  * configured count limits (a table may legitimately exceed lowered limits) nor acyclicity.
  */
 export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLimits>): TableState {
-  return readBinary(bytes, CONTEXT, (reader) => {
-    const version = reader.u8();
-    if (version < LOCK_SNAPSHOT_VERSION_OLDEST || version > LOCK_SNAPSHOT_VERSION) {
-      throw reader.error(`unknown version ${version}`);
+  const steps = decodeTableStateSteps(bytes, limits, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * decodeTableState in steps: after the first lock that brings a step to `itemsPerStep` items (a
+ * lock, a holder or a waiter each) it yields the step's count, so a caller can give the event
+ * loop a turn; a step is at most `itemsPerStep - 1` plus one lock's items. Returns the state.
+ */
+export function* decodeTableStateSteps(
+  bytes: Uint8Array,
+  limits: Readonly<LockTableLimits>,
+  itemsPerStep: number,
+): Generator<number, TableState, void> {
+  if (!(itemsPerStep >= 1)) throw new RangeError(`itemsPerStep must be >= 1: ${itemsPerStep}`);
+  const reader = new BinaryReader(bytes, CONTEXT);
+  const version = reader.u8();
+  if (version < LOCK_SNAPSHOT_VERSION_OLDEST || version > LOCK_SNAPSHOT_VERSION) {
+    throw reader.error(`unknown version ${version}`);
+  }
+  const state = createTableState(limits);
+  state.appliedIndex = reader.u53();
+  state.lastToken = reader.u53();
+  const ctx: ReadContext = { state, tokens: [], owners: new StringInterner(), version };
+  // Not reader.list(): it would also build an array of a million undefined results.
+  const lockCount = reader.u32();
+  if (lockCount * LOCK_BYTES_MIN > reader.remainingBytes) {
+    throw reader.error(
+      `list count ${lockCount} needs at least ${lockCount * LOCK_BYTES_MIN} bytes ` +
+        `but only ${reader.remainingBytes} remain`,
+    );
+  }
+  let items = 0;
+  for (let lockIndex = 0; lockIndex < lockCount; lockIndex++) {
+    items += readLock(reader, ctx);
+    if (items >= itemsPerStep) {
+      yield items;
+      items = 0;
     }
-    const state = createTableState(limits);
-    state.appliedIndex = reader.u53();
-    state.lastToken = reader.u53();
-    const ctx: ReadContext = { state, tokens: [], owners: new StringInterner(), version };
-    // Not reader.list(): it would also build an array of a million undefined results.
-    const lockCount = reader.u32();
-    if (lockCount * LOCK_BYTES_MIN > reader.remainingBytes) {
-      throw reader.error(
-        `list count ${lockCount} needs at least ${lockCount * LOCK_BYTES_MIN} bytes ` +
-          `but only ${reader.remainingBytes} remain`,
-      );
-    }
-    for (let lockIndex = 0; lockIndex < lockCount; lockIndex++) readLock(reader, ctx);
-    checkTokensUnique(reader, ctx.tokens);
-    return state;
-  });
+  }
+  if (items > 0) yield items;
+  checkTokensUnique(reader, ctx.tokens);
+  reader.expectEnd();
+  return state;
 }
 
 /** What reading one lock needs besides the reader. */
@@ -145,7 +170,8 @@ interface ReadContext {
   version: number;
 }
 
-function readLock(reader: BinaryReader, ctx: ReadContext): void {
+/** Reads one lock; returns its item count (the lock, its holders and its waiters). */
+function readLock(reader: BinaryReader, ctx: ReadContext): number {
   const state = ctx.state;
   const name = readText(reader, "lock name", NAME_BYTES_MAX);
   const modeCode = reader.u8();
@@ -170,6 +196,7 @@ function readLock(reader: BinaryReader, ctx: ReadContext): void {
   if (head !== null && canGrantWaiter(lock, head)) {
     throw reader.error(`lock ${name} has a grantable waiter ${head.owner} at its head`);
   }
+  return 1 + holderCount + waiterCount;
 }
 
 function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): void {

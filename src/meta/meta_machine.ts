@@ -25,6 +25,11 @@ export interface MetaMachine {
   snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Iterator<number, void, void>;
   /** Replaces its state with a section body; null: the image has no such section (empty). */
   restore(body: Uint8Array | null): void;
+  /**
+   * restore() in steps (optional; large sections): yields item counts of about `itemsPerStep`,
+   * and replaces the state only at the end.
+   */
+  restoreSteps?(body: Uint8Array, itemsPerStep: number): Iterator<number, void, void>;
   /** DEBUG ENTRIES: the op and the detail a reader looks for (e.g. `acquire name owner`). */
   describe(body: Uint8Array): { op: string; detail: string };
 }

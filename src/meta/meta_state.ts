@@ -240,6 +240,15 @@ export class MetaState {
 
   /** Replaces the state with a snapshot image (version 1, or the image before sections). */
   restore(image: Uint8Array): void {
+    const steps = this.restoreSteps(image, Number.POSITIVE_INFINITY);
+    while (steps.next().done !== true) { /* one step per machine */ }
+  }
+
+  /**
+   * restore() in steps: a machine that can decodes its section in steps of about `itemsPerStep`
+   * items (yielding each count) and swaps its state in at the end. Apply nothing until it ends.
+   */
+  *restoreSteps(image: Uint8Array, itemsPerStep: number): Generator<number, void, void> {
     this.#members.clear();
     this.membershipVersion++;
     this.#slotCount = 0;
@@ -292,7 +301,13 @@ export class MetaState {
       reader.expectEnd();
     }
     for (const [tag, machine] of this.#machinesBySection) {
-      machine.restore(parts.sections.get(tag) ?? null);
+      const body = parts.sections.get(tag) ?? null;
+      if (body === null || machine.restoreSteps === undefined) {
+        machine.restore(body);
+        continue;
+      }
+      const steps = machine.restoreSteps(body, itemsPerStep);
+      for (let step = steps.next(); step.done !== true; step = steps.next()) yield step.value;
     }
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BinaryWriter } from "../../protocol/binary/mod.ts";
+import { BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
+import { LockTable } from "../../src/locks/mod.ts";
 import { Driver } from "./helpers.ts";
 
 /** A table of `lockCount` locks: every third shared by three owners, every fifth with two waiters. */
@@ -48,4 +49,30 @@ Deno.test("an empty table's snapshot takes no step", () => {
 Deno.test("itemsPerStep below 1 is refused", () => {
   const writer = new BinaryWriter(64);
   assert.throws(() => new Driver().table.snapshotSteps(writer, 0).next(), RangeError);
+});
+
+Deno.test("a lock table snapshot is decoded in steps that end at the first lock past itemsPerStep", () => {
+  const { driver, items } = fill(3_000);
+  const bytes = driver.table.snapshot();
+  const itemsPerStep = 97;
+  // The fill's largest lock: itself, three shared holders and two waiters.
+  const lockItemsMax = 6;
+  const steps = LockTable.restoreSteps(bytes, {}, itemsPerStep);
+  const counts: number[] = [];
+  let step = steps.next();
+  for (; step.done !== true; step = steps.next()) counts.push(step.value);
+  assert.ok(counts.slice(0, -1).every((count) => count >= itemsPerStep), `${counts}`);
+  assert.ok(counts.every((count) => count <= itemsPerStep - 1 + lockItemsMax), `${counts}`);
+  assert.equal(counts.reduce((sum, count) => sum + count, 0), items);
+  assert.deepEqual(step.value.snapshot(), bytes, "the same table as a restore at once");
+});
+
+Deno.test("a stepped decode refuses what a restore at once refuses", () => {
+  const { driver } = fill(50);
+  const bytes = driver.table.snapshot();
+  const truncated = bytes.subarray(0, bytes.length - 3);
+  assert.throws(() => LockTable.restore(truncated), DecodeError);
+  assert.throws(() => [...LockTable.restoreSteps(truncated, {}, 7)], DecodeError);
+  const longer = Uint8Array.of(...bytes, 0);
+  assert.throws(() => [...LockTable.restoreSteps(longer, {}, 7)], DecodeError);
 });

@@ -209,3 +209,31 @@ Deno.test("meta placement: placeSlots records the ring's placement; snapshots ke
   );
   assert.deepEqual(restored.snapshot(), state.snapshot());
 });
+
+Deno.test("meta snapshot: encoded and restored in steps, the lock table swapped in at the end", () => {
+  const { state } = metaWithLocks();
+  const lockCount = 3_000;
+  for (let i = 0; i < lockCount; i++) {
+    state.apply(i + 1, encodeLockEntry({ lock: lockOf(`lock-${i}`), waitMs: 0 }));
+  }
+  const itemsPerStep = 500;
+  const encode = state.snapshotSteps(itemsPerStep);
+  const encodeCounts: number[] = [];
+  let encoded = encode.next();
+  for (; encoded.done !== true; encoded = encode.next()) encodeCounts.push(encoded.value);
+  // One lock and one holder each: 6,000 items.
+  assert.deepEqual(encodeCounts, Array(12).fill(itemsPerStep));
+  assert.deepEqual(encoded.value, state.snapshot());
+
+  const other = metaWithLocks();
+  const restore = other.state.restoreSteps(encoded.value, itemsPerStep);
+  const restoreCounts: number[] = [];
+  for (let step = restore.next(); step.done !== true; step = restore.next()) {
+    restoreCounts.push(step.value);
+    // Until the last step the old (empty) table is in place: the new one is swapped in whole.
+    assert.equal(other.locks.table.stats().locks, 0);
+  }
+  assert.deepEqual(restoreCounts, Array(12).fill(itemsPerStep));
+  assert.equal(other.locks.table.stats().locks, lockCount);
+  assert.deepEqual(other.state.snapshot(), encoded.value);
+});
