@@ -46,6 +46,11 @@ export interface ReplicatedStateMachine<R = string | null> {
 /** Longest run of Readys handled back to back before the drive yields to the event loop, ms. */
 const DRIVE_SLICE_MS = 10;
 
+/** A WAL sync longer than this is logged at WARN: the group's heartbeats waited for it. */
+const SLOW_SYNC_WARN_MS = 150;
+/** At most one slow-sync line per group per this many ms. */
+const SLOW_SYNC_WARN_INTERVAL_MS = 1_000;
+
 /** Items (locks, holders, waiters) a snapshot encoder handles between two looks at the clock. */
 export const SNAPSHOT_ITEMS_PER_STEP = 1_024;
 
@@ -124,6 +129,9 @@ export class RaftHost<R = string | null> {
   #handOffCount = 0;
   /** No snapshot is tried again before this applied index (a save found the disk full). */
   #compactRetryIndex = 0;
+  /** Longest wait for a WAL sync in the drive, ms (only grows). */
+  slowSyncMaxMs = 0;
+  #slowSyncWarnedAtMs = -Infinity;
   /** The last compaction's figures; null before the first. */
   lastCompaction: CompactionFigures | null = null;
   /** The last received snapshot's restore, as figures; null before the first stepped one. */
@@ -362,6 +370,9 @@ export class RaftHost<R = string | null> {
     this.onWake();
     if (this.#driving) {
       this.#driveAgain = true;
+      // The drive may be waiting for a WAL sync (over a second on a busy disk): heartbeats and
+      // their answers leave now rather than with the next Ready, or a slow disk costs leadership.
+      this.#send(this.#raft.takeHeartbeats());
       return;
     }
     this.#driving = true;
@@ -433,7 +444,9 @@ export class RaftHost<R = string | null> {
         ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
       });
       if (this.#mustSync(ready)) {
+        const syncStartMs = this.#clock.nowMs();
         await written;
+        this.#noteSlowSync(this.#clock.nowMs() - syncStartMs, ready.entries.length);
       } else {
         // Only the commit index moved: nothing sent or applied vouches for it (a restart learns
         // it again from the leader), so it rides with the next sync instead of waiting for one.
@@ -501,6 +514,23 @@ export class RaftHost<R = string | null> {
     if (ready.length === 0) return;
     this.#readsWaitingApply = this.#readsWaitingApply.filter((read) => read.index > applied);
     for (const read of ready) this.#reads.settle(read.requestId, 0, undefined);
+  }
+
+  /**
+   * Logs a WAL sync that held this group's Readys (and so its heartbeats as leader) for longer
+   * than SLOW_SYNC_WARN_MS, at most once per SLOW_SYNC_WARN_INTERVAL_MS.
+   */
+  #noteSlowSync(syncMs: number, entries: number): void {
+    if (syncMs > this.slowSyncMaxMs) this.slowSyncMaxMs = syncMs;
+    if (syncMs <= SLOW_SYNC_WARN_MS) return;
+    const nowMs = this.#clock.nowMs();
+    if (nowMs - this.#slowSyncWarnedAtMs < SLOW_SYNC_WARN_INTERVAL_MS) return;
+    this.#slowSyncWarnedAtMs = nowMs;
+    this.#logger.warn("a log sync held the group's Readys", {
+      syncMs: Math.round(syncMs),
+      entries,
+      leading: this.leading,
+    });
   }
 
   /** Lets the event loop run (timers, peer reads) before the drive goes on. */

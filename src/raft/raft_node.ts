@@ -27,6 +27,18 @@ function sameHardState(a: HardState, b: HardState): boolean {
 }
 
 /**
+ * Message types a host may send while a Ready's writes are still in flight, before the next
+ * Ready (`takeHeartbeats`): a leader's heartbeats and a follower's answers to them. Neither
+ * claims anything about a disk (an answer moves no match index; etcd-raft does not hold its
+ * heartbeat answers for the disk either), and a leader whose fsync takes a second must not go
+ * silent for that second, nor its followers look dead to it.
+ */
+const SENT_WHILE_WRITING: ReadonlySet<MessageType> = new Set<MessageType>([
+  "heartbeat",
+  "heartbeatResponse",
+]);
+
+/**
  * Message types a host may send before the Ready's writes are durable (`Ready.messagesNow`):
  * none of them promises anything about the sender's disk. Votes and every acknowledgement
  * (append, heartbeat, snapshot responses) wait for the fsync.
@@ -256,6 +268,22 @@ export class RaftNode {
     s.lastHardState = hardState;
     s.readyOutstanding = true;
     return ready;
+  }
+
+  /**
+   * Takes the heartbeats and heartbeat answers queued since the last `ready()` (see
+   * SENT_WHILE_WRITING), for the host to send while that Ready's writes are in flight.
+   */
+  takeHeartbeats(): Message[] {
+    const s = this.#s;
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    for (const m of s.outbox) (SENT_WHILE_WRITING.has(m.type) ? taken : kept).push(m);
+    if (taken.length === 0) return taken;
+    s.outbox = kept;
+    // The heartbeat round has left: a new read must not count on joining it.
+    s.unsentRoundSeq = 0;
+    return taken;
   }
 
   /** Acknowledges that `ready` was persisted, sent and applied. */
