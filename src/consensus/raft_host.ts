@@ -47,9 +47,9 @@ export interface ReplicatedStateMachine<R = string | null> {
 const DRIVE_SLICE_MS = 10;
 
 /** A WAL sync longer than this is logged at WARN: the group's heartbeats waited for it. */
-const SLOW_SYNC_WARN_MS = 150;
+const SLOW_SYNC_WARN_MS = 250;
 /** At most one slow-sync line per group per this many ms. */
-const SLOW_SYNC_WARN_INTERVAL_MS = 1_000;
+const SLOW_SYNC_WARN_INTERVAL_MS = 5_000;
 
 /** Items (locks, holders, waiters) a snapshot encoder handles between two looks at the clock. */
 export const SNAPSHOT_ITEMS_PER_STEP = 1_024;
