@@ -28,15 +28,13 @@ function sameHardState(a: HardState, b: HardState): boolean {
 
 /**
  * Message types a host may send while a Ready's writes are still in flight, before the next
- * Ready (`takeHeartbeats`): a leader's heartbeats and a follower's answers to them. Neither
- * claims anything about a disk (an answer moves no match index; etcd-raft does not hold its
- * heartbeat answers for the disk either), and a leader whose fsync takes a second must not go
- * silent for that second, nor its followers look dead to it.
+ * Ready (`takeHeartbeats`): a leader's heartbeats, which claim nothing about its disk (their
+ * commit index is at most what each follower acknowledged). A leader whose fsync takes a second
+ * must not go silent for that second. A follower's answers still wait for its own sync: sent
+ * early, they made the leader take appends waiting on that sync for lost ones and fall back to
+ * probing, one append at a time (the lock failover test then fell below its 50 grants).
  */
-const SENT_WHILE_WRITING: ReadonlySet<MessageType> = new Set<MessageType>([
-  "heartbeat",
-  "heartbeatResponse",
-]);
+const SENT_WHILE_WRITING: ReadonlySet<MessageType> = new Set<MessageType>(["heartbeat"]);
 
 /**
  * Message types a host may send before the Ready's writes are durable (`Ready.messagesNow`):
@@ -271,7 +269,7 @@ export class RaftNode {
   }
 
   /**
-   * Takes the heartbeats and heartbeat answers queued since the last `ready()` (see
+   * Takes a leader's heartbeats queued since the last `ready()` (see
    * SENT_WHILE_WRITING), for the host to send while that Ready's writes are in flight.
    */
   takeHeartbeats(): Message[] {
