@@ -31,8 +31,7 @@ function sameHardState(a: HardState, b: HardState): boolean {
  * Ready (`takeHeartbeats`): a leader's heartbeats, which claim nothing about its disk (their
  * commit index is at most what each follower acknowledged). A leader whose fsync takes a second
  * must not go silent for that second. A follower's answers still wait for its own sync: sent
- * early, they made the leader take appends waiting on that sync for lost ones and fall back to
- * probing, one append at a time (the lock failover test then fell below its 50 grants).
+ * early, a leader would count appends waiting on that sync as lost and fall back to probing.
  */
 const SENT_WHILE_WRITING: ReadonlySet<MessageType> = new Set<MessageType>(["heartbeat"]);
 
