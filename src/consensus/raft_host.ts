@@ -29,12 +29,40 @@ export interface ReplicatedStateMachine<R = string | null> {
   skip(index: number): void;
   /** The whole state as bytes. */
   snapshot(): Uint8Array;
+  /**
+   * snapshot() in steps (optional; large states): each yield is the count of items encoded since
+   * the previous one, at most `itemsPerStep`. The host applies nothing until it returns.
+   */
+  snapshotSteps?(itemsPerStep: number): Iterator<number, Uint8Array, void>;
+  /**
+   * restore() in steps (optional; large images): yields item counts of about `itemsPerStep`.
+   * The host applies nothing until it ends.
+   */
+  restoreSteps?(image: Uint8Array, itemsPerStep: number): Iterator<number, void, void>;
   /** Replaces the state with a snapshot image. */
   restore(image: Uint8Array): void;
 }
 
 /** Longest run of Readys handled back to back before the drive yields to the event loop, ms. */
 const DRIVE_SLICE_MS = 10;
+
+/** A WAL sync longer than this is logged at WARN: the group's heartbeats waited for it. */
+const SLOW_SYNC_WARN_MS = 250;
+/** At most one slow-sync line per group per this many ms. */
+const SLOW_SYNC_WARN_INTERVAL_MS = 5_000;
+
+/** Items (locks, holders, waiters) a snapshot encoder handles between two looks at the clock. */
+export const SNAPSHOT_ITEMS_PER_STEP = 1_024;
+
+/** What the host's last compaction did (tests, DEBUG). */
+export interface CompactionFigures {
+  /** Index of the snapshot. */
+  index: number;
+  /** Event-loop turns its encoding took (1: encoded at once). */
+  slices: number;
+  /** Items the machine reported encoding (0: no snapshotSteps). */
+  items: number;
+}
 
 /** Idle leader ticks after which a hosted group goes quiet unless `raft.quiesceAfterTicks` says. */
 export const QUIESCE_AFTER_TICKS_DEFAULT = 20;
@@ -107,6 +135,13 @@ export class RaftHost<R = string | null> {
   #handOffCount = 0;
   /** No snapshot is tried again before this applied index (a save found the disk full). */
   #compactRetryIndex = 0;
+  /** Longest wait for a WAL sync in the drive, ms (only grows). */
+  slowSyncMaxMs = 0;
+  #slowSyncWarnedAtMs = -Infinity;
+  /** The last compaction's figures; null before the first. */
+  lastCompaction: CompactionFigures | null = null;
+  /** The last received snapshot's restore, as figures; null before the first stepped one. */
+  lastRestore: CompactionFigures | null = null;
   /** Called after each batch of applied entries (membership may have changed). */
   onApplied: () => void = () => {};
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
@@ -352,6 +387,9 @@ export class RaftHost<R = string | null> {
     this.onWake();
     if (this.#driving) {
       this.#driveAgain = true;
+      // The drive may be waiting for a WAL sync (over a second on a busy disk): heartbeats and
+      // their answers leave now rather than with the next Ready, or a slow disk costs leadership.
+      this.#send(this.#raft.takeHeartbeats());
       return;
     }
     this.#driving = true;
@@ -368,7 +406,7 @@ export class RaftHost<R = string | null> {
           // Applying a long run of committed entries (a restart, a storm's commits) yields to
           // the event loop between Readys once a slice is spent, so heartbeats and ticks run.
           if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
-            await new Promise((resolve) => this.#clock.setTimer(() => resolve(undefined), 0));
+            await this.#yieldTurn();
             sliceStartMs = this.#clock.nowMs();
           }
         }
@@ -398,7 +436,19 @@ export class RaftHost<R = string | null> {
         { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
         snapshot.data,
       );
-      machine.restore(snapshot.data);
+      if (machine.restoreSteps === undefined) {
+        machine.restore(snapshot.data);
+      } else {
+        const restored = await this.#inSlices(
+          machine.restoreSteps(snapshot.data, SNAPSHOT_ITEMS_PER_STEP),
+        );
+        this.lastRestore = {
+          index: snapshot.index,
+          slices: restored.slices,
+          items: restored.items,
+        };
+        if (this.#closed) return;
+      }
       this.#snapshotIndex = snapshot.index;
       this.#proposals.rejectUpTo(
         snapshot.index,
@@ -411,7 +461,9 @@ export class RaftHost<R = string | null> {
         ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
       });
       if (this.#mustSync(ready)) {
+        const syncStartMs = this.#clock.nowMs();
         await written;
+        this.#noteSlowSync(this.#clock.nowMs() - syncStartMs, ready.entries.length);
       } else {
         // Only the commit index moved: nothing sent or applied vouches for it (a restart learns
         // it again from the leader), so it rides with the next sync instead of waiting for one.
@@ -481,12 +533,37 @@ export class RaftHost<R = string | null> {
     for (const read of ready) this.#reads.settle(read.requestId, 0, undefined);
   }
 
+  /**
+   * Logs a WAL sync that held this group's Readys (and so its heartbeats as leader) for longer
+   * than SLOW_SYNC_WARN_MS, at most once per SLOW_SYNC_WARN_INTERVAL_MS.
+   */
+  #noteSlowSync(syncMs: number, entries: number): void {
+    if (syncMs > this.slowSyncMaxMs) this.slowSyncMaxMs = syncMs;
+    if (syncMs <= SLOW_SYNC_WARN_MS) return;
+    const nowMs = this.#clock.nowMs();
+    if (nowMs - this.#slowSyncWarnedAtMs < SLOW_SYNC_WARN_INTERVAL_MS) return;
+    this.#slowSyncWarnedAtMs = nowMs;
+    this.#logger.warn("a log sync held the group's Readys", {
+      syncMs: Math.round(syncMs),
+      entries,
+      leading: this.leading,
+    });
+  }
+
+  /** Lets the event loop run (timers, peer reads) before the drive goes on. */
+  #yieldTurn(): Promise<void> {
+    return new Promise((resolve) => this.#clock.setTimer(() => resolve(), 0));
+  }
+
   async #maybeCompact(): Promise<void> {
     const applied = this.#raft.appliedIndex;
     if (applied - this.#snapshotIndex < this.#options.snapshotEntriesMax) return;
     // A snapshot needs room for a whole new file: not while the disk is full.
     if (this.#diskFull || applied < this.#compactRetryIndex) return;
-    const snapshot = this.#raft.compact(applied, this.#options.machine.snapshot());
+    const encoded = await this.#encodeSnapshot();
+    if (this.#closed) return;
+    assert(this.#raft.appliedIndex === applied, "entries were applied during a snapshot");
+    const snapshot = this.#raft.compact(applied, encoded.image);
     try {
       await this.#options.wal.saveSnapshot(
         { index: snapshot.index, term: snapshot.term, config: encodeConfState(snapshot.confState) },
@@ -500,6 +577,43 @@ export class RaftHost<R = string | null> {
       return;
     }
     this.#snapshotIndex = snapshot.index;
-    this.#logger.info("log compacted into a snapshot", { index: snapshot.index });
+    this.lastCompaction = { index: snapshot.index, slices: encoded.slices, items: encoded.items };
+    this.#logger.info("log compacted into a snapshot", { ...this.lastCompaction });
+  }
+
+  /**
+   * The machine's image, encoded in steps when it can (#inSlices). Nothing is applied meanwhile:
+   * this runs inside the drive, which handles no Ready until it returns.
+   */
+  async #encodeSnapshot(): Promise<{ image: Uint8Array; slices: number; items: number }> {
+    const machine = this.#options.machine;
+    if (machine.snapshotSteps === undefined) {
+      return { image: machine.snapshot(), slices: 1, items: 0 };
+    }
+    const encoded = await this.#inSlices(machine.snapshotSteps(SNAPSHOT_ITEMS_PER_STEP));
+    return { image: encoded.value, slices: encoded.slices, items: encoded.items };
+  }
+
+  /**
+   * Runs `steps` to the end, giving the event loop a turn once a slice of DRIVE_SLICE_MS is spent
+   * (heartbeats received, peers' frames read, clients served), so encoding or decoding a table of
+   * 100,000 locks does not hold the loop for the whole of it.
+   */
+  async #inSlices<T>(
+    steps: Iterator<number, T, void>,
+  ): Promise<{ value: T; slices: number; items: number }> {
+    let slices = 1;
+    let items = 0;
+    let sliceStartMs = this.#clock.nowMs();
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return { value: step.value, slices, items };
+      items += step.value;
+      if (this.#clock.nowMs() - sliceStartMs > DRIVE_SLICE_MS) {
+        await this.#yieldTurn();
+        slices++;
+        sliceStartMs = this.#clock.nowMs();
+      }
+    }
   }
 }

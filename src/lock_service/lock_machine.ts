@@ -75,12 +75,16 @@ export class LockMachine implements MetaMachine {
     return this.#table.snapshotBytesHint();
   }
 
-  snapshotInto(writer: BinaryWriter): void {
-    this.#table.snapshotInto(writer);
+  snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Iterator<number, void, void> {
+    return this.#table.snapshotSteps(writer, itemsPerStep);
   }
 
   restore(body: Uint8Array | null): void {
     this.#table = body === null ? new LockTable() : LockTable.restore(body);
+  }
+
+  *restoreSteps(body: Uint8Array, itemsPerStep: number): Generator<number, void, void> {
+    this.#table = yield* LockTable.restoreSteps(body, {}, itemsPerStep);
   }
 
   describe(body: Uint8Array): { op: string; detail: string } {

@@ -5,9 +5,11 @@ import { applyCancelWait, applyExpire, applyRefresh, applyRelease } from "./rele
 import type { BinaryWriter } from "../../protocol/binary/mod.ts";
 import {
   decodeTableState,
+  decodeTableStateSteps,
   encodedBytesHint,
   encodeTableState,
   encodeTableStateInto,
+  encodeTableStateSteps,
 } from "./snapshot_codec.ts";
 import { createTableState, type TableState } from "./table_state.ts";
 import type {
@@ -38,6 +40,20 @@ export class LockTable {
   static restore(bytes: Uint8Array, limits: Partial<LockTableLimits> = {}): LockTable {
     const table = new LockTable(limits);
     table.#state = decodeTableState(bytes, table.#state.limits);
+    return table;
+  }
+
+  /**
+   * LockTable.restore in steps (decodeTableStateSteps): yields each step's item count, returns
+   * the table. Nothing of an existing table changes: the caller swaps it in at the end.
+   */
+  static *restoreSteps(
+    bytes: Uint8Array,
+    limits: Partial<LockTableLimits>,
+    itemsPerStep: number,
+  ): Generator<number, LockTable, void> {
+    const table = new LockTable(limits);
+    table.#state = yield* decodeTableStateSteps(bytes, table.#state.limits, itemsPerStep);
     return table;
   }
 
@@ -135,6 +151,14 @@ export class LockTable {
   /** Appends snapshot() to `writer` without a copy of its own (large tables). */
   snapshotInto(writer: BinaryWriter): void {
     encodeTableStateInto(this.#state, writer);
+  }
+
+  /**
+   * Appends snapshot() to `writer` in steps of at most `itemsPerStep` locks, holders and waiters,
+   * yielding each step's count (encodeTableStateSteps); apply nothing until it ends.
+   */
+  snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Generator<number, void, void> {
+    return encodeTableStateSteps(this.#state, writer, itemsPerStep);
   }
 
   /** About how many bytes snapshot() takes (a writer's initial size). */

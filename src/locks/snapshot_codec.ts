@@ -1,11 +1,11 @@
-import type { BinaryReader } from "../../protocol/binary/mod.ts";
-import { BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
-import { decodeError, MODE_CODES, modeOfCode, readBinary } from "./binary.ts";
+import { BinaryReader, BinaryWriter, StringInterner } from "../../protocol/binary/mod.ts";
+import { decodeError, MODE_CODES, modeOfCode } from "./binary.ts";
 import { type LockTableLimits, NAME_BYTES_MAX, OWNER_BYTES_MAX, TTL_MS_MAX } from "./limits.ts";
 import {
   addHolder,
   canGrantWaiter,
   createTableState,
+  type Holder,
   insertLock,
   type LockEntry,
   parkWaiter,
@@ -45,19 +45,60 @@ export function encodedBytesHint(state: TableState): number {
 
 /** Appends the encoding of `state` (see encodeTableState) to `writer`, with no copy of it. */
 export function encodeTableStateInto(state: TableState, writer: BinaryWriter): void {
+  const steps = encodeTableStateSteps(state, writer, Number.POSITIVE_INFINITY);
+  while (steps.next().done !== true) { /* one step: the whole table */ }
+}
+
+/**
+ * Appends the encoding of `state` (see encodeTableState) to `writer` in steps: after every
+ * `itemsPerStep` items (a lock, a holder or a waiter each) it yields that count, so a caller can
+ * give the event loop a turn between steps. The state must not change until the generator ends.
+ */
+export function* encodeTableStateSteps(
+  state: TableState,
+  writer: BinaryWriter,
+  itemsPerStep: number,
+): Generator<number, void, void> {
+  if (!(itemsPerStep >= 1)) throw new RangeError(`itemsPerStep must be >= 1: ${itemsPerStep}`);
   writer.u8(LOCK_SNAPSHOT_VERSION).u53(state.appliedIndex).u53(state.lastToken);
   writer.u32(state.locks.size);
+  const writeHolder = (holder: Holder): void => {
+    writer.u16String(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
+  };
+  let items = 0;
   for (const lock of state.locks.values()) {
     writer.u16String(lock.name).u8(MODE_CODES[lock.mode]).u32(lock.holders.size);
-    lock.holders.forEach((holder) => {
-      writer.u16String(holder.owner).u53(holder.token).u32(holder.ttlMs).u53(holder.leaseIndex);
-    });
+    if (++items === itemsPerStep) {
+      yield items;
+      items = 0;
+    }
+    if (lock.holders.size === 1) {
+      // The common case without an iterator object per lock (it doubled the encoding time).
+      lock.holders.forEach(writeHolder);
+      if (++items === itemsPerStep) {
+        yield items;
+        items = 0;
+      }
+    } else {
+      for (const holder of lock.holders.values()) {
+        writeHolder(holder);
+        if (++items === itemsPerStep) {
+          yield items;
+          items = 0;
+        }
+      }
+    }
     writer.u32(lock.queue.size);
     for (let waiter = lock.queue.head; waiter !== null; waiter = waiter.next) {
       writer.u16String(waiter.owner).u8(MODE_CODES[waiter.mode]).u53(waiter.waiterId);
       writer.u32(waiter.ttlMs);
+      if (++items === itemsPerStep) {
+        yield items;
+        items = 0;
+      }
     }
   }
+  if (items > 0) yield items;
 }
 
 /**
@@ -67,27 +108,53 @@ export function encodeTableStateInto(state: TableState, writer: BinaryWriter): v
  * configured count limits (a table may legitimately exceed lowered limits) nor acyclicity.
  */
 export function decodeTableState(bytes: Uint8Array, limits: Readonly<LockTableLimits>): TableState {
-  return readBinary(bytes, CONTEXT, (reader) => {
-    const version = reader.u8();
-    if (version < LOCK_SNAPSHOT_VERSION_OLDEST || version > LOCK_SNAPSHOT_VERSION) {
-      throw reader.error(`unknown version ${version}`);
+  const steps = decodeTableStateSteps(bytes, limits, Number.POSITIVE_INFINITY);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * decodeTableState in steps: after the first lock that brings a step to `itemsPerStep` items (a
+ * lock, a holder or a waiter each) it yields the step's count, so a caller can give the event
+ * loop a turn; a step is at most `itemsPerStep - 1` plus one lock's items. Returns the state.
+ */
+export function* decodeTableStateSteps(
+  bytes: Uint8Array,
+  limits: Readonly<LockTableLimits>,
+  itemsPerStep: number,
+): Generator<number, TableState, void> {
+  if (!(itemsPerStep >= 1)) throw new RangeError(`itemsPerStep must be >= 1: ${itemsPerStep}`);
+  const reader = new BinaryReader(bytes, CONTEXT);
+  const version = reader.u8();
+  if (version < LOCK_SNAPSHOT_VERSION_OLDEST || version > LOCK_SNAPSHOT_VERSION) {
+    throw reader.error(`unknown version ${version}`);
+  }
+  const state = createTableState(limits);
+  state.appliedIndex = reader.u53();
+  state.lastToken = reader.u53();
+  const ctx: ReadContext = { state, tokens: [], owners: new StringInterner(), version };
+  // Not reader.list(): it would also build an array of a million undefined results.
+  const lockCount = reader.u32();
+  if (lockCount * LOCK_BYTES_MIN > reader.remainingBytes) {
+    throw reader.error(
+      `list count ${lockCount} needs at least ${lockCount * LOCK_BYTES_MIN} bytes ` +
+        `but only ${reader.remainingBytes} remain`,
+    );
+  }
+  let items = 0;
+  for (let lockIndex = 0; lockIndex < lockCount; lockIndex++) {
+    items += readLock(reader, ctx);
+    if (items >= itemsPerStep) {
+      yield items;
+      items = 0;
     }
-    const state = createTableState(limits);
-    state.appliedIndex = reader.u53();
-    state.lastToken = reader.u53();
-    const ctx: ReadContext = { state, tokens: [], owners: new StringInterner(), version };
-    // Not reader.list(): it would also build an array of a million undefined results.
-    const lockCount = reader.u32();
-    if (lockCount * LOCK_BYTES_MIN > reader.remainingBytes) {
-      throw reader.error(
-        `list count ${lockCount} needs at least ${lockCount * LOCK_BYTES_MIN} bytes ` +
-          `but only ${reader.remainingBytes} remain`,
-      );
-    }
-    for (let lockIndex = 0; lockIndex < lockCount; lockIndex++) readLock(reader, ctx);
-    checkTokensUnique(reader, ctx.tokens);
-    return state;
-  });
+  }
+  if (items > 0) yield items;
+  checkTokensUnique(reader, ctx.tokens);
+  reader.expectEnd();
+  return state;
 }
 
 /** What reading one lock needs besides the reader. */
@@ -103,7 +170,8 @@ interface ReadContext {
   version: number;
 }
 
-function readLock(reader: BinaryReader, ctx: ReadContext): void {
+/** Reads one lock; returns its item count (the lock, its holders and its waiters). */
+function readLock(reader: BinaryReader, ctx: ReadContext): number {
   const state = ctx.state;
   const name = readText(reader, "lock name", NAME_BYTES_MAX);
   const modeCode = reader.u8();
@@ -128,6 +196,7 @@ function readLock(reader: BinaryReader, ctx: ReadContext): void {
   if (head !== null && canGrantWaiter(lock, head)) {
     throw reader.error(`lock ${name} has a grantable waiter ${head.owner} at its head`);
   }
+  return 1 + holderCount + waiterCount;
 }
 
 function readHolder(reader: BinaryReader, ctx: ReadContext, lock: LockEntry): void {

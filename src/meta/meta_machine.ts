@@ -17,10 +17,19 @@ export interface MetaMachine {
   apply(index: number, body: Uint8Array): MachineResult;
   /** Bytes its section will take, about (sizes the snapshot buffer). */
   snapshotBytesHint(): number;
-  /** Writes its section body. */
-  snapshotInto(writer: BinaryWriter): void;
+  /**
+   * Writes its section body in steps of at most `itemsPerStep` items, yielding each step's item
+   * count so the caller can let the event loop run between steps (the state does not change
+   * until the generator ends).
+   */
+  snapshotSteps(writer: BinaryWriter, itemsPerStep: number): Iterator<number, void, void>;
   /** Replaces its state with a section body; null: the image has no such section (empty). */
   restore(body: Uint8Array | null): void;
+  /**
+   * restore() in steps (optional; large sections): yields item counts of about `itemsPerStep`,
+   * and replaces the state only at the end.
+   */
+  restoreSteps?(body: Uint8Array, itemsPerStep: number): Iterator<number, void, void>;
   /** DEBUG ENTRIES: the op and the detail a reader looks for (e.g. `acquire name owner`). */
   describe(body: Uint8Array): { op: string; detail: string };
 }

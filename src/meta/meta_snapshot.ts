@@ -26,8 +26,14 @@ export const META_SECTION = {
   locks: 3,
 } as const;
 
-/** A section's tag and the function that writes its body. */
-export type SectionWriter = [tag: number, write: (writer: BinaryWriter) => void];
+/**
+ * A section's tag and the function that writes its body: at once, or in steps (an iterator
+ * whose every value is a count of items written since the previous one).
+ */
+export type SectionWriter = [
+  tag: number,
+  write: (writer: BinaryWriter) => Iterator<number, void, void> | void,
+];
 
 /** A decoded image: the applied index and each section's body (views into the image). */
 export interface MetaSnapshotParts {
@@ -41,6 +47,22 @@ export function writeMetaSnapshot(
   sections: readonly SectionWriter[],
   bytesHint: number,
 ): Uint8Array {
+  const steps = writeMetaSnapshotSteps(appliedIndex, sections, bytesHint);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * Encodes a version-1 image in steps: yields what each section's steps yield (item counts) and
+ * returns the image. Nothing the sections read may change until it returns.
+ */
+export function* writeMetaSnapshotSteps(
+  appliedIndex: number,
+  sections: readonly SectionWriter[],
+  bytesHint: number,
+): Generator<number, Uint8Array, void> {
   const writer = new BinaryWriter(bytesHint);
   writer.u8(META_SNAPSHOT_VERSION).u53(appliedIndex);
   let previousTag = 0;
@@ -50,7 +72,10 @@ export function writeMetaSnapshot(
     writer.u8(tag);
     const lengthAt = writer.lengthBytes;
     writer.u32(0);
-    write(writer);
+    const steps = write(writer);
+    if (steps !== undefined) {
+      for (let step = steps.next(); step.done !== true; step = steps.next()) yield step.value;
+    }
     writer.patchU32(lengthAt, writer.lengthBytes - lengthAt - 4);
   }
   const image = writer.view();

@@ -8,7 +8,7 @@ import {
   META_SECTION,
   readMetaSnapshot,
   type SectionWriter,
-  writeMetaSnapshot,
+  writeMetaSnapshotSteps,
 } from "./meta_snapshot.ts";
 import { SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 import {
@@ -211,23 +211,44 @@ export class MetaState {
 
   /** The state as bytes (snapshot image, version 1): members, placement, each machine's section. */
   snapshot(): Uint8Array {
+    const steps = this.snapshotSteps(Number.POSITIVE_INFINITY);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * snapshot() in steps of at most `itemsPerStep` machine items (a lock, a holder, a waiter):
+   * yields each step's count, returns the image. Apply nothing until it returns.
+   */
+  snapshotSteps(itemsPerStep: number): Generator<number, Uint8Array, void> {
     const machines = [...this.#machinesBySection.values()].sort((a, b) =>
       a.sectionTag - b.sectionTag
     );
     let bytesHint = MEMBERS_BYTES_HINT;
     for (const machine of machines) bytesHint += machine.snapshotBytesHint();
-    return writeMetaSnapshot(this.#appliedIndex, [
+    return writeMetaSnapshotSteps(this.#appliedIndex, [
       [META_SECTION.members, (writer) => this.#writeMembers(writer)],
       [META_SECTION.placement, (writer) => this.#writePlacement(writer)],
       ...machines.map((machine): SectionWriter => [
         machine.sectionTag,
-        (writer) => machine.snapshotInto(writer),
+        (writer) => machine.snapshotSteps(writer, itemsPerStep),
       ]),
     ], bytesHint);
   }
 
   /** Replaces the state with a snapshot image (version 1, or the image before sections). */
   restore(image: Uint8Array): void {
+    const steps = this.restoreSteps(image, Number.POSITIVE_INFINITY);
+    while (steps.next().done !== true) { /* one step per machine */ }
+  }
+
+  /**
+   * restore() in steps: a machine that can decodes its section in steps of about `itemsPerStep`
+   * items (yielding each count) and swaps its state in at the end. Apply nothing until it ends.
+   */
+  *restoreSteps(image: Uint8Array, itemsPerStep: number): Generator<number, void, void> {
     this.#members.clear();
     this.membershipVersion++;
     this.#slotCount = 0;
@@ -280,7 +301,13 @@ export class MetaState {
       reader.expectEnd();
     }
     for (const [tag, machine] of this.#machinesBySection) {
-      machine.restore(parts.sections.get(tag) ?? null);
+      const body = parts.sections.get(tag) ?? null;
+      if (body === null || machine.restoreSteps === undefined) {
+        machine.restore(body);
+        continue;
+      }
+      const steps = machine.restoreSteps(body, itemsPerStep);
+      for (let step = steps.next(); step.done !== true; step = steps.next()) yield step.value;
     }
   }
 

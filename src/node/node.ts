@@ -13,7 +13,7 @@ import type { Logger } from "../log/logger.ts";
 import { ClientServer } from "../server/client_server.ts";
 import { PeerTransport } from "../peer/peer_transport.ts";
 import { formatHostPort, type HostPort } from "../util/host_port.ts";
-import { MetricsServer } from "../metrics/metrics_server.ts";
+import type { MetricsServer } from "../metrics/metrics_server.ts";
 import type { ReadinessInput } from "../metrics/readiness.ts";
 import {
   META_GROUP_ID,
@@ -166,6 +166,11 @@ export class DsyncNode {
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
   async start(): Promise<void> {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
+    // prom-client is a large CommonJS graph (180-245 ms to load under load): only a node serving
+    // /metrics loads it, and before it serves anything, so the load holds up no peer.
+    const metricsModule = this.config.metrics === null
+      ? null
+      : await import("../metrics/metrics_server.ts");
     this.#stallMonitor.start();
     this.#transport.useTls(await readPeerTls(this.config));
     const nodeLog = await openNodeLog(this.config, this.#logger);
@@ -234,8 +239,8 @@ export class DsyncNode {
         this.#debugGroups,
       ).catch((error) => this.#logger.error("debug groups failed", { error: String(error) }));
     }
-    if (this.config.metrics !== null) {
-      this.#metrics = new MetricsServer(services, {
+    if (this.config.metrics !== null && metricsModule !== null) {
+      this.#metrics = new metricsModule.MetricsServer(services, {
         sources: this.#subsystems.flatMap((subsystem) => subsystem.metrics ?? []),
         logStats: () => nodeLog.stats(),
         readiness: () => this.#readinessInput(meta, services),

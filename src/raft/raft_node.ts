@@ -27,6 +27,15 @@ function sameHardState(a: HardState, b: HardState): boolean {
 }
 
 /**
+ * Message types a host may send while a Ready's writes are still in flight, before the next
+ * Ready (`takeHeartbeats`): a leader's heartbeats, which claim nothing about its disk (their
+ * commit index is at most what each follower acknowledged). A leader whose fsync takes a second
+ * must not go silent for that second. A follower's answers still wait for its own sync: sent
+ * early, a leader would count appends waiting on that sync as lost and fall back to probing.
+ */
+const SENT_WHILE_WRITING: ReadonlySet<MessageType> = new Set<MessageType>(["heartbeat"]);
+
+/**
  * Message types a host may send before the Ready's writes are durable (`Ready.messagesNow`):
  * none of them promises anything about the sender's disk. Votes and every acknowledgement
  * (append, heartbeat, snapshot responses) wait for the fsync.
@@ -256,6 +265,22 @@ export class RaftNode {
     s.lastHardState = hardState;
     s.readyOutstanding = true;
     return ready;
+  }
+
+  /**
+   * Takes a leader's heartbeats queued since the last `ready()` (see
+   * SENT_WHILE_WRITING), for the host to send while that Ready's writes are in flight.
+   */
+  takeHeartbeats(): Message[] {
+    const s = this.#s;
+    const taken: Message[] = [];
+    const kept: Message[] = [];
+    for (const m of s.outbox) (SENT_WHILE_WRITING.has(m.type) ? taken : kept).push(m);
+    if (taken.length === 0) return taken;
+    s.outbox = kept;
+    // The heartbeat round has left: a new read must not count on joining it.
+    s.unsentRoundSeq = 0;
+    return taken;
   }
 
   /** Acknowledges that `ready` was persisted, sent and applied. */

@@ -143,8 +143,10 @@ export function handleHeartbeatResponse(s: RaftState, pr: Progress, m: Message):
   } else if (pr.state === "probe") {
     if (behind) sendAppend(s, pr, true);
   } else if (behind) {
-    // An append may have been lost: after a few silent rounds, fall back to probing.
-    pr.heartbeatsSinceAck++;
+    // An append may have been lost: after a few silent rounds, fall back to probing. Only an
+    // append already sent can be lost: a leader whose own log sync is slow sends heartbeats
+    // before it sends its newest entries, and those rounds say nothing about lost appends.
+    if (pr.matchIndex < pr.nextIndex - 1) pr.heartbeatsSinceAck++;
     if (pr.heartbeatsSinceAck >= STALL_HEARTBEATS) {
       pr.heartbeatsSinceAck = 0;
       pr.becomeProbe();

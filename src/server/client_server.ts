@@ -11,6 +11,14 @@ import { TurnBudget } from "./turn_budget.ts";
 /** Connections accepted back to back at most before the accept loop yields to the event loop. */
 const ACCEPTS_PER_TURN_MAX = 16;
 
+/**
+ * Connections the kernel queues for the client port before it resets new ones (listen(2)
+ * backlog; Deno's default is 511). A storm of a few thousand clients connecting at once must
+ * wait in the queue while the accept loop takes them a burst per turn, not be reset. Linux caps
+ * it at net.core.somaxconn (4,096 since Linux 5.4); it is also never above `--max-clients`.
+ */
+export const CLIENT_ACCEPT_BACKLOG_MAX = 4_096;
+
 const MAX_CLIENTS_REPLY = new TextEncoder().encode("-ERR max number of clients reached\r\n");
 
 /** The client port: accepts RESP connections up to a maximum count. */
@@ -45,11 +53,13 @@ export class ClientServer {
       );
       return;
     }
+    const tcpBacklog = Math.min(CLIENT_ACCEPT_BACKLOG_MAX, this.#config.clientCountMax);
     const listener = tls === null
-      ? Deno.listen({ hostname: host, port, transport: "tcp" })
+      ? Deno.listen({ hostname: host, port, transport: "tcp", tcpBacklog })
       : Deno.listenTls({
         hostname: host,
         port,
+        tcpBacklog,
         cert: await Deno.readTextFile(tls.certFile),
         key: await Deno.readTextFile(tls.keyFile),
       });

@@ -109,15 +109,19 @@ Deno.test("meta snapshot: version byte, then tagged length-prefixed sections in 
 });
 
 Deno.test("meta snapshot: a missing section restores empty; an unknown one is refused", () => {
-  const membersOnly = writeMetaSnapshot(7, [[META_SECTION.members, (w) => w.u32(0)]], 64);
+  const membersOnly = writeMetaSnapshot(7, [[META_SECTION.members, (w) => void w.u32(0)]], 64);
   const { state, locks } = metaWithLocks();
   locks.apply(1, encodeLockEntry({ lock: lockOf("held"), waitMs: 0 }).subarray(1));
   state.restore(membersOnly);
   assert.equal(state.appliedIndex, 7);
   assert.equal(state.slotCount, 0);
   assert.equal(locks.table.stats().locks, 0, "no locks section: the table is emptied");
-  const future = writeMetaSnapshot(7, [[200, (w) => w.u32(1)]], 64);
-  const withLocks = writeMetaSnapshot(7, [[META_SECTION.locks, (w) => locks.snapshotInto(w)]], 64);
+  const future = writeMetaSnapshot(7, [[200, (w) => void w.u32(1)]], 64);
+  const withLocks = writeMetaSnapshot(
+    7,
+    [[META_SECTION.locks, (w) => locks.snapshotSteps(w, 64)]],
+    64,
+  );
   assert.throws(() => new MetaState().restore(withLocks), /no machine for section 3/);
   assert.throws(() => new MetaState().restore(future), /section 200 is unknown to this version/);
   const version9 = new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -204,4 +208,32 @@ Deno.test("meta placement: placeSlots records the ring's placement; snapshots ke
     first.slots.map((slot) => slot.replicas),
   );
   assert.deepEqual(restored.snapshot(), state.snapshot());
+});
+
+Deno.test("meta snapshot: encoded and restored in steps, the lock table swapped in at the end", () => {
+  const { state } = metaWithLocks();
+  const lockCount = 3_000;
+  for (let i = 0; i < lockCount; i++) {
+    state.apply(i + 1, encodeLockEntry({ lock: lockOf(`lock-${i}`), waitMs: 0 }));
+  }
+  const itemsPerStep = 500;
+  const encode = state.snapshotSteps(itemsPerStep);
+  const encodeCounts: number[] = [];
+  let encoded = encode.next();
+  for (; encoded.done !== true; encoded = encode.next()) encodeCounts.push(encoded.value);
+  // One lock and one holder each: 6,000 items.
+  assert.deepEqual(encodeCounts, Array(12).fill(itemsPerStep));
+  assert.deepEqual(encoded.value, state.snapshot());
+
+  const other = metaWithLocks();
+  const restore = other.state.restoreSteps(encoded.value, itemsPerStep);
+  const restoreCounts: number[] = [];
+  for (let step = restore.next(); step.done !== true; step = restore.next()) {
+    restoreCounts.push(step.value);
+    // Until the last step the old (empty) table is in place: the new one is swapped in whole.
+    assert.equal(other.locks.table.stats().locks, 0);
+  }
+  assert.deepEqual(restoreCounts, Array(12).fill(itemsPerStep));
+  assert.equal(other.locks.table.stats().locks, lockCount);
+  assert.deepEqual(other.state.snapshot(), encoded.value);
 });
