@@ -62,13 +62,19 @@ export function inLease(s: RaftState): boolean {
     s.electionElapsedTicks < s.config.electionTimeoutTicks;
 }
 
-/** Answers a vote or pre-vote request whose term is >= ours. */
+/**
+ * Answers a vote or pre-vote request whose term is >= ours. A node that is no voter in its own
+ * active membership grants nothing: one that lost its state (a wiped disk, a group started
+ * empty) may have acknowledged entries it no longer holds, and its vote could elect a leader
+ * without them; it votes again only once a configuration it receives makes it a voter.
+ */
 export function handleVoteRequest(s: RaftState, m: Message): void {
   const pre = m.type === "preVote";
   let canVote = s.votedFor === m.from ||
     (s.votedFor === null && s.leaderId === null) ||
     (pre && m.term > s.term);
   if (pre && m.context !== FORCE_ELECTION && inLease(s)) canVote = false;
+  if (!s.confs.active().voters.includes(s.config.id)) canVote = false;
   const responseType = pre ? "preVoteResponse" : "voteResponse";
   if (canVote && s.log.isUpToDate(m.index, m.logTerm)) {
     send(s, { type: responseType, to: m.from, term: m.term });
