@@ -40,7 +40,13 @@ export type PeerMessage =
   | { type: "forwardReply"; requestEpoch: number; requestId: number; reply: Uint8Array }
   | { type: "raft"; groupId: number; payload: Uint8Array }
   /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
-  | { type: "raftBatch"; items: RaftBatchItem[] };
+  | { type: "raftBatch"; items: RaftBatchItem[] }
+  /**
+   * From the leader of Raft group `groupId` (u53) to a member it removed: the removal is the
+   * configuration entry at `configIndex` (u53) and is committed, so the receiver may drop the
+   * group's state if it holds nothing from that index on.
+   */
+  | { type: "groupLeft"; groupId: number; configIndex: number };
 
 /** One group's Raft message inside a RaftBatch. */
 export interface RaftBatchItem {
@@ -71,6 +77,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   heartbeatAck: 5,
   raft: 16,
   raftBatch: 17,
+  groupLeft: 18,
   forwardRequest: 32,
   forwardReply: 33,
 };
@@ -84,6 +91,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   heartbeatAck: "HeartbeatAck",
   raft: "Raft",
   raftBatch: "RaftBatch",
+  groupLeft: "GroupLeft",
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
 };

@@ -210,7 +210,11 @@ export class DsyncNode {
     for (const subsystem of this.#subsystems) subsystem.start();
     this.#reconciler = setInterval(() => {
       const placement = meta.state.placement;
-      if (placement !== null) this.#slotGroups?.reconcile(placement);
+      const first = meta.state.firstPlacement;
+      if (placement === null || first === null || this.#slotGroups === null) return;
+      // Slots that wait for this node's first incarnation record open once it is applied.
+      if (this.#slotGroups.waiting) void this.#slotGroups.follow(placement, first);
+      this.#slotGroups.reconcile(placement);
     }, RECONCILE_INTERVAL_MS);
     await this.#clients.listen();
     if (this.config.debugGroups > 0) {
@@ -262,8 +266,13 @@ export class DsyncNode {
       raft: { groups: this.#raftGroups, outbox: this.#raftOutbox, log: nodeLog },
       logger: this.#logger,
       machineOf: (slot) => supplier.slotMachine!(slot),
+      machineDropped: (slot) => supplier.slotDropped?.(slot),
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
+      incarnationId: () => meta.incarnationId(),
+      firstIncarnation: (id) => meta.state.firstIncarnation(id),
+      sendLeft: ({ to, groupId, configIndex }) =>
+        void this.#transport.send(to, { type: "groupLeft", groupId, configIndex }),
     });
     this.#slotGroups = slotGroups;
     const follow = () => {
@@ -312,6 +321,13 @@ export class DsyncNode {
       this.#raftGroups.receiveFrame(from, message);
     this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raft", raft);
     this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raftBatch", raft);
+    this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "groupLeft", (_from, message) => {
+      const meta = this.#meta;
+      if (message.type !== "groupLeft" || meta === null || this.#slotGroups === null) return;
+      const slot = slotOfGroup(message.groupId, meta.slotCount());
+      if (slot === null) return;
+      void this.#slotGroups.left(slot, message.configIndex, meta.state.placement);
+    });
     const forwarding = PEER_CODE_RANGES.forwarding;
     this.#dispatcher.register("forwarding", forwarding, "forwardRequest", (from, message) => {
       if (message.type !== "forwardRequest") return;

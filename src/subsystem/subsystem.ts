@@ -91,6 +91,8 @@ export interface Subsystem {
    * now: the key-value store). The node opens the slot groups with it.
    */
   slotMachine?(slot: number): ReplicatedStateMachine<unknown>;
+  /** The node dropped slot `slot`'s group (it left it): forget its state machine. */
+  slotDropped?(slot: number): void;
   /** The connection to a peer closed (several subsystems may listen). */
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */
