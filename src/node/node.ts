@@ -303,6 +303,20 @@ export class DsyncNode {
         const leaderId = slot === null ? null : meta!.state.placement?.slots[slot]?.leader;
         return leaderId === undefined || leaderId === null ? null : { role: "remote", leaderId };
       },
+      candidates: (groupId) => {
+        const ids = new Set<string>();
+        const meta = this.#meta;
+        const host = this.#raftGroups.get(groupId);
+        if (host !== undefined) { for (const id of host.status().confState.voters) ids.add(id); }
+        const slot = meta === null ? null : slotOfGroup(groupId, meta.slotCount());
+        const placed = slot === null ? undefined : meta!.state.placement?.slots[slot];
+        if (placed !== undefined) {
+          ids.add(placed.leader);
+          for (const id of placed.replicas) ids.add(id);
+        }
+        ids.delete(this.config.id);
+        return [...ids];
+      },
       quorumReachable: (groupId) => {
         const meta = this.#meta;
         if (meta === null) return false;
