@@ -63,10 +63,12 @@ export function inLease(s: RaftState): boolean {
 }
 
 /**
- * Answers a vote or pre-vote request whose term is >= ours. A node that is no voter in its own
- * active membership grants nothing: one that lost its state (a wiped disk, a group started
- * empty) may have acknowledged entries it no longer holds, and its vote could elect a leader
- * without them; it votes again only once a configuration it receives makes it a voter.
+ * Answers a vote or pre-vote request whose term is >= ours. A node that is no member at all
+ * (neither voter nor learner) of its own active membership grants nothing: one that lost its
+ * state (a wiped disk, a group started empty) may have acknowledged entries it no longer holds,
+ * and its vote could elect a leader without them; it votes once a configuration it receives lists
+ * it. A learner still votes: the leader may already count it as a voter whose promotion entry has
+ * not reached it, and refusing would leave such a group without a leader for good.
  */
 export function handleVoteRequest(s: RaftState, m: Message): void {
   const pre = m.type === "preVote";
@@ -74,7 +76,8 @@ export function handleVoteRequest(s: RaftState, m: Message): void {
     (s.votedFor === null && s.leaderId === null) ||
     (pre && m.term > s.term);
   if (pre && m.context !== FORCE_ELECTION && inLease(s)) canVote = false;
-  if (!s.confs.active().voters.includes(s.config.id)) canVote = false;
+  const conf = s.confs.active();
+  if (!conf.voters.includes(s.config.id) && !conf.learners.includes(s.config.id)) canVote = false;
   const responseType = pre ? "preVoteResponse" : "voteResponse";
   if (canVote && s.log.isUpToDate(m.index, m.logTerm)) {
     send(s, { type: responseType, to: m.from, term: m.term });

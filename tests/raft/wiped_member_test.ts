@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SimCluster } from "../sim/cluster.ts";
+import { SimCluster } from "../sim/cluster.ts";
 import { cluster, commitEverywhere, waitLeader } from "./helpers.ts";
 
 /**
@@ -58,4 +58,33 @@ Deno.test("wiped member (control): restarted as a voter of the first membership,
   const c = await cluster(3, { seed: 11 });
   await wipeAfterCommit(c, { voters: c.ids, learners: [] });
   await assert.rejects(c.runFor(5_000), /leader completeness|committed entry changed/);
+});
+
+Deno.test("learner's vote: a promotion that has not reached the learner yet does not stall the group when the leader dies", async () => {
+  const c = await SimCluster.create({
+    nodeIds: ["n1", "n2", "n3", "n4"],
+    voters: ["n1", "n2", "n3"],
+    seed: 5,
+  });
+  await commitEverywhere(c, "first", ["n1", "n2", "n3"]);
+  const leader = c.leader()!;
+  const learner = c.act(leader, (r) => r.proposeConfChange({ type: "addLearner", nodeId: "n4" }));
+  assert.ok(learner.ok, JSON.stringify(learner));
+  await commitEverywhere(c, "learner", c.ids);
+  // The leader promotes n4 but the entry never reaches it; the three old voters commit it.
+  c.net.cutOneWay(leader, "n4");
+  const promoted = await c.runUntil(
+    () => c.act(leader, (r) => r.proposeConfChange({ type: "addVoter", nodeId: "n4" })).ok,
+    5_000,
+  );
+  assert.ok(promoted, "the caught-up learner is promoted");
+  const others = ["n1", "n2", "n3"].filter((id) => id !== leader);
+  await commitEverywhere(c, "promoted", [leader, ...others]);
+  assert.deepEqual(c.node("n4").status().confState.learners, ["n4"], "n4 has not seen it");
+  // Four voters now: the two others need n4's vote, which it gives as a learner in its own view.
+  c.crash(leader);
+  c.net.heal();
+  const next = await waitLeader(c, 10_000);
+  assert.ok([...others, "n4"].includes(next));
+  await commitEverywhere(c, "after", [...others, "n4"]);
 });
