@@ -42,6 +42,12 @@ export type PeerMessage =
   /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
   | { type: "raftBatch"; items: RaftBatchItem[] }
   /**
+   * From the leader of Raft group `groupId` (u53) to a member it removed: the removal is the
+   * configuration entry at `configIndex` (u53) and is committed, so the receiver may drop the
+   * group's state if it holds nothing from that index on.
+   */
+  | { type: "groupLeft"; groupId: number; configIndex: number }
+  /**
    * Queues that just got messages on a slot leader (a push applied there), each with how many:
    * a node wakes that many client pops parked on it for the queue (QUEUE.POP WAIT).
    */
@@ -82,6 +88,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   heartbeatAck: 5,
   raft: 16,
   raftBatch: 17,
+  groupLeft: 18,
   forwardRequest: 32,
   forwardReply: 33,
   queueReady: 96,
@@ -96,6 +103,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   heartbeatAck: "HeartbeatAck",
   raft: "Raft",
   raftBatch: "RaftBatch",
+  groupLeft: "GroupLeft",
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
   queueReady: "QueueReady",

@@ -59,6 +59,8 @@ export function bodyBytesHint(message: PeerMessage): number {
       return 16 + message.reply.length;
     case "raft":
       return 12 + message.payload.length;
+    case "groupLeft":
+      return 16;
     case "raftBatch": {
       let sizeBytes = 4;
       for (const item of message.items) sizeBytes += 12 + item.payload.length;
@@ -114,6 +116,9 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       return;
     case "raftBatch":
       writer.list(message.items, (w, item) => w.u53(item.groupId).u32Bytes(item.payload));
+      return;
+    case "groupLeft":
+      writer.u53(message.groupId).u53(message.configIndex);
       return;
     case "queueReady":
       if (message.queues.length > QUEUE_READY_ITEMS_MAX) {
@@ -176,6 +181,8 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
       };
     case "raft":
       return { type, groupId: reader.u53(), payload: reader.u32Bytes() };
+    case "groupLeft":
+      return { type, groupId: reader.u53(), configIndex: reader.u53() };
     case "raftBatch":
       return {
         type,

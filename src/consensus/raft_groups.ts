@@ -55,6 +55,16 @@ export class RaftGroups {
     this.#active.add(host);
   }
 
+  /** Stops and forgets group `groupId` (its storage is the caller's); no-op when not hosted. */
+  remove(groupId: number): void {
+    const host = this.#hosts.get(groupId);
+    if (host === undefined) return;
+    this.#hosts.delete(groupId);
+    this.#active.delete(host);
+    host.onWake = () => {};
+    host.close();
+  }
+
   /** The host of `groupId`, if this node runs it. */
   get(groupId: number): HostedGroup | undefined {
     return this.#hosts.get(groupId);

@@ -265,10 +265,12 @@ export class RaftHost<R = string | null> {
     return this.#track(this.#raft.propose(data));
   }
 
-  /** Proposes a membership change; resolves once applied. */
-  async proposeConfChange(change: ConfChange): Promise<void> {
+  /** Proposes a membership change; resolves with its log index once applied. */
+  async proposeConfChange(change: ConfChange): Promise<number> {
     this.#syncDiskState();
-    await this.#track(this.#raft.proposeConfChange(change));
+    const result = this.#raft.proposeConfChange(change);
+    await this.#track(result);
+    return result.ok ? result.index : 0;
   }
 
   /**

@@ -78,6 +78,9 @@ export function kvSubsystem(
       machines.set(slot, machine);
       return machine;
     },
+    slotDropped(slot) {
+      machines.delete(slot);
+    },
     infoSections: [{
       name: "keyspace",
       fields: () => {

@@ -31,6 +31,8 @@ const MEMBERS_BYTES_HINT = 4096;
 
 /** Members kept at most (voters and learners together). */
 export const META_MEMBERS_MAX = 64;
+/** First incarnations kept at most (member ids ever registered; removal does not free one). */
+const FIRST_INCARNATIONS_MAX = 4096;
 
 /**
  * The meta group's replicated state machine (pure): member addresses, the cluster's placement
@@ -53,6 +55,12 @@ export class MetaState {
   /** The ring members of the first placement: every slot group's initial voters come from it. */
   #firstMembers: readonly string[] = [];
   #firstPlacement: Placement | null = null;
+  /**
+   * The first data-directory incarnation recorded for each member id, kept after the member is
+   * removed: a slot group is bootstrapped only by the incarnation that was a member when the
+   * cluster was created, never by a wiped disk under the same id (docs/slots.md, "Hosting").
+   */
+  readonly #firstIncarnations = new Map<string, string>();
   /** Increases whenever a member record is set or forgotten (cheap change detection). */
   membershipVersion = 0;
 
@@ -90,6 +98,11 @@ export class MetaState {
     if (current === null) return null;
     this.#firstPlacement ??= computePlacement(this.#firstMembers, current);
     return this.#firstPlacement;
+  }
+
+  /** The first data-directory incarnation recorded for member `id`, if any (see above). */
+  firstIncarnation(id: string): string | undefined {
+    return this.#firstIncarnations.get(id);
   }
 
   /** Placements recorded so far: 1 while the cluster keeps the one it was created with. */
@@ -147,6 +160,13 @@ export class MetaState {
         // A recorded incarnation only changes through removal and re-adding.
         const incarnationId = existing?.incarnationId || command.member.incarnationId;
         this.#members.set(command.member.id, { ...command.member, incarnationId });
+        const first = this.#firstIncarnations;
+        if (
+          incarnationId !== "" && !first.has(command.member.id) &&
+          first.size < FIRST_INCARNATIONS_MAX
+        ) {
+          first.set(command.member.id, incarnationId);
+        }
         this.membershipVersion++;
         return { kind: "ok" };
       }
@@ -256,6 +276,7 @@ export class MetaState {
     this.#placementEpoch = 0;
     this.#firstMembers = [];
     this.#firstPlacement = null;
+    this.#firstIncarnations.clear();
     if (image.length === 0) {
       this.#appliedIndex = 0;
       for (const machine of this.#machines.values()) machine.restore(null);
@@ -298,7 +319,11 @@ export class MetaState {
         for (let i = 0; i < count; i++) first.push(reader.u16String());
         this.#firstMembers = first;
       }
+      if (reader.remainingBytes > 0) this.#readFirstIncarnations(reader);
+      else this.#seedFirstIncarnations();
       reader.expectEnd();
+    } else {
+      this.#seedFirstIncarnations();
     }
     for (const [tag, machine] of this.#machinesBySection) {
       const body = parts.sections.get(tag) ?? null;
@@ -318,6 +343,7 @@ export class MetaState {
     this.#readMembers(reader);
     const locks = reader.u32BytesView();
     reader.expectEnd();
+    this.#seedFirstIncarnations();
     const machine = this.#machinesBySection.get(META_SECTION.locks);
     if (machine === undefined && locks.length > 0) {
       throw new DecodeError("Cannot decode meta snapshot: it holds locks but no lock machine runs");
@@ -329,7 +355,9 @@ export class MetaState {
 
   /**
    * u32 slot count; then, once recorded, u53 placement epoch, the placement's bytes, and the
-   * first placement's members (u32 count, strings).
+   * first placement's members (u32 count, strings) and the first incarnations (u32 count, id and
+   * incarnation strings, by id). An image without them (older, or no placement yet) seeds the
+   * first incarnations from the member records.
    */
   #writePlacement(writer: BinaryWriter): void {
     writer.u32(this.#slotCount);
@@ -337,6 +365,28 @@ export class MetaState {
     writer.u53(this.#placementEpoch).u32Bytes(encodePlacement(this.#placement));
     writer.u32(this.#firstMembers.length);
     for (const id of this.#firstMembers) writer.u16String(id);
+    const first = [...this.#firstIncarnations].sort((a, b) => a[0] < b[0] ? -1 : 1);
+    writer.u32(first.length);
+    for (const [id, incarnationId] of first) writer.u16String(id).u16String(incarnationId);
+  }
+
+  #readFirstIncarnations(reader: BinaryReader): void {
+    const count = reader.u32();
+    if (count > FIRST_INCARNATIONS_MAX) {
+      throw reader.error(`first incarnation count ${count} over maximum`);
+    }
+    for (let i = 0; i < count; i++) {
+      this.#firstIncarnations.set(reader.u16String(), reader.u16String());
+    }
+  }
+
+  /** An image from before first incarnations were kept: the recorded ones are taken as first. */
+  #seedFirstIncarnations(): void {
+    for (const member of this.#members.values()) {
+      if (member.incarnationId !== "") {
+        this.#firstIncarnations.set(member.id, member.incarnationId);
+      }
+    }
   }
 
   #writeMembers(writer: BinaryWriter): void {

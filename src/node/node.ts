@@ -227,7 +227,11 @@ export class DsyncNode {
     for (const subsystem of this.#subsystems) subsystem.start();
     this.#reconciler = setInterval(() => {
       const placement = meta.state.placement;
-      if (placement !== null) this.#slotGroups?.reconcile(placement);
+      const first = meta.state.firstPlacement;
+      if (placement === null || first === null || this.#slotGroups === null) return;
+      // Slots that wait for this node's first incarnation record open once it is applied.
+      if (this.#slotGroups.waiting) void this.#slotGroups.follow(placement, first);
+      this.#slotGroups.reconcile(placement);
     }, RECONCILE_INTERVAL_MS);
     await this.#clients.listen();
     if (this.config.debugGroups > 0) {
@@ -290,9 +294,16 @@ export class DsyncNode {
           tag: supplier.slotPartTag ?? 0,
           machine: supplier.slotMachine!(slot),
         }))),
+      machineDropped: (slot) => {
+        for (const supplier of suppliers) supplier.slotDropped?.(slot);
+      },
       isUp: (id) => this.#transport.isUp(id),
       entryBytesMax: kvEntryBytesMax(this.config),
       ...(seed === null ? {} : { seedOf: (slot: number) => seed.slots[slot] }),
+      incarnationId: () => meta.incarnationId(),
+      firstIncarnation: (id) => meta.state.firstIncarnation(id),
+      sendLeft: ({ to, groupId, configIndex }) =>
+        void this.#transport.send(to, { type: "groupLeft", groupId, configIndex }),
     });
     this.#slotGroups = slotGroups;
     const follow = () => {
@@ -332,6 +343,20 @@ export class DsyncNode {
         const leaderId = slot === null ? null : meta!.state.placement?.slots[slot]?.leader;
         return leaderId === undefined || leaderId === null ? null : { role: "remote", leaderId };
       },
+      candidates: (groupId) => {
+        const ids = new Set<string>();
+        const meta = this.#meta;
+        const host = this.#raftGroups.get(groupId);
+        if (host !== undefined) { for (const id of host.status().confState.voters) ids.add(id); }
+        const slot = meta === null ? null : slotOfGroup(groupId, meta.slotCount());
+        const placed = slot === null ? undefined : meta!.state.placement?.slots[slot];
+        if (placed !== undefined) {
+          ids.add(placed.leader);
+          for (const id of placed.replicas) ids.add(id);
+        }
+        ids.delete(this.config.id);
+        return [...ids];
+      },
       quorumReachable: (groupId) => {
         const meta = this.#meta;
         if (meta === null) return false;
@@ -350,6 +375,13 @@ export class DsyncNode {
       this.#raftGroups.receiveFrame(from, message);
     this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raft", raft);
     this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "raftBatch", raft);
+    this.#dispatcher.register("raft", PEER_CODE_RANGES.raft, "groupLeft", (_from, message) => {
+      const meta = this.#meta;
+      if (message.type !== "groupLeft" || meta === null || this.#slotGroups === null) return;
+      const slot = slotOfGroup(message.groupId, meta.slotCount());
+      if (slot === null) return;
+      void this.#slotGroups.left(slot, message.configIndex, meta.state.placement);
+    });
     const forwarding = PEER_CODE_RANGES.forwarding;
     this.#dispatcher.register("forwarding", forwarding, "forwardRequest", (from, message) => {
       if (message.type !== "forwardRequest") return;

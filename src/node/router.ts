@@ -5,7 +5,7 @@ import type { CommandCall, CommandSpec, CommandTable, ReplyFn } from "../command
 import type { NodeServices } from "../commands/node_services.ts";
 import { QUEUED_REPLY, type RouteTarget } from "../commands/route.ts";
 import { errorReply, internalErrorLine } from "../commands/replies.ts";
-import { noLeaderError } from "../consensus/cluster_error.ts";
+import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import type { Forwarder } from "./forwarder.ts";
@@ -21,7 +21,19 @@ export interface RouteGroups {
   status(groupId: number): { role: string; leaderId: string | null } | null;
   /** True when this node reaches a majority of group `groupId`'s voters. */
   quorumReachable(groupId: number): boolean;
+  /**
+   * Other members of group `groupId` to try when its leader (as `status` names it) refuses or
+   * cannot be reached, in order; this node excluded. None when absent.
+   */
+  candidates?(groupId: number): string[];
 }
+
+/** Nodes a routed command is sent to at most (the leader, then other members). */
+export const FORWARD_ATTEMPTS_MAX = 3;
+/** Why a node that received a forwarded command does not run it: it does not lead the group. */
+const LEADERSHIP_MOVED = "leadership moved; retry";
+/** The refusal line of LEADERSHIP_MOVED, as it arrives encoded. */
+const LEADERSHIP_MOVED_REPLY = new TextEncoder().encode(`-TRYAGAIN ${LEADERSHIP_MOVED}\r\n`);
 
 /** What the router needs from the node. */
 export interface RouterOptions {
@@ -88,7 +100,7 @@ export class CommandRouter {
       if (this.#options.groups.status(incoming.groupId)?.role !== "leader") {
         const error = noLeaderError(
           this.#options.groups.quorumReachable(incoming.groupId),
-          "leadership moved; retry",
+          LEADERSHIP_MOVED,
         );
         return call.out.error(error.message);
       }
@@ -157,22 +169,64 @@ export class CommandRouter {
     return decodeReply(await this.#runCaptured(args, session));
   }
 
-  /** Sends the call to the leader of `target.groupId`, or refuses when there is none to reach. */
-  #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
+  /**
+   * Sends the call to the leader of `target.groupId`; when that node answers that it does not
+   * lead the group, or the command cannot be sent to it, tries the group's other members
+   * (`candidates`), at most FORWARD_ATTEMPTS_MAX nodes in all. Only refusals that prove the
+   * command did not run move on: a timeout or a lost connection (outcome unknown) is answered
+   * as it is. Refuses when there is nobody to reach.
+   */
+  async #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
     const groups = this.#options.groups;
     const leaderId = groups.status(target.groupId)?.leaderId ?? null;
-    if (leaderId === null || !this.#options.isUp(leaderId)) {
-      const error = noLeaderError(groups.quorumReachable(target.groupId));
-      return Promise.resolve((out) => out.error(error.message));
-    }
-    return this.#options.forwarder.forward(leaderId, args, this.#options.requestTimeoutMs, target)
-      .then((bytes): ReplyFn => {
-        const value = decodeReply(bytes);
-        if (value.type === "simple" && value.value === "QUEUED" && target.parkedWaitId !== 0) {
-          return QUEUED_REPLY;
+    // The other members are looked up only once the leader did not do (a cold path).
+    const order: string[] = leaderId === null ? [] : [leaderId];
+    let expanded = false;
+    let refusal: Uint8Array | null = null;
+    let attempts = 0;
+    for (let i = 0; attempts < FORWARD_ATTEMPTS_MAX; i++) {
+      if (i === order.length) {
+        if (expanded) break;
+        expanded = true;
+        for (const id of groups.candidates?.(target.groupId) ?? []) {
+          if (!order.includes(id)) order.push(id);
         }
-        return (out, version) => out.value(value, version);
-      }, errorReply);
+        if (i === order.length) break;
+      }
+      const to = order[i]!;
+      if (!this.#options.isUp(to)) continue;
+      attempts++;
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#options.forwarder.forward(
+          to,
+          args,
+          this.#options.requestTimeoutMs,
+          target,
+        );
+      } catch (error) {
+        // TRYAGAIN from the forwarder: not sent (unreachable, or too many pending).
+        if (error instanceof ClusterError && error.code === "TRYAGAIN") continue;
+        return errorReply(error);
+      }
+      if (sameBytes(bytes, LEADERSHIP_MOVED_REPLY)) {
+        refusal = bytes;
+        continue;
+      }
+      return this.#relay(bytes, target);
+    }
+    if (refusal !== null) return this.#relay(refusal, target);
+    const error = noLeaderError(groups.quorumReachable(target.groupId));
+    return (out) => out.error(error.message);
+  }
+
+  /** The reply a forwarded command's RESP2 bytes stand for. */
+  #relay(bytes: Uint8Array, target: RouteTarget): ReplyFn {
+    const value = decodeReply(bytes);
+    if (value.type === "simple" && value.value === "QUEUED" && target.parkedWaitId !== 0) {
+      return QUEUED_REPLY;
+    }
+    return (out, version) => out.value(value, version);
   }
 
   /** Resolves and runs `args` with `session`, capturing the RESP2 reply bytes. */
@@ -200,4 +254,10 @@ export class CommandRouter {
     }
     return out.bytes().slice();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -12,6 +12,7 @@ import { SeededRandom } from "../raft/mod.ts";
 import type { NodeLog } from "../storage/mod.ts";
 import { nextGroupStep, type Placement } from "../placement/mod.ts";
 import type { RaftStatus } from "../raft/mod.ts";
+import { type LeftNotice, LeftNotices } from "./left_notices.ts";
 
 /** Slot group ids are SLOT_GROUP_ID_BASE + slot (the meta group is 0, debug groups 1,000,000+). */
 export const SLOT_GROUP_ID_BASE = 1000;
@@ -21,6 +22,14 @@ const OPEN_CONCURRENCY = 16;
 const STEPS_IN_FLIGHT_MAX = 4;
 /** Applied entries after which a slot group compacts its log into a snapshot. */
 const SLOT_SNAPSHOT_ENTRIES_MAX = 10_000;
+/**
+ * File in the data directory written (durably) before this node first drops a slot group's
+ * state: from then on it bootstraps no slot group as a voter of the first placement again, as it
+ * may have voted in the group it dropped.
+ */
+export const SLOT_GROUPS_DROPPED_FILE = "slot-groups-dropped";
+/** Reconcile calls between repeats of the GroupLeft notices (200 ms each: 2 s). */
+const NOTICE_REPEAT_CALLS = 10;
 
 /** The group id of `slot`. */
 export function slotGroupId(slot: number): number {
@@ -40,12 +49,42 @@ export interface SlotGroupsOptions {
   logger: Logger;
   /** A fresh state machine for slot `slot` (the key-value store). */
   machineOf(slot: number): ReplicatedStateMachine<unknown>;
+  /** Slot `slot`'s group was dropped: its state machine is no longer used. */
+  machineDropped(slot: number): void;
   /** True while the connection to peer `id` is up. */
   isUp(id: string): boolean;
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
   /** A restored node's image of `slot` (RaftHostOptions.seed), if it was restored. */
   seedOf?(slot: number): { index: number; image: Uint8Array } | undefined;
+  /** This node's data-directory incarnation. */
+  incarnationId(): string;
+  /** The first incarnation the meta group recorded for member `id` (MetaState). */
+  firstIncarnation(id: string): string | undefined;
+  /** Sends a GroupLeft notice to a member this node removed from a group it leads. */
+  sendLeft(notice: LeftNotice): void;
+}
+
+/** How a slot group without state on this node starts (see `SlotGroups.follow`). */
+export type SlotStart = "founder" | "empty" | "wait";
+
+/**
+ * How this node starts slot `slot`'s group when it holds no state for it: as a voter of the first
+ * placement ("founder") only if that placement lists it, its data directory is the incarnation
+ * the cluster first recorded for its id, and it never dropped a slot group; "wait" while its first
+ * incarnation is not recorded yet; else "empty": no membership at all, so it neither campaigns nor
+ * votes until the leader's configuration entries (or a snapshot) make it a member.
+ */
+export function slotStart(
+  me: string,
+  firstReplicas: readonly string[],
+  incarnationId: string,
+  firstIncarnation: string | undefined,
+  droppedBefore: boolean,
+): SlotStart {
+  if (!firstReplicas.includes(me)) return "empty";
+  if (firstIncarnation === undefined) return "wait";
+  return firstIncarnation === incarnationId && !droppedBefore ? "founder" : "empty";
 }
 
 /** Slot groups hosted on this node, opened as the placement names the node. */
@@ -55,9 +94,23 @@ export class SlotGroups {
   #following: Promise<void> = Promise.resolve();
   /** Slots with a membership change or leadership transfer in flight. */
   readonly #stepping = new Set<number>();
+  /** Whether this node dropped a slot group before (the marker file); read on first open. */
+  #dropped: boolean | null = null;
+  /** Slots the placement lists here that wait for this node's first incarnation record. */
+  #waiting = 0;
+  readonly #notices: LeftNotices;
+  #reconcileCalls = 0;
+  /** How the hosted groups started, for INFO: as founders, or empty. */
+  readonly started = { founder: 0, empty: 0, dropped: 0 };
 
   constructor(options: SlotGroupsOptions) {
     this.#options = options;
+    this.#notices = new LeftNotices((notice) => options.sendLeft(notice));
+  }
+
+  /** True while some slot waits to open (call `follow` again once meta records more). */
+  get waiting(): boolean {
+    return this.#waiting > 0;
   }
 
   /** The host of `slot`, if this node hosts it. */
@@ -77,12 +130,11 @@ export class SlotGroups {
 
   /**
    * Opens every slot group the placement lists this node in and does not host yet; calls are
-   * serialized. A group this node leaves stays open with its log (it is no member any more), so
-   * a node given the slot again continues from its own history: a group's data is never dropped
-   * and rebuilt from the bootstrap, where two such replicas could elect each other. Each group is bootstrapped with its voters in `first` (the placement the cluster
-   * was created with), as every replica of it was: a replica added later then rebuilds the
-   * group's configuration from the same base plus the changes in the log it receives, and as it
-   * is no voter of that base it cannot campaign before the leader adds it (docs/slots.md).
+   * serialized with each other and with drops. A group with state on this node's log reopens
+   * from it; one without starts as `slotStart` decides: only the cluster's founding replicas
+   * bootstrap it with the first placement's voters, every other start (a replica added later, a
+   * wiped disk, a group dropped before) has no membership until the leader's configuration
+   * entries reach it (configuration entries carry the whole membership). docs/slots.md.
    */
   follow(placement: Placement, first: Placement): Promise<void> {
     this.#following = this.#following.then(() => this.#open(placement, first)).catch((error) =>
@@ -92,23 +144,39 @@ export class SlotGroups {
   }
 
   async #open(placement: Placement, first: Placement): Promise<void> {
-    const me = this.#options.config.id;
-    const wanted: number[] = [];
+    const options = this.#options;
+    const me = options.config.id;
+    this.#dropped ??= await fileExists(`${options.config.dataDir}/${SLOT_GROUPS_DROPPED_FILE}`);
+    const opening: Array<{ slot: number; voters: string[] }> = [];
+    let waiting = 0;
     placement.slots.forEach((slot, index) => {
-      if (slot.replicas.includes(me) && !this.#hosts.has(index)) wanted.push(index);
+      if (!slot.replicas.includes(me) || this.#hosts.has(index)) return;
+      const firstReplicas = first.slots[index]!.replicas;
+      const start = this.#options.raft.log.hasGroup(slotGroupId(index)) ? "founder" : slotStart(
+        me,
+        firstReplicas,
+        options.incarnationId(),
+        options.firstIncarnation(me),
+        this.#dropped!,
+      );
+      if (start === "wait") waiting++;
+      else opening.push({ slot: index, voters: start === "founder" ? [...firstReplicas] : [] });
     });
-    for (let start = 0; start < wanted.length; start += OPEN_CONCURRENCY) {
+    this.#waiting = waiting;
+    for (let start = 0; start < opening.length; start += OPEN_CONCURRENCY) {
       await Promise.all(
-        wanted.slice(start, start + OPEN_CONCURRENCY).map((slot) =>
-          this.#openOne(slot, [...first.slots[slot]!.replicas])
+        opening.slice(start, start + OPEN_CONCURRENCY).map(({ slot, voters }) =>
+          this.#openOne(slot, voters)
         ),
       );
     }
   }
 
+  /** `voters`: the bootstrap membership, used only when the log holds no state for the group. */
   async #openOne(slot: number, voters: string[]): Promise<void> {
     const { config, raft, logger } = this.#options;
     const groupId = slotGroupId(slot);
+    const fresh = !raft.log.hasGroup(groupId);
     let host: RaftHost<unknown> | null = null;
     const seed = this.#options.seedOf?.(slot);
     host = await RaftHost.open<unknown>({
@@ -133,6 +201,49 @@ export class SlotGroups {
     });
     raft.groups.add(groupId, host);
     this.#hosts.set(slot, host);
+    if (fresh) this.started[voters.length > 0 ? "founder" : "empty"]++;
+  }
+
+  /**
+   * A leader says this node left slot `slot`'s group through the committed entry at
+   * `configIndex` (GroupLeft): stops the group and deletes its state, unless the placement lists
+   * this node for the slot again or its log reaches `configIndex` (it was added back since).
+   * The marker file is written first (see SLOT_GROUPS_DROPPED_FILE). Serialized with `follow`.
+   */
+  left(slot: number, configIndex: number, placement: Placement | null): Promise<void> {
+    this.#following = this.#following.then(() => this.#drop(slot, configIndex, placement))
+      .catch((error) =>
+        this.#options.logger.error("slot group not dropped", { slot, error: String(error) })
+      );
+    return this.#following;
+  }
+
+  async #drop(slot: number, configIndex: number, placement: Placement | null): Promise<void> {
+    const { config, raft, logger } = this.#options;
+    const host = this.#hosts.get(slot);
+    if (host === undefined || placement === null) return;
+    if (placement.slots[slot]?.replicas.includes(config.id) ?? true) return;
+    const status = host.status();
+    if (status.lastIndex >= configIndex || status.role === "leader") return;
+    if (this.#dropped !== true) {
+      const path = `${config.dataDir}/${SLOT_GROUPS_DROPPED_FILE}`;
+      const file = await Deno.open(path, { write: true, create: true });
+      try {
+        await file.write(new TextEncoder().encode("dropped\n"));
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      this.#dropped = true;
+    }
+    const groupId = slotGroupId(slot);
+    this.#hosts.delete(slot);
+    this.#stepping.delete(slot);
+    raft.groups.remove(groupId);
+    this.#options.machineDropped(slot);
+    await raft.log.removeGroup(groupId);
+    this.started.dropped++;
+    logger.info("slot group left and dropped", { slot, config_index: configIndex });
   }
 
   /** True when this node and the peers it sees up form a majority of the group's voters. */
@@ -155,6 +266,7 @@ export class SlotGroups {
    * on this node; a refused step is retried at a later call. Called periodically.
    */
   reconcile(placement: Placement): void {
+    if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) this.#notices.repeat();
     for (const [slot, host] of this.#hosts) {
       if (this.#stepping.size >= STEPS_IN_FLIGHT_MAX) return;
       const target = placement.slots[slot];
@@ -170,7 +282,11 @@ export class SlotGroups {
       if (!this.#ready(step, status)) continue;
       this.#stepping.add(slot);
       this.#run(host, step)
-        .then(() => this.#options.logger.info("slot group changed", { slot, ...step }))
+        .then((index) => {
+          this.#options.logger.info("slot group changed", { slot, ...step });
+          if (step.type !== "removeNode" || index === 0) return;
+          this.#notices.add({ to: step.nodeId, groupId: slotGroupId(slot), configIndex: index });
+        })
         .catch((error) =>
           this.#options.logger.debug("slot group change deferred", {
             slot,
@@ -191,7 +307,8 @@ export class SlotGroups {
     return progress !== undefined && progress.matchIndex >= status.commitIndex;
   }
 
-  #run(host: RaftHost<unknown>, step: { type: string; nodeId: string }): Promise<void> {
+  /** Runs one step; resolves with a membership change's log index (0 for a transfer). */
+  #run(host: RaftHost<unknown>, step: { type: string; nodeId: string }): Promise<number> {
     switch (step.type) {
       case "addLearner":
         return host.proposeConfChange({ type: "addLearner", nodeId: step.nodeId });
@@ -200,8 +317,18 @@ export class SlotGroups {
       case "removeNode":
         return host.proposeConfChange({ type: "removeNode", nodeId: step.nodeId });
       default:
-        return host.transferLeadership(step.nodeId);
+        return host.transferLeadership(step.nodeId).then(() => 0);
     }
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 

@@ -4,7 +4,8 @@ import type { SlotGroups } from "./slot_groups.ts";
 /**
  * INFO `slots`: the slot count, the placement epoch, slot groups hosted and led here, and per
  * member of the ring the slots it replicates and the slots it is the preferred leader of
- * (`slots_replicas_<id>`, `slots_preferred_<id>`).
+ * (`slots_replicas_<id>`, `slots_preferred_<id>`); how the groups without state here started
+ * (as founders, or empty) and how many were dropped after this node left them.
  */
 export function slotsSection(
   nodeId: string,
@@ -26,6 +27,9 @@ export function slotsSection(
     ],
     ["slots_hosted", slotGroups?.size ?? 0],
     ["slots_led", led],
+    ["slot_groups_started_founder", slotGroups?.started.founder ?? 0],
+    ["slot_groups_started_empty", slotGroups?.started.empty ?? 0],
+    ["slot_groups_dropped", slotGroups?.started.dropped ?? 0],
   ];
   for (const member of placement?.members ?? []) {
     const replicas = placement!.slots.filter((slot) => slot.replicas.includes(member)).length;

@@ -62,13 +62,22 @@ export function inLease(s: RaftState): boolean {
     s.electionElapsedTicks < s.config.electionTimeoutTicks;
 }
 
-/** Answers a vote or pre-vote request whose term is >= ours. */
+/**
+ * Answers a vote or pre-vote request whose term is >= ours. A node that is no member at all
+ * (neither voter nor learner) of its own active membership grants nothing: one that lost its
+ * state (a wiped disk, a group started empty) may have acknowledged entries it no longer holds,
+ * and its vote could elect a leader without them; it votes once a configuration it receives lists
+ * it. A learner still votes: the leader may already count it as a voter whose promotion entry has
+ * not reached it, and refusing would leave such a group without a leader for good.
+ */
 export function handleVoteRequest(s: RaftState, m: Message): void {
   const pre = m.type === "preVote";
   let canVote = s.votedFor === m.from ||
     (s.votedFor === null && s.leaderId === null) ||
     (pre && m.term > s.term);
   if (pre && m.context !== FORCE_ELECTION && inLease(s)) canVote = false;
+  const conf = s.confs.active();
+  if (!conf.voters.includes(s.config.id) && !conf.learners.includes(s.config.id)) canVote = false;
   const responseType = pre ? "preVoteResponse" : "voteResponse";
   if (canVote && s.log.isUpToDate(m.index, m.logTerm)) {
     send(s, { type: responseType, to: m.from, term: m.term });

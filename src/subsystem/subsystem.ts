@@ -108,6 +108,8 @@ export interface Subsystem {
   slotMachine?(slot: number): ReplicatedStateMachine<unknown>;
   /** Its tag among SLOT_PART_TAGS (required with `slotMachine`). */
   readonly slotPartTag?: number;
+  /** The node dropped slot `slot`'s group (it left it): forget its state machine. */
+  slotDropped?(slot: number): void;
   /** The connection to a peer closed (several subsystems may listen). */
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */

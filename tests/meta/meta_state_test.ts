@@ -237,3 +237,32 @@ Deno.test("meta snapshot: encoded and restored in steps, the lock table swapped 
   assert.equal(other.locks.table.stats().locks, lockCount);
   assert.deepEqual(other.state.snapshot(), encoded.value);
 });
+
+Deno.test("meta first incarnations: the first one recorded for an id stays through removal, re-adding and snapshots", () => {
+  const state = new MetaState();
+  const member = (id: string, incarnationId: string) => ({
+    op: "setMember" as const,
+    member: { id, peerAddress: "127.0.0.1:1", clientAddress: "127.0.0.1:2", incarnationId },
+  });
+  state.apply(1, encodeMetaCommand(member("n1", "")));
+  assert.equal(state.firstIncarnation("n1"), undefined, "an empty incarnation is no record");
+  state.apply(2, encodeMetaCommand(member("n1", "inc-a")));
+  const config = { slotCount: 4, vnodes: 4, replicas: 1 };
+  const placement = encodePlacement(computePlacement(["n1"], config));
+  state.apply(3, encodeMetaCommand({ op: "placeSlots", placement }));
+  // The disk is wiped: removed, and added back with a new incarnation.
+  state.apply(4, encodeMetaCommand({ op: "forgetMember", id: "n1" }));
+  state.apply(5, encodeMetaCommand(member("n1", "inc-b")));
+  assert.equal(state.member("n1")?.incarnationId, "inc-b");
+  assert.equal(state.firstIncarnation("n1"), "inc-a");
+  const restored = new MetaState();
+  restored.restore(state.snapshot());
+  assert.equal(restored.firstIncarnation("n1"), "inc-a");
+  assert.deepEqual(restored.snapshot(), state.snapshot());
+  // An image without them (no placement recorded yet) takes the recorded incarnations.
+  const early = new MetaState();
+  early.apply(1, encodeMetaCommand(member("n2", "inc-c")));
+  const again = new MetaState();
+  again.restore(early.snapshot());
+  assert.equal(again.firstIncarnation("n2"), "inc-c");
+});

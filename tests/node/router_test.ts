@@ -11,7 +11,7 @@ import {
 import type { NodeServices } from "../../src/commands/node_services.ts";
 import { QUEUED_REPLY, type RouteTarget } from "../../src/commands/route.ts";
 import { Forwarder } from "../../src/node/forwarder.ts";
-import { CommandRouter, type RouteGroups } from "../../src/node/router.ts";
+import { CommandRouter, FORWARD_ATTEMPTS_MAX, type RouteGroups } from "../../src/node/router.ts";
 import { Logger } from "../../src/log/logger.ts";
 import { keySlot } from "../../src/placement/key_slot.ts";
 
@@ -24,7 +24,11 @@ const SLOT_GROUP_BASE = 100;
 type ForwardRequest = PeerMessageOf<"forwardRequest">;
 
 /** One node's router over fake groups and a forwarder whose frames are recorded. */
-function nodeOf(leading: Set<number>, leaderId: string | null = "n2") {
+function nodeOf(
+  leading: Set<number>,
+  leaderId: string | null = "n2",
+  others: { candidates?: string[]; down?: Set<string> } = {},
+) {
   const sent: Array<{ to: string; request: ForwardRequest }> = [];
   const forwarder = new Forwarder((to, message: PeerMessage) => {
     if (message.type === "forwardRequest") sent.push({ to, request: message });
@@ -35,13 +39,14 @@ function nodeOf(leading: Set<number>, leaderId: string | null = "n2") {
     groupOfSlot: (slot) => SLOT_GROUP_BASE + slot,
     status: (groupId) => ({ role: leading.has(groupId) ? "leader" : "follower", leaderId }),
     quorumReachable: () => true,
+    candidates: () => others.candidates ?? [],
   };
   const router = new CommandRouter({
     slotCount: () => SLOT_COUNT,
     requestTimeoutMs: 5_000,
     groups,
     forwarder,
-    isUp: () => true,
+    isUp: (id) => !(others.down?.has(id) ?? false),
     logger: new Logger({ level: "error", format: "text", sink: () => {} }),
   });
   const seen: Array<RouteTarget | undefined> = [];
@@ -185,4 +190,47 @@ Deno.test("router: no leader to forward to answers TRYAGAIN", async () => {
   const node = nodeOf(new Set(), null);
   assert.equal(await run(node, "m"), "-TRYAGAIN no leader elected yet\r\n");
   assert.equal(node.sent.length, 0);
+});
+
+/** Lets the router's awaited forward continue (it sends the next attempt in a later turn). */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("router: a refusal from the named leader moves on to the group's other members", async () => {
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3", "n4"] });
+  const reply = run(node, "m");
+  answer(node, "-TRYAGAIN leadership moved; retry\r\n");
+  await turn();
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n2", "n3"]);
+  answer(node, "+OK\r\n");
+  assert.equal(await reply, "+OK\r\n");
+});
+
+Deno.test("router: a leader that is down is skipped; the command goes to another member", async () => {
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3"], down: new Set(["n2"]) });
+  const reply = run(node, "m");
+  await turn();
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n3"]);
+  answer(node, ":5\r\n");
+  assert.equal(await reply, ":5\r\n");
+});
+
+Deno.test("router: at most FORWARD_ATTEMPTS_MAX members are tried; then the refusal is the answer", async () => {
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3", "n4", "n5", "n6"] });
+  const reply = run(node, "m");
+  for (let i = 0; i < FORWARD_ATTEMPTS_MAX; i++) {
+    await turn();
+    answer(node, "-TRYAGAIN leadership moved; retry\r\n");
+  }
+  assert.equal(await reply, "-TRYAGAIN leadership moved; retry\r\n");
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n2", "n3", "n4"]);
+});
+
+Deno.test("router: an unknown outcome (connection lost) is not sent elsewhere", async () => {
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3"] });
+  const reply = run(node, "m");
+  node.forwarder.peerLost("n2");
+  assert.match(await reply, /^-TIMEOUT lost the connection to n2/);
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n2"]);
 });

@@ -233,6 +233,12 @@ export class SimCluster {
     }
   }
 
+  /** Wipes crashed node `id`'s disk; it restarts with `bootstrap` as its groups' membership. */
+  wipe(id: NodeId, bootstrap: { voters: NodeId[]; learners: NodeId[] }): void {
+    this.trace.note(this.#nowMs, `${id} WIPE`);
+    this.#node(id).wipe(bootstrap);
+  }
+
   /** Restarts node `id` from its disk (recovery, then every group); no-op when running. */
   async restart(id: NodeId): Promise<void> {
     const node = this.#node(id);

@@ -98,8 +98,8 @@ export interface NodeSetup extends MachineOptions {
 export class SimNode {
   /** Node id. */
   readonly id: NodeId;
-  /** The disk (survives crashes). */
-  readonly disk: SimDisk;
+  /** The disk (survives crashes; replaced by `wipe`). */
+  disk: SimDisk;
   /** One replica per group, aligned with `groupIds`. */
   readonly replicas: SimReplica[];
   /** Bumped on every crash; events of an older incarnation are stale. */
@@ -109,12 +109,15 @@ export class SimNode {
   readonly #ctx: NodeContext;
   readonly #setup: NodeSetup;
   #formatted = false;
+  /** Initial membership for groups with no state: the setup's, until a wipe replaces it. */
+  #bootstrap: { voters: NodeId[]; learners: NodeId[] };
 
   /** A node that is down; call `start`. */
   constructor(id: NodeId, ctx: NodeContext, setup: NodeSetup) {
     this.id = id;
     this.#ctx = ctx;
     this.#setup = setup;
+    this.#bootstrap = setup.bootstrap;
     this.disk = new SimDisk(() => ctx.requestSync(id));
     this.replicas = setup.groupIds.map((groupId, g) =>
       new SimReplica(id, groupId, this.#newMachine(g))
@@ -159,7 +162,7 @@ export class SimNode {
       const host = await RaftHost.open<number>({
         nodeId: this.id,
         groupId,
-        bootstrap: this.#setup.bootstrap,
+        bootstrap: this.#bootstrap,
         wal: new CheckedLog(this.id, groupLog, replica.durable, checker, ctx.fail),
         machine,
         send: (message) => {
@@ -196,6 +199,17 @@ export class SimNode {
     }
     this.incarnation++;
     this.disk.crash(() => this.#ctx.random.next());
+  }
+
+  /**
+   * Replaces the disk of this (crashed) node with an empty one, as an operator wiping its data
+   * directory would; its groups start next time from `bootstrap`.
+   */
+  wipe(bootstrap: { voters: NodeId[]; learners: NodeId[] }): void {
+    if (this.up) throw new Error(`Cannot wipe ${this.id}: it runs`);
+    this.disk = new SimDisk(() => this.#ctx.requestSync(this.id));
+    this.#formatted = false;
+    this.#bootstrap = bootstrap;
   }
 
   #newMachine(g: number): SimMachine {

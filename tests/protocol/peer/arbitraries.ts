@@ -73,6 +73,11 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
   }),
   fc.record({ type: fc.constant("raft" as const), groupId: u53Arbitrary, payload: bytesArbitrary }),
   fc.record({
+    type: fc.constant("groupLeft" as const),
+    groupId: u53Arbitrary,
+    configIndex: u53Arbitrary,
+  }),
+  fc.record({
     type: fc.constant("raftBatch" as const),
     items: fc.array(
       fc.record({ groupId: u53Arbitrary, payload: bytesArbitrary }, { noNullPrototype: true }),

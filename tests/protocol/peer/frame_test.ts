@@ -90,6 +90,10 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
     hex: "00000020 01 11  00000002  00000000 00000003 00000002 dead  00000000 00000004 00000000",
   },
   {
+    message: { type: "groupLeft", groupId: 1003, configIndex: 42 },
+    hex: "00000012 01 12  00000000 000003eb  00000000 0000002a",
+  },
+  {
     message: {
       type: "queueReady",
       queues: [{ queue: new TextEncoder().encode("jobs"), count: 2 }],
