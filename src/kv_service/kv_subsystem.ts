@@ -65,7 +65,7 @@ export function kvSubsystem(
       valueBytesMax: config.bulkBytesMax,
       slotCount: () => context.slotCount(),
       slotOfGroup: (groupId) => context.slotOfGroup(groupId),
-      callBytes: (args) => context.callBytes(args),
+      callBytes: (args, user) => context.callBytes(args, user),
     }),
     slotMachine(slot) {
       const machine = new KvMachine(limits, nowMs);

@@ -38,6 +38,9 @@ import { CommandRouter, type RouteGroups } from "./router.ts";
 import { PeerDispatcher } from "./peer_dispatch.ts";
 import { PEER_CODE_RANGES, type Subsystem } from "../subsystem/subsystem.ts";
 import { StallMonitor } from "../util/stall_monitor.ts";
+import { type SecurityFactory, securitySubsystemFactory } from "../acl/acl_subsystem.ts";
+import { AuditLog } from "../audit/audit_log.ts";
+import { Auditor } from "../audit/auditor.ts";
 
 /**
  * Client connections and forwarded commands waiting for a turn at most; forwarded commands
@@ -91,6 +94,9 @@ export class DsyncNode {
   #slotGroups: SlotGroups | null = null;
   /** Moves slot groups towards the placement now and then. */
   #reconciler: ReturnType<typeof setInterval> | undefined;
+  /** The `--audit-log` file, when configured. */
+  readonly #audit: AuditLog | null;
+  readonly #security: SecurityFactory;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -155,6 +161,17 @@ export class DsyncNode {
       warnIntervalMs: STALL_WARN_INTERVAL_MS,
     }, logger);
     this.#stats.loop = this.#stallMonitor.figures;
+    const audit = config.audit;
+    this.#audit = audit === null ? null : new AuditLog(
+      { path: audit.path, recordsMax: audit.recordsMax, full: audit.full },
+      logger,
+    );
+    this.#security = securitySubsystemFactory(config, this.#audit);
+  }
+
+  /** Reopens the audit log at its path (SIGHUP, after the old file was rotated away). */
+  reopenAuditLog(): void {
+    this.#audit?.reopen();
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
@@ -162,12 +179,15 @@ export class DsyncNode {
     await Deno.mkdir(this.config.dataDir, { recursive: true });
     this.#stallMonitor.start();
     this.#transport.useTls(await readPeerTls(this.config));
+    await this.#audit?.open();
+    await this.#security.service.init();
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
     // Subsystems' state machines in the meta group are registered before it opens.
     const factories = [
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger),
+      this.#security,
     ];
     const meta = await MetaGroup.open(
       this.config,
@@ -181,7 +201,8 @@ export class DsyncNode {
     const slotHost = (slot: number) => this.#slotGroups?.host(slot);
     const context = {
       call: (args: string[]) => this.#router.call(args),
-      callBytes: (args: Uint8Array[]) => this.#router.callBytes(args),
+      callBytes: (args: Uint8Array[], user?: string | null) =>
+        this.#router.callBytes(args, user ?? null),
       slotCount: () => meta.slotCount(),
       slotOfGroup: (groupId: number) => slotOfGroup(groupId, meta.slotCount()),
       slotHost,
@@ -203,7 +224,12 @@ export class DsyncNode {
     ];
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
     this.#router.attach(table, services);
-    this.#clients = new ClientServer(this.config, table, services, this.#logger);
+    this.#security.service.useTable(table);
+    const audit = this.config.audit;
+    const auditor = this.#audit === null || audit === null
+      ? null
+      : new Auditor(this.#audit, audit.scope, this.config.id);
+    this.#clients = new ClientServer(this.config, table, services, this.#logger, auditor);
     await this.#transport.start();
     this.#raftGroups.start();
     meta.start();
@@ -245,6 +271,7 @@ export class DsyncNode {
     this.#raftGroups.stop();
     this.#meta?.stop();
     await this.#nodeLog?.close();
+    await this.#audit?.close();
     this.#transport.close();
     this.#stallMonitor.stop();
     this.#logger.info("node stopped");
@@ -347,6 +374,7 @@ export class DsyncNode {
     return {
       config: this.config,
       logger: this.#logger,
+      acl: this.#security.service,
       nowMs,
       startedAtMs: nowMs(),
       stats: this.#stats,

@@ -108,7 +108,7 @@ export class CommandRouter {
     try {
       answer = this.#options.groups.status(groupId)?.role === "leader"
         ? handler({ ...call, target })
-        : this.#forward(call.args, target);
+        : this.#forward(call.args, target, session.user);
     } catch (error) {
       parked?.drop();
       throw error;
@@ -134,9 +134,14 @@ export class CommandRouter {
     });
   }
 
-  /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */
+  /**
+   * Runs a command another node forwarded here; returns its RESP2-encoded reply. The command table
+   * checks it again with the user the client authenticated as on that node (empty: that node's
+   * own call).
+   */
   executeForwarded(from: string, message: PeerMessageOf<"forwardRequest">): Promise<Uint8Array> {
     const session = new ClientSession(0, `peer ${from}`, performance.now(), true);
+    session.user = message.user === "" ? null : message.user;
     session.forwardedTarget = { groupId: message.groupId, parkedWaitId: message.parkedWaitId };
     return this.#runCaptured(message.args, session);
   }
@@ -148,24 +153,30 @@ export class CommandRouter {
   async call(args: string[]): Promise<RespValue> {
     const encoder = new TextEncoder();
     const session = new ClientSession(0, "internal", performance.now(), true);
+    session.user = null;
     return decodeReply(await this.#runCaptured(args.map((arg) => encoder.encode(arg)), session));
   }
 
-  /** `call` with binary arguments. */
-  async callBytes(args: Uint8Array[]): Promise<RespValue> {
+  /**
+   * `call` with binary arguments; with `user`, on behalf of that client's user (its permissions
+   * checked here and on the node that executes it).
+   */
+  async callBytes(args: Uint8Array[], user: string | null = null): Promise<RespValue> {
     const session = new ClientSession(0, "internal", performance.now(), true);
+    session.user = user;
     return decodeReply(await this.#runCaptured(args, session));
   }
 
   /** Sends the call to the leader of `target.groupId`, or refuses when there is none to reach. */
-  #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
+  #forward(args: Uint8Array[], target: RouteTarget, user: string | null): Promise<ReplyFn> {
     const groups = this.#options.groups;
     const leaderId = groups.status(target.groupId)?.leaderId ?? null;
     if (leaderId === null || !this.#options.isUp(leaderId)) {
       const error = noLeaderError(groups.quorumReachable(target.groupId));
       return Promise.resolve((out) => out.error(error.message));
     }
-    return this.#options.forwarder.forward(leaderId, args, this.#options.requestTimeoutMs, target)
+    const forwarder = this.#options.forwarder;
+    return forwarder.forward(leaderId, args, this.#options.requestTimeoutMs, target, user ?? "")
       .then((bytes): ReplyFn => {
         const value = decodeReply(bytes);
         if (value.type === "simple" && value.value === "QUEUED" && target.parkedWaitId !== 0) {
@@ -183,7 +194,7 @@ export class CommandRouter {
       out.error("TRYAGAIN node is starting");
       return out.bytes().slice();
     }
-    const resolution = table.resolve(args, true, true);
+    const resolution = table.resolve(args, true, true, session.user);
     if (resolution.error !== undefined) {
       out.error(resolution.error);
       return out.bytes().slice();
