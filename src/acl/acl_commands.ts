@@ -1,5 +1,6 @@
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
 import { errorReply } from "../commands/replies.ts";
+import { lengthProblem } from "../commands/argument_limits.ts";
 import { ACL_CATEGORIES, type AclRule, parseRule } from "./acl_rules.ts";
 import type { AclService } from "./acl_service.ts";
 import { type AclUser, describeUser } from "./acl_user.ts";
@@ -35,6 +36,10 @@ export function aclCommands(context: AclCommandContext): CommandSpec[] {
   }
 
   function delUser(call: CommandCall): void | Promise<ReplyFn> {
+    for (const arg of call.args.slice(2)) {
+      const problem = userNameProblem(arg);
+      if (problem !== null) return call.out.error(problem);
+    }
     const names = call.args.slice(2).map((arg) => decoder.decode(arg));
     return service.deleteUsers(names).then(
       (count): ReplyFn => (out) => out.integer(count),
@@ -59,6 +64,8 @@ export function aclCommands(context: AclCommandContext): CommandSpec[] {
   }
 
   function getUser(call: CommandCall): void {
+    const problem = userNameProblem(call.args[2]!);
+    if (problem !== null) return call.out.error(problem);
     const user = service.user(decoder.decode(call.args[2]));
     if (user === undefined) return call.out.nullBulk(call.session.protocol);
     writeUser(call, user);
@@ -181,9 +188,9 @@ export function aclCommands(context: AclCommandContext): CommandSpec[] {
 
 /** Why `name` cannot name a user; null when fine. */
 function userNameProblem(name: Uint8Array): string | null {
-  if (name.length === 0 || name.length > ACL_USER_NAME_BYTES_MAX) {
-    return `ERR user names are 1-${ACL_USER_NAME_BYTES_MAX} bytes`;
-  }
+  const tooLong = lengthProblem(name, "user name", ACL_USER_NAME_BYTES_MAX);
+  if (tooLong !== null) return tooLong;
+  if (name.length === 0) return "ERR Usernames can't be empty";
   for (const byte of name) {
     if (byte <= 32 || byte >= 127) return "ERR Usernames can't contain spaces or null characters";
   }

@@ -1,3 +1,4 @@
+import { lengthProblem } from "../commands/argument_limits.ts";
 import { type AclUser, newUser, type PasswordHash } from "./acl_user.ts";
 import {
   ACL_COMMAND_RULES_MAX,
@@ -51,15 +52,14 @@ export function parseRule(text: string, commandKnown: (name: string) => boolean)
   const head = text[0];
   const rest = text.slice(1);
   if (head === ">" || head === "<") {
-    if (encoder.encode(rest).length > ACL_PASSWORD_BYTES_MAX) {
-      return `LIMIT password longer than ${ACL_PASSWORD_BYTES_MAX} bytes`;
-    }
+    const tooLong = lengthProblem(encoder.encode(rest), "password", ACL_PASSWORD_BYTES_MAX);
+    if (tooLong !== null) return tooLong;
     return { kind: head === ">" ? "addPassword" : "removePassword", password: rest };
   }
   if (head === "~") {
-    if (rest === "" || encoder.encode(rest).length > ACL_KEY_PATTERN_BYTES_MAX) {
-      return modifierError(text, `key patterns are 1-${ACL_KEY_PATTERN_BYTES_MAX} bytes`);
-    }
+    const tooLong = lengthProblem(encoder.encode(rest), "key pattern", ACL_KEY_PATTERN_BYTES_MAX);
+    if (tooLong !== null) return tooLong;
+    if (rest === "") return modifierError(text, "Syntax error");
     return { kind: "keys", pattern: rest };
   }
   if (head === "+" || head === "-") {

@@ -36,8 +36,12 @@ export class AclService implements AccessGate, AclAccess {
   /** AUTH attempts that failed (wrong password, unknown or disabled user). */
   authFailures = 0;
 
+  /** The implicit `default` (made once: the permission check runs for every command). */
+  readonly #implicitDefault: AclUser;
+
   constructor(options: AclServiceOptions) {
     this.#options = options;
+    this.#implicitDefault = implicitDefaultUser(options.requirePass !== null);
   }
 
   /** Proposes changes through `meta` from now on. */
@@ -76,7 +80,7 @@ export class AclService implements AccessGate, AclAccess {
   user(name: string): AclUser | undefined {
     const replicated = this.#options.machine.user(name);
     if (replicated !== undefined || name !== DEFAULT_USER) return replicated;
-    return implicitDefaultUser(this.#options.requirePass !== null);
+    return this.#implicitDefault;
   }
 
   /** Every user, `default` included, sorted by name. */
