@@ -9,6 +9,8 @@ import {
 import { applyRules, parseRule } from "../../src/acl/acl_rules.ts";
 import { type AclUser, newUser } from "../../src/acl/acl_user.ts";
 import { pbkdf2Hasher } from "../../src/acl/password_hash.ts";
+import { LockMachine } from "../../src/lock_service/lock_machine.ts";
+import { MetaState } from "../../src/meta/meta_state.ts";
 
 const hasher = pbkdf2Hasher(1);
 
@@ -102,4 +104,20 @@ Deno.test("acl machine: describe names the user, not the rules", async () => {
   const body = encodeAclEntry({ op: "putUser", expectedRevision: 0, user }).subarray(1);
   assert.deepEqual(machine.describe(body), { op: "acl", detail: "setuser bob" });
   assert.equal(newUser("x").enabled, false, "a new user is off");
+});
+
+Deno.test("acl machine inside the meta state: users survive a snapshot next to the lock table", async () => {
+  const acl = new AclMachine();
+  const state = new MetaState([new LockMachine(), acl]);
+  const user = await userWith("bob", "on", ">pw", "~app:*", "+@lock");
+  const result = state.apply(1, encodeAclEntry({ op: "putUser", expectedRevision: 0, user }));
+  assert.deepEqual(result, {
+    kind: "machine",
+    result: { opCode: ACL_OP_CODE, value: { kind: "ok" } },
+  });
+  const restoredAcl = new AclMachine();
+  const restored = new MetaState([new LockMachine(), restoredAcl]);
+  restored.restore(state.snapshot());
+  assert.deepEqual(restoredAcl.users(), acl.users());
+  assert.equal(restoredAcl.user("bob")!.revision, 1);
 });
