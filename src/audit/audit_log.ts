@@ -79,7 +79,7 @@ export class AuditLog {
     this.stats.dropped++;
   }
 
-  /** Resolves once a slot may be free (block policy). */
+  /** Resolves once a slot is free (block policy). */
   roomAvailable(): Promise<void> {
     if (this.#closed || this.pendingCount < this.#options.recordsMax) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
@@ -167,7 +167,9 @@ export class AuditLog {
     }
   }
 
+  /** Wakes the callers waiting for room, once there is some (or the log closed). */
   #wake(): void {
+    if (!this.#closed && this.pendingCount >= this.#options.recordsMax) return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
