@@ -29,6 +29,7 @@ const FORWARD_REQUESTS: PeerMessage[] = Array.from({ length: 100 }, (_, index) =
   timeoutMs: 5000,
   groupId: 0,
   parkedWaitId: 0,
+  user: "",
   args: [
     TEXT_ENCODER.encode("SET"),
     TEXT_ENCODER.encode(`user:${index}:name`),

@@ -25,7 +25,9 @@ export type PeerMessage =
    * A command to run on the receiver, the leader of Raft group `groupId` (u32). `requestEpoch`
    * (u32) is drawn at random when the sending process starts; with `requestId` it names the
    * request uniquely across restarts of the sender. `parkedWaitId` (u53, 0 for none) names a wait
-   * the sender parked for this command (a blocking command's client waits there).
+   * the sender parked for this command (a blocking command's client waits there). `user`: the
+   * ACL user the client authenticated as, whose permissions the receiver checks again; empty for
+   * the sending node's own calls (written last; a frame without it reads as empty).
    */
   | {
     type: "forwardRequest";
@@ -35,6 +37,7 @@ export type PeerMessage =
     groupId: number;
     parkedWaitId: number;
     args: Uint8Array[];
+    user: string;
   }
   /** The answer to a ForwardRequest; `requestEpoch` and `requestId` are copied from it. */
   | { type: "forwardReply"; requestEpoch: number; requestId: number; reply: Uint8Array }

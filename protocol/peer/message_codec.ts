@@ -51,7 +51,7 @@ export function bodyBytesHint(message: PeerMessage): number {
     case "heartbeatAck":
       return 16;
     case "forwardRequest": {
-      let sizeBytes = 20 + 4 * message.args.length;
+      let sizeBytes = 22 + 4 * message.args.length + 3 * message.user.length;
       for (const arg of message.args) sizeBytes += arg.length;
       return sizeBytes;
     }
@@ -107,6 +107,7 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       writer.u32(message.requestEpoch).u53(message.requestId).u32(message.timeoutMs)
         .u32(message.groupId).u53(message.parkedWaitId)
         .list(message.args, (w, arg) => w.u32Bytes(arg));
+      writer.u16String(message.user);
       return;
     case "forwardReply":
       writer.u32(message.requestEpoch).u53(message.requestId).u32Bytes(message.reply);
@@ -171,6 +172,7 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
         groupId: reader.u32(),
         parkedWaitId: reader.u53(),
         args: reader.list((r) => r.u32Bytes(), FORWARD_ARG_COUNT_MAX, BYTES_ITEM_BYTES_MIN),
+        user: reader.u16String(),
       };
     case "forwardReply":
       return {

@@ -19,7 +19,9 @@ export function nodeCommand(): Command {
     )
     .addOption(envOption("--data <dir>", "data directory (nothing is written outside it)"))
     .addOption(envOption("--cluster-id <id>", "cluster identity (default: derived from --peers)"))
-    .addOption(envOption("--requirepass <password>", "require AUTH with this password"))
+    .addOption(
+      envOption("--requirepass <password>", "the password of the ACL user 'default' (AUTH)"),
+    )
     .addOption(envOption("--tls-cert <file>", "PEM certificate for the client port"))
     .addOption(envOption("--tls-key <file>", "PEM private key for the client port"))
     .addOption(
@@ -29,6 +31,19 @@ export function nodeCommand(): Command {
       envOption("--tls-client-auth", "the client port requires client certificates from --tls-ca"),
     )
     .addOption(envOption("--metrics <host:port>", "serve Prometheus /metrics and /health"))
+    .addOption(
+      envOption("--audit-log <file>", "append JSON audit records here (reopened on SIGHUP)"),
+    )
+    .addOption(
+      envOption("--audit <scope>", "changes (auth, ACL, membership) | all (also writes)"),
+    )
+    .addOption(envOption("--audit-full <policy>", "block | drop when the audit buffer is full"))
+    .addOption(
+      envOption(
+        "--audit-buffer-records <n>",
+        `audit records buffered at most (default ${NODE_DEFAULTS.auditBufferRecords})`,
+      ),
+    )
     .addOption(envOption("--log-level <level>", "debug | info | warn | error (default info)"))
     .addOption(envOption("--log-format <format>", "text | json (default text)"))
     .addOption(
@@ -229,6 +244,8 @@ async function runNode(options: RawNodeOptions): Promise<void> {
     logger.warn("removed from the cluster; exiting", { by: byPeer, detail: message });
     void shutdown("removed");
   };
+  // Log rotation: the audit log is reopened at its path (the old file was moved away).
+  Deno.addSignalListener("SIGHUP", () => node.reopenAuditLog());
   Deno.addSignalListener("SIGTERM", () => shutdown("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => shutdown("SIGINT"));
 }

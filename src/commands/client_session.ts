@@ -15,6 +15,13 @@ export class ClientSession {
   protocol: RespVersion = 2;
   /** False until AUTH succeeds when the node requires a password. */
   authenticated: boolean;
+  /**
+   * The ACL user whose permissions the command table checks (`default` until AUTH names
+   * another); null for the node's own calls, which are never checked.
+   */
+  user: string | null = "default";
+  /** An AUTH whose password is being hashed: later commands of the connection wait for it. */
+  authenticating: Promise<unknown> | null = null;
   /** Set by QUIT: close once the pending replies are written. */
   closeRequested = false;
   /**

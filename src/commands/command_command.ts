@@ -28,6 +28,7 @@ export function commandIntrospection(table: () => CommandTable): CommandSpec[] {
   };
   return [{
     name: "command",
+    categories: ["connection"],
     arity: -1,
     flags: ["stale"],
     summary: "Command introspection",

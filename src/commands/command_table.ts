@@ -57,21 +57,53 @@ export interface CommandSpec {
   route?: RouteSpec;
   /** A blocking command's wait, parked on the client's node (routed commands only). */
   wait?: BlockingWait;
+  /**
+   * ACL categories besides those its flags give (`write`, `readonly` → `read`, `admin`), without
+   * `@`; a subcommand inherits its parent's. Every command is in `all`.
+   */
+  categories?: readonly string[];
+  /**
+   * An internal command that carries a client command in args[1..] (a slot's share of it): the
+   * ACL checks that command and its keys instead.
+   */
+  aclChecksInner?: true;
   /** Either a handler, or subcommands dispatched on args[1]. */
   handler?: CommandHandler;
   subcommands?: readonly CommandSpec[];
 }
 
-/** Outcome of looking a call up: the spec to run, or the exact error to send. */
+/**
+ * Outcome of looking a call up: the spec to run, or the exact error to send (with, for a refusal
+ * by the ACL, what was refused: the audit log records it).
+ */
 export type Resolution = { spec: CommandSpec; error?: undefined } | {
   spec?: undefined;
   error: string;
+  denied?: { command: string; spec: CommandSpec };
 };
 
-/** The single table every client command goes through: lookup, arity, auth, then handler. */
+/** The ACL as the table checks it before dispatch (src/acl/ implements it). */
+export interface AccessGate {
+  /**
+   * The refusal line (`NOPERM ...`) for `user` running `spec` (a subcommand of `parent`, else
+   * null) with `args`, or null when allowed.
+   */
+  refusal(
+    user: string,
+    spec: CommandSpec,
+    parent: CommandSpec | null,
+    args: Uint8Array[],
+  ): string | null;
+}
+
+/**
+ * The single table every client command goes through: lookup, authentication, arity, the ACL,
+ * then the handler.
+ */
 export class CommandTable {
   readonly #byName = new Map<string, CommandSpec>();
   readonly #subByName = new Map<string, Map<string, CommandSpec>>();
+  #gate: AccessGate | null = null;
 
   constructor(specs: readonly CommandSpec[]) {
     for (const spec of specs) this.#add(spec);
@@ -82,11 +114,30 @@ export class CommandTable {
     return [...this.#byName.values()].filter((spec) => !spec.flags.includes("internal"));
   }
 
+  /** Checks every call of an ACL user with `gate` from now on. */
+  useGate(gate: AccessGate): void {
+    this.#gate = gate;
+  }
+
+  /** True when `name` (`command` or `command|subcommand`, lower case) is a client command. */
+  knows(name: string): boolean {
+    const [top, sub] = name.split("|", 2) as [string, string | undefined];
+    const spec = this.#byName.get(top);
+    if (spec === undefined || spec.flags.includes("internal")) return false;
+    return sub === undefined || (this.#subByName.get(top)?.has(sub) ?? false);
+  }
+
   /**
-   * Finds the spec for a call and checks arity and authentication. `internal` commands exist only
-   * for calls forwarded by another node (`fromPeer`).
+   * Finds the spec for a call and checks authentication, arity and the ACL of `user` (null: the
+   * node's own call, never checked). `internal` commands exist only for calls forwarded by another
+   * node (`fromPeer`).
    */
-  resolve(args: Uint8Array[], authenticated: boolean, fromPeer = false): Resolution {
+  resolve(
+    args: Uint8Array[],
+    authenticated: boolean,
+    fromPeer = false,
+    user: string | null = null,
+  ): Resolution {
     const name = lowerAscii(args[0]!);
     const spec = this.#byName.get(name);
     if (spec === undefined || (!fromPeer && spec.flags.includes("internal"))) {
@@ -97,7 +148,7 @@ export class CommandTable {
     }
     if (!arityMatches(spec.arity, args.length)) return { error: arityError(spec.name) };
     const subs = this.#subByName.get(name);
-    if (subs === undefined) return { spec };
+    if (subs === undefined) return this.#checked({ spec }, null, args, user);
     const subName = lowerAscii(args[1]!);
     const sub = subs.get(subName);
     if (sub === undefined) {
@@ -108,7 +159,34 @@ export class CommandTable {
     if (!arityMatches(sub.arity, args.length)) {
       return { error: arityError(`${name}|${sub.name}`) };
     }
-    return { spec: sub };
+    return this.#checked({ spec: sub }, spec, args, user);
+  }
+
+  /** The resolution, or the ACL's refusal of it. */
+  #checked(
+    resolution: { spec: CommandSpec },
+    parent: CommandSpec | null,
+    args: Uint8Array[],
+    user: string | null,
+  ): Resolution {
+    const gate = this.#gate;
+    if (user === null || gate === null || resolution.spec.flags.includes("noauth")) {
+      return resolution;
+    }
+    let refusal: string | null;
+    if (resolution.spec.aclChecksInner === true) {
+      const inner = args.length > 1 ? this.#byName.get(lowerAscii(args[1]!)) : undefined;
+      refusal = inner === undefined || inner.subcommands !== undefined
+        ? "NOPERM this internal command carries no client command"
+        : gate.refusal(user, inner, null, args.slice(1));
+    } else {
+      refusal = gate.refusal(user, resolution.spec, parent, args);
+    }
+    if (refusal === null) return resolution;
+    const command = parent === null
+      ? resolution.spec.name
+      : `${parent.name}|${resolution.spec.name}`;
+    return { error: refusal, denied: { command, spec: resolution.spec } };
   }
 
   #add(spec: CommandSpec): void {

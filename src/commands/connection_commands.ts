@@ -1,4 +1,7 @@
-import type { CommandCall, CommandSpec } from "./command_table.ts";
+import type { RespWriter } from "../../protocol/resp/mod.ts";
+import type { ClientSession } from "./client_session.ts";
+import type { CommandCall, CommandSpec, ReplyFn } from "./command_table.ts";
+import type { NodeServices } from "./node_services.ts";
 import { printable } from "./command_table.ts";
 import { DSYNC_VERSION, REDIS_COMPAT_VERSION } from "../version.ts";
 import { CLIENT_NAME_BYTES_MAX, lengthProblem } from "./argument_limits.ts";
@@ -21,23 +24,35 @@ function quit(call: CommandCall): void {
 
 const WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
 
-/** Checks credentials against --requirepass; the only user is `default`. */
-function credentialsValid(call: CommandCall, user: string, password: string): boolean {
-  const required = call.services.config.requirePass;
-  return required !== null && user === "default" && timingSafeEqual(password, required);
+/**
+ * Checks credentials through the ACL (a slow salted hash: asynchronous). The connection runs
+ * nothing else meanwhile (`session.authenticating`), so a pipelined command after AUTH sees its
+ * outcome. Resolves with the error line, or null when the session is now `user`.
+ */
+function checkCredentials(
+  call: CommandCall,
+  user: string,
+  password: string,
+): Promise<string | null> {
+  const session = call.session;
+  const attempt = call.services.acl.authenticate(user, password, session.address).then(
+    (outcome) => {
+      if (outcome.kind === "limited") {
+        return `LIMIT too many failed authentication attempts from this address; retry in ${outcome.retryAfterMs} ms`;
+      }
+      if (outcome.kind === "wrongpass") return WRONGPASS;
+      session.authenticated = true;
+      session.user = user;
+      return null;
+    },
+  ).finally(() => session.authenticating = null);
+  session.authenticating = attempt;
+  return attempt;
 }
 
-function timingSafeEqual(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  }
-  return diff === 0;
-}
-
-function auth(call: CommandCall): void {
+function auth(call: CommandCall): void | Promise<ReplyFn> {
   if (call.args.length > 3) return call.out.error("ERR syntax error");
-  if (call.services.config.requirePass === null) {
+  if (call.args.length === 2 && call.services.acl.defaultHasNoPassword()) {
     return call.out.error(
       "ERR AUTH <password> called without any password configured for the default user. " +
         "Are you sure your configuration is correct?",
@@ -45,13 +60,13 @@ function auth(call: CommandCall): void {
   }
   const user = call.args.length === 3 ? textDecoder.decode(call.args[1]) : "default";
   const password = textDecoder.decode(call.args[call.args.length - 1]);
-  if (!credentialsValid(call, user, password)) return call.out.error(WRONGPASS);
-  call.session.authenticated = true;
-  call.out.simple("OK");
+  return checkCredentials(call, user, password).then((line): ReplyFn =>
+    line === null ? (out) => out.simple("OK") : (out) => out.error(line)
+  );
 }
 
 /** HELLO [protover [AUTH username password] [SETNAME name]] */
-function hello(call: CommandCall): void {
+function hello(call: CommandCall): void | Promise<ReplyFn> {
   const { args, session } = call;
   let protocol = session.protocol;
   if (args.length >= 2) {
@@ -62,14 +77,14 @@ function hello(call: CommandCall): void {
     protocol = requested;
   }
   let name: string | undefined;
-  let authenticated = session.authenticated;
+  let credentials: { user: string; password: string } | null = null;
   for (let i = 2; i < args.length; i++) {
     const option = textDecoder.decode(args[i]).toUpperCase();
     if (option === "AUTH" && i + 2 < args.length) {
-      const user = textDecoder.decode(args[i + 1]);
-      const password = textDecoder.decode(args[i + 2]);
-      if (!credentialsValid(call, user, password)) return call.out.error(WRONGPASS);
-      authenticated = true;
+      credentials = {
+        user: textDecoder.decode(args[i + 1]),
+        password: textDecoder.decode(args[i + 2]),
+      };
       i += 2;
     } else if (option === "SETNAME" && i + 1 < args.length) {
       const problem = clientNameProblem(args[i + 1]!);
@@ -80,19 +95,26 @@ function hello(call: CommandCall): void {
       return call.out.error(`ERR syntax error in HELLO option '${printable(args[i]!)}'`);
     }
   }
-  if (!authenticated) {
-    return call.out.error(
-      "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
-    );
+  const services = call.services;
+  const finish = (): ReplyFn | string => {
+    if (!session.authenticated) {
+      return "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+    }
+    session.protocol = protocol;
+    if (name !== undefined) session.name = name;
+    return (out) => writeHelloMap(out, session, services);
+  };
+  if (credentials === null) {
+    const reply = finish();
+    return typeof reply === "string" ? call.out.error(reply) : reply(call.out, protocol);
   }
-  session.authenticated = authenticated;
-  session.protocol = protocol;
-  if (name !== undefined) session.name = name;
-  writeHelloMap(call);
+  return checkCredentials(call, credentials.user, credentials.password).then((line) => {
+    const reply = line ?? finish();
+    return typeof reply === "string" ? (out) => out.error(reply) : reply;
+  });
 }
 
-function writeHelloMap(call: CommandCall): void {
-  const { out, session, services } = call;
+function writeHelloMap(out: RespWriter, session: ClientSession, services: NodeServices): void {
   const version = session.protocol;
   out.mapHeader(8, version);
   out.bulk("server");
@@ -178,9 +200,17 @@ function clientHelp(call: CommandCall): void {
 
 /** PING, ECHO, QUIT, AUTH, HELLO and CLIENT. */
 export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
-  { name: "ping", arity: -1, flags: ["fast", "stale"], summary: "Ping the server", handler: ping },
+  {
+    name: "ping",
+    arity: -1,
+    flags: ["fast", "stale"],
+    categories: ["connection"],
+    summary: "Ping the server",
+    handler: ping,
+  },
   {
     name: "echo",
+    categories: ["connection"],
     arity: 2,
     flags: ["fast", "stale"],
     summary: "Return the given string",
@@ -188,6 +218,7 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "quit",
+    categories: ["connection"],
     arity: -1,
     flags: ["fast", "noauth", "stale"],
     summary: "Close the connection",
@@ -195,6 +226,7 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "auth",
+    categories: ["connection"],
     arity: -2,
     flags: ["fast", "noauth", "stale"],
     summary: "Authenticate to the server",
@@ -202,6 +234,7 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "hello",
+    categories: ["connection"],
     arity: -1,
     flags: ["fast", "noauth", "stale"],
     summary: "Handshake: protocol version, authentication, client name",
@@ -209,6 +242,7 @@ export const CONNECTION_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "client",
+    categories: ["connection"],
     arity: -2,
     flags: ["stale"],
     summary: "Connection commands",

@@ -15,6 +15,7 @@ export const INFO_SECTION_ORDER = [
   "cache",
   "stats",
   "persistence",
+  "security",
 ] as const;
 
 const textDecoder = new TextDecoder();

@@ -108,6 +108,23 @@ export interface ClusterView {
   transferLeadership(id: string): Promise<void>;
 }
 
+/** What an AUTH attempt came to. */
+export type AuthOutcome =
+  | { kind: "ok" }
+  | { kind: "wrongpass" }
+  /** Too many failures from this client address lately: refused before any check. */
+  | { kind: "limited"; retryAfterMs: number };
+
+/** Authentication as the connection commands see it (src/acl/ implements it). */
+export interface AclAccess {
+  /** True when a new connection starts authenticated as `default` (on, no password anywhere). */
+  startsAuthenticated(): boolean;
+  /** True when `default` has no password (a one-argument AUTH is then an error, as in Redis). */
+  defaultHasNoPassword(): boolean;
+  /** Checks `user`'s password; failures count against `clientAddress` (rate limit). */
+  authenticate(user: string, password: string, clientAddress: string): Promise<AuthOutcome>;
+}
+
 /**
  * What the node's own commands (connection, INFO, CLUSTER, CONFIG, DEBUG) use; the node implements
  * it. Subsystems' commands close over their own services instead (src/subsystem/).
@@ -115,6 +132,8 @@ export interface ClusterView {
 export interface NodeServices {
   config: NodeConfig;
   logger: Logger;
+  /** Who may log in. */
+  acl: AclAccess;
   /** Monotonic milliseconds (performance.now based). */
   nowMs(): number;
   /** Monotonic ms at node start. */

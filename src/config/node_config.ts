@@ -28,6 +28,16 @@ export interface NodeConfig {
     clientAuth: boolean;
   } | null;
   metrics: HostPort | null;
+  /** The audit log (`--audit-log`), or null when off. */
+  audit: {
+    path: string;
+    /** `changes`: authentication, ACL and membership changes; `all`: also every write. */
+    scope: "changes" | "all";
+    /** When the buffer is full: wait for the disk, or drop the record and count it. */
+    full: "block" | "drop";
+    /** Records buffered at most. */
+    recordsMax: number;
+  } | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
   /** Client connections accepted at once; more are refused with an error. */
@@ -94,6 +104,10 @@ export interface RawNodeOptions {
   /** A flag: true when given (or when DSYNC_TLS_CLIENT_AUTH is set to anything but "false"/"0"). */
   tlsClientAuth?: string | boolean;
   metrics?: string;
+  auditLog?: string;
+  audit?: string;
+  auditFull?: string;
+  auditBufferRecords?: string;
   logLevel?: string;
   logFormat?: string;
   maxClients?: string;
@@ -144,6 +158,7 @@ export const NODE_DEFAULTS = {
   queueWaitMaxMs: 300_000,
   queueWaitsMax: 10_000,
   diskReserveBytes: 4 * 1024 * 1024,
+  auditBufferRecords: 8192,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
@@ -174,6 +189,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
     requirePass: raw.requirepass ?? null,
     tls: parseTls(raw),
     metrics: raw.metrics === undefined ? null : parseHostPort(raw.metrics, "--metrics"),
+    audit: parseAudit(raw),
     logLevel: parseChoice(raw.logLevel ?? "info", LOG_LEVELS, "--log-level"),
     logFormat: parseChoice(raw.logFormat ?? "text", ["text", "json"] as const, "--log-format"),
     clientCountMax: parseCount(raw.maxClients, NODE_DEFAULTS.clientCountMax, "--max-clients"),
@@ -329,6 +345,25 @@ function parseTls(raw: RawNodeOptions): NodeConfig["tls"] {
     keyFile: required(raw.tlsKey, "--tls-key"),
     caFile: raw.tlsCa ?? null,
     clientAuth,
+  };
+}
+
+function parseAudit(raw: RawNodeOptions): NodeConfig["audit"] {
+  if (raw.auditLog === undefined || raw.auditLog === "") {
+    for (const [flag, value] of [["--audit", raw.audit], ["--audit-full", raw.auditFull]]) {
+      if (value !== undefined) throw new RangeError(`${flag} needs --audit-log`);
+    }
+    return null;
+  }
+  return {
+    path: raw.auditLog,
+    scope: parseChoice(raw.audit ?? "changes", ["changes", "all"] as const, "--audit"),
+    full: parseChoice(raw.auditFull ?? "drop", ["block", "drop"] as const, "--audit-full"),
+    recordsMax: parseCount(
+      raw.auditBufferRecords,
+      NODE_DEFAULTS.auditBufferRecords,
+      "--audit-buffer-records",
+    ),
   };
 }
 

@@ -20,8 +20,11 @@ export interface KvCommandContext {
   slotCount(): number;
   /** The slot of a routed call's target group, or null. */
   slotOfGroup(groupId: number): number | null;
-  /** Runs an internal command through the router (binary arguments); the decoded reply. */
-  callBytes(args: Uint8Array[]): Promise<RespValue>;
+  /**
+   * Runs an internal command through the router (binary arguments) on behalf of ACL user `user`
+   * (null: unchecked); the decoded reply.
+   */
+  callBytes(args: Uint8Array[], user: string | null): Promise<RespValue>;
 }
 
 /** Internal command carrying one slot's share, routed to the slot's leader by its first key. */
@@ -40,15 +43,16 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
     if ("kind" in request) return call.out.error(request.line);
     const slotCount = context.slotCount();
     const shares = splitBySlot(request, (key) => keySlot(key, slotCount));
-    return Promise.all(shares.map((share) => runShare(share))).then((answers) => {
+    const user = call.session.user;
+    return Promise.all(shares.map((share) => runShare(share, user))).then((answers) => {
       const answer = gatherAnswers(request, shares, answers);
       return (out, version) => writeAnswer(out, version, answer);
     });
   }
 
-  async function runShare(share: SlotShare): Promise<KvAnswer> {
+  async function runShare(share: SlotShare, user: string | null): Promise<KvAnswer> {
     try {
-      return answerOf(await context.callBytes([SHARE, ...argsOf(share.request)]));
+      return answerOf(await context.callBytes([SHARE, ...argsOf(share.request)], user));
     } catch (error) {
       return { kind: "error", line: errorLine(error) };
     }
@@ -79,6 +83,7 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
     name,
     arity,
     flags: write ? ["write"] : ["readonly", "fast"],
+    categories: ["cache"],
     summary,
     firstKey: 1,
     lastKey,
@@ -97,6 +102,7 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
       name: "kv.share",
       arity: -3,
       flags: ["internal"],
+      aclChecksInner: true,
       summary: "One slot's share of a key-value command, on the slot's leader",
       firstKey: 2,
       lastKey: 2,

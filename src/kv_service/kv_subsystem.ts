@@ -70,7 +70,7 @@ export function kvSubsystem(
       valueBytesMax: config.bulkBytesMax,
       slotCount: () => context.slotCount(),
       slotOfGroup: (groupId) => context.slotOfGroup(groupId),
-      callBytes: (args) => context.callBytes(args),
+      callBytes: (args, user) => context.callBytes(args, user),
     }),
     slotPartTag: SLOT_PART_TAGS.kv,
     slotMachine(slot) {

@@ -129,6 +129,7 @@ export function lockCommands(locks: LockService, limits: LockArgumentLimits): Co
   return [
     {
       name: "lock.acquire",
+      categories: ["lock"],
       arity: -3,
       flags: ["write", "blocking"],
       summary: "Acquire a lock: fencing token, or null when not granted within WAIT",
@@ -139,6 +140,7 @@ export function lockCommands(locks: LockService, limits: LockArgumentLimits): Co
     },
     {
       name: "lock.release",
+      categories: ["lock"],
       arity: -3,
       flags: ["write"],
       summary: "Release a lock held by owner (only the grant with TOKEN when given)",
@@ -148,6 +150,7 @@ export function lockCommands(locks: LockService, limits: LockArgumentLimits): Co
     },
     {
       name: "lock.refresh",
+      categories: ["lock"],
       arity: -4,
       flags: ["write"],
       summary: "Extend the lease of a lock held by owner",
@@ -157,6 +160,7 @@ export function lockCommands(locks: LockService, limits: LockArgumentLimits): Co
     },
     {
       name: "lock.info",
+      categories: ["lock"],
       arity: 2,
       flags: ["readonly"],
       summary: "Mode, holders [owner, token, ttl-remaining-ms] and waiters [owner, mode]",
@@ -166,6 +170,7 @@ export function lockCommands(locks: LockService, limits: LockArgumentLimits): Co
     },
     {
       name: "lock.cancelwait",
+      categories: ["lock"],
       arity: 4,
       flags: ["write", "internal"],
       summary: "Internal: cancel a parked wait (sent by the node that parked it)",

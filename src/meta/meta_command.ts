@@ -25,7 +25,10 @@ export type MetaCommand =
   /** Records the slots' placement (placement_codec.ts bytes); replaces the previous one. */
   | { op: "placeSlots"; placement: Uint8Array };
 
-/** The meta group's own op codes; 4 is the lock subsystem's (src/lock_service/lock_machine.ts). */
+/**
+ * The meta group's own op codes; 4 is the lock subsystem's (src/lock_service/lock_machine.ts), 7
+ * the ACL's (src/acl/acl_machine.ts).
+ */
 const OP_CODES = {
   setMember: 1,
   forgetMember: 2,

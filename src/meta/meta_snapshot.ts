@@ -24,6 +24,8 @@ export const META_SECTION = {
   placement: 2,
   /** The lock table's own snapshot (src/locks/snapshot_codec.ts). */
   locks: 3,
+  /** The ACL users (src/acl/acl_machine.ts): u32 count, then each user record. */
+  acl: 4,
 } as const;
 
 /**

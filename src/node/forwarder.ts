@@ -46,14 +46,15 @@ export class Forwarder {
   }
 
   /**
-   * Runs `args` on node `to`, the leader of `target.groupId`; resolves with its RESP2-encoded
-   * reply. Copies `args` at once.
+   * Runs `args` on node `to`, the leader of `target.groupId`, as ACL user `user` (empty: this
+   * node's own call); resolves with its RESP2-encoded reply. Copies `args` at once.
    */
   forward(
     to: string,
     args: Uint8Array[],
     timeoutMs: number,
     target: ForwardTarget,
+    user = "",
   ): Promise<Uint8Array> {
     if (this.#pending.size >= FORWARDS_PENDING_MAX) {
       return Promise.reject(
@@ -70,6 +71,7 @@ export class Forwarder {
       groupId: target.groupId,
       parkedWaitId: target.parkedWaitId,
       args: copied,
+      user,
     });
     if (!sent) {
       return Promise.reject(new ClusterError("TRYAGAIN", `leader ${to} is not reachable`));

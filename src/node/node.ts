@@ -44,6 +44,9 @@ import { StallMonitor } from "../util/stall_monitor.ts";
 import { backupCommands, type BackupSource } from "../commands/backup_command.ts";
 import { ImageStore } from "../backup/image_store.ts";
 import { loadRestoreSeed, type RestoreSeed } from "../backup/restore_seed.ts";
+import { type SecurityFactory, securitySubsystemFactory } from "../acl/acl_subsystem.ts";
+import { AuditLog } from "../audit/audit_log.ts";
+import { Auditor } from "../audit/auditor.ts";
 
 /**
  * Client connections and forwarded commands waiting for a turn at most; forwarded commands
@@ -97,6 +100,9 @@ export class DsyncNode {
   #slotGroups: SlotGroups | null = null;
   /** Moves slot groups towards the placement now and then. */
   #reconciler: ReturnType<typeof setInterval> | undefined;
+  /** The `--audit-log` file, when configured. */
+  readonly #audit: AuditLog | null;
+  readonly #security: SecurityFactory;
 
   /** `discovered`: for a joining node, the members learned from `--join` (see join.ts). */
   constructor(config: NodeConfig, logger: Logger, discovered?: Map<string, HostPort>) {
@@ -161,6 +167,17 @@ export class DsyncNode {
       warnIntervalMs: STALL_WARN_INTERVAL_MS,
     }, logger);
     this.#stats.loop = this.#stallMonitor.figures;
+    const audit = config.audit;
+    this.#audit = audit === null ? null : new AuditLog(
+      { path: audit.path, recordsMax: audit.recordsMax, full: audit.full },
+      logger,
+    );
+    this.#security = securitySubsystemFactory(config, this.#audit);
+  }
+
+  /** Reopens the audit log at its path (SIGHUP, after the old file was rotated away). */
+  reopenAuditLog(): void {
+    this.#audit?.reopen();
   }
 
   /** Opens storage, binds both ports and starts the meta group; throws if anything fails. */
@@ -173,6 +190,8 @@ export class DsyncNode {
       : await import("../metrics/metrics_server.ts");
     this.#stallMonitor.start();
     this.#transport.useTls(await readPeerTls(this.config));
+    await this.#audit?.open();
+    await this.#security.service.init();
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
     // Subsystems' state machines in the meta group are registered before it opens.
@@ -180,6 +199,7 @@ export class DsyncNode {
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger),
       queueSubsystemFactory(this.config, this.#logger),
+      this.#security,
     ];
     const seed = await this.#restoreSeed();
     const meta = await MetaGroup.open(
@@ -195,7 +215,8 @@ export class DsyncNode {
     const slotHost = (slot: number) => this.#slotGroups?.host(slot);
     const context = {
       call: (args: string[]) => this.#router.call(args),
-      callBytes: (args: Uint8Array[]) => this.#router.callBytes(args),
+      callBytes: (args: Uint8Array[], user?: string | null) =>
+        this.#router.callBytes(args, user ?? null),
       slotCount: () => meta.slotCount(),
       slotOfGroup: (groupId: number) => slotOfGroup(groupId, meta.slotCount()),
       slotHost,
@@ -220,7 +241,12 @@ export class DsyncNode {
     ];
     table = new CommandTable(specs.map((spec) => this.#router.wrap(spec)));
     this.#router.attach(table, services);
-    this.#clients = new ClientServer(this.config, table, services, this.#logger);
+    this.#security.service.useTable(table);
+    const audit = this.config.audit;
+    const auditor = this.#audit === null || audit === null
+      ? null
+      : new Auditor(this.#audit, audit.scope, this.config.id);
+    this.#clients = new ClientServer(this.config, table, services, this.#logger, auditor);
     await this.#transport.start();
     this.#raftGroups.start();
     meta.start();
@@ -269,6 +295,7 @@ export class DsyncNode {
     this.#raftGroups.stop();
     this.#meta?.stop();
     await this.#nodeLog?.close();
+    await this.#audit?.close();
     this.#transport.close();
     this.#stallMonitor.stop();
     this.#logger.info("node stopped");
@@ -417,6 +444,7 @@ export class DsyncNode {
     return {
       config: this.config,
       logger: this.#logger,
+      acl: this.#security.service,
       nowMs,
       startedAtMs: nowMs(),
       stats: this.#stats,

@@ -120,7 +120,7 @@ export class CommandRouter {
     try {
       answer = this.#options.groups.status(groupId)?.role === "leader"
         ? handler({ ...call, target })
-        : this.#forward(call.args, target);
+        : this.#forward(call.args, target, session.user);
     } catch (error) {
       parked?.drop();
       throw error;
@@ -146,9 +146,14 @@ export class CommandRouter {
     });
   }
 
-  /** Runs a command another node forwarded here; returns its RESP2-encoded reply. */
+  /**
+   * Runs a command another node forwarded here; returns its RESP2-encoded reply. The command table
+   * checks it again with the user the client authenticated as on that node (empty: that node's
+   * own call).
+   */
   executeForwarded(from: string, message: PeerMessageOf<"forwardRequest">): Promise<Uint8Array> {
     const session = new ClientSession(0, `peer ${from}`, performance.now(), true);
+    session.user = message.user === "" ? null : message.user;
     session.forwardedTarget = { groupId: message.groupId, parkedWaitId: message.parkedWaitId };
     return this.#runCaptured(message.args, session);
   }
@@ -160,12 +165,17 @@ export class CommandRouter {
   async call(args: string[]): Promise<RespValue> {
     const encoder = new TextEncoder();
     const session = new ClientSession(0, "internal", performance.now(), true);
+    session.user = null;
     return decodeReply(await this.#runCaptured(args.map((arg) => encoder.encode(arg)), session));
   }
 
-  /** `call` with binary arguments. */
-  async callBytes(args: Uint8Array[]): Promise<RespValue> {
+  /**
+   * `call` with binary arguments; with `user`, on behalf of that client's user (its permissions
+   * checked here and on the node that executes it).
+   */
+  async callBytes(args: Uint8Array[], user: string | null = null): Promise<RespValue> {
     const session = new ClientSession(0, "internal", performance.now(), true);
+    session.user = user;
     return decodeReply(await this.#runCaptured(args, session));
   }
 
@@ -176,7 +186,11 @@ export class CommandRouter {
    * command did not run move on: a timeout or a lost connection (outcome unknown) is answered
    * as it is. Refuses when there is nobody to reach.
    */
-  async #forward(args: Uint8Array[], target: RouteTarget): Promise<ReplyFn> {
+  async #forward(
+    args: Uint8Array[],
+    target: RouteTarget,
+    user: string | null,
+  ): Promise<ReplyFn> {
     const groups = this.#options.groups;
     const leaderId = groups.status(target.groupId)?.leaderId ?? null;
     // The other members are looked up only once the leader did not do (a cold path).
@@ -203,6 +217,7 @@ export class CommandRouter {
           args,
           this.#options.requestTimeoutMs,
           target,
+          user ?? "",
         );
       } catch (error) {
         // TRYAGAIN from the forwarder: not sent (unreachable, or too many pending).
@@ -237,7 +252,7 @@ export class CommandRouter {
       out.error("TRYAGAIN node is starting");
       return out.bytes().slice();
     }
-    const resolution = table.resolve(args, true, true);
+    const resolution = table.resolve(args, true, true, session.user);
     if (resolution.error !== undefined) {
       out.error(resolution.error);
       return out.bytes().slice();

@@ -5,7 +5,7 @@ import {
   RespRequestDecoder,
   RespWriter,
 } from "../../protocol/resp/mod.ts";
-import type { CommandCall, CommandTable, ReplyFn } from "../commands/command_table.ts";
+import type { CommandCall, CommandSpec, CommandTable, ReplyFn } from "../commands/command_table.ts";
 import type { ClientSession } from "../commands/client_session.ts";
 import type { NodeServices } from "../commands/node_services.ts";
 import type { Logger } from "../log/logger.ts";
@@ -13,6 +13,9 @@ import { internalErrorLine } from "../commands/replies.ts";
 import { ContractRespWriter } from "./contract_writer.ts";
 import type { ByteConn } from "../util/tls_conn.ts";
 import { TurnBudget } from "./turn_budget.ts";
+import type { Auditor, AuditTicket } from "../audit/auditor.ts";
+import { outcomeOf } from "../audit/audit_record.ts";
+import { lowerAscii } from "../commands/command_table.ts";
 
 /** Commands of one client run back to back at most, before others and the loop get a turn. */
 export const COMMANDS_PER_SLICE_MAX = 256;
@@ -41,6 +44,8 @@ export interface ClientConnectionLimits {
   outputBytesMax: number;
   /** Client work per event-loop turn, shared by every connection of the server. */
   budget?: TurnBudget;
+  /** Records commands in the audit log (`--audit-log`), when set. */
+  auditor?: Auditor;
 }
 
 /** A reply slot that must be written in order: bytes already encoded, or an awaited outcome. */
@@ -90,6 +95,8 @@ export class ClientConnection {
   #flushQueued = false;
   #closeAfterFlush = false;
   #closed = false;
+  /** The audit buffer was full (block policy): the next command waits for room. */
+  #auditWait: Promise<void> | null = null;
   readonly #call: CommandCall;
 
   constructor(
@@ -169,6 +176,16 @@ export class ClientConnection {
         await new Promise<void>((resolve) => this.#onPendingDrained = resolve);
         if (this.#closed) return;
       }
+      if (this.#auditWait !== null) {
+        await this.#auditWait;
+        this.#auditWait = null;
+        if (this.#closed) return;
+      }
+      // Commands after an AUTH run as the user it names, or not at all: wait for its outcome.
+      while (this.session.authenticating !== null) {
+        await this.session.authenticating.catch(() => {});
+        if (this.#closed) return;
+      }
       if (!this.#budget.tryTake()) {
         this.#services.stats.clientReadsDeferred++;
         await this.#budget.nextTurn();
@@ -194,6 +211,7 @@ export class ClientConnection {
       if (args === undefined) return false;
       this.#execute(args);
       if (this.#proposingCount >= PENDING_REPLIES_MAX) return true;
+      if (this.session.authenticating !== null || this.#auditWait !== null) return true;
       if (this.session.closeRequested) {
         this.#closeAfterFlush = true;
         return false;
@@ -229,12 +247,18 @@ export class ClientConnection {
   #execute(args: Uint8Array[]): void {
     this.#services.stats.commandsProcessed++;
     const out = this.#target();
-    const resolution = this.#table.resolve(args, this.session.authenticated);
+    const session = this.session;
+    const resolution = this.#table.resolve(args, session.authenticated, false, session.user);
     if (resolution.error !== undefined) {
       out.error(resolution.error);
+      if (resolution.denied !== undefined) {
+        const { command, spec } = resolution.denied;
+        this.#limits.auditor?.refused(session, command, spec, args);
+      }
       return;
     }
     this.session.lastCommand = resolution.spec.name;
+    const ticket = this.#auditTicket(args, resolution.spec);
     const call = this.#call;
     call.args = args;
     call.out = out;
@@ -251,12 +275,22 @@ export class ClientConnection {
       result = resolution.spec.handler!(call);
     } catch (error) {
       this.#handlerFailed(error);
+      ticket?.finish("ERR");
       // A handler that threw after writing part of its reply left the stream unrepairable.
       if (out.byteLength === lengthBefore) out.error(internalErrorLine(error));
       else this.close();
       return;
     }
-    if (result === undefined) return;
+    if (result === undefined) {
+      ticket?.finish(outcomeOf(out.bytes().subarray(lengthBefore)));
+      return;
+    }
+    if (ticket !== null) {
+      result = result.then((reply) => audited(reply, ticket), (error) => {
+        ticket.finish("ERR");
+        throw error;
+      });
+    }
     const pendingSlot: PendingReply = slot ?? { reply: null, proposing: true };
     this.#pending.push(pendingSlot);
     this.#proposingCount++;
@@ -272,6 +306,17 @@ export class ClientConnection {
       this.#settleProposal(pendingSlot);
       this.#drainSettled();
     });
+  }
+
+  /** An audit ticket for this call when it is recorded; pauses the connection when full. */
+  #auditTicket(args: Uint8Array[], spec: CommandSpec): AuditTicket | null {
+    const auditor = this.#limits.auditor;
+    if (auditor === undefined) return null;
+    const top = lowerAscii(args[0]!);
+    const command = spec.name === top ? top : `${top}|${spec.name}`;
+    const { ticket, blocked } = auditor.begin(this.session, command, spec, args);
+    if (blocked) this.#auditWait = auditor.log.roomAvailable();
+    return ticket;
   }
 
   /**
@@ -377,4 +422,13 @@ export class ClientConnection {
       this.close();
     }
   }
+}
+
+/** `reply`, finishing `ticket` with the outcome it writes. */
+function audited(reply: ReplyFn, ticket: AuditTicket): ReplyFn {
+  return (out, version) => {
+    const lengthBefore = out.byteLength;
+    reply(out, version);
+    ticket.finish(outcomeOf(out.bytes().subarray(lengthBefore)));
+  };
 }

@@ -7,6 +7,7 @@ import { ClientConnection } from "./client_connection.ts";
 import { listenClientAuthTls } from "../util/client_auth_tls.ts";
 import type { ByteConn } from "../util/tls_conn.ts";
 import { TurnBudget } from "./turn_budget.ts";
+import type { Auditor } from "../audit/auditor.ts";
 
 /** Connections accepted back to back at most before the accept loop yields to the event loop. */
 const ACCEPTS_PER_TURN_MAX = 16;
@@ -33,7 +34,17 @@ export class ClientServer {
   #listener: { close(): void } | null = null;
   #nextClientId = 1;
 
-  constructor(config: NodeConfig, table: CommandTable, services: NodeServices, logger: Logger) {
+  readonly #auditor: Auditor | null;
+
+  /** `auditor`: records client commands in the audit log (`--audit-log`). */
+  constructor(
+    config: NodeConfig,
+    table: CommandTable,
+    services: NodeServices,
+    logger: Logger,
+    auditor: Auditor | null = null,
+  ) {
+    this.#auditor = auditor;
     this.#config = config;
     this.#table = table;
     this.#services = services;
@@ -112,7 +123,7 @@ export class ClientServer {
       this.#nextClientId++,
       `${remote.hostname}:${remote.port}`,
       this.#services.nowMs(),
-      this.#config.requirePass === null,
+      this.#services.acl.startsAuthenticated(),
     );
     const connection = new ClientConnection(
       conn,
@@ -127,6 +138,7 @@ export class ClientServer {
         },
         outputBytesMax: this.#config.clientOutputBytesMax,
         budget: this.budget,
+        ...(this.#auditor === null ? {} : { auditor: this.#auditor }),
       },
     );
     this.#connections.set(session.id, connection);

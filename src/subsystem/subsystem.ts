@@ -54,8 +54,11 @@ export interface SubsystemContext {
    * follow-ups that must run where the command routes, e.g. cancelling a parked wait.
    */
   call(args: string[]): Promise<RespValue>;
-  /** `call` with binary arguments (keys and values are any bytes). */
-  callBytes(args: Uint8Array[]): Promise<RespValue>;
+  /**
+   * `call` with binary arguments (keys and values are any bytes); with `user`, on behalf of that
+   * ACL user, whose permissions are checked here and on the node that executes it.
+   */
+  callBytes(args: Uint8Array[], user?: string | null): Promise<RespValue>;
   /** The cluster's slot count. */
   slotCount(): number;
   /** The slot group `groupId` holds, or null when it is not a slot group. */

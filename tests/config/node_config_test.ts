@@ -75,3 +75,30 @@ Deno.test("--slots: 64 by default, 1..16384", () => {
   assert.throws(() => buildNodeConfig({ ...base, slots: "0" }), /--slots/);
   assert.throws(() => buildNodeConfig({ ...base, slots: "16385" }), /--slots/);
 });
+
+Deno.test("audit options: off by default, defaults with --audit-log, choices checked", () => {
+  assert.equal(buildNodeConfig(base).audit, null);
+  assert.deepEqual(buildNodeConfig({ ...base, auditLog: "/var/log/dsync-audit.log" }).audit, {
+    path: "/var/log/dsync-audit.log",
+    scope: "changes",
+    full: "drop",
+    recordsMax: 8192,
+  });
+  const all = buildNodeConfig({
+    ...base,
+    auditLog: "a.log",
+    audit: "all",
+    auditFull: "block",
+    auditBufferRecords: "16",
+  });
+  assert.deepEqual(all.audit, { path: "a.log", scope: "all", full: "block", recordsMax: 16 });
+  assert.throws(() => buildNodeConfig({ ...base, audit: "all" }), /--audit needs --audit-log/);
+  assert.throws(
+    () => buildNodeConfig({ ...base, auditLog: "a.log", auditFull: "wait" }),
+    /Invalid --audit-full 'wait': expected one of block, drop/,
+  );
+  assert.throws(
+    () => buildNodeConfig({ ...base, auditLog: "a.log", audit: "some" }),
+    /Invalid --audit 'some'/,
+  );
+});

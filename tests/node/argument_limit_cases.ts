@@ -282,6 +282,34 @@ export const COMMAND_CASES: CommandCases[] = [
       own("SETNAME name", "client name", 256, (v) => ["HELLO", "2", "SETNAME", v], NOT_ERROR),
     ],
   },
+  {
+    command: "acl|setuser",
+    cases: [
+      own("user name", "user name", 128, (v) => ["ACL", "SETUSER", v, "on"], OK),
+      own("password", "password", 512, (v) => ["ACL", "SETUSER", "u1", `>${v}`], OK),
+      own("key pattern", "key pattern", 256, (v) => ["ACL", "SETUSER", "u2", `~${v}`], OK),
+      argumentCount((n) => ["ACL", "SETUSER", "u3", ...Array(n - 3).fill("on")], OK),
+    ],
+  },
+  {
+    command: "acl|deluser",
+    cases: [
+      own("user name", "user name", 128, (v) => ["ACL", "DELUSER", v], INTEGER),
+      argumentCount((n) => ["ACL", "DELUSER", ...padded("nobody", n - 2)], ZERO),
+    ],
+  },
+  {
+    command: "acl|getuser",
+    cases: [own("user name", "user name", 128, (v) => ["ACL", "GETUSER", v], NIL_OR_BULK)],
+  },
+  {
+    command: "acl|cat",
+    cases: [bulk("category", (v) => ["ACL", "CAT", v], /^-ERR Unknown category/)],
+  },
+  { command: "acl|list", cases: [], noArguments: "arity 2" },
+  { command: "acl|users", cases: [], noArguments: "arity 2" },
+  { command: "acl|whoami", cases: [], noArguments: "arity 2" },
+  { command: "acl|help", cases: [], noArguments: "arity 2" },
   { command: "client|id", cases: [], noArguments: "arity 2" },
   { command: "client|getname", cases: [], noArguments: "arity 2" },
   { command: "client|info", cases: [], noArguments: "arity 2" },

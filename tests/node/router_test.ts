@@ -160,6 +160,7 @@ Deno.test("router: a forwarded command runs for the frame's group, only while le
     groupId,
     parkedWaitId: 42,
     args: [text.encode("m")],
+    user: "",
   });
   const node = nodeOf(new Set([7]));
   assert.equal(decoder.decode(await node.router.executeForwarded("n3", frame(7))), "+RAN\r\n");

@@ -99,7 +99,8 @@ async function withServer(body: (port: number, logs: string[]) => Promise<void>)
   });
   const logs: string[] = [];
   const logger = new Logger({ level: "error", format: "text", sink: (line) => logs.push(line) });
-  const services = { stats: newServerStats(), nowMs: () => performance.now() };
+  const acl = { startsAuthenticated: () => true };
+  const services = { stats: newServerStats(), nowMs: () => performance.now(), acl };
   const server = new ClientServer(
     config,
     brokenTable(),

@@ -64,6 +64,7 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
     groupId: u32Arbitrary,
     parkedWaitId: u53Arbitrary,
     args: fc.array(bytesArbitrary, { maxLength: 6 }),
+    user: fc.string({ maxLength: 8 }),
   }),
   fc.record({
     type: fc.constant("forwardReply" as const),

@@ -62,9 +62,10 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
       groupId: 7,
       parkedWaitId: 42,
       args: [text.encode("SET"), text.encode("k"), text.encode("v")],
+      user: "bob",
     },
-    hex: "00000033 01 20  1234abcd  00000000 00000009  000005dc  00000007  00000000 0000002a " +
-      "00000003  00000003 534554  00000001 6b  00000001 76",
+    hex: "00000038 01 20  1234abcd  00000000 00000009  000005dc  00000007  00000000 0000002a " +
+      "00000003  00000003 534554  00000001 6b  00000001 76  0003 626f62",
   },
   {
     message: {
@@ -148,6 +149,7 @@ Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 
       groupId: 0,
       parkedWaitId: 0,
       args: [],
+      user: "",
     },
     {
       type: "forwardRequest",
@@ -157,6 +159,7 @@ Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 
       groupId: 0xffff_ffff,
       parkedWaitId: Number.MAX_SAFE_INTEGER,
       args: [],
+      user: "",
     },
     {
       type: "forwardRequest",
@@ -166,6 +169,7 @@ Deno.test("round-trips boundary values: empty lists, empty strings, largest u53 
       groupId: 1,
       parkedWaitId: 1,
       args: [new Uint8Array(0)],
+      user: "",
     },
     {
       type: "forwardReply",
@@ -226,6 +230,7 @@ Deno.test("encodeFrame rejects values the wire cannot carry with RangeError", ()
         groupId: 0,
         parkedWaitId: 0,
         args: [],
+        user: "",
       },
       "Cannot encode u32: 4294967296 is not an integer in 0..4294967295",
     ],
@@ -312,6 +317,7 @@ Deno.test("encodeFrame rejects a ForwardRequest with more args than FORWARD_ARG_
     groupId: 0,
     parkedWaitId: 0,
     args,
+    user: "",
   };
   assert.throws(() => encodeFrame(message), {
     name: "RangeError",
