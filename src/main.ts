@@ -1,10 +1,13 @@
 /**
- * dsync: `dsync node ...` runs one node, `dsync cluster ...` runs a local cluster.
+ * dsync: `dsync node ...` runs one node, `dsync cluster ...` runs a local cluster, `dsync lock`
+ * and `dsync queue ...` are client tools.
  * Every option may also come from `DSYNC_<OPTION>` (flags win).
  */
 import { Command } from "commander";
 import { nodeCommand } from "./cli/node_command.ts";
 import { clusterCommand } from "./cli/cluster_command.ts";
+import { lockCommand } from "./cli/lock_command.ts";
+import { queueCommand } from "./cli/queue_command.ts";
 import { DSYNC_VERSION } from "./version.ts";
 
 const program = new Command()
@@ -13,6 +16,8 @@ const program = new Command()
   .version(DSYNC_VERSION)
   .showHelpAfterError()
   .addCommand(nodeCommand())
-  .addCommand(clusterCommand());
+  .addCommand(clusterCommand())
+  .addCommand(lockCommand())
+  .addCommand(queueCommand());
 
 await program.parseAsync(Deno.args, { from: "user" });

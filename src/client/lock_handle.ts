@@ -10,6 +10,8 @@ export const REFRESH_DIVISOR = 3;
  * rates; firing early is safe, late is not).
  */
 export const EXPIRY_MARGIN_DIVISOR = 20;
+/** Most refreshes of one lease waiting for their replies at once. */
+const REFRESHES_IN_FLIGHT_MAX = 2;
 /** After a failed refresh, the next try comes this much later (or at the lease's end). */
 const REFRESH_RETRY_MS = 100;
 
@@ -64,6 +66,7 @@ export class LockHandle {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #refreshCount = 0;
+  #refreshesInFlight = 0;
   readonly #onEnd: (handle: LockHandle) => void;
 
   /** Starts keeping `grant` alive through `pool`; `onEnd` is told once it is released or lost. */
@@ -119,7 +122,9 @@ export class LockHandle {
 
   /** The lease is confirmed as of `sentAt`: move the expiry, schedule the next refresh. */
   #confirmed(sentAt: number): void {
-    this.#expiresAt = sentAt + this.ttlMs - this.ttlMs / EXPIRY_MARGIN_DIVISOR;
+    const expiresAt = sentAt + this.ttlMs - this.ttlMs / EXPIRY_MARGIN_DIVISOR;
+    if (expiresAt <= this.#expiresAt) return; // an older refresh answered after a newer one
+    this.#expiresAt = expiresAt;
     if (this.#expiredNow()) return;
     clearTimeout(this.#expiryTimer);
     this.#expiryTimer = setTimeout(() => this.#expiredNow(), this.#expiresAt - performance.now());
@@ -132,10 +137,24 @@ export class LockHandle {
     this.#refreshTimer = setTimeout(() => void this.#refresh(), delayMs);
   }
 
-  /** Checks the clock first: after a pause, a late timer must not refresh a lease that may be gone. */
+  /**
+   * Checks the clock first: after a pause, a late timer must not refresh a lease that may be gone.
+   * A slow refresh does not hold up the next one: up to REFRESHES_IN_FLIGHT_MAX run at once.
+   */
   async #refresh(): Promise<void> {
     if (!this.held || this.#expiredNow()) return;
     const sentAt = performance.now();
+    this.#scheduleRefresh(this.ttlMs / REFRESH_DIVISOR);
+    if (this.#refreshesInFlight >= REFRESHES_IN_FLIGHT_MAX) return;
+    this.#refreshesInFlight++;
+    try {
+      await this.#refreshOnce(sentAt);
+    } finally {
+      this.#refreshesInFlight--;
+    }
+  }
+
+  async #refreshOnce(sentAt: number): Promise<void> {
     const args = ["LOCK.REFRESH", this.name, this.owner, String(this.ttlMs)];
     args.push("TOKEN", String(this.token));
     try {
