@@ -10,7 +10,7 @@ import {
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { lockHolders } from "./lock_info.ts";
 
-const TTL_MS = 1_000;
+const TTL_MS = 1_500;
 const CHILD = new URL("./lock_holder_child.ts", import.meta.url).pathname;
 
 interface Holder {
