@@ -69,14 +69,17 @@ async function runLocked(
       return EXIT_NOT_STARTED;
     }
     let lost = false;
+    let ended = false;
     handle.signal.addEventListener("abort", () => {
-      if (!(handle.signal.reason instanceof LeaseLostError)) return;
+      // A lease lost after the command ended changes nothing: its status stands.
+      if (ended || !(handle.signal.reason instanceof LeaseLostError)) return;
       lost = true;
       console.error(`dsync lock: ${handle.signal.reason.message}; stopping the command`);
       running.terminate(graceMs);
     });
     const undo = forwardSignals(() => running.terminate(graceMs));
     const status = await running.status;
+    ended = true;
     undo();
     if (lost) return EXIT_LEASE_LOST;
     await handle.release().catch((error) => reportFailure("lock: release", error));

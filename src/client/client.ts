@@ -105,8 +105,16 @@ export class DsyncClient {
     if (sentAt - grant.confirmedAt < grant.ttlMs / 3) return grant;
     const args = ["LOCK.REFRESH", grant.name, grant.owner, String(grant.ttlMs)];
     args.push("TOKEN", String(grant.token));
-    const reply = await this.#pool.call(args, { idempotent: true });
-    return flagReply("LOCK.REFRESH", reply) ? { ...grant, confirmedAt: sentAt } : null;
+    let held: boolean;
+    try {
+      held = flagReply("LOCK.REFRESH", await this.#pool.call(args, { idempotent: true }));
+    } catch (error) {
+      // Granted but not confirmed: free it (bound to its token) rather than leave it to its TTL.
+      const release = ["LOCK.RELEASE", grant.name, grant.owner, "TOKEN", String(grant.token)];
+      await this.#pool.call(release, { idempotent: true }).catch(() => {});
+      throw error;
+    }
+    return held ? { ...grant, confirmedAt: sentAt } : null;
   }
 
   /**

@@ -11,6 +11,25 @@ import {
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { lockHolders } from "../client/lock_info.ts";
 
+/** No run of the subcommand in these tests takes longer; past it the process is killed. */
+const RUN_TIMEOUT_MS = 30_000;
+
+/** `promise`, or a rejection after `ms` (and SIGKILL of `process`). */
+function within<T>(promise: Promise<T>, ms: number, process: Deno.ChildProcess): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      reject(new Error(`still running after ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 interface Run {
   process: Deno.ChildProcess;
   lines: string[];
@@ -29,7 +48,11 @@ function dsyncLock(endpoints: string, args: string[]): Run {
   const lines: string[] = [];
   const out = readLines(process.stdout, (line) => lines.push(line)).catch(() => {});
   const err = readLines(process.stderr, (line) => lines.push(line)).catch(() => {});
-  const code = Promise.all([process.status, out, err]).then(([status]) => status.code);
+  const code = within(
+    Promise.all([process.status, out, err]).then(([status]) => status.code),
+    RUN_TIMEOUT_MS,
+    process,
+  );
   return { process, lines, code };
 }
 
@@ -51,17 +74,17 @@ Deno.test("dsync lock: held exactly while the command runs, exit statuses, the k
       const go = `${dir}/go`;
       const script = `echo token=$DSYNC_LOCK_TOKEN; echo name=$DSYNC_LOCK_NAME; ` +
         `while [ ! -e ${go} ]; do sleep 0.05; done; exit 7`;
-      const run = dsyncLock(endpoints, ["--ttl", "1500", "job", "--", "sh", "-c", script]);
+      const run = dsyncLock(endpoints, ["--ttl", "3000", "job", "--", "sh", "-c", script]);
       await eventually("the command runs", () => valueOf(run, "name=") !== undefined, 20_000);
       const token = Number(valueOf(run, "token="));
       assert.ok(Number.isSafeInteger(token) && token >= 1, `token ${valueOf(run, "token=")}`);
       assert.equal(valueOf(run, "name="), "job");
-      // Held under that token while it runs, past a few TTLs.
+      // Held under that token while it runs, for two TTLs.
       for (let i = 0; i < 6; i++) {
         const holders = await lockHolders(port, "job");
         assert.equal(holders.length, 1, `try ${i}: ${run.lines.join("\n")}`);
         assert.match(holders[0]!, new RegExp(` ${token}$`));
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
       await Deno.writeTextFile(go, "");
       assert.equal(await run.code, 7);
@@ -93,14 +116,14 @@ Deno.test("dsync lock: held exactly while the command runs, exit statuses, the k
     await t.step("a lost lease: SIGTERM, then SIGKILL after --grace, exit 70", async () => {
       const script = `trap 'echo got-term' TERM; echo pid=$$; while :; do sleep 0.1; done`;
       const run = dsyncLock(endpoints, [
-        ...["--ttl", "1500", "--grace", "1000", "lost", "--", "sh", "-c", script],
+        ...["--ttl", "3000", "--grace", "1000", "lost", "--", "sh", "-c", script],
       ]);
       await eventually("the command runs", () => valueOf(run, "pid=") !== undefined, 20_000);
       const pid = Number(valueOf(run, "pid="));
       const [holder] = await lockHolders(port, "lost");
       // Pause `dsync lock` itself (its command keeps running) until another client has the lock.
       run.process.kill("SIGSTOP");
-      const taken = await client.lock("lost", { ttlMs: 30_000, waitMs: 5_000 });
+      const taken = await client.lock("lost", { ttlMs: 30_000, waitMs: 10_000 });
       assert.ok(taken !== null, "the paused holder's lease ran out");
       assert.ok(taken.token > Number(holder!.split(" ")[1]));
       const resumedAt = performance.now();

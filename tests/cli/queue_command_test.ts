@@ -5,6 +5,25 @@ import { eventually } from "../helpers/node_harness.ts";
 import { err, FakeRespServer } from "../client/fake_resp_server.ts";
 import { FakeQueue } from "../client/fake_queue.ts";
 
+/** No run of the subcommand in these tests takes longer; past it the process is killed. */
+const RUN_TIMEOUT_MS = 30_000;
+
+/** `promise`, or a rejection after `ms` (and SIGKILL of `process`). */
+function within<T>(promise: Promise<T>, ms: number, process: Deno.ChildProcess): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // exited
+      }
+      reject(new Error(`still running after ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 interface Run {
   process: Deno.ChildProcess;
   lines: string[];
@@ -24,7 +43,11 @@ function dsyncQueue(endpoint: string, args: string[]): Run {
   const lines: string[] = [];
   const out = readLines(process.stdout, (line) => lines.push(line)).catch(() => {});
   const err = readLines(process.stderr, (line) => lines.push(line)).catch(() => {});
-  const code = Promise.all([process.status, out, err]).then(([status]) => status.code);
+  const code = within(
+    Promise.all([process.status, out, err]).then(([status]) => status.code),
+    RUN_TIMEOUT_MS,
+    process,
+  );
   return { process, lines, code };
 }
 

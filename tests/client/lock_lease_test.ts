@@ -9,7 +9,11 @@ import {
 import { call, waitForLeader } from "../helpers/resp_call.ts";
 import { lockHolders as holders } from "./lock_info.ts";
 
-const TTL_MS = 1_500;
+/**
+ * Long enough that refreshes (every TTL/3) confirm within the TTL on a loaded machine: with 1.5 s,
+ * replies 1 s late (load average 22 on 2 cores) made the client give the lease up, rightly.
+ */
+const TTL_MS = 3_000;
 
 Deno.test("a held lock outlives many TTLs, and the client fails over when its node dies", async () => {
   const plan = await planTestCluster(3);
@@ -28,26 +32,27 @@ Deno.test("a held lock outlives many TTLs, and the client fails over when its no
       assert.ok(handle !== null, "the free lock is granted");
       assert.deepEqual(client.currentEndpoint, `127.0.0.1:${n1.clientPort}`);
       const owner = `${handle.owner} ${handle.token}`;
-      // Four TTLs: without refreshes the lease would have run out three times over.
-      const heldUntil = performance.now() + 4 * TTL_MS;
+      const why = (): string => `${handle.refreshCount} refreshes, ${handle.signal.reason}`;
+      // Three TTLs: without refreshes the lease would have run out twice over.
+      const heldUntil = performance.now() + 3 * TTL_MS;
       while (performance.now() < heldUntil) {
-        assert.deepEqual(await holders(n3.clientPort, "job"), [owner]);
+        assert.deepEqual(await holders(n3.clientPort, "job"), [owner], why());
         await new Promise((resolve) => setTimeout(resolve, TTL_MS / 4));
       }
       assert.ok(handle.held, "the signal has not fired");
-      assert.ok(handle.refreshCount >= 6, `refreshes: ${handle.refreshCount}`);
+      assert.ok(handle.refreshCount >= 4, `refreshes: ${handle.refreshCount}`);
 
       // Kill the node the client talks to: refreshes move to the next endpoint.
       await stopTestNode(n1, "SIGKILL");
       await waitForLeader([n2, n3]);
       const refreshesBefore = handle.refreshCount;
-      const keptUntil = performance.now() + 3 * TTL_MS;
+      const keptUntil = performance.now() + 2 * TTL_MS;
       while (performance.now() < keptUntil) {
-        assert.deepEqual(await holders(n3.clientPort, "job"), [owner]);
+        assert.deepEqual(await holders(n3.clientPort, "job"), [owner], why());
         await new Promise((resolve) => setTimeout(resolve, TTL_MS / 4));
       }
       assert.ok(handle.held, `still held after the failover: ${handle.signal.reason}`);
-      assert.ok(handle.refreshCount > refreshesBefore + 3, `refreshes: ${handle.refreshCount}`);
+      assert.ok(handle.refreshCount >= refreshesBefore + 2, `refreshes: ${handle.refreshCount}`);
       assert.deepEqual(client.currentEndpoint === `127.0.0.1:${n1.clientPort}`, false);
       assert.deepEqual(await handle.release(), true);
       assert.deepEqual(await holders(n3.clientPort, "job"), []);

@@ -72,7 +72,7 @@ Deno.test("a holder paused past its lease sees its signal fire; the lock went to
           5_000,
         );
         const noticedMs = performance.now() - resumedAt;
-        // It noticed from its own clock, before any refresh could answer: a late timer checks first.
+        // It noticed from its own clock (no refresh confirmed in time), not from a refresh's 0.
         assert.match(lineStarting(holder, "lost")!, /^lost LeaseLostError .*no refresh confirmed/);
         assert.equal(lineStarting(holder, "release"), "release false");
         assert.deepEqual(await lockHolders(port, "paused"), [`${taken.owner} ${taken.token}`]);
