@@ -113,6 +113,21 @@ Deno.test("dsync lock: held exactly while the command runs, exit statuses, the k
       },
     );
 
+    await t.step(
+      "SIGTERM to dsync lock goes to the command; the lock is released after it",
+      async () => {
+        const script =
+          `trap 'echo got-term; exit 3' TERM; echo pid=$$; while :; do sleep 0.1; done`;
+        const run = dsyncLock(endpoints, ["--ttl", "3000", "forwarded", "--", "sh", "-c", script]);
+        await eventually("the command runs", () => valueOf(run, "pid=") !== undefined, 20_000);
+        assert.equal((await lockHolders(port, "forwarded")).length, 1);
+        run.process.kill("SIGTERM");
+        assert.equal(await run.code, 3, "the command's own status");
+        assert.ok(run.lines.includes("got-term"));
+        assert.deepEqual(await lockHolders(port, "forwarded"), []);
+      },
+    );
+
     await t.step("a lost lease: SIGTERM, then SIGKILL after --grace, exit 70", async () => {
       const script = `trap 'echo got-term' TERM; echo pid=$$; while :; do sleep 0.1; done`;
       const run = dsyncLock(endpoints, [
