@@ -138,7 +138,7 @@ Deno.test("dsync lock: held exactly while the command runs, exit statuses, the k
       const [holder] = await lockHolders(port, "lost");
       // Pause `dsync lock` itself (its command keeps running) until another client has the lock.
       run.process.kill("SIGSTOP");
-      const taken = await client.lock("lost", { ttlMs: 30_000, waitMs: 10_000 });
+      const taken = await client.lock("lost", { ttlMs: 30_000, waitMs: 30_000 });
       assert.ok(taken !== null, "the paused holder's lease ran out");
       assert.ok(taken.token > Number(holder!.split(" ")[1]));
       const resumedAt = performance.now();

@@ -1,12 +1,13 @@
 /**
  * A lock holder run as a child process by lock_pause_test.ts:
- * `lock_holder_child.ts ENDPOINTS NAME TTL_MS BLOCK_MS`. Takes NAME, prints `token N`, then (when
- * BLOCK_MS > 0) blocks its own event loop for BLOCK_MS; prints `lost <reason>` when the handle's
- * signal fires and `release <true|false>` after trying to release, then exits.
+ * `lock_holder_child.ts ENDPOINTS NAME TTL_MS PAUSE`. Takes NAME, prints `token N`, then pauses at
+ * once: PAUSE `stop` sends itself SIGSTOP (the test sends SIGCONT), a number blocks its own event
+ * loop for that many ms. Prints `lost <reason>` when the handle's signal fires and
+ * `release <true|false>` after trying to release, then exits.
  */
 import { DsyncClient, LeaseLostError } from "../../src/client/mod.ts";
 
-const [endpoints, name, ttlText, blockText] = Deno.args;
+const [endpoints, name, ttlText, pause] = Deno.args;
 const client = new DsyncClient({ endpoints: endpoints!.split(","), retryBudgetMs: 5_000 });
 const handle = await client.lock(name!, { ttlMs: Number(ttlText), waitMs: 5_000 });
 if (handle === null) {
@@ -14,8 +15,12 @@ if (handle === null) {
   Deno.exit(1);
 }
 console.log(`token ${handle.token}`);
-const blockMs = Number(blockText);
-if (blockMs > 0) {
+if (pause === "stop") {
+  // Right after the grant: however loaded the machine, the lease cannot run out before the pause.
+  Deno.kill(Deno.pid, "SIGSTOP");
+  console.log("continued");
+} else {
+  const blockMs = Number(pause);
   const until = performance.now() + blockMs;
   while (performance.now() < until) {
     // a blocked event loop: no timer, no reply is handled

@@ -11,6 +11,11 @@ import { waitForLeader } from "../helpers/resp_call.ts";
 import { lockHolders } from "./lock_info.ts";
 
 const TTL_MS = 1_500;
+/**
+ * The longest the other client waits for the lock: the lease must run out and the leader commit the
+ * expiry and the grant. A bound, not a sleep: a quiet machine takes about one TTL.
+ */
+const TAKEOVER_WAIT_MS = 20_000;
 const CHILD = new URL("./lock_holder_child.ts", import.meta.url).pathname;
 
 interface Holder {
@@ -18,9 +23,18 @@ interface Holder {
   lines: string[];
 }
 
-function startHolder(endpoints: string, name: string, blockMs: number): Holder {
+function startHolder(endpoints: string, name: string, pause: string): Holder {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net=127.0.0.1", CHILD, endpoints, name, String(TTL_MS), String(blockMs)],
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-run",
+      CHILD,
+      endpoints,
+      name,
+      String(TTL_MS),
+      pause,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -33,6 +47,13 @@ function startHolder(endpoints: string, name: string, blockMs: number): Holder {
 
 function lineStarting(holder: Holder, prefix: string): string | undefined {
   return holder.lines.find((line) => line.startsWith(prefix));
+}
+
+/** The state letter of process `pid` from `ps` (`T` stopped, `S` sleeping, ...). */
+async function processState(pid: number): Promise<string> {
+  const output = await new Deno.Command("ps", { args: ["-o", "stat=", "-p", String(pid)] })
+    .output();
+  return new TextDecoder().decode(output.stdout).trim().slice(0, 1);
 }
 
 /** Waits for the holder's `token N` line; returns N. */
@@ -55,14 +76,20 @@ Deno.test("a holder paused past its lease sees its signal fire; the lock went to
     const port = nodes[2]!.clientPort;
 
     await t.step("SIGSTOP of the holder's process", async () => {
-      const holder = startHolder(endpoints.join(","), "paused", 0);
+      // The holder stops itself with SIGSTOP right after the grant.
+      const holder = startHolder(endpoints.join(","), "paused", "stop");
       try {
         const token = await holderToken(holder);
-        holder.process.kill("SIGSTOP");
+        await eventually(
+          "the holder is stopped",
+          async () => await processState(holder.process.pid) === "T",
+          10_000,
+        );
         // While it cannot refresh, its lease runs out and a waiting client is granted the lock.
-        const taken = await other.lock("paused", { ttlMs: 30_000, waitMs: 4 * TTL_MS });
+        const taken = await other.lock("paused", { ttlMs: 30_000, waitMs: TAKEOVER_WAIT_MS });
         assert.ok(taken !== null, "the lease of the stopped holder ran out");
         assert.ok(taken.token > token, `new token ${taken.token} after ${token}`);
+        assert.equal(await processState(holder.process.pid), "T", "still stopped");
         assert.equal(lineStarting(holder, "lost"), undefined, "stopped: it cannot have noticed");
         const resumedAt = performance.now();
         holder.process.kill("SIGCONT");
@@ -89,10 +116,10 @@ Deno.test("a holder paused past its lease sees its signal fire; the lock went to
     });
 
     await t.step("a holder whose event loop is blocked past its lease", async () => {
-      const holder = startHolder(endpoints.join(","), "blocked", 4 * TTL_MS);
+      const holder = startHolder(endpoints.join(","), "blocked", String(4 * TTL_MS));
       try {
         const token = await holderToken(holder);
-        const taken = await other.lock("blocked", { ttlMs: 30_000, waitMs: 4 * TTL_MS });
+        const taken = await other.lock("blocked", { ttlMs: 30_000, waitMs: TAKEOVER_WAIT_MS });
         assert.ok(taken !== null, "the lease of the blocked holder ran out");
         assert.ok(taken.token > token);
         await eventually(
