@@ -40,7 +40,42 @@ export type PeerMessage =
   | { type: "forwardReply"; requestEpoch: number; requestId: number; reply: Uint8Array }
   | { type: "raft"; groupId: number; payload: Uint8Array }
   /** Raft messages of many groups to one node, sent as one frame (coalesced heartbeats). */
-  | { type: "raftBatch"; items: RaftBatchItem[] };
+  | { type: "raftBatch"; items: RaftBatchItem[] }
+  /**
+   * A cache protocol message (docs/cache.md): `payload` is its own encoding (version byte, code,
+   * slot, fields); the frame's type code is the cache message's code (128-137).
+   */
+  | { type: CachePeerType; payload: Uint8Array };
+
+/** Peer message types of the cache, one per cache message code. */
+export type CachePeerType =
+  | "cacheReadRequest"
+  | "cacheExclusiveRequest"
+  | "cacheGrant"
+  | "cacheRefuse"
+  | "cacheForward"
+  | "cacheInvalidate"
+  | "cacheInvalidateAck"
+  | "cacheWriteBack"
+  | "cacheWriteBackAck"
+  | "cacheEvict";
+
+/** The cache's peer message types in code order (128, 129, ...). */
+export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
+  "cacheReadRequest",
+  "cacheExclusiveRequest",
+  "cacheGrant",
+  "cacheRefuse",
+  "cacheForward",
+  "cacheInvalidate",
+  "cacheInvalidateAck",
+  "cacheWriteBack",
+  "cacheWriteBackAck",
+  "cacheEvict",
+];
+
+/** Code of the first cache peer message type; the others follow in CACHE_PEER_TYPES order. */
+export const CACHE_PEER_CODE_FIRST = 128;
 
 /** One group's Raft message inside a RaftBatch. */
 export interface RaftBatchItem {
@@ -73,6 +108,16 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   raftBatch: 17,
   forwardRequest: 32,
   forwardReply: 33,
+  cacheReadRequest: 128,
+  cacheExclusiveRequest: 129,
+  cacheGrant: 130,
+  cacheRefuse: 131,
+  cacheForward: 132,
+  cacheInvalidate: 133,
+  cacheInvalidateAck: 134,
+  cacheWriteBack: 135,
+  cacheWriteBackAck: 136,
+  cacheEvict: 137,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -86,6 +131,16 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   raftBatch: "RaftBatch",
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
+  cacheReadRequest: "CacheReadRequest",
+  cacheExclusiveRequest: "CacheExclusiveRequest",
+  cacheGrant: "CacheGrant",
+  cacheRefuse: "CacheRefuse",
+  cacheForward: "CacheForward",
+  cacheInvalidate: "CacheInvalidate",
+  cacheInvalidateAck: "CacheInvalidateAck",
+  cacheWriteBack: "CacheWriteBack",
+  cacheWriteBackAck: "CacheWriteBackAck",
+  cacheEvict: "CacheEvict",
 };
 
 /**

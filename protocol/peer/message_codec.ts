@@ -61,6 +61,8 @@ export function bodyBytesHint(message: PeerMessage): number {
       for (const item of message.items) sizeBytes += 12 + item.payload.length;
       return sizeBytes;
     }
+    default:
+      return 4 + message.payload.length;
   }
 }
 
@@ -106,6 +108,9 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
       return;
     case "raftBatch":
       writer.list(message.items, (w, item) => w.u53(item.groupId).u32Bytes(item.payload));
+      return;
+    default:
+      writer.u32Bytes(message.payload);
       return;
   }
 }
@@ -168,5 +173,7 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
           RAFT_BATCH_ITEM_BYTES_MIN,
         ),
       };
+    default:
+      return { type, payload: reader.u32Bytes() };
   }
 }
