@@ -1,7 +1,7 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
 import { errorLine } from "../commands/replies.ts";
-import { type KvRequest, parseKvCommand } from "../kv/mod.ts";
+import { KV_KEY_BYTES_MAX, type KvRequest, parseKvCommand } from "../kv/mod.ts";
 import type { CacheService, KeyRead } from "./cache_service.ts";
 import { cacheStatsPairs } from "./cache_stats.ts";
 
@@ -115,8 +115,13 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
       lastKey: 1,
       keyStep: 1,
       handler: (call) => {
-        const state = service.node.stateOf(call.args[1]!, performance.now());
-        return call.out.simple(state);
+        const key = call.args[1]!;
+        if (key.length > KV_KEY_BYTES_MAX) {
+          return call.out.error(
+            `LIMIT key length ${key.length} exceeds maximum of ${KV_KEY_BYTES_MAX} bytes`,
+          );
+        }
+        return call.out.simple(service.node.stateOf(key, performance.now()));
       },
     },
     {
