@@ -175,3 +175,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cache write-back: a write on an owned line is acknowledged locally and read elsewhere",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const plan = await planTestCluster(3);
+    const nodes = await startTestCluster(plan, [
+      ...["--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache-write", "back", "--cache-writeback-ms", "100"],
+    ]);
+    const clients = nodes.map(client);
+    try {
+      await waitForLeader(nodes);
+      const [a, b, c] = clients as [Redis, Redis, Redis];
+      assert.match(await a.info("cache"), /cache_write_mode:back/);
+      // A new home grants no M before the old leases could have lapsed; a write that waited out
+      // that start (longer than a lease) is acknowledged without a line. Wait for a settled home.
+      await eventually("a write leaves the writer's line in M", async () => {
+        await retrying(() => a.set("wb", "warm"));
+        return await a.call("CACHE.STATE", "wb") === "M";
+      }, 30_000);
+      for (let round = 0; round < 5; round++) {
+        // The first write of a round goes to the home (the line was shared or invalidated).
+        assert.equal(await retrying(() => a.set("wb", `first-${round}`)), "OK");
+        assert.equal(await a.call("CACHE.STATE", "wb"), "M");
+        const framesSent = await infoField(a, "cache_frames_sent");
+        const hits = (await cacheStats(a)).get("hits")!;
+        // The second is acknowledged on the line itself: no frame, one more hit.
+        assert.equal(await a.set("wb", `second-${round}`), "OK");
+        assert.equal(await infoField(a, "cache_frames_sent"), framesSent);
+        assert.equal((await cacheStats(a)).get("hits")!, hits + 1);
+        // Another node reads it: the home forwards to the owner, which sends its dirty value.
+        const reader = round % 2 === 0 ? b : c;
+        assert.equal(await retrying(() => reader.get("wb")), `second-${round}`, `round ${round}`);
+        assert.equal(await a.call("CACHE.STATE", "wb"), "S");
+      }
+    } finally {
+      for (const redis of clients) redis.disconnect();
+      await stopTestCluster(nodes, plan);
+    }
+  },
+});
