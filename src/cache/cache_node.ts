@@ -121,12 +121,42 @@ export class CacheNode {
     return { kind: "request", requestId };
   }
 
-  /** A read answered from a live line (counted as a hit), or null: then `read` (a miss). */
-  hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit" } | null {
-    const line = this.#validLine(keyIdOf(key), nowMs);
+  /**
+   * A read answered from a live line (counted as a hit), or null: then `read` (a miss). `renew`:
+   * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
+   */
+  hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
+    const id = keyIdOf(key);
+    const line = this.#validLine(id, nowMs);
     if (line === undefined) return null;
     this.#stats.hits++;
-    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs };
+    const renew = this.#renewable(id, line, nowMs);
+    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
+  }
+
+  /**
+   * Asks the home for a new lease on a live clean line (write-through only) while the line keeps
+   * answering: the grant replaces it, a revocation drops it as usual, a refusal changes nothing
+   * (the home keeps its record of the old grant until a new one replaces it, so later writes
+   * still revoke the line). Returns the request's id (its answer completes it like a read's), or
+   * null when the line is not renewable now.
+   */
+  renew(key: Uint8Array, slot: number, nowMs: number): number | null {
+    const id = keyIdOf(key);
+    const line = this.#lines.peek(id);
+    if (line === undefined || !this.#renewable(id, line, nowMs)) return null;
+    const requestId = this.#nextRequestId++;
+    this.#pending.set(requestId, {
+      requestId,
+      key,
+      slot,
+      kind: "read",
+      sentAtMs: nowMs,
+      revoked: null,
+    });
+    this.#pendingByKey.set(id, requestId);
+    this.#outbox.push({ type: "readRequest", slot, requestId, key });
+    return requestId;
   }
 
   /** Lines held, live or not yet swept (bounded by `maxEntries`). */
@@ -258,6 +288,13 @@ export class CacheNode {
     const line = this.#lines.peek(id);
     if (line === undefined || !this.#isLive(line, nowMs)) return undefined;
     return this.#lines.touch(id);
+  }
+
+  #renewable(id: string, line: CacheLine, nowMs: number): boolean {
+    return this.#options.writeMode === "through" && line.dirty === null &&
+      this.#isLive(line, nowMs) && nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
+      !this.#pendingByKey.has(id) && !this.#flushing.has(id) &&
+      this.#pending.size < CACHE_NODE_PENDING_MAX;
   }
 
   #blocked(id: string): ReadDecision & WriteDecision | null {

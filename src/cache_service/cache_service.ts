@@ -76,6 +76,7 @@ export class CacheService {
     framesDropped: 0,
     requestsRefused: 0,
     requestsTimedOut: 0,
+    renewals: 0,
   };
 
   constructor(options: CacheServiceOptions) {
@@ -129,6 +130,7 @@ export class CacheService {
     const nowMs = this.#options.nowMs();
     const hit = this.node.hit(key, nowMs);
     if (hit === null) return null;
+    if (hit.renew) this.#renew(key, nowMs);
     return { value: hit.value, ttlRemainingMs: this.#ttlLeft(hit.expiryEndMs, nowMs) };
   }
 
@@ -202,6 +204,18 @@ export class CacheService {
       default:
         return this.#onHomeMessage(message);
     }
+  }
+
+  /** Asks for a new lease on a hot line before it lapses; nobody waits for the answer. */
+  #renew(key: Uint8Array, nowMs: number): void {
+    const copy = key.slice();
+    const requestId = this.node.renew(copy, keySlot(copy, this.#options.slotCount()), nowMs);
+    if (requestId === null) return;
+    this.stats.renewals++;
+    // Past a lease the line has lapsed anyway; a lost renewal must not block writes longer.
+    const deadlineMs = nowMs + this.#options.cache.timing.leaseMs;
+    this.#parked.set(requestId, { key: copy, deadlineMs, settle: () => {} });
+    this.#flushNode();
   }
 
   #ttlLeft(expiryEndMs: number | null, nowMs: number): number | null {

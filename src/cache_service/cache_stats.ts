@@ -45,6 +45,7 @@ export function cacheInfoFields(
     ["cache_frames_dropped", stats.framesDropped],
     ["cache_requests_refused", stats.requestsRefused],
     ["cache_requests_timed_out", stats.requestsTimedOut],
+    ["cache_renewals", stats.renewals],
   );
   return fields;
 }
