@@ -23,6 +23,20 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
   const { service } = context;
   const limits = { valueBytesMax: context.valueBytesMax };
 
+  /** GET: a hit answers from the line before anything else is parsed or allocated. */
+  function get(call: CommandCall): void | Promise<ReplyFn> {
+    const key = call.args[1]!;
+    if (key.length <= KV_KEY_BYTES_MAX) {
+      const hit = service.hit(key);
+      if (hit !== null) {
+        return hit.value === null
+          ? call.out.nullBulk(call.session.protocol)
+          : call.out.bulk(hit.value);
+      }
+    }
+    return client(call);
+  }
+
   function client(call: CommandCall): void | Promise<ReplyFn> {
     const request = parseKvCommand(call.args, limits);
     if ("kind" in request) return call.out.error(request.line);
@@ -96,7 +110,7 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
     firstKey: 1,
     lastKey,
     keyStep,
-    handler: client,
+    handler: name === "get" ? get : client,
   });
   return [
     spec("get", 2, false, "Value of a key (a local hit under a coherence lease)", 1),
