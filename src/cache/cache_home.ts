@@ -29,7 +29,8 @@ export type StoreResult =
     /** For a commit: whether the write's NX/XX condition held; true for a read. */
     applied: boolean;
   }
-  | { ok: false; reason: "notLeader" | "refused" };
+  /** `unknown`: a commit that may still apply (its proposal timed out or lost its leader). */
+  | { ok: false; reason: "notLeader" | "refused" | "unknown" };
 
 /** A message for one node. */
 export interface HomeOutput {

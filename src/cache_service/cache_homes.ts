@@ -7,6 +7,7 @@ import {
   type StoreRequest,
   type StoreResult,
 } from "../cache/mod.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
 import type { RaftHost } from "../consensus/raft_host.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KvKeyState, KvKeyWrite } from "../kv_service/kv_service.ts";
@@ -36,6 +37,8 @@ interface OpenRequest {
   to: string;
   requestId: number;
   key: Uint8Array;
+  /** An exclusive request (a write), whose commit may be in flight. */
+  write: boolean;
 }
 
 interface LiveHome {
@@ -104,7 +107,8 @@ export class CacheHomes {
     }
     if (message.type === "readRequest" || message.type === "exclusiveRequest") {
       const { requestId, key } = message;
-      live.open.set(`${from}\u0000${requestId}`, { to: from, requestId, key });
+      const write = message.type === "exclusiveRequest";
+      live.open.set(`${from}\u0000${requestId}`, { to: from, requestId, key, write });
     }
     live.home.receive(from, message, this.#options.nowMs());
     this.#flush(live);
@@ -148,14 +152,16 @@ export class CacheHomes {
     this.#homes.delete(slot);
     this.stats.homesDropped++;
     this.#invalidationsSentBefore += live.home.invalidationsSent;
-    for (const { to, requestId, key } of live.open.values()) {
+    // A write may have been proposed already (it may still commit under the next leader): its
+    // outcome is unknown. A read changed nothing and is safe to retry.
+    for (const { to, requestId, key, write } of live.open.values()) {
       this.#options.deliver(to, {
         type: "refuse",
         slot,
         epoch: live.epoch,
         requestId,
         key,
-        reason: "notLeader",
+        reason: write ? "unknown" : "notLeader",
       });
     }
     this.#options.logger.debug("cache home dropped", { slot, epoch: live.epoch });
@@ -192,7 +198,11 @@ export class CacheHomes {
         slot: live.slot,
         error: String(error),
       });
-      return { ok: false, reason: "notLeader" };
+      // Only TRYAGAIN says a proposal can never commit; any other failure of a commit leaves
+      // its outcome unknown, and the client must not be told it is safe to retry.
+      const surelyNot = request.kind === "read" ||
+        (error instanceof ClusterError && error.code === "TRYAGAIN");
+      return { ok: false, reason: surelyNot ? "notLeader" : "unknown" };
     }).then((result) => {
       if (this.#homes.get(live.slot) !== live) return; // dropped: its requests were refused
       live.home.storeDone(request.token, result, this.#options.nowMs());

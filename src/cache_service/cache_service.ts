@@ -46,6 +46,8 @@ export interface KeyRead {
 
 interface Parked {
   key: Uint8Array;
+  /** A write: if it times out its outcome is unknown (TIMEOUT, not TRYAGAIN). */
+  write: boolean;
   deadlineMs: number;
   settle(completion: Completion | ClusterError): void;
 }
@@ -101,7 +103,8 @@ export class CacheService {
     clearInterval(this.#timer);
     this.homes.stop();
     const stopping = new ClusterError("TRYAGAIN", "node stopping");
-    for (const parked of this.#parked.values()) parked.settle(stopping);
+    const unknown = new ClusterError("TIMEOUT", "node stopping; the write's outcome is unknown");
+    for (const parked of this.#parked.values()) parked.settle(parked.write ? unknown : stopping);
     this.#parked.clear();
     for (const waiters of this.#keyWaiters.values()) for (const w of waiters) w.wake(stopping);
     this.#keyWaiters.clear();
@@ -118,7 +121,11 @@ export class CacheService {
       this.stats.requestsTimedOut++;
       this.node.abandon(requestId);
       this.#parked.delete(requestId);
-      parked.settle(new ClusterError("TRYAGAIN", "the key's home did not answer in time; retry"));
+      parked.settle(
+        parked.write
+          ? new ClusterError("TIMEOUT", "the key's home did not answer in time; outcome unknown")
+          : new ClusterError("TRYAGAIN", "the key's home did not answer in time; retry"),
+      );
       this.#wakeKey(keyIdOf(parked.key));
     }
     // A key blocked by a write-back (no completion) is retried here; the rest wake on completion.
@@ -152,7 +159,7 @@ export class CacheService {
           await this.#waitKey(key);
           continue;
         case "request": {
-          const completion = await this.#park(decision.requestId, key);
+          const completion = await this.#park(decision.requestId, key, false);
           if (completion.kind === "read") {
             return { value: completion.value, ttlRemainingMs: completion.ttlRemainingMs };
           }
@@ -177,7 +184,7 @@ export class CacheService {
           await this.#waitKey(key);
           continue;
         case "request": {
-          const completion = await this.#park(decision.requestId, key);
+          const completion = await this.#park(decision.requestId, key, true);
           if (completion.kind === "write") return completion.applied;
           throw this.#refusal(completion);
         }
@@ -214,7 +221,7 @@ export class CacheService {
     this.stats.renewals++;
     // Past a lease the line has lapsed anyway; a lost renewal must not block writes longer.
     const deadlineMs = nowMs + this.#options.cache.timing.leaseMs;
-    this.#parked.set(requestId, { key: copy, deadlineMs, settle: () => {} });
+    this.#parked.set(requestId, { key: copy, write: false, deadlineMs, settle: () => {} });
     this.#flushNode();
   }
 
@@ -236,14 +243,20 @@ export class CacheService {
         return new ClusterError("TRYAGAIN", "the key's home moved; retry");
       case "refused":
         return new ClusterError("LIMIT", "the slot's store refused the write (a size limit)");
+      case "unknown":
+        return new ClusterError(
+          "TIMEOUT",
+          "the key's home lost its lead while the write was in flight; it may or may not apply",
+        );
     }
   }
 
-  #park(requestId: number, key: Uint8Array): Promise<Completion> {
+  #park(requestId: number, key: Uint8Array, write: boolean): Promise<Completion> {
     const deadlineMs = this.#options.nowMs() + this.#options.requestTimeoutMs;
     const answer = new Promise<Completion>((resolve, reject) => {
       this.#parked.set(requestId, {
         key,
+        write,
         deadlineMs,
         settle: (result) => result instanceof ClusterError ? reject(result) : resolve(result),
       });
