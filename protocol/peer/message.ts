@@ -54,13 +54,48 @@ export type PeerMessage =
    * Queues that just got messages on a slot leader (a push applied there), each with how many:
    * a node wakes that many client pops parked on it for the queue (QUEUE.POP WAIT).
    */
-  | { type: "queueReady"; queues: QueueReadyItem[] };
+  | { type: "queueReady"; queues: QueueReadyItem[] }
+  /**
+   * A cache protocol message (docs/cache.md): `payload` is its own encoding (version byte, code,
+   * slot, fields); the frame's type code is the cache message's code (128-137).
+   */
+  | { type: CachePeerType; payload: Uint8Array };
 
 /** One queue in a QueueReady: its name (1..QUEUE_READY_NAME_BYTES_MAX bytes) and a count. */
 export interface QueueReadyItem {
   queue: Uint8Array;
   count: number;
 }
+
+/** Peer message types of the cache, one per cache message code. */
+export type CachePeerType =
+  | "cacheReadRequest"
+  | "cacheExclusiveRequest"
+  | "cacheGrant"
+  | "cacheRefuse"
+  | "cacheForward"
+  | "cacheInvalidate"
+  | "cacheInvalidateAck"
+  | "cacheWriteBack"
+  | "cacheWriteBackAck"
+  | "cacheEvict";
+
+/** The cache's peer message types in code order (128, 129, ...). */
+export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
+  "cacheReadRequest",
+  "cacheExclusiveRequest",
+  "cacheGrant",
+  "cacheRefuse",
+  "cacheForward",
+  "cacheInvalidate",
+  "cacheInvalidateAck",
+  "cacheWriteBack",
+  "cacheWriteBackAck",
+  "cacheEvict",
+];
+
+/** Code of the first cache peer message type; the others follow in CACHE_PEER_TYPES order. */
+export const CACHE_PEER_CODE_FIRST = 128;
 
 /** One group's Raft message inside a RaftBatch. */
 export interface RaftBatchItem {
@@ -95,6 +130,16 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   forwardRequest: 32,
   forwardReply: 33,
   queueReady: 96,
+  cacheReadRequest: 128,
+  cacheExclusiveRequest: 129,
+  cacheGrant: 130,
+  cacheRefuse: 131,
+  cacheForward: 132,
+  cacheInvalidate: 133,
+  cacheInvalidateAck: 134,
+  cacheWriteBack: 135,
+  cacheWriteBackAck: 136,
+  cacheEvict: 137,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -110,6 +155,16 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   forwardRequest: "ForwardRequest",
   forwardReply: "ForwardReply",
   queueReady: "QueueReady",
+  cacheReadRequest: "CacheReadRequest",
+  cacheExclusiveRequest: "CacheExclusiveRequest",
+  cacheGrant: "CacheGrant",
+  cacheRefuse: "CacheRefuse",
+  cacheForward: "CacheForward",
+  cacheInvalidate: "CacheInvalidate",
+  cacheInvalidateAck: "CacheInvalidateAck",
+  cacheWriteBack: "CacheWriteBack",
+  cacheWriteBackAck: "CacheWriteBackAck",
+  cacheEvict: "CacheEvict",
 };
 
 /**

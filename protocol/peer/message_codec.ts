@@ -71,6 +71,8 @@ export function bodyBytesHint(message: PeerMessage): number {
       for (const item of message.queues) sizeBytes += 8 + item.queue.length;
       return sizeBytes;
     }
+    default:
+      return 4 + message.payload.length;
   }
 }
 
@@ -129,6 +131,9 @@ export function encodeBody(writer: BinaryWriter, message: PeerMessage): void {
         );
       }
       writer.list(message.queues, (w, item) => w.u32Bytes(item.queue).u32(item.count));
+      return;
+    default:
+      writer.u32Bytes(message.payload);
       return;
   }
 }
@@ -203,5 +208,7 @@ export function decodeBody(type: PeerMessageType, reader: BinaryReader): PeerMes
           QUEUE_READY_ITEM_BYTES_MIN,
         ),
       };
+    default:
+      return { type, payload: reader.u32Bytes() };
   }
 }

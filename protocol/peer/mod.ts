@@ -47,6 +47,9 @@ export {
   U32_MAX,
 } from "./limits.ts";
 export {
+  CACHE_PEER_CODE_FIRST,
+  CACHE_PEER_TYPES,
+  type CachePeerType,
   HANDSHAKE_REJECT_REASON_CODES,
   type HandshakeMessage,
   type HandshakeRejectReason,

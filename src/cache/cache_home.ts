@@ -29,7 +29,8 @@ export type StoreResult =
     /** For a commit: whether the write's NX/XX condition held; true for a read. */
     applied: boolean;
   }
-  | { ok: false; reason: "notLeader" | "refused" };
+  /** `unknown`: a commit that may still apply (its proposal timed out or lost its leader). */
+  | { ok: false; reason: "notLeader" | "refused" | "unknown" };
 
 /** A message for one node. */
 export interface HomeOutput {
@@ -248,9 +249,11 @@ export class CacheHome {
     const txn: Txn = { job, waiting: new Map(), dirty: null, phase: "revoke", token: 0 };
     entry.txn = txn;
     if (job.kind === "writeBack") return this.#startWriteBack(entry, txn, job.message);
-    entry.holders.delete(job.from); // it asks only when it holds no live line
+    // The asker's own record stays until its grant replaces it: a renewal asks while its line
+    // is still live, so if this job fails the record must still make later writes revoke it.
     const upToSeq = this.#grantSeq;
     for (const [node, holder] of entry.holders) {
+      if (node === job.from) continue;
       if (job.kind === "read" && holder.state === "S") continue;
       const type = job.kind === "read" ? "forward" as const : "invalidate" as const;
       const message = { type, slot: this.#slot, epoch: this.#epoch, key: entry.key, upToSeq };
@@ -327,7 +330,8 @@ export class CacheHome {
       // Until every lease of an older home has lapsed, a read gets the value without a line
       // (lease 0): an old M or E may still be live somewhere, and S beside it is not allowed.
       const starting = nowMs < this.#startupUntilMs;
-      const sole = entry.holders.size === 0;
+      const sole = entry.holders.size === 0 ||
+        (entry.holders.size === 1 && entry.holders.has(job.from));
       const state: GrantedState = job.kind === "exclusive" ? "M" : sole && !starting ? "E" : "S";
       const grantSeq = ++this.#grantSeq;
       const leaseMs = starting ? 0 : this.#timing.leaseMs;

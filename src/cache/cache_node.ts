@@ -28,7 +28,8 @@ export interface CacheNodeOptions {
 
 /** What a read does: answer from the line, or wait for the request the host must send. */
 export type ReadDecision =
-  | { kind: "hit"; value: Uint8Array | null }
+  /** `expiryEndMs`: when the line stops answering for its TTL (node clock), or null. */
+  | { kind: "hit"; value: Uint8Array | null; expiryEndMs: number | null }
   /** The request is in the outbox; its answer comes back as a Completion with this id. */
   | { kind: "request"; requestId: number }
   /** A request or a write-back for this key is outstanding: retry after it completes. */
@@ -45,7 +46,8 @@ export type WriteDecision =
 
 /** The answer to a request the node sent: the host answers the waiting client with it. */
 export type Completion =
-  | { requestId: number; kind: "read"; value: Uint8Array | null }
+  /** `ttlRemainingMs`: the TTL the home saw when it read the store (null: none). */
+  | { requestId: number; kind: "read"; value: Uint8Array | null; ttlRemainingMs: number | null }
   /** The write was committed by the home (`applied`: its NX/XX condition held). */
   | { requestId: number; kind: "write"; applied: boolean }
   | { requestId: number; kind: "refused"; reason: CacheRefusal };
@@ -109,7 +111,7 @@ export class CacheNode {
     const line = this.#validLine(id, nowMs);
     if (line !== undefined) {
       this.#stats.hits++;
-      return { kind: "hit", value: line.value };
+      return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs };
     }
     this.#stats.misses++;
     const blocked = this.#blocked(id);
@@ -117,6 +119,49 @@ export class CacheNode {
     const requestId = this.#startRequest(key, id, slot, "read", nowMs);
     this.#outbox.push({ type: "readRequest", slot, requestId, key });
     return { kind: "request", requestId };
+  }
+
+  /**
+   * A read answered from a live line (counted as a hit), or null: then `read` (a miss). `renew`:
+   * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
+   */
+  hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
+    const id = keyIdOf(key);
+    const line = this.#validLine(id, nowMs);
+    if (line === undefined) return null;
+    this.#stats.hits++;
+    const renew = this.#renewable(id, line, nowMs);
+    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
+  }
+
+  /**
+   * Asks the home for a new lease on a live clean line (write-through only) while the line keeps
+   * answering: the grant replaces it, a revocation drops it as usual, a refusal changes nothing
+   * (the home keeps its record of the old grant until a new one replaces it, so later writes
+   * still revoke the line). Returns the request's id (its answer completes it like a read's), or
+   * null when the line is not renewable now.
+   */
+  renew(key: Uint8Array, slot: number, nowMs: number): number | null {
+    const id = keyIdOf(key);
+    const line = this.#lines.peek(id);
+    if (line === undefined || !this.#renewable(id, line, nowMs)) return null;
+    const requestId = this.#nextRequestId++;
+    this.#pending.set(requestId, {
+      requestId,
+      key,
+      slot,
+      kind: "read",
+      sentAtMs: nowMs,
+      revoked: null,
+    });
+    this.#pendingByKey.set(id, requestId);
+    this.#outbox.push({ type: "readRequest", slot, requestId, key });
+    return requestId;
+  }
+
+  /** Lines held, live or not yet swept (bounded by `maxEntries`). */
+  get lineCount(): number {
+    return this.#lines.size;
   }
 
   /**
@@ -245,6 +290,13 @@ export class CacheNode {
     return this.#lines.touch(id);
   }
 
+  #renewable(id: string, line: CacheLine, nowMs: number): boolean {
+    return this.#options.writeMode === "through" && line.dirty === null &&
+      this.#isLive(line, nowMs) && nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
+      !this.#pendingByKey.has(id) && !this.#flushing.has(id) &&
+      this.#pending.size < CACHE_NODE_PENDING_MAX;
+  }
+
   #blocked(id: string): ReadDecision & WriteDecision | null {
     if (this.#pendingByKey.has(id) || this.#flushing.has(id)) return { kind: "wait" };
     if (this.#pending.size >= CACHE_NODE_PENDING_MAX) return { kind: "full" };
@@ -290,7 +342,12 @@ export class CacheNode {
     const pending = this.#takePending(message.requestId, message.key);
     if (pending === undefined) return [];
     const completion: Completion = pending.kind === "read"
-      ? { requestId: pending.requestId, kind: "read", value: message.value }
+      ? {
+        requestId: pending.requestId,
+        kind: "read",
+        value: message.value,
+        ttlRemainingMs: message.ttlRemainingMs,
+      }
       : { requestId: pending.requestId, kind: "write", applied: message.applied };
     const revoked = pending.revoked;
     if (

@@ -26,7 +26,12 @@ export type CacheRefusal =
   /** The home's store access failed: it no longer leads the slot (or the commit failed). */
   | "notLeader"
   /** The store refused the write (a limit): the node answers the store's error. */
-  | "refused";
+  | "refused"
+  /**
+   * The write's outcome is unknown: its commit was (or may have been) proposed, then the home
+   * lost its lead or the commit timed out. The node answers `-TIMEOUT` (never "safe to retry").
+   */
+  | "unknown";
 
 /** A node → home request for a line to read (grants S, or E when nobody else holds it). */
 export interface ReadRequestMessage {

@@ -179,6 +179,33 @@ export function nodeCommand(): Command {
         `reserve file spent when the disk fills, 0 none (default ${NODE_DEFAULTS.diskReserveBytes})`,
       ),
     )
+    .addOption(
+      envOption(
+        "--cache-max-bytes <n>",
+        `bytes of cache lines on this node (default ${NODE_DEFAULTS.cacheMaxBytes})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--cache-max-entries <n>",
+        `cache lines on this node (default ${NODE_DEFAULTS.cacheMaxEntries})`,
+      ),
+    )
+    .addOption(
+      envOption("--cache-write <mode>", "through (ack after the commit, default) or back"),
+    )
+    .addOption(
+      envOption(
+        "--cache-writeback-ms <n>",
+        `write-back: a dirty line reaches its home within (default ${NODE_DEFAULTS.cacheWriteBackMs})`,
+      ),
+    )
+    .addOption(
+      envOption(
+        "--cache-lease-ms <n>",
+        `coherence lease of a cache line (default ${NODE_DEFAULTS.cacheLeaseMs})`,
+      ),
+    )
     .action(async (options: RawNodeOptions) => {
       await runNode(options);
     });

@@ -86,6 +86,16 @@ export interface NodeConfig {
    * full still completes (0: no reserve; that write then waits for space).
    */
   diskReserveBytes: number;
+  /** `--cache-max-bytes`: bytes of cache lines on this node (key + value + overhead each). */
+  cacheMaxBytes: number;
+  /** `--cache-max-entries`: cache lines on this node. */
+  cacheMaxEntries: number;
+  /** `--cache-write`: writes reach the store before their ack (through) or later (back). */
+  cacheWrite: "through" | "back";
+  /** `--cache-writeback-ms`: a dirty line reaches its home at most this long after a write. */
+  cacheWriteBackMs: number;
+  /** `--cache-lease-ms`: the coherence lease of a cache line. */
+  cacheLeaseMs: number;
 }
 
 /** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
@@ -132,7 +142,17 @@ export interface RawNodeOptions {
   queueWaitMaxMs?: string;
   queueWaitsMax?: string;
   diskReserveBytes?: string;
+  cacheMaxBytes?: string;
+  cacheMaxEntries?: string;
+  cacheWrite?: string;
+  cacheWritebackMs?: string;
+  cacheLeaseMs?: string;
 }
+
+/** Longest `--cache-lease-ms`: a minute (a new home waits a lease before granting writes). */
+const CACHE_LEASE_MS_MAX = 60_000;
+/** Shortest `--cache-lease-ms`: a line must outlive the 50 ms it drops before a TTL deadline. */
+const CACHE_LEASE_MS_MIN = 100;
 
 /** Defaults for every numeric option. */
 export const NODE_DEFAULTS = {
@@ -159,6 +179,10 @@ export const NODE_DEFAULTS = {
   queueWaitsMax: 10_000,
   diskReserveBytes: 4 * 1024 * 1024,
   auditBufferRecords: 8192,
+  cacheMaxBytes: 64 * 1024 * 1024,
+  cacheMaxEntries: 100_000,
+  cacheWriteBackMs: 100,
+  cacheLeaseMs: 2_000,
 } as const;
 
 /** Validates raw options into a NodeConfig; throws RangeError naming the bad option. */
@@ -258,6 +282,29 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.diskReserveBytes,
       "--disk-reserve-bytes",
       DISK_RESERVE_BYTES_MAX,
+    ),
+    cacheMaxBytes: parseCount(raw.cacheMaxBytes, NODE_DEFAULTS.cacheMaxBytes, "--cache-max-bytes"),
+    cacheMaxEntries: parseCount(
+      raw.cacheMaxEntries,
+      NODE_DEFAULTS.cacheMaxEntries,
+      "--cache-max-entries",
+    ),
+    cacheWrite: parseChoice(
+      raw.cacheWrite ?? "through",
+      ["through", "back"] as const,
+      "--cache-write",
+    ),
+    cacheWriteBackMs: parseCount(
+      raw.cacheWritebackMs,
+      NODE_DEFAULTS.cacheWriteBackMs,
+      "--cache-writeback-ms",
+    ),
+    cacheLeaseMs: parseBoundedInt(
+      raw.cacheLeaseMs,
+      NODE_DEFAULTS.cacheLeaseMs,
+      "--cache-lease-ms",
+      CACHE_LEASE_MS_MAX,
+      CACHE_LEASE_MS_MIN,
     ),
   };
   checkRelations(config);

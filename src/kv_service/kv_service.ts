@@ -7,6 +7,7 @@ import {
   encodeKvOp,
   keysOf,
   type KvAnswer,
+  type KvCondition,
   type KvExpireOp,
   type KvOp,
   kvOpBytes,
@@ -14,6 +15,23 @@ import {
   opOf,
 } from "../kv/mod.ts";
 import type { KvApplied, KvMachine } from "./kv_machine.ts";
+
+/** One key as the cache's home sees it after a read or a write (see KvService.readKey). */
+export interface KvKeyState {
+  /** The value, or null when the key does not exist. */
+  value: Uint8Array | null;
+  /** Milliseconds left on the leader's clock, or null (no expiry, or missing). */
+  ttlRemainingMs: number | null;
+}
+
+/** The outcome of KvService.writeKey: the key as applied, or the store's refusal line. */
+export type KvKeyWrite =
+  | KvKeyState & {
+    kind: "written";
+    /** SET: its NX/XX condition held; DEL: the key existed. */
+    applied: boolean;
+  }
+  | { kind: "refused"; line: string };
 
 /** What the service needs from the node. */
 export interface KvServiceOptions {
@@ -83,6 +101,77 @@ export class KvService {
     const applied = await this.#propose(host, op);
     if (applied.outcome.kind === "limit") this.stats.refusedLimit++;
     return answerOfOutcome(applied.outcome);
+  }
+
+  /**
+   * A linearizable read of one key for the cache's home: its value and TTL left after the
+   * expiries due for it and a ReadIndex barrier started now. Throws TRYAGAIN when not leading.
+   */
+  async readKey(slot: number, key: Uint8Array): Promise<KvKeyState> {
+    const { host, machine } = this.#leading(slot);
+    const expiries = machine.tracker.dueAmong([key], machine.slot, this.#options.nowMs())
+      .map((op) => this.#proposeExpire(host, machine, op));
+    this.stats.reads++;
+    if (expiries.length > 0) await Promise.all(expiries);
+    else await this.#readBarrier(host);
+    return this.#keyState(machine, key);
+  }
+
+  /**
+   * Commits a SET (`value`) or a DEL (`value` null) of one key for the cache's home and answers
+   * the key as applied. Throws TRYAGAIN when not leading (or the commit fails).
+   */
+  async writeKey(
+    slot: number,
+    key: Uint8Array,
+    write: { value: Uint8Array | null; ttlMs: number | null; condition: KvCondition },
+  ): Promise<KvKeyWrite> {
+    const { host, machine } = this.#leading(slot);
+    for (const due of machine.tracker.dueAmong([key], machine.slot, this.#options.nowMs())) {
+      void this.#proposeExpire(host, machine, due).catch(() => {});
+    }
+    this.stats.writes++;
+    const op: KvOp = write.value === null
+      ? { op: "del", keys: [key] }
+      : { op: "set", key, value: write.value, ttlMs: write.ttlMs, condition: write.condition };
+    const bytes = kvOpBytes(op);
+    if (bytes > this.#options.entryBytesMax) {
+      this.stats.refusedLimit++;
+      const line = `LIMIT operation of ${bytes} bytes would exceed maximum of ` +
+        `${this.#options.entryBytesMax}`;
+      return { kind: "refused", line };
+    }
+    const { outcome } = await this.#propose(host, op);
+    switch (outcome.kind) {
+      case "ok":
+        return { kind: "written", applied: true, value: write.value, ttlRemainingMs: write.ttlMs };
+      case "notSet":
+        return { kind: "written", applied: false, ...this.#keyState(machine, key) };
+      case "deleted":
+        return { kind: "written", applied: outcome.count > 0, value: null, ttlRemainingMs: null };
+      default: {
+        if (outcome.kind === "limit") this.stats.refusedLimit++;
+        const answer = answerOfOutcome(outcome);
+        return { kind: "refused", line: answer.kind === "error" ? answer.line : "ERR refused" };
+      }
+    }
+  }
+
+  #leading(slot: number): { host: RaftHost<unknown>; machine: KvMachine } {
+    const hosted = this.#options.slotOf(slot);
+    if (hosted === undefined || !hosted.host.leading) {
+      throw new ClusterError("TRYAGAIN", `slot ${slot} is not led by this node; retry`);
+    }
+    this.#track(hosted.machine, hosted.host);
+    return hosted;
+  }
+
+  #keyState(machine: KvMachine, key: Uint8Array): KvKeyState {
+    const entry = machine.slot.entry(key);
+    if (entry === undefined) return { value: null, ttlRemainingMs: null };
+    if (entry.ttlMs === null) return { value: entry.value, ttlRemainingMs: null };
+    const remainingMs = machine.tracker.remainingMs(key, machine.slot, this.#options.nowMs());
+    return { value: entry.value, ttlRemainingMs: Math.max(1, remainingMs ?? entry.ttlMs) };
   }
 
   /**

@@ -16,12 +16,24 @@ export function kvEntryBytesMax(config: NodeConfig): number {
   return Math.max(1024 * 1024, config.bulkBytesMax + KV_KEY_BYTES_MAX + 1024);
 }
 
+/** How the node plugs the store in when the cache stands in front of it. */
+export interface KvSubsystemOptions {
+  /** False: GET/SET/... come from another subsystem (the cache); KV.SHARE stays. */
+  clientCommands: boolean;
+  /** Called with the service once built (the cache's homes read and commit through it). */
+  onService?(service: KvService): void;
+}
+
 /** The key-value subsystem's factory: nothing in the meta group; its machines are the slots'. */
-export function kvSubsystemFactory(config: NodeConfig, logger: Logger): SubsystemFactory {
+export function kvSubsystemFactory(
+  config: NodeConfig,
+  logger: Logger,
+  options: KvSubsystemOptions = { clientCommands: true },
+): SubsystemFactory {
   return {
     name: "kv",
     metaMachines: [],
-    build: (_meta, context) => kvSubsystem(config, context, logger),
+    build: (_meta, context) => kvSubsystem(config, context, logger, options),
   };
 }
 
@@ -33,6 +45,7 @@ export function kvSubsystem(
   config: NodeConfig,
   context: SubsystemContext,
   logger: Logger,
+  options: KvSubsystemOptions = { clientCommands: true },
 ): Subsystem {
   const nowMs = () => performance.now();
   const limits = { ...KV_LIMITS_DEFAULT, valueBytesMax: config.bulkBytesMax };
@@ -54,6 +67,7 @@ export function kvSubsystem(
     nowMs,
     logger: logger.with({ component: "kv" }),
   });
+  options.onService?.(service);
   const totals = () => {
     let keys = 0;
     let bytes = 0;
@@ -71,7 +85,7 @@ export function kvSubsystem(
       slotCount: () => context.slotCount(),
       slotOfGroup: (groupId) => context.slotOfGroup(groupId),
       callBytes: (args, user) => context.callBytes(args, user),
-    }),
+    }).filter((spec) => options.clientCommands || spec.name === "kv.share"),
     slotPartTag: SLOT_PART_TAGS.kv,
     slotMachine(slot) {
       const machine = new KvMachine(limits, nowMs);

@@ -32,6 +32,8 @@ import { persistenceSection, raftGroupsSection } from "./info_sections.ts";
 import { lockSubsystemFactory } from "../lock_service/lock_subsystem.ts";
 import { kvEntryBytesMax, kvSubsystemFactory } from "../kv_service/kv_subsystem.ts";
 import { queueSubsystemFactory } from "../queue_service/queue_subsystem.ts";
+import type { KvService } from "../kv_service/kv_service.ts";
+import { cacheSubsystemFactory } from "../cache_service/cache_subsystem.ts";
 import { slotGroupId, SlotGroups, slotOfGroup } from "./slot_groups.ts";
 import { slotsSection } from "./slots_section.ts";
 import { SlotMachine } from "./slot_machine.ts";
@@ -195,9 +197,22 @@ export class DsyncNode {
     const nodeLog = await openNodeLog(this.config, this.#logger);
     this.#nodeLog = nodeLog;
     // Subsystems' state machines in the meta group are registered before it opens.
+    // The cache stands in front of the key-value store: it serves GET/SET/... and its homes
+    // read and commit through the store's service.
+    let kvService: KvService | null = null;
     const factories = [
       lockSubsystemFactory(this.config, this.#logger),
-      kvSubsystemFactory(this.config, this.#logger),
+      kvSubsystemFactory(this.config, this.#logger, {
+        clientCommands: false,
+        onService: (service) => kvService = service,
+      }),
+      cacheSubsystemFactory(this.config, this.#logger, {
+        kv: () => kvService!,
+        homeOf: (slot) => this.#leaderOfSlot(slot),
+        quorumReachable: (slot) => this.#routeGroups().quorumReachable(slotGroupId(slot)),
+        send: (to, message) => this.#transport.send(to, message),
+        isUp: (id) => this.#transport.isUp(id),
+      }),
       queueSubsystemFactory(this.config, this.#logger),
       this.#security,
     ];
@@ -350,6 +365,13 @@ export class DsyncNode {
       if (this.#transport.isUp(peer.id) && this.#transport.send(peer.id, message)) sent++;
     }
     return sent;
+  }
+
+  /** The node that leads slot `slot`'s group as this node knows it (the cache's home), or null. */
+  #leaderOfSlot(slot: number): string | null {
+    const host = this.#slotGroups?.host(slot);
+    if (host !== undefined) return host.leading ? this.config.id : host.leaderId;
+    return this.#meta?.state.placement?.slots[slot]?.leader ?? null;
   }
 
   /** The Raft groups commands route to, as this node sees them. */

@@ -37,7 +37,12 @@ Deno.test("cache node: the lease counts from the request's send time; a lapsed l
   assert.equal(miss.kind, "request");
   assert.equal(n.takeMessages()[0]?.type, "readRequest");
   const done = n.receive(grant(1), 400);
-  assert.deepEqual(done, [{ requestId: 1, kind: "read", value: new Uint8Array([7]) }]);
+  assert.deepEqual(done, [{
+    requestId: 1,
+    kind: "read",
+    value: new Uint8Array([7]),
+    ttlRemainingMs: null,
+  }]);
   assert.equal(n.read(KEY, 0, 1099).kind, "hit");
   assert.equal(n.stateOf(KEY, 1099), "S");
   assert.equal(n.read(KEY, 0, 1100).kind, "request"); // 100 + 1000: lapsed, not 400 + 1000

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CI_CONFIGS, MUTANT_CONFIG } from "./model/configs.ts";
+import { CI_CONFIGS, MUTANT_CONFIG, RENEWAL_CONFIGS } from "./model/configs.ts";
 import { explore, type ExploreResult } from "./model/explore.ts";
 import { mesiModel } from "./model/mesi_model.ts";
 import { CACHE_MUTANTS, loadMutantModel } from "./model/mutants.ts";
@@ -12,7 +12,7 @@ function report(name: string, result: ExploreResult): string {
     `${result.elapsedMs} ms`;
 }
 
-for (const { name, config } of CI_CONFIGS) {
+for (const { name, config } of [...CI_CONFIGS, ...RENEWAL_CONFIGS]) {
   Deno.test(`cache protocol, every interleaving: ${name}`, () => {
     const result = explore(mesiModel(config), STATES_MAX);
     console.log(report(name, result));

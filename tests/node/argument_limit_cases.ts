@@ -497,6 +497,11 @@ export const COMMAND_CASES: CommandCases[] = [
     cases: [own("key", "key", KEY_MAX, (v) => ["PTTL", v], INTEGER)],
   },
   {
+    command: "cache.state",
+    cases: [own("key", "key", KEY_MAX, (v) => ["CACHE.STATE", v], /^[MESI]$/)],
+  },
+  { command: "cache.stats", cases: [], noArguments: "arity 1" },
+  {
     command: "lock.acquire",
     cases: [
       own("name", "lock name", LOCK_NAME_MAX, (v) => ["LOCK.ACQUIRE", v, "o"], TOKEN),

@@ -63,6 +63,18 @@ export const CI_CONFIGS: NamedConfig[] = [
   },
 ];
 
+/** Lease renewal ahead of time (the node keeps answering from the line while it asks). */
+export const RENEWAL_CONFIGS: NamedConfig[] = [
+  {
+    name: "2 nodes, 1 key, renewals: n0: read, read; n1: write; one loss",
+    config: config([[r(0), r(0)], [w(0, 1)]], { ticksMax: 4, homeChangesMax: 0, renewalsMax: 1 }),
+  },
+  {
+    name: "2 nodes, 1 key, renewals: n0: read, read; n1: write; one home change",
+    config: config([[r(0), r(0)], [w(0, 1)]], { ticksMax: 3, dropsMax: 0, renewalsMax: 1 }),
+  },
+];
+
 /**
  * The configuration the mutants are hunted in: two readers before the write (so a sharer in S
  * exists to be forgotten) and a home change. The search stops at the first violation.

@@ -41,6 +41,7 @@ function* successors(config: WorldConfig, w: World): Generator<Step> {
   for (let i = 0; i < w.nodes.length; i++) {
     const step = clientStep(config, w, i);
     if (step !== null) yield step;
+    yield* renewalSteps(config, w, i);
   }
   const seen = new Set<string>();
   for (let j = 0; j < w.bag.length; j++) {
@@ -95,6 +96,31 @@ function clientStep(config: WorldConfig, w: World, i: number): Step | null {
   return { label: `${label}: request ${decision.requestId}`, state: next };
 }
 
+/** A node renews a live line's lease ahead of time, or gives up on its renewal (the host's timeout). */
+function* renewalSteps(config: WorldConfig, w: World, i: number): Generator<Step> {
+  const renewing = w.renewing[i]!;
+  if (renewing !== 0) {
+    const next = copyWorld(w);
+    next.nodes[i] = w.nodes[i]!.clone();
+    next.nodes[i]!.abandon(renewing);
+    next.renewing[i] = 0;
+    yield { label: `n${i} gives up on renewal ${renewing}`, state: next };
+    return;
+  }
+  if (w.renewals >= (config.renewalsMax ?? 0)) return;
+  for (let key = 0; key < config.keyCount; key++) {
+    const node = w.nodes[i]!.clone();
+    const requestId = node.renew(keyBytes(key), 0, w.now);
+    if (requestId === null) continue;
+    const next = copyWorld(w);
+    next.nodes[i] = node;
+    next.renewing[i] = requestId;
+    next.renewals++;
+    flushNode(next, i);
+    yield { label: `n${i} renews k${key}: request ${requestId}`, state: next };
+  }
+}
+
 function deliver(w: World, j: number, text: string): Step {
   const next = copyWorld(w);
   const [envelope] = next.bag.splice(j, 1) as [Envelope];
@@ -109,6 +135,11 @@ function deliver(w: World, j: number, text: string): Step {
     case "toNode": {
       const node = next.nodes[envelope.to] = w.nodes[envelope.to]!.clone();
       for (const done of node.receive(envelope.message, w.now)) {
+        if (done.requestId === next.renewing[envelope.to]) {
+          if (done.kind === "write") next.violation ??= `a renewal completed as a write`;
+          next.renewing[envelope.to] = 0;
+          continue;
+        }
         const active = next.active[envelope.to];
         if (active === null || active === undefined || active.requestId !== done.requestId) {
           next.violation ??= `completion ${done.requestId} for no active request`;

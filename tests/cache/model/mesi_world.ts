@@ -34,6 +34,8 @@ export interface WorldConfig {
   homeChangesMax: number;
   /** Ticks after which a client gives up on a request (the node abandons it). */
   requestTimeoutTicks: number;
+  /** Lease renewals (`CacheNode.renew` on a live line, nobody waiting) at most; 0 none. */
+  renewalsMax?: number;
 }
 
 /** A message or store access in flight. */
@@ -69,6 +71,9 @@ export interface World {
   /** Per key: highest store position any completed operation has observed or acknowledged. */
   floors: number[];
   drops: number;
+  /** Per node: the request id of its outstanding lease renewal, or 0. */
+  renewing: number[];
+  renewals: number;
   violation: string | null;
 }
 
@@ -106,6 +111,8 @@ export function initialWorld(config: WorldConfig): World {
     active: new Array(nodeCount).fill(null),
     floors: new Array(config.keyCount).fill(0),
     drops: 0,
+    renewing: new Array(nodeCount).fill(0),
+    renewals: 0,
     violation: null,
   };
 }
@@ -121,6 +128,7 @@ export function copyWorld(w: World): World {
     next: [...w.next],
     active: [...w.active],
     floors: [...w.floors],
+    renewing: [...w.renewing],
   };
 }
 
@@ -214,6 +222,8 @@ export function worldFingerprint(w: World): string {
     w.active.map((a) => a === null ? null : [a.requestId, a.invokedAt, a.floor]),
     w.floors,
     w.drops,
+    w.renewing,
+    w.renewals,
     w.violation,
   ]);
 }

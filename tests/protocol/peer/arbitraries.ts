@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import {
+  CACHE_PEER_TYPES,
   HANDSHAKE_REJECT_REASON_CODES,
   type HandshakeRejectReason,
   type PeerMessage,
@@ -94,6 +95,7 @@ export const peerMessageArbitrary: fc.Arbitrary<PeerMessage> = fc.oneof(
       { maxLength: 5 },
     ),
   }),
+  fc.record({ type: fc.constantFrom(...CACHE_PEER_TYPES), payload: bytesArbitrary }),
 ).map((message) => ({ ...message }));
 
 /** Concatenates byte arrays. */

@@ -1,0 +1,253 @@
+/**
+ * Issue 13's read comparison: `redis-benchmark -t get -c 50 -r KEYS` at `-P 1` and `-P 16`
+ * against one node of a 3-node dsync cluster whose cache holds the keys (warmed by SETs through
+ * that node, so it holds them in M, then kept by its reads), redis-server (`appendfsync always`)
+ * and the minimal Deno server (../shared/bench/resp_ceiling.ts), all started here on 127.0.0.1
+ * in one run, runs interleaved. Prints rps, p50, p99, the ratios and dsync's hit ratio (from
+ * CACHE.STATS) per run; writes only inside a temporary directory.
+ *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L]
+ */
+import { Command } from "commander";
+import Table from "cli-table3";
+import { pingNode } from "../../src/cluster/node_process.ts";
+import { freePort } from "../../src/util/free_ports.ts";
+import { RespConnection } from "../../src/client/resp_connection.ts";
+import type { RespValue } from "../../protocol/resp/mod.ts";
+import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { parseBenchmarkCsv } from "./kv_compare.ts";
+
+const CLIENTS = 50;
+/** redis-benchmark runs tried per measurement (one stops at the first error reply). */
+const RUN_ATTEMPTS = 3;
+
+interface Target {
+  name: string;
+  port: number;
+}
+
+interface Row {
+  target: string;
+  pipeline: number;
+  round: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** dsync only: hits / (hits + misses) over the run. */
+  hitRatio: number | null;
+}
+
+function spawn(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" })
+    .spawn();
+}
+
+async function waitPing(target: Target): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (await pingNode("127.0.0.1", target.port, 500)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${target.name} did not answer PING on ${target.port}`);
+}
+
+async function redisBenchmark(port: number, args: string[], timeoutMs: number) {
+  const output = await new Deno.Command("redis-benchmark", {
+    args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "--csv", ...args],
+    stdout: "piped",
+    stderr: "null",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  return parseBenchmarkCsv(new TextDecoder().decode(output.stdout));
+}
+
+/** hits and misses from CACHE.STATS. */
+async function hitsAndMisses(port: number): Promise<{ hits: number; misses: number }> {
+  const connection = await RespConnection.open("127.0.0.1", port);
+  try {
+    const reply: RespValue = await connection.call(["CACHE.STATS"]);
+    const stats = new Map<string, number>();
+    if (reply.type === "array") {
+      for (let i = 0; i + 1 < reply.value.length; i += 2) {
+        const name = reply.value[i]!;
+        const value = reply.value[i + 1]!;
+        if (name.type === "bulk" && value.type === "integer") {
+          stats.set(new TextDecoder().decode(name.value), value.value);
+        }
+      }
+    }
+    return { hits: stats.get("hits") ?? 0, misses: stats.get("misses") ?? 0 };
+  } finally {
+    connection.close();
+  }
+}
+
+/** SETs every key of the range through `port` until all answer OK (slot groups elected). */
+async function warm(port: number, keys: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const connection = await RespConnection.open("127.0.0.1", port);
+  try {
+    for (let key = 0; key < keys; key++) {
+      const name = `key:${String(key).padStart(12, "0")}`;
+      while (true) {
+        const reply = await connection.call(["SET", name, "xxx"]);
+        if (reply.type === "simple") break;
+        if (performance.now() > deadline) {
+          throw new Error(`warming ${name}: ${JSON.stringify(reply)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    connection.close();
+  }
+}
+
+/** Reads every key of the range through `port`, so its lines are live. */
+async function warmReads(port: number, keys: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const connection = await RespConnection.open("127.0.0.1", port);
+  try {
+    for (let key = 0; key < keys; key++) {
+      const name = `key:${String(key).padStart(12, "0")}`;
+      while ((await connection.call(["GET", name])).type === "error") {
+        if (performance.now() > deadline) throw new Error(`reading ${name} kept failing`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    connection.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = new Command()
+    .option("--requests <n>", "requests per redis-benchmark run", "200000")
+    .option("--rounds <n>", "interleaved rounds", "2")
+    .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
+    .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
+    .parse(Deno.args, { from: "user" })
+    .opts();
+  const requests = Number(options.requests);
+  const rounds = Number(options.rounds);
+  const keys = Number(options.keys);
+  const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
+  let cluster: BenchCluster | null = null;
+  const others: Deno.ChildProcess[] = [];
+  const rows: Row[] = [];
+  try {
+    const redisPort = freePort();
+    const ceilingPort = freePort();
+    const ceilingPath = new URL("../../../shared/bench/resp_ceiling.ts", import.meta.url);
+    others.push(
+      spawn("redis-server", [
+        ...["--port", String(redisPort), "--bind", "127.0.0.1", "--save", ""],
+        ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
+      ]),
+      spawn(Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        decodeURIComponent(ceilingPath.pathname),
+        String(ceilingPort),
+      ]),
+    );
+    cluster = await startBenchCluster(3, false, ["--cache-lease-ms", String(options.leaseMs)]);
+    const targets: Target[] = [
+      { name: "redis aof-always", port: redisPort },
+      { name: "deno ceiling", port: ceilingPort },
+      { name: "dsync n1 (cache)", port: cluster.basePort },
+    ];
+    for (const target of targets) await waitPing(target);
+    for (const target of targets) await warm(target.port, keys, 60_000);
+    console.log(`load average at the start: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+    for (let round = 1; round <= rounds; round++) {
+      for (const pipeline of [1, 16]) {
+        for (const target of targets) {
+          const dsync = target.port === cluster.basePort;
+          const args = ["-t", "get", "-n", String(requests), "-r", String(keys)];
+          // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
+          // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
+          let result: { rps: number; p50: number; p99: number } | undefined;
+          let before: { hits: number; misses: number } | null = null;
+          let after: { hits: number; misses: number } | null = null;
+          for (let attempt = 1; attempt <= RUN_ATTEMPTS && result === undefined; attempt++) {
+            if (dsync) await warmReads(target.port, keys, 60_000);
+            before = dsync ? await hitsAndMisses(target.port) : null;
+            const results = await redisBenchmark(
+              target.port,
+              [...args, "-P", String(pipeline)],
+              300_000,
+            );
+            after = dsync ? await hitsAndMisses(target.port) : null;
+            result = results.get("GET");
+            if (result === undefined) console.error(`${target.name}: run ${attempt} stopped early`);
+          }
+          if (result === undefined) throw new Error(`no GET result from ${target.name}`);
+          let hitRatio: number | null = null;
+          if (before !== null && after !== null) {
+            const hits = after.hits - before.hits;
+            hitRatio = hits / Math.max(1, hits + after.misses - before.misses);
+          }
+          rows.push({
+            target: target.name,
+            pipeline,
+            round,
+            rps: result.rps,
+            p50Ms: result.p50,
+            p99Ms: result.p99,
+            hitRatio,
+          });
+          console.error(
+            `round ${round} ${target.name} GET -P ${pipeline}: ${result.rps} req/s ` +
+              `p50 ${result.p50} ms p99 ${result.p99} ms` +
+              (hitRatio === null ? "" : ` hit ratio ${hitRatio.toFixed(4)}`),
+          );
+        }
+      }
+    }
+    console.log(`load average at the end: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+  } finally {
+    for (const process of others) {
+      try {
+        process.kill("SIGTERM");
+      } catch {
+        // exited
+      }
+      await process.status;
+    }
+    if (cluster !== null) await stopBenchCluster(cluster);
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+  printTable(rows);
+}
+
+/** Best of the rounds per target and depth (background load only ever lowers a run). */
+function best(rows: Row[], target: string, pipeline: number): Row | undefined {
+  return rows.filter((row) => row.target === target && row.pipeline === pipeline)
+    .sort((a, b) => b.rps - a.rps)[0];
+}
+
+function printTable(rows: Row[]): void {
+  const table = new Table({
+    head: ["GET -P", "redis (p50/p99 ms)", "ceiling", "dsync", "hit ratio", "/redis", "/ceiling"],
+  });
+  const cell = (row?: Row) =>
+    row === undefined ? "-" : `${row.rps.toFixed(0)} (${row.p50Ms}/${row.p99Ms})`;
+  const ratio = (a?: Row, b?: Row) =>
+    a === undefined || b === undefined ? "-" : (a.rps / b.rps).toFixed(3);
+  for (const pipeline of [1, 16]) {
+    const redis = best(rows, "redis aof-always", pipeline);
+    const ceiling = best(rows, "deno ceiling", pipeline);
+    const dsync = best(rows, "dsync n1 (cache)", pipeline);
+    table.push([
+      pipeline,
+      cell(redis),
+      cell(ceiling),
+      cell(dsync),
+      dsync?.hitRatio?.toFixed(4) ?? "-",
+      ratio(dsync, redis),
+      ratio(dsync, ceiling),
+    ]);
+  }
+  console.log(table.toString());
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,222 @@
+import {
+  CacheHome,
+  type CacheTiming,
+  type CacheWrite,
+  type HomeToNodeMessage,
+  type NodeToHomeMessage,
+  type StoreRequest,
+  type StoreResult,
+} from "../cache/mod.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
+import type { RaftHost } from "../consensus/raft_host.ts";
+import type { Logger } from "../log/logger.ts";
+import type { KvKeyState, KvKeyWrite } from "../kv_service/kv_service.ts";
+
+/** The store of record the homes read and commit through (the slot groups' kv service). */
+export interface CacheStore {
+  readKey(slot: number, key: Uint8Array): Promise<KvKeyState>;
+  writeKey(slot: number, key: Uint8Array, write: CacheWrite): Promise<KvKeyWrite>;
+}
+
+/** What the homes need from the node. */
+export interface CacheHomesOptions {
+  timing: CacheTiming;
+  /** The host of slot `slot`'s group on this node, if hosted. */
+  slotHost(slot: number): RaftHost<unknown> | undefined;
+  /** Every slot group hosted on this node. */
+  slotHosts(): Array<[number, RaftHost<unknown>]>;
+  store: CacheStore;
+  /** Sends a home's message to node `to` (this node included). */
+  deliver(to: string, message: HomeToNodeMessage): void;
+  nowMs(): number;
+  logger: Logger;
+}
+
+/** A request a home took and has not answered yet (refused if the home is dropped). */
+interface OpenRequest {
+  to: string;
+  requestId: number;
+  key: Uint8Array;
+  /** An exclusive request (a write), whose commit may be in flight. */
+  write: boolean;
+}
+
+interface LiveHome {
+  slot: number;
+  /** The slot leader's term when the home was made: the home's epoch. */
+  epoch: number;
+  home: CacheHome;
+  /** Keyed `from NUL requestId`; bounded by the nodes' outstanding requests. */
+  open: Map<string, OpenRequest>;
+}
+
+/**
+ * The cache homes of the slots this node leads: one CacheHome per led slot, made when the node
+ * is seen leading in a term (its epoch) and dropped when it stops leading or the term changes;
+ * a dropped home refuses every request it still had open (`notLeader`, so the client retries).
+ * Store requests are run on the slot's kv service; their answers reach the home only if it is
+ * still the slot's current home.
+ */
+export class CacheHomes {
+  readonly #options: CacheHomesOptions;
+  readonly #homes = new Map<number, LiveHome>();
+  /** Invalidations and forwards sent by homes already dropped. */
+  #invalidationsSentBefore = 0;
+  /** Counters for INFO cache. */
+  readonly stats = {
+    homesMade: 0,
+    homesDropped: 0,
+    storeReads: 0,
+    storeCommits: 0,
+    storeFailed: 0,
+  };
+
+  constructor(options: CacheHomesOptions) {
+    this.#options = options;
+  }
+
+  /** Homes on this node now. */
+  get size(): number {
+    return this.#homes.size;
+  }
+
+  /** Invalidations and forwards sent by every home this node ran (CACHE.STATS). */
+  get invalidationsSent(): number {
+    let sent = this.#invalidationsSentBefore;
+    for (const live of this.#homes.values()) sent += live.home.invalidationsSent;
+    return sent;
+  }
+
+  /** Handles one message for the home of `message.slot` from node `from`. */
+  receive(from: string, message: NodeToHomeMessage): void {
+    const live = this.#current(message.slot);
+    if (live === null) {
+      // Not the home here: epoch 0 tells the sender's service to give up at once (no line).
+      if (message.type === "readRequest" || message.type === "exclusiveRequest") {
+        const { slot, requestId, key } = message;
+        this.#options.deliver(from, {
+          type: "refuse",
+          slot,
+          epoch: 0,
+          requestId,
+          key,
+          reason: "notLeader",
+        });
+      }
+      return;
+    }
+    if (message.type === "readRequest" || message.type === "exclusiveRequest") {
+      const { requestId, key } = message;
+      const write = message.type === "exclusiveRequest";
+      live.open.set(`${from}\u0000${requestId}`, { to: from, requestId, key, write });
+    }
+    live.home.receive(from, message, this.#options.nowMs());
+    this.#flush(live);
+  }
+
+  /** Makes and drops homes as leadership moved, then lets each home's time pass. */
+  tick(): void {
+    const nowMs = this.#options.nowMs();
+    for (const slot of [...this.#homes.keys()]) this.#current(slot);
+    for (const [slot, host] of this.#options.slotHosts()) {
+      if (host.leading && !this.#homes.has(slot)) this.#current(slot);
+    }
+    for (const live of this.#homes.values()) {
+      live.home.tick(nowMs);
+      this.#flush(live);
+    }
+  }
+
+  /** Drops every home (node stopping). */
+  stop(): void {
+    for (const [slot, live] of [...this.#homes]) this.#drop(slot, live);
+  }
+
+  /** The current home of `slot`, made or dropped to match this node's leadership of it. */
+  #current(slot: number): LiveHome | null {
+    const host = this.#options.slotHost(slot);
+    const term = host !== undefined && host.leading ? host.core.term : 0;
+    const live = this.#homes.get(slot);
+    if (live !== undefined && live.epoch === term) return live;
+    if (live !== undefined) this.#drop(slot, live);
+    if (term === 0) return null;
+    const home = new CacheHome(slot, term, this.#options.nowMs(), this.#options.timing);
+    const made: LiveHome = { slot, epoch: term, home, open: new Map() };
+    this.#homes.set(slot, made);
+    this.stats.homesMade++;
+    this.#options.logger.debug("cache home made", { slot, epoch: term });
+    return made;
+  }
+
+  #drop(slot: number, live: LiveHome): void {
+    this.#homes.delete(slot);
+    this.stats.homesDropped++;
+    this.#invalidationsSentBefore += live.home.invalidationsSent;
+    // A write may have been proposed already (it may still commit under the next leader): its
+    // outcome is unknown. A read changed nothing and is safe to retry.
+    for (const { to, requestId, key, write } of live.open.values()) {
+      this.#options.deliver(to, {
+        type: "refuse",
+        slot,
+        epoch: live.epoch,
+        requestId,
+        key,
+        reason: write ? "unknown" : "notLeader",
+      });
+    }
+    this.#options.logger.debug("cache home dropped", { slot, epoch: live.epoch });
+  }
+
+  #flush(live: LiveHome): void {
+    for (const { to, message } of live.home.takeMessages()) {
+      if (message.type === "grant" || message.type === "refuse") {
+        live.open.delete(`${to}\u0000${message.requestId}`);
+      }
+      this.#options.deliver(to, message);
+    }
+    for (const request of live.home.takeStoreRequests()) this.#perform(live, request);
+  }
+
+  #perform(live: LiveHome, request: StoreRequest): void {
+    const store = this.#options.store;
+    let done: Promise<StoreResult>;
+    if (request.kind === "read") {
+      this.stats.storeReads++;
+      done = store.readKey(live.slot, request.key).then((state) => ({
+        ok: true,
+        value: state.value,
+        ttlRemainingMs: state.ttlRemainingMs,
+        applied: true,
+      }));
+    } else {
+      this.stats.storeCommits++;
+      done = store.writeKey(live.slot, request.key, request.write).then(resultOfWrite);
+    }
+    done.catch((error): StoreResult => {
+      this.stats.storeFailed++;
+      this.#options.logger.debug("cache store access failed", {
+        slot: live.slot,
+        error: String(error),
+      });
+      // Only TRYAGAIN says a proposal can never commit; any other failure of a commit leaves
+      // its outcome unknown, and the client must not be told it is safe to retry.
+      const surelyNot = request.kind === "read" ||
+        (error instanceof ClusterError && error.code === "TRYAGAIN");
+      return { ok: false, reason: surelyNot ? "notLeader" : "unknown" };
+    }).then((result) => {
+      if (this.#homes.get(live.slot) !== live) return; // dropped: its requests were refused
+      live.home.storeDone(request.token, result, this.#options.nowMs());
+      this.#flush(live);
+    });
+  }
+}
+
+function resultOfWrite(write: KvKeyWrite): StoreResult {
+  if (write.kind === "refused") return { ok: false, reason: "refused" };
+  return {
+    ok: true,
+    value: write.value,
+    ttlRemainingMs: write.ttlRemainingMs,
+    applied: write.applied,
+  };
+}

@@ -1,0 +1,355 @@
+import type { PeerMessage } from "../../protocol/peer/mod.ts";
+import {
+  CacheNode,
+  type CacheNodeOptions,
+  type CacheWrite,
+  type Completion,
+  type HomeToNodeMessage,
+  type NodeToHomeMessage,
+} from "../cache/mod.ts";
+import { bytesEqual, keyIdOf } from "../cache/key_id.ts";
+import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
+import type { Logger } from "../log/logger.ts";
+import { keySlot } from "../placement/key_slot.ts";
+import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
+import { cacheFrameOf, cacheMessageOf } from "./cache_frames.ts";
+
+/** Clients parked behind another request for the same key, at most (then `-TRYAGAIN`). */
+const KEY_WAITERS_MAX = 10_000;
+
+/** What the service needs from the node. */
+export interface CacheServiceOptions {
+  nodeId: string;
+  cache: CacheNodeOptions;
+  homes: Omit<CacheHomesOptions, "timing" | "deliver" | "nowMs" | "logger">;
+  slotCount(): number;
+  /** The node that leads slot `slot` as this node knows it (the key's home), or null. */
+  homeOf(slot: number): string | null;
+  /** True when this node reaches a majority of the slot's group (for the refusal's wording). */
+  quorumReachable(slot: number): boolean;
+  /** Sends a frame to peer `to`; false when it could not be queued (peer down). */
+  send(to: string, frame: PeerMessage): boolean;
+  isUp(id: string): boolean;
+  /** A client waiting on a request longer than this gets `-TRYAGAIN`. */
+  requestTimeoutMs: number;
+  /** Period of the timer that drives the protocol's time. */
+  tickMs: number;
+  nowMs(): number;
+  logger: Logger;
+}
+
+/** A read's answer: the value (null: missing) and the TTL left, or null (none). */
+export interface KeyRead {
+  value: Uint8Array | null;
+  ttlRemainingMs: number | null;
+}
+
+interface Parked {
+  key: Uint8Array;
+  /** A write: if it times out its outcome is unknown (TIMEOUT, not TRYAGAIN). */
+  write: boolean;
+  deadlineMs: number;
+  settle(completion: Completion | ClusterError): void;
+}
+
+interface KeyWaiter {
+  deadlineMs: number;
+  wake(error: ClusterError | null): void;
+}
+
+/**
+ * The cache on this node: one CacheNode (its lines) and the CacheHomes of the slots it leads,
+ * joined to the slot groups (store), the peer transport (frames in the cache code range) and a
+ * timer (the protocol's time). Reads hit a live local line or ask the key's home; writes go
+ * through the home (every other copy invalidated, the write committed, then acknowledged).
+ */
+export class CacheService {
+  readonly #options: CacheServiceOptions;
+  readonly node: CacheNode;
+  readonly homes: CacheHomes;
+  readonly #parked = new Map<number, Parked>();
+  readonly #keyWaiters = new Map<string, KeyWaiter[]>();
+  #keyWaiterCount = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Counters for INFO cache and metrics. */
+  readonly stats = {
+    framesSent: 0,
+    framesReceived: 0,
+    framesDropped: 0,
+    requestsRefused: 0,
+    requestsTimedOut: 0,
+    renewals: 0,
+  };
+
+  constructor(options: CacheServiceOptions) {
+    this.#options = options;
+    this.node = new CacheNode(options.cache);
+    this.homes = new CacheHomes({
+      ...options.homes,
+      timing: options.cache.timing,
+      deliver: (to, message) => this.#deliver(to, message),
+      nowMs: options.nowMs,
+      logger: options.logger,
+    });
+  }
+
+  /** Starts the timer that drives leases, homes and client timeouts. */
+  start(): void {
+    this.#timer = setInterval(() => this.tick(), this.#options.tickMs);
+  }
+
+  /** Stops the timer, drops the homes and fails every waiting client. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.homes.stop();
+    const stopping = new ClusterError("TRYAGAIN", "node stopping");
+    const unknown = new ClusterError("TIMEOUT", "node stopping; the write's outcome is unknown");
+    for (const parked of this.#parked.values()) parked.settle(parked.write ? unknown : stopping);
+    this.#parked.clear();
+    for (const waiters of this.#keyWaiters.values()) for (const w of waiters) w.wake(stopping);
+    this.#keyWaiters.clear();
+  }
+
+  /** One step of the protocol's time (the timer calls it). */
+  tick(): void {
+    const nowMs = this.#options.nowMs();
+    this.homes.tick();
+    this.node.tick(nowMs);
+    this.#flushNode();
+    for (const [requestId, parked] of this.#parked) {
+      if (nowMs < parked.deadlineMs) continue;
+      this.stats.requestsTimedOut++;
+      this.node.abandon(requestId);
+      this.#parked.delete(requestId);
+      parked.settle(
+        parked.write
+          ? new ClusterError("TIMEOUT", "the key's home did not answer in time; outcome unknown")
+          : new ClusterError("TRYAGAIN", "the key's home did not answer in time; retry"),
+      );
+      this.#wakeKey(keyIdOf(parked.key));
+    }
+    // A key blocked by a write-back (no completion) is retried here; the rest wake on completion.
+    for (const id of [...this.#keyWaiters.keys()]) this.#wakeKey(id, nowMs);
+  }
+
+  /** A local hit, or null (the caller then calls `read`). */
+  hit(key: Uint8Array): KeyRead | null {
+    const nowMs = this.#options.nowMs();
+    const hit = this.node.hit(key, nowMs);
+    if (hit === null) return null;
+    if (hit.renew) this.#renew(key, nowMs);
+    return { value: hit.value, ttlRemainingMs: this.#ttlLeft(hit.expiryEndMs, nowMs) };
+  }
+
+  /** Reads `key` (the caller's own copy: it is kept while the request is out). */
+  async read(key: Uint8Array): Promise<KeyRead> {
+    while (true) {
+      const nowMs = this.#options.nowMs();
+      const slot = keySlot(key, this.#options.slotCount());
+      const decision = this.node.read(key, slot, nowMs);
+      switch (decision.kind) {
+        case "hit":
+          return {
+            value: decision.value,
+            ttlRemainingMs: this.#ttlLeft(decision.expiryEndMs, nowMs),
+          };
+        case "full":
+          throw new ClusterError("TRYAGAIN", "too many cache requests outstanding; retry");
+        case "wait":
+          await this.#waitKey(key);
+          continue;
+        case "request": {
+          const completion = await this.#park(decision.requestId, key, false);
+          if (completion.kind === "read") {
+            return { value: completion.value, ttlRemainingMs: completion.ttlRemainingMs };
+          }
+          throw this.#refusal(completion);
+        }
+      }
+    }
+  }
+
+  /** Writes `key` through its home; true when applied (the NX/XX condition held, or DEL found it). */
+  async write(key: Uint8Array, write: CacheWrite): Promise<boolean> {
+    while (true) {
+      const nowMs = this.#options.nowMs();
+      const slot = keySlot(key, this.#options.slotCount());
+      const decision = this.node.write(key, slot, write, nowMs);
+      switch (decision.kind) {
+        case "done":
+          return decision.applied;
+        case "full":
+          throw new ClusterError("TRYAGAIN", "too many cache requests outstanding; retry");
+        case "wait":
+          await this.#waitKey(key);
+          continue;
+        case "request": {
+          const completion = await this.#park(decision.requestId, key, true);
+          if (completion.kind === "write") return completion.applied;
+          throw this.#refusal(completion);
+        }
+      }
+    }
+  }
+
+  /** A frame in the cache code range from peer `from`. */
+  onFrame(from: string, frame: PeerMessage): void {
+    const message = cacheMessageOf(frame);
+    if (message === null) {
+      this.stats.framesDropped++;
+      this.#options.logger.debug("cache frame dropped: not a cache message", { from });
+      return;
+    }
+    this.stats.framesReceived++;
+    switch (message.type) {
+      case "readRequest":
+      case "exclusiveRequest":
+      case "invalidateAck":
+      case "writeBack":
+      case "evict":
+        return this.homes.receive(from, message);
+      default:
+        return this.#onHomeMessage(message);
+    }
+  }
+
+  /** Asks for a new lease on a hot line before it lapses; nobody waits for the answer. */
+  #renew(key: Uint8Array, nowMs: number): void {
+    const copy = key.slice();
+    const requestId = this.node.renew(copy, keySlot(copy, this.#options.slotCount()), nowMs);
+    if (requestId === null) return;
+    this.stats.renewals++;
+    // Past a lease the line has lapsed anyway; a lost renewal must not block writes longer.
+    const deadlineMs = nowMs + this.#options.cache.timing.leaseMs;
+    this.#parked.set(requestId, { key: copy, write: false, deadlineMs, settle: () => {} });
+    this.#flushNode();
+  }
+
+  #ttlLeft(expiryEndMs: number | null, nowMs: number): number | null {
+    if (expiryEndMs === null) return null;
+    const marginMs = this.#options.cache.timing.expiryMarginMs;
+    return Math.max(1, Math.round(expiryEndMs + marginMs - nowMs));
+  }
+
+  #refusal(completion: Completion): ClusterError {
+    if (completion.kind !== "refused") {
+      return new ClusterError("ERR", `cache answered a ${completion.kind} for another request`);
+    }
+    this.stats.requestsRefused++;
+    switch (completion.reason) {
+      case "busy":
+        return new ClusterError("TRYAGAIN", "too many requests wait for this key at its home");
+      case "notLeader":
+        return new ClusterError("TRYAGAIN", "the key's home moved; retry");
+      case "refused":
+        return new ClusterError("LIMIT", "the slot's store refused the write (a size limit)");
+      case "unknown":
+        return new ClusterError(
+          "TIMEOUT",
+          "the key's home lost its lead while the write was in flight; it may or may not apply",
+        );
+    }
+  }
+
+  #park(requestId: number, key: Uint8Array, write: boolean): Promise<Completion> {
+    const deadlineMs = this.#options.nowMs() + this.#options.requestTimeoutMs;
+    const answer = new Promise<Completion>((resolve, reject) => {
+      this.#parked.set(requestId, {
+        key,
+        write,
+        deadlineMs,
+        settle: (result) => result instanceof ClusterError ? reject(result) : resolve(result),
+      });
+    });
+    this.#flushNode();
+    return answer;
+  }
+
+  #waitKey(key: Uint8Array): Promise<void> {
+    if (this.#keyWaiterCount >= KEY_WAITERS_MAX) {
+      return Promise.reject(new ClusterError("TRYAGAIN", "too many clients wait for keys; retry"));
+    }
+    const id = keyIdOf(key);
+    const deadlineMs = this.#options.nowMs() + this.#options.requestTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const waiters = this.#keyWaiters.get(id) ?? [];
+      waiters.push({ deadlineMs, wake: (error) => error === null ? resolve() : reject(error) });
+      this.#keyWaiters.set(id, waiters);
+      this.#keyWaiterCount++;
+    });
+  }
+
+  /** Wakes the clients waiting for key `id` (they try again); past their deadline, refused. */
+  #wakeKey(id: string, nowMs = this.#options.nowMs()): void {
+    const waiters = this.#keyWaiters.get(id);
+    if (waiters === undefined) return;
+    this.#keyWaiters.delete(id);
+    this.#keyWaiterCount -= waiters.length;
+    for (const waiter of waiters) {
+      waiter.wake(
+        nowMs < waiter.deadlineMs ? null : new ClusterError("TRYAGAIN", "the key stayed busy"),
+      );
+    }
+  }
+
+  /** Sends the node's messages to the homes of their slots (or hands them over locally). */
+  #flushNode(): void {
+    for (const message of this.node.takeMessages()) this.#toHome(message);
+  }
+
+  #toHome(message: NodeToHomeMessage): void {
+    const me = this.#options.nodeId;
+    const home = this.#options.homeOf(message.slot);
+    if (home === me) {
+      queueMicrotask(() => this.homes.receive(me, message));
+      return;
+    }
+    if (
+      home !== null && this.#options.isUp(home) && this.#options.send(home, cacheFrameOf(message))
+    ) {
+      this.stats.framesSent++;
+      return;
+    }
+    // No home to reach: a request fails at once; acks, write-backs and evictions are dropped
+    // (the home counts the holder as invalidated once its lease lapsed).
+    if (message.type === "readRequest" || message.type === "exclusiveRequest") {
+      const error = noLeaderError(this.#options.quorumReachable(message.slot));
+      this.#fail(message.requestId, message.key, error);
+    }
+  }
+
+  #deliver(to: string, message: HomeToNodeMessage): void {
+    if (to === this.#options.nodeId) {
+      queueMicrotask(() => this.#onHomeMessage(message));
+      return;
+    }
+    if (this.#options.send(to, cacheFrameOf(message))) this.stats.framesSent++;
+  }
+
+  #onHomeMessage(message: HomeToNodeMessage): void {
+    if (message.type === "refuse" && message.epoch === 0) {
+      // Sent by a node that is not the slot's home (leadership moved): give up on the request.
+      const error = new ClusterError("TRYAGAIN", "the key's home moved; retry");
+      this.#fail(message.requestId, message.key, error);
+      return;
+    }
+    const completions = this.node.receive(message, this.#options.nowMs());
+    this.#flushNode();
+    for (const completion of completions) {
+      const parked = this.#parked.get(completion.requestId);
+      if (parked === undefined) continue;
+      this.#parked.delete(completion.requestId);
+      parked.settle(completion);
+      this.#wakeKey(keyIdOf(parked.key));
+    }
+  }
+
+  #fail(requestId: number, key: Uint8Array, error: ClusterError): void {
+    const parked = this.#parked.get(requestId);
+    if (parked === undefined || !bytesEqual(parked.key, key)) return;
+    this.node.abandon(requestId);
+    this.#parked.delete(requestId);
+    parked.settle(error);
+    this.#wakeKey(keyIdOf(key));
+  }
+}

@@ -1,0 +1,51 @@
+import type { CacheService } from "./cache_service.ts";
+
+/** CACHE.STATS: the contract's fields in its order, then `entries` and `capacity_entries`. */
+export function cacheStatsPairs(
+  service: CacheService,
+  capacity: { bytes: number; entries: number },
+): Array<[string, number]> {
+  const stats = service.node.stats(performance.now());
+  return [
+    ["hits", stats.hits],
+    ["misses", stats.misses],
+    ["evictions", stats.evictions],
+    ["invalidations_sent", service.homes.invalidationsSent],
+    ["invalidations_received", stats.invalidationsReceived],
+    ["lines_m", stats.lines.M],
+    ["lines_e", stats.lines.E],
+    ["lines_s", stats.lines.S],
+    ["bytes", stats.bytes],
+    ["capacity_bytes", capacity.bytes],
+    ["entries", service.node.lineCount],
+    ["capacity_entries", capacity.entries],
+  ];
+}
+
+/** INFO `cache`: the CACHE.STATS fields prefixed `cache_`, then the plumbing's counters. */
+export function cacheInfoFields(
+  service: CacheService,
+  capacity: { bytes: number; entries: number },
+  writeMode: string,
+): Array<[string, string | number]> {
+  const fields: Array<[string, string | number]> = [["cache_write_mode", writeMode]];
+  for (const [name, value] of cacheStatsPairs(service, capacity)) {
+    fields.push([`cache_${name}`, value]);
+  }
+  const { stats, homes } = service;
+  fields.push(
+    ["cache_homes", homes.size],
+    ["cache_homes_made", homes.stats.homesMade],
+    ["cache_homes_dropped", homes.stats.homesDropped],
+    ["cache_store_reads", homes.stats.storeReads],
+    ["cache_store_commits", homes.stats.storeCommits],
+    ["cache_store_failed", homes.stats.storeFailed],
+    ["cache_frames_sent", stats.framesSent],
+    ["cache_frames_received", stats.framesReceived],
+    ["cache_frames_dropped", stats.framesDropped],
+    ["cache_requests_refused", stats.requestsRefused],
+    ["cache_requests_timed_out", stats.requestsTimedOut],
+    ["cache_renewals", stats.renewals],
+  );
+  return fields;
+}

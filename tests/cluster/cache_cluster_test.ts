@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import {
+  eventually,
+  planTestCluster,
+  startTestCluster,
+  stopTestCluster,
+  type TestNode,
+} from "../helpers/node_harness.ts";
+import { waitForLeader } from "../helpers/resp_call.ts";
+
+/** Lines per node in this cluster: the bounded-memory step writes ten times as many keys. */
+const MAX_ENTRIES = 100;
+/** Long enough that a line read a moment ago is still live on a loaded machine. */
+const LEASE_MS = 4_000;
+
+function client(node: TestNode): Redis {
+  return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
+}
+
+/** Retries a call refused with TRYAGAIN (a home that moved, or one waiting out old leases). */
+async function retrying<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!/TRYAGAIN|NOQUORUM/.test(String(error)) || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** CACHE.STATS as a map. */
+async function cacheStats(redis: Redis): Promise<Map<string, number>> {
+  const flat = await redis.call("CACHE.STATS") as Array<string | number>;
+  const stats = new Map<string, number>();
+  for (let i = 0; i < flat.length; i += 2) stats.set(String(flat[i]), Number(flat[i + 1]));
+  return stats;
+}
+
+/** One field of INFO cache. */
+async function infoField(redis: Redis, name: string): Promise<number> {
+  const text = await redis.info("cache");
+  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
+  assert.ok(match !== null, `INFO cache has ${name}`);
+  return Number(match[1]);
+}
+
+/** The leader of each slot group: slot → node id ("-" while none). */
+async function slotLeaders(redis: Redis): Promise<Map<number, string>> {
+  const text = await redis.call("CLUSTER", "GROUPS") as string;
+  const leaders = new Map<number, string>();
+  for (const line of text.trim().split("\n")) {
+    const [, purpose, slot, , leader] = line.split(" ");
+    if (purpose === "slot") leaders.set(Number(slot), leader!);
+  }
+  return leaders;
+}
+
+Deno.test({
+  name: "cache: coherent copies across three nodes, local hits, bounded lines",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const plan = await planTestCluster(3);
+    const nodes = await startTestCluster(plan, [
+      ...["--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache-max-entries", String(MAX_ENTRIES)],
+    ]);
+    const clients = nodes.map(client);
+    try {
+      await waitForLeader(nodes);
+      await eventually("every slot group has a leader", async () => {
+        const leaders = await slotLeaders(clients[0]!);
+        return leaders.size === 8 && [...leaders.values()].every((leader) => leader !== "-");
+      }, 20_000);
+
+      await t.step("read-after-write: a write on one node is read on the others", async () => {
+        for (let round = 0; round < 12; round++) {
+          const writer = round % 3;
+          const value = `v${round}`;
+          assert.equal(await retrying(() => clients[writer]!.set("raw", value)), "OK");
+          for (const reader of [0, 1, 2].filter((i) => i !== writer)) {
+            // The readers hold the previous value in S from the last round: the write must have
+            // invalidated it before it was acknowledged.
+            assert.equal(
+              await retrying(() => clients[reader]!.get("raw")),
+              value,
+              `round ${round}`,
+            );
+          }
+        }
+        const stats = await cacheStats(clients[0]!);
+        assert.ok(stats.get("invalidations_received")! > 0, "readers were invalidated");
+      });
+
+      await t.step(
+        "CACHE.STATE: S on two readers, then M on the writer and I elsewhere",
+        async () => {
+          const [a, b, c] = clients as [Redis, Redis, Redis];
+          assert.equal(await retrying(() => a.set("state", "one")), "OK");
+          assert.equal(await a.call("CACHE.STATE", "state"), "M");
+          assert.equal(await retrying(() => b.get("state")), "one");
+          assert.equal(await retrying(() => c.get("state")), "one");
+          assert.equal(await b.call("CACHE.STATE", "state"), "S");
+          assert.equal(await c.call("CACHE.STATE", "state"), "S");
+          assert.equal(await a.call("CACHE.STATE", "state"), "S"); // downgraded by the reads
+          assert.equal(await retrying(() => a.set("state", "two")), "OK");
+          assert.equal(await a.call("CACHE.STATE", "state"), "M");
+          assert.equal(await b.call("CACHE.STATE", "state"), "I");
+          assert.equal(await c.call("CACHE.STATE", "state"), "I");
+          assert.equal(await retrying(() => b.get("state")), "two");
+        },
+      );
+
+      await t.step("a local hit does not cross the network", async () => {
+        // A key whose home (slot leader) is not the reader, so a miss must send a frame.
+        const reader = nodes[1]!;
+        const redis = clients[1]!;
+        const leaders = await slotLeaders(redis);
+        let key = "";
+        for (let i = 0; key === ""; i++) {
+          const slot = await redis.call("CLUSTER", "KEYSLOT", `hit:${i}`) as number;
+          if (leaders.get(slot) !== reader.id) key = `hit:${i}`;
+        }
+        assert.equal(await retrying(() => clients[0]!.set(key, "hot")), "OK");
+        const framesBeforeMiss = await infoField(redis, "cache_frames_sent");
+        assert.equal(await retrying(() => redis.get(key)), "hot");
+        assert.equal(await redis.call("CACHE.STATE", key), "S");
+        const before = await cacheStats(redis);
+        const framesSent = await infoField(redis, "cache_frames_sent");
+        const framesReceived = await infoField(redis, "cache_frames_received");
+        assert.ok(framesSent > framesBeforeMiss, "the miss went to the home");
+        const pipeline = redis.pipeline();
+        for (let i = 0; i < 200; i++) pipeline.get(key);
+        const replies = await pipeline.exec();
+        assert.ok(replies !== null && replies.every(([error, value]) => !error && value === "hot"));
+        const after = await cacheStats(redis);
+        assert.equal(after.get("hits")! - before.get("hits")!, 200);
+        assert.equal(after.get("misses"), before.get("misses"));
+        assert.equal(await infoField(redis, "cache_frames_sent"), framesSent);
+        assert.equal(await infoField(redis, "cache_frames_received"), framesReceived);
+      });
+
+      await t.step(
+        "lines stay within --cache-max-entries under ten times as many keys",
+        async () => {
+          const keys = Array.from({ length: MAX_ENTRIES * 10 }, (_, i) => `bulk:${i}`);
+          const redis = clients[2]!;
+          const reader = clients[1]!;
+          let highest = 0;
+          for (let start = 0; start < keys.length; start += 50) {
+            const batch = keys.slice(start, start + 50);
+            const pairs = batch.flatMap((key) => [key, `value-of-${key}`]);
+            assert.equal(await retrying(() => redis.mset(...pairs)), "OK");
+            const values = await retrying(() => reader.mget(...batch));
+            assert.deepEqual(values, batch.map((key) => `value-of-${key}`));
+            for (const each of [redis, reader]) {
+              const entries = (await cacheStats(each)).get("entries")!;
+              highest = Math.max(highest, entries);
+              assert.ok(entries <= MAX_ENTRIES, `${entries} lines > ${MAX_ENTRIES}`);
+            }
+          }
+          const stats = await cacheStats(reader);
+          assert.equal(stats.get("capacity_entries"), MAX_ENTRIES);
+          assert.ok(stats.get("evictions")! >= keys.length - MAX_ENTRIES - 10, "LRU evicted");
+          assert.ok(stats.get("bytes")! <= stats.get("capacity_bytes")!);
+          assert.ok(highest > MAX_ENTRIES / 2, `the cache was used (${highest} lines at most)`);
+        },
+      );
+    } finally {
+      for (const redis of clients) redis.disconnect();
+      await stopTestCluster(nodes, plan);
+    }
+  },
+});
+
+Deno.test({
+  name: "cache write-back: a write on an owned line is acknowledged locally and read elsewhere",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const plan = await planTestCluster(3);
+    const nodes = await startTestCluster(plan, [
+      ...["--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache-write", "back", "--cache-writeback-ms", "100"],
+    ]);
+    const clients = nodes.map(client);
+    try {
+      await waitForLeader(nodes);
+      const [a, b, c] = clients as [Redis, Redis, Redis];
+      assert.match(await a.info("cache"), /cache_write_mode:back/);
+      // A new home grants no M before the old leases could have lapsed; a write that waited out
+      // that start (longer than a lease) is acknowledged without a line. Wait for a settled home.
+      await eventually("a write leaves the writer's line in M", async () => {
+        await retrying(() => a.set("wb", "warm"));
+        return await a.call("CACHE.STATE", "wb") === "M";
+      }, 30_000);
+      for (let round = 0; round < 5; round++) {
+        // The first write of a round goes to the home (the line was shared or invalidated).
+        assert.equal(await retrying(() => a.set("wb", `first-${round}`)), "OK");
+        assert.equal(await a.call("CACHE.STATE", "wb"), "M");
+        const framesSent = await infoField(a, "cache_frames_sent");
+        const hits = (await cacheStats(a)).get("hits")!;
+        // The second is acknowledged on the line itself: no frame, one more hit.
+        assert.equal(await a.set("wb", `second-${round}`), "OK");
+        assert.equal(await infoField(a, "cache_frames_sent"), framesSent);
+        assert.equal((await cacheStats(a)).get("hits")!, hits + 1);
+        // Another node reads it: the home forwards to the owner, which sends its dirty value.
+        const reader = round % 2 === 0 ? b : c;
+        assert.equal(await retrying(() => reader.get("wb")), `second-${round}`, `round ${round}`);
+        assert.equal(await a.call("CACHE.STATE", "wb"), "S");
+      }
+    } finally {
+      for (const redis of clients) redis.disconnect();
+      await stopTestCluster(nodes, plan);
+    }
+  },
+});
