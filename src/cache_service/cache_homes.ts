@@ -48,6 +48,15 @@ interface LiveHome {
   home: CacheHome;
   /** Keyed `from NUL requestId`; bounded by the nodes' outstanding requests. */
   open: Map<string, OpenRequest>;
+  /** Keys (as latin1 text) with a commit sent to the store and not yet answered, and how many. */
+  committing: Map<string, number>;
+}
+
+/** A key as a Map key (one char per byte). */
+function keyText(key: Uint8Array): string {
+  let text = "";
+  for (const byte of key) text += String.fromCharCode(byte);
+  return text;
 }
 
 /**
@@ -141,7 +150,7 @@ export class CacheHomes {
     if (live !== undefined) this.#drop(slot, live);
     if (term === 0) return null;
     const home = new CacheHome(slot, term, this.#options.nowMs(), this.#options.timing);
-    const made: LiveHome = { slot, epoch: term, home, open: new Map() };
+    const made: LiveHome = { slot, epoch: term, home, open: new Map(), committing: new Map() };
     this.#homes.set(slot, made);
     this.stats.homesMade++;
     this.#options.logger.debug("cache home made", { slot, epoch: term });
@@ -152,16 +161,19 @@ export class CacheHomes {
     this.#homes.delete(slot);
     this.stats.homesDropped++;
     this.#invalidationsSentBefore += live.home.invalidationsSent;
-    // A write may have been proposed already (it may still commit under the next leader): its
-    // outcome is unknown. A read changed nothing and is safe to retry.
+    // A write whose key has a commit in the store may have been proposed (it may still commit
+    // under the next leader): its outcome is unknown. A read, or a write on a key with no commit
+    // under way (still waiting at the home, e.g. for the old leases to lapse), changed nothing
+    // and is safe to retry.
     for (const { to, requestId, key, write } of live.open.values()) {
+      const maybeProposed = write && live.committing.has(keyText(key));
       this.#options.deliver(to, {
         type: "refuse",
         slot,
         epoch: live.epoch,
         requestId,
         key,
-        reason: write ? "unknown" : "notLeader",
+        reason: maybeProposed ? "unknown" : "notLeader",
       });
     }
     this.#options.logger.debug("cache home dropped", { slot, epoch: live.epoch });
@@ -190,6 +202,8 @@ export class CacheHomes {
       }));
     } else {
       this.stats.storeCommits++;
+      const text = keyText(request.key);
+      live.committing.set(text, (live.committing.get(text) ?? 0) + 1);
       done = store.writeKey(live.slot, request.key, request.write).then(resultOfWrite);
     }
     done.catch((error): StoreResult => {
@@ -204,6 +218,14 @@ export class CacheHomes {
         (error instanceof ClusterError && error.code === "TRYAGAIN");
       return { ok: false, reason: surelyNot ? "notLeader" : "unknown" };
     }).then((result) => {
+      // The commit stays counted until its answer is handed to the home: a drop before then
+      // answers the write as unknown, never as safe to retry.
+      if (request.kind === "commit") {
+        const text = keyText(request.key);
+        const left = (live.committing.get(text) ?? 1) - 1;
+        if (left === 0) live.committing.delete(text);
+        else live.committing.set(text, left);
+      }
       if (this.#homes.get(live.slot) !== live) return; // dropped: its requests were refused
       live.home.storeDone(request.token, result, this.#options.nowMs());
       this.#flush(live);
