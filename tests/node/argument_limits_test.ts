@@ -159,6 +159,26 @@ Deno.test("every argument of every command: served at its limit, -LIMIT / -ERR p
         );
       }
     });
+    await t.step("ACL categories: every lock, queue and cache command is in its own", async () => {
+      const names = await tableNames(node.clientPort);
+      const families: Array<[string, (name: string) => boolean]> = [
+        ["lock", (name) => name.startsWith("lock.")],
+        ["queue", (name) => name.startsWith("queue.") && name !== "queue.share"],
+        [
+          "cache",
+          (name) =>
+            ["get", "set", "del", "exists", "mget", "mset", "pttl"].includes(name) ||
+            name.startsWith("cache."),
+        ],
+      ];
+      for (const [category, member] of families) {
+        const { reply } = await exchange(node.clientPort, ["ACL", "CAT", category]);
+        const listed = new Set(JSON.parse(reply) as string[]);
+        const expected = names.filter(member);
+        assert.ok(expected.length > 0, `no ${category} commands in the table`);
+        for (const name of expected) assert.ok(listed.has(name), `${name} is not in @${category}`);
+      }
+    });
     for (const entry of COMMAND_CASES) {
       if (entry.cases.length === 0) continue;
       await t.step(entry.command, async () => {
