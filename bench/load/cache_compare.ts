@@ -149,7 +149,9 @@ async function main(): Promise<void> {
         String(ceilingPort),
       ]),
     );
-    cluster = await startBenchCluster(3, false, ["--cache-lease-ms", String(options.leaseMs)]);
+    cluster = await startBenchCluster(3, false, [
+      ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+    ]);
     const targets: Target[] = [
       { name: "redis aof-always", port: redisPort },
       { name: "deno ceiling", port: ceilingPort },

@@ -14,6 +14,8 @@ import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
 import { cacheFrameOf, cacheMessageOf } from "./cache_frames.ts";
 
+/** Homes a read or write asks before answering TRYAGAIN (a slot's replicas, at most 3). */
+const HOME_ASKS_MAX = 3;
 /** Clients parked behind another request for the same key, at most (then `-TRYAGAIN`). */
 const KEY_WAITERS_MAX = 10_000;
 
@@ -25,6 +27,8 @@ export interface CacheServiceOptions {
   slotCount(): number;
   /** The node that leads slot `slot` as this node knows it (the key's home), or null. */
   homeOf(slot: number): string | null;
+  /** The home `homeOf` named for `slot` refused as not leading: name another next time. */
+  homeRefused?(slot: number): void;
   /** True when this node reaches a majority of the slot's group (for the refusal's wording). */
   quorumReachable(slot: number): boolean;
   /** Sends a frame to peer `to`; false when it could not be queued (peer down). */
@@ -143,6 +147,7 @@ export class CacheService {
 
   /** Reads `key` (the caller's own copy: it is kept while the request is out). */
   async read(key: Uint8Array): Promise<KeyRead> {
+    let refusals = 0;
     while (true) {
       const nowMs = this.#options.nowMs();
       const slot = keySlot(key, this.#options.slotCount());
@@ -163,6 +168,7 @@ export class CacheService {
           if (completion.kind === "read") {
             return { value: completion.value, ttlRemainingMs: completion.ttlRemainingMs };
           }
+          if (this.#askAnotherHome(completion, slot, ++refusals)) continue;
           throw this.#refusal(completion);
         }
       }
@@ -171,6 +177,7 @@ export class CacheService {
 
   /** Writes `key` through its home; true when applied (the NX/XX condition held, or DEL found it). */
   async write(key: Uint8Array, write: CacheWrite): Promise<boolean> {
+    let refusals = 0;
     while (true) {
       const nowMs = this.#options.nowMs();
       const slot = keySlot(key, this.#options.slotCount());
@@ -186,6 +193,7 @@ export class CacheService {
         case "request": {
           const completion = await this.#park(decision.requestId, key, true);
           if (completion.kind === "write") return completion.applied;
+          if (this.#askAnotherHome(completion, slot, ++refusals)) continue;
           throw this.#refusal(completion);
         }
       }
@@ -229,6 +237,17 @@ export class CacheService {
     if (expiryEndMs === null) return null;
     const marginMs = this.#options.cache.timing.expiryMarginMs;
     return Math.max(1, Math.round(expiryEndMs + marginMs - nowMs));
+  }
+
+  /**
+   * True when a request refused by a node that does not lead the key's slot (nothing applied)
+   * should go again, to the home `homeOf` names next: at most HOME_ASKS_MAX asks per request.
+   */
+  #askAnotherHome(completion: Completion, slot: number, refusals: number): boolean {
+    if (completion.kind !== "refused" || completion.reason !== "notLeader") return false;
+    if (refusals >= HOME_ASKS_MAX) return false;
+    this.#options.homeRefused?.(slot);
+    return true;
   }
 
   #refusal(completion: Completion): ClusterError {

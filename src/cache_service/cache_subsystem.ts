@@ -20,6 +20,8 @@ export interface CacheNodeLinks {
   kv(): KvService;
   /** The node that leads slot `slot` as this node knows it, or null. */
   homeOf(slot: number): string | null;
+  /** The home named for `slot` said it does not lead it: name another next time. */
+  homeRefused(slot: number): void;
   quorumReachable(slot: number): boolean;
   send: CacheServiceSend;
   isUp(id: string): boolean;
@@ -65,6 +67,7 @@ export function cacheSubsystemFactory(
         },
         slotCount: () => context.slotCount(),
         homeOf: (slot) => links.homeOf(slot),
+        homeRefused: (slot) => links.homeRefused(slot),
         quorumReachable: (slot) => links.quorumReachable(slot),
         send: links.send,
         isUp: links.isUp,
@@ -86,7 +89,10 @@ export function cacheSubsystem(config: NodeConfig, service: CacheService): Subsy
   const nodeStats = () => service.node.stats(performance.now());
   return {
     name: "cache",
-    commands: cacheCommands({ service, valueBytesMax: config.bulkBytesMax, capacity }),
+    // With `--cache off` the key commands are the key-value subsystem's; CACHE.STATE and
+    // CACHE.STATS stay (every line I, no traffic).
+    commands: cacheCommands({ service, valueBytesMax: config.bulkBytesMax, capacity })
+      .filter((spec) => config.cache === "on" || spec.name.startsWith("cache.")),
     peerHandlers: {
       range: PEER_CODE_RANGES.cache,
       handlers: CACHE_PEER_TYPES.map((type): [PeerMessageType, PeerHandler] => [type, onFrame]),

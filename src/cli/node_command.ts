@@ -192,6 +192,12 @@ export function nodeCommand(): Command {
       ),
     )
     .addOption(
+      envOption(
+        "--cache <mode>",
+        "on: GET/SET/... through coherent per-node cache lines; off (default): to the slot's store",
+      ),
+    )
+    .addOption(
       envOption("--cache-write <mode>", "through (ack after the commit, default) or back"),
     )
     .addOption(

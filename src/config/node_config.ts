@@ -90,6 +90,11 @@ export interface NodeConfig {
   cacheMaxBytes: number;
   /** `--cache-max-entries`: cache lines on this node. */
   cacheMaxEntries: number;
+  /**
+   * `--cache`: "on" serves GET/SET/... through per-node coherent cache lines; "off" (default)
+   * sends them to the slot's store (the key-value subsystem) as before the cache existed.
+   */
+  cache: "on" | "off";
   /** `--cache-write`: writes reach the store before their ack (through) or later (back). */
   cacheWrite: "through" | "back";
   /** `--cache-writeback-ms`: a dirty line reaches its home at most this long after a write. */
@@ -144,6 +149,7 @@ export interface RawNodeOptions {
   diskReserveBytes?: string;
   cacheMaxBytes?: string;
   cacheMaxEntries?: string;
+  cache?: string;
   cacheWrite?: string;
   cacheWritebackMs?: string;
   cacheLeaseMs?: string;
@@ -289,6 +295,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.cacheMaxEntries,
       "--cache-max-entries",
     ),
+    cache: parseChoice(raw.cache ?? "off", ["on", "off"] as const, "--cache"),
     cacheWrite: parseChoice(
       raw.cacheWrite ?? "through",
       ["through", "back"] as const,

@@ -1,9 +1,14 @@
 /**
  * Readiness of a node for `/health` (pure): ready only while the node is a voter of the meta
  * group, sees a quorum of it, knows its leader, has applied what it knows committed (within
- * APPLY_LAG_ENTRIES_MAX), leads or follows a known leader in every slot group it hosts, and its
- * disk is not full. Every failed condition is one reason string.
+ * APPLY_LAG_ENTRIES_MAX), votes in every slot group the placement puts on it, leads or follows a
+ * known leader in each of them (a slot group counts as leaderless only after LEADERLESS_GRACE_MS
+ * without one: a leadership transfer must not flap a probe), and its disk is not full. Every
+ * failed condition is one reason string.
  */
+
+/** How long a slot group may be between leaders (a transfer, an election) and still count. */
+export const LEADERLESS_GRACE_MS = 1_500;
 
 /** Committed but unapplied entries still counted as caught up. */
 export const APPLY_LAG_ENTRIES_MAX = 64;
@@ -18,6 +23,8 @@ export interface ReadinessGroup {
   appliedIndex: number;
   /** True when this node is a voter of the group (a learner is still catching up). */
   voter: boolean;
+  /** Milliseconds since this node last knew a leader of the group (0 while it knows one). */
+  leaderlessForMs?: number;
 }
 
 /** What readiness is judged from. */
@@ -30,6 +37,8 @@ export interface ReadinessInput {
   /** True while the connection to peer `id` is up. */
   isUp(id: string): boolean;
   diskFull: boolean;
+  /** Slots the recorded placement lists this node as a replica of (0 before any placement). */
+  slotsPlacedHere: number;
 }
 
 /** The verdict: ready, or the reasons it is not. */
@@ -59,7 +68,14 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
     reasons.push(`meta group applied ${meta.appliedIndex} of ${meta.commitIndex} committed`);
   }
   const slots = input.groups.filter((group) => group.purpose === "slot");
-  const leaderless = slots.filter((group) => group.voter && group.leaderId === null);
+  const joined = slots.filter((group) => group.voter).length;
+  if (joined < input.slotsPlacedHere) {
+    reasons.push(`${input.slotsPlacedHere - joined} slot group(s) placed here not joined yet`);
+  }
+  const leaderless = slots.filter((group) =>
+    group.voter && group.leaderId === null &&
+    (group.leaderlessForMs ?? LEADERLESS_GRACE_MS) >= LEADERLESS_GRACE_MS
+  );
   if (leaderless.length > 0) {
     reasons.push(`${leaderless.length} hosted slot group(s) without a known leader`);
   }

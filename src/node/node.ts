@@ -100,6 +100,10 @@ export class DsyncNode {
   readonly #stats: ServerStats = newServerStats();
   readonly #stallMonitor: StallMonitor;
   #slotGroups: SlotGroups | null = null;
+  /** Per slot not hosted here: which up replica the cache asks next (see #leaderOfSlot). */
+  readonly #homeTurns = new Map<number, number>();
+  /** Per hosted group: when readiness first saw it without a leader (see #readinessInput). */
+  readonly #leaderlessSinceMs = new Map<number, number>();
   /** Moves slot groups towards the placement now and then. */
   #reconciler: ReturnType<typeof setInterval> | undefined;
   /** The `--audit-log` file, when configured. */
@@ -203,12 +207,13 @@ export class DsyncNode {
     const factories = [
       lockSubsystemFactory(this.config, this.#logger),
       kvSubsystemFactory(this.config, this.#logger, {
-        clientCommands: false,
+        clientCommands: this.config.cache === "off",
         onService: (service) => kvService = service,
       }),
       cacheSubsystemFactory(this.config, this.#logger, {
         kv: () => kvService!,
         homeOf: (slot) => this.#leaderOfSlot(slot),
+        homeRefused: (slot) => this.#homeTurns.set(slot, (this.#homeTurns.get(slot) ?? 0) + 1),
         quorumReachable: (slot) => this.#routeGroups().quorumReachable(slotGroupId(slot)),
         send: (to, message) => this.#transport.send(to, message),
         isUp: (id) => this.#transport.isUp(id),
@@ -367,11 +372,21 @@ export class DsyncNode {
     return sent;
   }
 
-  /** The node that leads slot `slot`'s group as this node knows it (the cache's home), or null. */
+  /**
+   * The node that leads slot `slot`'s group as this node knows it (the cache's home), or null.
+   * A node that does not host the slot knows only the placement: the slot's replicas that are
+   * up, the preferred leader first, from the one last named; a refusal (that node does not lead)
+   * moves on to the next (`homeRefused`).
+   */
   #leaderOfSlot(slot: number): string | null {
     const host = this.#slotGroups?.host(slot);
     if (host !== undefined) return host.leading ? this.config.id : host.leaderId;
-    return this.#meta?.state.placement?.slots[slot]?.leader ?? null;
+    const placed = this.#meta?.state.placement?.slots[slot];
+    if (placed === undefined) return null;
+    const candidates = [placed.leader, ...placed.replicas.filter((id) => id !== placed.leader)];
+    const up = candidates.filter((id) => this.#transport.isUp(id));
+    if (up.length === 0) return placed.leader;
+    return up[(this.#homeTurns.get(slot) ?? 0) % up.length]!;
   }
 
   /** The Raft groups commands route to, as this node sees them. */
@@ -550,22 +565,36 @@ export class DsyncNode {
   /** What `/health` judges this node's readiness from (src/metrics/readiness.ts). */
   #readinessInput(meta: MetaGroup, services: NodeServices): ReadinessInput {
     const me = this.config.id;
-    const groups = services.raftGroups().flatMap((group) =>
-      group.purpose === "debug" ? [] : [{
+    const nowMs = performance.now();
+    const leaderlessSince = this.#leaderlessSinceMs;
+    const seen = new Set<number>();
+    const groups = services.raftGroups().flatMap((group) => {
+      if (group.purpose === "debug") return [];
+      seen.add(group.groupId);
+      const leaderId = group.status.leaderId;
+      if (leaderId !== null) leaderlessSince.delete(group.groupId);
+      else if (!leaderlessSince.has(group.groupId)) leaderlessSince.set(group.groupId, nowMs);
+      return [{
         groupId: group.groupId,
         purpose: group.purpose,
-        leaderId: group.status.leaderId,
+        leaderId,
         commitIndex: group.status.commitIndex,
         appliedIndex: group.status.appliedIndex,
         voter: group.status.confState.voters.includes(me),
-      }]
-    );
+        leaderlessForMs: nowMs - (leaderlessSince.get(group.groupId) ?? nowMs),
+      }];
+    });
+    for (const groupId of leaderlessSince.keys()) {
+      if (!seen.has(groupId)) leaderlessSince.delete(groupId);
+    }
     return {
       nodeId: me,
       groups,
       metaQuorumReachable: meta.quorumReachable(),
       isUp: (id) => this.#transport.isUp(id),
       diskFull: meta.log.diskState().full,
+      slotsPlacedHere: meta.state.placement?.slots.filter((slot) => slot.replicas.includes(me))
+        .length ?? 0,
     };
   }
 

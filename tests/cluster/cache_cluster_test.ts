@@ -65,7 +65,7 @@ Deno.test({
   async fn(t) {
     const plan = await planTestCluster(3);
     const nodes = await startTestCluster(plan, [
-      ...["--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache", "on", "--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
       ...["--cache-max-entries", String(MAX_ENTRIES)],
     ]);
     const clients = nodes.map(client);
@@ -183,7 +183,7 @@ Deno.test({
   async fn() {
     const plan = await planTestCluster(3);
     const nodes = await startTestCluster(plan, [
-      ...["--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache", "on", "--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
       ...["--cache-write", "back", "--cache-writeback-ms", "100"],
     ]);
     const clients = nodes.map(client);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   APPLY_LAG_ENTRIES_MAX,
   judgeReadiness,
+  LEADERLESS_GRACE_MS,
   type ReadinessGroup,
   type ReadinessInput,
 } from "../../src/metrics/readiness.ts";
@@ -15,13 +16,17 @@ const META: ReadinessGroup = {
   voter: true,
 };
 
-function input(change: Partial<ReadinessInput> = {}, meta: Partial<ReadinessGroup> = {}) {
+function input(
+  change: Partial<ReadinessInput> = {},
+  meta: Partial<ReadinessGroup> = {},
+): ReadinessInput {
   return {
     nodeId: "n1",
     groups: [{ ...META, ...meta }],
     metaQuorumReachable: true,
     isUp: () => true,
     diskFull: false,
+    slotsPlacedHere: 0,
     ...change,
   };
 }
@@ -64,4 +69,39 @@ Deno.test("readiness: each failed condition is a reason", () => {
     assert.equal(verdict.reasons.length, 1, verdict.reasons.join("; "));
     assert.match(verdict.reasons[0]!, reason);
   }
+});
+
+Deno.test("readiness: slots placed on this node that it does not yet vote in are a reason", () => {
+  const slot = (groupId: number, voter: boolean): ReadinessGroup => ({
+    groupId,
+    purpose: "slot",
+    leaderId: "n2",
+    commitIndex: 5,
+    appliedIndex: 5,
+    voter,
+  });
+  const groups = [META, slot(1000, true), slot(1001, false)];
+  const waiting = judgeReadiness(input({ groups, slotsPlacedHere: 3 }));
+  assert.deepEqual(waiting.reasons, ["2 slot group(s) placed here not joined yet"]);
+  const joined = [META, slot(1000, true), slot(1001, true), slot(1002, true)];
+  assert.equal(judgeReadiness(input({ groups: joined, slotsPlacedHere: 3 })).ready, true);
+});
+
+Deno.test("readiness: a slot group between leaders counts only after the grace period", () => {
+  const slot = (leaderlessForMs: number): ReadinessGroup => ({
+    groupId: 1000,
+    purpose: "slot",
+    leaderId: null,
+    commitIndex: 5,
+    appliedIndex: 5,
+    voter: true,
+    leaderlessForMs,
+  });
+  assert.equal(
+    judgeReadiness(input({ groups: [META, slot(LEADERLESS_GRACE_MS - 1)] })).ready,
+    true,
+  );
+  assert.deepEqual(judgeReadiness(input({ groups: [META, slot(LEADERLESS_GRACE_MS)] })).reasons, [
+    "1 hosted slot group(s) without a known leader",
+  ]);
 });
