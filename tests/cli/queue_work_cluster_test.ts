@@ -14,7 +14,11 @@ import { partitionLeader, queueClient, slotLeadersKnown } from "../queue_service
 
 const SLOTS = 16;
 const ARGS = ["--slots", String(SLOTS), "--request-timeout-ms", "2000"];
-const MESSAGE_COUNT = 60;
+/** Pushed before the worker starts. */
+const EARLY_COUNT = 60;
+/** Pushed (each awaited) while the partition leader is killed. */
+const LATE_COUNT = 30;
+const MESSAGE_COUNT = EARLY_COUNT + LATE_COUNT;
 /** Partitions per queue (the node's default). */
 const PARTITIONS = 8;
 /** The worker's runs before the kill; its 2 runs at a time of >= 0.2 s each leave most to do. */
@@ -50,7 +54,10 @@ Deno.test("dsync queue work: kill -9 of a partition leader loses nothing acknowl
     });
     // Each payload is its own KEY, so the messages spread over all partitions (the victim's too).
     const payloads = Array.from({ length: MESSAGE_COUNT }, (_, i) => `job-${i}`);
-    for (const payload of payloads) await producer.queue.push("work", payload, { key: payload });
+    // DEDUP makes a push whose reply was lost safe to send again (the client then retries it).
+    const push = (payload: string) =>
+      producer!.queue.push("work", payload, { key: payload, dedupId: payload });
+    for (const payload of payloads.slice(0, EARLY_COUNT)) await push(payload);
     const encoder = new TextEncoder();
     const onVictim = payloads.filter((p) => partitionOfKey(encoder.encode(p), PARTITIONS) === 0);
     assert.ok(onVictim.length >= 3, `${onVictim.length} messages on partition 0`);
@@ -78,7 +85,11 @@ Deno.test("dsync queue work: kill -9 of a partition leader loses nothing acknowl
     const before = new Set(await runsSoFar(runDir));
     const victimLeft = onVictim.filter((payload) => !before.has(payload));
     assert.ok(victimLeft.length > 0, "the victim's partition still had work when it was killed");
+    const late = (async () => {
+      for (const payload of payloads.slice(EARLY_COUNT)) await push(payload);
+    })();
     await stopTestNode(victim, "SIGKILL");
+    await late; // every push acknowledged, or the test fails here
 
     // Wait until the queue counts every message acked (an ACK that finds its message already acked
     // answers 0 and counts nothing), then check nothing is left in it and every payload ran.
