@@ -132,3 +132,52 @@ Deno.test("dsync queue work: kill -9 of a partition leader loses nothing acknowl
     await Deno.remove(runDir, { recursive: true });
   }
 });
+
+/** `dsync queue ARGS --endpoints ENDPOINTS`: its exit code and output lines (30 s bound). */
+async function dsyncQueue(endpoints: string, args: string[]) {
+  const [sub, ...rest] = args;
+  const invocation = dsyncInvocation(["queue", sub!, "--endpoints", endpoints, ...rest]);
+  const output = await new Deno.Command(invocation.command, {
+    args: invocation.args,
+    stdin: "null",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  return { code: output.code, lines: text.split("\n").filter((line) => line !== "") };
+}
+
+Deno.test("dsync queue push, pop, ack, stats against 3 real nodes", async () => {
+  const plan = await planTestCluster(3);
+  const nodes = await startTestCluster(plan, ARGS);
+  const admin = queueClient(nodes[0]!);
+  try {
+    await waitForLeader(nodes);
+    await slotLeadersKnown(admin, SLOTS);
+    const endpoints = nodes.map((node) => `127.0.0.1:${node.clientPort}`).join(",");
+    const push = await dsyncQueue(endpoints, ["push", "jobs", "hello world", "--key", "k1"]);
+    assert.equal(push.code, 0, push.lines.join("\n"));
+    const [id] = push.lines;
+    assert.match(id!, /^\S+$/);
+    const pop = await dsyncQueue(endpoints, ["pop", "jobs", "--wait", "2000"]);
+    assert.equal(pop.code, 0, pop.lines.join("\n"));
+    assert.deepEqual(pop.lines, [`${id} 1`, "hello world"]);
+    const stats = await dsyncQueue(endpoints, ["stats", "jobs"]);
+    assert.equal(stats.code, 0);
+    assert.ok(
+      stats.lines.includes("inflight 1") && stats.lines.includes("ready 0"),
+      stats.lines.join("\n"),
+    );
+    assert.deepEqual((await dsyncQueue(endpoints, ["ack", "jobs", id!])).lines, ["1"]);
+    assert.deepEqual((await dsyncQueue(endpoints, ["ack", "jobs", id!])).lines, ["0"]);
+    const empty = await dsyncQueue(endpoints, ["pop", "jobs", "--wait", "200"]);
+    assert.equal(empty.code, 75, "nothing within --wait");
+    const after = await dsyncQueue(endpoints, ["stats", "jobs"]);
+    assert.ok(
+      after.lines.includes("acked 1") && after.lines.includes("pushed 1"),
+      after.lines.join("\n"),
+    );
+  } finally {
+    admin.disconnect();
+    await stopTestCluster(nodes, plan);
+  }
+});
