@@ -186,7 +186,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       );
     if (workload === "queue") {
       // The backlog grows with the run (keyed messages go one at a time per key): so does the bound.
-      const timeoutMs = Math.max(QUEUE_DRAIN.timeoutMs, options.timeMs / 2);
+      const timeoutMs = Math.max(2 * QUEUE_DRAIN.timeoutMs, options.timeMs);
       await drainQueue(recorder, ports, readProcess, QUEUE_WORKLOAD_DEFAULTS.queue, { timeoutMs });
     } else await finalReads(recorder, ports, readProcess, finalCommands);
     const harnessErrors = [
