@@ -32,8 +32,16 @@ export const QUEUE_DRAIN = {
   visibilityMs: 120_000,
   /** The drain ends once both queues were empty for this long (lapsed messages come back). */
   quietMs: QUEUE_WORKLOAD_DEFAULTS.visibilityMs * 2 + 1_000,
-  /** Longest drain, ms. */
+  /** Longest drain, ms, unless the caller gives one (a long run leaves a longer backlog). */
   timeoutMs: 30_000,
+  /** Longest drain a caller may ask for, ms. */
+  timeoutMsMax: 600_000,
+  /**
+   * Clients that ack a POP's messages in parallel (a process has one call in flight). A key has one
+   * message in flight at a time, so with few keys a POP returns about one message per key and the
+   * acks, not the POPs, bound the drain.
+   */
+  ackLaneCount: 4,
   /** Attempts at each final QUEUE.STATS. */
   statsAttemptsMax: 5,
 } as const;
@@ -44,6 +52,8 @@ export interface DrainOptions {
   readonly callTimeoutMs?: number;
   /** Empty for this long ends the drain, ms (default QUEUE_DRAIN.quietMs). */
   readonly quietMs?: number;
+  /** Longest drain, ms (default QUEUE_DRAIN.timeoutMs, at most QUEUE_DRAIN.timeoutMsMax). */
+  readonly timeoutMs?: number;
 }
 
 /** What a consumer does with one delivered message. */
@@ -150,7 +160,8 @@ export async function runQueueWorkload(
 /**
  * After the heal: pops (COUNT 32, long visibility) and acks everything in `queue` and its `:dead`
  * queue until both stayed empty for QUEUE_DRAIN.quietMs (or the drain's bound), then reads
- * QUEUE.STATS of both. Recorded as `process`; a call that fails moves to the next node.
+ * QUEUE.STATS of both. Recorded as processes `process` (POPs, STATS, acks) and the next
+ * QUEUE_DRAIN.ackLaneCount - 1 (acks); a call that fails moves its client to the next node.
  */
 export async function drainQueue(
   recorder: HistoryRecorder,
@@ -161,36 +172,46 @@ export async function drainQueue(
 ): Promise<void> {
   const callTimeoutMs = options.callTimeoutMs ?? WORKLOAD_DEFAULTS.callTimeoutMs;
   const quietMs = options.quietMs ?? QUEUE_DRAIN.quietMs;
-  const client = new WorkloadClient(process, "drain", ports, callTimeoutMs);
-  const call = async (args: string[]): Promise<JsonValue | null> => {
+  const timeoutMs = Math.min(options.timeoutMs ?? QUEUE_DRAIN.timeoutMs, QUEUE_DRAIN.timeoutMsMax);
+  const lanes = Array.from(
+    { length: QUEUE_DRAIN.ackLaneCount },
+    (_, lane) => new WorkloadClient(process + lane, "drain", ports, callTimeoutMs),
+  );
+  const call = async (client: WorkloadClient, args: string[]): Promise<JsonValue | null> => {
     if (!await client.connect()) return null;
     const [name, ...rest] = args;
-    return await recorder.run(process, name!, rest, () => client.call(args)).catch(() => null);
+    return await recorder.run(client.process, name!, rest, () => client.call(args))
+      .catch(() => null);
   };
-  const deadline = performance.now() + QUEUE_DRAIN.timeoutMs;
+  const popper = lanes[0]!;
+  const deadline = performance.now() + timeoutMs;
   let quietSince = performance.now();
   try {
     while (performance.now() < deadline && performance.now() - quietSince < quietMs) {
       let taken = 0;
       for (const name of [queue, deadQueueOf(queue)]) {
-        const reply = await call([
+        const reply = await call(popper, [
           ...["QUEUE.POP", name, "VISIBILITY", String(QUEUE_DRAIN.visibilityMs)],
           ...["COUNT", String(QUEUE_DRAIN.popCount)],
         ]);
         const ids = reply === null ? [] : messageIds(reply);
         taken += reply === null ? 1 : ids.length; // a failed POP does not count as empty
-        for (const id of ids) await call(["QUEUE.ACK", name, id]);
+        await Promise.all(lanes.map(async (lane, index) => {
+          for (let i = index; i < ids.length; i += lanes.length) {
+            await call(lane, ["QUEUE.ACK", name, ids[i]!]);
+          }
+        }));
       }
       if (taken > 0) quietSince = performance.now();
       else await delay(200);
     }
     for (const name of [queue, deadQueueOf(queue)]) {
       for (let attempt = 0; attempt < QUEUE_DRAIN.statsAttemptsMax; attempt++) {
-        if (await call(["QUEUE.STATS", name]) !== null) break;
+        if (await call(popper, ["QUEUE.STATS", name]) !== null) break;
         await delay(100);
       }
     }
   } finally {
-    client.close();
+    for (const lane of lanes) lane.close();
   }
 }

@@ -13,7 +13,12 @@ import { NemesisExecutor } from "./nemesis_executor.ts";
 import { judgeRun, type RunVerdict } from "./verdict.ts";
 import { judgeKvRun } from "./kv_verdict.ts";
 import { judgeQueueRun } from "./queue_verdict.ts";
-import { drainQueue, QUEUE_WORKLOAD_DEFAULTS, runQueueWorkload } from "./queue_workload.ts";
+import {
+  drainQueue,
+  QUEUE_DRAIN,
+  QUEUE_WORKLOAD_DEFAULTS,
+  runQueueWorkload,
+} from "./queue_workload.ts";
 import { describeKeySlots, kvKeyName, runKvWorkload } from "./kv_workload.ts";
 import { type LeaseWorkloadCounts, runLeaseWorkload } from "./lease_workload.ts";
 import {
@@ -180,7 +185,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         (_, i) => ["LOCK.INFO", lockName(i)],
       );
     if (workload === "queue") {
-      await drainQueue(recorder, ports, readProcess, QUEUE_WORKLOAD_DEFAULTS.queue);
+      // The backlog grows with the run (keyed messages go one at a time per key): so does the bound.
+      const timeoutMs = Math.max(2 * QUEUE_DRAIN.timeoutMs, options.timeMs);
+      await drainQueue(recorder, ports, readProcess, QUEUE_WORKLOAD_DEFAULTS.queue, { timeoutMs });
     } else await finalReads(recorder, ports, readProcess, finalCommands);
     const harnessErrors = [
       ...executor.errors,
