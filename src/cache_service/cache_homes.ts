@@ -11,6 +11,7 @@ import { ClusterError } from "../consensus/cluster_error.ts";
 import type { RaftHost } from "../consensus/raft_host.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KvKeyState, KvKeyWrite } from "../kv_service/kv_service.ts";
+import { byteString } from "../kv/key.ts";
 
 /** The store of record the homes read and commit through (the slot groups' kv service). */
 export interface CacheStore {
@@ -48,15 +49,8 @@ interface LiveHome {
   home: CacheHome;
   /** Keyed `from NUL requestId`; bounded by the nodes' outstanding requests. */
   open: Map<string, OpenRequest>;
-  /** Keys (as latin1 text) with a commit sent to the store and not yet answered, and how many. */
+  /** Keys (as byte strings) with a commit sent to the store and not yet answered, and how many. */
   committing: Map<string, number>;
-}
-
-/** A key as a Map key (one char per byte). */
-function keyText(key: Uint8Array): string {
-  let text = "";
-  for (const byte of key) text += String.fromCharCode(byte);
-  return text;
 }
 
 /**
@@ -166,7 +160,7 @@ export class CacheHomes {
     // under way (still waiting at the home, e.g. for the old leases to lapse), changed nothing
     // and is safe to retry.
     for (const { to, requestId, key, write } of live.open.values()) {
-      const maybeProposed = write && live.committing.has(keyText(key));
+      const maybeProposed = write && live.committing.has(byteString(key));
       this.#options.deliver(to, {
         type: "refuse",
         slot,
@@ -202,7 +196,7 @@ export class CacheHomes {
       }));
     } else {
       this.stats.storeCommits++;
-      const text = keyText(request.key);
+      const text = byteString(request.key);
       live.committing.set(text, (live.committing.get(text) ?? 0) + 1);
       done = store.writeKey(live.slot, request.key, request.write).then(resultOfWrite);
     }
@@ -221,7 +215,7 @@ export class CacheHomes {
       // The commit stays counted until its answer is handed to the home: a drop before then
       // answers the write as unknown, never as safe to retry.
       if (request.kind === "commit") {
-        const text = keyText(request.key);
+        const text = byteString(request.key);
         const left = (live.committing.get(text) ?? 1) - 1;
         if (left === 0) live.committing.delete(text);
         else live.committing.set(text, left);

@@ -15,6 +15,7 @@ import {
   opOf,
 } from "../kv/mod.ts";
 import type { KvApplied, KvMachine } from "./kv_machine.ts";
+import type { HostedSlots } from "../subsystem/hosted_slots.ts";
 
 /** One key as the cache's home sees it after a read or a write (see KvService.readKey). */
 export interface KvKeyState {
@@ -33,12 +34,8 @@ export type KvKeyWrite =
   }
   | { kind: "refused"; line: string };
 
-/** What the service needs from the node. */
-export interface KvServiceOptions {
-  /** The slot's group host and machine on this node, if hosted. */
-  slotOf(slot: number): { host: RaftHost<unknown>; machine: KvMachine } | undefined;
-  /** Every hosted slot (the expiry timer walks them). */
-  hosted(): Iterable<[number, { host: RaftHost<unknown>; machine: KvMachine }]>;
+/** What the service needs from the node (the hosted slots: the expiry timer walks them). */
+export interface KvServiceOptions extends HostedSlots<KvMachine> {
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
   /** Period of the leader's expiry check. */

@@ -7,6 +7,7 @@ import {
   type SubsystemContext,
   type SubsystemFactory,
 } from "../subsystem/subsystem.ts";
+import { hostedSlots } from "../subsystem/hosted_slots.ts";
 import { kvCommands } from "./kv_commands.ts";
 import { KvMachine } from "./kv_machine.ts";
 import { KvService } from "./kv_service.ts";
@@ -50,18 +51,8 @@ export function kvSubsystem(
   const nowMs = () => performance.now();
   const limits = { ...KV_LIMITS_DEFAULT, valueBytesMax: config.bulkBytesMax };
   const machines = new Map<number, KvMachine>();
-  const hostedOf = (slot: number) => {
-    const host = context.slotHost(slot);
-    const machine = machines.get(slot);
-    return host === undefined || machine === undefined ? undefined : { host, machine };
-  };
   const service = new KvService({
-    slotOf: hostedOf,
-    hosted: () =>
-      context.slotHosts().flatMap(([slot]) => {
-        const hosted = hostedOf(slot);
-        return hosted === undefined ? [] : [[slot, hosted] as const];
-      }),
+    ...hostedSlots(context, machines),
     entryBytesMax: kvEntryBytesMax(config),
     expiryCheckMs: config.raftTickMs,
     nowMs,

@@ -12,21 +12,15 @@ import {
   statsAnswer,
   UNKNOWN_ID_ANSWER,
 } from "../queues/mod.ts";
+import type { HostedSlot, HostedSlots } from "../subsystem/hosted_slots.ts";
 import { SLOT_PART_TAGS } from "../subsystem/subsystem.ts";
 import type { QueueApplied, QueueMachine } from "./queue_machine.ts";
 
 /** A slot hosted here: its group's host and its queue machine. */
-export interface HostedQueueSlot {
-  host: RaftHost<unknown>;
-  machine: QueueMachine;
-}
+export type HostedQueueSlot = HostedSlot<QueueMachine>;
 
-/** What the service needs from the node. */
-export interface QueueServiceOptions {
-  /** The slot's group host and queue machine on this node, if hosted. */
-  slotOf(slot: number): HostedQueueSlot | undefined;
-  /** Every hosted slot (the timer walks them). */
-  hosted(): Iterable<[number, HostedQueueSlot]>;
+/** What the service needs from the node (the hosted slots: the timer walks them). */
+export interface QueueServiceOptions extends HostedSlots<QueueMachine> {
   /** Largest Raft entry of a slot group. */
   entryBytesMax: number;
   /** Period of the leader's timer check (and of the deposed-leader watch of a read). */

@@ -10,10 +10,11 @@ import {
   type SubsystemFactory,
 } from "../subsystem/subsystem.ts";
 import { kvEntryBytesMax } from "../kv_service/kv_subsystem.ts";
+import { hostedSlots } from "../subsystem/hosted_slots.ts";
 import { answerOfReply, queueCommands, shareArgs } from "./queue_commands.ts";
 import { QueueFrontend } from "./queue_frontend.ts";
 import { QueueMachine } from "./queue_machine.ts";
-import { type HostedQueueSlot, QueueService } from "./queue_service.ts";
+import { QueueService } from "./queue_service.ts";
 import { ParkedPops } from "./parked_pops.ts";
 import { ReadyNotices } from "./ready_notices.ts";
 import { queueInfoFields, queueMetrics } from "./queue_info.ts";
@@ -45,18 +46,8 @@ export function queueSubsystem(
     (queueKey, count) => parked.wake(queueKey, count),
     (message) => context.broadcast(message),
   );
-  const hostedOf = (slot: number): HostedQueueSlot | undefined => {
-    const host = context.slotHost(slot);
-    const machine = machines.get(slot);
-    return host === undefined || machine === undefined ? undefined : { host, machine };
-  };
   const service = new QueueService({
-    slotOf: hostedOf,
-    hosted: () =>
-      context.slotHosts().flatMap(([slot]) => {
-        const hosted = hostedOf(slot);
-        return hosted === undefined ? [] : [[slot, hosted] as const];
-      }),
+    ...hostedSlots(context, machines),
     entryBytesMax: kvEntryBytesMax(config),
     timerCheckMs: config.raftTickMs,
     nowMs,
