@@ -1,5 +1,6 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
+import { keyCommandSpec } from "../commands/key_command_spec.ts";
 import { errorLine } from "../commands/replies.ts";
 import { KV_KEY_BYTES_MAX, type KvRequest, parseKvCommand } from "../kv/mod.ts";
 import type { CacheService, KeyRead } from "./cache_service.ts";
@@ -102,17 +103,8 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
     summary: string,
     lastKey: number,
     keyStep = 1,
-  ): CommandSpec => ({
-    name,
-    arity,
-    flags: write ? ["write"] : ["readonly", "fast"],
-    categories: ["cache"],
-    summary,
-    firstKey: 1,
-    lastKey,
-    keyStep,
-    handler: name === "get" ? get : client,
-  });
+  ): CommandSpec =>
+    keyCommandSpec(name, arity, write, summary, lastKey, name === "get" ? get : client, keyStep);
   return [
     spec("get", 2, false, "Value of a key (a local hit under a coherence lease)", 1),
     spec("set", -3, true, "Sets a key's value, with EX/PX and NX/XX (write-through)", 1),

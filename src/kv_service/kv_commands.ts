@@ -1,6 +1,7 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
+import { keyCommandSpec } from "../commands/key_command_spec.ts";
 import { errorLine } from "../commands/replies.ts";
 import {
   gatherAnswers,
@@ -79,17 +80,7 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
     summary: string,
     lastKey: number,
     keyStep = 1,
-  ): CommandSpec => ({
-    name,
-    arity,
-    flags: write ? ["write"] : ["readonly", "fast"],
-    categories: ["cache"],
-    summary,
-    firstKey: 1,
-    lastKey,
-    keyStep,
-    handler: client,
-  });
+  ): CommandSpec => keyCommandSpec(name, arity, write, summary, lastKey, client, keyStep);
   return [
     spec("get", 2, false, "Value of a key", 1),
     spec("set", -3, true, "Sets a key's value, with EX/PX and NX/XX", 1),
