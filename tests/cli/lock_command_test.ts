@@ -10,31 +10,10 @@ import {
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { lockHolders } from "../client/lock_info.ts";
+import { type Run, within } from "./child_run.ts";
 
 /** No run of the subcommand in these tests takes longer; past it the process is killed. */
 const RUN_TIMEOUT_MS = 30_000;
-
-/** `promise`, or a rejection after `ms` (and SIGKILL of `process`). */
-function within<T>(promise: Promise<T>, ms: number, process: Deno.ChildProcess): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      try {
-        process.kill("SIGKILL");
-      } catch {
-        // exited
-      }
-      reject(new Error(`still running after ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface Run {
-  process: Deno.ChildProcess;
-  lines: string[];
-  code: Promise<number>;
-}
 
 /** Starts `dsync lock ARGS` with its output collected line by line. */
 function dsyncLock(endpoints: string, args: string[]): Run {

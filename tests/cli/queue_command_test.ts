@@ -4,31 +4,10 @@ import { readLines } from "../../src/util/read_lines.ts";
 import { eventually } from "../helpers/node_harness.ts";
 import { err, FakeRespServer } from "../client/fake_resp_server.ts";
 import { FakeQueue } from "../client/fake_queue.ts";
+import { type Run, within } from "./child_run.ts";
 
 /** No run of the subcommand in these tests takes longer; past it the process is killed. */
 const RUN_TIMEOUT_MS = 30_000;
-
-/** `promise`, or a rejection after `ms` (and SIGKILL of `process`). */
-function within<T>(promise: Promise<T>, ms: number, process: Deno.ChildProcess): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      try {
-        process.kill("SIGKILL");
-      } catch {
-        // exited
-      }
-      reject(new Error(`still running after ${ms} ms`));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface Run {
-  process: Deno.ChildProcess;
-  lines: string[];
-  code: Promise<number>;
-}
 
 /** `dsync queue ARGS` against `endpoint`, its output collected line by line. */
 function dsyncQueue(endpoint: string, args: string[]): Run {
