@@ -1,5 +1,10 @@
 import { Command } from "commander";
-import { buildNodeConfig, NODE_DEFAULTS, type RawNodeOptions } from "../config/node_config.ts";
+import {
+  buildNodeConfig,
+  BULK_BYTES_LIMIT,
+  NODE_DEFAULTS,
+  type RawNodeOptions,
+} from "../config/node_config.ts";
 import { Logger, stderrSink } from "../log/logger.ts";
 import { DsyncNode } from "../node/node.ts";
 import { envOption } from "./env_option.ts";
@@ -61,7 +66,7 @@ export function nodeCommand(): Command {
     .addOption(
       envOption(
         "--max-bulk-bytes <n>",
-        `largest bulk string (default ${NODE_DEFAULTS.bulkBytesMax})`,
+        `largest bulk string, at most ${BULK_BYTES_LIMIT} (default ${NODE_DEFAULTS.bulkBytesMax})`,
       ),
     )
     .addOption(

@@ -160,6 +160,13 @@ const CACHE_LEASE_MS_MAX = 60_000;
 /** Shortest `--cache-lease-ms`: a line must outlive the 50 ms it drops before a TTL deadline. */
 const CACHE_LEASE_MS_MIN = 100;
 
+/**
+ * Largest `--max-bulk-bytes` (8 MiB): a value travels in one Raft entry and one peer frame
+ * (16 MiB at most). The slot state machines check values against this constant, never against a
+ * node's own flag, so replicas configured differently still apply every entry alike.
+ */
+export const BULK_BYTES_LIMIT = 8 * 1024 * 1024;
+
 /** Defaults for every numeric option. */
 export const NODE_DEFAULTS = {
   clientCountMax: 10_000,
@@ -228,7 +235,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.clientOutputBytesMax,
       "--client-output-max-bytes",
     ),
-    bulkBytesMax: parseCount(raw.maxBulkBytes, NODE_DEFAULTS.bulkBytesMax, "--max-bulk-bytes"),
+    bulkBytesMax: parseBulkBytesMax(raw.maxBulkBytes),
     argumentCountMax: parseCount(
       raw.maxArguments,
       NODE_DEFAULTS.argumentCountMax,
@@ -433,6 +440,18 @@ function parseCount(value: string | undefined, fallback: number, flag: string): 
     throw new RangeError(`Invalid ${flag} '${value}': expected a positive integer`);
   }
   return parsed;
+}
+
+/** `--max-bulk-bytes`: 1..BULK_BYTES_LIMIT. */
+function parseBulkBytesMax(value: string | undefined): number {
+  const bytes = parseCount(value, NODE_DEFAULTS.bulkBytesMax, "--max-bulk-bytes");
+  if (bytes > BULK_BYTES_LIMIT) {
+    throw new RangeError(
+      `Invalid --max-bulk-bytes '${value}': expected an integer in 1..${BULK_BYTES_LIMIT} ` +
+        "(a value travels in one Raft entry, one peer frame)",
+    );
+  }
+  return bytes;
 }
 
 /** `--slots`: 1..SLOT_COUNT_MAX. */

@@ -1,4 +1,4 @@
-import type { NodeConfig } from "../config/node_config.ts";
+import { BULK_BYTES_LIMIT, type NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { KV_KEY_BYTES_MAX, KV_LIMITS_DEFAULT } from "../kv/mod.ts";
 import {
@@ -49,7 +49,8 @@ export function kvSubsystem(
   options: KvSubsystemOptions = { clientCommands: true },
 ): Subsystem {
   const nowMs = () => performance.now();
-  const limits = { ...KV_LIMITS_DEFAULT, valueBytesMax: config.bulkBytesMax };
+  // The same on every replica (a node's --max-bulk-bytes is checked before it proposes).
+  const limits = { ...KV_LIMITS_DEFAULT, valueBytesMax: BULK_BYTES_LIMIT };
   const machines = new Map<number, KvMachine>();
   const service = new KvService({
     ...hostedSlots(context, machines),

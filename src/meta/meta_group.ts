@@ -18,6 +18,8 @@ import {
   placementMovement,
 } from "../placement/mod.ts";
 import type { MachineResult, MetaMachine } from "./meta_machine.ts";
+import { CLUSTER_SETTING, ClusterSettingsMachine } from "./cluster_settings.ts";
+import { SettingsRecorder } from "./settings_recorder.ts";
 
 /** Raft group id of the cluster's meta group. */
 export const META_GROUP_ID = 0;
@@ -55,6 +57,8 @@ export class MetaGroup {
   readonly host: RaftHost<MetaApplyResult>;
   /** The node log the group writes through (shared with every group of the node). */
   readonly log: NodeLog;
+  /** Settings fixed at the cluster's creation (`--queue-partitions`). */
+  readonly settings: SettingsRecorder;
   readonly #config: NodeConfig;
   readonly #transport: PeerTransport;
   readonly #logger: Logger;
@@ -81,8 +85,15 @@ export class MetaGroup {
     log: NodeLog,
     host: RaftHost<MetaApplyResult>,
     state: MetaState,
+    settings: ClusterSettingsMachine,
   ) {
     this.state = state;
+    this.settings = new SettingsRecorder(
+      settings,
+      [{ name: CLUSTER_SETTING.queuePartitions, value: config.queuePartitions }],
+      (entry) => this.proposeMachine(entry),
+      logger,
+    );
     this.#config = config;
     this.#transport = transport;
     this.#logger = logger;
@@ -105,7 +116,8 @@ export class MetaGroup {
   ): Promise<MetaGroup> {
     const wal = raft.log.group(META_GROUP_ID);
     const ids = [...(config.peers?.keys() ?? [])].sort();
-    const state = new MetaState(machines);
+    const settings = new ClusterSettingsMachine();
+    const state = new MetaState([...machines, settings]);
     let group: MetaGroup | null = null;
     const host = await RaftHost.open({
       nodeId: config.id,
@@ -130,7 +142,7 @@ export class MetaGroup {
       requestTimeoutMs: timing.requestTimeoutMs,
       ...(seed === undefined ? {} : { seed }),
     });
-    group = new MetaGroup(config, transport, logger, raft.log, host, state);
+    group = new MetaGroup(config, transport, logger, raft.log, host, state, settings);
     raft.groups.add(META_GROUP_ID, host);
     host.onApplied = () => group!.#afterApply(host.status());
     group.#afterApply(host.status());
@@ -237,6 +249,7 @@ export class MetaGroup {
       this.#reconcilePeers(status);
     }
     this.#checkPlacement();
+    this.settings.afterApply(status);
     if (this.state.placementEpoch !== this.#placementEpochSeen) {
       this.#placementEpochSeen = this.state.placementEpoch;
       this.onPlacementChanged();

@@ -26,6 +26,8 @@ export const META_SECTION = {
   locks: 3,
   /** The ACL users (src/acl/acl_machine.ts): u32 count, then each user record. */
   acl: 4,
+  /** Settings fixed at the cluster's creation (cluster_settings.ts): u32 count, name/value pairs. */
+  settings: 5,
 } as const;
 
 /**

@@ -28,8 +28,8 @@ export type RunShare = (
 
 /** What the frontend needs from the node. */
 export interface QueueFrontendOptions {
-  /** `--queue-partitions`. */
-  partitions: number;
+  /** Partitions of every queue: the cluster's recorded `--queue-partitions`. */
+  partitions(): number;
   slotCount(): number;
   /** True while this node leads slot `slot`'s group. */
   leadsSlot(slot: number): boolean;
@@ -70,7 +70,7 @@ export class QueueFrontend {
       case "ack":
       case "nack":
       case "touch": {
-        const [partition] = partitionsOf(request, this.#options.partitions, 0);
+        const [partition] = partitionsOf(request, this.#options.partitions(), 0);
         if (partition === undefined) return Promise.resolve(UNKNOWN_ID_ANSWER);
         return this.#options.runShare(call, partition, 1);
       }
@@ -91,13 +91,13 @@ export class QueueFrontend {
   }
 
   #all(call: QueueCall): Promise<QueueAnswer[]> {
-    const partitions = partitionsOf(call.request, this.#options.partitions, 0);
+    const partitions = partitionsOf(call.request, this.#options.partitions(), 0);
     return Promise.all(partitions.map((p) => this.#options.runShare(call, p, 1)));
   }
 
   /** KEY or DEDUP decide; otherwise the next partition from a rotating start that this node leads. */
   #pushPartition(request: QueueRequest & { command: "push" }): number {
-    const partitions = this.#options.partitions;
+    const partitions = this.#options.partitions();
     if (request.key !== null || request.dedupId !== null) {
       return pushPartition(request, partitions, 0);
     }
@@ -112,7 +112,7 @@ export class QueueFrontend {
 
   /** Every partition once from a rotating start, those this node leads first. */
   #popOrder(queue: Uint8Array): number[] {
-    const partitions = this.#options.partitions;
+    const partitions = this.#options.partitions();
     const start = this.#spread++ % partitions;
     const slots = this.#slotsOf(queue);
     const local: number[] = [];
@@ -223,7 +223,7 @@ export class QueueFrontend {
     let slots = this.#slots.get(name);
     if (slots === undefined) {
       slots = Array.from(
-        { length: this.#options.partitions },
+        { length: this.#options.partitions() },
         (_, p) => keySlot(placementKey(queue, p), slotCount),
       );
       this.#slots.set(name, slots);

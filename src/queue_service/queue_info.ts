@@ -1,4 +1,3 @@
-import type { NodeConfig } from "../config/node_config.ts";
 import type { MetricSource } from "../metrics/metric_source.ts";
 import type { ParkedPops } from "./parked_pops.ts";
 import type { QueueMachine } from "./queue_machine.ts";
@@ -20,7 +19,7 @@ function totals(machines: ReadonlyMap<number, QueueMachine>) {
 
 /** The `queues` INFO section. */
 export function queueInfoFields(
-  config: NodeConfig,
+  partitionsPerQueue: number,
   machines: ReadonlyMap<number, QueueMachine>,
   service: QueueService,
   parked: ParkedPops,
@@ -29,7 +28,7 @@ export function queueInfoFields(
   const { bytes, partitions, led } = totals(machines);
   const stats = service.stats;
   return [
-    ["queue_partitions_per_queue", config.queuePartitions],
+    ["queue_partitions_per_queue", partitionsPerQueue],
     ["queue_slots_hosted", machines.size],
     ["queue_slots_led", led],
     ["queue_partitions_hosted", partitions],

@@ -1,4 +1,4 @@
-import type { NodeConfig } from "../config/node_config.ts";
+import { BULK_BYTES_LIMIT, type NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { byteString } from "../kv/key.ts";
 import { QUEUE_LIMITS_DEFAULT } from "../queues/mod.ts";
@@ -9,6 +9,8 @@ import {
   type SubsystemContext,
   type SubsystemFactory,
 } from "../subsystem/subsystem.ts";
+import type { MetaGroup } from "../meta/meta_group.ts";
+import { CLUSTER_SETTING } from "../meta/cluster_settings.ts";
 import { kvEntryBytesMax } from "../kv_service/kv_subsystem.ts";
 import { hostedSlots } from "../subsystem/hosted_slots.ts";
 import { answerOfReply, queueCommands, shareArgs } from "./queue_commands.ts";
@@ -24,7 +26,7 @@ export function queueSubsystemFactory(config: NodeConfig, logger: Logger): Subsy
   return {
     name: "queues",
     metaMachines: [],
-    build: (_meta, context) => queueSubsystem(config, context, logger),
+    build: (meta, context) => queueSubsystem(config, context, logger, meta),
   };
 }
 
@@ -37,9 +39,12 @@ export function queueSubsystem(
   config: NodeConfig,
   context: SubsystemContext,
   logger: Logger,
+  meta: MetaGroup,
 ): Subsystem {
+  const partitions = () => meta.settings.value(CLUSTER_SETTING.queuePartitions);
   const nowMs = () => performance.now();
-  const limits = { ...QUEUE_LIMITS_DEFAULT, payloadBytesMax: config.bulkBytesMax };
+  // The same on every replica (a node's --max-bulk-bytes is checked before it proposes).
+  const limits = { ...QUEUE_LIMITS_DEFAULT, payloadBytesMax: BULK_BYTES_LIMIT };
   const machines = new Map<number, QueueMachine>();
   const parked = new ParkedPops(config.queueWaitsMax);
   const notices = new ReadyNotices(
@@ -55,11 +60,13 @@ export function queueSubsystem(
   });
   const argumentLimits = {
     payloadBytesMax: config.bulkBytesMax,
-    partitions: config.queuePartitions,
+    get partitions() {
+      return partitions();
+    },
     waitMaxMs: config.queueWaitMaxMs,
   };
   const frontend = new QueueFrontend({
-    partitions: config.queuePartitions,
+    partitions,
     slotCount: () => context.slotCount(),
     leadsSlot: (slot) => context.slotHost(slot)?.leading ?? false,
     runShare: async (call, partition, countMax) => {
@@ -96,7 +103,7 @@ export function queueSubsystem(
     },
     infoSections: [{
       name: "queues",
-      fields: () => queueInfoFields(config, machines, service, parked, notices),
+      fields: () => queueInfoFields(partitions(), machines, service, parked, notices),
     }],
     metrics: queueMetrics(machines, service, parked),
     start: () => service.start(),

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { buildNodeConfig, deriveClusterId, parsePeers } from "../../src/config/node_config.ts";
+import {
+  buildNodeConfig,
+  BULK_BYTES_LIMIT,
+  deriveClusterId,
+  parsePeers,
+} from "../../src/config/node_config.ts";
 import { parseHostPort } from "../../src/util/host_port.ts";
 
 const base = {
@@ -101,4 +106,16 @@ Deno.test("audit options: off by default, defaults with --audit-log, choices che
     () => buildNodeConfig({ ...base, auditLog: "a.log", audit: "some" }),
     /Invalid --audit 'some'/,
   );
+});
+
+Deno.test("--max-bulk-bytes is bounded by what one Raft entry in one peer frame can carry", () => {
+  assert.equal(
+    buildNodeConfig({ ...base, maxBulkBytes: String(BULK_BYTES_LIMIT) }).bulkBytesMax,
+    BULK_BYTES_LIMIT,
+  );
+  assert.throws(
+    () => buildNodeConfig({ ...base, maxBulkBytes: String(BULK_BYTES_LIMIT + 1) }),
+    /Invalid --max-bulk-bytes '8388609': expected an integer in 1\.\.8388608/,
+  );
+  assert.throws(() => buildNodeConfig({ ...base, maxBulkBytes: "0" }), /--max-bulk-bytes/);
 });
