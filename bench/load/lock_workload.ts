@@ -1,7 +1,7 @@
 /**
- * The lock workload of `bench/load/lock_bench.ts`, independent of the lock service: C clients each
- * loop acquire+release cycles on random names from a pool, for a bounded time, recording the
- * latency of every completed cycle in an HDR histogram.
+ * The workload of `deno task report --only locks` (and, one operation per cycle, `--only kv`),
+ * independent of the service: C clients each loop cycles (acquire+release) on random names from a
+ * pool, for a bounded time, recording the latency of every completed cycle in an HDR histogram.
  */
 import cliProgress from "cli-progress";
 import * as hdr from "hdr-histogram-js";
