@@ -60,7 +60,7 @@ function field(text: string, name: string): number {
 }
 
 /** Waits (bounded) until the node answers a SET, i.e. its slot groups have leaders. */
-async function waitKvReady(port: number, timeoutMs: number): Promise<void> {
+export async function waitKvReady(port: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     try {

@@ -86,14 +86,16 @@ function etcdTargets(cluster: EtcdCluster, routes: Route[], openers: Openers): T
 }
 
 /**
- * Starts every system in `systems` (calling `onStarted` after each); if one fails to start, stops
- * those already started.
+ * Starts every system in `systems` (calling `onStarted` after each), data directories inside
+ * `parentDir` (default: the system's temporary directory); if one fails to start, stops those
+ * already started.
  */
 export async function startTargets(
   systems: SystemName[],
   routes: Route[],
   openers: Openers,
   onStarted: (system: SystemName) => void = () => {},
+  parentDir?: string,
 ): Promise<RunningTargets> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -103,11 +105,17 @@ export async function startTargets(
   try {
     for (const system of systems) {
       if (system.startsWith("etcd")) {
-        const cluster = await startEtcdCluster(nodeCountOf(system));
+        const cluster = await startEtcdCluster(nodeCountOf(system), parentDir);
         stops.push(() => stopEtcdCluster(cluster));
         targets.push(...etcdTargets(cluster, routes, openers));
       } else {
-        const cluster = await startBenchCluster(nodeCountOf(system));
+        const cluster = await startBenchCluster(
+          nodeCountOf(system),
+          false,
+          [],
+          undefined,
+          parentDir,
+        );
         stops.push(() => stopBenchCluster(cluster));
         targets.push(...dsyncTargets(cluster, routes, openers));
       }

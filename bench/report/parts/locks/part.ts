@@ -65,6 +65,7 @@ async function run(context: PartContext): Promise<SectionResult> {
     ["leader"],
     LOCK_OPENERS,
     (system) => context.progress.advance(`${system} started`),
+    context.workDir,
   );
   let levels;
   try {
