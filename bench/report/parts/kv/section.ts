@@ -99,16 +99,16 @@ function find(levels: KvLevel[], system: string, op: string, clients: number) {
   );
 }
 
-function summaryRow(input: KvInput, op: string, peerLabel: string): SummaryRow | null {
+function summaryRow(input: KvInput, op: string, peerLabel: string | null): SummaryRow | null {
   const clients = input.summaryClients;
   const dsync = find(input.levels, DSYNC_KV_LABEL, op, clients);
-  if (dsync === undefined) return null;
-  const peer = find(input.levels, peerLabel, op, clients);
+  const peer = peerLabel === null ? undefined : find(input.levels, peerLabel, op, clients);
+  if (dsync === undefined || (peerLabel !== null && peer === undefined)) return null;
   return {
     primitive: "key-value",
     measure: `${op} ops/s, ${clients} clients`,
     dsync: Math.round(dsync.cyclesPerSecond),
-    peer: peer === undefined ? null : input.peerNames[peerLabel] ?? peerLabel,
+    peer: peer === undefined || peerLabel === null ? null : input.peerNames[peerLabel] ?? peerLabel,
     peerValue: peer === undefined ? null : Math.round(peer.cyclesPerSecond),
     ratio: peer === undefined || peer.cyclesPerSecond === 0
       ? null
@@ -116,9 +116,13 @@ function summaryRow(input: KvInput, op: string, peerLabel: string): SummaryRow |
   };
 }
 
+/** Per operation, one row per peer measured at the summary client count (or one without peer). */
 function summary(input: KvInput): SummaryRow[] {
   const peers = Object.keys(input.peerNames);
-  return ["SET", "GET"].flatMap((op) => peers.flatMap((peer) => summaryRow(input, op, peer) ?? []));
+  return ["SET", "GET"].flatMap((op) => {
+    const rows = peers.flatMap((peer) => summaryRow(input, op, peer) ?? []);
+    return rows.length > 0 ? rows : summaryRow(input, op, null) ?? [];
+  });
 }
 
 function comparisonText(input: KvInput, op: string): string | null {
