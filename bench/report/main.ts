@@ -42,6 +42,17 @@ async function main(): Promise<void> {
   await Deno.mkdir(outDir, { recursive: true });
   const progress = createProgress();
   const command = ["deno task report", ...Deno.args].join(" ");
+  // Ctrl-C lets the running part stop its processes by PID, skips the rest and writes what was
+  // measured; a second Ctrl-C exits at once.
+  let interruptCount = 0;
+  const onInterrupt = () => {
+    interruptCount++;
+    if (interruptCount > 1) Deno.exit(130);
+    progress.log(
+      "Interrupted: finishing the running part (stops its processes); Ctrl-C again quits",
+    );
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
   let markdownPath: string;
   try {
     const report = await runReport({
@@ -50,9 +61,11 @@ async function main(): Promise<void> {
       outDir,
       command,
       progress,
+      interrupted: () => interruptCount > 0,
     });
     markdownPath = await writeReport(outDir, report);
   } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
     progress.stop();
   }
   console.log(

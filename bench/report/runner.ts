@@ -15,6 +15,8 @@ export interface RunOptions {
   /** The command line, as printed in the report. */
   command: string;
   progress: ReportProgress;
+  /** True once the run should end after the part now running (Ctrl-C); parts left are skipped. */
+  interrupted?: () => boolean;
 }
 
 /** The section of a part that threw: its error in `skipped`, nothing measured. */
@@ -65,6 +67,11 @@ export async function runReport(options: RunOptions): Promise<Report> {
   const machine = await measureMachine(options.outDir);
   const sections: SectionResult[] = [];
   for (const part of options.parts) {
+    if (options.interrupted?.() === true) {
+      const command = partCommand(part.id, options.quick);
+      sections.push(failedSection(part, command, new Error("interrupted before it ran"), 0));
+      continue;
+    }
     sections.push(await runPart(part, options));
     machine.loadAverages.push(loadSample(`after ${part.id}`));
   }

@@ -51,6 +51,32 @@ Deno.test("a part that throws becomes a section with the error; the next part st
   }
 });
 
+Deno.test("after an interrupt the parts not yet run are listed as skipped, not run", async () => {
+  const outDir = await Deno.makeTempDir({ prefix: "dsync-report-test-" });
+  try {
+    let interrupted = false;
+    const ran: string[] = [];
+    const stub = (id: string) =>
+      part(id, () => {
+        ran.push(id);
+        interrupted = true;
+        return Promise.resolve(sectionFixture(id));
+      });
+    const report = await runReport({
+      parts: [stub("first"), stub("second")],
+      quick: false,
+      outDir,
+      command: "deno task report",
+      progress: SILENT,
+      interrupted: () => interrupted,
+    });
+    assert.deepEqual(ran, ["first"]);
+    assert.deepEqual(report.sections[1]!.skipped, ["The part failed: interrupted before it ran"]);
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+});
+
 Deno.test("--only keeps registry order and refuses an unknown id, naming the known ones", () => {
   const parts = ["locks", "kv", "queues"].map((id) => part(id, () => Promise.reject()));
   assert.deepEqual(selectParts(parts, "queues,locks").map((p) => p.id), ["locks", "queues"]);

@@ -44,7 +44,7 @@ interface KvSize extends KvSettings {
 const QUICK: KvSize = { clientCounts: [1, 16], seconds: 1, keyCount: 1_000, summaryClients: 16 };
 const FULL: KvSize = {
   clientCounts: [1, 16, 64, 256],
-  seconds: 4,
+  seconds: 5,
   keyCount: 1_000,
   summaryClients: 64,
 };

@@ -11,7 +11,7 @@ import {
   type LockLevelSettings,
   measureLockLevels,
 } from "../../../load/lock_levels.ts";
-import { startTargets, type SystemName } from "../../../load/lock_targets.ts";
+import { type RunningTargets, startTargets, type SystemName } from "../../../load/lock_targets.ts";
 import type { PartContext, ReportPart, SectionResult } from "../../results.ts";
 import { partCommand } from "../../runner.ts";
 import { locksSection } from "./section.ts";
@@ -33,7 +33,7 @@ const QUICK: LocksSize = {
 const FULL: LocksSize = {
   systems: ["dsync1", "dsync3", "dsync5", "etcd1", "etcd3"],
   clientCounts: [1, 16, 64, 256],
-  seconds: 5,
+  seconds: 8,
   warmupSeconds: 1,
   summaryClients: 64,
 };
@@ -45,6 +45,49 @@ function sizeOf(quick: boolean): LocksSize {
 /** Steps: one per system started, one per warm-up, one per level. */
 function stepCount(size: LocksSize): number {
   return size.systems.length * (2 + size.clientCounts.length);
+}
+
+/** Attempts to start one system (a busy machine can miss the start timeout once). */
+const START_ATTEMPT_COUNT = 2;
+
+/**
+ * Starts each system on its own, so that one that does not start is skipped (with its reason)
+ * instead of ending the part; the others are measured.
+ */
+async function startEach(
+  systems: SystemName[],
+  context: PartContext,
+  skipped: string[],
+): Promise<RunningTargets[]> {
+  const running: RunningTargets[] = [];
+  const levelSteps = 1 + sizeOf(context.quick).clientCounts.length;
+  try {
+    for (const system of systems) {
+      let lastError: unknown = null;
+      for (let attempt = 1; attempt <= START_ATTEMPT_COUNT; attempt++) {
+        try {
+          const onStarted = () => context.progress.advance(`${system} started`);
+          running.push(
+            await startTargets([system], ["leader"], LOCK_OPENERS, onStarted, context.workDir),
+          );
+          lastError = null;
+          break;
+        } catch (error) {
+          lastError = error;
+          context.progress.log(`${system} did not start (attempt ${attempt}): ${String(error)}`);
+        }
+      }
+      if (lastError !== null) {
+        const reason = lastError instanceof Error ? lastError.message : String(lastError);
+        skipped.push(`${system}: did not start: ${reason}`);
+        context.progress.advance(`${system} skipped`, 1 + levelSteps);
+      }
+    }
+  } catch (error) {
+    await Promise.all(running.map((one) => one.stop()));
+    throw error;
+  }
+  return running;
 }
 
 async function run(context: PartContext): Promise<SectionResult> {
@@ -60,23 +103,17 @@ async function run(context: PartContext): Promise<SectionResult> {
     const missing = size.systems.length - systems.length;
     context.progress.advance("etcd skipped", missing * (2 + size.clientCounts.length));
   }
-  const running = await startTargets(
-    systems,
-    ["leader"],
-    LOCK_OPENERS,
-    (system) => context.progress.advance(`${system} started`),
-    context.workDir,
-  );
+  const running = await startEach(systems, context, skipped);
   let levels;
   try {
     levels = await measureLockLevels(
-      running.targets,
+      running.flatMap((one) => one.targets),
       size,
       skipped,
       (label) => context.progress.advance(label),
     );
   } finally {
-    await running.stop();
+    await Promise.all(running.map((one) => one.stop()));
   }
   const section = locksSection({
     levels,
