@@ -10,6 +10,8 @@ import type { Chart } from "./results.ts";
 /** Width and height of the plotting area, in pixels. */
 const CHART_WIDTH_PX = 560;
 const CHART_HEIGHT_PX = 260;
+/** Most distinct x values a log axis ticks one by one (more get vega's own ticks). */
+const LOG_TICK_COUNT_MAX = 12;
 /** Colour of fault marks (rules and their labels). */
 const MARK_COLOR = "#b22222";
 
@@ -62,10 +64,15 @@ function dataLayer(chart: Chart): VegaLiteSpec {
   const xScale = chart.xScale === "log"
     ? { type: "log", nice: false }
     : { type: "linear", zero: false };
+  // On a log axis of a few measured levels (clients 1, 16, 64, 256) tick exactly those levels.
+  const levels = [...new Set(rowsOf(chart).map((row) => row.x))].sort((a, b) => a - b);
+  const axis = chart.xScale === "log" && levels.length <= LOG_TICK_COUNT_MAX
+    ? { values: levels }
+    : {};
   return {
     mark: { type: "line", point: true, strokeWidth: 2 },
     encoding: {
-      x: { field: "x", type: "quantitative", title: chart.xTitle, scale: xScale },
+      x: { field: "x", type: "quantitative", title: chart.xTitle, scale: xScale, axis },
       y,
       color,
     },

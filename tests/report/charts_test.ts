@@ -47,6 +47,7 @@ Deno.test("a log-scale chart asks vega-lite for log axes and drops points it can
   };
   const [line] = layers(chart);
   assert.equal(line!.encoding.x!.scale!.type, "log");
+  assert.deepEqual((line!.encoding.x as { axis?: unknown }).axis, { values: [16] });
   assert.equal(line!.encoding.y!.scale!.type, "log");
   const data = (chartSpec(chart).data as { values: unknown[] }).values;
   assert.deepEqual(data, [{ series: "dsync", x: 16, y: 9 }]);
