@@ -52,9 +52,18 @@ export async function etcdVersion(): Promise<string> {
   return new TextDecoder().decode(output.stdout).split("\n")[0] ?? "";
 }
 
-/** Starts `memberCount` etcd members on 127.0.0.1 and waits until every one reports healthy. */
-export async function startEtcdCluster(memberCount: number): Promise<EtcdCluster> {
-  const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-etcd-" });
+/**
+ * Starts `memberCount` etcd members on 127.0.0.1, their data in a fresh directory inside
+ * `parentDir` (the system's temporary directory by default), and waits until each is healthy.
+ */
+export async function startEtcdCluster(
+  memberCount: number,
+  parentDir?: string,
+): Promise<EtcdCluster> {
+  const dataDir = await Deno.makeTempDir({
+    prefix: "dsync-bench-etcd-",
+    ...(parentDir === undefined ? {} : { dir: parentDir }),
+  });
   const base = freePortRange(memberCount * 2);
   const ports = Array.from({ length: memberCount * 2 }, (_, i) => base + i);
   const plan = Array.from({ length: memberCount }, (_, i) => ({

@@ -24,7 +24,7 @@ export function base64Text(text: string): string {
 }
 
 /** POSTs a JSON body to the gateway; throws on a non-2xx answer with etcd's message. */
-async function post(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
+export async function post(url: string, body: unknown, signal: AbortSignal): Promise<unknown> {
   const response = await fetch(url, { method: "POST", body: JSON.stringify(body), signal });
   const text = await response.text();
   if (!response.ok) {

@@ -13,6 +13,7 @@ import { freePort } from "../../src/util/free_ports.ts";
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 import { formatTop, readProfile, selfTimes } from "./cpu_profile_top.ts";
+import { type RedisServer, startRedisServer, stopRedisServer } from "./redis_server.ts";
 
 const KEY_RANGE = 100_000;
 const CLIENTS = 50;
@@ -60,7 +61,7 @@ function field(text: string, name: string): number {
 }
 
 /** Waits (bounded) until the node answers a SET, i.e. its slot groups have leaders. */
-async function waitKvReady(port: number, timeoutMs: number): Promise<void> {
+export async function waitKvReady(port: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     try {
@@ -118,27 +119,16 @@ async function benchmark(port: number, pipeline: number, requests: number, timeo
   }
 }
 
-function startOthers(dataDir: string): { targets: Target[]; processes: Deno.ChildProcess[] } {
-  const redisPort = freePort();
-  const ceilingPort = freePort();
+function startCeiling(): { target: Target; process: Deno.ChildProcess } {
+  const port = freePort();
   const ceilingPath = new URL("../../../shared/bench/resp_ceiling.ts", import.meta.url);
-  const processes = [
-    spawn("redis-server", [
-      ...["--port", String(redisPort), "--bind", "127.0.0.1", "--save", ""],
-      ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
-    ]),
-    spawn(Deno.execPath(), [
-      "run",
-      "--allow-net=127.0.0.1",
-      decodeURIComponent(ceilingPath.pathname),
-      String(ceilingPort),
-    ]),
-  ];
-  const targets = [
-    { name: "redis aof-always", port: redisPort },
-    { name: "deno ceiling", port: ceilingPort },
-  ];
-  return { targets, processes };
+  const process = spawn(Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    decodeURIComponent(ceilingPath.pathname),
+    String(port),
+  ]);
+  return { target: { name: "deno ceiling", port }, process };
 }
 
 async function main(): Promise<void> {
@@ -156,11 +146,16 @@ async function main(): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-kvbench-" });
   const profileDir = `${dataDir}/profile`;
   let cluster: BenchCluster | null = null;
+  let redis: RedisServer | null = null;
   let others: Deno.ChildProcess[] = [];
   const rows: Row[] = [];
   try {
-    const started = startOthers(dataDir);
-    others = started.processes;
+    redis = await startRedisServer(dataDir);
+    const ceiling = startCeiling();
+    others = [ceiling.process];
+    const started = {
+      targets: [{ name: "redis aof-always", port: redis.port }, ceiling.target],
+    };
     cluster = await startBenchCluster(
       3,
       false,
@@ -218,6 +213,7 @@ async function main(): Promise<void> {
       }
       await process.status;
     }
+    if (redis !== null) await stopRedisServer(redis);
     if (cluster !== null) {
       await stopBenchCluster(cluster);
     }

@@ -1,7 +1,7 @@
 /**
- * The clusters `bench/load/lock_bench.ts` measures, all running at once so that the levels of the
- * different systems can be interleaved (background load then hits them alike). Every process is
- * stopped by PID in `stop()`.
+ * The clusters the locks part of `deno task report` measures, all running at once so that the
+ * levels of the different systems can be interleaved (background load then hits them alike). Every
+ * process is stopped by PID in `stop()`.
  */
 import type { OpenClient } from "./lock_workload.ts";
 import {
@@ -18,10 +18,15 @@ import {
 } from "./etcd_cluster.ts";
 
 /** A system and size the tool can start. */
-export type SystemName = "dsync1" | "dsync3" | "etcd3";
+export type SystemName = "dsync1" | "dsync3" | "dsync5" | "etcd1" | "etcd3";
 
 /** Every system, in the order they are measured. */
-export const SYSTEM_NAMES: readonly SystemName[] = ["dsync1", "dsync3", "etcd3"];
+export const SYSTEM_NAMES: readonly SystemName[] = ["dsync1", "dsync3", "dsync5", "etcd1", "etcd3"];
+
+/** The node count of a system name ("dsync5" -> 5). */
+export function nodeCountOf(system: SystemName): number {
+  return Number(system.slice(-1));
+}
 
 /** How clients are spread over a cluster: all on the leader, or round-robin over every node. */
 export type Route = "leader" | "spread";
@@ -71,7 +76,8 @@ function dsyncTargets(cluster: BenchCluster, routes: Route[], openers: Openers):
 
 function etcdTargets(cluster: EtcdCluster, routes: Route[], openers: Openers): Target[] {
   const urls = cluster.members.map((member) => member.clientUrl);
-  return routes.map((route) => ({
+  const used: Route[] = urls.length === 1 ? ["leader"] : routes;
+  return used.map((route) => ({
     row: rowOf("etcd", urls.length, route),
     pids: cluster.members.map((member) => member.pid),
     opener: async () =>
@@ -79,11 +85,17 @@ function etcdTargets(cluster: EtcdCluster, routes: Route[], openers: Openers): T
   }));
 }
 
-/** Starts every system in `systems`; if one fails to start, stops those already started. */
+/**
+ * Starts every system in `systems` (calling `onStarted` after each), data directories inside
+ * `parentDir` (default: the system's temporary directory); if one fails to start, stops those
+ * already started.
+ */
 export async function startTargets(
   systems: SystemName[],
   routes: Route[],
   openers: Openers,
+  onStarted: (system: SystemName) => void = () => {},
+  parentDir?: string,
 ): Promise<RunningTargets> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -92,16 +104,22 @@ export async function startTargets(
   const targets: Target[] = [];
   try {
     for (const system of systems) {
-      if (system === "etcd3") {
-        const cluster = await startEtcdCluster(3);
+      if (system.startsWith("etcd")) {
+        const cluster = await startEtcdCluster(nodeCountOf(system), parentDir);
         stops.push(() => stopEtcdCluster(cluster));
         targets.push(...etcdTargets(cluster, routes, openers));
       } else {
-        const cluster = await startBenchCluster(system === "dsync1" ? 1 : 3);
+        const cluster = await startBenchCluster(
+          nodeCountOf(system),
+          false,
+          [],
+          undefined,
+          parentDir,
+        );
         stops.push(() => stopBenchCluster(cluster));
         targets.push(...dsyncTargets(cluster, routes, openers));
       }
-      console.error(`${system} started`);
+      onStarted(system);
     }
   } catch (error) {
     await stop();

@@ -1,7 +1,7 @@
 /**
- * The lock workload of `bench/load/lock_bench.ts`, independent of the lock service: C clients each
- * loop acquire+release cycles on random names from a pool, for a bounded time, recording the
- * latency of every completed cycle in an HDR histogram.
+ * The workload of `deno task report --only locks` (and, one operation per cycle, `--only kv`),
+ * independent of the service: C clients each loop cycles (acquire+release) on random names from a
+ * pool, for a bounded time, recording the latency of every completed cycle in an HDR histogram.
  */
 import cliProgress from "cli-progress";
 import * as hdr from "hdr-histogram-js";
@@ -28,8 +28,10 @@ export interface LevelOptions {
   clientCount: number;
   /** Duration of the level in seconds; no cycle starts after it. */
   seconds: number;
-  /** Lock names are drawn uniformly from `lock-0` .. `lock-(nameCount - 1)`. */
+  /** Names are drawn uniformly from `lock-0` .. `lock-(nameCount - 1)`. */
   nameCount: number;
+  /** Prefix of every name instead of `lock-` (key-value levels use `key-`). */
+  namePrefix?: string;
   /** Errors tolerated in the level; one more ends the level early (`aborted`). */
   errorCountMax: number;
   /** Draw a cli-progress bar on stderr. */
@@ -137,7 +139,7 @@ async function loopCycles(
 ): Promise<LockClient | null> {
   let client = first;
   while (performance.now() < endAt && !tally.aborted) {
-    const name = `lock-${Math.floor(Math.random() * options.nameCount)}`;
+    const name = `${options.namePrefix ?? "lock-"}${Math.floor(Math.random() * options.nameCount)}`;
     const sent = performance.now();
     try {
       const outcome = await client.cycle(name);
