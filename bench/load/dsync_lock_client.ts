@@ -19,7 +19,7 @@ export interface DsyncLockOptions {
 }
 
 /** Runs `promise` but gives up after `timeoutMs`, calling `onTimeout` first (closes the socket). */
-async function withTimeout<T>(
+export async function withTimeout<T>(
   promise: Promise<T>,
   timeoutMs: number,
   onTimeout: () => void,
