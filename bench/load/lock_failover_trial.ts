@@ -27,8 +27,11 @@ export interface LockFailoverOptions {
 const POLL_MS = 5;
 /** Longest a trial waits for each measured event. */
 export const TRIAL_TIMEOUT_MS = 20_000;
-/** Client-side bound on one call; a stuck call is dropped and retried on a new connection. */
-const CALL_TIMEOUT_MS = 300;
+/**
+ * Client-side bound on one call; a stuck call is dropped and retried on a new connection. Wide
+ * enough that a busy machine does not turn slow replies into a stream of reconnections.
+ */
+const CALL_TIMEOUT_MS = 1_000;
 /** Every trial's lock lives in this hash tag's slot. */
 const HASH_TAG = "{failover}";
 

@@ -1,0 +1,117 @@
+/**
+ * One timeline of the failures section: a steady load on a 3-node chaos cluster (every peer link
+ * through a fault proxy), then a fault on the leader of the load's Raft group and its heal:
+ * kill -9 then restart (rejoin), SIGSTOP then SIGCONT, or cut off from both peers then healed.
+ * Records every completion and the moment of every fault and heal.
+ */
+import type { ChaosCluster } from "../../../../tests/chaos/runner/harness.ts";
+import { keySlotOf, slotLeaderOf } from "../../../load/slot_group.ts";
+import { SteadyLoad, type SteadyLoadResult } from "./steady_load.ts";
+import type { TimelineEvent } from "./timeline.ts";
+
+/** The faults a timeline can show. */
+export type FaultKind = "kill" | "pause" | "partition";
+
+/** Durations of one timeline, in ms. */
+export interface TimelinePlan {
+  kind: FaultKind;
+  /** Steady load before the fault (the baseline). */
+  beforeMs: number;
+  /** From the fault to its heal (restart, SIGCONT, links healed). */
+  faultMs: number;
+  /** Load after the heal. */
+  afterMs: number;
+  lockClientCount: number;
+  setClientCount: number;
+}
+
+/** What one timeline recorded (times on the `performance.now()` clock). */
+export interface TimelineRun {
+  plan: TimelinePlan;
+  /** The node the fault hit: the leader of the load's group just before it. */
+  victim: string;
+  startMs: number;
+  faultAtMs: number;
+  healAtMs: number;
+  endMs: number;
+  events: TimelineEvent[];
+  load: SteadyLoadResult;
+}
+
+/** Every lock name and key of the timelines carries this hash tag (one slot, one group). */
+export const TIMELINE_HASH_TAG = "{timeline}";
+const LEADER_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 1_000;
+const RETRY_DELAY_MS = 50;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Runs `plan` on `cluster` (every node serving on entry; every node serving again on return). */
+export async function runTimeline(cluster: ChaosCluster, plan: TimelinePlan): Promise<TimelineRun> {
+  const ports = cluster.ids.map((id) => cluster.clientPort(id));
+  const slot = await keySlotOf(ports[0]!, `${TIMELINE_HASH_TAG}warm`);
+  await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS);
+  const load = SteadyLoad.start({
+    ports,
+    lockClientCount: plan.lockClientCount,
+    setClientCount: plan.setClientCount,
+    hashTag: TIMELINE_HASH_TAG,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    retryDelayMs: RETRY_DELAY_MS,
+  });
+  const events: TimelineEvent[] = [];
+  const startMs = performance.now();
+  let victim = "";
+  let faultAtMs = startMs;
+  let healAtMs = startMs;
+  let endMs = startMs;
+  let recorded: SteadyLoadResult;
+  try {
+    await sleep(plan.beforeMs - 1_000);
+    victim = (await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS))
+      .leaderId;
+    await sleep(startMs + plan.beforeMs - performance.now());
+    faultAtMs = performance.now();
+    events.push({ atMs: faultAtMs, label: faultLabel(plan.kind, victim) });
+    await injectFault(cluster, plan.kind, victim);
+    await sleep(faultAtMs + plan.faultMs - performance.now());
+    healAtMs = performance.now();
+    events.push({ atMs: healAtMs, label: healLabel(plan.kind, victim) });
+    await healFault(cluster, plan.kind, victim);
+    if (plan.kind === "kill") events.push({ atMs: performance.now(), label: `${victim} up` });
+    await sleep(plan.afterMs);
+  } finally {
+    endMs = performance.now();
+    recorded = await load.stop();
+    cluster.healLinks();
+    if (victim !== "" && cluster.isPaused(victim)) cluster.resumeNode(victim);
+    if (victim !== "" && !cluster.isServing(victim)) await cluster.startNode(victim);
+  }
+  return { plan, victim, startMs, faultAtMs, healAtMs, endMs, events, load: recorded };
+}
+
+function faultLabel(kind: FaultKind, victim: string): string {
+  if (kind === "kill") return `kill -9 ${victim}`;
+  if (kind === "pause") return `SIGSTOP ${victim}`;
+  return `${victim} cut off`;
+}
+
+function healLabel(kind: FaultKind, victim: string): string {
+  if (kind === "kill") return `restart ${victim}`;
+  if (kind === "pause") return `SIGCONT ${victim}`;
+  return "links healed";
+}
+
+async function injectFault(cluster: ChaosCluster, kind: FaultKind, victim: string) {
+  if (kind === "kill") await cluster.killNode(victim);
+  else if (kind === "pause") cluster.pauseNode(victim);
+  else for (const other of cluster.ids) if (other !== victim) cluster.cutLink(victim, other);
+}
+
+async function healFault(cluster: ChaosCluster, kind: FaultKind, victim: string) {
+  if (kind === "kill") await cluster.startNode(victim);
+  else if (kind === "pause") cluster.resumeNode(victim);
+  else cluster.healLinks();
+}
