@@ -14,8 +14,8 @@ const TIMELINE: TimelineFacts = {
   baselineLocksPerSecond: 412.25,
   duringLocksPerSecond: 37.5,
   afterLocksPerSecond: 399,
-  lockGapMs: 843.6,
-  setGapMs: 12_345,
+  lockGap: { lengthMs: 843.6, startSeconds: 0 },
+  setGap: { lengthMs: 12_345, startSeconds: 5.25 },
 };
 
 const TRIALS: TrialFacts = {
@@ -33,10 +33,17 @@ const TRIALS: TrialFacts = {
 
 Deno.test("timeline paragraph: quotes the measured rates, gaps and node", () => {
   const text = timelineParagraph(TIMELINE);
-  for (const figure of ["412/s", "37.5/s", "399/s", "844 ms", "12.3 s", "n2"]) {
+  const figures = [
+    "412/s",
+    "37.5/s",
+    "399/s",
+    "844 ms, from the fault on",
+    "12.3 s, beginning 5.3 s",
+  ];
+  for (const figure of [...figures, "n2"]) {
     assert.ok(text.includes(figure), `${figure} missing in: ${text}`);
   }
-  assert.ok(!timelineParagraph({ ...TIMELINE, setGapMs: null }).includes("SET"));
+  assert.ok(!timelineParagraph({ ...TIMELINE, setGap: null }).includes("SET"));
 });
 
 Deno.test("trials paragraph: medians and worsts of dsync and etcd, then the claims", () => {
@@ -76,6 +83,7 @@ Deno.test("tables: one row per fault; trials as best/median/worst with '-' for e
     37.5,
     399,
     844,
+    0,
     12345,
   ]]);
   assert.deepEqual(trials!.rows[0], [
@@ -127,6 +135,7 @@ Deno.test("timeline chart and facts: marks at the faults, rates per phase from t
   assert.equal(facts.baselineLocksPerSecond, 10);
   assert.equal(facts.duringLocksPerSecond, 0);
   assert.equal(facts.afterLocksPerSecond, 20);
-  assert.equal(facts.lockGapMs, 1_025); // last cycle before the fault at 3950, next at 5025
-  assert.equal(facts.setGapMs, null);
+  // from the fault at 4000 to the first cycle after it at 5025
+  assert.deepEqual(facts.lockGap, { lengthMs: 1_025, startSeconds: 0 });
+  assert.equal(facts.setGap, null);
 });

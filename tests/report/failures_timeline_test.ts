@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {
   bucketCompletions,
-  longestGapMs,
+  longestGap,
   meanRate,
   placeMarks,
   TIMELINE_BUCKET_COUNT_MAX,
@@ -44,16 +44,19 @@ Deno.test("placeMarks: seconds since the start, in time order, events outside dr
   assert.deepEqual(marks, [{ x: 2, label: "kill -9 n3" }, { x: 7.12, label: "restart n3" }]);
 });
 
-Deno.test("longestGapMs: the longest stretch without a completion, edges included", () => {
-  assert.equal(longestGapMs([110, 120, 400, 450], 100, 500), 280); // 120 -> 400
-  assert.equal(longestGapMs([110, 120], 100, 1_000), 880); // last one -> end
-  assert.equal(longestGapMs([700, 710], 100, 800), 600); // start -> first one
-  assert.equal(longestGapMs([], 100, 350), 250);
-  assert.equal(longestGapMs([50, 90, 150, 900], 100, 200), 50); // outside ones ignored
+Deno.test("longestGap: the longest stretch without a completion, edges included", () => {
+  assert.deepEqual(longestGap([110, 120, 400, 450], 100, 500), { startMs: 120, lengthMs: 280 });
+  assert.deepEqual(longestGap([110, 120], 100, 1_000), { startMs: 120, lengthMs: 880 });
+  assert.deepEqual(longestGap([700, 710], 100, 800), { startMs: 100, lengthMs: 600 });
+  assert.deepEqual(longestGap([], 100, 350), { startMs: 100, lengthMs: 250 });
+  // completions outside the window are ignored
+  assert.deepEqual(longestGap([50, 90, 150, 900], 100, 200), { startMs: 100, lengthMs: 50 });
+  // of equal gaps, the earliest
+  assert.deepEqual(longestGap([200, 300], 100, 400), { startMs: 100, lengthMs: 100 });
 });
 
-Deno.test("longestGapMs: unsorted completions inside the window are a bug", () => {
-  assert.throws(() => longestGapMs([300, 200], 100, 500), RangeError);
+Deno.test("longestGap: unsorted completions inside the window are a bug", () => {
+  assert.throws(() => longestGap([300, 200], 100, 500), RangeError);
 });
 
 Deno.test("meanRate: the mean over points in [from, to), null when none", () => {

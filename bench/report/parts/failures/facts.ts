@@ -6,7 +6,8 @@ import type { Chart } from "../../results.ts";
 import type { TimelineFacts } from "./text.ts";
 import {
   bucketCompletions,
-  longestGapMs,
+  type Gap,
+  longestGap,
   meanRate,
   placeMarks,
   TIMELINE_BUCKET_MS,
@@ -56,6 +57,10 @@ export function timelineChart(id: string, title: string, run: RecordedTimeline):
 /** The figures of one timeline; `fault` names it in words. */
 export function timelineFacts(fault: string, run: RecordedTimeline): TimelineFacts {
   const seconds = (atMs: number) => (atMs - run.startMs) / 1000;
+  const afterFault = (gap: Gap) => ({
+    lengthMs: gap.lengthMs,
+    startSeconds: (gap.startMs - run.faultAtMs) / 1000,
+  });
   const points = bucketCompletions(run.lockCompletionsMs, run.startMs, run.endMs);
   const baseline = meanRate(points, BASELINE_SKIP_SECONDS, seconds(run.faultAtMs)) ?? 0;
   return {
@@ -64,9 +69,9 @@ export function timelineFacts(fault: string, run: RecordedTimeline): TimelineFac
     baselineLocksPerSecond: baseline,
     duringLocksPerSecond: meanRate(points, seconds(run.faultAtMs), seconds(run.healAtMs)) ?? 0,
     afterLocksPerSecond: meanRate(points, seconds(run.healAtMs), seconds(run.endMs)) ?? 0,
-    lockGapMs: longestGapMs(run.lockCompletionsMs, run.faultAtMs, run.endMs),
-    setGapMs: run.setClientCount === 0
+    lockGap: afterFault(longestGap(run.lockCompletionsMs, run.faultAtMs, run.endMs)),
+    setGap: run.setClientCount === 0
       ? null
-      : longestGapMs(run.setCompletionsMs, run.faultAtMs, run.endMs),
+      : afterFault(longestGap(run.setCompletionsMs, run.faultAtMs, run.endMs)),
   };
 }

@@ -25,6 +25,7 @@ export function failuresTables(timelines: readonly TimelineFacts[], trials: Tria
         "during",
         "after heal",
         "longest gap, locks (ms)",
+        "its start after the fault (s)",
         "longest gap, SET (ms)",
       ],
       rows: timelines.map((t) => [
@@ -32,8 +33,9 @@ export function failuresTables(timelines: readonly TimelineFacts[], trials: Tria
         Number(t.baselineLocksPerSecond.toFixed(1)),
         Number(t.duringLocksPerSecond.toFixed(1)),
         Number(t.afterLocksPerSecond.toFixed(1)),
-        roundMs(t.lockGapMs),
-        t.setGapMs === null ? null : roundMs(t.setGapMs),
+        roundMs(t.lockGap.lengthMs),
+        Number(t.lockGap.startSeconds.toFixed(1)),
+        t.setGap === null ? null : roundMs(t.setGap.lengthMs),
       ]),
     });
   }

@@ -22,9 +22,15 @@ export interface TimelineFacts {
   /** Mean lock cycles/s after the heal. */
   afterLocksPerSecond: number;
   /** Longest stretch without a completed lock cycle from the fault to the end. */
-  lockGapMs: number;
+  lockGap: GapFacts;
   /** Longest stretch without an acknowledged SET from the fault to the end (null: no SET load). */
-  setGapMs: number | null;
+  setGap: GapFacts | null;
+}
+
+/** A stretch without completions: its length and where it began, in seconds after the fault. */
+export interface GapFacts {
+  lengthMs: number;
+  startSeconds: number;
 }
 
 /** What the leader-kill trials measured. */
@@ -56,15 +62,22 @@ function rate(value: number): string {
   return value.toFixed(value >= 100 ? 0 : 1);
 }
 
+function gapText(gap: GapFacts): string {
+  const start = gap.startSeconds <= 0.05
+    ? "from the fault on"
+    : `beginning ${gap.startSeconds.toFixed(1)} s after the fault`;
+  return `${ms(gap.lengthMs)}, ${start}`;
+}
+
 /** One paragraph per timeline. */
 export function timelineParagraph(facts: TimelineFacts): string {
-  const sets = facts.setGapMs === null
+  const sets = facts.setGap === null
     ? ""
-    : ` The longest wait for an acknowledged SET was ${ms(facts.setGapMs)}.`;
+    : ` The longest stretch without an acknowledged SET was ${gapText(facts.setGap)}.`;
   return `**${facts.fault}** (${facts.victim} led the load's group): lock cycles ran at ` +
     `${rate(facts.baselineLocksPerSecond)}/s before, ${rate(facts.duringLocksPerSecond)}/s ` +
     `during the fault and ${rate(facts.afterLocksPerSecond)}/s after the heal; the longest ` +
-    `stretch without a completed cycle, from the fault on, was ${ms(facts.lockGapMs)}.${sets}`;
+    `stretch without a completed cycle was ${gapText(facts.lockGap)}.${sets}`;
 }
 
 /** The paragraph on the leader-kill trials, against the claims and etcd where it ran. */

@@ -58,28 +58,37 @@ export function placeMarks(
     .map((event) => ({ x: roundTo((event.atMs - startMs) / 1000, 2), label: event.label }));
 }
 
+/** A stretch of time without a completion. */
+export interface Gap {
+  startMs: number;
+  lengthMs: number;
+}
+
 /**
  * The longest stretch of [fromMs, toMs] without a completion (edges count: from `fromMs` to the
- * first completion and from the last one to `toMs`). `completionsMs` must be sorted ascending.
+ * first completion and from the last one to `toMs`); the earliest of equal ones.
+ * `completionsMs` must be sorted ascending.
  */
-export function longestGapMs(
-  completionsMs: readonly number[],
-  fromMs: number,
-  toMs: number,
-): number {
+export function longestGap(completionsMs: readonly number[], fromMs: number, toMs: number): Gap {
   if (!(toMs >= fromMs)) throw new RangeError(`Cannot measure a gap in [${fromMs}, ${toMs}] ms`);
   let previousMs = fromMs;
-  let longest = 0;
+  let longest: Gap = { startMs: fromMs, lengthMs: 0 };
+  const consider = (endMs: number) => {
+    if (endMs - previousMs > longest.lengthMs) {
+      longest = { startMs: previousMs, lengthMs: endMs - previousMs };
+    }
+  };
   for (const atMs of completionsMs) {
     if (atMs < previousMs) {
       if (atMs >= fromMs) throw new RangeError("Cannot measure gaps: completions are not sorted");
       continue;
     }
     if (atMs > toMs) break;
-    longest = Math.max(longest, atMs - previousMs);
+    consider(atMs);
     previousMs = atMs;
   }
-  return Math.max(longest, toMs - previousMs);
+  consider(toMs);
+  return longest;
 }
 
 /** Mean of the points' y whose x lies in [fromSeconds, toSeconds); null without such points. */
