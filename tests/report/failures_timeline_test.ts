@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   bucketCompletions,
+  leaderChanges,
   longestGap,
   meanRate,
   placeMarks,
@@ -64,4 +65,17 @@ Deno.test("meanRate: the mean over points in [from, to), null when none", () => 
   assert.equal(meanRate(points, 0, 0.2), 15);
   assert.equal(meanRate(points, 0.1, 1), 40);
   assert.equal(meanRate(points, 1, 2), null);
+});
+
+Deno.test("leaderChanges: an event per new leader, not for the first one nor leaderless gaps", () => {
+  const events = leaderChanges([
+    { atMs: 0, leaderId: null, term: 1 },
+    { atMs: 100, leaderId: "n3", term: 1 },
+    { atMs: 200, leaderId: null, term: 2 },
+    { atMs: 300, leaderId: "n1", term: 2 },
+    { atMs: 400, leaderId: "n1", term: 2 },
+    { atMs: 500, leaderId: "n3", term: 3 },
+  ]);
+  assert.deepEqual(events, [{ atMs: 300, label: "n1 leads" }, { atMs: 500, label: "n3 leads" }]);
+  assert.deepEqual(leaderChanges([]), []);
 });

@@ -22,10 +22,14 @@ export interface RecordedTimeline {
   healAtMs: number;
   endMs: number;
   events: TimelineEvent[];
+  /** Changes of the group's leader (`n2 leads`). */
+  leaderEvents: TimelineEvent[];
   lockCompletionsMs: readonly number[];
   /** Empty when the timeline ran no SET clients. */
   setCompletionsMs: readonly number[];
   setClientCount: number;
+  /** False when the fault was not healed inside the timeline. */
+  healed: boolean;
 }
 
 /** The first second is left out of the baseline: clients connect and the group wakes up then. */
@@ -50,7 +54,7 @@ export function timelineChart(id: string, title: string, run: RecordedTimeline):
     xTitle: "seconds since the load started",
     yTitle: `completed per second (${TIMELINE_BUCKET_MS} ms buckets)`,
     series,
-    marks: placeMarks(run.events, run.startMs, run.endMs),
+    marks: placeMarks([...run.events, ...run.leaderEvents], run.startMs, run.endMs),
   };
 }
 
@@ -66,9 +70,15 @@ export function timelineFacts(fault: string, run: RecordedTimeline): TimelineFac
   return {
     fault,
     victim: run.victim,
+    leaderMoves: run.leaderEvents.filter((event) => event.atMs >= run.faultAtMs).map((event) => ({
+      leaderId: event.label.split(" ")[0]!,
+      afterFaultSeconds: (event.atMs - run.faultAtMs) / 1000,
+    })),
     baselineLocksPerSecond: baseline,
     duringLocksPerSecond: meanRate(points, seconds(run.faultAtMs), seconds(run.healAtMs)) ?? 0,
-    afterLocksPerSecond: meanRate(points, seconds(run.healAtMs), seconds(run.endMs)) ?? 0,
+    afterLocksPerSecond: run.healed
+      ? meanRate(points, seconds(run.healAtMs), seconds(run.endMs)) ?? 0
+      : null,
     lockGap: afterFault(longestGap(run.lockCompletionsMs, run.faultAtMs, run.endMs)),
     setGap: run.setClientCount === 0
       ? null

@@ -30,21 +30,49 @@ const QUICK_TRIAL_COUNT = 1;
 function timelineSpecs(quick: boolean): TimelineSpec[] {
   if (quick) {
     return [{
-      plan: { kind: "kill", beforeMs: 2_000, faultMs: 2_500, afterMs: 2_000, ...QUICK_CLIENTS },
-      title: "Leader kill -9 and restart (quick)",
-      fault: "kill -9 of the group's leader, restarted 2.5 s later",
+      plan: {
+        kind: "kill",
+        beforeMs: 2_000,
+        faultMs: 3_000,
+        heal: false,
+        afterMs: 0,
+        ...QUICK_CLIENTS,
+      },
+      title: "Leader kill -9 (quick: no restart)",
+      fault: "kill -9 of the group's leader",
     }];
   }
   return [{
-    plan: { kind: "kill", beforeMs: 4_000, faultMs: 5_000, afterMs: 5_000, ...FULL_CLIENTS },
+    plan: {
+      kind: "kill",
+      beforeMs: 4_000,
+      faultMs: 5_000,
+      heal: true,
+      afterMs: 5_000,
+      ...FULL_CLIENTS,
+    },
     title: "Leader kill -9, then restart (rejoin)",
     fault: "kill -9 of the group's leader, restarted 5 s later",
   }, {
-    plan: { kind: "pause", beforeMs: 4_000, faultMs: 3_000, afterMs: 4_000, ...FULL_CLIENTS },
+    plan: {
+      kind: "pause",
+      beforeMs: 4_000,
+      faultMs: 3_000,
+      heal: true,
+      afterMs: 4_000,
+      ...FULL_CLIENTS,
+    },
     title: "Leader paused (SIGSTOP) for 3 s",
     fault: "SIGSTOP of the group's leader, SIGCONT 3 s later",
   }, {
-    plan: { kind: "partition", beforeMs: 4_000, faultMs: 5_000, afterMs: 4_000, ...FULL_CLIENTS },
+    plan: {
+      kind: "partition",
+      beforeMs: 4_000,
+      faultMs: 5_000,
+      heal: true,
+      afterMs: 4_000,
+      ...FULL_CLIENTS,
+    },
     title: "Leader cut off from both peers (minority partition) for 5 s",
     fault: "the group's leader cut off from both peers, healed 5 s later",
   }];
@@ -102,14 +130,15 @@ async function runTimelines(context: PartContext, section: SectionResult) {
   }
   try {
     context.progress.advance("3-node cluster started");
-    for (const spec of specs) {
+    for (const [index, spec] of specs.entries()) {
       try {
-        const run = await runTimeline(cluster, spec.plan);
+        const run = await runTimeline(cluster, spec.plan, index < specs.length - 1);
         const recorded = {
           ...run,
           lockCompletionsMs: run.load.lockCompletionsMs,
           setCompletionsMs: run.load.setCompletionsMs,
           setClientCount: spec.plan.setClientCount,
+          healed: spec.plan.heal,
         };
         section.charts.push(timelineChart(`failures-${spec.plan.kind}`, spec.title, recorded));
         facts.push(timelineFacts(spec.fault, recorded));

@@ -32,7 +32,7 @@ export function failuresTables(timelines: readonly TimelineFacts[], trials: Tria
         t.fault,
         Number(t.baselineLocksPerSecond.toFixed(1)),
         Number(t.duringLocksPerSecond.toFixed(1)),
-        Number(t.afterLocksPerSecond.toFixed(1)),
+        t.afterLocksPerSecond === null ? null : Number(t.afterLocksPerSecond.toFixed(1)),
         roundMs(t.lockGap.lengthMs),
         Number(t.lockGap.startSeconds.toFixed(1)),
         t.setGap === null ? null : roundMs(t.setGap.lengthMs),

@@ -15,12 +15,14 @@ export interface TimelineFacts {
   /** What happened, in words ("kill -9 of the group's leader, restarted after 5 s"). */
   fault: string;
   victim: string;
+  /** Leader changes of the group from the fault on, in order. */
+  leaderMoves: { leaderId: string; afterFaultSeconds: number }[];
   /** Mean lock cycles/s before the fault (after the first second). */
   baselineLocksPerSecond: number;
   /** Mean lock cycles/s between the fault and its heal. */
   duringLocksPerSecond: number;
-  /** Mean lock cycles/s after the heal. */
-  afterLocksPerSecond: number;
+  /** Mean lock cycles/s after the heal; null when the timeline ended before a heal. */
+  afterLocksPerSecond: number | null;
   /** Longest stretch without a completed lock cycle from the fault to the end. */
   lockGap: GapFacts;
   /** Longest stretch without an acknowledged SET from the fault to the end (null: no SET load). */
@@ -69,6 +71,15 @@ function gapText(gap: GapFacts): string {
   return `${ms(gap.lengthMs)}, ${start}`;
 }
 
+function movesText(moves: TimelineFacts["leaderMoves"], victim: string): string {
+  if (moves.length === 0) return "The group's leader did not change.";
+  const list = moves.map((move) => `${move.leaderId} at ${move.afterFaultSeconds.toFixed(1)} s`);
+  const back = moves.length > 1 && moves.at(-1)!.leaderId === victim
+    ? ` (the last move hands the group back to ${victim}, its preferred leader, once it caught up)`
+    : "";
+  return `Leadership moved to ${list.join(", then ")} after the fault${back}.`;
+}
+
 /** One paragraph per timeline. */
 export function timelineParagraph(facts: TimelineFacts): string {
   const sets = facts.setGap === null
@@ -76,8 +87,11 @@ export function timelineParagraph(facts: TimelineFacts): string {
     : ` The longest stretch without an acknowledged SET was ${gapText(facts.setGap)}.`;
   return `**${facts.fault}** (${facts.victim} led the load's group): lock cycles ran at ` +
     `${rate(facts.baselineLocksPerSecond)}/s before, ${rate(facts.duringLocksPerSecond)}/s ` +
-    `during the fault and ${rate(facts.afterLocksPerSecond)}/s after the heal; the longest ` +
-    `stretch without a completed cycle was ${gapText(facts.lockGap)}.${sets}`;
+    (facts.afterLocksPerSecond === null
+      ? "after the fault (not healed in this timeline); the longest "
+      : `during the fault and ${rate(facts.afterLocksPerSecond)}/s after the heal; the longest `) +
+    `stretch without a completed cycle was ${gapText(facts.lockGap)}.${sets} ` +
+    movesText(facts.leaderMoves, facts.victim);
 }
 
 /** The paragraph on the leader-kill trials, against the claims and etcd where it ran. */

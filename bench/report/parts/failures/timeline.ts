@@ -106,3 +106,26 @@ function roundTo(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** The leader of the load's group as seen at one moment (the highest term among the nodes). */
+export interface LeaderSample {
+  atMs: number;
+  /** Null while no node names a leader. */
+  leaderId: string | null;
+  term: number;
+}
+
+/**
+ * One event per change of leader in time-ordered samples (`<id> leads`), at the first sample that
+ * names the new leader; the first named leader is the starting point, not a change.
+ */
+export function leaderChanges(samples: readonly LeaderSample[]): TimelineEvent[] {
+  const events: TimelineEvent[] = [];
+  let current: string | null = null;
+  for (const sample of samples) {
+    if (sample.leaderId === null || sample.leaderId === current) continue;
+    if (current !== null) events.push({ atMs: sample.atMs, label: `${sample.leaderId} leads` });
+    current = sample.leaderId;
+  }
+  return events;
+}

@@ -6,8 +6,9 @@
  */
 import type { ChaosCluster } from "../../../../tests/chaos/runner/harness.ts";
 import { keySlotOf, slotLeaderOf } from "../../../load/slot_group.ts";
+import { waitSettledLeader, watchLeader } from "./leader_watch.ts";
 import { SteadyLoad, type SteadyLoadResult } from "./steady_load.ts";
-import type { TimelineEvent } from "./timeline.ts";
+import { leaderChanges, type TimelineEvent } from "./timeline.ts";
 
 /** The faults a timeline can show. */
 export type FaultKind = "kill" | "pause" | "partition";
@@ -19,6 +20,8 @@ export interface TimelinePlan {
   beforeMs: number;
   /** From the fault to its heal (restart, SIGCONT, links healed). */
   faultMs: number;
+  /** False: no heal inside the timeline (a killed node stays down until the timeline ends). */
+  heal: boolean;
   /** Load after the heal. */
   afterMs: number;
   lockClientCount: number;
@@ -34,13 +37,18 @@ export interface TimelineRun {
   faultAtMs: number;
   healAtMs: number;
   endMs: number;
+  /** Faults and heals, in order. */
   events: TimelineEvent[];
+  /** Every change of the group's leader seen while the load ran (`n2 leads`). */
+  leaderEvents: TimelineEvent[];
   load: SteadyLoadResult;
 }
 
 /** Every lock name and key of the timelines carries this hash tag (one slot, one group). */
 export const TIMELINE_HASH_TAG = "{timeline}";
 const LEADER_TIMEOUT_MS = 20_000;
+/** The victim is the node that has led the group this long (past its preferred-leader transfer). */
+const SETTLED_LEADER_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 1_000;
 const RETRY_DELAY_MS = 50;
 
@@ -48,11 +56,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
-/** Runs `plan` on `cluster` (every node serving on entry; every node serving again on return). */
-export async function runTimeline(cluster: ChaosCluster, plan: TimelinePlan): Promise<TimelineRun> {
+/**
+ * Runs `plan` on `cluster` (every node serving on entry). With `restore`, every node serves again
+ * on return, for the next timeline; without, a killed node may stay down (the cluster is closed).
+ */
+export async function runTimeline(
+  cluster: ChaosCluster,
+  plan: TimelinePlan,
+  restore: boolean,
+): Promise<TimelineRun> {
   const ports = cluster.ids.map((id) => cluster.clientPort(id));
   const slot = await keySlotOf(ports[0]!, `${TIMELINE_HASH_TAG}warm`);
   await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS);
+  const victim = await waitSettledLeader(cluster, slot, SETTLED_LEADER_MS, LEADER_TIMEOUT_MS);
+  const watch = watchLeader(cluster, slot);
   const load = SteadyLoad.start({
     ports,
     lockClientCount: plan.lockClientCount,
@@ -63,33 +80,43 @@ export async function runTimeline(cluster: ChaosCluster, plan: TimelinePlan): Pr
   });
   const events: TimelineEvent[] = [];
   const startMs = performance.now();
-  let victim = "";
   let faultAtMs = startMs;
   let healAtMs = startMs;
   let endMs = startMs;
   let recorded: SteadyLoadResult;
+  let samples;
   try {
-    await sleep(plan.beforeMs - 1_000);
-    victim = (await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS))
-      .leaderId;
     await sleep(startMs + plan.beforeMs - performance.now());
     faultAtMs = performance.now();
     events.push({ atMs: faultAtMs, label: faultLabel(plan.kind, victim) });
     await injectFault(cluster, plan.kind, victim);
     await sleep(faultAtMs + plan.faultMs - performance.now());
     healAtMs = performance.now();
-    events.push({ atMs: healAtMs, label: healLabel(plan.kind, victim) });
-    await healFault(cluster, plan.kind, victim);
-    if (plan.kind === "kill") events.push({ atMs: performance.now(), label: `${victim} up` });
+    if (plan.heal) {
+      events.push({ atMs: healAtMs, label: healLabel(plan.kind, victim) });
+      await healFault(cluster, plan.kind, victim);
+      if (plan.kind === "kill") events.push({ atMs: performance.now(), label: `${victim} up` });
+    }
     await sleep(plan.afterMs);
   } finally {
     endMs = performance.now();
-    recorded = await load.stop();
+    [recorded, samples] = await Promise.all([load.stop(), watch.stop()]);
     cluster.healLinks();
-    if (victim !== "" && cluster.isPaused(victim)) cluster.resumeNode(victim);
-    if (victim !== "" && !cluster.isServing(victim)) await cluster.startNode(victim);
+    if (cluster.isPaused(victim)) cluster.resumeNode(victim);
+    if (restore && !cluster.isServing(victim)) await cluster.startNode(victim);
   }
-  return { plan, victim, startMs, faultAtMs, healAtMs, endMs, events, load: recorded };
+  const leaderEvents = leaderChanges(samples);
+  return {
+    plan,
+    victim,
+    startMs,
+    faultAtMs,
+    healAtMs,
+    endMs,
+    events,
+    leaderEvents,
+    load: recorded,
+  };
 }
 
 function faultLabel(kind: FaultKind, victim: string): string {
