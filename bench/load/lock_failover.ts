@@ -1,7 +1,7 @@
 /**
  * Lock failover of a 3-node cluster of real processes on 127.0.0.1 (`lock_failover_trial.ts`):
- * kill -9 the leader of the lock's Raft group, then detection, election and the first granted
- * LOCK.ACQUIRE through a survivor. A fresh cluster per trial. The failures section of
+ * kill -9 the leader, then detection, election and the first granted LOCK.ACQUIRE through a
+ * survivor. A fresh cluster per trial. The failures section of
  * `deno task report` runs the same trials. Usage:
  *   deno task bench:lockfailover [--trials 10] [--json FILE] [--quiet] [-- extra node flags]
  */
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   }
   const rows: [string, number[]][] = [
     ["(a) old leader marked down", trials.map((t) => t.detectedMs)],
-    ["(b) new leader of the lock's group", trials.map((t) => t.electedMs)],
+    ["(b) new leader, higher term", trials.map((t) => t.electedMs)],
     ["(c) first LOCK.ACQUIRE granted", trials.map((t) => t.grantedMs)],
   ];
   const table = new Table({ head: [`after kill -9 (${count} trials)`, "best", "median", "worst"] });

@@ -1,13 +1,17 @@
 /**
  * One lock failover trial on a fresh 3-node cluster of real processes on 127.0.0.1: kill -9 the
- * leader of the Raft group that holds the trial's lock, then measure (a) detection: a survivor's
- * CLUSTER NODES marks it down, (b) election: a survivor names a new leader of that group in a
- * higher term, (c) the first granted LOCK.ACQUIRE of that lock through a survivor. Shared by
- * `deno task bench:lockfailover` and the failures section of `deno task report`.
+ * leader (of the meta group, which holds the locks), then measure (a) detection: a survivor's
+ * CLUSTER NODES marks it down, (b) election: a survivor reports itself leader in a higher term,
+ * (c) the first granted LOCK.ACQUIRE through a survivor. Shared by `deno task bench:lockfailover`
+ * and the failures section of `deno task report`.
  */
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
-import { startBenchCluster, stopBenchCluster, waitAllQuiet } from "./local_cluster_session.ts";
-import { keySlotOf, parseSlotGroup, slotLeaderOf } from "./slot_group.ts";
+import {
+  findLeaderPort,
+  startBenchCluster,
+  stopBenchCluster,
+  waitAllQuiet,
+} from "./local_cluster_session.ts";
 
 /** One trial's times in ms after the SIGKILL. */
 export interface LockFailoverTrial {
@@ -32,8 +36,6 @@ export const TRIAL_TIMEOUT_MS = 20_000;
  * enough that a busy machine does not turn slow replies into a stream of reconnections.
  */
 const CALL_TIMEOUT_MS = 1_000;
-/** Every trial's lock lives in this hash tag's slot. */
-const HASH_TAG = "{failover}";
 
 /** Polls `probe` on every port until one returns true; ms since t0. */
 async function firstTrue(
@@ -72,27 +74,31 @@ export async function lockFailoverTrial(
   const cluster = await startBenchCluster(3, false, options.nodeArgs ?? []);
   try {
     const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
-    const lockName = `${HASH_TAG}lock-${index}`;
-    const slot = await keySlotOf(ports[0]!, lockName);
-    const old = await slotLeaderOf(ports, slot, `${HASH_TAG}warm`, TRIAL_TIMEOUT_MS);
-    const leaderIndex = cluster.nodes.findIndex((node) => node.id === old.leaderId);
-    if (leaderIndex < 0) throw new Error(`Unknown leader ${old.leaderId} of slot ${slot}`);
-    const survivors = ports.filter((_, i) => i !== leaderIndex);
-    const downLine = new RegExp(`^${old.leaderId} \\S+ \\S+ \\S+ down`, "m");
+    const leaderPort = await findLeaderPort(ports);
+    const probe = await RespConnection.open("127.0.0.1", leaderPort);
+    const info = replyText(await probe.call(["CLUSTER", "INFO"]));
+    probe.close();
+    const oldTerm = Number(/term:(\d+)/.exec(info)?.[1] ?? NaN);
+    const leaderId = /node_id:(\S+)/.exec(info)?.[1];
+    if (leaderId === undefined || !Number.isSafeInteger(oldTerm)) {
+      throw new Error(`CLUSTER INFO lacks node_id or term:\n${info}`);
+    }
+    const leader = cluster.nodes[ports.indexOf(leaderPort)]!;
+    const survivors = ports.filter((port) => port !== leaderPort);
+    const downLine = new RegExp(`^${leaderId} \\S+ \\S+ \\S+ down`, "m");
     if (options.quiet === true) await waitAllQuiet(ports);
     const t0 = performance.now();
-    cluster.nodes[leaderIndex]!.process.kill("SIGKILL");
+    leader.process.kill("SIGKILL");
     const [detectedMs, electedMs, grantedMs] = await Promise.all([
       firstTrue(survivors, t0, "detection", async (c) => {
         return downLine.test(replyText(await c.call(["CLUSTER", "NODES"])));
       }),
       firstTrue(survivors, t0, "new leader", async (c) => {
-        const view = parseSlotGroup(replyText(await c.call(["CLUSTER", "GROUPS"])), slot);
-        return view !== null && view.leaderId !== null && view.leaderId !== old.leaderId &&
-          view.term > old.term;
+        const text = replyText(await c.call(["CLUSTER", "INFO"]));
+        return /role:leader/.test(text) && Number(/term:(\d+)/.exec(text)?.[1] ?? 0) > oldTerm;
       }),
       firstTrue(survivors, t0, "granted acquire", async (c) => {
-        const reply = await c.call(["LOCK.ACQUIRE", lockName, "bench", "TTL", "60000"]);
+        const reply = await c.call(["LOCK.ACQUIRE", `failover-${index}`, "bench", "TTL", "60000"]);
         return reply.type === "integer";
       }),
     ]);

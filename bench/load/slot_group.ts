@@ -1,7 +1,8 @@
 /**
- * The Raft group a key lives in, as one node sees it: `CLUSTER GROUPS` lines are
+ * Raft groups as one node sees them: `CLUSTER GROUPS` lines are
  * `group-id purpose slot-or-dash members leader-id term commit-index` (leader `-` while none is
- * known). Failover tools kill the leader of the group their workload uses, not the meta leader.
+ * known). Locks live in the meta group (id 0); a key-value key lives in its slot's group
+ * (id 1000 + slot), which elects on first use.
  */
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { withTimeout } from "./dsync_lock_client.ts";
@@ -9,18 +10,25 @@ import { withTimeout } from "./dsync_lock_client.ts";
 /** Bound on each call the helpers make (a paused or cut-off node must not stall them). */
 const CALL_TIMEOUT_MS = 1_000;
 
-/** One node's view of a slot's group. */
+/** Id of the meta group (membership, placement, locks). */
+export const META_GROUP_ID = 0;
+/** Id of slot `slot`'s group. */
+export function slotGroupId(slot: number): number {
+  return 1000 + slot;
+}
+
+/** One node's view of a group. */
 export interface SlotGroupView {
   /** The leader's node id, or null while the node knows none. */
   leaderId: string | null;
   term: number;
 }
 
-/** The view of `slot`'s group in a `CLUSTER GROUPS` reply, or null if the node hosts no such group. */
-export function parseSlotGroup(groupsText: string, slot: number): SlotGroupView | null {
+/** The view of group `groupId` in a `CLUSTER GROUPS` reply, or null if the node hosts no such group. */
+export function parseGroup(groupsText: string, groupId: number): SlotGroupView | null {
   for (const line of groupsText.split("\n")) {
     const fields = line.trim().split(/\s+/);
-    if (fields[1] !== "slot" || fields[2] !== String(slot)) continue;
+    if (fields[0] !== String(groupId)) continue;
     const term = Number(fields[5]);
     if (fields[4] === undefined || !Number.isSafeInteger(term)) {
       throw new Error(`Cannot read CLUSTER GROUPS line: ${JSON.stringify(line)}`);
@@ -48,9 +56,9 @@ export async function keySlotOf(port: number, key: string): Promise<number> {
 }
 
 /**
- * Makes `slot`'s group elect (groups elect on first use: a short `LOCK.ACQUIRE` of `warmKey`, a
- * lock name in that slot that nothing else uses), then waits until a node on `ports` names its
- * leader; the highest term wins. Throws after `timeoutMs`.
+ * Makes `slot`'s group elect (slot groups elect on first use: a `SET` of `warmKey`, a key in that
+ * slot that nothing else uses), then waits until a node on `ports` names its leader; the highest
+ * term wins. Throws after `timeoutMs`.
  */
 export async function slotLeaderOf(
   ports: readonly number[],
@@ -67,8 +75,8 @@ export async function slotLeaderOf(
       const call = (args: string[]) =>
         withTimeout(connection.call(args), CALL_TIMEOUT_MS, () => connection.close(), args[0]!);
       try {
-        await call(["LOCK.ACQUIRE", warmKey, "slot-probe", "TTL", "1000"]);
-        const view = parseSlotGroup(replyText(await call(["CLUSTER", "GROUPS"])), slot);
+        await call(["SET", warmKey, "warm"]);
+        const view = parseGroup(replyText(await call(["CLUSTER", "GROUPS"])), slotGroupId(slot));
         if (view?.leaderId != null && (best === null || view.term > best.term)) {
           best = { leaderId: view.leaderId, term: view.term };
         }

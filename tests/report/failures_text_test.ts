@@ -11,10 +11,10 @@ import { timelineChart, timelineFacts } from "../../bench/report/parts/failures/
 const TIMELINE: TimelineFacts = {
   fault: "kill -9 of the group's leader",
   victim: "n2",
-  leaderMoves: [{ leaderId: "n1", afterFaultSeconds: 0.44 }, {
-    leaderId: "n2",
-    afterFaultSeconds: 7.25,
-  }],
+  leaderMoves: [
+    { leaderId: "n1", what: "locks", afterFaultSeconds: 0.44 },
+    { leaderId: "n2", what: "SETs", afterFaultSeconds: 7.25 },
+  ],
   baselineLocksPerSecond: 412.25,
   duringLocksPerSecond: 37.5,
   afterLocksPerSecond: 399,
@@ -47,13 +47,16 @@ Deno.test("timeline paragraph: quotes the measured rates, gaps and node", () => 
   for (const figure of [...figures, "n2"]) {
     assert.ok(text.includes(figure), `${figure} missing in: ${text}`);
   }
-  assert.ok(text.includes("moved to n1 at 0.4 s, then n2 at 7.3 s after the fault"), text);
+  assert.ok(
+    text.includes("moved: locks to n1 at 0.4 s, SETs to n2 at 7.3 s after the fault"),
+    text,
+  );
   assert.ok(text.includes("back to n2"), text);
-  assert.ok(!timelineParagraph({ ...TIMELINE, setGap: null }).includes("SET"));
+  assert.ok(!timelineParagraph({ ...TIMELINE, setGap: null }).includes("acknowledged SET"));
   const unhealed = timelineParagraph({ ...TIMELINE, afterLocksPerSecond: null });
   assert.ok(unhealed.includes("37.5/s after the fault (not healed"), unhealed);
   const still = timelineParagraph({ ...TIMELINE, leaderMoves: [] });
-  assert.ok(still.includes("did not change") && !still.includes("back to"), still);
+  assert.ok(still.includes("leader changed") && !still.includes("back to"), still);
 });
 
 Deno.test("trials paragraph: medians and worsts of dsync and etcd, then the claims", () => {
@@ -133,7 +136,10 @@ Deno.test("timeline chart and facts: marks at the faults, rates per phase from t
     healAtMs: 5_000,
     endMs: 7_000,
     events: [{ atMs: 4_000, label: "kill -9 n1" }, { atMs: 5_000, label: "restart n1" }],
-    leaderEvents: [{ atMs: 2_000, label: "n1 leads" }, { atMs: 4_500, label: "n2 leads" }],
+    leaderEvents: [{ atMs: 2_000, label: "n1 leads locks" }, {
+      atMs: 4_500,
+      label: "n2 leads SETs",
+    }],
     lockCompletionsMs: locks,
     setCompletionsMs: [],
     setClientCount: 0,
@@ -141,9 +147,9 @@ Deno.test("timeline chart and facts: marks at the faults, rates per phase from t
   };
   const chart = timelineChart("failures-kill", "Kill", run);
   assert.deepEqual(chart.marks, [
-    { x: 1, label: "n1 leads" },
+    { x: 1, label: "n1 leads locks" },
     { x: 3, label: "kill -9 n1" },
-    { x: 3.5, label: "n2 leads" },
+    { x: 3.5, label: "n2 leads SETs" },
     { x: 4, label: "restart n1" },
   ]);
   assert.equal(chart.series.length, 1);
@@ -155,6 +161,6 @@ Deno.test("timeline chart and facts: marks at the faults, rates per phase from t
   // from the fault at 4000 to the first cycle after it at 5025
   assert.deepEqual(facts.lockGap, { lengthMs: 1_025, startSeconds: 0 });
   assert.equal(facts.setGap, null);
-  assert.deepEqual(facts.leaderMoves, [{ leaderId: "n2", afterFaultSeconds: 0.5 }]);
+  assert.deepEqual(facts.leaderMoves, [{ leaderId: "n2", what: "SETs", afterFaultSeconds: 0.5 }]);
   assert.equal(timelineFacts("kill", { ...run, healed: false }).afterLocksPerSecond, null);
 });

@@ -75,7 +75,10 @@ Deno.test("leaderChanges: an event per new leader, not for the first one nor lea
     { atMs: 300, leaderId: "n1", term: 2 },
     { atMs: 400, leaderId: "n1", term: 2 },
     { atMs: 500, leaderId: "n3", term: 3 },
-  ]);
-  assert.deepEqual(events, [{ atMs: 300, label: "n1 leads" }, { atMs: 500, label: "n3 leads" }]);
-  assert.deepEqual(leaderChanges([]), []);
+  ], "locks");
+  assert.deepEqual(events, [{ atMs: 300, label: "n1 leads locks" }, {
+    atMs: 500,
+    label: "n3 leads locks",
+  }]);
+  assert.deepEqual(leaderChanges([], "locks"), []);
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseSlotGroup } from "../../bench/load/slot_group.ts";
+import { META_GROUP_ID, parseGroup, slotGroupId } from "../../bench/load/slot_group.ts";
 
 const GROUPS = [
   "0 meta - n1,n2,n3 n2 3 41",
@@ -7,13 +7,14 @@ const GROUPS = [
   "1055 slot 55 n1,n2,n3 n3 2 17",
 ].join("\n");
 
-Deno.test("parseSlotGroup: the slot's leader and term; '-' is no leader; absent slot is null", () => {
-  assert.deepEqual(parseSlotGroup(GROUPS, 55), { leaderId: "n3", term: 2 });
-  assert.deepEqual(parseSlotGroup(GROUPS, 5), { leaderId: null, term: 0 });
-  assert.equal(parseSlotGroup(GROUPS, 0), null); // the meta group is not a slot
-  assert.equal(parseSlotGroup(GROUPS, 6), null);
+Deno.test("parseGroup: a group's leader and term; '-' is no leader; an absent group is null", () => {
+  assert.deepEqual(parseGroup(GROUPS, META_GROUP_ID), { leaderId: "n2", term: 3 });
+  assert.deepEqual(parseGroup(GROUPS, slotGroupId(55)), { leaderId: "n3", term: 2 });
+  assert.deepEqual(parseGroup(GROUPS, slotGroupId(5)), { leaderId: null, term: 0 });
+  assert.equal(parseGroup(GROUPS, slotGroupId(6)), null);
+  assert.equal(parseGroup(GROUPS, 55), null); // a slot number is not a group id
 });
 
-Deno.test("parseSlotGroup: a truncated line is an error, not a leaderless group", () => {
-  assert.throws(() => parseSlotGroup("1007 slot 7 n1,n2", 7), /Cannot read CLUSTER GROUPS/);
+Deno.test("parseGroup: a truncated line is an error, not a leaderless group", () => {
+  assert.throws(() => parseGroup("1007 slot 7 n1,n2", 1007), /Cannot read CLUSTER GROUPS/);
 });

@@ -22,7 +22,7 @@ export interface RecordedTimeline {
   healAtMs: number;
   endMs: number;
   events: TimelineEvent[];
-  /** Changes of the group's leader (`n2 leads`). */
+  /** Leader changes of the load's groups (`n2 leads locks`, `n1 leads SETs`). */
   leaderEvents: TimelineEvent[];
   lockCompletionsMs: readonly number[];
   /** Empty when the timeline ran no SET clients. */
@@ -72,6 +72,7 @@ export function timelineFacts(fault: string, run: RecordedTimeline): TimelineFac
     victim: run.victim,
     leaderMoves: run.leaderEvents.filter((event) => event.atMs >= run.faultAtMs).map((event) => ({
       leaderId: event.label.split(" ")[0]!,
+      what: event.label.split(" ").slice(2).join(" "),
       afterFaultSeconds: (event.atMs - run.faultAtMs) / 1000,
     })),
     baselineLocksPerSecond: baseline,

@@ -1,46 +1,54 @@
 /**
- * Watches who leads the load's slot group on a chaos cluster: samples every serving node's
- * `CLUSTER GROUPS` at a fixed interval and keeps the view with the highest term. Used to wait
- * until leadership has settled (slot groups hand leadership to their preferred leader a few
- * seconds after an election) and to mark every leader change on a timeline.
+ * Watches who leads the load's Raft groups on a chaos cluster (the meta group holds the locks, a
+ * slot group the key-value keys): samples every serving node's `CLUSTER GROUPS` at a fixed
+ * interval and keeps, per group, the view with the highest term. Used to wait until leadership
+ * settled (a slot group hands leadership to its preferred leader a few seconds after an election)
+ * and to mark every leader change on a timeline.
  */
 import type { ChaosCluster } from "../../../../tests/chaos/runner/harness.ts";
-import { parseSlotGroup } from "../../../load/slot_group.ts";
+import { parseGroup } from "../../../load/slot_group.ts";
 import type { LeaderSample } from "./timeline.ts";
 
 /** Time between two samples. */
 export const LEADER_SAMPLE_INTERVAL_MS = 200;
-/** Most samples one watch keeps (at 200 ms: 100 minutes). */
+/** Most samples one watch keeps per group (at 200 ms: 100 minutes). */
 export const LEADER_SAMPLE_COUNT_MAX = 30_000;
 
-/** One sample now: the highest-term view among the serving nodes. */
-export async function sampleLeader(cluster: ChaosCluster, slot: number): Promise<LeaderSample> {
-  const views = await Promise.all(
-    cluster.ids.filter((id) => cluster.isServing(id)).map(async (id) => {
-      const text = await cluster.admin(id, ["CLUSTER", "GROUPS"]).catch(() => "");
-      return parseSlotGroup(text, slot);
-    }),
+/** One sample of each group now: the highest-term view among the serving nodes. */
+export async function sampleLeaders(
+  cluster: ChaosCluster,
+  groupIds: readonly number[],
+): Promise<LeaderSample[]> {
+  const texts = await Promise.all(
+    cluster.ids.filter((id) => cluster.isServing(id)).map((id) =>
+      cluster.admin(id, ["CLUSTER", "GROUPS"]).catch(() => "")
+    ),
   );
-  let best: LeaderSample = { atMs: performance.now(), leaderId: null, term: -1 };
-  for (const view of views) {
-    if (view === null) continue;
-    if (view.term > best.term || (view.term === best.term && best.leaderId === null)) {
-      best = { atMs: best.atMs, leaderId: view.leaderId, term: view.term };
+  const atMs = performance.now();
+  return groupIds.map((groupId) => {
+    let best: LeaderSample = { atMs, leaderId: null, term: -1 };
+    for (const text of texts) {
+      const view = parseGroup(text, groupId);
+      if (view === null) continue;
+      if (view.term > best.term || (view.term === best.term && best.leaderId === null)) {
+        best = { atMs, leaderId: view.leaderId, term: view.term };
+      }
     }
-  }
-  return best;
+    return best;
+  });
 }
 
-/** Samples until `stop()`; `stop()` resolves with every sample, in time order. */
-export function watchLeader(
+/** Samples until `stop()`; `stop()` resolves with every group's samples, in time order. */
+export function watchLeaders(
   cluster: ChaosCluster,
-  slot: number,
-): { stop(): Promise<LeaderSample[]> } {
-  const samples: LeaderSample[] = [];
+  groupIds: readonly number[],
+): { stop(): Promise<LeaderSample[][]> } {
+  const samples: LeaderSample[][] = groupIds.map(() => []);
   let stopped = false;
   const loop = (async () => {
-    while (!stopped && samples.length < LEADER_SAMPLE_COUNT_MAX) {
-      samples.push(await sampleLeader(cluster, slot));
+    while (!stopped && samples[0]!.length < LEADER_SAMPLE_COUNT_MAX) {
+      const now = await sampleLeaders(cluster, groupIds);
+      now.forEach((sample, i) => samples[i]!.push(sample));
       await new Promise((resolve) => setTimeout(resolve, LEADER_SAMPLE_INTERVAL_MS));
     }
   })();
@@ -54,12 +62,12 @@ export function watchLeader(
 }
 
 /**
- * Waits until the same node has led the group for `stableMs`; returns it. Throws after
+ * Waits until the same node has led group `groupId` for `stableMs`; returns it. Throws after
  * `timeoutMs` without such a stretch.
  */
 export async function waitSettledLeader(
   cluster: ChaosCluster,
-  slot: number,
+  groupId: number,
   stableMs: number,
   timeoutMs: number,
 ): Promise<string> {
@@ -67,14 +75,26 @@ export async function waitSettledLeader(
   let leader: string | null = null;
   let sinceMs = performance.now();
   while (performance.now() < deadline) {
-    const sample = await sampleLeader(cluster, slot);
-    if (sample.leaderId !== leader) {
-      leader = sample.leaderId;
-      sinceMs = sample.atMs;
-    } else if (leader !== null && sample.atMs - sinceMs >= stableMs) {
+    const [sample] = await sampleLeaders(cluster, [groupId]);
+    if (sample!.leaderId !== leader) {
+      leader = sample!.leaderId;
+      sinceMs = sample!.atMs;
+    } else if (leader !== null && sample!.atMs - sinceMs >= stableMs) {
       return leader;
     }
     await new Promise((resolve) => setTimeout(resolve, LEADER_SAMPLE_INTERVAL_MS));
   }
-  throw new Error(`Slot ${slot}: no leader held on for ${stableMs} ms within ${timeoutMs} ms`);
+  throw new Error(`Group ${groupId}: no leader held on for ${stableMs} ms within ${timeoutMs} ms`);
+}
+
+/** Makes `nodeId` the meta group's leader (`CLUSTER TRANSFER`), if it is not already. */
+export async function leadMetaFrom(
+  cluster: ChaosCluster,
+  nodeId: string,
+  metaGroupId: number,
+): Promise<void> {
+  const [meta] = await sampleLeaders(cluster, [metaGroupId]);
+  if (meta!.leaderId === nodeId) return;
+  const reply = await cluster.admin(nodeId, ["CLUSTER", "TRANSFER", nodeId]);
+  if (reply !== "OK") throw new Error(`CLUSTER TRANSFER ${nodeId} answered ${reply}`);
 }

@@ -15,8 +15,8 @@ export interface TimelineFacts {
   /** What happened, in words ("kill -9 of the group's leader, restarted after 5 s"). */
   fault: string;
   victim: string;
-  /** Leader changes of the group from the fault on, in order. */
-  leaderMoves: { leaderId: string; afterFaultSeconds: number }[];
+  /** Leader changes of the load's groups from the fault on, in order (`what`: locks, SETs). */
+  leaderMoves: { leaderId: string; what: string; afterFaultSeconds: number }[];
   /** Mean lock cycles/s before the fault (after the first second). */
   baselineLocksPerSecond: number;
   /** Mean lock cycles/s between the fault and its heal. */
@@ -72,12 +72,14 @@ function gapText(gap: GapFacts): string {
 }
 
 function movesText(moves: TimelineFacts["leaderMoves"], victim: string): string {
-  if (moves.length === 0) return "The group's leader did not change.";
-  const list = moves.map((move) => `${move.leaderId} at ${move.afterFaultSeconds.toFixed(1)} s`);
+  if (moves.length === 0) return "Neither group's leader changed.";
+  const list = moves.map((move) =>
+    `${move.what} to ${move.leaderId} at ${move.afterFaultSeconds.toFixed(1)} s`
+  );
   const back = moves.length > 1 && moves.at(-1)!.leaderId === victim
-    ? ` (the last move hands the group back to ${victim}, its preferred leader, once it caught up)`
+    ? `; the last move hands a group back to ${victim} once it caught up (its preferred leader)`
     : "";
-  return `Leadership moved to ${list.join(", then ")} after the fault${back}.`;
+  return `Leadership moved: ${list.join(", ")} after the fault${back}.`;
 }
 
 /** One paragraph per timeline. */
@@ -85,7 +87,8 @@ export function timelineParagraph(facts: TimelineFacts): string {
   const sets = facts.setGap === null
     ? ""
     : ` The longest stretch without an acknowledged SET was ${gapText(facts.setGap)}.`;
-  return `**${facts.fault}** (${facts.victim} led the load's group): lock cycles ran at ` +
+  return `**${facts.fault}** (${facts.victim} led the locks' and the SETs' groups): lock cycles ` +
+    `ran at ` +
     `${rate(facts.baselineLocksPerSecond)}/s before, ${rate(facts.duringLocksPerSecond)}/s ` +
     (facts.afterLocksPerSecond === null
       ? "after the fault (not healed in this timeline); the longest "

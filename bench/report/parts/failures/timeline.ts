@@ -116,15 +116,17 @@ export interface LeaderSample {
 }
 
 /**
- * One event per change of leader in time-ordered samples (`<id> leads`), at the first sample that
- * names the new leader; the first named leader is the starting point, not a change.
+ * One event per change of leader in time-ordered samples (`<id> leads <what>`), at the first
+ * sample that names the new leader; the first named leader is the starting point, not a change.
  */
-export function leaderChanges(samples: readonly LeaderSample[]): TimelineEvent[] {
+export function leaderChanges(samples: readonly LeaderSample[], what: string): TimelineEvent[] {
   const events: TimelineEvent[] = [];
   let current: string | null = null;
   for (const sample of samples) {
     if (sample.leaderId === null || sample.leaderId === current) continue;
-    if (current !== null) events.push({ atMs: sample.atMs, label: `${sample.leaderId} leads` });
+    if (current !== null) {
+      events.push({ atMs: sample.atMs, label: `${sample.leaderId} leads ${what}` });
+    }
     current = sample.leaderId;
   }
   return events;

@@ -5,8 +5,8 @@
  * Records every completion and the moment of every fault and heal.
  */
 import type { ChaosCluster } from "../../../../tests/chaos/runner/harness.ts";
-import { keySlotOf, slotLeaderOf } from "../../../load/slot_group.ts";
-import { waitSettledLeader, watchLeader } from "./leader_watch.ts";
+import { keySlotOf, META_GROUP_ID, slotGroupId, slotLeaderOf } from "../../../load/slot_group.ts";
+import { leadMetaFrom, waitSettledLeader, watchLeaders } from "./leader_watch.ts";
 import { SteadyLoad, type SteadyLoadResult } from "./steady_load.ts";
 import { leaderChanges, type TimelineEvent } from "./timeline.ts";
 
@@ -31,7 +31,7 @@ export interface TimelinePlan {
 /** What one timeline recorded (times on the `performance.now()` clock). */
 export interface TimelineRun {
   plan: TimelinePlan;
-  /** The node the fault hit: the leader of the load's group just before it. */
+  /** The node the fault hit: it led both of the load's groups (locks and SETs) at the start. */
   victim: string;
   startMs: number;
   faultAtMs: number;
@@ -39,7 +39,7 @@ export interface TimelineRun {
   endMs: number;
   /** Faults and heals, in order. */
   events: TimelineEvent[];
-  /** Every change of the group's leader seen while the load ran (`n2 leads`). */
+  /** Every leader change of the load's groups seen while it ran (`n2 leads locks`). */
   leaderEvents: TimelineEvent[];
   load: SteadyLoadResult;
 }
@@ -47,7 +47,7 @@ export interface TimelineRun {
 /** Every lock name and key of the timelines carries this hash tag (one slot, one group). */
 export const TIMELINE_HASH_TAG = "{timeline}";
 const LEADER_TIMEOUT_MS = 20_000;
-/** The victim is the node that has led the group this long (past its preferred-leader transfer). */
+/** The victim has led the slot group this long (past its preferred-leader transfer). */
 const SETTLED_LEADER_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 1_000;
 const RETRY_DELAY_MS = 50;
@@ -68,8 +68,15 @@ export async function runTimeline(
   const ports = cluster.ids.map((id) => cluster.clientPort(id));
   const slot = await keySlotOf(ports[0]!, `${TIMELINE_HASH_TAG}warm`);
   await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS);
-  const victim = await waitSettledLeader(cluster, slot, SETTLED_LEADER_MS, LEADER_TIMEOUT_MS);
-  const watch = watchLeader(cluster, slot);
+  const groupIds = [META_GROUP_ID, slotGroupId(slot)];
+  const victim = await waitSettledLeader(
+    cluster,
+    groupIds[1]!,
+    SETTLED_LEADER_MS,
+    LEADER_TIMEOUT_MS,
+  );
+  await leadMetaFrom(cluster, victim, META_GROUP_ID);
+  const watch = watchLeaders(cluster, groupIds);
   const load = SteadyLoad.start({
     ports,
     lockClientCount: plan.lockClientCount,
@@ -105,7 +112,10 @@ export async function runTimeline(
     if (cluster.isPaused(victim)) cluster.resumeNode(victim);
     if (restore && !cluster.isServing(victim)) await cluster.startNode(victim);
   }
-  const leaderEvents = leaderChanges(samples);
+  const leaderEvents = [
+    ...leaderChanges(samples[0]!, "locks"),
+    ...leaderChanges(samples[1]!, "SETs"),
+  ].sort((a, b) => a.atMs - b.atMs);
   return {
     plan,
     victim,
