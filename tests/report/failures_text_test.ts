@@ -11,6 +11,7 @@ import { timelineChart, timelineFacts } from "../../bench/report/parts/failures/
 const TIMELINE: TimelineFacts = {
   fault: "kill -9 of the group's leader",
   victim: "n2",
+  victimLed: ["locks", "SETs"],
   leaderMoves: [
     { leaderId: "n1", what: "locks", afterFaultSeconds: 0.44 },
     { leaderId: "n2", what: "SETs", afterFaultSeconds: 7.25 },
@@ -44,7 +45,7 @@ Deno.test("timeline paragraph: quotes the measured rates, gaps and node", () => 
     "844 ms, from the fault on",
     "12.3 s, beginning 5.3 s",
   ];
-  for (const figure of [...figures, "n2"]) {
+  for (const figure of [...figures, "n2 led the groups of the locks and the SETs at the fault"]) {
     assert.ok(text.includes(figure), `${figure} missing in: ${text}`);
   }
   assert.ok(
@@ -55,6 +56,8 @@ Deno.test("timeline paragraph: quotes the measured rates, gaps and node", () => 
   assert.ok(!timelineParagraph({ ...TIMELINE, setGap: null }).includes("acknowledged SET"));
   const unhealed = timelineParagraph({ ...TIMELINE, afterLocksPerSecond: null });
   assert.ok(unhealed.includes("37.5/s after the fault (not healed"), unhealed);
+  const none = timelineParagraph({ ...TIMELINE, victimLed: [] });
+  assert.ok(none.includes("n2 led neither of the load's groups"), none);
   const still = timelineParagraph({ ...TIMELINE, leaderMoves: [] });
   assert.ok(still.includes("leader changed") && !still.includes("back to"), still);
 });
@@ -131,6 +134,7 @@ Deno.test("timeline chart and facts: marks at the faults, rates per phase from t
   ];
   const run = {
     victim: "n1",
+    victimLed: ["locks"],
     startMs: 1_000,
     faultAtMs: 4_000,
     healAtMs: 5_000,

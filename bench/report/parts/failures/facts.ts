@@ -17,6 +17,8 @@ import {
 /** The parts of a recorded timeline these helpers read (times on one monotonic clock, ms). */
 export interface RecordedTimeline {
   victim: string;
+  /** The groups (`locks`, `SETs`) the victim led at the fault. */
+  victimLed: string[];
   startMs: number;
   faultAtMs: number;
   healAtMs: number;
@@ -70,6 +72,7 @@ export function timelineFacts(fault: string, run: RecordedTimeline): TimelineFac
   return {
     fault,
     victim: run.victim,
+    victimLed: run.victimLed,
     leaderMoves: run.leaderEvents.filter((event) => event.atMs >= run.faultAtMs).map((event) => ({
       leaderId: event.label.split(" ")[0]!,
       what: event.label.split(" ").slice(2).join(" "),

@@ -15,6 +15,8 @@ export interface TimelineFacts {
   /** What happened, in words ("kill -9 of the group's leader, restarted after 5 s"). */
   fault: string;
   victim: string;
+  /** The load's groups (`locks`, `SETs`) the victim led at the fault. */
+  victimLed: string[];
   /** Leader changes of the load's groups from the fault on, in order (`what`: locks, SETs). */
   leaderMoves: { leaderId: string; what: string; afterFaultSeconds: number }[];
   /** Mean lock cycles/s before the fault (after the first second). */
@@ -87,8 +89,11 @@ export function timelineParagraph(facts: TimelineFacts): string {
   const sets = facts.setGap === null
     ? ""
     : ` The longest stretch without an acknowledged SET was ${gapText(facts.setGap)}.`;
-  return `**${facts.fault}** (${facts.victim} led the locks' and the SETs' groups): lock cycles ` +
-    `ran at ` +
+  const led = facts.victimLed.length === 0
+    ? `${facts.victim} led neither of the load's groups at the fault`
+    : `${facts.victim} led the group${facts.victimLed.length > 1 ? "s" : ""} of the ` +
+      `${facts.victimLed.join(" and the ")} at the fault`;
+  return `**${facts.fault}** (${led}): lock cycles ran at ` +
     `${rate(facts.baselineLocksPerSecond)}/s before, ${rate(facts.duringLocksPerSecond)}/s ` +
     (facts.afterLocksPerSecond === null
       ? "after the fault (not healed in this timeline); the longest "

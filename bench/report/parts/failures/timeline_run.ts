@@ -6,7 +6,7 @@
  */
 import type { ChaosCluster } from "../../../../tests/chaos/runner/harness.ts";
 import { keySlotOf, META_GROUP_ID, slotGroupId, slotLeaderOf } from "../../../load/slot_group.ts";
-import { leadMetaFrom, waitSettledLeader, watchLeaders } from "./leader_watch.ts";
+import { leadMetaFrom, sampleLeaders, waitSettledLeader, watchLeaders } from "./leader_watch.ts";
 import { SteadyLoad, type SteadyLoadResult } from "./steady_load.ts";
 import { leaderChanges, type TimelineEvent } from "./timeline.ts";
 
@@ -31,8 +31,10 @@ export interface TimelinePlan {
 /** What one timeline recorded (times on the `performance.now()` clock). */
 export interface TimelineRun {
   plan: TimelinePlan;
-  /** The node the fault hit: it led both of the load's groups (locks and SETs) at the start. */
+  /** The node the fault hit: the SETs' slot leader, made the locks' (meta) leader too. */
   victim: string;
+  /** The groups (`locks`, `SETs`) the victim led just before the fault. */
+  victimLed: string[];
   startMs: number;
   faultAtMs: number;
   healAtMs: number;
@@ -47,8 +49,15 @@ export interface TimelineRun {
 /** Every lock name and key of the timelines carries this hash tag (one slot, one group). */
 export const TIMELINE_HASH_TAG = "{timeline}";
 const LEADER_TIMEOUT_MS = 20_000;
-/** The victim has led the slot group this long (past its preferred-leader transfer). */
-const SETTLED_LEADER_MS = 3_000;
+/** Before the load, the slot group's leader must have held on this long. */
+const SETTLED_LEADER_MS = 2_000;
+/**
+ * This long before the fault the victim is chosen again (a slot group may still hand itself to its
+ * preferred leader during the baseline) and given the meta leadership if it lacks it.
+ */
+const ALIGN_BEFORE_FAULT_MS = 1_000;
+/** Names of the load's groups, in the order of `groupIds`: meta (locks), then the slot (SETs). */
+const GROUP_NAMES = ["locks", "SETs"] as const;
 const REQUEST_TIMEOUT_MS = 1_000;
 const RETRY_DELAY_MS = 50;
 
@@ -69,12 +78,7 @@ export async function runTimeline(
   const slot = await keySlotOf(ports[0]!, `${TIMELINE_HASH_TAG}warm`);
   await slotLeaderOf(ports, slot, `${TIMELINE_HASH_TAG}warm`, LEADER_TIMEOUT_MS);
   const groupIds = [META_GROUP_ID, slotGroupId(slot)];
-  const victim = await waitSettledLeader(
-    cluster,
-    groupIds[1]!,
-    SETTLED_LEADER_MS,
-    LEADER_TIMEOUT_MS,
-  );
+  let victim = await waitSettledLeader(cluster, groupIds[1]!, SETTLED_LEADER_MS, LEADER_TIMEOUT_MS);
   await leadMetaFrom(cluster, victim, META_GROUP_ID);
   const watch = watchLeaders(cluster, groupIds);
   const load = SteadyLoad.start({
@@ -92,8 +96,13 @@ export async function runTimeline(
   let endMs = startMs;
   let recorded: SteadyLoadResult;
   let samples;
+  let victimLed: string[] = [];
   try {
+    await sleep(startMs + plan.beforeMs - ALIGN_BEFORE_FAULT_MS - performance.now());
+    victim = await alignLeaders(cluster, groupIds, victim);
     await sleep(startMs + plan.beforeMs - performance.now());
+    const atFault = await sampleLeaders(cluster, groupIds);
+    victimLed = GROUP_NAMES.filter((_, i) => atFault[i]!.leaderId === victim);
     faultAtMs = performance.now();
     events.push({ atMs: faultAtMs, label: faultLabel(plan.kind, victim) });
     await injectFault(cluster, plan.kind, victim);
@@ -112,13 +121,12 @@ export async function runTimeline(
     if (cluster.isPaused(victim)) cluster.resumeNode(victim);
     if (restore && !cluster.isServing(victim)) await cluster.startNode(victim);
   }
-  const leaderEvents = [
-    ...leaderChanges(samples[0]!, "locks"),
-    ...leaderChanges(samples[1]!, "SETs"),
-  ].sort((a, b) => a.atMs - b.atMs);
+  const leaderEvents = GROUP_NAMES.flatMap((name, i) => leaderChanges(samples[i]!, name))
+    .sort((a, b) => a.atMs - b.atMs);
   return {
     plan,
     victim,
+    victimLed,
     startMs,
     faultAtMs,
     healAtMs,
@@ -127,6 +135,18 @@ export async function runTimeline(
     leaderEvents,
     load: recorded,
   };
+}
+
+/** The slot group's leader now (or `fallback`), made the meta group's leader too. */
+async function alignLeaders(
+  cluster: ChaosCluster,
+  groupIds: readonly number[],
+  fallback: string,
+): Promise<string> {
+  const [, slotLeader] = await sampleLeaders(cluster, groupIds);
+  const victim = slotLeader!.leaderId ?? fallback;
+  await leadMetaFrom(cluster, victim, groupIds[0]!);
+  return victim;
 }
 
 function faultLabel(kind: FaultKind, victim: string): string {
