@@ -39,7 +39,7 @@ function timelineSpecs(quick: boolean): TimelineSpec[] {
         ...QUICK_CLIENTS,
       },
       title: "Leader kill -9 (quick: no restart)",
-      fault: "kill -9 of the group's leader",
+      fault: "kill -9 of the leader",
     }];
   }
   return [{
@@ -52,7 +52,7 @@ function timelineSpecs(quick: boolean): TimelineSpec[] {
       ...FULL_CLIENTS,
     },
     title: "Leader kill -9, then restart (rejoin)",
-    fault: "kill -9 of the group's leader, restarted 5 s later",
+    fault: "kill -9 of the leader, restarted 5 s later",
   }, {
     plan: {
       kind: "pause",
@@ -63,7 +63,7 @@ function timelineSpecs(quick: boolean): TimelineSpec[] {
       ...FULL_CLIENTS,
     },
     title: "Leader paused (SIGSTOP) for 3 s",
-    fault: "SIGSTOP of the group's leader, SIGCONT 3 s later",
+    fault: "SIGSTOP of the leader, SIGCONT 3 s later",
   }, {
     plan: {
       kind: "partition",
@@ -74,7 +74,7 @@ function timelineSpecs(quick: boolean): TimelineSpec[] {
       ...FULL_CLIENTS,
     },
     title: "Leader cut off from both peers (minority partition) for 5 s",
-    fault: "the group's leader cut off from both peers, healed 5 s later",
+    fault: "the leader cut off from both peers, healed 5 s later",
   }];
 }
 

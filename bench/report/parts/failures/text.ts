@@ -108,7 +108,8 @@ export function trialsParagraph(facts: TrialFacts): string {
   const claims = `The founding documents claimed ${seconds(CLAIMED_MS.detection)} to detect, ` +
     `${seconds(CLAIMED_MS.election)} to elect and ${seconds(CLAIMED_MS.recovery)} to recover.`;
   const dsync =
-    `Over ${trialsWord(facts.count)} (kill -9 of the leader of a lock's group, a fresh ` +
+    `Over ${trialsWord(facts.count)} (kill -9 of the leader of the meta group, which holds the ` +
+    `locks; a fresh ` +
     `3-node cluster each), a survivor marked the leader down after ${ms(detection.median)} ` +
     `(median; worst ${ms(detection.worst)}), named a new leader after ${ms(election.median)} ` +
     `(worst ${ms(election.worst)}) and granted the lock after ${ms(firstSuccess.median)} ` +
