@@ -13,14 +13,21 @@ export interface BenchCluster {
   dataDir: string;
 }
 
-/** Starts `nodeCount` nodes on 127.0.0.1 with their output discarded (unless `verbose`). */
+/**
+ * Starts `nodeCount` nodes on 127.0.0.1 with their output discarded (unless `verbose`); the data
+ * directory is a new one under `dirParent` (the system's temporary directory by default).
+ */
 export async function startBenchCluster(
   nodeCount: number,
   verbose = false,
   nodeArgs: string[] = [],
   denoFlagsOf?: (nodeIndex: number) => string[],
+  dirParent?: string,
 ): Promise<BenchCluster> {
-  const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-" });
+  const dataDir = await Deno.makeTempDir({
+    prefix: "dsync-bench-",
+    ...(dirParent === undefined ? {} : { dir: dirParent }),
+  });
   const basePort = freePortRange(nodeCount, [0, 100]);
   const nodes = await startLocalCluster({
     nodeCount,
