@@ -35,8 +35,8 @@ export function idleText(rows: readonly IdleRow[]): string {
   if (distinct.size >= 2) {
     const cpu = leastSquaresSlope(rows.map((r) => ({ x: r.groupsPerNode, y: r.cpuPercentMean })));
     const rss = leastSquaresSlope(rows.map((r) => ({ x: r.groupsPerNode, y: r.rssBytesMean })));
-    text += ` Each further group costs about ${figure(cpu * 1000)} thousandths of a percent ` +
-      `of a core and ${bytesText(rss)} of RSS (least-squares slopes over the sizes measured).`;
+    text += ` Every 1,000 further groups cost about ${figure(cpu * 1000)} % of one core, and ` +
+      `each group ${bytesText(rss)} of RSS (least-squares slopes over the sizes measured).`;
   }
   return text;
 }
