@@ -21,8 +21,15 @@ export interface FixedCountOptions {
   batchTimeoutMs: number;
   /** The command number `index` (0-based, each index sent once). */
   command(index: number): Array<string | Uint8Array>;
-  /** True when `reply` is a success; anything else ends the run with an error. */
+  /** True when `reply` is a success; anything else ends the run with an error... */
   accept(reply: RespValue): boolean;
+  /** ...unless this says to send the command again (at most `count` resends in all). */
+  resend?(reply: RespValue): boolean;
+}
+
+/** A reply that says nothing happened and the command may be sent again (contract: TRYAGAIN). */
+export function isTryAgain(reply: RespValue): boolean {
+  return reply.type === "error" && reply.value.startsWith("TRYAGAIN");
 }
 
 /** What a fixed-count run completed. */
@@ -31,6 +38,8 @@ export interface FixedCountResult {
   elapsedMs: number;
   /** True when the time ran out before `count` commands were answered. */
   timedOut: boolean;
+  /** Commands sent again because `resend` said so. */
+  resendCount: number;
 }
 
 /** Runs the workload; throws on a refused reply, a closed connection or a batch past the time. */
@@ -43,31 +52,36 @@ export async function runFixedCount(options: FixedCountOptions): Promise<FixedCo
   let next = 0;
   let completed = 0;
   let timedOut = false;
+  const resends: number[] = [];
+  let resendCount = 0;
   const worker = async (connectionIndex: number) => {
     const port = options.ports[connectionIndex % options.ports.length]!;
     const pipeline = await RespPipeline.open(port);
     try {
-      while (next < options.count) {
+      while (next < options.count || resends.length > 0) {
         if (performance.now() >= deadline) {
           timedOut = true;
           return;
         }
-        const commands: Array<Array<string | Uint8Array>> = [];
-        while (commands.length < options.batchSize && next < options.count) {
-          commands.push(options.command(next++));
-        }
+        const indexes = resends.splice(0, options.batchSize);
+        while (indexes.length < options.batchSize && next < options.count) indexes.push(next++);
+        const commands = indexes.map((index) => options.command(index));
         const replies = await pipeline.calls(commands, options.batchTimeoutMs);
         for (const [i, reply] of replies.entries()) {
-          if (!options.accept(reply)) {
+          if (options.accept(reply)) {
+            completed++;
+          } else if (options.resend?.(reply) === true && resendCount < options.count) {
+            resendCount++;
+            resends.push(indexes[i]!);
+          } else {
             throw new Error(`${String(commands[i]![0])} answered ${replyText(reply)}`);
           }
         }
-        completed += replies.length;
       }
     } finally {
       pipeline.close();
     }
   };
   await Promise.all(Array.from({ length: options.connectionCount }, (_, i) => worker(i)));
-  return { completed, elapsedMs: performance.now() - t0, timedOut };
+  return { completed, elapsedMs: performance.now() - t0, timedOut, resendCount };
 }

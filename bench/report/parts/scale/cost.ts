@@ -9,7 +9,7 @@ import { ownCpuMs, totalCpuMs } from "../../../load/process_cpu.ts";
 import { runLevel } from "../../../load/lock_workload.ts";
 import { DsyncLockClient } from "../../../load/dsync_lock_client.ts";
 import { base64Text, EtcdLockClient } from "../../../load/etcd_lock_client.ts";
-import { runFixedCount } from "../../../load/fixed_count.ts";
+import { isTryAgain, runFixedCount } from "../../../load/fixed_count.ts";
 import { DsyncQueueClient } from "../../../load/dsync_queue_client.ts";
 import { benchPayload, runConsumeLevel, runPushLevel } from "../../../load/queue_workload.ts";
 import type { CostRow } from "./figures.ts";
@@ -97,6 +97,7 @@ function fixedKv(
       batchTimeoutMs: REQUEST_TIMEOUT_MS,
       command,
       accept,
+      resend: isTryAgain,
     });
     return { operations: result.completed, seconds: result.elapsedMs / 1000 };
   };

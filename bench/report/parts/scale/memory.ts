@@ -9,7 +9,7 @@ import {
   stopBenchCluster,
 } from "../../../load/local_cluster_session.ts";
 import { fillLocks } from "../../../load/lock_fill.ts";
-import { runFixedCount } from "../../../load/fixed_count.ts";
+import { isTryAgain, runFixedCount } from "../../../load/fixed_count.ts";
 import { waitQueuesReady } from "../../../load/queue_ready.ts";
 import { rssBytes } from "../../../load/process_memory.ts";
 import { redisUsedMemoryBytes } from "../../../load/redis_server.ts";
@@ -158,6 +158,7 @@ async function fixed(
     batchTimeoutMs: STEP_TIMEOUT_MS,
     command,
     accept,
+    resend: isTryAgain,
   });
   if (result.completed < count) {
     throw new Error(`fill stopped at ${result.completed} of ${count} after ${STEP_TIMEOUT_MS} ms`);
