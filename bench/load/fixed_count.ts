@@ -27,6 +27,11 @@ export interface FixedCountOptions {
   resend?(reply: RespValue): boolean;
 }
 
+/** A reply that says the outcome is unknown (contract: TIMEOUT); idempotent commands may resend. */
+export function isTimeout(reply: RespValue): boolean {
+  return reply.type === "error" && reply.value.startsWith("TIMEOUT");
+}
+
 /** A reply that says nothing happened and the command may be sent again (contract: TRYAGAIN). */
 export function isTryAgain(reply: RespValue): boolean {
   return reply.type === "error" && reply.value.startsWith("TRYAGAIN");

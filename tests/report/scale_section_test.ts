@@ -27,6 +27,7 @@ const LINE: MemoryRow = {
   leaderBytesPerItem: null,
   followerBytesPerItem: null,
   nodeBytesPerItem: [2000, 1500, 1400],
+  resentCount: 0,
 };
 
 Deno.test("costChart puts each system's operation at its x and leaves out what did not run", () => {

@@ -86,6 +86,7 @@ Deno.test("memoryText gives the per-node range, roles where known, and the peers
       leaderBytesPerItem: 900,
       followerBytesPerItem: 400,
       nodeBytesPerItem: [400, 900, 400],
+      resentCount: 0,
     },
     {
       item: "queued message (256 B)",
@@ -93,6 +94,7 @@ Deno.test("memoryText gives the per-node range, roles where known, and the peers
       leaderBytesPerItem: null,
       followerBytesPerItem: null,
       nodeBytesPerItem: [700, 650, 600],
+      resentCount: 12,
     },
   ];
   const text = memoryText(rows, [{
@@ -104,6 +106,8 @@ Deno.test("memoryText gives the per-node range, roles where known, and the peers
   assert.ok(text.includes("a held lock 400 B to 900 B per node (leader 900 B, followers 400 B)"));
   assert.ok(text.includes("a queued message (256 B) 600 B to 700 B per node, over 50,000"));
   assert.ok(text.includes("redis-server 7.0.15 grew by 441 B"));
+  assert.ok(text.includes("during the fills: queued message (256 B) 12 times"), text);
+  assert.ok(!text.includes("held lock 0 times"), text);
 });
 
 Deno.test("costText lists only workloads that completed operations", () => {

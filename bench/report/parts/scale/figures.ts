@@ -24,6 +24,8 @@ export interface MemoryRow {
   followerBytesPerItem: number | null;
   /** Slope on every node n1..n3, bytes per item. */
   nodeBytesPerItem: number[];
+  /** Fill commands sent again after -TIMEOUT or -TRYAGAIN (a resent push may be stored twice). */
+  resentCount: number;
 }
 
 /** Memory per item of a peer system (redis-server: used_memory growth per SET). */

@@ -9,7 +9,7 @@ import {
   stopBenchCluster,
 } from "../../../load/local_cluster_session.ts";
 import { fillLocks } from "../../../load/lock_fill.ts";
-import { isTryAgain, runFixedCount } from "../../../load/fixed_count.ts";
+import { isTimeout, isTryAgain, runFixedCount } from "../../../load/fixed_count.ts";
 import { waitQueuesReady } from "../../../load/queue_ready.ts";
 import { rssBytes } from "../../../load/process_memory.ts";
 import { redisUsedMemoryBytes } from "../../../load/redis_server.ts";
@@ -42,8 +42,9 @@ async function fillInSteps(
   pids: number[],
   count: number,
   { stepCount, settleMs }: MemorySizes,
-  fill: (from: number, to: number) => Promise<void>,
-): Promise<Point[][]> {
+  fill: (from: number, to: number) => Promise<number>,
+): Promise<{ series: Point[][]; resentCount: number }> {
+  let resentCount = 0;
   const series: Point[][] = pids.map(() => []);
   const record = async (items: number) => {
     await new Promise((resolve) => setTimeout(resolve, settleMs));
@@ -54,10 +55,10 @@ async function fillInSteps(
   for (let step = 1; step <= stepCount; step++) {
     const from = Math.floor(((step - 1) * count) / stepCount);
     const to = Math.floor((step * count) / stepCount);
-    await fill(from, to);
+    resentCount += await fill(from, to);
     await record(to);
   }
-  return series;
+  return { series, resentCount };
 }
 
 async function metaLeaderIndex(ports: number[]): Promise<number> {
@@ -67,7 +68,7 @@ async function metaLeaderIndex(ports: number[]): Promise<number> {
 function row(
   item: string,
   count: number,
-  series: Point[][],
+  { series, resentCount }: { series: Point[][]; resentCount: number },
   leaderIndex: number | null,
 ): MemoryRow {
   const slopes = series.map(leastSquaresSlope);
@@ -80,6 +81,7 @@ function row(
       ? null
       : followers.reduce((a, b) => a + b, 0) / followers.length,
     nodeBytesPerItem: slopes,
+    resentCount,
   };
 }
 
@@ -97,7 +99,7 @@ export async function measureMemory(
     const leaderIndex = await metaLeaderIndex(ports);
     const rows: MemoryRow[] = [];
     const locks = await fillInSteps(pids, sizes.lockCount, sizes, async (from, to) => {
-      await fillLocks({
+      const fill = await fillLocks({
         port: ports[leaderIndex]!,
         lockCount: to - from,
         connectionCount: CONNECTION_COUNT,
@@ -108,6 +110,7 @@ export async function measureMemory(
         ownerCount: 1_000,
         onProgress: () => {},
       });
+      return fill.retryCount;
     });
     rows.push(row("held lock", sizes.lockCount, locks, leaderIndex));
     onStep("memory: locks");
@@ -148,7 +151,7 @@ async function fixed(
   count: number,
   command: (index: number) => Array<string | Uint8Array>,
   accept: Parameters<typeof runFixedCount>[0]["accept"],
-): Promise<void> {
+): Promise<number> {
   const result = await runFixedCount({
     ports,
     connectionCount: CONNECTION_COUNT,
@@ -158,11 +161,12 @@ async function fixed(
     batchTimeoutMs: STEP_TIMEOUT_MS,
     command,
     accept,
-    resend: isTryAgain,
+    resend: (reply) => isTryAgain(reply) || isTimeout(reply),
   });
   if (result.completed < count) {
     throw new Error(`fill stopped at ${result.completed} of ${count} after ${STEP_TIMEOUT_MS} ms`);
   }
+  return result.resendCount;
 }
 
 /** redis-server's used_memory growth per SET of an ITEM_BYTES value, over `count` keys. */

@@ -43,13 +43,13 @@ export function scaleSizes(quick: boolean): ScaleSizes {
     slotCounts: [16, 64, 256],
     idleWindowMs: 5_000,
     memory: {
-      lockCount: 50_000,
-      messageCount: 50_000,
-      lineCount: 20_000,
+      lockCount: 20_000,
+      messageCount: 20_000,
+      lineCount: 10_000,
       stepCount: 4,
       settleMs: 1_000,
     },
-    redisKeyCount: 20_000,
+    redisKeyCount: 10_000,
     cost: {
       lockClientCount: 64,
       levelSeconds: 5,

@@ -73,28 +73,35 @@ export async function startSystems(workDir: string, skipped: string[]): Promise<
     ]);
   };
   try {
-    cluster = await startBenchCluster(3, false, [], undefined, workDir);
-    const ports = cluster.nodes.map((_, i) => cluster!.basePort + i);
-    let etcdName: string | null = null;
-    if (await etcdInstalled()) {
-      etcd = await startEtcdCluster(3);
-      etcdName = (await etcdVersion()).replace(/^etcd Version:\s*/, "etcd ");
-    } else skipped.push("etcd is not installed: no etcd lock cycle and put costs");
-    const redisVersion = await redisServerVersion();
-    let redisName: string | null = null;
-    if (redisVersion !== null) {
-      const dir = await Deno.makeTempDir({ dir: workDir, prefix: "redis-cost-" });
-      redis = await startRedisServer(dir);
-      redisName = `redis-server ${redisVersion}`;
-    } else skipped.push("redis-server is not installed: no redis SET and GET costs");
+    // Started side by side: each start waits on elections, not on CPU.
+    const [etcdOn, redisVersion] = await Promise.all([etcdInstalled(), redisServerVersion()]);
+    const started = await Promise.allSettled([
+      startBenchCluster(3, false, [], undefined, workDir).then((c) => (cluster = c)),
+      etcdOn ? startEtcdCluster(3).then((e) => (etcd = e)) : null,
+      redisVersion === null ? null : Deno.makeTempDir({ dir: workDir, prefix: "redis-cost-" })
+        .then(startRedisServer).then((r) => (redis = r)),
+    ]);
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+    const [dsyncStarted, etcdStarted, redisStarted] = started.map((result) =>
+      result.status === "fulfilled" ? result.value : null
+    ) as [BenchCluster, EtcdCluster | null, RedisServer | null];
+    const ports = dsyncStarted.nodes.map((_, i) => dsyncStarted.basePort + i);
+    const etcdName = etcdOn ? (await etcdVersion()).replace(/^etcd Version:\s*/, "etcd ") : null;
+    if (!etcdOn) skipped.push("etcd is not installed: no etcd lock cycle and put costs");
+    const redisName = redisVersion === null ? null : `redis-server ${redisVersion}`;
+    if (redisVersion === null) {
+      skipped.push("redis-server is not installed: no redis SET and GET costs");
+    }
     await waitKvReady(ports);
     await waitQueuesReady(ports[0]!, COST_QUEUE, READY_TIMEOUT_MS);
     const systems: CostSystems = {
-      dsync: { ports, pids: cluster.nodes.map((node) => node.pid) },
-      etcd: etcd === null
-        ? null
-        : { urls: etcd.members.map((m) => m.clientUrl), pids: etcd.members.map((m) => m.pid) },
-      redis: redis === null ? null : { port: redis.port, pid: redis.pid },
+      dsync: { ports, pids: dsyncStarted.nodes.map((node) => node.pid) },
+      etcd: etcdStarted === null ? null : {
+        urls: etcdStarted.members.map((m) => m.clientUrl),
+        pids: etcdStarted.members.map((m) => m.pid),
+      },
+      redis: redisStarted === null ? null : { port: redisStarted.port, pid: redisStarted.pid },
     };
     return { systems, etcdName, redisName, stop };
   } catch (error) {

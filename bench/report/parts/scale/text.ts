@@ -60,6 +60,12 @@ export function memoryText(
   });
   let text = `RSS grew, per item and node, by ${parts.join("; ")}. ` +
     "RSS includes V8's free heap space, so a slope is an upper bound on what the item itself holds.";
+  const resent = rows.filter((row) => row.resentCount > 0);
+  if (resent.length > 0) {
+    text += ` Sent again after -TIMEOUT or -TRYAGAIN during the fills: ${
+      resent.map((row) => `${row.item} ${row.resentCount} times`).join(", ")
+    } (a resent push may have stored a second message).`;
+  }
   for (const peer of peers) {
     text += ` ${peer.peer} grew by ${
       bytesText(peer.bytesPerItem)
