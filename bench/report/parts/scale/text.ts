@@ -35,8 +35,12 @@ export function idleText(rows: readonly IdleRow[]): string {
   if (distinct.size >= 2) {
     const cpu = leastSquaresSlope(rows.map((r) => ({ x: r.groupsPerNode, y: r.cpuPercentMean })));
     const rss = leastSquaresSlope(rows.map((r) => ({ x: r.groupsPerNode, y: r.rssBytesMean })));
-    text += ` Every 1,000 further groups cost about ${figure(cpu * 1000)} % of one core, and ` +
-      `each group ${bytesText(rss)} of RSS (least-squares slopes over the sizes measured).`;
+    const cpuText = cpu > 0
+      ? `every 1,000 further groups cost about ${figure(cpu * 1000)} % of one core`
+      : "idle CPU did not grow with the groups (quiet groups are not ticked; the differences " +
+        "are background noise)";
+    text += ` Over the sizes measured (least-squares slopes), ${cpuText}, and each group added ` +
+      `${bytesText(rss)} of RSS.`;
   }
   return text;
 }
@@ -64,7 +68,7 @@ export function memoryText(
   if (resent.length > 0) {
     text += ` Sent again after -TIMEOUT or -TRYAGAIN during the fills: ${
       resent.map((row) => `${row.item} ${row.resentCount} times`).join(", ")
-    } (a resent push may have stored a second message).`;
+    } (a resent command may have stored its item twice).`;
   }
   for (const peer of peers) {
     text += ` ${peer.peer} grew by ${
@@ -87,8 +91,8 @@ export function costText(rows: readonly CostRow[]): string {
 
 const BINDING_TEXT = {
   cpu: "CPU is the binding bound: the machine's cores were close to fully used.",
-  fsync: "fsync is the binding bound: the measured rate is at the disk's ceiling for the " +
-    "batching the clients allow.",
+  fsync: "fsync is the binding bound: the measured rate is what the disk's sync latency allows " +
+    "with the batching seen (cycles per fsync round above).",
   neither: "Neither ceiling binds: the cores had time to spare and group commit had room to " +
     "batch more, so the rate is set by round trips and scheduling between the processes.",
 } as const;
