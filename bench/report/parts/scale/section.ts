@@ -77,7 +77,10 @@ export function memoryChart(rows: readonly MemoryRow[], peers: readonly PeerMemo
   };
 }
 
-/** Server CPU ms per operation, one bar per system, log scale (costs span decades). */
+/**
+ * Server CPU ms per operation, one bar per system; linear (bars on a log scale have no base), so
+ * the table carries the small values exactly.
+ */
 export function costChart(rows: readonly CostRow[]): Chart {
   const systems = [...new Set(rows.map((row) => row.system))];
   const series = systems.map((system) => ({
@@ -94,7 +97,6 @@ export function costChart(rows: readonly CostRow[]): Chart {
     kind: "bar",
     xTitle: `operation (${labels})`,
     yTitle: "server CPU ms per operation",
-    yScale: "log",
     series,
   };
 }
