@@ -41,10 +41,12 @@ async function settle(ports: number[], groups: number, mode: Mode): Promise<void
   while (performance.now() < deadline) {
     try {
       const infos = await Promise.all(ports.map(raftInfo));
+      // Every node hosts the meta group, the slot groups and the debug groups (3 replicas).
+      const hosted = Math.max(...infos.map((info) => info.groups));
       const leading = infos.reduce((sum, info) => sum + info.leading, 0);
       const active = infos.reduce((sum, info) => sum + info.active, 0);
-      last = `leaders ${leading}/${groups + 1}, active ${active}`;
-      if (leading === groups + 1 && (mode === "busy" || active === 0)) return;
+      last = `leaders ${leading}/${hosted}, active ${active}`;
+      if (hosted > groups && leading === hosted && (mode === "busy" || active === 0)) return;
     } catch (error) {
       last = String(error);
     }
