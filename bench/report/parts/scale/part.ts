@@ -59,23 +59,34 @@ async function memoryRows(context: PartContext, sizes: ScaleSizes, skipped: stri
   const version = await redisServerVersion();
   if (version === null) skipped.push("redis-server is not installed: no redis bytes per key");
   else {
-    const dir = await Deno.makeTempDir({ dir: context.workDir, prefix: "redis-memory-" });
-    const server = await startRedisServer(dir);
     try {
-      const bytesPerItem = await redisBytesPerKey(server.port, sizes.redisKeyCount);
-      peers.push({
-        peer: `redis-server ${version}`,
-        item: `key with a ${ITEM_BYTES} B value`,
-        count: sizes.redisKeyCount,
-        bytesPerItem,
-      });
-    } finally {
-      await stopRedisServer(server);
+      peers.push(await redisMemory(context.workDir, version, sizes.redisKeyCount));
+    } catch (error) {
+      skipped.push(`redis-server bytes per key failed: ${message(error)}`);
     }
   }
-  skipped.push("NATS: memory per message not measured (JetStream keeps messages in files)");
+  skipped.push("NATS JetStream: memory per message not measured in this section");
   context.progress.advance("memory: redis-server");
   return { rows, peers };
+}
+
+async function redisMemory(
+  workDir: string,
+  version: string,
+  keyCount: number,
+): Promise<PeerMemoryRow> {
+  const dir = await Deno.makeTempDir({ dir: workDir, prefix: "redis-memory-" });
+  const server = await startRedisServer(dir);
+  try {
+    return {
+      peer: `redis-server ${version}`,
+      item: `key with a ${ITEM_BYTES} B value`,
+      count: keyCount,
+      bytesPerItem: await redisBytesPerKey(server.port, keyCount),
+    };
+  } finally {
+    await stopRedisServer(server);
+  }
 }
 
 async function costRows(context: PartContext, sizes: ScaleSizes, skipped: string[]) {
