@@ -44,6 +44,13 @@ Deno.test("computeBounds says fsync binds when each fsync round carries about on
   assert.equal(bounds.binding, "fsync");
 });
 
+Deno.test("computeBounds does not blame fsync for a rate below even serial fsyncs", () => {
+  // 250 cycles/s serially; 90 measured with 25 % of the cores: waiting, not the disk's p50.
+  const bounds = computeBounds({ ...BASE, measuredOpsPerSecond: 90 });
+  assert.equal(bounds.opsPerFsyncRound, 0.36);
+  assert.equal(bounds.binding, "neither");
+});
+
 Deno.test("computeBounds says neither binds when CPU is spare and commits batch well", () => {
   const bounds = computeBounds({
     ...BASE,

@@ -18,6 +18,7 @@ function cost(system: string, op: string, cpuMsPerOp: number | null): CostRow {
     clientCpuMs: 10,
     cpuMsPerOp,
     opsPerSecond: 100,
+    loadAverage1m: 1.5,
   };
 }
 

@@ -30,7 +30,8 @@ Deno.test("boundsText is written from the inputs and names the binding bound", (
     clientCount: 64,
     measuredOpsPerSecond: 390,
   };
-  const text = boundsText(input, computeBounds(input), { count: 200, p50Ms: 2, p99Ms: 7.5 });
+  const fsync = { count: 200, p50Ms: 2, p99Ms: 7.5 };
+  const text = boundsText(input, computeBounds(input), fsync, 1.5);
   for (
     const expected of [
       "2.00 ms at p50",
@@ -42,6 +43,7 @@ Deno.test("boundsText is written from the inputs and names the binding bound", (
       "390 cycles/s with 64 clients",
       "97.5 % of the cores",
       "CPU is the binding bound",
+      "load average was 1.50 on 2 cores during the run: the cores were not oversubscribed",
     ]
   ) assert.ok(text.includes(expected), `missing "${expected}" in: ${text}`);
 });
@@ -56,8 +58,9 @@ Deno.test("boundsText says round trips bind when neither ceiling is near", () =>
     clientCount: 64,
     measuredOpsPerSecond: 1000,
   };
-  const text = boundsText(input, computeBounds(input), { count: 10, p50Ms: 2, p99Ms: 3 });
+  const text = boundsText(input, computeBounds(input), { count: 10, p50Ms: 2, p99Ms: 3 }, 30);
   assert.ok(text.includes("Neither ceiling binds"));
+  assert.ok(text.includes("load average was 30.0 on 2 cores during the run: other work competed"));
   assert.ok(text.includes("4.00 cycles per fsync round"));
 });
 
@@ -125,6 +128,7 @@ Deno.test("costText lists only workloads that completed operations", () => {
     clientCpuMs: 100,
     cpuMsPerOp,
     opsPerSecond: cpuMsPerOp === null ? 0 : 500,
+    loadAverage1m: 1,
   });
   const text = costText([row("dsync-3", "SET", 1.25), row("etcd-3", "put", null)]);
   assert.ok(text.includes("dsync-3 SET 1.25 ms (500/s, 16 clients)"));

@@ -5,7 +5,11 @@
 
 /** Fraction of a ceiling from which that resource counts as the binding one. */
 export const SATURATED_FRACTION = 0.8;
-/** At most this many operations per fsync round counts as no group commit at all. */
+/**
+ * Operations per fsync round in this range: the rate is what back-to-back fsyncs allow, with no
+ * group commit to speak of (below it the rate is under even the serial fsync ceiling).
+ */
+export const UNBATCHED_OPS_PER_FSYNC_MIN = 0.8;
 export const UNBATCHED_OPS_PER_FSYNC_MAX = 1.2;
 
 /** Measured inputs of the bound calculation (one workload, e.g. 64-client lock cycles). */
@@ -62,7 +66,8 @@ export function computeBounds(input: BoundInputs): Bounds {
   if (cpuUtilisation >= SATURATED_FRACTION) binding = "cpu";
   else if (
     input.measuredOpsPerSecond >= SATURATED_FRACTION * fsyncBatched ||
-    opsPerFsyncRound <= UNBATCHED_OPS_PER_FSYNC_MAX
+    (opsPerFsyncRound >= UNBATCHED_OPS_PER_FSYNC_MIN &&
+      opsPerFsyncRound <= UNBATCHED_OPS_PER_FSYNC_MAX)
   ) binding = "fsync";
   return {
     cpuCeilingOpsPerSecond: cpuCeiling,

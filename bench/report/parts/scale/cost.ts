@@ -78,6 +78,7 @@ async function measure(
     clientCpuMs,
     cpuMsPerOp: cpuMsPerOp(serverCpuMs, done.operations),
     opsPerSecond: done.seconds > 0 ? done.operations / done.seconds : 0,
+    loadAverage1m: Deno.loadavg()[0] ?? 0,
   };
 }
 

@@ -51,6 +51,8 @@ export interface CostRow {
   clientCpuMs: number;
   cpuMsPerOp: number | null;
   opsPerSecond: number;
+  /** The machine's 1-minute load average right after the workload. */
+  loadAverage1m: number;
 }
 
 /** fdatasync latency of 4 KiB writes in the section's work directory. */

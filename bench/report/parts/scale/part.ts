@@ -141,7 +141,8 @@ export const scalePart: ReportPart = {
     const lock = costs.find((row) => row.system === "dsync-3" && row.op === "lock cycle");
     if (lock !== undefined && lock.cpuMsPerOp !== null && lock.operations > 0) {
       const input = boundInputs(lock, fsync.p50Ms);
-      text.push(`**What bounds these figures.** ${boundsText(input, computeBounds(input), fsync)}`);
+      const paragraph = boundsText(input, computeBounds(input), fsync, lock.loadAverage1m);
+      text.push(`**What bounds these figures.** ${paragraph}`);
     } else skipped.push("what bounds these figures: no dsync lock cycle was measured");
     return {
       id: "scale",

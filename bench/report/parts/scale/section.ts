@@ -145,7 +145,16 @@ export function scaleTables(
     },
     {
       title: "Server CPU per operation",
-      columns: ["system", "operation", "clients", "ops", "ops/s", "server CPU ms", "ms/op"],
+      columns: [
+        "system",
+        "operation",
+        "clients",
+        "ops",
+        "ops/s",
+        "server CPU ms",
+        "ms/op",
+        "load 1m",
+      ],
       rows: costs.map((r) => [
         r.system,
         r.op,
@@ -154,6 +163,7 @@ export function scaleTables(
         round(r.opsPerSecond, 0),
         round(r.serverCpuMs, 0),
         r.cpuMsPerOp === null ? null : round(r.cpuMsPerOp, 3),
+        round(r.loadAverage1m, 1),
       ]),
     },
   ];

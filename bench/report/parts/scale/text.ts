@@ -94,11 +94,20 @@ const BINDING_TEXT = {
   fsync: "fsync is the binding bound: the measured rate is what the disk's sync latency allows " +
     "with the batching seen (cycles per fsync round above).",
   neither: "Neither ceiling binds: the cores had time to spare and group commit had room to " +
-    "batch more, so the rate is set by round trips and scheduling between the processes.",
+    "batch more, so the rate is set by waiting: round trips, scheduling between the processes " +
+    "and the slow tail of fsync.",
 } as const;
 
-/** "What bounds these figures", from the fsync latency, the CPU cost and the measured rate. */
-export function boundsText(input: BoundInputs, bounds: Bounds, fsync: FsyncFigures): string {
+/**
+ * "What bounds these figures", from the fsync latency, the CPU cost and the measured rate;
+ * `loadAverage1m` is the machine's during the run (other work competes for the same cores).
+ */
+export function boundsText(
+  input: BoundInputs,
+  bounds: Bounds,
+  fsync: FsyncFigures,
+  loadAverage1m: number,
+): string {
   return [
     `fdatasync of 4 KiB in the data directory took ${figure(fsync.p50Ms)} ms at p50 and ` +
     `${figure(fsync.p99Ms)} ms at p99 (${fsync.count} calls).`,
@@ -116,5 +125,11 @@ export function boundsText(input: BoundInputs, bounds: Bounds, fsync: FsyncFigur
     `${figure(bounds.cpuUtilisation * 100)} % of the cores and ` +
     `${figure(bounds.opsPerFsyncRound)} cycles per fsync round.`,
     BINDING_TEXT[bounds.binding],
+    `The machine's 1-minute load average was ${figure(loadAverage1m)} on ${input.cores} cores ` +
+    `during the run: ${
+      loadAverage1m > input.cores
+        ? "other work competed for the cores, so these processes got less than the cores' time."
+        : "the cores were not oversubscribed."
+    }`,
   ].join(" ");
 }
