@@ -7,9 +7,8 @@
  */
 import { Command } from "commander";
 import Table from "cli-table3";
-import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
-import { totalCpuMs } from "./process_cpu.ts";
+import { cpuPercentsOver, raftInfo } from "./idle_window.ts";
 
 type Mode = "busy" | "quiet";
 
@@ -32,23 +31,6 @@ const SETTLE_TIMEOUT_MS = 180_000;
 const BUSY_SETTLE_MS = 60_000;
 const POLL_MS = 500;
 
-async function raftInfo(
-  port: number,
-): Promise<{ groups: number; active: number; leading: number }> {
-  const connection = await RespConnection.open("127.0.0.1", port);
-  try {
-    const text = replyText(await connection.call(["INFO", "raft"]));
-    const field = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(text)?.[1] ?? NaN);
-    return {
-      groups: field("raft_groups"),
-      active: field("raft_groups_active"),
-      leading: field("raft_groups_leading"),
-    };
-  } finally {
-    connection.close();
-  }
-}
-
 /**
  * Waits until every group has one leader and, in quiet mode, nothing is ticked. In busy mode it
  * gives up after BUSY_SETTLE_MS and measures what it has (the table shows the leaders).
@@ -59,10 +41,12 @@ async function settle(ports: number[], groups: number, mode: Mode): Promise<void
   while (performance.now() < deadline) {
     try {
       const infos = await Promise.all(ports.map(raftInfo));
+      // Every node hosts the meta group, the slot groups and the debug groups (3 replicas).
+      const hosted = Math.max(...infos.map((info) => info.groups));
       const leading = infos.reduce((sum, info) => sum + info.leading, 0);
       const active = infos.reduce((sum, info) => sum + info.active, 0);
-      last = `leaders ${leading}/${groups + 1}, active ${active}`;
-      if (leading === groups + 1 && (mode === "busy" || active === 0)) return;
+      last = `leaders ${leading}/${hosted}, active ${active}`;
+      if (hosted > groups && leading === hosted && (mode === "busy" || active === 0)) return;
     } catch (error) {
       last = String(error);
     }
@@ -88,20 +72,9 @@ async function measure(mode: Mode, groups: number, seconds: number): Promise<Run
     // Let startup work (elections' fsyncs, first compactions) drain before measuring.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const pids = cluster.nodes.map((node) => node.pid);
-    const before = await Promise.all(pids.map((pid) => totalCpuMs([pid])));
-    const t0 = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    const after = await Promise.all(pids.map((pid) => totalCpuMs([pid])));
-    const elapsedMs = performance.now() - t0;
+    const cpuPercents = await cpuPercentsOver(pids, seconds * 1000);
     const infos = await Promise.all(ports.map(raftInfo));
-    const nodes = pids.map((_, i) => {
-      const b = before[i];
-      const a = after[i];
-      if (b === null || b === undefined || a === null || a === undefined) {
-        throw new Error("cannot read /proc/<pid>/stat (Linux only)");
-      }
-      return { cpuPercent: (100 * (a - b)) / elapsedMs, ...infos[i]! };
-    });
+    const nodes = pids.map((_, i) => ({ cpuPercent: cpuPercents[i]!, ...infos[i]! }));
     return { mode, groups, seconds, nodes };
   } finally {
     await stopBenchCluster(cluster);

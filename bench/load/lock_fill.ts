@@ -4,7 +4,7 @@ import { replyText } from "../../src/client/resp_connection.ts";
 /** What a fill of held locks over pipelined connections produced. */
 export interface FillResult {
   grantedCount: number;
-  /** Acquires answered -TIMEOUT and sent again. */
+  /** Acquires answered -TIMEOUT or -TRYAGAIN and sent again. */
   retryCount: number;
   elapsedMs: number;
 }
@@ -26,7 +26,7 @@ export interface FillOptions {
 
 /**
  * Acquires `lockCount` distinct locks over pipelined RESP connections (127.0.0.1 only). Every
- * reply must be a fencing token; a -TIMEOUT is sent again (at most `lockCount` retries in all),
+ * reply must be a fencing token; a -TIMEOUT or -TRYAGAIN is sent again (at most `lockCount` retries in all),
  * anything else, or the overall timeout, throws.
  */
 export async function fillLocks(options: FillOptions): Promise<FillResult> {
@@ -109,7 +109,7 @@ async function readReplies(
     const value = decoder.next();
     if (value !== undefined) {
       const text = replyText(value);
-      if (value.type === "error" && text.startsWith("-TIMEOUT")) {
+      if (value.type === "error" && /^-(TIMEOUT|TRYAGAIN)/.test(text)) {
         failed.push(lockIndexes[received]!);
       } else if (value.type !== "integer") {
         throw new Error(`LOCK.ACQUIRE answered ${text}, not a token`);

@@ -18,6 +18,7 @@ import {
 } from "../../src/cluster/local_cluster.ts";
 import { freePortRange } from "../../src/util/free_ports.ts";
 import { fillLocks } from "./lock_fill.ts";
+import { rssBytes } from "./process_memory.ts";
 
 /** Figures of one run with `lockCount` held locks. */
 interface MemoryRun {
@@ -48,18 +49,6 @@ const IDLE_MS = 20_000;
 const POLL_MS = 10;
 /** The lock table's default locksMax: the restart probe needs one free place. */
 const TABLE_LOCKS_MAX = 1_000_000;
-
-/**
- * Resident set size of process `pid` in bytes, from /proc/<pid>/status (VmRSS); read through
- * `cat` because Deno grants /proc reads only with every permission.
- */
-async function rssBytes(pid: number): Promise<number> {
-  const output = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(output.stdout);
-  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (kib === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(kib) * 1024;
-}
 
 /** Polls LOCK.ACQUIRE of a new lock until it is granted; ms since `t0`. */
 async function firstGrantMs(port: number, name: string, t0: number): Promise<number> {

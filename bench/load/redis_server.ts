@@ -1,8 +1,9 @@
 /**
- * A redis-server for load tools: on 127.0.0.1 on a free port, persistence in a given directory
- * with `appendfsync always` (every write fsynced before the reply, as dsync does), stopped by PID.
+ * One redis-server for load tools on 127.0.0.1, with `appendfsync always` (every write fsync'd
+ * before its reply, as dsync does), its files in a given directory, stopped by PID.
  */
 import { pingNode } from "../../src/cluster/node_process.ts";
+import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
 import { freePort } from "../../src/util/free_ports.ts";
 
 /** A started redis-server. */
@@ -13,34 +14,31 @@ export interface RedisServer {
 }
 
 const START_TIMEOUT_MS = 10_000;
-const PING_TIMEOUT_MS = 500;
-const POLL_INTERVAL_MS = 50;
+const POLL_MS = 50;
 const STOP_GRACE_MS = 5_000;
 
-/** True when `redis-server --version` runs. */
-export async function redisInstalled(): Promise<boolean> {
+/** The version of the installed redis-server ("7.0.15"), or null when it does not run. */
+export async function redisServerVersion(): Promise<string | null> {
   try {
-    return (await new Deno.Command("redis-server", { args: ["--version"], stdout: "null" })
-      .output()).success;
+    const output = await new Deno.Command("redis-server", {
+      args: ["--version"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!output.success) return null;
+    return /v=(\S+)/.exec(new TextDecoder().decode(output.stdout))?.[1] ?? "unknown";
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** The installed version, e.g. "7.0.15", or "" when it cannot be read. */
-export async function redisVersion(): Promise<string> {
-  const output = await new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" })
-    .output();
-  return /v=(\S+)/.exec(new TextDecoder().decode(output.stdout))?.[1] ?? "";
-}
-
-/** Starts redis-server with its append-only file in `dataDir`; waits until it answers PING. */
-export async function startRedisServer(dataDir: string): Promise<RedisServer> {
+/** Starts redis-server with its AOF in `dir` and waits (bounded) until it answers PING. */
+export async function startRedisServer(dir: string): Promise<RedisServer> {
   const port = freePort();
   const process = new Deno.Command("redis-server", {
     args: [
       ...["--port", String(port), "--bind", "127.0.0.1", "--save", ""],
-      ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
+      ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dir],
     ],
     stdin: "null",
     stdout: "null",
@@ -49,19 +47,32 @@ export async function startRedisServer(dataDir: string): Promise<RedisServer> {
   const server = { port, pid: process.pid, process };
   const deadline = performance.now() + START_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    if (await pingNode("127.0.0.1", port, PING_TIMEOUT_MS)) return server;
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    if (await pingNode("127.0.0.1", port, 500)) return server;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
   await stopRedisServer(server);
-  throw new Error(`redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms`);
+  throw new Error(`redis-server did not answer PING on ${port} within ${START_TIMEOUT_MS} ms`);
 }
 
-/** SIGTERM by PID (SIGKILL after a grace period); waits for the exit. */
+/** `used_memory` of INFO memory, bytes. */
+export async function redisUsedMemoryBytes(port: number): Promise<number> {
+  const connection = await RespConnection.open("127.0.0.1", port);
+  try {
+    const text = replyText(await connection.call(["INFO", "memory"]));
+    const bytes = Number(/used_memory:(\d+)/.exec(text)?.[1] ?? NaN);
+    if (!Number.isFinite(bytes)) throw new Error("INFO memory has no used_memory");
+    return bytes;
+  } finally {
+    connection.close();
+  }
+}
+
+/** Stops the server by PID (SIGTERM, then SIGKILL after a grace period). */
 export async function stopRedisServer(server: RedisServer): Promise<void> {
   try {
     server.process.kill("SIGTERM");
   } catch {
-    return; // already exited
+    return; // already gone
   }
   const timer = setTimeout(() => {
     try {
@@ -70,6 +81,9 @@ export async function stopRedisServer(server: RedisServer): Promise<void> {
       // exited meanwhile
     }
   }, STOP_GRACE_MS);
-  await server.process.status;
-  clearTimeout(timer);
+  try {
+    await server.process.status;
+  } finally {
+    clearTimeout(timer);
+  }
 }

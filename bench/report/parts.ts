@@ -2,7 +2,8 @@
 import { failuresPart } from "./parts/failures/part.ts";
 import { kvPart } from "./parts/kv/part.ts";
 import { locksPart } from "./parts/locks/part.ts";
+import { scalePart } from "./parts/scale/part.ts";
 import type { ReportPart } from "./results.ts";
 
 /** Every registered part; `--only` picks from these by id. */
-export const REPORT_PARTS: ReportPart[] = [locksPart, kvPart, failuresPart];
+export const REPORT_PARTS: ReportPart[] = [locksPart, kvPart, failuresPart, scalePart];

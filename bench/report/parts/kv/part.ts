@@ -17,9 +17,8 @@ import {
   stopEtcdCluster,
 } from "../../../load/etcd_cluster.ts";
 import {
-  redisInstalled,
   type RedisServer,
-  redisVersion,
+  redisServerVersion,
   startRedisServer,
   stopRedisServer,
 } from "../../../load/redis_server.ts";
@@ -108,7 +107,8 @@ async function startSystems(context: PartContext, skipped: string[]): Promise<St
       }, 3 nodes`;
       context.progress.advance("etcd started");
     } else skip("etcd: no 'etcd' on PATH (apt-get install -y etcd-server)");
-    if (await redisInstalled()) {
+    const redisVersion = await redisServerVersion();
+    if (redisVersion !== null) {
       redis = await startRedisServer(context.workDir);
       const server = redis;
       targets.push({
@@ -116,7 +116,7 @@ async function startSystems(context: PartContext, skipped: string[]): Promise<St
         pids: [server.pid],
         opener: (op) => respKvOpener([server.port], op, REQUEST_TIMEOUT_MS),
       });
-      peerNames[REDIS_LABEL] = `redis-server ${await redisVersion()}, appendfsync always`;
+      peerNames[REDIS_LABEL] = `redis-server ${redisVersion}, appendfsync always`;
       context.progress.advance("redis-server started");
     } else skip("redis-server: not on PATH (apt-get install -y redis-server)");
   } catch (error) {
