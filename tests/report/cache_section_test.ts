@@ -92,7 +92,10 @@ Deno.test("without peers the summary keeps dsync's figures and no ratio", () => 
 
 Deno.test("the text is written from the measured values", () => {
   const all = cacheSectionBody(ROWS, MIXED, FACTS).text.join("\n");
-  assert.match(all, /GET from a warm line reached 8,000 ops\/s \(p99 4 ms, hit ratio 99\.5 %\)/);
+  assert.match(
+    all,
+    /GET from a warm line reached 8,000 ops\/s \(p99 4\.00 ms, hit ratio 99\.5 %\)/,
+  );
   assert.match(all, /0\.25x the minimal Deno server \(32,000 ops\/s\)/);
   assert.match(all, /0\.20x redis-server \(40,000 ops\/s\)/);
   assert.match(all, /1,000 ops\/s at 50 clients/);

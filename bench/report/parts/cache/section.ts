@@ -94,6 +94,10 @@ function round(value: number): string {
   return Math.round(value).toLocaleString("en-US");
 }
 
+function ms(value: number): string {
+  return value.toFixed(value < 10 ? 2 : 1);
+}
+
 function percent(ratio: number | null): string {
   return ratio === null ? "-" : `${(ratio * 100).toFixed(1)} %`;
 }
@@ -253,7 +257,7 @@ function text(rows: readonly CacheRow[], mixed: readonly MixedRow[], facts: Cach
   const redisGet = find(rows, "redis", "GET", c);
   if (get !== undefined) {
     let line = `At ${c} clients a GET from a warm line reached ${round(get.rps)} ops/s ` +
-      `(p99 ${get.p99Ms} ms, hit ratio ${percent(get.hitRatio)})`;
+      `(p99 ${ms(get.p99Ms)} ms, hit ratio ${percent(get.hitRatio)})`;
     if (ceiling !== undefined) {
       line += `, ${(get.rps / ceiling.rps).toFixed(2)}x the minimal Deno server ` +
         `(${round(ceiling.rps)} ops/s)`;
@@ -269,14 +273,16 @@ function text(rows: readonly CacheRow[], mixed: readonly MixedRow[], facts: Cach
   const redisSet = find(rows, "redis", "SET", c);
   if (set !== undefined) {
     let line = `A write-through SET is acknowledged after its slot group committed it (fsynced ` +
-      `on a majority): ${round(set.rps)} ops/s at ${c} clients (p99 ${set.p99Ms} ms)`;
+      `on a majority): ${round(set.rps)} ops/s at ${c} clients (p99 ${ms(set.p99Ms)} ms)`;
     if (redisSet !== undefined) {
       line += `, against ${round(redisSet.rps)} ops/s for redis-server fsyncing its ` +
         `append-only file before every reply (${(set.rps / redisSet.rps).toFixed(2)}x)`;
     }
     if (back !== undefined) {
       line += `. On lines it owns, a write-back node acknowledges locally: ` +
-        `${round(back.rps)} ops/s (p99 ${back.p99Ms} ms), ${(back.rps / set.rps).toFixed(1)}x ` +
+        `${round(back.rps)} ops/s (p99 ${ms(back.p99Ms)} ms), ${
+          (back.rps / set.rps).toFixed(1)
+        }x ` +
         "write-through, at the price of losing up to `--cache-writeback-ms` of writes if the " +
         "node crashes";
     }
@@ -287,7 +293,7 @@ function text(rows: readonly CacheRow[], mixed: readonly MixedRow[], facts: Cach
       `Mixed ${facts.readSharePercent}/${100 - facts.readSharePercent} GET/SET over ` +
         `${round(facts.mixedKeyCount)} keys (Zipf exponent ${facts.mixedExponent}), ` +
         `${row.clients} clients spread over the three nodes for ${facts.mixedSeconds} s, ` +
-        `${row.mode}: ${round(row.opsPerSecond)} ops/s, p99 ${row.p99Ms.toFixed(1)} ms, ` +
+        `${row.mode}: ${round(row.opsPerSecond)} ops/s, p99 ${ms(row.p99Ms)} ms, ` +
         `hit ratio ${percent(row.hitRatio)}` +
         (row.errors > 0 ? `, ${row.errors} error replies` : "") + ".",
     );
