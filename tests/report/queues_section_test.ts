@@ -34,6 +34,7 @@ function level(
     p50Ms: p99Ms / 2,
     p99Ms,
     errors: 0,
+    firstError: null,
     loadAverage1m: 1,
   };
 }
@@ -117,7 +118,10 @@ Deno.test("charts: one push line per system, points in producer order, a log x a
 });
 
 Deno.test("failed calls are named in the text", () => {
-  const rows = [...ROWS, { ...level("dsync", 5, "push", 256, 10), errors: 7 }];
-  const { text } = queueSectionBody(rows, FACTS);
-  assert.match(text.join("\n"), /7 calls failed, in: dsync 5 nodes push 256\./);
+  const failed = { ...level("dsync", 5, "push", 256, 10), errors: 7, firstError: "-TRYAGAIN x" };
+  const { text } = queueSectionBody([...ROWS, failed], FACTS);
+  assert.match(
+    text.join("\n"),
+    /7 calls failed, in: dsync 5 nodes push 256 \(first: -TRYAGAIN x\)\./,
+  );
 });

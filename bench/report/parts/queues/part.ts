@@ -110,6 +110,7 @@ function row(
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     errors: result.errors,
+    firstError: result.firstError,
     loadAverage1m: Deno.loadavg()[0] ?? 0,
   };
 }

@@ -20,6 +20,8 @@ export interface QueueRow {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** The first failed call's message, if any call failed. */
+  firstError: string | null;
   /** The 1-minute load average when the level ended. */
   loadAverage1m: number;
 }
@@ -216,8 +218,10 @@ function text(rows: readonly QueueRow[], facts: QueueFacts): string[] {
   const errors = rows.reduce((sum, row) => sum + row.errors, 0);
   if (errors > 0) {
     const failing = rows.filter((row) => row.errors > 0)
-      .map((row) => `${row.system} ${row.phase} ${row.clients}`);
-    paragraphs.push(`${errors} calls failed, in: ${failing.join(", ")}.`);
+      .map((row) => `${row.system} ${row.phase} ${row.clients} (first: ${row.firstError ?? "?"})`);
+    paragraphs.push(
+      `${errors} call${errors === 1 ? "" : "s"} failed, in: ${failing.join(", ")}.`,
+    );
   }
   return paragraphs;
 }
