@@ -59,21 +59,29 @@ function isError(reply: RespValue): boolean {
   return reply.type === "error" || reply.type === "blobError";
 }
 
-/** SETs every key once (pipelined, spread over the ports), retrying refused ones until `timeoutMs`. */
+/** What a fill left undone: keys still refused at its deadline, and the last refusal. */
+export interface FillOutcome {
+  unfilledCount: number;
+  lastRefusal: string | null;
+}
+
+/**
+ * SETs keys `keyName(0 .. keyCount-1)` once (pipelined, spread over the ports), retrying refused
+ * ones until `timeoutMs`; says how many were still refused then.
+ */
 export async function fillKeys(
   ports: number[],
-  prefix: string,
+  keyName: (rank: number) => string,
   keyCount: number,
   valueBytes: number,
   timeoutMs: number,
-): Promise<void> {
+): Promise<FillOutcome> {
   const deadline = performance.now() + timeoutMs;
   const value = "v".repeat(valueBytes);
   let pending = Array.from({ length: keyCount }, (_, rank) => rank);
+  let lastRefusal: string | null = null;
   while (pending.length > 0) {
-    if (performance.now() > deadline) {
-      throw new Error(`Cannot fill ${pending.length} of ${keyCount} keys within ${timeoutMs} ms`);
-    }
+    if (performance.now() > deadline) return { unfilledCount: pending.length, lastRefusal };
     const refused: number[] = [];
     let next = 0;
     await Promise.all(Array.from({ length: FILL_CONNECTION_COUNT }, async (_, i) => {
@@ -83,10 +91,14 @@ export async function fillKeys(
           const batch = pending.slice(next, next + FILL_BATCH_COUNT);
           next += batch.length;
           const replies = await pipeline.calls(
-            batch.map((rank) => ["SET", mixedKey(prefix, rank), value]),
+            batch.map((rank) => ["SET", keyName(rank), value]),
             timeoutMs,
           );
-          replies.forEach((reply, j) => isError(reply) && refused.push(batch[j]!));
+          replies.forEach((reply, j) => {
+            if (!isError(reply)) return;
+            refused.push(batch[j]!);
+            lastRefusal = JSON.stringify(reply);
+          });
         }
       } finally {
         pipeline.close();
@@ -97,6 +109,7 @@ export async function fillKeys(
       await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_PAUSE_MS));
     }
   }
+  return { unfilledCount: 0, lastRefusal };
 }
 
 /** Runs the mixed workload for `seconds`. */

@@ -10,15 +10,10 @@ import {
   startBenchCluster,
   stopBenchCluster,
 } from "../../../load/local_cluster_session.ts";
-import {
-  hitsAndMisses,
-  redisBenchmark,
-  waitPing,
-  warm,
-  warmReads,
-} from "../../../load/cache_compare.ts";
+import { hitsAndMisses, redisBenchmark, waitPing, warmReads } from "../../../load/cache_compare.ts";
 import { freePort } from "../../../../src/util/free_ports.ts";
-import { fillKeys, runMixedLoad } from "./mixed_load.ts";
+import { RespPipeline } from "../../../load/resp_pipeline.ts";
+import { fillKeys, mixedKey, runMixedLoad } from "./mixed_load.ts";
 import { type CacheRow, cacheSectionBody, type CacheSystem, type MixedRow } from "./section.ts";
 
 /** Sizes of one run of the section. */
@@ -38,8 +33,8 @@ interface CacheSizes {
 
 const FULL: CacheSizes = {
   clientCounts: [1, 16, 50, 64, 256],
-  runSeconds: 1.5,
-  probeRequests: 500,
+  runSeconds: 1.2,
+  probeRequests: 200,
   keyCount: 1_000,
   mixedKeyCount: 10_000,
   mixedClientsPerNode: 16,
@@ -64,7 +59,9 @@ const REQUESTS_MAX = 1_000_000;
 const RUN_ATTEMPTS = 3;
 const RUN_TIMEOUT_MS = 120_000;
 const WARM_TIMEOUT_MS = 60_000;
-const FILL_TIMEOUT_MS = 180_000;
+const FILL_TIMEOUT_MS = 90_000;
+/** Bound on the one command sent to explain a failed run. */
+const PROBE_TIMEOUT_MS = 5_000;
 const MIXED_EXPONENT = 0.99;
 const READ_SHARE = 0.9;
 const VALUE_BYTES = 32;
@@ -174,6 +171,43 @@ async function startTargets(
   return { through, back, targets };
 }
 
+/** The name redis-benchmark's `-r` gives key `rank` (`key:` and 12 digits). */
+function benchmarkKey(rank: number): string {
+  return `key:${String(rank).padStart(12, "0")}`;
+}
+
+/** SETs the benchmark's keys through the target (dsync: node 1 then holds them in M). */
+async function fillBenchmarkKeys(target: Target, sizes: CacheSizes): Promise<void> {
+  const outcome = await fillKeys(
+    [target.port],
+    benchmarkKey,
+    sizes.keyCount,
+    VALUE_BYTES,
+    FILL_TIMEOUT_MS,
+  );
+  if (outcome.unfilledCount > 0) {
+    throw new Error(
+      `${outcome.unfilledCount} of ${sizes.keyCount} keys still refused after ` +
+        `${FILL_TIMEOUT_MS} ms (last: ${outcome.lastRefusal})`,
+    );
+  }
+}
+
+/** The reply to one command, as text, to explain why a run failed. */
+async function probeReply(port: number, command: string[]): Promise<string> {
+  try {
+    const pipeline = await RespPipeline.open(port);
+    try {
+      const [reply] = await pipeline.calls([command], PROBE_TIMEOUT_MS);
+      return `${command[0]} answers ${JSON.stringify(reply)}`;
+    } finally {
+      pipeline.close();
+    }
+  } catch (error) {
+    return `${command[0]} failed: ${message(error)}`;
+  }
+}
+
 /** Request count of the next run: the target's last rate times the aimed length. */
 function requestCount(lastRps: number | undefined, clients: number, sizes: CacheSizes): number {
   const aimed = lastRps === undefined ? sizes.probeRequests : lastRps * sizes.runSeconds;
@@ -193,9 +227,7 @@ async function benchmarkRun(
   const counted = target.system === "dsync" && op === "GET";
   for (let attempt = 1; attempt <= RUN_ATTEMPTS; attempt++) {
     if (counted) await warmReads(target.port, sizes.keyCount, WARM_TIMEOUT_MS);
-    if (target.system === "dsync write-back") {
-      await warm(target.port, sizes.keyCount, WARM_TIMEOUT_MS);
-    }
+    if (target.system === "dsync write-back") await fillBenchmarkKeys(target, sizes);
     const before = counted ? await hitsAndMisses(target.port) : null;
     const results = await redisBenchmark(
       target.port,
@@ -235,7 +267,11 @@ async function measureLevels(
         try {
           rows.push(await benchmarkRun(target, op, clients, sizes, lastRps));
         } catch (error) {
-          skipped.push(`${target.name} ${op} -c ${clients}: ${message(error)}`);
+          const probe = await probeReply(
+            target.port,
+            op === "GET" ? ["GET", benchmarkKey(0)] : ["SET", benchmarkKey(0), "x"],
+          );
+          skipped.push(`${target.name} ${op} -c ${clients}: ${message(error)}; now ${probe}`);
         }
         context.progress.advance(`${target.name} ${op} -c ${clients}`);
       }
@@ -257,10 +293,18 @@ async function measureMixed(
   cluster: BenchCluster,
   mode: string,
   sizes: CacheSizes,
+  skipped: string[],
 ): Promise<MixedRow> {
   const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
   const keyPrefix = "mix:";
-  await fillKeys(ports, keyPrefix, sizes.mixedKeyCount, VALUE_BYTES, FILL_TIMEOUT_MS);
+  const keyName = (rank: number) => mixedKey(keyPrefix, rank);
+  const fill = await fillKeys(ports, keyName, sizes.mixedKeyCount, VALUE_BYTES, FILL_TIMEOUT_MS);
+  if (fill.unfilledCount > 0) {
+    skipped.push(
+      `mixed workload ${mode}: ran with ${fill.unfilledCount} of ${sizes.mixedKeyCount} keys ` +
+        `never written (refused for ${FILL_TIMEOUT_MS} ms, last: ${fill.lastRefusal})`,
+    );
+  }
   const before = await cacheCounts(ports);
   const clientCount = sizes.mixedClientsPerNode * ports.length;
   const result = await runMixedLoad({
@@ -300,17 +344,22 @@ async function run(context: PartContext): Promise<SectionResult> {
   const started: Started = { clusters: [], processes: [] };
   try {
     const { through, back, targets } = await startTargets(context, started, redisVersion, skipped);
-    for (const target of targets) {
-      if (target.system !== "dsync write-back") {
-        await warm(target.port, sizes.keyCount, WARM_TIMEOUT_MS);
+    const filled = await Promise.all(targets.map(async (target) => {
+      try {
+        await fillBenchmarkKeys(target, sizes);
+        return true;
+      } catch (error) {
+        skipped.push(`${target.name}: not measured, its keys were not written: ${message(error)}`);
+        return false;
       }
-    }
-    context.progress.advance(`started ${targets.map((target) => target.name).join(", ")}`);
-    if (hasBenchmark) await measureLevels(targets, sizes, context, rows, skipped);
+    }));
+    const ready = targets.filter((_, i) => filled[i]);
+    context.progress.advance(`started ${ready.map((target) => target.name).join(", ")}`);
+    if (hasBenchmark) await measureLevels(ready, sizes, context, rows, skipped);
     else skipped.push("GET/SET runs not measured: redis-benchmark not on PATH");
     for (const [cluster, mode] of [[through, "write-through"], [back, "write-back"]] as const) {
       try {
-        mixed.push(await measureMixed(cluster, mode, sizes));
+        mixed.push(await measureMixed(cluster, mode, sizes, skipped));
       } catch (error) {
         skipped.push(`mixed workload ${mode}: ${message(error)}`);
       }
