@@ -176,7 +176,12 @@ async function run(context: PartContext): Promise<SectionResult> {
   }
   for (const nodes of sizes.nodeCounts) {
     const pair = await startPair(nodes, version !== null, skipped);
-    context.progress.advance(`started ${pair.sides.map((entry) => entry.side.system).join(", ")}`);
+    // A side that did not start skips its levels: move the bar past them at once.
+    const missingSteps = (2 - pair.sides.length) * (sizes.producerCounts.length + 1);
+    context.progress.advance(
+      `started ${pair.sides.map((entry) => entry.side.system).join(", ")}`,
+      1 + missingSteps,
+    );
     try {
       await measurePair(pair, sizes, context, rows, skipped);
     } finally {
