@@ -41,7 +41,8 @@ function spawn(command: string, args: string[]): Deno.ChildProcess {
     .spawn();
 }
 
-async function waitPing(target: Target): Promise<void> {
+/** Polls PING on the target's port until it answers (bounded). */
+export async function waitPing(target: Target): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     if (await pingNode("127.0.0.1", target.port, 500)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -49,9 +50,15 @@ async function waitPing(target: Target): Promise<void> {
   throw new Error(`${target.name} did not answer PING on ${target.port}`);
 }
 
-async function redisBenchmark(port: number, args: string[], timeoutMs: number) {
+/** One redis-benchmark run against 127.0.0.1:`port`: rps, p50 and p99 ms per test. */
+export async function redisBenchmark(
+  port: number,
+  args: string[],
+  timeoutMs: number,
+  clients = CLIENTS,
+) {
   const output = await new Deno.Command("redis-benchmark", {
-    args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "--csv", ...args],
+    args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(clients), "--csv", ...args],
     stdout: "piped",
     stderr: "null",
     signal: AbortSignal.timeout(timeoutMs),
@@ -60,7 +67,7 @@ async function redisBenchmark(port: number, args: string[], timeoutMs: number) {
 }
 
 /** hits and misses from CACHE.STATS. */
-async function hitsAndMisses(port: number): Promise<{ hits: number; misses: number }> {
+export async function hitsAndMisses(port: number): Promise<{ hits: number; misses: number }> {
   const connection = await RespConnection.open("127.0.0.1", port);
   try {
     const reply: RespValue = await connection.call(["CACHE.STATS"]);
@@ -81,7 +88,7 @@ async function hitsAndMisses(port: number): Promise<{ hits: number; misses: numb
 }
 
 /** SETs every key of the range through `port` until all answer OK (slot groups elected). */
-async function warm(port: number, keys: number, timeoutMs: number): Promise<void> {
+export async function warm(port: number, keys: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const connection = await RespConnection.open("127.0.0.1", port);
   try {
@@ -102,7 +109,7 @@ async function warm(port: number, keys: number, timeoutMs: number): Promise<void
 }
 
 /** Reads every key of the range through `port`, so its lines are live. */
-async function warmReads(port: number, keys: number, timeoutMs: number): Promise<void> {
+export async function warmReads(port: number, keys: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const connection = await RespConnection.open("127.0.0.1", port);
   try {

@@ -102,7 +102,10 @@ function configText(
   return lines.join("\n") + "\n";
 }
 
-/** Starts `serverCount` clustered servers and waits until each accepts TCP connections. */
+/**
+ * Starts `serverCount` clustered servers (one alone: standalone) and waits until each accepts TCP
+ * connections.
+ */
 export async function startNatsCluster(serverCount: number, sync: NatsSync): Promise<NatsCluster> {
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-bench-nats-" });
   const base = freePortRange(serverCount * 2);
@@ -116,7 +119,15 @@ export async function startNatsCluster(serverCount: number, sync: NatsSync): Pro
       const others = routePorts.filter((_, j) => j !== i);
       await Deno.writeTextFile(
         path,
-        configText(name, base + i, routePorts[i]!, others, `${dataDir}/${name}`, sync),
+        // One server runs JetStream standalone: a cluster block without routes is refused.
+        configText(
+          name,
+          base + i,
+          serverCount === 1 ? 0 : routePorts[i]!,
+          others,
+          `${dataDir}/${name}`,
+          sync,
+        ),
       );
       servers.push(spawnServer(name, base + i, path));
     }

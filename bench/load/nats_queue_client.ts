@@ -1,6 +1,6 @@
 /**
  * One NATS JetStream client for `bench/load/queue_bench.ts` (npm `nats`): a work-queue stream
- * with 3 replicas on file storage stands for the queue; a push is `js.publish` awaiting its
+ * with 3 replicas (or as asked) on file storage stands for the queue; a push is `js.publish` awaiting its
  * PubAck; a take is `fetch` of up to COUNT messages from one shared durable pull consumer,
  * each acked with `ackAck` (the ack awaited, as dsync's `QUEUE.ACK` is; the batch's acks in
  * parallel) or, with `ackMode: "flushed"`, with a plain `ack` and one `flush` per batch (the acks
@@ -41,18 +41,20 @@ export interface NatsQueueOptions {
 const CREATE_RETRY_MS = 250;
 
 /**
- * Creates the stream (3 replicas, work-queue retention) and the shared pull consumer, retrying
- * until the cluster's JetStream has a meta leader; throws after `readyTimeoutMs`.
+ * Creates the stream (`replicas` replicas, 3 by default; work-queue retention) and the shared
+ * pull consumer, retrying until the cluster's JetStream has a meta leader; throws after
+ * `readyTimeoutMs`.
  */
 export async function createNatsQueue(
   port: number,
   requestTimeoutMs: number,
   readyTimeoutMs: number,
+  replicas = 3,
 ): Promise<void> {
   const deadline = performance.now() + readyTimeoutMs;
   for (;;) {
     try {
-      await createOnce(port, requestTimeoutMs);
+      await createOnce(port, requestTimeoutMs, replicas);
       return;
     } catch (error) {
       if (performance.now() >= deadline) {
@@ -66,7 +68,11 @@ export async function createNatsQueue(
   }
 }
 
-async function createOnce(port: number, requestTimeoutMs: number): Promise<void> {
+async function createOnce(
+  port: number,
+  requestTimeoutMs: number,
+  replicas: number,
+): Promise<void> {
   const connection = await connect({ servers: `127.0.0.1:${port}`, timeout: requestTimeoutMs });
   try {
     const manager = await connection.jetstreamManager({ timeout: requestTimeoutMs });
@@ -75,7 +81,7 @@ async function createOnce(port: number, requestTimeoutMs: number): Promise<void>
       subjects: [NATS_QUEUE.subject],
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
-      num_replicas: 3,
+      num_replicas: replicas,
     });
     await manager.consumers.add(NATS_QUEUE.stream, {
       durable_name: NATS_QUEUE.consumer,

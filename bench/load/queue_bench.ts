@@ -11,23 +11,16 @@
  * nats-server comes from Debian: `apt-get install -y nats-server`.
  */
 import { Command } from "commander";
-import {
-  type NatsSync,
-  natsSyncAlwaysSupported,
-  natsVersion,
-  startNatsCluster,
-  stopNatsCluster,
-} from "./nats_cluster.ts";
-import { createNatsQueue, type NatsAckMode, NatsQueueClient } from "./nats_queue_client.ts";
-import { DsyncQueueClient, QUEUES_NOT_SERVED } from "./dsync_queue_client.ts";
-import { startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
+import { type NatsSync, natsSyncAlwaysSupported, natsVersion } from "./nats_cluster.ts";
+import type { NatsAckMode } from "./nats_queue_client.ts";
+import { QUEUES_NOT_SERVED } from "./dsync_queue_client.ts";
+import { QUEUE_BENCH, startDsyncQueueSide, startNatsQueueSide } from "./queue_sides.ts";
 import {
   CommandsNotServedError,
   type OpenQueueClient,
   runConsumeLevel,
   runPushLevel,
 } from "./queue_workload.ts";
-import { waitQueuesReady } from "./queue_ready.ts";
 import {
   printQueueRatios,
   printQueueResults,
@@ -35,23 +28,14 @@ import {
   queueRatios,
 } from "./queue_report.ts";
 
-/** The queue (dsync) every client uses. */
-const QUEUE_NAME = "benchq";
 /** Bytes of every payload (the issue's 256). */
-const PAYLOAD_BYTES = 256;
-/** WAIT of a take on an empty queue, ms; a consumer stops after EMPTY_TAKES_MAX of them. */
-const TAKE_WAIT_MS = 1_000;
+const PAYLOAD_BYTES = QUEUE_BENCH.payloadBytes;
+/** A consumer stops after this many empty takes in a row. */
 const EMPTY_TAKES_MAX = 3;
-/** Bound on every request beyond its WAIT, ms. */
-const REQUEST_TIMEOUT_MS = 10_000;
 /** Errors tolerated per level before it is ended early. */
 const LEVEL_ERROR_COUNT_MAX = 1_000;
 /** Longest consume level, s (it normally ends when everything pushed was taken). */
 const CONSUME_SECONDS_MAX = 300;
-/** Longest wait for dsync's queue partitions to have leaders, ms. */
-const DSYNC_READY_TIMEOUT_MS = 30_000;
-/** Longest wait for NATS JetStream to accept the stream (its meta group elects a leader), ms. */
-const NATS_READY_TIMEOUT_MS = 30_000;
 const LEVEL_SECONDS_MAX = 600;
 const CLIENT_COUNT_MAX = 1_024;
 const SIDES = ["nats", "dsync"] as const;
@@ -165,48 +149,29 @@ let stopRunning: (() => Promise<void>) | null = null;
 async function measureNats(sync: NatsSync, settings: Settings): Promise<QueueBenchRow[]> {
   const system = (sync === "default" ? "nats-3 lazy fsync" : "nats-3 sync always") +
     (settings.natsAck === "flushed" ? ", acks flushed" : "");
-  const cluster = await startNatsCluster(3, sync);
-  stopRunning = () => stopNatsCluster(cluster);
+  const side = await startNatsQueueSide(
+    { serverCount: 3, replicas: 3, sync, ackMode: settings.natsAck },
+    system,
+  );
+  stopRunning = side.stop;
   try {
-    const ports = cluster.servers.map((server) => server.clientPort);
-    await createNatsQueue(ports[0]!, REQUEST_TIMEOUT_MS, NATS_READY_TIMEOUT_MS);
     console.error(`${system} started`);
-    const options = {
-      ackMode: settings.natsAck,
-      fetchWaitMs: TAKE_WAIT_MS,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    };
-    return await measure(
-      system,
-      (i) => NatsQueueClient.open(ports[i % ports.length]!, options),
-      settings,
-    );
+    return await measure(system, side.open, settings);
   } finally {
     stopRunning = null;
-    await stopNatsCluster(cluster);
+    await side.stop();
   }
 }
 
 async function measureDsync(settings: Settings): Promise<QueueBenchRow[]> {
-  const cluster = await startBenchCluster(3);
-  stopRunning = () => stopBenchCluster(cluster);
+  const side = await startDsyncQueueSide(3, "dsync-3");
+  stopRunning = side.stop;
   try {
-    const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
-    await waitQueuesReady(ports[0]!, QUEUE_NAME, DSYNC_READY_TIMEOUT_MS);
     console.error("dsync-3 started");
-    const options = {
-      queue: QUEUE_NAME,
-      popWaitMs: TAKE_WAIT_MS,
-      requestTimeoutMs: REQUEST_TIMEOUT_MS,
-    };
-    return await measure(
-      "dsync-3",
-      (i) => DsyncQueueClient.open(ports[i % ports.length]!, options),
-      settings,
-    );
+    return await measure(side.system, side.open, settings);
   } finally {
     stopRunning = null;
-    await stopBenchCluster(cluster);
+    await side.stop();
   }
 }
 
