@@ -123,8 +123,10 @@ export class RaftHost<R = string | null> {
   /** Whether tick() ran once (the first one lets a sole voter campaign at once). */
   #ticked = false;
   #driveAgain = false;
-  /** The hard state last handed to the log (durable, or queued behind a later sync). */
+  /** The hard state last handed to the log or held back (term and vote are always written). */
   #writtenHardState: HardState;
+  /** A hard state whose only change is the commit index, not yet written (see #handle). */
+  #heldHardState: HardState | null = null;
   #snapshotIndex: number;
   #closed = false;
   /** The disk state last handed to the core. */
@@ -458,21 +460,23 @@ export class RaftHost<R = string | null> {
       );
     }
     if (ready.entries.length > 0 || ready.hardState !== null) {
-      const written = wal.append({
-        entries: ready.entries.map(toRecord),
-        ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
-      });
       if (this.#mustSync(ready)) {
+        // A commit index held back rides with this write (the Ready's own hard state is newer).
+        const hardState = ready.hardState ?? this.#heldHardState;
+        this.#heldHardState = null;
+        const written = wal.append({
+          entries: ready.entries.map(toRecord),
+          ...(hardState === null ? {} : { hardState: toStoredHardState(hardState) }),
+        });
         const syncStartMs = this.#clock.nowMs();
         await written;
         this.#noteSlowSync(this.#clock.nowMs() - syncStartMs, ready.entries.length);
       } else {
         // Only the commit index moved: nothing sent or applied vouches for it (a restart learns
-        // it again from the leader), so it rides with the next sync instead of waiting for one.
-        written.catch((error) => {
-          this.#logger.error("raft host failed; stopping the group", { error: String(error) });
-          this.close();
-        });
+        // it again from the leader or by committing in a new term), so it is not written on its
+        // own (a write costs an fdatasync that the next entry would queue behind) but held for
+        // the next write of entries, term or vote.
+        this.#heldHardState = ready.hardState;
       }
       if (ready.hardState !== null) this.#writtenHardState = ready.hardState;
     }
