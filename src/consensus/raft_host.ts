@@ -459,6 +459,8 @@ export class RaftHost<R = string | null> {
         new ClusterError("TIMEOUT", "replaced by a snapshot; the outcome is unknown"),
       );
     }
+    const committed = ready.committedEntries;
+    let appliedCount = 0;
     if (ready.entries.length > 0 || ready.hardState !== null) {
       if (this.#mustSync(ready)) {
         // A commit index held back rides with this write (the Ready's own hard state is newer).
@@ -468,6 +470,11 @@ export class RaftHost<R = string | null> {
           entries: ready.entries.map(toRecord),
           ...(hardState === null ? {} : { hardState: toStoredHardState(hardState) }),
         });
+        // Committed entries below this Ready's new ones are durable here already (every earlier
+        // write was awaited): they are applied while this write syncs, so their proposals are
+        // answered without waiting for the sync of entries proposed after them.
+        appliedCount = durablePrefix(committed, ready.entries[0]?.index ?? Infinity);
+        this.#apply(committed, 0, appliedCount);
         const syncStartMs = this.#clock.nowMs();
         await written;
         this.#noteSlowSync(this.#clock.nowMs() - syncStartMs, ready.entries.length);
@@ -481,7 +488,7 @@ export class RaftHost<R = string | null> {
       if (ready.hardState !== null) this.#writtenHardState = ready.hardState;
     }
     this.#send(ready.messages);
-    this.#apply(ready.committedEntries);
+    this.#apply(committed, appliedCount, committed.length);
     for (const read of ready.readStates) this.#acceptRead(read);
     this.#raft.advance(ready);
     this.#serveReads();
@@ -505,9 +512,11 @@ export class RaftHost<R = string | null> {
     }
   }
 
-  #apply(entries: Entry[]): void {
+  /** Applies `entries[from..to)` in order and settles their proposals. */
+  #apply(entries: Entry[], from: number, to: number): void {
     const machine = this.#options.machine;
-    for (const entry of entries) {
+    for (let i = from; i < to; i++) {
+      const entry = entries[i]!;
       const result = entry.kind === "normal" ? machine.apply(entry.index, entry.data) : null;
       if (entry.kind !== "normal") machine.skip(entry.index);
       this.#proposals.settle(entry.index, entry.term, result);
@@ -622,4 +631,11 @@ export class RaftHost<R = string | null> {
       }
     }
   }
+}
+
+/** How many of `committed` (in index order) lie below `firstNewIndex`, the Ready's first new entry. */
+function durablePrefix(committed: Entry[], firstNewIndex: number): number {
+  let count = 0;
+  while (count < committed.length && committed[count]!.index < firstNewIndex) count++;
+  return count;
 }
