@@ -123,8 +123,10 @@ export class RaftHost<R = string | null> {
   /** Whether tick() ran once (the first one lets a sole voter campaign at once). */
   #ticked = false;
   #driveAgain = false;
-  /** The hard state last handed to the log (durable, or queued behind a later sync). */
+  /** The hard state last handed to the log or held back (term and vote are always written). */
   #writtenHardState: HardState;
+  /** A hard state whose only change is the commit index, not yet written (see #handle). */
+  #heldHardState: HardState | null = null;
   #snapshotIndex: number;
   #closed = false;
   /** The disk state last handed to the core. */
@@ -457,27 +459,36 @@ export class RaftHost<R = string | null> {
         new ClusterError("TIMEOUT", "replaced by a snapshot; the outcome is unknown"),
       );
     }
+    const committed = ready.committedEntries;
+    let appliedCount = 0;
     if (ready.entries.length > 0 || ready.hardState !== null) {
-      const written = wal.append({
-        entries: ready.entries.map(toRecord),
-        ...(ready.hardState === null ? {} : { hardState: toStoredHardState(ready.hardState) }),
-      });
       if (this.#mustSync(ready)) {
+        // A commit index held back rides with this write (the Ready's own hard state is newer).
+        const hardState = ready.hardState ?? this.#heldHardState;
+        this.#heldHardState = null;
+        const written = wal.append({
+          entries: ready.entries.map(toRecord),
+          ...(hardState === null ? {} : { hardState: toStoredHardState(hardState) }),
+        });
+        // Committed entries below this Ready's new ones are durable here already (every earlier
+        // write was awaited): they are applied while this write syncs, so their proposals are
+        // answered without waiting for the sync of entries proposed after them.
+        appliedCount = durablePrefix(committed, ready.entries[0]?.index ?? Infinity);
+        this.#apply(committed, 0, appliedCount);
         const syncStartMs = this.#clock.nowMs();
         await written;
         this.#noteSlowSync(this.#clock.nowMs() - syncStartMs, ready.entries.length);
       } else {
         // Only the commit index moved: nothing sent or applied vouches for it (a restart learns
-        // it again from the leader), so it rides with the next sync instead of waiting for one.
-        written.catch((error) => {
-          this.#logger.error("raft host failed; stopping the group", { error: String(error) });
-          this.close();
-        });
+        // it again from the leader or by committing in a new term), so it is not written on its
+        // own (a write costs an fdatasync that the next entry would queue behind) but held for
+        // the next write of entries, term or vote.
+        this.#heldHardState = ready.hardState;
       }
       if (ready.hardState !== null) this.#writtenHardState = ready.hardState;
     }
     this.#send(ready.messages);
-    this.#apply(ready.committedEntries);
+    this.#apply(committed, appliedCount, committed.length);
     for (const read of ready.readStates) this.#acceptRead(read);
     this.#raft.advance(ready);
     this.#serveReads();
@@ -501,9 +512,11 @@ export class RaftHost<R = string | null> {
     }
   }
 
-  #apply(entries: Entry[]): void {
+  /** Applies `entries[from..to)` in order and settles their proposals. */
+  #apply(entries: Entry[], from: number, to: number): void {
     const machine = this.#options.machine;
-    for (const entry of entries) {
+    for (let i = from; i < to; i++) {
+      const entry = entries[i]!;
       const result = entry.kind === "normal" ? machine.apply(entry.index, entry.data) : null;
       if (entry.kind !== "normal") machine.skip(entry.index);
       this.#proposals.settle(entry.index, entry.term, result);
@@ -618,4 +631,11 @@ export class RaftHost<R = string | null> {
       }
     }
   }
+}
+
+/** How many of `committed` (in index order) lie below `firstNewIndex`, the Ready's first new entry. */
+function durablePrefix(committed: Entry[], firstNewIndex: number): number {
+  let count = 0;
+  while (count < committed.length && committed[count]!.index < firstNewIndex) count++;
+  return count;
 }
