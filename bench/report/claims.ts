@@ -23,3 +23,7 @@ export const FOUNDING_CLAIMS: readonly FoundingClaim[] = [
 
 /** The locks claim, for the locks section's summary row. */
 export const LOCK_OPS_CLAIM = FOUNDING_CLAIMS[0]!.text;
+/** The failover claims, for the failures section's summary rows. */
+export const DETECTION_CLAIM = FOUNDING_CLAIMS[3]!.text;
+export const ELECTION_CLAIM = FOUNDING_CLAIMS[4]!.text;
+export const RECOVERY_CLAIM = FOUNDING_CLAIMS[5]!.text;

@@ -78,9 +78,9 @@ Deno.test("trials paragraph: medians and worsts of dsync and etcd, then the clai
 Deno.test("summary rows: medians, lower is better so the ratio is etcd / dsync", () => {
   const rows = failuresSummary(TRIALS);
   assert.deepEqual(rows.map((row) => [row.dsync, row.peer, row.peerValue, row.ratio, row.claim]), [
-    [22, null, null, null, "3.2 s"],
-    [200, "etcd 9.9.9", 1_100, 5.5, "4.1 s"],
-    [250, "etcd 9.9.9", 1_750, 7, "7.3 s (recovery)"],
+    [22, null, null, null, "failure detection 3.2 s"],
+    [200, "etcd 9.9.9", 1_100, 5.5, "election 4.1 s"],
+    [250, "etcd 9.9.9", 1_750, 7, "recovery 7.3 s"],
   ]);
   assert.ok(rows.every((row) => row.primitive === "failover"));
   assert.deepEqual(failuresSummary({ ...TRIALS, etcd: null }).map((row) => row.ratio), [

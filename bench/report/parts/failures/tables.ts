@@ -1,6 +1,7 @@
 /**
  * The tables and summary rows of the failures section, from measured figures (pure).
  */
+import { DETECTION_CLAIM, ELECTION_CLAIM, RECOVERY_CLAIM } from "../../claims.ts";
 import type { SummaryRow, Table } from "../../results.ts";
 import { CLAIMED_MS, type Spread, type TimelineFacts, type TrialFacts } from "./text.ts";
 
@@ -102,13 +103,13 @@ export function failuresSummary(trials: TrialFacts | null): SummaryRow[] {
     };
   };
   return [
-    row("detection", trials.detection.median, undefined, "3.2 s"),
-    row("election", trials.election.median, trials.etcd?.election.median, "4.1 s"),
+    row("detection", trials.detection.median, undefined, DETECTION_CLAIM),
+    row("election", trials.election.median, trials.etcd?.election.median, ELECTION_CLAIM),
     row(
       "first success",
       trials.firstSuccess.median,
       trials.etcd?.firstSuccess.median,
-      "7.3 s (recovery)",
+      RECOVERY_CLAIM,
     ),
   ];
 }
