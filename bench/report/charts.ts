@@ -12,6 +12,11 @@ const CHART_WIDTH_PX = 560;
 const CHART_HEIGHT_PX = 260;
 /** Most distinct x values a log axis ticks one by one (more get vega's own ticks). */
 const LOG_TICK_COUNT_MAX = 12;
+/** Widest legend label before vega-lite shortens it with an ellipsis. */
+const LEGEND_LABEL_PX_MAX = 360;
+/** Mark labels cycle over this many lines below the top of the plot. */
+const MARK_LABEL_ROWS = 4;
+const MARK_LABEL_ROW_PX = 13;
 /** Colour of fault marks (rules and their labels). */
 const MARK_COLOR = "#b22222";
 
@@ -42,7 +47,7 @@ function dataLayer(chart: Chart): VegaLiteSpec {
     type: "nominal",
     title: null,
     scale: { domain: seriesNames },
-    legend: { orient: "bottom", columns: 3 },
+    legend: { orient: "bottom", columns: 2, labelLimit: LEGEND_LABEL_PX_MAX },
   };
   const y = {
     field: "y",
@@ -82,7 +87,14 @@ function dataLayer(chart: Chart): VegaLiteSpec {
 function markLayers(chart: Chart): VegaLiteSpec[] {
   const marks = chart.marks ?? [];
   if (marks.length === 0) return [];
-  const data = { values: marks.map((mark) => ({ x: mark.x, label: mark.label })) };
+  // Labels of marks close together would overwrite each other: each goes one line lower.
+  const data = {
+    values: marks.map((mark, i) => ({
+      x: mark.x,
+      label: mark.label,
+      yPx: (i % MARK_LABEL_ROWS) * MARK_LABEL_ROW_PX,
+    })),
+  };
   const x = { field: "x", type: "quantitative" };
   return [
     {
@@ -92,8 +104,12 @@ function markLayers(chart: Chart): VegaLiteSpec[] {
     },
     {
       data,
-      mark: { type: "text", color: MARK_COLOR, align: "left", dx: 3, y: 0, baseline: "top" },
-      encoding: { x, text: { field: "label" } },
+      mark: { type: "text", color: MARK_COLOR, align: "left", dx: 3, baseline: "top" },
+      encoding: {
+        x,
+        y: { field: "yPx", type: "quantitative", scale: null },
+        text: { field: "label" },
+      },
     },
   ];
 }
