@@ -5,7 +5,8 @@
  * and the minimal Deno server (../shared/bench/resp_ceiling.ts), all started here on 127.0.0.1
  * in one run, runs interleaved. Prints rps, p50, p99, the ratios and dsync's hit ratio (from
  * CACHE.STATS) per run; writes only inside a temporary directory.
- *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L]
+ * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions.
+ *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L] [--profile]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -14,7 +15,7 @@ import { freePort } from "../../src/util/free_ports.ts";
 import { RespConnection } from "../../src/client/resp_connection.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
-import { parseBenchmarkCsv } from "./kv_compare.ts";
+import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
 
 const CLIENTS = 50;
 /** redis-benchmark runs tried per measurement (one stops at the first error reply). */
@@ -53,10 +54,18 @@ async function redisBenchmark(port: number, args: string[], timeoutMs: number) {
   const output = await new Deno.Command("redis-benchmark", {
     args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(CLIENTS), "--csv", ...args],
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
     signal: AbortSignal.timeout(timeoutMs),
   }).output();
-  return parseBenchmarkCsv(new TextDecoder().decode(output.stdout));
+  const text = new TextDecoder().decode(output.stdout);
+  const results = parseBenchmarkCsv(text);
+  if (!results.has("GET")) {
+    // Why it stopped (e.g. "Error from server: TRYAGAIN ..."), for the operator.
+    const all = `${text}\n${new TextDecoder().decode(output.stderr)}`;
+    const why = all.split("\n").find((line) => /error/i.test(line)) ?? "no error line";
+    console.error(`redis-benchmark stopped: ${why.slice(0, 200)}`);
+  }
+  return results;
 }
 
 /** hits and misses from CACHE.STATS. */
@@ -124,6 +133,7 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "interleaved rounds", "2")
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
+    .option("--profile", "run n1 with --cpu-prof and print its top functions")
     .parse(Deno.args, { from: "user" })
     .opts();
   const requests = Number(options.requests);
@@ -149,9 +159,15 @@ async function main(): Promise<void> {
         String(ceilingPort),
       ]),
     );
-    cluster = await startBenchCluster(3, false, [
-      ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
-    ]);
+    const profileDir = `${dataDir}/profile`;
+    cluster = await startBenchCluster(
+      3,
+      false,
+      ["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+      options.profile === true
+        ? (index) => index === 0 ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+        : undefined,
+    );
     const targets: Target[] = [
       { name: "redis aof-always", port: redisPort },
       { name: "deno ceiling", port: ceilingPort },
@@ -216,6 +232,7 @@ async function main(): Promise<void> {
       await process.status;
     }
     if (cluster !== null) await stopBenchCluster(cluster);
+    if (options.profile === true) await printProfile(`${dataDir}/profile`);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
   printTable(rows);
