@@ -5,8 +5,11 @@
  * and the minimal Deno server (../shared/bench/resp_ceiling.ts), all started here on 127.0.0.1
  * in one run, runs interleaved. Prints rps, p50, p99, the ratios and dsync's hit ratio (from
  * CACHE.STATS) per run; writes only inside a temporary directory.
- * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions.
+ * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions. `--baseline DIR`
+ * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
+ * with `git archive`), measured in the same rounds: before and after in one run.
  *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L] [--profile]
+ *     [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -18,6 +21,8 @@ import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_
 import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
 
 const CLIENTS = 50;
+/** The target name of the `--baseline` cluster. */
+const BASELINE = "dsync baseline n1 (cache)";
 /** redis-benchmark runs tried per measurement (one stops at the first error reply). */
 const RUN_ATTEMPTS = 3;
 
@@ -134,6 +139,7 @@ async function main(): Promise<void> {
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
+    .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
     .opts();
   const requests = Number(options.requests);
@@ -141,6 +147,7 @@ async function main(): Promise<void> {
   const keys = Number(options.keys);
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
   let cluster: BenchCluster | null = null;
+  let baseline: { cluster: BenchCluster; stop(cluster: BenchCluster): Promise<void> } | null = null;
   const others: Deno.ChildProcess[] = [];
   const rows: Row[] = [];
   try {
@@ -173,13 +180,24 @@ async function main(): Promise<void> {
       { name: "deno ceiling", port: ceilingPort },
       { name: "dsync n1 (cache)", port: cluster.basePort },
     ];
+    if (options.baseline !== undefined) {
+      // The baseline tree's own cluster session: its nodes run its own src/main.ts.
+      const session = await import(
+        `file://${options.baseline}/bench/load/local_cluster_session.ts`
+      );
+      const started: BenchCluster = await session.startBenchCluster(3, false, [
+        ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+      ]);
+      baseline = { cluster: started, stop: session.stopBenchCluster };
+      targets.push({ name: BASELINE, port: started.basePort });
+    }
     for (const target of targets) await waitPing(target);
     for (const target of targets) await warm(target.port, keys, 60_000);
     console.log(`load average at the start: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
     for (let round = 1; round <= rounds; round++) {
       for (const pipeline of [1, 16]) {
         for (const target of targets) {
-          const dsync = target.port === cluster.basePort;
+          const dsync = target.name.startsWith("dsync");
           const args = ["-t", "get", "-n", String(requests), "-r", String(keys)];
           // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
           // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
@@ -232,6 +250,7 @@ async function main(): Promise<void> {
       await process.status;
     }
     if (cluster !== null) await stopBenchCluster(cluster);
+    if (baseline !== null) await baseline.stop(baseline.cluster);
     if (options.profile === true) await printProfile(`${dataDir}/profile`);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
@@ -245,8 +264,18 @@ function best(rows: Row[], target: string, pipeline: number): Row | undefined {
 }
 
 function printTable(rows: Row[]): void {
+  const withBaseline = rows.some((row) => row.target === BASELINE);
   const table = new Table({
-    head: ["GET -P", "redis (p50/p99 ms)", "ceiling", "dsync", "hit ratio", "/redis", "/ceiling"],
+    head: [
+      "GET -P",
+      "redis (p50/p99 ms)",
+      "ceiling",
+      "dsync",
+      "hit ratio",
+      "/redis",
+      "/ceiling",
+      ...(withBaseline ? ["baseline", "baseline/ceiling"] : []),
+    ],
   });
   const cell = (row?: Row) =>
     row === undefined ? "-" : `${row.rps.toFixed(0)} (${row.p50Ms}/${row.p99Ms})`;
@@ -256,6 +285,7 @@ function printTable(rows: Row[]): void {
     const redis = best(rows, "redis aof-always", pipeline);
     const ceiling = best(rows, "deno ceiling", pipeline);
     const dsync = best(rows, "dsync n1 (cache)", pipeline);
+    const before = best(rows, BASELINE, pipeline);
     table.push([
       pipeline,
       cell(redis),
@@ -264,6 +294,7 @@ function printTable(rows: Row[]): void {
       dsync?.hitRatio?.toFixed(4) ?? "-",
       ratio(dsync, redis),
       ratio(dsync, ceiling),
+      ...(withBaseline ? [cell(before), ratio(before, ceiling)] : []),
     ]);
   }
   console.log(table.toString());
