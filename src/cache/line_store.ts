@@ -1,4 +1,5 @@
 import { assert } from "../util/assert.ts";
+import { bytesEqual } from "./key_id.ts";
 import { CACHE_LINE_OVERHEAD_BYTES } from "./limits.ts";
 import type { DirtyData, GrantedState } from "./types.ts";
 
@@ -41,6 +42,17 @@ interface Slot {
   line: CacheLine;
   older: Slot | null;
   newer: Slot | null;
+  /** keyHash(line.key). */
+  hash: number;
+  /** The next slot whose key has the same hash (a collision chain), or null. */
+  sameHash: Slot | null;
+}
+
+/** FNV-1a over the key's bytes: the byte index's map key. */
+export function keyHash(key: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0x01000193);
+  return hash >>> 0;
 }
 
 /**
@@ -48,9 +60,13 @@ interface Slot {
  * returns the lines it had to evict (oldest first) so the caller can send their notices. The
  * order is a doubly linked list beside the map: a hit moves its line to the newest end with a
  * few pointer writes (a Map delete and set per hit churned the table and dominated the hit path).
+ * A second index by a hash of the key's bytes lets a hit find its line without building the
+ * key's string id (`peekKey`, `touchKey`); ids must be `keyIdOf(line.key)`.
  */
 export class LineStore {
   readonly #slots = new Map<string, Slot>();
+  /** The slots by keyHash of their key; colliding slots chain through `sameHash`. */
+  readonly #byHash = new Map<number, Slot>();
   readonly #maxBytes: number;
   readonly #maxEntries: number;
   #bytes = 0;
@@ -84,10 +100,20 @@ export class LineStore {
   touch(id: string): CacheLine | undefined {
     const slot = this.#slots.get(id);
     if (slot === undefined) return undefined;
-    if (slot !== this.#newest) {
-      this.#unlink(slot);
-      this.#append(slot);
-    }
+    this.#makeNewest(slot);
+    return slot.line;
+  }
+
+  /** The line of the key `key` without touching its recency (found by its bytes). */
+  peekKey(key: Uint8Array): CacheLine | undefined {
+    return this.#slotOfKey(key)?.line;
+  }
+
+  /** The line of the key `key`, made the most recently used (found by its bytes). */
+  touchKey(key: Uint8Array): CacheLine | undefined {
+    const slot = this.#slotOfKey(key);
+    if (slot === undefined) return undefined;
+    this.#makeNewest(slot);
     return slot.line;
   }
 
@@ -97,6 +123,7 @@ export class LineStore {
     if (slot === undefined) return undefined;
     this.#slots.delete(id);
     this.#unlink(slot);
+    this.#unindex(slot);
     this.#bytes -= lineBytes(slot.line.key, slot.line.value);
     assert(this.#bytes >= 0, "line bytes stay >= 0");
     return slot.line;
@@ -154,8 +181,43 @@ export class LineStore {
   }
 
   #add(id: string, line: CacheLine): void {
-    const slot: Slot = { id, line, older: null, newer: null };
+    const hash = keyHash(line.key);
+    const sameHash = this.#byHash.get(hash) ?? null;
+    const slot: Slot = { id, line, older: null, newer: null, hash, sameHash };
     this.#slots.set(id, slot);
+    this.#byHash.set(hash, slot);
+    this.#append(slot);
+  }
+
+  #slotOfKey(key: Uint8Array): Slot | undefined {
+    // Bounded by the lines held: a chain holds only lines whose key hashes collide.
+    for (let slot = this.#byHash.get(keyHash(key)); slot !== undefined;) {
+      if (bytesEqual(slot.line.key, key)) return slot;
+      slot = slot.sameHash ?? undefined;
+    }
+    return undefined;
+  }
+
+  #unindex(slot: Slot): void {
+    const head = this.#byHash.get(slot.hash);
+    if (head === slot) {
+      if (slot.sameHash === null) this.#byHash.delete(slot.hash);
+      else this.#byHash.set(slot.hash, slot.sameHash);
+      return;
+    }
+    for (let before = head; before !== undefined && before.sameHash !== null;) {
+      if (before.sameHash === slot) {
+        before.sameHash = slot.sameHash;
+        return;
+      }
+      before = before.sameHash;
+    }
+    assert(false, "a removed line was in the key index");
+  }
+
+  #makeNewest(slot: Slot): void {
+    if (slot === this.#newest) return;
+    this.#unlink(slot);
     this.#append(slot);
   }
 

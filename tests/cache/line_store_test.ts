@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type CacheLine, lineBytes, LineStore } from "../../src/cache/line_store.ts";
+import { type CacheLine, keyHash, lineBytes, LineStore } from "../../src/cache/line_store.ts";
 
 const encoder = new TextEncoder();
 
@@ -57,4 +57,34 @@ Deno.test("line store: the byte bound evicts oldest first, never the new line; c
   store.insert("a", line("a", "w"));
   copy.insert("a", line("a", "w"));
   assert.deepEqual(ids(copy), ["z", "a"]);
+});
+
+Deno.test("line store: lines found by key bytes, through hash collisions, and forgotten", () => {
+  // Two keys whose hashes collide (found by a search over k0, k1, ...).
+  const [a, b] = ["k32728", "k261234"];
+  assert.equal(keyHash(encoder.encode(a)), keyHash(encoder.encode(b)));
+  const store = new LineStore(1 << 20, 3);
+  store.insert(a, line(a, "va"));
+  store.insert(b, line(b, "vb"));
+  store.insert("c", line("c", "vc"));
+  const value = (key: string) => store.peekKey(encoder.encode(key))?.value?.[1];
+  assert.equal(value(a), "a".charCodeAt(0));
+  assert.equal(value(b), "b".charCodeAt(0));
+  assert.equal(store.peekKey(encoder.encode("k0")), undefined);
+  assert.equal(store.touchKey(encoder.encode(a))?.value?.[1], "a".charCodeAt(0));
+  assert.deepEqual(ids(store), [b, "c", a]);
+  store.remove(b); // the chain's head (added last)
+  assert.equal(value(b), undefined);
+  assert.equal(value(a), "a".charCodeAt(0));
+  store.insert(b, line(b, "vb"));
+  store.remove(a); // now behind b in the chain
+  assert.equal(value(a), undefined);
+  assert.equal(value(b), "b".charCodeAt(0));
+  // Eviction forgets the evicted line's bytes too.
+  store.insert("d", line("d"));
+  store.insert("e", line("e"));
+  assert.deepEqual(ids(store), [b, "d", "e"]);
+  store.insert("f", line("f"));
+  assert.equal(value(b), undefined);
+  assert.equal(store.touchKey(encoder.encode(b)), undefined);
 });
