@@ -166,6 +166,10 @@ async function main(): Promise<void> {
         String(ceilingPort),
       ]),
     );
+    // Both listen before the clusters pick their ports (a port picked free but not yet bound
+    // was taken by a node twice on a busy machine).
+    await waitPing({ name: "redis", port: redisPort });
+    await waitPing({ name: "ceiling", port: ceilingPort });
     const profileDir = `${dataDir}/profile`;
     cluster = await startBenchCluster(
       3,
