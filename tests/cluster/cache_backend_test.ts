@@ -113,6 +113,10 @@ Deno.test({
         assert.equal(await retrying(() => c.del("written")), 1);
         assert.equal(await direct.exists("written"), 0);
         assert.equal(await retrying(() => b.get("written")), null);
+        // A key only Redis has: DEL must reach Redis to count it and remove it.
+        await direct.set("planted-del", "x");
+        assert.equal(await retrying(() => a.del("planted-del")), 1);
+        assert.equal(await direct.exists("planted-del"), 0);
       });
 
       await t.step("read-after-write across nodes, readers holding the old value", async () => {
