@@ -21,6 +21,8 @@ import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_
 import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
 
 const CLIENTS = 50;
+/** Longest warm-up of one target (1,000 serial write-through SETs crawl on a loaded machine). */
+const WARM_TIMEOUT_MS = 300_000;
 /** The target name of the `--baseline` cluster. */
 const BASELINE = "dsync baseline n1 (cache)";
 /** redis-benchmark runs tried per measurement (one stops at the first error reply). */
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
       targets.push({ name: BASELINE, port: started.basePort });
     }
     for (const target of targets) await waitPing(target);
-    for (const target of targets) await warm(target.port, keys, 60_000);
+    for (const target of targets) await warm(target.port, keys, WARM_TIMEOUT_MS);
     console.log(`load average at the start: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
     for (let round = 1; round <= rounds; round++) {
       for (const pipeline of [1, 16]) {
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
           let before: { hits: number; misses: number } | null = null;
           let after: { hits: number; misses: number } | null = null;
           for (let attempt = 1; attempt <= RUN_ATTEMPTS && result === undefined; attempt++) {
-            if (dsync) await warmReads(target.port, keys, 60_000);
+            if (dsync) await warmReads(target.port, keys, WARM_TIMEOUT_MS);
             before = dsync ? await hitsAndMisses(target.port) : null;
             const results = await redisBenchmark(
               target.port,
