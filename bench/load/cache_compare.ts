@@ -5,7 +5,11 @@
  * and the minimal Deno server (../shared/bench/resp_ceiling.ts), all started here on 127.0.0.1
  * in one run, runs interleaved. Prints rps, p50, p99, the ratios and dsync's hit ratio (from
  * CACHE.STATS) per run; writes only inside a temporary directory.
- *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L]
+ * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions. `--baseline DIR`
+ * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
+ * with `git archive`), measured in the same rounds: before and after in one run.
+ *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L] [--profile]
+ *     [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -14,9 +18,13 @@ import { freePort } from "../../src/util/free_ports.ts";
 import { RespConnection } from "../../src/client/resp_connection.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
-import { parseBenchmarkCsv } from "./kv_compare.ts";
+import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
 
 const CLIENTS = 50;
+/** Longest warm-up of one target (1,000 serial write-through SETs crawl on a loaded machine). */
+const WARM_TIMEOUT_MS = 300_000;
+/** The target name of the `--baseline` cluster. */
+const BASELINE = "dsync baseline n1 (cache)";
 /** redis-benchmark runs tried per measurement (one stops at the first error reply). */
 const RUN_ATTEMPTS = 3;
 
@@ -60,10 +68,18 @@ export async function redisBenchmark(
   const output = await new Deno.Command("redis-benchmark", {
     args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(clients), "--csv", ...args],
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
     signal: AbortSignal.timeout(timeoutMs),
   }).output();
-  return parseBenchmarkCsv(new TextDecoder().decode(output.stdout));
+  const text = new TextDecoder().decode(output.stdout);
+  const results = parseBenchmarkCsv(text);
+  if (!results.has("GET")) {
+    // Why it stopped (e.g. "Error from server: TRYAGAIN ..."), for the operator.
+    const all = `${text}\n${new TextDecoder().decode(output.stderr)}`;
+    const why = all.split("\n").find((line) => /error/i.test(line)) ?? "no error line";
+    console.error(`redis-benchmark stopped: ${why.slice(0, 200)}`);
+  }
+  return results;
 }
 
 /** hits and misses from CACHE.STATS. */
@@ -131,6 +147,8 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "interleaved rounds", "2")
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
+    .option("--profile", "run n1 with --cpu-prof and print its top functions")
+    .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
     .opts();
   const requests = Number(options.requests);
@@ -138,6 +156,7 @@ async function main(): Promise<void> {
   const keys = Number(options.keys);
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
   let cluster: BenchCluster | null = null;
+  let baseline: { cluster: BenchCluster; stop(cluster: BenchCluster): Promise<void> } | null = null;
   const others: Deno.ChildProcess[] = [];
   const rows: Row[] = [];
   try {
@@ -156,21 +175,42 @@ async function main(): Promise<void> {
         String(ceilingPort),
       ]),
     );
-    cluster = await startBenchCluster(3, false, [
-      ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
-    ]);
+    // Both listen before the clusters pick their ports (a port picked free but not yet bound
+    // was taken by a node twice on a busy machine).
+    await waitPing({ name: "redis", port: redisPort });
+    await waitPing({ name: "ceiling", port: ceilingPort });
+    const profileDir = `${dataDir}/profile`;
+    cluster = await startBenchCluster(
+      3,
+      false,
+      ["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+      options.profile === true
+        ? (index) => index === 0 ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+        : undefined,
+    );
     const targets: Target[] = [
       { name: "redis aof-always", port: redisPort },
       { name: "deno ceiling", port: ceilingPort },
       { name: "dsync n1 (cache)", port: cluster.basePort },
     ];
+    if (options.baseline !== undefined) {
+      // The baseline tree's own cluster session: its nodes run its own src/main.ts.
+      const session = await import(
+        `file://${options.baseline}/bench/load/local_cluster_session.ts`
+      );
+      const started: BenchCluster = await session.startBenchCluster(3, false, [
+        ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+      ]);
+      baseline = { cluster: started, stop: session.stopBenchCluster };
+      targets.push({ name: BASELINE, port: started.basePort });
+    }
     for (const target of targets) await waitPing(target);
-    for (const target of targets) await warm(target.port, keys, 60_000);
+    for (const target of targets) await warm(target.port, keys, WARM_TIMEOUT_MS);
     console.log(`load average at the start: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
     for (let round = 1; round <= rounds; round++) {
       for (const pipeline of [1, 16]) {
         for (const target of targets) {
-          const dsync = target.port === cluster.basePort;
+          const dsync = target.name.startsWith("dsync");
           const args = ["-t", "get", "-n", String(requests), "-r", String(keys)];
           // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
           // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
@@ -178,7 +218,7 @@ async function main(): Promise<void> {
           let before: { hits: number; misses: number } | null = null;
           let after: { hits: number; misses: number } | null = null;
           for (let attempt = 1; attempt <= RUN_ATTEMPTS && result === undefined; attempt++) {
-            if (dsync) await warmReads(target.port, keys, 60_000);
+            if (dsync) await warmReads(target.port, keys, WARM_TIMEOUT_MS);
             before = dsync ? await hitsAndMisses(target.port) : null;
             const results = await redisBenchmark(
               target.port,
@@ -223,6 +263,8 @@ async function main(): Promise<void> {
       await process.status;
     }
     if (cluster !== null) await stopBenchCluster(cluster);
+    if (baseline !== null) await baseline.stop(baseline.cluster);
+    if (options.profile === true) await printProfile(`${dataDir}/profile`);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
   printTable(rows);
@@ -235,8 +277,18 @@ function best(rows: Row[], target: string, pipeline: number): Row | undefined {
 }
 
 function printTable(rows: Row[]): void {
+  const withBaseline = rows.some((row) => row.target === BASELINE);
   const table = new Table({
-    head: ["GET -P", "redis (p50/p99 ms)", "ceiling", "dsync", "hit ratio", "/redis", "/ceiling"],
+    head: [
+      "GET -P",
+      "redis (p50/p99 ms)",
+      "ceiling",
+      "dsync",
+      "hit ratio",
+      "/redis",
+      "/ceiling",
+      ...(withBaseline ? ["baseline", "baseline/ceiling"] : []),
+    ],
   });
   const cell = (row?: Row) =>
     row === undefined ? "-" : `${row.rps.toFixed(0)} (${row.p50Ms}/${row.p99Ms})`;
@@ -246,6 +298,7 @@ function printTable(rows: Row[]): void {
     const redis = best(rows, "redis aof-always", pipeline);
     const ceiling = best(rows, "deno ceiling", pipeline);
     const dsync = best(rows, "dsync n1 (cache)", pipeline);
+    const before = best(rows, BASELINE, pipeline);
     table.push([
       pipeline,
       cell(redis),
@@ -254,6 +307,7 @@ function printTable(rows: Row[]): void {
       dsync?.hitRatio?.toFixed(4) ?? "-",
       ratio(dsync, redis),
       ratio(dsync, ceiling),
+      ...(withBaseline ? [cell(before), ratio(before, ceiling)] : []),
     ]);
   }
   console.log(table.toString());

@@ -29,8 +29,11 @@ export type StoreResult =
     /** For a commit: whether the write's NX/XX condition held; true for a read. */
     applied: boolean;
   }
-  /** `unknown`: a commit that may still apply (its proposal timed out or lost its leader). */
-  | { ok: false; reason: "notLeader" | "refused" | "unknown" };
+  /**
+   * `unknown`: a commit that may still apply (its proposal timed out or lost its leader);
+   * `unavailable`: the store could not be reached and nothing was applied.
+   */
+  | { ok: false; reason: "notLeader" | "refused" | "unknown" | "unavailable" };
 
 /** A message for one node. */
 export interface HomeOutput {

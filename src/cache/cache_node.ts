@@ -126,11 +126,13 @@ export class CacheNode {
    * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
    */
   hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
-    const id = keyIdOf(key);
-    const line = this.#validLine(id, nowMs);
-    if (line === undefined) return null;
+    // Found by the key's bytes: a hit builds no string id (only a renewal needs one).
+    const line = this.#lines.peekKey(key);
+    if (line === undefined || !this.#isLive(line, nowMs)) return null;
+    this.#lines.touchKey(key);
     this.#stats.hits++;
-    const renew = this.#renewable(id, line, nowMs);
+    const renew = nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
+      this.#renewable(keyIdOf(key), line, nowMs);
     return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 

@@ -1,4 +1,5 @@
 import { assert } from "../util/assert.ts";
+import { bytesEqual } from "./key_id.ts";
 import { CACHE_LINE_OVERHEAD_BYTES } from "./limits.ts";
 import type { DirtyData, GrantedState } from "./types.ts";
 
@@ -35,15 +36,42 @@ export function lineBytes(key: Uint8Array, value: Uint8Array | null): number {
   return key.length + (value?.length ?? 0) + CACHE_LINE_OVERHEAD_BYTES;
 }
 
+/** A line in the recency list: `older`/`newer` link the lines by last use. */
+interface Slot {
+  id: string;
+  line: CacheLine;
+  older: Slot | null;
+  newer: Slot | null;
+  /** keyHash(line.key). */
+  hash: number;
+  /** The next slot whose key has the same hash (a collision chain), or null. */
+  sameHash: Slot | null;
+}
+
+/** FNV-1a over the key's bytes: the byte index's map key. */
+export function keyHash(key: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key[i]!, 0x01000193);
+  return hash >>> 0;
+}
+
 /**
  * The lines of one node in least-recently-used order, bounded by bytes and entries. `insert`
- * returns the lines it had to evict (oldest first) so the caller can send their notices.
+ * returns the lines it had to evict (oldest first) so the caller can send their notices. The
+ * order is a doubly linked list beside the map: a hit moves its line to the newest end with a
+ * few pointer writes (a Map delete and set per hit churned the table and dominated the hit path).
+ * A second index by a hash of the key's bytes lets a hit find its line without building the
+ * key's string id (`peekKey`, `touchKey`); ids must be `keyIdOf(line.key)`.
  */
 export class LineStore {
-  readonly #lines = new Map<string, CacheLine>();
+  readonly #slots = new Map<string, Slot>();
+  /** The slots by keyHash of their key; colliding slots chain through `sameHash`. */
+  readonly #byHash = new Map<number, Slot>();
   readonly #maxBytes: number;
   readonly #maxEntries: number;
   #bytes = 0;
+  #oldest: Slot | null = null;
+  #newest: Slot | null = null;
 
   /** Creates an empty store holding at most `maxEntries` lines and `maxBytes` bytes. */
   constructor(maxBytes: number, maxEntries: number) {
@@ -60,36 +88,50 @@ export class LineStore {
 
   /** Number of lines. */
   get size(): number {
-    return this.#lines.size;
+    return this.#slots.size;
   }
 
   /** The line of `id` without touching its recency. */
   peek(id: string): CacheLine | undefined {
-    return this.#lines.get(id);
+    return this.#slots.get(id)?.line;
   }
 
   /** The line of `id`, made the most recently used. */
   touch(id: string): CacheLine | undefined {
-    const line = this.#lines.get(id);
-    if (line === undefined) return undefined;
-    this.#lines.delete(id);
-    this.#lines.set(id, line);
-    return line;
+    const slot = this.#slots.get(id);
+    if (slot === undefined) return undefined;
+    this.#makeNewest(slot);
+    return slot.line;
+  }
+
+  /** The line of the key `key` without touching its recency (found by its bytes). */
+  peekKey(key: Uint8Array): CacheLine | undefined {
+    return this.#slotOfKey(key)?.line;
+  }
+
+  /** The line of the key `key`, made the most recently used (found by its bytes). */
+  touchKey(key: Uint8Array): CacheLine | undefined {
+    const slot = this.#slotOfKey(key);
+    if (slot === undefined) return undefined;
+    this.#makeNewest(slot);
+    return slot.line;
   }
 
   /** Removes the line of `id`; returns it. */
   remove(id: string): CacheLine | undefined {
-    const line = this.#lines.get(id);
-    if (line === undefined) return undefined;
-    this.#lines.delete(id);
-    this.#bytes -= lineBytes(line.key, line.value);
+    const slot = this.#slots.get(id);
+    if (slot === undefined) return undefined;
+    this.#slots.delete(id);
+    this.#unlink(slot);
+    this.#unindex(slot);
+    this.#bytes -= lineBytes(slot.line.key, slot.line.value);
     assert(this.#bytes >= 0, "line bytes stay >= 0");
-    return line;
+    return slot.line;
   }
 
   /** Replaces the value of a present line (a local write), keeping the byte count right. */
   setValue(id: string, value: Uint8Array | null): void {
-    const line = this.#lines.get(id);
+    const line = this.#slots.get(id)?.line;
     assert(line !== undefined, "setValue on a present line");
     this.#bytes += lineBytes(line.key, value) - lineBytes(line.key, line.value);
     line.value = value;
@@ -104,14 +146,16 @@ export class LineStore {
     const size = lineBytes(line.key, line.value);
     if (size > this.#maxBytes || this.#maxEntries < 1) return null;
     this.remove(id);
-    this.#lines.set(id, line);
+    this.#add(id, line);
     this.#bytes += size;
     const evicted: CacheLine[] = [];
-    for (const [otherId, other] of this.#lines) {
-      if (this.#bytes <= this.#maxBytes && this.#lines.size <= this.#maxEntries) break;
-      if (otherId === id) continue;
-      this.remove(otherId);
-      evicted.push(other);
+    // Bounded by the lines held: each pass removes the oldest line but the new one.
+    for (let slot = this.#oldest; slot !== null && slot.id !== id;) {
+      if (this.#bytes <= this.#maxBytes && this.#slots.size <= this.#maxEntries) break;
+      const newer: Slot | null = slot.newer;
+      this.remove(slot.id);
+      evicted.push(slot.line);
+      slot = newer;
     }
     assert(this.#bytes <= this.#maxBytes, "bytes within bound after eviction");
     return evicted;
@@ -120,14 +164,78 @@ export class LineStore {
   /** An independent copy (same order, same counts). */
   clone(): LineStore {
     const copy = new LineStore(this.#maxBytes, this.#maxEntries);
-    for (const [id, line] of this.#lines) copy.#lines.set(id, copyLine(line));
+    for (let slot = this.#oldest; slot !== null; slot = slot.newer) {
+      copy.#add(slot.id, copyLine(slot.line));
+    }
     copy.#bytes = this.#bytes;
     return copy;
   }
 
   /** Every line, least recent first (a copy: safe to remove while iterating). */
   all(): [string, CacheLine][] {
-    return [...this.#lines];
+    const lines: [string, CacheLine][] = [];
+    for (let slot = this.#oldest; slot !== null; slot = slot.newer) {
+      lines.push([slot.id, slot.line]);
+    }
+    return lines;
+  }
+
+  #add(id: string, line: CacheLine): void {
+    const hash = keyHash(line.key);
+    const sameHash = this.#byHash.get(hash) ?? null;
+    const slot: Slot = { id, line, older: null, newer: null, hash, sameHash };
+    this.#slots.set(id, slot);
+    this.#byHash.set(hash, slot);
+    this.#append(slot);
+  }
+
+  #slotOfKey(key: Uint8Array): Slot | undefined {
+    // Bounded by the lines held: a chain holds only lines whose key hashes collide.
+    for (let slot = this.#byHash.get(keyHash(key)); slot !== undefined;) {
+      if (bytesEqual(slot.line.key, key)) return slot;
+      slot = slot.sameHash ?? undefined;
+    }
+    return undefined;
+  }
+
+  #unindex(slot: Slot): void {
+    const head = this.#byHash.get(slot.hash);
+    if (head === slot) {
+      if (slot.sameHash === null) this.#byHash.delete(slot.hash);
+      else this.#byHash.set(slot.hash, slot.sameHash);
+      return;
+    }
+    for (let before = head; before !== undefined && before.sameHash !== null;) {
+      if (before.sameHash === slot) {
+        before.sameHash = slot.sameHash;
+        return;
+      }
+      before = before.sameHash;
+    }
+    assert(false, "a removed line was in the key index");
+  }
+
+  #makeNewest(slot: Slot): void {
+    if (slot === this.#newest) return;
+    this.#unlink(slot);
+    this.#append(slot);
+  }
+
+  #append(slot: Slot): void {
+    slot.older = this.#newest;
+    slot.newer = null;
+    if (this.#newest === null) this.#oldest = slot;
+    else this.#newest.newer = slot;
+    this.#newest = slot;
+  }
+
+  #unlink(slot: Slot): void {
+    if (slot.older === null) this.#oldest = slot.newer;
+    else slot.older.newer = slot.newer;
+    if (slot.newer === null) this.#newest = slot.older;
+    else slot.newer.older = slot.older;
+    slot.older = null;
+    slot.newer = null;
   }
 }
 

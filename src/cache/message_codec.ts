@@ -35,7 +35,13 @@ export class CacheCodecError extends Error {
 const CONTEXT = "cache message";
 const TYPES = Object.keys(CACHE_MESSAGE_CODES) as CacheMessageType[];
 const STATES: readonly GrantedState[] = ["M", "E", "S"];
-const REFUSALS: readonly CacheRefusal[] = ["busy", "notLeader", "refused", "unknown"];
+const REFUSALS: readonly CacheRefusal[] = [
+  "busy",
+  "notLeader",
+  "refused",
+  "unknown",
+  "unavailable",
+];
 const CONDITIONS: readonly KvCondition[] = ["always", "ifMissing", "ifExists"];
 /** Largest value a cache message carries (the store refuses more anyway): 512 MiB. */
 export const CACHE_VALUE_BYTES_MAX = 512 * 1024 * 1024;

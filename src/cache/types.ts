@@ -28,6 +28,11 @@ export type CacheRefusal =
   /** The store refused the write (a limit): the node answers the store's error. */
   | "refused"
   /**
+   * The store of record (a `--cache-backend` server) could not be reached and nothing was
+   * applied: the node answers `-TRYAGAIN backend unavailable ...`.
+   */
+  | "unavailable"
+  /**
    * The write's outcome is unknown: its commit was (or may have been) proposed, then the home
    * lost its lead or the commit timed out. The node answers `-TIMEOUT` (never "safe to retry").
    */

@@ -12,8 +12,13 @@ import type { RaftHost } from "../consensus/raft_host.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KvKeyState, KvKeyWrite } from "../kv_service/kv_service.ts";
 import { byteString } from "../kv/key.ts";
+import { StoreUnavailableError } from "./store_unavailable.ts";
 
-/** The store of record the homes read and commit through (the slot groups' kv service). */
+/**
+ * The store of record the homes read and commit through: the slot groups' kv service, or a
+ * Redis server (`--cache-backend`, RedisStore). A store that cannot be reached throws
+ * StoreUnavailableError.
+ */
 export interface CacheStore {
   readKey(slot: number, key: Uint8Array): Promise<KvKeyState>;
   writeKey(slot: number, key: Uint8Array, write: CacheWrite): Promise<KvKeyWrite>;
@@ -210,6 +215,9 @@ export class CacheHomes {
       // its outcome unknown, and the client must not be told it is safe to retry.
       const surelyNot = request.kind === "read" ||
         (error instanceof ClusterError && error.code === "TRYAGAIN");
+      if (error instanceof StoreUnavailableError && (surelyNot || !error.maybeSent)) {
+        return { ok: false, reason: "unavailable" };
+      }
       return { ok: false, reason: surelyNot ? "notLeader" : "unknown" };
     }).then((result) => {
       // The commit stays counted until its answer is handed to the home: a drop before then

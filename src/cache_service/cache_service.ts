@@ -262,10 +262,16 @@ export class CacheService {
         return new ClusterError("TRYAGAIN", "the key's home moved; retry");
       case "refused":
         return new ClusterError("LIMIT", "the slot's store refused the write (a size limit)");
+      case "unavailable":
+        return new ClusterError(
+          "TRYAGAIN",
+          "backend unavailable: the cache's store of record cannot be reached; retry",
+        );
       case "unknown":
         return new ClusterError(
           "TIMEOUT",
-          "the key's home lost its lead while the write was in flight; it may or may not apply",
+          "the key's home lost its lead, or its store did not answer, while the write was in " +
+            "flight; it may or may not apply",
         );
     }
   }

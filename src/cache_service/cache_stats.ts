@@ -1,4 +1,5 @@
 import type { CacheService } from "./cache_service.ts";
+import type { RedisStore } from "./redis_store.ts";
 
 /** CACHE.STATS: the contract's fields in its order, then `entries` and `capacity_entries`. */
 export function cacheStatsPairs(
@@ -27,8 +28,13 @@ export function cacheInfoFields(
   service: CacheService,
   capacity: { bytes: number; entries: number },
   writeMode: string,
+  backend: RedisStore | null = null,
 ): Array<[string, string | number]> {
-  const fields: Array<[string, string | number]> = [["cache_write_mode", writeMode]];
+  const fields: Array<[string, string | number]> = [
+    ["cache_write_mode", writeMode],
+    ["cache_backend", backend === null ? "slots" : backend.display],
+    ["cache_backend_connected", backend === null || backend.connected ? 1 : 0],
+  ];
   for (const [name, value] of cacheStatsPairs(service, capacity)) {
     fields.push([`cache_${name}`, value]);
   }

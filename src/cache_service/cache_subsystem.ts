@@ -13,6 +13,7 @@ import {
 import { cacheCommands } from "./cache_commands.ts";
 import { CacheService } from "./cache_service.ts";
 import { cacheInfoFields } from "./cache_stats.ts";
+import { RedisStore } from "./redis_store.ts";
 
 /** What the cache needs from the node beyond the subsystem context. */
 export interface CacheNodeLinks {
@@ -49,6 +50,10 @@ export function cacheSubsystemFactory(
         holderMarginMs: Math.max(1, Math.ceil(config.cacheLeaseMs / 4)),
         writeBackMs: config.cacheWriteBackMs,
       };
+      const cacheLogger = logger.with({ component: "cache" });
+      const backend = config.cacheBackend === null
+        ? null
+        : new RedisStore({ url: config.cacheBackend, logger: cacheLogger });
       const service = new CacheService({
         nodeId: config.id,
         cache: {
@@ -60,7 +65,7 @@ export function cacheSubsystemFactory(
         homes: {
           slotHost: (slot) => context.slotHost(slot),
           slotHosts: () => context.slotHosts(),
-          store: {
+          store: backend ?? {
             readKey: (slot, key) => links.kv().readKey(slot, key),
             writeKey: (slot, key, write) => links.kv().writeKey(slot, key, write),
           },
@@ -74,15 +79,22 @@ export function cacheSubsystemFactory(
         requestTimeoutMs: config.requestTimeoutMs,
         tickMs: CACHE_TICK_MS,
         nowMs: () => performance.now(),
-        logger: logger.with({ component: "cache" }),
+        logger: cacheLogger,
       });
-      return cacheSubsystem(config, service);
+      return cacheSubsystem(config, service, backend);
     },
   };
 }
 
-/** The cache as a subsystem: its commands, frames, INFO section and metrics. */
-export function cacheSubsystem(config: NodeConfig, service: CacheService): Subsystem {
+/**
+ * The cache as a subsystem: its commands, frames, INFO section and metrics; with `backend`
+ * (`--cache-backend`) it also connects to and disconnects from that store.
+ */
+export function cacheSubsystem(
+  config: NodeConfig,
+  service: CacheService,
+  backend: RedisStore | null = null,
+): Subsystem {
   const capacity = { bytes: config.cacheMaxBytes, entries: config.cacheMaxEntries };
   const onFrame: PeerHandler = (from, message) => service.onFrame(from, message);
   const counter = (name: string, help: string, value: () => number) => ({ name, help, value });
@@ -99,7 +111,7 @@ export function cacheSubsystem(config: NodeConfig, service: CacheService): Subsy
     },
     infoSections: [{
       name: "cache",
-      fields: () => cacheInfoFields(service, capacity, config.cacheWrite),
+      fields: () => cacheInfoFields(service, capacity, config.cacheWrite, backend),
     }],
     metrics: [
       counter("dsync_cache_hits_total", "Reads answered from a local line", () => nodeStats().hits),
@@ -124,7 +136,13 @@ export function cacheSubsystem(config: NodeConfig, service: CacheService): Subsy
       ),
       counter("dsync_cache_homes", "Slots whose cache home is here", () => service.homes.size),
     ],
-    start: () => service.start(),
-    stop: () => service.stop(),
+    start: () => {
+      backend?.start();
+      service.start();
+    },
+    stop: () => {
+      service.stop();
+      backend?.stop();
+    },
   };
 }

@@ -217,6 +217,12 @@ export function nodeCommand(): Command {
         `coherence lease of a cache line (default ${NODE_DEFAULTS.cacheLeaseMs})`,
       ),
     )
+    .addOption(
+      envOption(
+        "--cache-backend <url>",
+        "redis://host:port: a Redis server is the cache's store of record (implies --cache on)",
+      ),
+    )
     .action(async (options: RawNodeOptions) => {
       await runNode(options);
     });

@@ -1,4 +1,5 @@
 import { type HostPort, parseHostPort } from "../util/host_port.ts";
+import { type CacheBackendUrl, parseCacheBackendUrl } from "./cache_backend_url.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import { TTL_MS_MAX } from "../locks/limits.ts";
 import { SLOT_COUNT_DEFAULT, SLOT_COUNT_MAX } from "../placement/key_slot.ts";
@@ -101,6 +102,11 @@ export interface NodeConfig {
   cacheWriteBackMs: number;
   /** `--cache-lease-ms`: the coherence lease of a cache line. */
   cacheLeaseMs: number;
+  /**
+   * `--cache-backend`: a Redis server as the cache's store of record instead of the slot groups,
+   * or null (none, the default). Setting it implies `--cache on`; with `--cache off` it is refused.
+   */
+  cacheBackend: CacheBackendUrl | null;
 }
 
 /** Raw option values as they come from flags or `DSYNC_*` variables (strings). */
@@ -153,6 +159,7 @@ export interface RawNodeOptions {
   cacheWrite?: string;
   cacheWritebackMs?: string;
   cacheLeaseMs?: string;
+  cacheBackend?: string;
 }
 
 /** Longest `--cache-lease-ms`: a minute (a new home waits a lease before granting writes). */
@@ -215,6 +222,10 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       `Invalid --cluster-id '${raw.clusterId}': use 1-128 letters, digits, '_', '.', ':', '-'`,
     );
   }
+  // Empty means none (a compose file passes `${DSYNC_CACHE_BACKEND:-}` through).
+  const backend = raw.cacheBackend === undefined || raw.cacheBackend === ""
+    ? null
+    : parseCacheBackendUrl(raw.cacheBackend);
   const config: NodeConfig = {
     id,
     clusterId: raw.clusterId ?? (peers === null ? "" : deriveClusterId(peers)),
@@ -302,7 +313,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.cacheMaxEntries,
       "--cache-max-entries",
     ),
-    cache: parseChoice(raw.cache ?? "off", ["on", "off"] as const, "--cache"),
+    cache: parseChoice(raw.cache ?? (backend === null ? "off" : "on"), ["on", "off"], "--cache"),
     cacheWrite: parseChoice(
       raw.cacheWrite ?? "through",
       ["through", "back"] as const,
@@ -320,7 +331,14 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       CACHE_LEASE_MS_MAX,
       CACHE_LEASE_MS_MIN,
     ),
+    cacheBackend: backend,
   };
+  if (backend !== null && config.cache === "off") {
+    throw new RangeError(
+      "--cache-backend needs the cache: it is the cache's store of record, and --cache off " +
+        "sends GET/SET to the slot groups (drop --cache off, or --cache-backend)",
+    );
+  }
   checkRelations(config);
   return config;
 }

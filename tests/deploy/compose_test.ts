@@ -4,6 +4,8 @@
  * Remapped for one host (the only changes): every `SERVICE:PORT` and wildcard `0.0.0.0:PORT`
  * address becomes `127.0.0.1:<a free port>` (one per service and port, the same wherever it
  * appears), and a volume's mount point (`/data`) becomes a temporary directory per service.
+ * A `${NAME:-default}` is its default, as compose reads it with NAME unset (the redis profile's
+ * DSYNC_CACHE_BACKEND is empty here: tests/cluster/cache_backend_test.ts covers the backend).
  * The Dockerfile's entry point is `dsync`, so a service's command is `dsync COMMAND`. Also
  * checked: Prometheus scrapes every node's metrics address, and every metric the Grafana
  * dashboard draws exists on a running node.
@@ -42,6 +44,7 @@ function remap(
   mounts: Map<string, string>,
 ): string {
   if (mounts.has(value)) return mounts.get(value)!;
+  value = value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
   return value.replace(/(?<![\w.-])([A-Za-z0-9_.-]+):(\d+)\b/g, (whole, host: string, port) => {
     const owner = host === "0.0.0.0" ? self : services.has(host) ? host : null;
     if (owner === null) return whole;
