@@ -6,6 +6,7 @@
  */
 import { describeFault, type Fault, type NemesisSchedule } from "../nemesis.ts";
 import type { TimelineFault } from "../timeline.ts";
+import { wipeRefusal } from "../wipe_rule.ts";
 import { type ChaosCluster, delay } from "./harness.ts";
 
 /** Longest time spent retrying CLUSTER REMOVE of a wiped node. */
@@ -138,6 +139,16 @@ export class NemesisExecutor {
             nodes = [];
             break;
           }
+          {
+            // A slot group still re-adding an earlier wiped node holds its data on a bare
+            // majority: wiping another of its replicas would lose it (outside the model).
+            const refusal = await this.#slotsRefusal();
+            if (refusal !== null) {
+              label = `${label} (skipped: ${refusal})`;
+              nodes = [];
+              break;
+            }
+          }
           await this.#wipe(nodes);
           break;
       }
@@ -184,6 +195,16 @@ export class NemesisExecutor {
     const upCount = nodes.split("\n").filter((line) => / (leader|follower) up /.test(line)).length;
     return upCount === c.ids.length &&
       new RegExp(`registered_members:${c.ids.length}\\r?\\n`).test(info);
+  }
+
+  /** Why a wipe now would leave the fault model (wipe_rule.ts), or null. */
+  async #slotsRefusal(): Promise<string | null> {
+    const c = this.#cluster;
+    const views = await Promise.all(c.ids.map(async (id) => ({
+      id,
+      text: c.isServing(id) ? await c.admin(id, ["INFO", "slots"]).catch(() => null) : null,
+    })));
+    return wipeRefusal(views);
   }
 
   #healthy(): string[] {
