@@ -6,7 +6,7 @@ import { QueueWorkload, runQueueSeed } from "./queue_workload.ts";
 import type { SeedResult } from "./random_run.ts";
 
 /** Seeds run by the main test (bounded: the whole file stays under about 20 s on one core). */
-const QUEUE_SEED_COUNT = 80;
+const QUEUE_SEED_COUNT = 60;
 
 function failureText(result: SeedResult): string {
   return `seed ${result.seed} (${result.shape}): ${result.error}\n` +
