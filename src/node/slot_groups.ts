@@ -10,7 +10,7 @@ import type { NodeConfig } from "../config/node_config.ts";
 import type { Logger } from "../log/logger.ts";
 import { SeededRandom } from "../raft/mod.ts";
 import type { NodeLog } from "../storage/mod.ts";
-import { nextGroupStep, type Placement } from "../placement/mod.ts";
+import { nextGroupStep, orderSteps, type Placement, type PlacementStep } from "../placement/mod.ts";
 import type { RaftStatus } from "../raft/mod.ts";
 import { type LeftNotice, LeftNotices } from "./left_notices.ts";
 
@@ -100,6 +100,8 @@ export class SlotGroups {
   #waiting = 0;
   readonly #notices: LeftNotices;
   #reconcileCalls = 0;
+  /** Where the next reconcile starts its round robin over the slots (orderSteps). */
+  #stepCursor = 0;
   /** How the hosted groups started, for INFO: as founders, or empty. */
   readonly started = { founder: 0, empty: 0, dropped: 0 };
 
@@ -263,12 +265,15 @@ export class SlotGroups {
    * Moves each slot group this node leads one step towards `placement` (nextGroupStep: add a
    * learner, promote it once caught up, remove a replica the placement dropped, hand leadership to
    * the preferred leader), one step in flight per group and at most STEPS_IN_FLIGHT_MAX at once
-   * on this node; a refused step is retried at a later call. Called periodically.
+   * on this node, membership changes first and round robin over the slots (orderSteps); a
+   * refused step is retried at a later call. Called periodically.
    */
   reconcile(placement: Placement): void {
     if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) this.#notices.repeat();
+    const slotsFree = STEPS_IN_FLIGHT_MAX - this.#stepping.size;
+    if (slotsFree <= 0) return;
+    const ready: PlacementStep[] = [];
     for (const [slot, host] of this.#hosts) {
-      if (this.#stepping.size >= STEPS_IN_FLIGHT_MAX) return;
       const target = placement.slots[slot];
       if (target === undefined || !host.leading || this.#stepping.has(slot)) continue;
       const status = host.status();
@@ -278,24 +283,29 @@ export class SlotGroups {
         leader: status.leaderId,
       };
       const step = nextGroupStep(group, target);
-      if (step === null) continue;
-      if (!this.#ready(step, status)) continue;
-      this.#stepping.add(slot);
-      this.#run(host, step)
-        .then((index) => {
-          this.#options.logger.info("slot group changed", { slot, ...step });
-          if (step.type !== "removeNode" || index === 0) return;
-          this.#notices.add({ to: step.nodeId, groupId: slotGroupId(slot), configIndex: index });
-        })
-        .catch((error) =>
-          this.#options.logger.debug("slot group change deferred", {
-            slot,
-            ...step,
-            error: String(error),
-          })
-        )
-        .finally(() => this.#stepping.delete(slot));
+      if (step !== null && this.#ready(step, status)) ready.push({ slot, ...step });
     }
+    const picked = orderSteps(ready, this.#stepCursor, slotsFree);
+    if (picked.length > 0) this.#stepCursor = picked[picked.length - 1]!.slot + 1;
+    for (const step of picked) this.#start(this.#hosts.get(step.slot)!, step);
+  }
+
+  #start(host: RaftHost<unknown>, step: PlacementStep): void {
+    const slot = step.slot;
+    this.#stepping.add(slot);
+    this.#run(host, step)
+      .then((index) => {
+        this.#options.logger.info("slot group changed", { ...step });
+        if (step.type !== "removeNode" || index === 0) return;
+        this.#notices.add({ to: step.nodeId, groupId: slotGroupId(slot), configIndex: index });
+      })
+      .catch((error) =>
+        this.#options.logger.debug("slot group change deferred", {
+          ...step,
+          error: String(error),
+        })
+      )
+      .finally(() => this.#stepping.delete(slot));
   }
 
   /** A step worth proposing now: its node is up, and a promoted learner has caught up. */

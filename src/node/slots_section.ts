@@ -6,6 +6,8 @@ import type { SlotGroups } from "./slot_groups.ts";
  * member of the ring the slots it replicates and the slots it is the preferred leader of
  * (`slots_replicas_<id>`, `slots_preferred_<id>`); how the groups without state here started
  * (as founders, or empty) and how many were dropped after this node left them.
+ * `slots_led_unsettled`: groups led here whose voters are not exactly the placement's replicas
+ * or that still have a learner (a member being added or removed).
  */
 export function slotsSection(
   nodeId: string,
@@ -14,7 +16,13 @@ export function slotsSection(
 ): Array<[string, string | number]> {
   const placement = meta.state.placement;
   let led = 0;
-  for (const [, host] of slotGroups?.entries() ?? []) if (host.leading) led++;
+  let unsettled = 0;
+  for (const [slot, host] of slotGroups?.entries() ?? []) {
+    if (!host.leading) continue;
+    led++;
+    const target = placement?.slots[slot];
+    if (target !== undefined && !settled(host.status().confState, target.replicas)) unsettled++;
+  }
   const fields: Array<[string, string | number]> = [
     ["slot_count", meta.slotCount()],
     ["placement_epoch", meta.state.placementEpoch],
@@ -27,6 +35,7 @@ export function slotsSection(
     ],
     ["slots_hosted", slotGroups?.size ?? 0],
     ["slots_led", led],
+    ["slots_led_unsettled", unsettled],
     ["slot_groups_started_founder", slotGroups?.started.founder ?? 0],
     ["slot_groups_started_empty", slotGroups?.started.empty ?? 0],
     ["slot_groups_dropped", slotGroups?.started.dropped ?? 0],
@@ -37,4 +46,13 @@ export function slotsSection(
     fields.push([`slots_replicas_${member}`, replicas], [`slots_preferred_${member}`, preferred]);
   }
   return fields;
+}
+
+/** The group's voters are exactly `replicas` and it has no learner. */
+function settled(
+  conf: { voters: readonly string[]; learners: readonly string[] },
+  replicas: readonly string[],
+): boolean {
+  return conf.learners.length === 0 && conf.voters.length === replicas.length &&
+    replicas.every((id) => conf.voters.includes(id));
 }

@@ -46,6 +46,7 @@ export {
   type PlacementStep,
   planPlacementSteps,
 } from "./planner.ts";
+export { orderSteps } from "./step_order.ts";
 export {
   MEMBER_ID_CHARS_MAX,
   REPLICAS_DEFAULT,

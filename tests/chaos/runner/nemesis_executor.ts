@@ -6,10 +6,15 @@
  */
 import { describeFault, type Fault, type NemesisSchedule } from "../nemesis.ts";
 import type { TimelineFault } from "../timeline.ts";
+import { wipeRefusal } from "../wipe_rule.ts";
 import { type ChaosCluster, delay } from "./harness.ts";
 
 /** Longest time spent retrying CLUSTER REMOVE of a wiped node. */
 export const WIPE_REMOVE_TIMEOUT_MS = 15_000;
+/** Longest wait for the cluster to settle before a wipe (else the wipe is skipped). */
+export const WIPE_SETTLE_WAIT_MS = 15_000;
+/** How often a waiting wipe asks again. */
+const WIPE_POLL_MS = 500;
 
 /** A fault as it really happened, in ms from the run's origin. */
 export interface AppliedFault extends TimelineFault {
@@ -132,11 +137,13 @@ export class NemesisExecutor {
             nodes = [];
             break;
           }
-          if (!await this.#fullyHealthy()) {
-            // The procedure's step 3: a re-joined node must be up and registered first.
-            label = `${label} (skipped: not every member up and registered)`;
-            nodes = [];
-            break;
+          {
+            const refusal = await this.#wipeRefusal();
+            if (refusal !== null) {
+              label = `${label} (skipped: ${refusal})`;
+              nodes = [];
+              break;
+            }
           }
           await this.#wipe(nodes);
           break;
@@ -184,6 +191,35 @@ export class NemesisExecutor {
     const upCount = nodes.split("\n").filter((line) => / (leader|follower) up /.test(line)).length;
     return upCount === c.ids.length &&
       new RegExp(`registered_members:${c.ids.length}\\r?\\n`).test(info);
+  }
+
+  /**
+   * Why a wipe now would leave the fault model, or null once it would not, asked every
+   * WIPE_POLL_MS for at most WIPE_SETTLE_WAIT_MS: the procedure's step 3 (a re-joined node up
+   * and registered), and no slot group still re-adding an earlier wiped node (wipe_rule.ts: such
+   * a group holds its data on a bare majority, and wiping another replica would lose it).
+   */
+  async #wipeRefusal(): Promise<string | null> {
+    const deadline = performance.now() + WIPE_SETTLE_WAIT_MS;
+    let refusal: string | null = null;
+    do {
+      refusal = await this.#fullyHealthy()
+        ? await this.#slotsRefusal()
+        : "not every member up and registered";
+      if (refusal === null) return null;
+      await delay(WIPE_POLL_MS);
+    } while (performance.now() < deadline);
+    return `${refusal} for ${WIPE_SETTLE_WAIT_MS} ms`;
+  }
+
+  /** Why a wipe now would leave the fault model (wipe_rule.ts), or null. */
+  async #slotsRefusal(): Promise<string | null> {
+    const c = this.#cluster;
+    const views = await Promise.all(c.ids.map(async (id) => ({
+      id,
+      text: c.isServing(id) ? await c.admin(id, ["INFO", "slots"]).catch(() => null) : null,
+    })));
+    return wipeRefusal(views);
   }
 
   #healthy(): string[] {

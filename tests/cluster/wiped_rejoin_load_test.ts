@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import {
+  eventually,
+  planTestCluster,
+  startTestCluster,
+  startTestNode,
+  stopTestCluster,
+  stopTestNode,
+  type TestNode,
+} from "../helpers/node_harness.ts";
+import { call, waitForLeader } from "../helpers/resp_call.ts";
+
+const SLOTS = 32;
+const ARGS = ["--slots", String(SLOTS), "--queue-partitions", "8"];
+/** Concurrent writers of the load. */
+const WRITERS = 8;
+/** Bound on the re-add: every slot group has the wiped node back as a voter within it. */
+const READD_TIMEOUT_MS = 60_000;
+
+/** `INFO slots` field `name` of `node` as a number (0 when the node does not answer). */
+async function slotsField(node: TestNode, name: string): Promise<number> {
+  const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
+  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/**
+ * Every node's placement lists all of `nodes`, and every slot group is led by one of them and has
+ * exactly its placed replicas as voters.
+ */
+async function allGroupsSettled(nodes: TestNode[]): Promise<boolean> {
+  let led = 0;
+  let unsettled = 0;
+  const members = nodes.map((node) => node.id).sort().join(",");
+  for (const node of nodes) {
+    const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
+    if (!text.includes(`placement_members:${members}\r\n`)) return false;
+    led += await slotsField(node, "slots_led");
+    unsettled += await slotsField(node, "slots_led_unsettled");
+  }
+  return led === SLOTS && unsettled === 0;
+}
+
+/** Pushes through the nodes until `stop()`; counts the pushes answered with an id. */
+async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<number> {
+  let done = 0;
+  const payload = "x".repeat(256);
+  const writer = async (w: number) => {
+    for (let i = 0; !stop(); i++) {
+      const up = nodes();
+      const node = up[(w + i) % up.length]!;
+      const reply = await call(node.clientPort, "QUEUE.PUSH", `q${w % 4}`, payload)
+        .catch(String);
+      if (reply.startsWith("-") || reply.startsWith("Error")) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } else {
+        done++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
+  return done;
+}
+
+Deno.test("slots: a wiped node re-added under write load is a voter of every slot group again", async () => {
+  const plan = await planTestCluster(3);
+  const nodes = await startTestCluster(plan, ARGS);
+  let stopping = false;
+  let load: Promise<number> = Promise.resolve(0);
+  try {
+    await waitForLeader(nodes);
+    await eventually("slot groups settle", () => allGroupsSettled(nodes), 30_000, 200);
+    await eventually(
+      "every incarnation is recorded",
+      async () =>
+        /registered_members:3\r\n/.test(await call(nodes[0]!.clientPort, "INFO", "cluster")),
+      15_000,
+    );
+    const victim = nodes[2]!;
+    let upNodes = nodes.slice(0, 3);
+    load = writeLoad(() => upNodes, () => stopping);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+    // The documented procedure for a wiped disk, under load: kill, wipe, remove, join empty.
+    upNodes = nodes.slice(0, 2);
+    await stopTestNode(victim, "SIGKILL");
+    await Deno.remove(victim.dataDir, { recursive: true });
+    await waitForLeader(nodes.slice(0, 2));
+    await eventually(
+      "CLUSTER REMOVE n3 accepted",
+      async () => {
+        const reply = await call(nodes[0]!.clientPort, "CLUSTER", "REMOVE", victim.id)
+          .catch(String);
+        return reply === "OK";
+      },
+      20_000,
+      200,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    nodes[2] = await startTestNode(plan, victim.id, ARGS, {
+      join: `127.0.0.1:${nodes[0]!.clientPort}`,
+    });
+    upNodes = nodes.slice(0, 3);
+    const startedMs = performance.now();
+    await eventually(
+      "every slot group has the wiped node back as a voter",
+      () => allGroupsSettled(nodes),
+      READD_TIMEOUT_MS,
+      250,
+    );
+    const readdMs = Math.round(performance.now() - startedMs);
+    console.log(`re-added as a voter of all ${SLOTS} slot groups in ${readdMs} ms under load`);
+    stopping = true;
+    const writes = await load;
+    assert.ok(writes > 100, `the load wrote (${writes} writes answered)`);
+  } finally {
+    stopping = true;
+    await load.catch(() => 0);
+    await stopTestCluster(nodes, plan);
+  }
+});
