@@ -179,6 +179,33 @@ export class CacheHome {
     }
   }
 
+  /**
+   * The home stops (its node no longer leads the slot in its epoch): an Invalidate to every
+   * holder of every line it granted, so their copies stop answering now rather than when their
+   * leases lapse. Best effort: a holder it misses keeps its line until the lease lapses, which
+   * the next home waits out anyway. Acks go to the slot's next home, which ignores them (older
+   * epoch), so dirty data of a write-back line is lost (docs/cache.md, "Moves").
+   */
+  release(): HomeOutput[] {
+    const out: HomeOutput[] = [];
+    const upToSeq = this.#grantSeq;
+    for (const entry of this.#entries.values()) {
+      for (const node of entry.holders.keys()) {
+        const message = {
+          type: "invalidate" as const,
+          slot: this.#slot,
+          epoch: this.#epoch,
+          key: entry.key,
+          upToSeq,
+        };
+        out.push({ to: node, message });
+        this.#invalidationsSent++;
+      }
+    }
+    this.#entries.clear();
+    return out;
+  }
+
   /** The directory's holders of `key` (for tests and INFO). */
   holdersOf(key: Uint8Array): ReadonlyMap<string, Readonly<Holder>> {
     return this.#entries.get(keyIdOf(key))?.holders ?? new Map();

@@ -13,6 +13,7 @@ import type {
   InvalidateMessage,
   MesiState,
   NodeToHomeMessage,
+  RefuseMessage,
   WriteBackAckMessage,
 } from "./types.ts";
 
@@ -185,17 +186,20 @@ export class CacheNode {
     return { kind: "request", requestId };
   }
 
-  /** Handles one message from a home; returns the requests it completes. */
+  /**
+   * Handles one message from a home; returns the requests it completes. A message of an epoch
+   * older than the slot's newest known one installs no line and revokes nothing, but its grant
+   * or refusal still answers the request it names (the old home read or committed it while it
+   * led, within the request's lifetime): a home that stopped leading never leaves a request
+   * waiting for its deadline.
+   */
   receive(message: HomeToNodeMessage, nowMs: number): Completion[] {
-    if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return [];
+    if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return this.#stale(message);
     switch (message.type) {
       case "grant":
         return this.#onGrant(message, nowMs);
-      case "refuse": {
-        const pending = this.#takePending(message.requestId, message.key);
-        if (pending === undefined) return [];
-        return [{ requestId: pending.requestId, kind: "refused", reason: message.reason }];
-      }
+      case "refuse":
+        return this.#stale(message);
       case "forward":
       case "invalidate":
         this.#onRevoke(message);
@@ -221,6 +225,15 @@ export class CacheNode {
         this.#flushing.delete(id);
       }
     }
+  }
+
+  /**
+   * Slot `slot`'s Raft group here reached term `epoch` (a new leader was elected, or is being):
+   * lines granted by homes of older terms may no longer answer (as if a message of that epoch
+   * had come). Safe to call with a term no home ever leads in: only the slot's lines are lost.
+   */
+  observeEpoch(slot: number, epoch: number, nowMs: number): void {
+    this.#acceptEpoch(slot, epoch, nowMs);
   }
 
   /** Forgets an outstanding request (the host's timeout); a late answer is then ignored. */
@@ -340,17 +353,26 @@ export class CacheNode {
     return true;
   }
 
+  /** A message of an older epoch: its grant or refusal completes the request, nothing else. */
+  #stale(message: HomeToNodeMessage): Completion[] {
+    if (message.type !== "grant" && message.type !== "refuse") return [];
+    const pending = this.#takePending(message.requestId, message.key);
+    if (pending === undefined) return [];
+    return [this.#completionOf(pending, message)];
+  }
+
+  #completionOf(pending: PendingRequest, message: GrantMessage | RefuseMessage): Completion {
+    const requestId = pending.requestId;
+    if (message.type === "refuse") return { requestId, kind: "refused", reason: message.reason };
+    if (pending.kind === "write") return { requestId, kind: "write", applied: message.applied };
+    const { value, ttlRemainingMs } = message;
+    return { requestId, kind: "read", value, ttlRemainingMs };
+  }
+
   #onGrant(message: GrantMessage, nowMs: number): Completion[] {
     const pending = this.#takePending(message.requestId, message.key);
     if (pending === undefined) return [];
-    const completion: Completion = pending.kind === "read"
-      ? {
-        requestId: pending.requestId,
-        kind: "read",
-        value: message.value,
-        ttlRemainingMs: message.ttlRemainingMs,
-      }
-      : { requestId: pending.requestId, kind: "write", applied: message.applied };
+    const completion = this.#completionOf(pending, message);
     const revoked = pending.revoked;
     if (
       revoked !== null && revoked.epoch === message.epoch && revoked.upToSeq >= message.grantSeq

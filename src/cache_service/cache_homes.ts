@@ -159,7 +159,6 @@ export class CacheHomes {
   #drop(slot: number, live: LiveHome): void {
     this.#homes.delete(slot);
     this.stats.homesDropped++;
-    this.#invalidationsSentBefore += live.home.invalidationsSent;
     // A write whose key has a commit in the store may have been proposed (it may still commit
     // under the next leader): its outcome is unknown. A read, or a write on a key with no commit
     // under way (still waiting at the home, e.g. for the old leases to lapse), changed nothing
@@ -175,6 +174,9 @@ export class CacheHomes {
         reason: maybeProposed ? "unknown" : "notLeader",
       });
     }
+    // The lines it granted stop answering now, not when their leases lapse (the slot moved).
+    for (const { to, message } of live.home.release()) this.#options.deliver(to, message);
+    this.#invalidationsSentBefore += live.home.invalidationsSent;
     this.#options.logger.debug("cache home dropped", { slot, epoch: live.epoch });
   }
 

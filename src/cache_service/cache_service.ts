@@ -14,8 +14,17 @@ import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
 import { cacheFrameOf, cacheMessageOf } from "./cache_frames.ts";
 
-/** Homes a read or write asks before answering TRYAGAIN (a slot's replicas, at most 3). */
-const HOME_ASKS_MAX = 3;
+/**
+ * Asks of one read or write while the key's home cannot be found (no home known or reachable,
+ * or the node asked does not lead the slot: a slot moving or changing leader). Between asks the
+ * request pauses HOME_RETRY_FIRST_MS, doubling up to HOME_RETRY_MAX_MS, and it gives up (TRYAGAIN,
+ * or NOQUORUM) after HOME_ASKS_MAX asks or half the request timeout, whichever comes first.
+ */
+const HOME_ASKS_MAX = 16;
+/** First pause before asking another home. */
+const HOME_RETRY_FIRST_MS = 20;
+/** Longest pause between two asks. */
+const HOME_RETRY_MAX_MS = 400;
 /** Clients parked behind another request for the same key, at most (then `-TRYAGAIN`). */
 const KEY_WAITERS_MAX = 10_000;
 
@@ -48,12 +57,24 @@ export interface KeyRead {
   ttlRemainingMs: number | null;
 }
 
+/**
+ * A request's answer: the home's, or `unrouted` when it was never taken by a home (no home known
+ * or reachable, or the node asked does not lead the slot): nothing was applied, ask again.
+ */
+type Answer = Completion | { requestId: number; kind: "unrouted"; sent: boolean };
+
 interface Parked {
   key: Uint8Array;
   /** A write: if it times out its outcome is unknown (TIMEOUT, not TRYAGAIN). */
   write: boolean;
   deadlineMs: number;
-  settle(completion: Completion | ClusterError): void;
+  settle(answer: Answer | ClusterError): void;
+}
+
+/** A request pausing before it asks another home (woken by the timer). */
+interface Pause {
+  untilMs: number;
+  wake(error: ClusterError | null): void;
 }
 
 interface KeyWaiter {
@@ -73,6 +94,8 @@ export class CacheService {
   readonly homes: CacheHomes;
   readonly #parked = new Map<number, Parked>();
   readonly #keyWaiters = new Map<string, KeyWaiter[]>();
+  /** Requests pausing between asks; bounded by the clients waiting on them. */
+  readonly #pauses = new Set<Pause>();
   #keyWaiterCount = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Counters for INFO cache and metrics. */
@@ -83,6 +106,8 @@ export class CacheService {
     requestsRefused: 0,
     requestsTimedOut: 0,
     renewals: 0,
+    /** Asks sent again to another home (the slot moved or changed leader). */
+    homeRetries: 0,
   };
 
   constructor(options: CacheServiceOptions) {
@@ -112,11 +137,18 @@ export class CacheService {
     this.#parked.clear();
     for (const waiters of this.#keyWaiters.values()) for (const w of waiters) w.wake(stopping);
     this.#keyWaiters.clear();
+    for (const pause of this.#pauses) pause.wake(stopping);
+    this.#pauses.clear();
   }
 
   /** One step of the protocol's time (the timer calls it). */
   tick(): void {
     const nowMs = this.#options.nowMs();
+    // A slot group here in a newer term has (or is electing) a new leader: lines the old home
+    // granted stop answering, even if its invalidations never come (it crashed or moved away).
+    for (const [slot, host] of this.#options.homes.slotHosts()) {
+      this.node.observeEpoch(slot, host.core.term, nowMs);
+    }
     this.homes.tick();
     this.node.tick(nowMs);
     this.#flushNode();
@@ -134,6 +166,11 @@ export class CacheService {
     }
     // A key blocked by a write-back (no completion) is retried here; the rest wake on completion.
     for (const id of [...this.#keyWaiters.keys()]) this.#wakeKey(id, nowMs);
+    for (const pause of [...this.#pauses]) {
+      if (nowMs < pause.untilMs) continue;
+      this.#pauses.delete(pause);
+      pause.wake(null);
+    }
   }
 
   /** A local hit, or null (the caller then calls `read`). */
@@ -147,7 +184,7 @@ export class CacheService {
 
   /** Reads `key` (the caller's own copy: it is kept while the request is out). */
   async read(key: Uint8Array): Promise<KeyRead> {
-    let refusals = 0;
+    const route = this.#route();
     while (true) {
       const nowMs = this.#options.nowMs();
       const slot = keySlot(key, this.#options.slotCount());
@@ -168,8 +205,8 @@ export class CacheService {
           if (completion.kind === "read") {
             return { value: completion.value, ttlRemainingMs: completion.ttlRemainingMs };
           }
-          if (this.#askAnotherHome(completion, slot, ++refusals)) continue;
-          throw this.#refusal(completion);
+          if (await this.#askAnotherHome(completion, slot, route)) continue;
+          throw this.#refusal(completion, slot);
         }
       }
     }
@@ -177,7 +214,7 @@ export class CacheService {
 
   /** Writes `key` through its home; true when applied (the NX/XX condition held, or DEL found it). */
   async write(key: Uint8Array, write: CacheWrite): Promise<boolean> {
-    let refusals = 0;
+    const route = this.#route();
     while (true) {
       const nowMs = this.#options.nowMs();
       const slot = keySlot(key, this.#options.slotCount());
@@ -193,8 +230,8 @@ export class CacheService {
         case "request": {
           const completion = await this.#park(decision.requestId, key, true);
           if (completion.kind === "write") return completion.applied;
-          if (this.#askAnotherHome(completion, slot, ++refusals)) continue;
-          throw this.#refusal(completion);
+          if (await this.#askAnotherHome(completion, slot, route)) continue;
+          throw this.#refusal(completion, slot);
         }
       }
     }
@@ -239,18 +276,41 @@ export class CacheService {
     return Math.max(1, Math.round(expiryEndMs + marginMs - nowMs));
   }
 
+  /** The bounds of one read's or write's search for the key's home. */
+  #route(): { asks: number; untilMs: number } {
+    return { asks: 0, untilMs: this.#options.nowMs() + this.#options.requestTimeoutMs / 2 };
+  }
+
   /**
-   * True when a request refused by a node that does not lead the key's slot (nothing applied)
-   * should go again, to the home `homeOf` names next: at most HOME_ASKS_MAX asks per request.
+   * True, after a pause, when a request no home took (nothing applied: unrouted, or refused by a
+   * home that stopped leading) should go again, to the home `homeOf` names then; false once
+   * HOME_ASKS_MAX asks or the route's time are used up (the caller answers the refusal).
    */
-  #askAnotherHome(completion: Completion, slot: number, refusals: number): boolean {
-    if (completion.kind !== "refused" || completion.reason !== "notLeader") return false;
-    if (refusals >= HOME_ASKS_MAX) return false;
-    this.#options.homeRefused?.(slot);
+  async #askAnotherHome(
+    answer: Answer,
+    slot: number,
+    route: { asks: number; untilMs: number },
+  ): Promise<boolean> {
+    const retriable = answer.kind === "unrouted" ||
+      (answer.kind === "refused" && answer.reason === "notLeader");
+    if (!retriable || ++route.asks >= HOME_ASKS_MAX) return false;
+    const pauseMs = Math.min(HOME_RETRY_MAX_MS, HOME_RETRY_FIRST_MS * 2 ** (route.asks - 1));
+    const untilMs = this.#options.nowMs() + pauseMs;
+    if (untilMs >= route.untilMs) return false;
+    // A node that answered (or a dead end) is not the home: name another next time.
+    if (answer.kind !== "unrouted" || answer.sent) this.#options.homeRefused?.(slot);
+    this.stats.homeRetries++;
+    await new Promise<void>((resolve, reject) => {
+      this.#pauses.add({ untilMs, wake: (error) => error === null ? resolve() : reject(error) });
+    });
     return true;
   }
 
-  #refusal(completion: Completion): ClusterError {
+  #refusal(completion: Answer, slot: number): ClusterError {
+    if (completion.kind === "unrouted") {
+      if (completion.sent) return new ClusterError("TRYAGAIN", "the key's home moved; retry");
+      return noLeaderError(this.#options.quorumReachable(slot));
+    }
     if (completion.kind !== "refused") {
       return new ClusterError("ERR", `cache answered a ${completion.kind} for another request`);
     }
@@ -276,9 +336,9 @@ export class CacheService {
     }
   }
 
-  #park(requestId: number, key: Uint8Array, write: boolean): Promise<Completion> {
+  #park(requestId: number, key: Uint8Array, write: boolean): Promise<Answer> {
     const deadlineMs = this.#options.nowMs() + this.#options.requestTimeoutMs;
-    const answer = new Promise<Completion>((resolve, reject) => {
+    const answer = new Promise<Answer>((resolve, reject) => {
       this.#parked.set(requestId, {
         key,
         write,
@@ -335,11 +395,11 @@ export class CacheService {
       this.stats.framesSent++;
       return;
     }
-    // No home to reach: a request fails at once; acks, write-backs and evictions are dropped
-    // (the home counts the holder as invalidated once its lease lapsed).
+    // No home to reach: a request is answered unrouted (its caller pauses and asks again);
+    // acks, write-backs and evictions are dropped (the home counts the holder as invalidated
+    // once its lease lapsed).
     if (message.type === "readRequest" || message.type === "exclusiveRequest") {
-      const error = noLeaderError(this.#options.quorumReachable(message.slot));
-      this.#fail(message.requestId, message.key, error);
+      queueMicrotask(() => this.#unrouted(message.requestId, message.key, home !== null));
     }
   }
 
@@ -353,9 +413,8 @@ export class CacheService {
 
   #onHomeMessage(message: HomeToNodeMessage): void {
     if (message.type === "refuse" && message.epoch === 0) {
-      // Sent by a node that is not the slot's home (leadership moved): give up on the request.
-      const error = new ClusterError("TRYAGAIN", "the key's home moved; retry");
-      this.#fail(message.requestId, message.key, error);
+      // Sent by a node that is not the slot's home (leadership moved): ask another.
+      this.#unrouted(message.requestId, message.key, true);
       return;
     }
     const completions = this.node.receive(message, this.#options.nowMs());
@@ -369,12 +428,13 @@ export class CacheService {
     }
   }
 
-  #fail(requestId: number, key: Uint8Array, error: ClusterError): void {
+  /** Request `requestId` was taken by no home (`sent`: a node refused it as not its home). */
+  #unrouted(requestId: number, key: Uint8Array, sent: boolean): void {
     const parked = this.#parked.get(requestId);
     if (parked === undefined || !bytesEqual(parked.key, key)) return;
     this.node.abandon(requestId);
     this.#parked.delete(requestId);
-    parked.settle(error);
+    parked.settle({ requestId, kind: "unrouted", sent });
     this.#wakeKey(keyIdOf(key));
   }
 }

@@ -52,6 +52,7 @@ export function cacheInfoFields(
     ["cache_requests_refused", stats.requestsRefused],
     ["cache_requests_timed_out", stats.requestsTimedOut],
     ["cache_renewals", stats.renewals],
+    ["cache_home_retries", stats.homeRetries],
   );
   return fields;
 }

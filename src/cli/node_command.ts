@@ -199,7 +199,7 @@ export function nodeCommand(): Command {
     .addOption(
       envOption(
         "--cache <mode>",
-        "on: GET/SET/... through coherent per-node cache lines; off (default): to the slot's store",
+        "on (default): GET/SET/... through coherent per-node cache lines; off: to the slot's store",
       ),
     )
     .addOption(

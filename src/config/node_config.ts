@@ -92,7 +92,7 @@ export interface NodeConfig {
   /** `--cache-max-entries`: cache lines on this node. */
   cacheMaxEntries: number;
   /**
-   * `--cache`: "on" serves GET/SET/... through per-node coherent cache lines; "off" (default)
+   * `--cache`: "on" (default) serves GET/SET/... through per-node coherent cache lines; "off"
    * sends them to the slot's store (the key-value subsystem) as before the cache existed.
    */
   cache: "on" | "off";
@@ -313,7 +313,7 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       NODE_DEFAULTS.cacheMaxEntries,
       "--cache-max-entries",
     ),
-    cache: parseChoice(raw.cache ?? (backend === null ? "off" : "on"), ["on", "off"], "--cache"),
+    cache: parseChoice(raw.cache ?? "on", ["on", "off"] as const, "--cache"),
     cacheWrite: parseChoice(
       raw.cacheWrite ?? "through",
       ["through", "back"] as const,

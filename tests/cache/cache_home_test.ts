@@ -104,3 +104,25 @@ Deno.test("cache home: a failed store access refuses the request with notLeader"
     [4, "notLeader"],
   );
 });
+
+Deno.test("cache home: a released home invalidates every line it granted", () => {
+  const home = new CacheHome(0, 3, -10_000, TIMING);
+  serveRead(home, "a", 1, 0); // E: the only holder
+  home.receive("b", { type: "readRequest", slot: 0, requestId: 1, key: KEY }, 1);
+  const ack = { type: "invalidateAck", slot: 0, epoch: 3, key: KEY, upToSeq: 1 } as const;
+  home.receive("a", { ...ack, keptShared: true, dirty: null }, 2); // forwarded: a keeps S
+  const ok = { ok: true, value: null, ttlRemainingMs: null, applied: true } as const;
+  home.storeDone(only(home.takeStoreRequests()).token, ok, 3);
+  home.takeMessages();
+  assert.deepEqual([...home.holdersOf(KEY).keys()].sort(), ["a", "b"]);
+  const released = home.release();
+  assert.deepEqual(
+    released.map(({ to, message }) => [to, message.type, message.epoch]).sort(),
+    [["a", "invalidate", 3], ["b", "invalidate", 3]],
+  );
+  for (const { message } of released) {
+    assert.equal(message.type === "invalidate" ? message.upToSeq : null, 2); // both grants
+  }
+  assert.equal(home.holdersOf(KEY).size, 0);
+  assert.equal(home.invalidationsSent, 3); // the forward to a, then the two invalidations
+});

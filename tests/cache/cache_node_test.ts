@@ -128,3 +128,35 @@ Deno.test("cache node: write-back writes an E line locally, sends it after write
   assert.deepEqual(n.takeMessages(), []); // clean now: nothing more to send
   assert.equal(n.read(KEY, 0, 401).kind, "hit");
 });
+
+Deno.test("cache node: a newer term of the slot's own group drops the slot's older lines", () => {
+  const n = node();
+  n.read(KEY, 0, 0);
+  n.receive(grant(1, { epoch: 2 }), 1);
+  n.observeEpoch(1, 5, 2); // another slot: no effect
+  n.observeEpoch(0, 2, 3); // the line's own term: still trusted
+  assert.equal(n.stateOf(KEY, 4), "S");
+  n.observeEpoch(0, 3, 5);
+  assert.equal(n.stateOf(KEY, 6), "I");
+});
+
+Deno.test("cache node: an answer of an older epoch completes its request without a line", () => {
+  const n = node();
+  n.read(KEY, 0, 0);
+  n.observeEpoch(0, 4, 1);
+  assert.deepEqual(n.receive(grant(1, { epoch: 3 }), 2), [{
+    requestId: 1,
+    kind: "read",
+    value: new Uint8Array([7]),
+    ttlRemainingMs: null,
+  }]);
+  assert.equal(n.stateOf(KEY, 3), "I");
+  n.write(KEY, 0, { value: new Uint8Array([8]), ttlMs: null, condition: "always" }, 4);
+  const refuse = { type: "refuse", slot: 0, epoch: 3, requestId: 2, key: KEY } as const;
+  assert.deepEqual(n.receive({ ...refuse, reason: "notLeader" }, 5), [
+    { requestId: 2, kind: "refused", reason: "notLeader" },
+  ]);
+  assert.equal(n.write(KEY, 0, WRITE_8, 6).kind, "request"); // nothing left pending
+});
+
+const WRITE_8 = { value: new Uint8Array([8]), ttlMs: null, condition: "always" as const };

@@ -112,9 +112,16 @@ Deno.test("kv: keys on many slots, set and read through every node, survive a re
   }
 });
 
-Deno.test("kv: a value over --max-bulk-bytes is refused", async () => {
+// Both ways to the store: through the cache (the default) and straight (`--cache off`).
+for (const cache of ["on", "off"]) {
+  Deno.test(`kv: a value over --max-bulk-bytes is refused (--cache ${cache})`, async () => {
+    await bulkLimitRefused(cache);
+  });
+}
+
+async function bulkLimitRefused(cache: string): Promise<void> {
   const plan = await planTestCluster(1);
-  const nodes = await startTestCluster(plan, ["--max-bulk-bytes", "1000"]);
+  const nodes = await startTestCluster(plan, ["--max-bulk-bytes", "1000", "--cache", cache]);
   const redis = client(nodes[0]!);
   try {
     await waitForLeader(nodes);
@@ -124,6 +131,10 @@ Deno.test("kv: a value over --max-bulk-bytes is refused", async () => {
     try {
       assert.equal(await retrying(() => again.get("big")), null);
       assert.equal((await retrying(() => again.get("small")))?.length, 1000);
+      // The reads went through the cache's lines only when it is on.
+      const stats = await again.call("CACHE.STATS") as Array<string | number>;
+      const misses = Number(stats[stats.indexOf("misses") + 1]);
+      assert.ok(cache === "on" ? misses > 0 : misses === 0, `${misses} misses, --cache ${cache}`);
     } finally {
       again.disconnect();
     }
@@ -131,4 +142,4 @@ Deno.test("kv: a value over --max-bulk-bytes is refused", async () => {
     redis.disconnect();
     await stopTestCluster(nodes, plan);
   }
-});
+}

@@ -116,6 +116,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       "--request-timeout-ms",
       String(NODE_REQUEST_TIMEOUT_MS),
       ...(workload === "lease" ? ["--lock-wait-max-ms", String(LEASE_RUN_WAIT_MAX_MS)] : []),
+      // The kv registers are read and written through every node's coherent cache (the default;
+      // named here so the run keeps checking the cache whatever the default becomes).
+      ...(workload === "kv" ? ["--cache", "on"] : []),
     ],
     log,
   });
