@@ -220,7 +220,7 @@ export function nodeCommand(): Command {
     .addOption(
       envOption(
         "--cache-backend <url>",
-        "redis://host:port: a Redis server is the cache's store of record (implies --cache on)",
+        "redis://host:port: a Redis server is the cache's store of record (refused with --cache off)",
       ),
     )
     .action(async (options: RawNodeOptions) => {

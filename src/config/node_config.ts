@@ -104,7 +104,7 @@ export interface NodeConfig {
   cacheLeaseMs: number;
   /**
    * `--cache-backend`: a Redis server as the cache's store of record instead of the slot groups,
-   * or null (none, the default). Setting it implies `--cache on`; with `--cache off` it is refused.
+   * or null (none, the default). With `--cache off` it is refused.
    */
   cacheBackend: CacheBackendUrl | null;
 }

@@ -10,6 +10,7 @@ import {
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { freePort } from "../../src/util/free_ports.ts";
+import { slotsSettled } from "../helpers/slots_settled.ts";
 
 const SLOTS = 16;
 const KEYS = 24;
@@ -24,39 +25,6 @@ function client(node: TestNode): Redis {
     maxRetriesPerRequest: 0,
     commandTimeout: COMMAND_TIMEOUT_MS,
   });
-}
-
-/**
- * Every node applied the placement over `ids`, and every slot group settled: its leader sees 3
- * members, and each of them hosts the group.
- */
-async function settled(clients: Redis[], ids: string[]): Promise<boolean> {
-  // Every node has applied the placement over exactly these members.
-  for (const redis of clients) {
-    const info = await redis.info("slots");
-    const members = /placement_members:(\S*)/.exec(info)?.[1];
-    if (members !== [...ids].sort().join(",")) return false;
-  }
-  const hosts = new Map<number, string[]>();
-  const members = new Map<number, string>();
-  for (const [index, redis] of clients.entries()) {
-    const text = await redis.call("CLUSTER", "GROUPS") as string;
-    for (const line of text.trim().split("\n")) {
-      const [, purpose, slot, memberList, leader] = line.split(" ");
-      if (purpose !== "slot") continue;
-      const list = hosts.get(Number(slot)) ?? [];
-      list.push(ids[index]!);
-      hosts.set(Number(slot), list);
-      if (leader === ids[index]) members.set(Number(slot), memberList!);
-    }
-  }
-  for (let slot = 0; slot < SLOTS; slot++) {
-    const memberList = members.get(slot);
-    if (memberList === undefined || memberList.split(",").length !== 3) return false;
-    const hosting = hosts.get(slot) ?? [];
-    if (!memberList.split(",").every((id) => hosting.includes(id))) return false;
-  }
-  return true;
 }
 
 /**
@@ -205,7 +173,7 @@ Deno.test({
     console.log(`${((performance.now() - startedMs) / 1000).toFixed(1)} s: ${what}`);
   try {
     await waitForLeader(nodes);
-    await eventually("slot groups settle", () => settled(clients, ids()), 30_000, 200);
+    await eventually("slot groups settle", () => slotsSettled(clients, ids(), SLOTS), 30_000, 200);
     workload.start(() => clients);
     const seed = `127.0.0.1:${nodes[0]!.clientPort}`;
     let epoch = 1;
@@ -213,7 +181,12 @@ Deno.test({
       nodes.push(await startTestNode(plan, id, args, { join: seed }));
       clients.push(client(nodes.at(-1)!));
       epoch++;
-      await eventually(`slot groups settle with ${id}`, () => settled(clients, ids()), 60_000, 250);
+      await eventually(
+        `slot groups settle with ${id}`,
+        () => slotsSettled(clients, ids(), SLOTS),
+        60_000,
+        250,
+      );
       moved.push(`join ${id}: ${slotsChanged(nodes, epoch)}`);
       phase(`settled with ${id}`);
     }
@@ -242,7 +215,7 @@ Deno.test({
         `slot groups settle without ${id}`,
         async () => {
           const remaining = ids().filter((each) => each !== id);
-          return await settled(rest(), remaining);
+          return await slotsSettled(rest(), remaining, SLOTS);
         },
         60_000,
         250,

@@ -51,8 +51,8 @@ Deno.test("--cache-backend: bad URLs are refused with the reason, never the pass
   }
 });
 
-Deno.test("--cache-backend implies --cache on, refuses --cache off, empty means none", () => {
-  assert.equal(buildNodeConfig(base).cache, "off");
+Deno.test("--cache-backend goes with the cache (on by default), refuses --cache off, empty means none", () => {
+  assert.equal(buildNodeConfig(base).cache, "on");
   assert.equal(buildNodeConfig(base).cacheBackend, null);
   assert.equal(buildNodeConfig({ ...base, cacheBackend: "" }).cacheBackend, null);
   const on = buildNodeConfig({ ...base, cacheBackend: "redis://127.0.0.1:6379" });
