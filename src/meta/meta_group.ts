@@ -65,6 +65,8 @@ export class MetaGroup {
   #registrar: ReturnType<typeof setInterval> | undefined;
   /** Members whose incarnation registration is being proposed. */
   readonly #registering = new Set<string>();
+  /** Member ids whose record this leader is forgetting (proposed, not applied yet). */
+  readonly #forgetting = new Set<string>();
   /** Membership (record version and configuration) the peer set was last reconciled with. */
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
@@ -255,6 +257,7 @@ export class MetaGroup {
       this.onPlacementChanged();
     }
     if (status.role !== "leader") return;
+    this.#forgetRemoved(status);
     this.#tellRemoved(status);
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
@@ -310,6 +313,27 @@ export class MetaGroup {
       slots: this.#config.slotCount,
       cluster_slots: recorded,
     });
+  }
+
+  /**
+   * Leader: forgets the address record of every registered member that left the configuration.
+   * A leader that removes itself steps down when the removal commits and cannot forget its own
+   * record; while the record stays, the node counts as a member, is never told it was removed,
+   * and keeps leading its slot groups. A record without an incarnation is a node still joining
+   * (its record is set before it is added), so it stays.
+   */
+  #forgetRemoved(status: RaftStatus): void {
+    const conf = status.confState;
+    for (const record of this.state.members()) {
+      const { id } = record;
+      if (record.incarnationId === "" || this.#forgetting.has(id)) continue;
+      if (conf.voters.includes(id) || conf.learners.includes(id)) continue;
+      this.#forgetting.add(id);
+      this.proposeCommand({ op: "forgetMember", id })
+        .then(() => this.#logger.info("removed member forgotten", { member: id }))
+        .catch((error) => this.#logger.debug("member not forgotten yet", { error: String(error) }))
+        .finally(() => this.#forgetting.delete(id));
+    }
   }
 
   /** Leader: records the incarnation of every member it has a handshake from (and its own). */

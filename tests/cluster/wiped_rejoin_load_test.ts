@@ -41,9 +41,16 @@ async function allGroupsSettled(nodes: TestNode[]): Promise<boolean> {
   return led === SLOTS && unsettled === 0;
 }
 
-/** Pushes through the nodes until `stop()`; counts the pushes answered with an id. */
-async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<number> {
+/** Pushes answered with an id, and pushes answered otherwise (applied or not: unknown). */
+interface LoadCounts {
+  done: number;
+  failed: number;
+}
+
+/** Pushes through the nodes until `stop()` to queues q0..q3; counts the answers. */
+async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<LoadCounts> {
   let done = 0;
+  let failed = 0;
   const payload = "x".repeat(256);
   const writer = async (w: number) => {
     for (let i = 0; !stop(); i++) {
@@ -52,6 +59,7 @@ async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<
       const reply = await call(node.clientPort, "QUEUE.PUSH", `q${w % 4}`, payload)
         .catch(String);
       if (reply.startsWith("-") || reply.startsWith("Error")) {
+        failed++;
         await new Promise((resolve) => setTimeout(resolve, 50));
       } else {
         done++;
@@ -59,14 +67,14 @@ async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<
     }
   };
   await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
-  return done;
+  return { done, failed };
 }
 
 Deno.test("slots: a wiped node re-added under write load is a voter of every slot group again", async () => {
   const plan = await planTestCluster(3);
   const nodes = await startTestCluster(plan, ARGS);
   let stopping = false;
-  let load: Promise<number> = Promise.resolve(0);
+  let load: Promise<LoadCounts> = Promise.resolve({ done: 0, failed: 0 });
   try {
     await waitForLeader(nodes);
     await eventually("slot groups settle", () => allGroupsSettled(nodes), 30_000, 200);
@@ -111,11 +119,24 @@ Deno.test("slots: a wiped node re-added under write load is a voter of every slo
     const readdMs = Math.round(performance.now() - startedMs);
     console.log(`re-added as a voter of all ${SLOTS} slot groups in ${readdMs} ms under load`);
     stopping = true;
-    const writes = await load;
-    assert.ok(writes > 100, `the load wrote (${writes} writes answered)`);
+    const { done, failed } = await load;
+    assert.ok(done > 100, `the load wrote (${done} writes answered)`);
+    // The messages of partitions whose slots moved are all still there: every acknowledged push
+    // (and at most every push of unknown outcome) is ready in its queue, asked on any node.
+    let stored = 0;
+    for (let q = 0; q < 4; q++) {
+      let length = "";
+      await eventually(`QUEUE.LEN q${q} answered`, async () => {
+        length = await call(nodes[q % 3]!.clientPort, "QUEUE.LEN", `q${q}`).catch(String);
+        return /^\d+$/.test(length);
+      }, 10_000);
+      stored += Number(length);
+    }
+    assert.ok(stored >= done, `${stored} messages stored, ${done} pushes acknowledged`);
+    assert.ok(stored <= done + failed, `${stored} stored, at most ${done + failed} pushed`);
   } finally {
     stopping = true;
-    await load.catch(() => 0);
+    await load.catch(() => null);
     await stopTestCluster(nodes, plan);
   }
 });
