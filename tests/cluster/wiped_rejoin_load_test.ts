@@ -12,6 +12,8 @@ import { call, waitForLeader } from "../helpers/resp_call.ts";
 
 const SLOTS = 32;
 const ARGS = ["--slots", String(SLOTS), "--queue-partitions", "8"];
+/** A QUEUE.PUSH reply that acknowledges the push. */
+const MESSAGE_ID = /^\d+-\d+$/;
 /** Concurrent writers of the load. */
 const WRITERS = 8;
 /** Bound on the re-add: every slot group has the wiped node back as a voter within it. */
@@ -58,7 +60,9 @@ async function writeLoad(nodes: () => TestNode[], stop: () => boolean): Promise<
       const node = up[(w + i) % up.length]!;
       const reply = await call(node.clientPort, "QUEUE.PUSH", `q${w % 4}`, payload)
         .catch(String);
-      if (reply.startsWith("-") || reply.startsWith("Error")) {
+      // Only a message id is an acknowledged push: an error reply, or a connection reset or
+      // refused by a node being killed (its text is the error's name), is not.
+      if (!MESSAGE_ID.test(reply)) {
         failed++;
         await new Promise((resolve) => setTimeout(resolve, 50));
       } else {
