@@ -37,8 +37,8 @@ export interface ReadinessInput {
   /** True while the connection to peer `id` is up. */
   isUp(id: string): boolean;
   diskFull: boolean;
-  /** Slots the recorded placement lists this node as a replica of (0 before any placement). */
-  slotsPlacedHere: number;
+  /** Slots the recorded placement lists this node as a replica of; null before any placement. */
+  slotsPlacedHere: number | null;
 }
 
 /** The verdict: ready, or the reasons it is not. */
@@ -69,7 +69,8 @@ export function judgeReadiness(input: ReadinessInput): Readiness {
   }
   const slots = input.groups.filter((group) => group.purpose === "slot");
   const joined = slots.filter((group) => group.voter).length;
-  if (joined < input.slotsPlacedHere) {
+  if (input.slotsPlacedHere === null) reasons.push("no slot placement recorded yet");
+  else if (joined < input.slotsPlacedHere) {
     reasons.push(`${input.slotsPlacedHere - joined} slot group(s) placed here not joined yet`);
   }
   const leaderless = slots.filter((group) =>

@@ -594,7 +594,7 @@ export class DsyncNode {
       isUp: (id) => this.#transport.isUp(id),
       diskFull: meta.log.diskState().full,
       slotsPlacedHere: meta.state.placement?.slots.filter((slot) => slot.replicas.includes(me))
-        .length ?? 0,
+        .length ?? null,
     };
   }
 

@@ -85,6 +85,11 @@ Deno.test("readiness: slots placed on this node that it does not yet vote in are
   assert.deepEqual(waiting.reasons, ["2 slot group(s) placed here not joined yet"]);
   const joined = [META, slot(1000, true), slot(1001, true), slot(1002, true)];
   assert.equal(judgeReadiness(input({ groups: joined, slotsPlacedHere: 3 })).ready, true);
+  // Before the first placement is recorded nothing is placed anywhere: not ready yet (a node
+  // that said ready then would take it back once the placement lists its slots).
+  assert.deepEqual(judgeReadiness(input({ groups: [META], slotsPlacedHere: null })).reasons, [
+    "no slot placement recorded yet",
+  ]);
 });
 
 Deno.test("readiness: a slot group between leaders counts only after the grace period", () => {
