@@ -5,6 +5,7 @@
  * level; then a mixed GET/SET workload on Zipf-skewed keys from clients on all three nodes.
  */
 import type { PartContext, ReportPart, SectionResult } from "../../results.ts";
+import { partCommand } from "../../runner.ts";
 import {
   type BenchCluster,
   startBenchCluster,
@@ -388,7 +389,7 @@ async function run(context: PartContext): Promise<SectionResult> {
   return {
     id: cachePart.id,
     title: cachePart.title,
-    command: `deno task report --only ${cachePart.id}${context.quick ? " --quick" : ""}`,
+    command: partCommand(cachePart.id, context.quick),
     ...body,
     skipped,
     elapsedSeconds: (performance.now() - startedAt) / 1000,

@@ -9,6 +9,7 @@ import { type EtcdFailoverTrial, etcdFailoverTrial } from "../../../load/etcd_fa
 import { type LockFailoverTrial, lockFailoverTrial } from "../../../load/lock_failover_trial.ts";
 import { summary } from "../../../load/trials.ts";
 import type { PartContext, ReportPart, SectionResult } from "../../results.ts";
+import { partCommand } from "../../runner.ts";
 import { timelineChart, timelineFacts } from "./facts.ts";
 import { failuresSummary, failuresTables } from "./tables.ts";
 import { timelineParagraph, type TrialFacts, trialsParagraph } from "./text.ts";
@@ -96,7 +97,7 @@ async function runFailures(context: PartContext): Promise<SectionResult> {
   const section: SectionResult = {
     id: failuresPart.id,
     title: failuresPart.title,
-    command: `deno task report --only failures${context.quick ? " --quick" : ""}`,
+    command: partCommand("failures", context.quick),
     text: [],
     charts: [],
     tables: [],

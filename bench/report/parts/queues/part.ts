@@ -4,6 +4,7 @@
  * the two clusters running side by side and measured level by level, back to back.
  */
 import type { PartContext, ReportPart, SectionResult } from "../../results.ts";
+import { partCommand } from "../../runner.ts";
 import { natsVersion } from "../../../load/nats_cluster.ts";
 import {
   QUEUE_BENCH,
@@ -203,7 +204,7 @@ async function run(context: PartContext): Promise<SectionResult> {
   return {
     id: queuesPart.id,
     title: queuesPart.title,
-    command: `deno task report --only ${queuesPart.id}${context.quick ? " --quick" : ""}`,
+    command: partCommand(queuesPart.id, context.quick),
     ...body,
     skipped,
     elapsedSeconds: (performance.now() - started) / 1000,

@@ -5,6 +5,7 @@
  * here). Measures only: every process it starts is stopped by PID before it returns.
  */
 import type { PartContext, ReportPart, SectionResult } from "../../results.ts";
+import { partCommand } from "../../runner.ts";
 import { type BoundInputs, computeBounds } from "./bounds.ts";
 import { measureCosts } from "./cost.ts";
 import type { CostRow, IdleRow, MemoryRow, PeerMemoryRow } from "./figures.ts";
@@ -147,7 +148,7 @@ export const scalePart: ReportPart = {
     return {
       id: "scale",
       title: scalePart.title,
-      command: `deno task report --only scale${context.quick ? " --quick" : ""}`,
+      command: partCommand("scale", context.quick),
       text,
       charts: [...idleCharts(idle), memoryChart(memory.rows, memory.peers), costChart(costs)],
       tables: scaleTables(idle, memory.rows, memory.peers, costs),
