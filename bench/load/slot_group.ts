@@ -5,6 +5,7 @@
  * (id 1000 + slot), which elects on first use.
  */
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 import { withTimeout } from "./dsync_lock_client.ts";
 
 /** Bound on each call the helpers make (a paused or cut-off node must not stall them). */
@@ -26,16 +27,8 @@ export interface SlotGroupView {
 
 /** The view of group `groupId` in a `CLUSTER GROUPS` reply, or null if the node hosts no such group. */
 export function parseGroup(groupsText: string, groupId: number): SlotGroupView | null {
-  for (const line of groupsText.split("\n")) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[0] !== String(groupId)) continue;
-    const term = Number(fields[5]);
-    if (fields[4] === undefined || !Number.isSafeInteger(term)) {
-      throw new Error(`Cannot read CLUSTER GROUPS line: ${JSON.stringify(line)}`);
-    }
-    return { leaderId: fields[4] === "-" ? null : fields[4], term };
-  }
-  return null;
+  const group = parseClusterGroups(groupsText).find((each) => each.groupId === groupId);
+  return group === undefined ? null : { leaderId: group.leaderId, term: group.term };
 }
 
 /** `CLUSTER KEYSLOT key` asked of the node on `port`. */

@@ -8,6 +8,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 /** Lines per node in this cluster: the bounded-memory step writes ten times as many keys. */
 const MAX_ENTRIES = 100;
@@ -49,13 +50,11 @@ async function infoField(redis: Redis, name: string): Promise<number> {
 
 /** The leader of each slot group: slot → node id ("-" while none). */
 async function slotLeaders(redis: Redis): Promise<Map<number, string>> {
-  const text = await redis.call("CLUSTER", "GROUPS") as string;
-  const leaders = new Map<number, string>();
-  for (const line of text.trim().split("\n")) {
-    const [, purpose, slot, , leader] = line.split(" ");
-    if (purpose === "slot") leaders.set(Number(slot), leader!);
-  }
-  return leaders;
+  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+  return new Map(
+    groups.filter((group) => group.purpose === "slot")
+      .map((group) => [group.slot!, group.leaderId ?? "-"]),
+  );
 }
 
 Deno.test({

@@ -9,6 +9,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { type ClusterGroup, parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 const SLOTS = 4;
 /**
@@ -38,24 +39,23 @@ async function retrying<T>(run: () => Promise<T>, timeoutMs = 60_000): Promise<T
 
 /** The leader of `slot` as the nodes that host it report it, or null while none. */
 async function slotLeader(clients: Redis[], slot: number): Promise<string | null> {
-  for (const redis of clients) {
-    const text = await redis.call("CLUSTER", "GROUPS") as string;
-    for (const line of text.trim().split("\n")) {
-      const [, purpose, each, , leader] = line.split(" ");
-      if (purpose === "slot" && Number(each) === slot && leader !== "-") return leader!;
-    }
-  }
-  return null;
+  return await firstLeader(clients, (group) => group.slot === slot);
 }
 
 /** The meta group's leader as the nodes report it, or null while none. */
 async function metaLeader(clients: Redis[]): Promise<string | null> {
+  return await firstLeader(clients, (group) => group.groupId === 0);
+}
+
+/** The first known leader of a group `pick` names, asking the nodes in turn; null while none. */
+async function firstLeader(
+  clients: Redis[],
+  pick: (group: ClusterGroup) => boolean,
+): Promise<string | null> {
   for (const redis of clients) {
-    const text = await redis.call("CLUSTER", "GROUPS") as string;
-    for (const line of text.trim().split("\n")) {
-      const [id, , , , leader] = line.split(" ");
-      if (id === "0" && leader !== "-") return leader!;
-    }
+    const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+    const leader = groups.find((group) => pick(group) && group.leaderId !== null)?.leaderId;
+    if (leader !== undefined && leader !== null) return leader;
   }
   return null;
 }

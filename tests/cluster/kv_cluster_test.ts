@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 import {
   eventually,
   planTestCluster,
@@ -29,15 +30,15 @@ async function retrying<T>(run: () => Promise<T>, timeoutMs = 10_000): Promise<T
   }
 }
 
-/** The CLUSTER GROUPS lines of the slot groups: slot → members and leader. */
+/** The CLUSTER GROUPS lines of the slot groups: slot → members and leader ("-" while none). */
 async function slotGroups(redis: Redis): Promise<Map<number, { members: string; leader: string }>> {
-  const text = await redis.call("CLUSTER", "GROUPS") as string;
-  const groups = new Map<number, { members: string; leader: string }>();
-  for (const line of text.trim().split("\n")) {
-    const [, purpose, slot, members, leader] = line.split(" ");
-    if (purpose === "slot") groups.set(Number(slot), { members: members!, leader: leader! });
-  }
-  return groups;
+  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+  return new Map(
+    groups.filter((group) => group.purpose === "slot").map((group) => [
+      group.slot!,
+      { members: group.members.join(","), leader: group.leaderId ?? "-" },
+    ]),
+  );
 }
 
 Deno.test("kv: keys on many slots, set and read through every node, survive a restart", async () => {

@@ -9,15 +9,14 @@ import {
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { slotsSettled } from "../helpers/slots_settled.ts";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 const SLOTS = 16;
 
 /** The meta group's leader as `redis`'s node reports it, or null while none. */
 async function metaLeader(redis: Redis): Promise<string | null> {
-  const text = await redis.call("CLUSTER", "GROUPS") as string;
-  const meta = text.trim().split("\n").map((line) => line.split(" "))
-    .find(([, purpose]) => purpose === "meta");
-  return meta?.[4] === undefined || meta[4] === "-" ? null : meta[4];
+  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+  return groups.find((group) => group.purpose === "meta")?.leaderId ?? null;
 }
 
 Deno.test("removing the meta group's leader: it exits, and its slot groups settle on the others", async () => {

@@ -8,22 +8,9 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, waitForLeader } from "../helpers/resp_call.ts";
+import { slotGroupsAt } from "../helpers/slot_groups.ts";
 
 const SLOTS = 16;
-
-/** Slot → members and leader, as `node` hosts them (CLUSTER GROUPS). */
-async function slotGroups(
-  node: TestNode,
-): Promise<Map<number, { members: string[]; leader: string }>> {
-  const groups = new Map<number, { members: string[]; leader: string }>();
-  for (const line of (await call(node.clientPort, "CLUSTER", "GROUPS")).trim().split("\n")) {
-    const [, purpose, slot, members, leader] = line.split(" ");
-    if (purpose === "slot") {
-      groups.set(Number(slot), { members: members!.split(","), leader: leader! });
-    }
-  }
-  return groups;
-}
 
 /**
  * Leader of each slot once settled: every slot's leader hosts it with three voters, all of them
@@ -31,16 +18,16 @@ async function slotGroups(
  * before.
  */
 async function settledLeaders(nodes: TestNode[]): Promise<Map<number, string> | null> {
-  const views = await Promise.all(nodes.map(slotGroups));
+  const views = await Promise.all(nodes.map((node) => slotGroupsAt(node.clientPort)));
   const leaders = new Map<number, string>();
   for (let slot = 0; slot < SLOTS; slot++) {
-    const index = views.findIndex((view, i) => view.get(slot)?.leader === nodes[i]!.id);
+    const index = views.findIndex((view, i) => view.get(slot)?.leaderId === nodes[i]!.id);
     if (index < 0) return null;
     const members = views[index]!.get(slot)!.members;
     if (members.length !== 3) return null;
     for (const member of members) {
       const at = nodes.findIndex((node) => node.id === member);
-      if (at < 0 || views[at]!.get(slot)?.leader !== nodes[index]!.id) return null;
+      if (at < 0 || views[at]!.get(slot)?.leaderId !== nodes[index]!.id) return null;
     }
     leaders.set(slot, nodes[index]!.id);
   }
@@ -86,7 +73,7 @@ Deno.test("slots: leaders are spread; a node that does not host a slot reaches i
 
     // A slot n4 does not host; its leader is then another node.
     const outsider = nodes[3]!;
-    const hosted = await slotGroups(outsider);
+    const hosted = await slotGroupsAt(outsider.clientPort);
     const slot = [...leaders!.keys()].find((each) => !hosted.has(each));
     assert.ok(slot !== undefined, "with 3 replicas on 4 nodes n4 misses some slots");
     const key = await keyOfSlot(outsider, slot);

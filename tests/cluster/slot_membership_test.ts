@@ -9,6 +9,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, waitForLeader } from "../helpers/resp_call.ts";
+import { slotGroupsAt } from "../helpers/slot_groups.ts";
 import { freePort } from "../../src/util/free_ports.ts";
 
 const SLOTS = 8;
@@ -56,21 +57,6 @@ async function info(node: TestNode, ...sections: string[]): Promise<Map<string, 
   return fields;
 }
 
-/** Slot groups (slot → members, or null for a node's own view) from CLUSTER GROUPS. */
-async function slotGroups(
-  node: TestNode,
-): Promise<Map<number, { members: string[]; leader: string }>> {
-  const groups = new Map<number, { members: string[]; leader: string }>();
-  const text = await call(node.clientPort, "CLUSTER", "GROUPS");
-  for (const line of text.trim().split("\n")) {
-    const [, purpose, slot, members, leader] = line.split(" ");
-    if (purpose === "slot") {
-      groups.set(Number(slot), { members: members!.split(","), leader: leader! });
-    }
-  }
-  return groups;
-}
-
 /** Every node hosts exactly the slot groups the placement over `ids` lists it in. */
 async function hostsExactlyPlaced(nodes: TestNode[], ids: string[]): Promise<boolean> {
   for (const node of nodes) {
@@ -83,10 +69,10 @@ async function hostsExactlyPlaced(nodes: TestNode[], ids: string[]): Promise<boo
 
 /** Every slot's leader sees three voters, each of which hosts the group. */
 async function groupsSettled(nodes: TestNode[]): Promise<boolean> {
-  const views = await Promise.all(nodes.map(slotGroups));
+  const views = await Promise.all(nodes.map((node) => slotGroupsAt(node.clientPort)));
   for (let slot = 0; slot < SLOTS; slot++) {
     const led = views.map((view, i) => ({ view: view.get(slot), id: nodes[i]!.id }))
-      .find(({ view, id }) => view?.leader === id);
+      .find(({ view, id }) => view?.leaderId === id);
     if (led === undefined || led.view!.members.length !== 3) return false;
     for (const member of led.view!.members) {
       const index = nodes.findIndex((node) => node.id === member);

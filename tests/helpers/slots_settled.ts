@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 /**
  * Every node (one client per node, in `ids` order) applied the placement over `ids`, and every
@@ -16,23 +17,20 @@ export async function slotsSettled(
     if (members !== [...ids].sort().join(",")) return false;
   }
   const hosts = new Map<number, string[]>();
-  const members = new Map<number, string>();
+  const members = new Map<number, string[]>();
   for (const [index, redis] of clients.entries()) {
-    const text = await redis.call("CLUSTER", "GROUPS") as string;
-    for (const line of text.trim().split("\n")) {
-      const [, purpose, slot, memberList, leader] = line.split(" ");
-      if (purpose !== "slot") continue;
-      const list = hosts.get(Number(slot)) ?? [];
-      list.push(ids[index]!);
-      hosts.set(Number(slot), list);
-      if (leader === ids[index]) members.set(Number(slot), memberList!);
+    for (const group of parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string)) {
+      if (group.purpose !== "slot") continue;
+      const slot = group.slot!;
+      hosts.set(slot, [...hosts.get(slot) ?? [], ids[index]!]);
+      if (group.leaderId === ids[index]) members.set(slot, group.members);
     }
   }
   for (let slot = 0; slot < slotCount; slot++) {
     const memberList = members.get(slot);
-    if (memberList === undefined || memberList.split(",").length !== 3) return false;
+    if (memberList === undefined || memberList.length !== 3) return false;
     const hosting = hosts.get(slot) ?? [];
-    if (!memberList.split(",").every((id) => hosting.includes(id))) return false;
+    if (!memberList.every((id) => hosting.includes(id))) return false;
   }
   return true;
 }

@@ -1,6 +1,7 @@
 /** Helpers of the queue process tests: clients, retries, replies as plain values. */
 import { Redis } from "ioredis";
 import { eventually, type TestNode } from "../helpers/node_harness.ts";
+import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 /** An ioredis client of `node` that never retries by itself. */
 export function queueClient(node: TestNode): Redis {
@@ -63,10 +64,9 @@ export async function queueInfo(redis: Redis, field: string): Promise<number> {
 /** Waits until every slot group of `slotCount` has a leader that `redis` knows. */
 export async function slotLeadersKnown(redis: Redis, slotCount: number): Promise<void> {
   await eventually(`${slotCount} slot groups with a leader`, async () => {
-    const text = await redis.call("CLUSTER", "GROUPS") as string;
-    const slots = text.trim().split("\n").map((line) => line.split(" "))
-      .filter(([, purpose, , , leader]) => purpose === "slot" && leader !== "-");
-    return slots.length === slotCount;
+    const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+    const led = groups.filter((group) => group.purpose === "slot" && group.leaderId !== null);
+    return led.length === slotCount;
   }, 20_000);
 }
 
@@ -77,10 +77,8 @@ export async function partitionLeader(
   partition: number,
 ): Promise<string> {
   const slot = await redis.call("CLUSTER", "KEYSLOT", `${queue}#${partition}`) as number;
-  const text = await redis.call("CLUSTER", "GROUPS") as string;
-  for (const line of text.trim().split("\n")) {
-    const [, purpose, lineSlot, , leader] = line.split(" ");
-    if (purpose === "slot" && Number(lineSlot) === slot && leader !== "-") return leader!;
-  }
+  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
+  const leader = groups.find((group) => group.slot === slot)?.leaderId ?? null;
+  if (leader !== null) return leader;
   throw new Error(`slot ${slot} has no known leader`);
 }
