@@ -67,6 +67,8 @@ export class MetaGroup {
   readonly #registering = new Set<string>();
   /** Member ids whose record this leader is forgetting (proposed, not applied yet). */
   readonly #forgetting = new Set<string>();
+  /** Membership and term #forgetRemoved last looked at: it looks again only when they change. */
+  #forgetCheckedKey = "";
   /** Membership (record version and configuration) the peer set was last reconciled with. */
   #reconciledKey = "";
   /** A learner promotion is being proposed (one membership change at a time). */
@@ -324,6 +326,9 @@ export class MetaGroup {
    */
   #forgetRemoved(status: RaftStatus): void {
     const conf = status.confState;
+    const key = `${this.state.membershipVersion}|${conf.voters}|${conf.learners}|${status.term}`;
+    if (key === this.#forgetCheckedKey) return; // every lock entry applies here: stay cheap
+    this.#forgetCheckedKey = key;
     for (const record of this.state.members()) {
       const { id } = record;
       if (record.incarnationId === "" || this.#forgetting.has(id)) continue;
@@ -331,7 +336,10 @@ export class MetaGroup {
       this.#forgetting.add(id);
       this.proposeCommand({ op: "forgetMember", id })
         .then(() => this.#logger.info("removed member forgotten", { member: id }))
-        .catch((error) => this.#logger.debug("member not forgotten yet", { error: String(error) }))
+        .catch((error) => {
+          this.#forgetCheckedKey = ""; // look again after the next apply
+          this.#logger.debug("member not forgotten yet", { error: String(error) });
+        })
         .finally(() => this.#forgetting.delete(id));
     }
   }
