@@ -9,6 +9,7 @@
 
 export { BinaryReader } from "./binary_reader.ts";
 export { BinaryWriter } from "./binary_writer.ts";
+export { concatBytes } from "./concat_bytes.ts";
 export { DecodeError } from "./decode_error.ts";
 export { readWhole } from "./read_whole.ts";
 export { U16_MAX, U32_MAX, U53_MAX, U8_MAX } from "./limits.ts";

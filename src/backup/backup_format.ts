@@ -11,7 +11,7 @@
  * once: a file that decodes holds the whole cluster. Each record is checked on its own, so a
  * damaged file names the record that is damaged; a truncated one says where it ends.
  */
-import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
+import { BinaryReader, BinaryWriter, concatBytes, DecodeError } from "../../protocol/binary/mod.ts";
 import { crc32c } from "../storage/crc32.ts";
 
 /** Magic bytes opening a backup file. */
@@ -89,13 +89,7 @@ export function encodeBackup(contents: BackupContents): Uint8Array {
   let crc = 0;
   for (const part of parts) crc = crc32c(part, crc);
   parts.push(encodeBackupTrailer(parts.length - 1, crc));
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import { encodeCommand, RespReplyDecoder, type RespValue } from "../../protocol/resp/mod.ts";
+import { concatBytes } from "../../protocol/binary/mod.ts";
 import { StoreUnavailableError } from "./store_unavailable.ts";
 
 /** A reply bigger than this closes the connection (values are bounded far below it). */
@@ -88,7 +89,7 @@ export class RedisPipe {
       );
       this.#inFlight.push({ count: commands.length, replies: [], resolve, reject, timer });
       const frames = commands.map((args) => encodeCommand(args));
-      this.#socket.write(frames.length === 1 ? frames[0]! : concat(frames));
+      this.#socket.write(concatBytes(frames));
     });
   }
 
@@ -125,16 +126,4 @@ export class RedisPipe {
     }
     this.#onClose(reason);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 import { encodeFrame, FrameDecoder, type PeerMessage } from "../../protocol/peer/mod.ts";
+import { concatBytes } from "../../protocol/binary/mod.ts";
 import type { ByteConn } from "../util/tls_conn.ts";
 
 /** Limits of one peer connection. */
@@ -139,7 +140,7 @@ export class PeerConnection {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#isClosed) {
-        const batch = concat(this.#queue, this.#queueBytes);
+        const batch = concatBytes(this.#queue, this.#queueBytes);
         this.#queue = [];
         this.#queueBytes = 0;
         let offset = 0;
@@ -152,15 +153,4 @@ export class PeerConnection {
     }
     if (this.#closeWhenFlushed !== null) this.close(this.#closeWhenFlushed);
   }
-}
-
-function concat(chunks: Uint8Array[], byteCount: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const joined = new Uint8Array(byteCount);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
 }
