@@ -21,25 +21,18 @@ import {
   stopRedisServer,
 } from "../helpers/redis_server.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { retrying } from "../helpers/redis_retry.ts";
+
+/** Retries a refusal that applied nothing (TRYAGAIN, NOQUORUM) for up to `timeoutMs`. */
+function retry<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  return retrying(run, timeoutMs);
+}
 
 /** Long enough that a line read a moment ago is still live on a loaded machine. */
 const LEASE_MS = 4_000;
 
 function client(port: number): Redis {
   return new Redis({ port, host: "127.0.0.1", maxRetriesPerRequest: 0, lazyConnect: true });
-}
-
-/** Retries a call refused with TRYAGAIN (a home not elected yet, or one waiting out leases). */
-async function retrying<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!/TRYAGAIN|NOQUORUM/.test(String(error)) || performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 /** The error a call fails with, or null when it succeeds. */
@@ -90,32 +83,32 @@ Deno.test({
       );
 
       await t.step("a write through dsync is in Redis, with its TTL", async () => {
-        assert.equal(await retrying(() => a.set("written", "through")), "OK");
+        assert.equal(await retry(() => a.set("written", "through")), "OK");
         assert.equal(await direct.get("written"), "through");
-        assert.equal(await retrying(() => a.set("timed", "soon", "PX", 60_000)), "OK");
+        assert.equal(await retry(() => a.set("timed", "soon", "PX", 60_000)), "OK");
         const pttl = await direct.pttl("timed");
         assert.ok(pttl > 50_000 && pttl <= 60_000, `PTTL in Redis ${pttl}`);
-        assert.equal(await retrying(() => a.set("timed", "other", "NX")), null);
+        assert.equal(await retry(() => a.set("timed", "other", "NX")), null);
         assert.equal(await direct.get("timed"), "soon");
-        const ourPttl = await retrying(() => b.pttl("timed"));
+        const ourPttl = await retry(() => b.pttl("timed"));
         assert.ok(ourPttl > 50_000 && ourPttl <= 60_000, `PTTL through dsync ${ourPttl}`);
       });
 
       await t.step("a key put into Redis directly is read through on a miss", async () => {
         await direct.set("planted", "from-redis");
         assert.equal(await c.call("CACHE.STATE", "planted"), "I");
-        assert.equal(await retrying(() => c.get("planted")), "from-redis");
-        assert.equal(await retrying(() => b.exists("planted")), 1);
+        assert.equal(await retry(() => c.get("planted")), "from-redis");
+        assert.equal(await retry(() => b.exists("planted")), 1);
       });
 
       await t.step("DEL through dsync removes the key from Redis", async () => {
-        assert.equal(await retrying(() => b.get("written")), "through");
-        assert.equal(await retrying(() => c.del("written")), 1);
+        assert.equal(await retry(() => b.get("written")), "through");
+        assert.equal(await retry(() => c.del("written")), 1);
         assert.equal(await direct.exists("written"), 0);
-        assert.equal(await retrying(() => b.get("written")), null);
+        assert.equal(await retry(() => b.get("written")), null);
         // A key only Redis has: DEL must reach Redis to count it and remove it.
         await direct.set("planted-del", "x");
-        assert.equal(await retrying(() => a.del("planted-del")), 1);
+        assert.equal(await retry(() => a.del("planted-del")), 1);
         assert.equal(await direct.exists("planted-del"), 0);
       });
 
@@ -123,11 +116,11 @@ Deno.test({
         for (let round = 0; round < 6; round++) {
           const writer = clients[round % 3]!;
           const readers = clients.filter((other) => other !== writer);
-          for (const reader of readers) await retrying(() => reader.get("shared"));
+          for (const reader of readers) await retry(() => reader.get("shared"));
           const value = `v${round}`;
-          assert.equal(await retrying(() => writer.set("shared", value)), "OK");
+          assert.equal(await retry(() => writer.set("shared", value)), "OK");
           for (const reader of readers) {
-            assert.equal(await retrying(() => reader.get("shared")), value, `round ${round}`);
+            assert.equal(await retry(() => reader.get("shared")), value, `round ${round}`);
           }
           assert.equal(await direct.get("shared"), value);
         }
@@ -149,9 +142,9 @@ Deno.test({
         await eventually("INFO says connected again", async () => {
           return /^cache_backend_connected:1\r?$/m.test(await a.info("cache"));
         }, 10_000);
-        assert.equal(await retrying(() => c.set("while-down", "after")), "OK");
+        assert.equal(await retry(() => c.set("while-down", "after")), "OK");
         assert.equal(await direct.get("while-down"), "after");
-        assert.equal(await retrying(() => a.get("while-down")), "after");
+        assert.equal(await retry(() => a.get("while-down")), "after");
       });
     } finally {
       for (const redis of [...clients, direct]) redis.disconnect();

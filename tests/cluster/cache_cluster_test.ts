@@ -5,32 +5,20 @@ import {
   planTestCluster,
   startTestCluster,
   stopTestCluster,
-  type TestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
+import { redisClient, retrying } from "../helpers/redis_retry.ts";
+
+/** Retries a refusal that applied nothing (TRYAGAIN, NOQUORUM) for up to `timeoutMs`. */
+function retry<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  return retrying(run, timeoutMs);
+}
 
 /** Lines per node in this cluster: the bounded-memory step writes ten times as many keys. */
 const MAX_ENTRIES = 100;
 /** Long enough that a line read a moment ago is still live on a loaded machine. */
 const LEASE_MS = 4_000;
-
-function client(node: TestNode): Redis {
-  return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-}
-
-/** Retries a call refused with TRYAGAIN (a home that moved, or one waiting out old leases). */
-async function retrying<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!/TRYAGAIN|NOQUORUM/.test(String(error)) || performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 /** CACHE.STATS as a map. */
 async function cacheStats(redis: Redis): Promise<Map<string, number>> {
@@ -67,7 +55,7 @@ Deno.test({
       ...["--cache", "on", "--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
       ...["--cache-max-entries", String(MAX_ENTRIES)],
     ]);
-    const clients = nodes.map(client);
+    const clients = nodes.map(redisClient);
     try {
       await waitForLeader(nodes);
       await eventually("every slot group has a leader", async () => {
@@ -79,12 +67,12 @@ Deno.test({
         for (let round = 0; round < 12; round++) {
           const writer = round % 3;
           const value = `v${round}`;
-          assert.equal(await retrying(() => clients[writer]!.set("raw", value)), "OK");
+          assert.equal(await retry(() => clients[writer]!.set("raw", value)), "OK");
           for (const reader of [0, 1, 2].filter((i) => i !== writer)) {
             // The readers hold the previous value in S from the last round: the write must have
             // invalidated it before it was acknowledged.
             assert.equal(
-              await retrying(() => clients[reader]!.get("raw")),
+              await retry(() => clients[reader]!.get("raw")),
               value,
               `round ${round}`,
             );
@@ -98,18 +86,18 @@ Deno.test({
         "CACHE.STATE: S on two readers, then M on the writer and I elsewhere",
         async () => {
           const [a, b, c] = clients as [Redis, Redis, Redis];
-          assert.equal(await retrying(() => a.set("state", "one")), "OK");
+          assert.equal(await retry(() => a.set("state", "one")), "OK");
           assert.equal(await a.call("CACHE.STATE", "state"), "M");
-          assert.equal(await retrying(() => b.get("state")), "one");
-          assert.equal(await retrying(() => c.get("state")), "one");
+          assert.equal(await retry(() => b.get("state")), "one");
+          assert.equal(await retry(() => c.get("state")), "one");
           assert.equal(await b.call("CACHE.STATE", "state"), "S");
           assert.equal(await c.call("CACHE.STATE", "state"), "S");
           assert.equal(await a.call("CACHE.STATE", "state"), "S"); // downgraded by the reads
-          assert.equal(await retrying(() => a.set("state", "two")), "OK");
+          assert.equal(await retry(() => a.set("state", "two")), "OK");
           assert.equal(await a.call("CACHE.STATE", "state"), "M");
           assert.equal(await b.call("CACHE.STATE", "state"), "I");
           assert.equal(await c.call("CACHE.STATE", "state"), "I");
-          assert.equal(await retrying(() => b.get("state")), "two");
+          assert.equal(await retry(() => b.get("state")), "two");
         },
       );
 
@@ -123,9 +111,9 @@ Deno.test({
           const slot = await redis.call("CLUSTER", "KEYSLOT", `hit:${i}`) as number;
           if (leaders.get(slot) !== reader.id) key = `hit:${i}`;
         }
-        assert.equal(await retrying(() => clients[0]!.set(key, "hot")), "OK");
+        assert.equal(await retry(() => clients[0]!.set(key, "hot")), "OK");
         const framesBeforeMiss = await infoField(redis, "cache_frames_sent");
-        assert.equal(await retrying(() => redis.get(key)), "hot");
+        assert.equal(await retry(() => redis.get(key)), "hot");
         assert.equal(await redis.call("CACHE.STATE", key), "S");
         const before = await cacheStats(redis);
         const framesSent = await infoField(redis, "cache_frames_sent");
@@ -152,8 +140,8 @@ Deno.test({
           for (let start = 0; start < keys.length; start += 50) {
             const batch = keys.slice(start, start + 50);
             const pairs = batch.flatMap((key) => [key, `value-of-${key}`]);
-            assert.equal(await retrying(() => redis.mset(...pairs)), "OK");
-            const values = await retrying(() => reader.mget(...batch));
+            assert.equal(await retry(() => redis.mset(...pairs)), "OK");
+            const values = await retry(() => reader.mget(...batch));
             assert.deepEqual(values, batch.map((key) => `value-of-${key}`));
             for (const each of [redis, reader]) {
               const entries = (await cacheStats(each)).get("entries")!;
@@ -187,7 +175,7 @@ Deno.test({
       // frame count read after it on a loaded machine; the reads below flush through forwards.
       ...["--cache-write", "back", "--cache-writeback-ms", "5000"],
     ]);
-    const clients = nodes.map(client);
+    const clients = nodes.map(redisClient);
     try {
       await waitForLeader(nodes);
       const [a, b, c] = clients as [Redis, Redis, Redis];
@@ -195,12 +183,12 @@ Deno.test({
       // A new home grants no M before the old leases could have lapsed; a write that waited out
       // that start (longer than a lease) is acknowledged without a line. Wait for a settled home.
       await eventually("a write leaves the writer's line in M", async () => {
-        await retrying(() => a.set("wb", "warm"));
+        await retry(() => a.set("wb", "warm"));
         return await a.call("CACHE.STATE", "wb") === "M";
       }, 30_000);
       for (let round = 0; round < 5; round++) {
         // The first write of a round goes to the home (the line was shared or invalidated).
-        assert.equal(await retrying(() => a.set("wb", `first-${round}`)), "OK");
+        assert.equal(await retry(() => a.set("wb", `first-${round}`)), "OK");
         assert.equal(await a.call("CACHE.STATE", "wb"), "M");
         const framesSent = await infoField(a, "cache_frames_sent");
         const hits = (await cacheStats(a)).get("hits")!;
@@ -210,7 +198,7 @@ Deno.test({
         assert.equal((await cacheStats(a)).get("hits")!, hits + 1);
         // Another node reads it: the home forwards to the owner, which sends its dirty value.
         const reader = round % 2 === 0 ? b : c;
-        assert.equal(await retrying(() => reader.get("wb")), `second-${round}`, `round ${round}`);
+        assert.equal(await retry(() => reader.get("wb")), `second-${round}`, `round ${round}`);
         assert.equal(await a.call("CACHE.STATE", "wb"), "S");
       }
     } finally {

@@ -6,10 +6,15 @@ import {
   startTestCluster,
   stopTestCluster,
   stopTestNode,
-  type TestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { type ClusterGroup, parseClusterGroups } from "../../src/client/cluster_groups.ts";
+import { redisClient, retrying } from "../helpers/redis_retry.ts";
+
+/** Retries a refusal that applied nothing (TRYAGAIN, NOQUORUM) for up to `timeoutMs`. */
+function retry<T>(run: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  return retrying(run, timeoutMs);
+}
 
 const SLOTS = 4;
 /**
@@ -19,23 +24,6 @@ const SLOTS = 4;
 const LEASE_MS = 20_000;
 /** Longer than a new home's wait for the old leases (LEASE_MS × 1.25) plus a commit. */
 const REQUEST_TIMEOUT_MS = 40_000;
-
-function client(node: TestNode): Redis {
-  return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-}
-
-/** Retries a call refused with TRYAGAIN or NOQUORUM (nothing applied) for up to `timeoutMs`. */
-async function retrying<T>(run: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!/TRYAGAIN|NOQUORUM/.test(String(error)) || performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 /** The leader of `slot` as the nodes that host it report it, or null while none. */
 async function slotLeader(clients: Redis[], slot: number): Promise<string | null> {
@@ -77,13 +65,13 @@ Deno.test({
     ...["--request-timeout-ms", String(REQUEST_TIMEOUT_MS)],
   ];
   const nodes = await startTestCluster(plan, args);
-  const clients = nodes.map(client);
+  const clients = nodes.map(redisClient);
   const index = (id: string) => nodes.findIndex((node) => node.id === id);
   try {
     await waitForLeader(nodes);
     // Every slot group has a leader, and the first write has waited out the new homes' startup
     // (no older lease can be live); by then leadership went to the preferred leaders.
-    assert.equal(await retrying(() => clients[0]!.set("first", "v0")), "OK");
+    assert.equal(await retry(() => clients[0]!.set("first", "v0")), "OK");
     // A key whose slot is led by a node that does not lead the meta group: removing the meta
     // leader was seen to leave its slot groups unmoved for over 20 s (it did not apply the
     // placement without it), a slot-layer matter this test is not about.
@@ -109,16 +97,16 @@ Deno.test({
     );
     const others = nodes.filter((node) => node.id !== home).map((node) => clients[index(node.id)]!);
     const [writer, reader, third] = others as [Redis, Redis, Redis];
-    assert.equal(await retrying(() => writer.set(key, "v1")), "OK");
-    assert.equal(await retrying(() => reader.get(key)), "v1");
-    assert.equal(await retrying(() => third.get(key)), "v1");
+    assert.equal(await retry(() => writer.set(key, "v1")), "OK");
+    assert.equal(await retry(() => reader.get(key)), "v1");
+    assert.equal(await retry(() => third.get(key)), "v1");
     assert.equal(await reader.call("CACHE.STATE", key), "S");
     assert.equal(await third.call("CACHE.STATE", key), "S");
-    assert.equal(await retrying(() => writer.set(key, "v2")), "OK");
+    assert.equal(await retry(() => writer.set(key, "v2")), "OK");
     assert.equal(await writer.call("CACHE.STATE", key), "M");
     assert.equal(await reader.call("CACHE.STATE", key), "I");
     assert.equal(await third.call("CACHE.STATE", key), "I");
-    assert.equal(await retrying(() => reader.get(key)), "v2");
+    assert.equal(await retry(() => reader.get(key)), "v2");
     assert.equal(await reader.call("CACHE.STATE", key), "S");
     assert.equal(await writer.call("CACHE.STATE", key), "S");
     const grantedMs = performance.now();
@@ -126,7 +114,7 @@ Deno.test({
 
     // The slot's leader leaves: the slot's group moves to the three others.
     const leaving = home!;
-    assert.equal(await retrying(() => writer.call("CLUSTER", "REMOVE", leaving)), "OK");
+    assert.equal(await retry(() => writer.call("CLUSTER", "REMOVE", leaving)), "OK");
     const rest = clients.filter((_, i) => nodes[i]!.id !== leaving);
     let moved: string | null = null;
     await eventually(
@@ -155,16 +143,16 @@ Deno.test({
     );
 
     // A write through the new home, acknowledged: every read that starts after it sees it.
-    assert.equal(await retrying(() => writer.set(key, "v3")), "OK");
+    assert.equal(await retry(() => writer.set(key, "v3")), "OK");
     for (const redis of [reader, third, writer]) {
-      assert.equal(await retrying(() => redis.get(key)), "v3");
+      assert.equal(await retry(() => redis.get(key)), "v3");
     }
-    assert.equal(await retrying(() => third.set(key, "v4")), "OK");
+    assert.equal(await retry(() => third.set(key, "v4")), "OK");
     assert.equal(await third.call("CACHE.STATE", key), "M");
     assert.equal(await reader.call("CACHE.STATE", key), "I");
     assert.equal(await writer.call("CACHE.STATE", key), "I");
     for (const redis of [reader, writer]) {
-      assert.equal(await retrying(() => redis.get(key)), "v4");
+      assert.equal(await retry(() => redis.get(key)), "v4");
     }
     console.log(
       `slot ${slot}: ${leaving} → ${moved}; move seen after ${Math.round(seenMs - grantedMs)} ms`,

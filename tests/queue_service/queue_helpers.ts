@@ -1,27 +1,18 @@
 /** Helpers of the queue process tests: clients, retries, replies as plain values. */
-import { Redis } from "ioredis";
-import { eventually, type TestNode } from "../helpers/node_harness.ts";
+import type { Redis } from "ioredis";
+import { redisClient, retrying as retryingOn } from "../helpers/redis_retry.ts";
+import { eventually } from "../helpers/node_harness.ts";
 import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
 
 /** An ioredis client of `node` that never retries by itself. */
-export function queueClient(node: TestNode): Redis {
-  return new Redis({ port: node.clientPort, host: "127.0.0.1", maxRetriesPerRequest: 0 });
-}
+export const queueClient = redisClient;
 
 /** Errors a client retries: an election, a moved leader, a node gone, an unknown outcome. */
 export const RETRYABLE = /TRYAGAIN|NOQUORUM|TIMEOUT|Connection is closed|ECONNREFUSED|ECONNRESET/;
 
 /** Retries `run` while it fails with a RETRYABLE error, for `timeoutMs` at most. */
-export async function retrying<T>(run: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  while (true) {
-    try {
-      return await run();
-    } catch (error) {
-      if (!RETRYABLE.test(String(error)) || performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+export function retrying<T>(run: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  return retryingOn(run, timeoutMs, RETRYABLE);
 }
 
 /** One popped message. */
