@@ -3,8 +3,8 @@ import type { CacheWrite } from "../cache/mod.ts";
 import type { CacheBackendUrl } from "../config/cache_backend_url.ts";
 import type { KvKeyState, KvKeyWrite } from "../kv_service/kv_service.ts";
 import type { Logger } from "../log/logger.ts";
+import { RespPipe, RespPipeError, type RespPipeOptions } from "../client/resp_pipe.ts";
 import type { CacheStore } from "./cache_homes.ts";
-import { RedisPipe } from "./redis_pipe.ts";
 import { StoreUnavailableError } from "./store_unavailable.ts";
 
 /** Longest wait for one answer from Redis before the access fails (a write: outcome unknown). */
@@ -14,6 +14,15 @@ const REDIS_CONNECT_TIMEOUT_MS = 2_000;
 /** Reconnect delays grow by this much per failed attempt, up to REDIS_RECONNECT_DELAY_MS_MAX. */
 const REDIS_RECONNECT_STEP_MS = 100;
 const REDIS_RECONNECT_DELAY_MS_MAX = 1_000;
+
+/** The connection's bounds: a reply over 64 MiB closes it (values are bounded far below). */
+const REDIS_PIPE_OPTIONS: Readonly<RespPipeOptions> = Object.freeze({
+  replyBytesMax: 64 * 1024 * 1024,
+  /** More are refused, not sent. */
+  batchesInFlightMax: 10_000,
+  peerName: "the server",
+  selfName: "this node",
+});
 
 /** What the Redis store needs. */
 export interface RedisStoreOptions {
@@ -33,7 +42,7 @@ export interface RedisStoreOptions {
  */
 export class RedisStore implements CacheStore {
   readonly #options: RedisStoreOptions;
-  #pipe: RedisPipe | null = null;
+  #pipe: RespPipe | null = null;
   #stopped = true;
   #failedAttempts = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +106,7 @@ export class RedisStore implements CacheStore {
     return { kind: "written", applied: reply?.type === "simple", ...keyState(value!, pttl!) };
   }
 
-  #ready(): RedisPipe {
+  #ready(): RespPipe {
     if (this.#pipe !== null && !this.#pipe.closed) return this.#pipe;
     this.stats.failed++;
     throw new StoreUnavailableError(`backend unavailable: ${this.display} is not connected`, false);
@@ -109,7 +118,7 @@ export class RedisStore implements CacheStore {
    * applied; a lost or overdue reply: `maybeSent`.
    */
   async #transaction(
-    pipe: RedisPipe,
+    pipe: RespPipe,
     commands: Array<Array<string | Uint8Array>>,
     write: boolean,
   ): Promise<RespValue[]> {
@@ -121,7 +130,7 @@ export class RedisStore implements CacheStore {
       );
     } catch (error) {
       this.stats.failed++;
-      const maybeSent = !(error instanceof StoreUnavailableError) || error.maybeSent;
+      const maybeSent = !(error instanceof RespPipeError) || error.sent;
       throw new StoreUnavailableError(
         `backend unavailable: ${this.display}: ${String((error as Error).message)}`,
         maybeSent,
@@ -147,9 +156,9 @@ export class RedisStore implements CacheStore {
   async #connect(): Promise<void> {
     if (this.#stopped) return;
     const { host, port, db, username, password } = this.#options.url;
-    let pipe: RedisPipe | null = null;
+    let pipe: RespPipe | null = null;
     try {
-      pipe = await RedisPipe.open(host, port, REDIS_CONNECT_TIMEOUT_MS);
+      pipe = await RespPipe.open({ host, port }, REDIS_CONNECT_TIMEOUT_MS, REDIS_PIPE_OPTIONS);
       const setup: string[][] = [];
       if (password !== null) {
         setup.push(["AUTH", ...(username === null ? [] : [username]), password]);
