@@ -1,6 +1,6 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
-import { keyCommandSpec } from "../commands/key_command_spec.ts";
+import { keyCommandSpecs } from "../commands/key_commands.ts";
 import { errorLine } from "../commands/replies.ts";
 import { KV_KEY_BYTES_MAX, type KvRequest, parseKvCommand } from "../kv/mod.ts";
 import type { CacheService, KeyRead } from "./cache_service.ts";
@@ -96,23 +96,12 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
     return service.hit(key) ?? service.read(key.slice());
   }
 
-  const spec = (
-    name: string,
-    arity: number,
-    write: boolean,
-    summary: string,
-    lastKey: number,
-    keyStep = 1,
-  ): CommandSpec =>
-    keyCommandSpec(name, arity, write, summary, lastKey, name === "get" ? get : client, keyStep);
   return [
-    spec("get", 2, false, "Value of a key (a local hit under a coherence lease)", 1),
-    spec("set", -3, true, "Sets a key's value, with EX/PX and NX/XX (write-through)", 1),
-    spec("del", -2, true, "Deletes keys; the number removed", -1),
-    spec("exists", -2, false, "How many of the keys exist", -1),
-    spec("mget", -2, false, "Values of keys", -1),
-    spec("mset", -3, true, "Sets keys (not atomic)", -1, 2),
-    spec("pttl", 2, false, "Milliseconds a key has left (-1 none, -2 missing)", 1),
+    ...keyCommandSpecs((name) => name === "get" ? get : client, {
+      get: "a local hit under a coherence lease",
+      set: "write-through",
+      mset: "not atomic",
+    }),
     {
       name: "cache.state",
       arity: 2,

@@ -1,7 +1,7 @@
 import type { RespVersion, RespWriter } from "../../protocol/resp/mod.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import type { CommandCall, CommandSpec, ReplyFn } from "../commands/command_table.ts";
-import { keyCommandSpec } from "../commands/key_command_spec.ts";
+import { keyCommandSpecs } from "../commands/key_commands.ts";
 import { errorLine } from "../commands/replies.ts";
 import {
   gatherAnswers,
@@ -73,22 +73,8 @@ export function kvCommands(context: KvCommandContext): CommandSpec[] {
     );
   }
 
-  const spec = (
-    name: string,
-    arity: number,
-    write: boolean,
-    summary: string,
-    lastKey: number,
-    keyStep = 1,
-  ): CommandSpec => keyCommandSpec(name, arity, write, summary, lastKey, client, keyStep);
   return [
-    spec("get", 2, false, "Value of a key", 1),
-    spec("set", -3, true, "Sets a key's value, with EX/PX and NX/XX", 1),
-    spec("del", -2, true, "Deletes keys; the number removed", -1),
-    spec("exists", -2, false, "How many of the keys exist", -1),
-    spec("mget", -2, false, "Values of keys", -1),
-    spec("mset", -3, true, "Sets keys (atomic per slot only)", -1, 2),
-    spec("pttl", 2, false, "Milliseconds a key has left (-1 none, -2 missing)", 1),
+    ...keyCommandSpecs(() => client, { mset: "atomic per slot only" }),
     {
       name: "kv.share",
       arity: -3,
