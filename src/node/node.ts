@@ -74,6 +74,11 @@ async function readPeerTls(config: NodeConfig) {
 
 /** How often slot groups are moved towards the placement (SlotGroups.reconcile). */
 const RECONCILE_INTERVAL_MS = 200;
+/**
+ * Heartbeat intervals without a frame after which a replaced leader counts as silent: its pending
+ * forwards then fail at once (a live leader sends a heartbeat every interval).
+ */
+const FORWARD_SILENT_HEARTBEATS = 3;
 
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
@@ -144,6 +149,14 @@ export class DsyncNode {
     this.#raftGroups = new RaftGroups(config.id, config.raftTickMs, logger);
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
+    // Forwards left with a replaced leader that went silent fail at once, not at their timeout.
+    const silentMs = FORWARD_SILENT_HEARTBEATS * config.heartbeatIntervalMs;
+    this.#raftGroups.onLeaderKnown = (groupId, leaderId) =>
+      void this.#forwarder.leaderChanged(
+        groupId,
+        leaderId,
+        (peerId) => this.#transport.silenceMs(peerId) >= silentMs,
+      );
     this.#router = new CommandRouter({
       slotCount: () => this.#meta?.slotCount() ?? config.slotCount,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -164,6 +177,7 @@ export class DsyncNode {
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
     this.#transport.onPeerDown = (peerId) => {
       this.#stats.peerDownMarks++;
+      this.#forwarder.peerDown(peerId);
       this.#raftGroups.peerDisconnected(peerId);
     };
     this.#transport.onRemoved = (byPeer, message) => this.onRemoved(byPeer, message);
