@@ -75,10 +75,10 @@ async function readPeerTls(config: NodeConfig) {
 /** How often slot groups are moved towards the placement (SlotGroups.reconcile). */
 const RECONCILE_INTERVAL_MS = 200;
 /**
- * Heartbeat intervals without a frame after which a replaced leader counts as silent: its pending
- * forwards then fail at once (a live leader sends a heartbeat every interval).
+ * Heartbeat intervals without a frame after which a replaced leader counts as silent: forwards and
+ * cache requests pending there then fail at once (a live node sends a heartbeat every interval).
  */
-const FORWARD_SILENT_HEARTBEATS = 3;
+const SILENT_HEARTBEATS = 3;
 
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
@@ -150,13 +150,8 @@ export class DsyncNode {
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
     // Forwards left with a replaced leader that went silent fail at once, not at their timeout.
-    const silentMs = FORWARD_SILENT_HEARTBEATS * config.heartbeatIntervalMs;
     this.#raftGroups.onLeaderKnown = (groupId, leaderId) =>
-      void this.#forwarder.leaderChanged(
-        groupId,
-        leaderId,
-        (peerId) => this.#transport.silenceMs(peerId) >= silentMs,
-      );
+      void this.#forwarder.leaderChanged(groupId, leaderId, (peerId) => this.#silent(peerId));
     this.#router = new CommandRouter({
       slotCount: () => this.#meta?.slotCount() ?? config.slotCount,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -195,6 +190,11 @@ export class DsyncNode {
     this.#security = securitySubsystemFactory(config, this.#audit);
   }
 
+  /** True when peer `id` sent nothing for SILENT_HEARTBEATS heartbeat intervals. */
+  #silent(id: string): boolean {
+    return this.#transport.silenceMs(id) >= SILENT_HEARTBEATS * this.config.heartbeatIntervalMs;
+  }
+
   /** Reopens the audit log at its path (SIGHUP, after the old file was rotated away). */
   reopenAuditLog(): void {
     this.#audit?.reopen();
@@ -231,6 +231,7 @@ export class DsyncNode {
         quorumReachable: (slot) => this.#routeGroups().quorumReachable(slotGroupId(slot)),
         send: (to, message) => this.#transport.send(to, message),
         isUp: (id) => this.#transport.isUp(id),
+        silent: (id) => this.#silent(id),
       }),
       queueSubsystemFactory(this.config, this.#logger),
       this.#security,
