@@ -153,6 +153,12 @@ export class RaftHost<R = string | null> {
    * never for "no leader known" (an election in progress does not depose anyone yet).
    */
   onLeaderKnown: (leaderId: string) => void = () => {};
+  /**
+   * Called when this node leads the group and a message comes from `from`, which the committed
+   * membership at `configIndex` does not list (a removed member that never learned it: it keeps
+   * campaigning). The slot groups answer with GroupLeft.
+   */
+  onNonMember: (from: string, configIndex: number) => void = () => {};
   /** The leader last reported to `onLeaderKnown`. */
   #knownLeaderId: string | null = null;
 
@@ -249,6 +255,10 @@ export class RaftHost<R = string | null> {
   /** Feeds a message from a peer. */
   receive(message: Message): void {
     this.#syncDiskState();
+    if (this.#raft.role === "leader") {
+      const configIndex = this.#raft.committedRemovalOf(message.from);
+      if (configIndex !== null) this.onNonMember(message.from, configIndex);
+    }
     this.#raft.step(message);
     this.#noteLeader();
     this.#schedule();
