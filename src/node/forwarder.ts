@@ -158,7 +158,7 @@ export class Forwarder {
     );
   }
 
-  /** Pending forwards, for tests and INFO. */
+  /** Forwards waiting for their reply now. */
   get pendingCount(): number {
     return this.#pending.size;
   }
