@@ -39,8 +39,20 @@ export async function withTimeout<T>(
   }
 }
 
-function unexpected(command: string, reply: RespValue): Error {
-  return new Error(`${command} answered ${replyText(reply)}`);
+/** A reply the caller did not expect (the node answered: it is alive). */
+export class ReplyError extends Error {
+  /** The error code of an error reply (`TRYAGAIN`, `NOQUORUM`, ...), else null. */
+  readonly code: string | null;
+
+  constructor(command: string, reply: RespValue) {
+    super(`${command} answered ${replyText(reply)}`);
+    this.name = "ReplyError";
+    this.code = reply.type === "error" ? reply.value.split(" ")[0]! : null;
+  }
+}
+
+function unexpected(command: string, reply: RespValue): ReplyError {
+  return new ReplyError(command, reply);
 }
 
 /** A dsync client on one node's client port. */

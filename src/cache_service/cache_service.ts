@@ -43,6 +43,11 @@ export interface CacheServiceOptions {
   /** Sends a frame to peer `to`; false when it could not be queued (peer down). */
   send(to: string, frame: PeerMessage): boolean;
   isUp(id: string): boolean;
+  /**
+   * True when peer `id` has sent nothing for a few heartbeat intervals (a live node never is);
+   * a home that is silent while another node leads its slot was replaced (default: never).
+   */
+  silent?(id: string): boolean;
   /** A client waiting on a request longer than this gets `-TRYAGAIN`. */
   requestTimeoutMs: number;
   /** Period of the timer that drives the protocol's time. */
@@ -68,6 +73,8 @@ interface Parked {
   /** A write: if it times out its outcome is unknown (TIMEOUT, not TRYAGAIN). */
   write: boolean;
   deadlineMs: number;
+  /** The peer the request went to, and for which slot; null while unsent or at a local home. */
+  sentTo: { home: string; slot: number } | null;
   settle(answer: Answer | ClusterError): void;
 }
 
@@ -108,6 +115,8 @@ export class CacheService {
     renewals: 0,
     /** Asks sent again to another home (the slot moved or changed leader). */
     homeRetries: 0,
+    /** Requests settled early because their home went down or silent and was replaced. */
+    requestsHomeLost: 0,
   };
 
   constructor(options: CacheServiceOptions) {
@@ -164,12 +173,44 @@ export class CacheService {
       );
       this.#wakeKey(keyIdOf(parked.key));
     }
+    this.#settleLostHomes();
     // A key blocked by a write-back (no completion) is retried here; the rest wake on completion.
     for (const id of [...this.#keyWaiters.keys()]) this.#wakeKey(id, nowMs);
     for (const pause of [...this.#pauses]) {
       if (nowMs < pause.untilMs) continue;
       this.#pauses.delete(pause);
       pause.wake(null);
+    }
+  }
+
+  /**
+   * Settles now, not at their deadline, the requests whose home will not answer in time: its
+   * node is marked down, or another node now leads the slot while the home is silent (stopped or
+   * cut off, hence replaced; a replaced home that still talks answers its requests itself). A read
+   * asks the new home; a write's outcome is unknown (the old home may have replicated it).
+   */
+  #settleLostHomes(): void {
+    const silent = this.#options.silent ?? (() => false);
+    for (const [requestId, parked] of this.#parked) {
+      const sentTo = parked.sentTo;
+      if (sentTo === null) continue;
+      const { home, slot } = sentTo;
+      if (this.#options.isUp(home) && (this.#options.homeOf(slot) === home || !silent(home))) {
+        continue;
+      }
+      this.stats.requestsHomeLost++;
+      this.node.abandon(requestId);
+      this.#parked.delete(requestId);
+      parked.settle(
+        parked.write
+          ? new ClusterError(
+            "TIMEOUT",
+            `the key's home ${home} stopped answering while the write was in flight; ` +
+              "it may or may not apply",
+          )
+          : { requestId, kind: "unrouted", sent: true },
+      );
+      this.#wakeKey(keyIdOf(parked.key));
     }
   }
 
@@ -266,7 +307,13 @@ export class CacheService {
     this.stats.renewals++;
     // Past a lease the line has lapsed anyway; a lost renewal must not block writes longer.
     const deadlineMs = nowMs + this.#options.cache.timing.leaseMs;
-    this.#parked.set(requestId, { key: copy, write: false, deadlineMs, settle: () => {} });
+    this.#parked.set(requestId, {
+      key: copy,
+      write: false,
+      deadlineMs,
+      sentTo: null,
+      settle: () => {},
+    });
     this.#flushNode();
   }
 
@@ -343,6 +390,7 @@ export class CacheService {
         key,
         write,
         deadlineMs,
+        sentTo: null,
         settle: (result) => result instanceof ClusterError ? reject(result) : resolve(result),
       });
     });
@@ -393,6 +441,10 @@ export class CacheService {
       home !== null && this.#options.isUp(home) && this.#options.send(home, cacheFrameOf(message))
     ) {
       this.stats.framesSent++;
+      if (message.type === "readRequest" || message.type === "exclusiveRequest") {
+        const parked = this.#parked.get(message.requestId);
+        if (parked !== undefined) parked.sentTo = { home, slot: message.slot };
+      }
       return;
     }
     // No home to reach: a request is answered unrouted (its caller pauses and asks again);

@@ -53,6 +53,7 @@ export function cacheInfoFields(
     ["cache_requests_timed_out", stats.requestsTimedOut],
     ["cache_renewals", stats.renewals],
     ["cache_home_retries", stats.homeRetries],
+    ["cache_requests_home_lost", stats.requestsHomeLost],
   );
   return fields;
 }

@@ -26,6 +26,8 @@ export interface CacheNodeLinks {
   quorumReachable(slot: number): boolean;
   send: CacheServiceSend;
   isUp(id: string): boolean;
+  /** True when peer `id` has been silent for a few heartbeat intervals. */
+  silent(id: string): boolean;
 }
 
 /** Sends a peer frame; false when it could not be queued. */
@@ -76,6 +78,7 @@ export function cacheSubsystemFactory(
         quorumReachable: (slot) => links.quorumReachable(slot),
         send: links.send,
         isUp: links.isUp,
+        silent: links.silent,
         requestTimeoutMs: config.requestTimeoutMs,
         tickMs: CACHE_TICK_MS,
         nowMs: () => performance.now(),

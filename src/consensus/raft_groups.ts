@@ -12,6 +12,8 @@ export interface HostedGroup {
   readonly leaderId: string | null;
   /** Set by RaftGroups: the host calls it whenever the group may have woken. */
   onWake: () => void;
+  /** Set by RaftGroups: the host calls it when it learns of a leader other than the last. */
+  onLeaderKnown: (leaderId: string) => void;
   tick(): void;
   receive(message: Message): void;
   close(): void;
@@ -37,6 +39,8 @@ export class RaftGroups {
   /** Groups ticked by the clock: every group that is not quiet. */
   readonly #active = new Set<HostedGroup>();
   #ticker: ReturnType<typeof setInterval> | undefined;
+  /** Called when a hosted group learns of a new leader (see `HostedGroup.onLeaderKnown`). */
+  onLeaderKnown: (groupId: number, leaderId: string) => void = () => {};
 
   constructor(nodeId: string, tickMs: number, logger: Logger) {
     this.#nodeId = nodeId;
@@ -52,6 +56,7 @@ export class RaftGroups {
     }
     this.#hosts.set(groupId, host);
     host.onWake = () => this.#active.add(host);
+    host.onLeaderKnown = (leaderId) => this.onLeaderKnown(groupId, leaderId);
     this.#active.add(host);
   }
 
@@ -62,6 +67,7 @@ export class RaftGroups {
     this.#hosts.delete(groupId);
     this.#active.delete(host);
     host.onWake = () => {};
+    host.onLeaderKnown = () => {};
     host.close();
   }
 

@@ -148,6 +148,19 @@ export class RaftHost<R = string | null> {
   onApplied: () => void = () => {};
   /** Called on anything that may wake a quiet group (tick, message, request, peer down). */
   onWake: () => void = () => {};
+  /**
+   * Called when this node learns of a leader other than the last one it knew (itself included);
+   * never for "no leader known" (an election in progress does not depose anyone yet).
+   */
+  onLeaderKnown: (leaderId: string) => void = () => {};
+  /**
+   * Called when this node leads the group and a message comes from `from`, which the committed
+   * membership at `configIndex` does not list (a removed member that never learned it: it keeps
+   * campaigning). The slot groups answer with GroupLeft.
+   */
+  onNonMember: (from: string, configIndex: number) => void = () => {};
+  /** The leader last reported to `onLeaderKnown`. */
+  #knownLeaderId: string | null = null;
 
   private constructor(
     options: RaftHostOptions<R>,
@@ -234,6 +247,7 @@ export class RaftHost<R = string | null> {
       if (voters.length === 1 && voters[0] === this.#options.nodeId) this.#raft.campaign();
     }
     this.#raft.tick();
+    this.#noteLeader();
     // A quiet core's tick does nothing; scheduling a drive for it would keep the group active.
     if (this.#driving || this.#raft.hasReady()) this.#schedule();
   }
@@ -241,14 +255,28 @@ export class RaftHost<R = string | null> {
   /** Feeds a message from a peer. */
   receive(message: Message): void {
     this.#syncDiskState();
+    if (this.#raft.role === "leader") {
+      const configIndex = this.#raft.committedRemovalOf(message.from);
+      if (configIndex !== null) this.onNonMember(message.from, configIndex);
+    }
     this.#raft.step(message);
+    this.#noteLeader();
     this.#schedule();
   }
 
   /** The connection to `peerId` closed; a follower of it campaigns soon. */
   leaderUnreachable(peerId: string): void {
     this.#raft.leaderUnreachable(peerId);
+    this.#noteLeader();
     this.#schedule();
+  }
+
+  /** Reports a newly known leader (see `onLeaderKnown`); a comparison when nothing changed. */
+  #noteLeader(): void {
+    const leaderId = this.#raft.leaderId;
+    if (leaderId === null || leaderId === this.#knownLeaderId) return;
+    this.#knownLeaderId = leaderId;
+    this.onLeaderKnown(leaderId);
   }
 
   /** The transport could not take a message for `peerId`: the leader falls back to probing. */

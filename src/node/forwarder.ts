@@ -6,6 +6,9 @@ export const FORWARDS_PENDING_MAX = 10_000;
 
 interface PendingForward {
   to: string;
+  groupId: number;
+  /** True for a read-only command: sending it again elsewhere changes nothing. */
+  readonly: boolean;
   resolve: (reply: Uint8Array) => void;
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -15,6 +18,17 @@ interface PendingForward {
 export interface ForwardTarget {
   groupId: number;
   parkedWaitId: number;
+}
+
+/** What the caller says about a forwarded command. */
+export interface ForwardOptions {
+  /** ACL user the client authenticated as on this node (empty: this node's own call). */
+  user?: string;
+  /**
+   * True for a read-only command: when its node stops being the right place before it answers,
+   * it fails with TRYAGAIN (nothing can have changed), not TIMEOUT (a write may have run).
+   */
+  readonly?: boolean;
 }
 
 /** A random u32 request epoch for this process (see `Forwarder`). */
@@ -29,6 +43,14 @@ export function newRequestEpoch(): number {
  * process starts, the id counts from 1. A reply is taken only from the peer the request went to
  * and only for this process's epoch, so the leader's late reply to the process before a restart
  * (which counted from 1 too) is dropped instead of answering an unrelated new request.
+ *
+ * A pending forward does not wait out its timeout once its node is known not to answer in time:
+ * the connection closed (`peerLost`), the failure detector marked the node down (`peerDown`),
+ * or another node is known to lead the group it was sent for while the node asked has gone
+ * silent (`leaderChanged`: it was stopped or cut off, so it was replaced). It then fails at
+ * once: a read-only command with TRYAGAIN (safe to send again), any other with TIMEOUT (the old
+ * leader may have replicated it, and the new one may still commit it: the outcome is unknown).
+ * Its reply, should it come later, is dropped like any late reply.
  */
 export class Forwarder {
   readonly #send: (to: string, message: PeerMessage) => boolean;
@@ -46,15 +68,15 @@ export class Forwarder {
   }
 
   /**
-   * Runs `args` on node `to`, the leader of `target.groupId`, as ACL user `user` (empty: this
-   * node's own call); resolves with its RESP2-encoded reply. Copies `args` at once.
+   * Runs `args` on node `to`, the leader of `target.groupId` (see `ForwardOptions`); resolves
+   * with its RESP2-encoded reply. Copies `args` at once.
    */
   forward(
     to: string,
     args: Uint8Array[],
     timeoutMs: number,
     target: ForwardTarget,
-    user = "",
+    options: ForwardOptions = {},
   ): Promise<Uint8Array> {
     if (this.#pending.size >= FORWARDS_PENDING_MAX) {
       return Promise.reject(
@@ -71,7 +93,7 @@ export class Forwarder {
       groupId: target.groupId,
       parkedWaitId: target.parkedWaitId,
       args: copied,
-      user,
+      user: options.user ?? "",
     });
     if (!sent) {
       return Promise.reject(new ClusterError("TRYAGAIN", `leader ${to} is not reachable`));
@@ -81,7 +103,14 @@ export class Forwarder {
         this.#pending.delete(requestId);
         reject(new ClusterError("TIMEOUT", `no reply from ${to} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(requestId, { to, resolve, reject, timer });
+      this.#pending.set(requestId, {
+        to,
+        groupId: target.groupId,
+        readonly: options.readonly ?? false,
+        resolve,
+        reject,
+        timer,
+      });
     });
   }
 
@@ -99,19 +128,55 @@ export class Forwarder {
     pending.resolve(message.reply);
   }
 
+  /** The connection to `peerId` closed: its pending forwards fail now (see the class). */
+  peerLost(peerId: string): number {
+    return this.#failWhere(
+      (pending) => pending.to === peerId,
+      `lost the connection to ${peerId}`,
+    );
+  }
+
+  /** The failure detector marked `peerId` down: its pending forwards fail now (see the class). */
+  peerDown(peerId: string): number {
+    return this.#failWhere(
+      (pending) => pending.to === peerId,
+      `${peerId} stopped answering`,
+    );
+  }
+
   /**
-   * The connection to `peerId` closed: its pending forwards fail with TIMEOUT (the command may or
-   * may not have run there) instead of waiting for the full request timeout.
+   * This node learned that `leaderId` leads group `groupId`: forwards of that group pending at
+   * another node that `silent` says stopped talking fail now (see the class). A replaced leader
+   * that still talks (a leadership transfer, a leader that lost its majority but not this node)
+   * answers them itself, with the result or a refusal, so they keep waiting. Returns how many
+   * failed.
    */
-  peerLost(peerId: string): void {
+  leaderChanged(groupId: number, leaderId: string, silent: (peerId: string) => boolean): number {
+    return this.#failWhere(
+      (pending) => pending.groupId === groupId && pending.to !== leaderId && silent(pending.to),
+      `the leader of group ${groupId} went silent and ${leaderId} replaced it`,
+    );
+  }
+
+  /** Forwards waiting for their reply now. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  #failWhere(matches: (pending: PendingForward) => boolean, why: string): number {
+    let failed = 0;
     for (const [requestId, pending] of this.#pending) {
-      if (pending.to !== peerId) continue;
+      if (!matches(pending)) continue;
       this.#pending.delete(requestId);
       clearTimeout(pending.timer);
+      failed++;
       pending.reject(
-        new ClusterError("TIMEOUT", `lost the connection to ${peerId}; the outcome is unknown`),
+        pending.readonly
+          ? new ClusterError("TRYAGAIN", `${why} before it answered; retry`)
+          : new ClusterError("TIMEOUT", `${why} before it answered; the outcome is unknown`),
       );
     }
+    return failed;
   }
 
   /** Fails every pending forward (node stopping): TIMEOUT, it may have run on the leader. */

@@ -2,7 +2,9 @@
  * GroupLeft notices a slot group leader owes the members it removed: a removed member never
  * receives the entry that removed it, so the leader tells it, once the removal is committed, and
  * repeats the notice a bounded number of times (it may be down or unreachable). Kept in memory
- * only: a notice whose leader restarts is not sent again (docs/slots.md, "Leaving").
+ * only: a notice whose leader restarts is not sent again, but the removed member keeps
+ * campaigning, and the group's leader answers its messages with the notice (RaftHost.onNonMember;
+ * docs/slots.md, "Leaving").
  */
 
 /** One notice: member `to` left group `groupId` through the entry at `configIndex`. */

@@ -74,6 +74,11 @@ async function readPeerTls(config: NodeConfig) {
 
 /** How often slot groups are moved towards the placement (SlotGroups.reconcile). */
 const RECONCILE_INTERVAL_MS = 200;
+/**
+ * Heartbeat intervals without a frame after which a replaced leader counts as silent: forwards and
+ * cache requests pending there then fail at once (a live node sends a heartbeat every interval).
+ */
+const SILENT_HEARTBEATS = 3;
 
 /** One dsync node: client port, peer transport, the meta Raft group and what stands on it. */
 export class DsyncNode {
@@ -144,6 +149,9 @@ export class DsyncNode {
     this.#raftGroups = new RaftGroups(config.id, config.raftTickMs, logger);
     this.#raftOutbox = new RaftOutbox((to, message) => this.#transport.send(to, message));
     this.#raftOutbox.onUnreachable = (to, groupId) => this.#raftGroups.unreachable(to, groupId);
+    // Forwards left with a replaced leader that went silent fail at once, not at their timeout.
+    this.#raftGroups.onLeaderKnown = (groupId, leaderId) =>
+      void this.#forwarder.leaderChanged(groupId, leaderId, (peerId) => this.#silent(peerId));
     this.#router = new CommandRouter({
       slotCount: () => this.#meta?.slotCount() ?? config.slotCount,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -164,6 +172,7 @@ export class DsyncNode {
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
     this.#transport.onPeerDown = (peerId) => {
       this.#stats.peerDownMarks++;
+      this.#forwarder.peerDown(peerId);
       this.#raftGroups.peerDisconnected(peerId);
     };
     this.#transport.onRemoved = (byPeer, message) => this.onRemoved(byPeer, message);
@@ -179,6 +188,11 @@ export class DsyncNode {
       logger,
     );
     this.#security = securitySubsystemFactory(config, this.#audit);
+  }
+
+  /** True when peer `id` sent nothing for SILENT_HEARTBEATS heartbeat intervals. */
+  #silent(id: string): boolean {
+    return this.#transport.silenceMs(id) >= SILENT_HEARTBEATS * this.config.heartbeatIntervalMs;
   }
 
   /** Reopens the audit log at its path (SIGHUP, after the old file was rotated away). */
@@ -217,6 +231,7 @@ export class DsyncNode {
         quorumReachable: (slot) => this.#routeGroups().quorumReachable(slotGroupId(slot)),
         send: (to, message) => this.#transport.send(to, message),
         isUp: (id) => this.#transport.isUp(id),
+        silent: (id) => this.#silent(id),
       }),
       queueSubsystemFactory(this.config, this.#logger),
       this.#security,

@@ -120,7 +120,7 @@ export class CommandRouter {
     try {
       answer = this.#options.groups.status(groupId)?.role === "leader"
         ? handler({ ...call, target })
-        : this.#forward(call.args, target, session.user);
+        : this.#forward(call.args, target, session.user, spec.flags.includes("readonly"));
     } catch (error) {
       parked?.drop();
       throw error;
@@ -181,33 +181,34 @@ export class CommandRouter {
 
   /**
    * Sends the call to the leader of `target.groupId`; when that node answers that it does not
-   * lead the group, or the command cannot be sent to it, tries the group's other members
-   * (`candidates`), at most FORWARD_ATTEMPTS_MAX nodes in all. Only refusals that prove the
-   * command did not run move on: a timeout or a lost connection (outcome unknown) is answered
-   * as it is. Refuses when there is nobody to reach.
+   * lead the group, or the command cannot be sent to it, or (read-only commands) it was left
+   * unanswered when another node became leader, tries the leader this node knows then, else the
+   * group's other members (`candidates`), at most FORWARD_ATTEMPTS_MAX nodes in all. Only
+   * refusals that prove the command did not run (or could not change anything) move on: a
+   * timeout or a lost leader of a write (outcome unknown) is answered as it is. Refuses when
+   * there is nobody to reach.
    */
   async #forward(
     args: Uint8Array[],
     target: RouteTarget,
     user: string | null,
+    readonly: boolean,
   ): Promise<ReplyFn> {
     const groups = this.#options.groups;
-    const leaderId = groups.status(target.groupId)?.leaderId ?? null;
+    const tried: string[] = [];
     // The other members are looked up only once the leader did not do (a cold path).
-    const order: string[] = leaderId === null ? [] : [leaderId];
-    let expanded = false;
+    let candidates: string[] | null = null;
     let refusal: Uint8Array | null = null;
     let attempts = 0;
-    for (let i = 0; attempts < FORWARD_ATTEMPTS_MAX; i++) {
-      if (i === order.length) {
-        if (expanded) break;
-        expanded = true;
-        for (const id of groups.candidates?.(target.groupId) ?? []) {
-          if (!order.includes(id)) order.push(id);
-        }
-        if (i === order.length) break;
+    while (attempts < FORWARD_ATTEMPTS_MAX) {
+      const leaderId = groups.status(target.groupId)?.leaderId ?? null;
+      let to = leaderId !== null && !tried.includes(leaderId) ? leaderId : null;
+      if (to === null) {
+        candidates ??= groups.candidates?.(target.groupId) ?? [];
+        to = candidates.find((id) => !tried.includes(id)) ?? null;
       }
-      const to = order[i]!;
+      if (to === null) break;
+      tried.push(to);
       if (!this.#options.isUp(to)) continue;
       attempts++;
       let bytes: Uint8Array;
@@ -217,10 +218,11 @@ export class CommandRouter {
           args,
           this.#options.requestTimeoutMs,
           target,
-          user ?? "",
+          { user: user ?? "", readonly },
         );
       } catch (error) {
-        // TRYAGAIN from the forwarder: not sent (unreachable, or too many pending).
+        // TRYAGAIN from the forwarder: not sent (unreachable, or too many pending), or a
+        // read-only command its node left unanswered.
         if (error instanceof ClusterError && error.code === "TRYAGAIN") continue;
         return errorReply(error);
       }

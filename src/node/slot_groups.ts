@@ -201,6 +201,10 @@ export class SlotGroups {
       requestTimeoutMs: config.requestTimeoutMs,
       ...(seed === undefined ? {} : { seed }),
     });
+    // A member removed while it could not be told (down, cut off, or this group's leader then
+    // crashed) keeps campaigning with its old membership: its next message to the leader gets
+    // the notice. The receiver checks the placement and its own log before it drops anything.
+    host.onNonMember = (to, configIndex) => this.#options.sendLeft({ to, groupId, configIndex });
     raft.groups.add(groupId, host);
     this.#hosts.set(slot, host);
     if (fresh) this.started[voters.length > 0 ? "founder" : "empty"]++;

@@ -79,11 +79,18 @@ export class FailureDetector {
   health(peerId: string, nowMs: number): PeerHealth {
     const last = this.#lastContactMs.get(peerId);
     const lastContactAgoMs = last === undefined ? null : Math.max(0, Math.round(nowMs - last));
-    if (!this.#connected.has(peerId) || last === undefined) {
-      return { state: "down", lastContactAgoMs };
-    }
-    const silenceMs = this.#judgedAtMs(nowMs) - last - (this.#stallCreditMs.get(peerId) ?? 0);
+    const silenceMs = this.silenceMs(peerId, nowMs);
     return { state: silenceMs <= this.#timeoutMs ? "up" : "down", lastContactAgoMs };
+  }
+
+  /**
+   * How long `peerId` has been silent as this detector counts it (this node's stalls not held
+   * against it); Infinity without a connection or any contact.
+   */
+  silenceMs(peerId: string, nowMs: number): number {
+    const last = this.#lastContactMs.get(peerId);
+    if (!this.#connected.has(peerId) || last === undefined) return Infinity;
+    return this.#judgedAtMs(nowMs) - last - (this.#stallCreditMs.get(peerId) ?? 0);
   }
 
   /** `nowMs`, or when the probe was due if it is overdue (this node is stalled right now). */

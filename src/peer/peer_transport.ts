@@ -222,6 +222,11 @@ export class PeerTransport {
     return this.#detector.health(id, this.#options.nowMs()).state === "up";
   }
 
+  /** How long `id` has been silent (see `FailureDetector.silenceMs`); Infinity while down. */
+  silenceMs(id: string): number {
+    return this.#detector.silenceMs(id, this.#options.nowMs());
+  }
+
   /** True when `id` is a known peer. */
   hasPeer(id: string): boolean {
     return this.#links.has(id);

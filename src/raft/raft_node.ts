@@ -139,6 +139,19 @@ export class RaftNode {
     return this.#s.log.committedIndex;
   }
 
+  /**
+   * Index of the active membership's config entry when `id` is not in it and it is committed;
+   * null otherwise (`id` is a member, or the change that removed it may still be undone). Cheap:
+   * asked for every message of a leader's group.
+   */
+  committedRemovalOf(id: NodeId): number | null {
+    const s = this.#s;
+    const conf = s.confs.active();
+    if (conf.voters.includes(id) || conf.learners.includes(id)) return null;
+    const index = s.confs.activeIndex();
+    return s.log.committedIndex >= index ? index : null;
+  }
+
   /** Advances logical time by one tick. Idle followers do O(1) work. */
   tick(): void {
     if (this.#s.role === "leader") tickLeader(this.#s);

@@ -99,3 +99,72 @@ Deno.test("a request epoch outside u32 is refused", () => {
   assert.throws(() => new Forwarder(() => true, 2 ** 32), RangeError);
   assert.throws(() => new Forwarder(() => true, 1.5), RangeError);
 });
+
+const SLOT_GROUP = { groupId: 1003, parkedWaitId: 0 };
+
+/** Settles `promise` into a value or the ClusterError it rejected with (no unhandled rejection). */
+function outcome(promise: Promise<Uint8Array>): Promise<string | ClusterError> {
+  return promise.then((bytes) => decoder.decode(bytes), (error) => error as ClusterError);
+}
+
+Deno.test("a group's new leader fails forwards pending at its silent old leader: writes TIMEOUT, reads TRYAGAIN", async () => {
+  const node = processOf(5);
+  const write = outcome(
+    node.forwarder.forward("n1", argsOf("LOCK.ACQUIRE", "a", "w1"), TIMEOUT_MS, META),
+  );
+  const read = outcome(
+    node.forwarder.forward("n1", argsOf("LOCK.INFO", "a"), TIMEOUT_MS, META, { readonly: true }),
+  );
+  const otherGroup = outcome(
+    node.forwarder.forward("n1", argsOf("SET", "k", "v"), TIMEOUT_MS, SLOT_GROUP),
+  );
+  const atNewLeader = outcome(
+    node.forwarder.forward("n3", argsOf("LOCK.RELEASE", "b", "w2"), TIMEOUT_MS, META),
+  );
+  const silent: string[] = [];
+  const failed = node.forwarder.leaderChanged(0, "n3", (peerId) => {
+    silent.push(peerId);
+    return true;
+  });
+  assert.equal(failed, 2);
+  assert.deepEqual(silent, ["n1", "n1"], "only the group's forwards at another node are judged");
+  const written = await write;
+  assert.ok(written instanceof ClusterError);
+  assert.equal(written.code, "TIMEOUT", "a write may have been replicated: outcome unknown");
+  assert.match(written.message, /outcome is unknown/);
+  const readBack = await read;
+  assert.ok(readBack instanceof ClusterError);
+  assert.equal(readBack.code, "TRYAGAIN", "a read-only command changed nothing: safe to retry");
+  // The old leader's late answer to the failed write is dropped; the others still get theirs.
+  deliver(node.forwarder, "n1", replyTo(node.sent[0]!.request, ":17\r\n"));
+  deliver(node.forwarder, "n1", replyTo(node.sent[2]!.request, "+OK\r\n"));
+  deliver(node.forwarder, "n3", replyTo(node.sent[3]!.request, ":1\r\n"));
+  assert.equal(await otherGroup, "+OK\r\n");
+  assert.equal(await atNewLeader, ":1\r\n");
+  assert.equal(node.forwarder.pendingCount, 0);
+});
+
+Deno.test("a replaced leader that still talks answers its pending forwards itself", async () => {
+  const node = processOf(6);
+  const write = outcome(
+    node.forwarder.forward("n1", argsOf("CLUSTER", "TRANSFER", "n3"), TIMEOUT_MS, META),
+  );
+  assert.equal(node.forwarder.leaderChanged(0, "n3", () => false), 0);
+  assert.equal(node.forwarder.pendingCount, 1);
+  deliver(node.forwarder, "n1", replyTo(node.sent[0]!.request, "+OK\r\n"));
+  assert.equal(await write, "+OK\r\n");
+});
+
+Deno.test("a peer marked down fails every forward pending there, with the outcome each may have", async () => {
+  const node = processOf(7);
+  const write = outcome(node.forwarder.forward("n1", argsOf("SET", "k", "v"), TIMEOUT_MS, META));
+  const read = outcome(
+    node.forwarder.forward("n1", argsOf("GET", "k"), TIMEOUT_MS, SLOT_GROUP, { readonly: true }),
+  );
+  const elsewhere = outcome(node.forwarder.forward("n2", argsOf("PING"), TIMEOUT_MS, META));
+  assert.equal(node.forwarder.peerDown("n1"), 2);
+  assert.equal((await write as ClusterError).code, "TIMEOUT");
+  assert.equal((await read as ClusterError).code, "TRYAGAIN");
+  deliver(node.forwarder, "n2", replyTo(node.sent[2]!.request, "+PONG\r\n"));
+  assert.equal(await elsewhere, "+PONG\r\n");
+});

@@ -27,7 +27,7 @@ type ForwardRequest = PeerMessageOf<"forwardRequest">;
 function nodeOf(
   leading: Set<number>,
   leaderId: string | null = "n2",
-  others: { candidates?: string[]; down?: Set<string> } = {},
+  others: { candidates?: string[]; down?: Set<string>; leaderOf?: () => string | null } = {},
 ) {
   const sent: Array<{ to: string; request: ForwardRequest }> = [];
   const forwarder = new Forwarder((to, message: PeerMessage) => {
@@ -37,7 +37,10 @@ function nodeOf(
   const groups: RouteGroups = {
     metaGroupId: 0,
     groupOfSlot: (slot) => SLOT_GROUP_BASE + slot,
-    status: (groupId) => ({ role: leading.has(groupId) ? "leader" : "follower", leaderId }),
+    status: (groupId) => ({
+      role: leading.has(groupId) ? "leader" : "follower",
+      leaderId: others.leaderOf?.() ?? leaderId,
+    }),
     quorumReachable: () => true,
     candidates: () => others.candidates ?? [],
   };
@@ -57,6 +60,7 @@ function nodeOf(
   const waits = { parked: 0, settled: 0, dropped: 0 };
   const specs: CommandSpec[] = [
     { name: "m", arity: 1, flags: [], summary: "meta", route: "meta", handler },
+    { name: "r", arity: 1, flags: ["readonly"], summary: "read", route: "meta", handler },
     { name: "k", arity: 2, flags: [], summary: "slot", firstKey: 1, route: "slot", handler },
     { name: "here", arity: 1, flags: [], summary: "local", handler },
     {
@@ -233,5 +237,27 @@ Deno.test("router: an unknown outcome (connection lost) is not sent elsewhere", 
   const reply = run(node, "m");
   node.forwarder.peerLost("n2");
   assert.match(await reply, /^-TIMEOUT lost the connection to n2/);
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n2"]);
+});
+
+Deno.test("router: a read-only command left unanswered by a replaced, silent leader goes to the new one", async () => {
+  let leader = "n2";
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3"], leaderOf: () => leader });
+  const reply = run(node, "r");
+  leader = "n4";
+  assert.equal(node.forwarder.leaderChanged(0, "n4", () => true), 1);
+  await turn();
+  assert.deepEqual(node.sent.map(({ to }) => to), ["n2", "n4"]);
+  answer(node, ":3\r\n");
+  assert.equal(await reply, ":3\r\n");
+});
+
+Deno.test("router: a write left unanswered by a replaced, silent leader is answered TIMEOUT, not sent again", async () => {
+  let leader = "n2";
+  const node = nodeOf(new Set(), "n2", { candidates: ["n3"], leaderOf: () => leader });
+  const reply = run(node, "m");
+  leader = "n4";
+  node.forwarder.leaderChanged(0, "n4", () => true);
+  assert.match(await reply, /^-TIMEOUT .*outcome is unknown/);
   assert.deepEqual(node.sent.map(({ to }) => to), ["n2"]);
 });

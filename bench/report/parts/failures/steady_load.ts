@@ -1,12 +1,13 @@
 /**
  * A steady load for the failures timelines: lock clients loop acquire+release cycles
  * (`DsyncLockClient`) and key-value clients loop SETs, all on keys of one hash tag so that they
- * use one Raft group. Clients are spread over the nodes; a client whose call fails or times out
- * moves on to the next node, as a client with several endpoints would. Every completion time is
+ * use one Raft group. Clients are spread over the nodes; a client whose call times out, or whose
+ * node answers NOQUORUM, moves on to the next node, as a client with several endpoints would; one
+ * refused otherwise (TRYAGAIN, TIMEOUT: the node is alive) tries again on the same node. Every completion time is
  * recorded (`performance.now()`), for bucketing into a timeline afterwards.
  */
-import { replyText, RespConnection } from "../../../../src/client/resp_connection.ts";
-import { DsyncLockClient, withTimeout } from "../../../load/dsync_lock_client.ts";
+import { RespConnection } from "../../../../src/client/resp_connection.ts";
+import { DsyncLockClient, ReplyError, withTimeout } from "../../../load/dsync_lock_client.ts";
 
 /** Settings of a steady load. */
 export interface SteadyLoadOptions {
@@ -128,9 +129,7 @@ export class SteadyLoad {
               () => connection.close(),
               "SET",
             );
-            if (reply.type !== "simple" || reply.value !== "OK") {
-              throw new Error(`SET answered ${replyText(reply)}`);
-            }
+            if (reply.type !== "simple" || reply.value !== "OK") throw new ReplyError("SET", reply);
             return true;
           },
           close: () => connection.close(),
@@ -155,7 +154,11 @@ export class SteadyLoad {
       } catch (error) {
         this.#result.errorCount++;
         this.#result.firstError ??= error instanceof Error ? error.message : String(error);
-        portIndex = (portIndex + 1) % ports.length;
+        // A node that answered is alive and forwards to whichever node leads now: the client
+        // stays. No answer, or NOQUORUM (the node is cut off from its peers), moves it on.
+        if (!(error instanceof ReplyError) || error.code === "NOQUORUM") {
+          portIndex = (portIndex + 1) % ports.length;
+        }
         if (!this.#stopped) await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
       } finally {
         client?.close();
