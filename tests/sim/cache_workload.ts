@@ -14,7 +14,7 @@ import { checkSingleWriter } from "./cache_checks.ts";
 import { type NodeClock, SimCacheHost, type SimCacheSetup } from "./cache_host.ts";
 import type { SimCluster } from "./cluster.ts";
 import { KvApp } from "./kv_app.ts";
-import type { SeedWorkload } from "./random_run.ts";
+import { runSeed, type SeedResult, type SeedWorkload } from "./random_run.ts";
 
 /**
  * Cache timing in the simulator: production's shape (margin a quarter of the lease) scaled down
@@ -49,8 +49,14 @@ export const CLIENTS_PER_NODE = 2;
 const START_CHANCE = 0.5;
 /** After healing, the clients' operations and the final reads must end within this time. */
 export const CACHE_DRAIN_TIMEOUT_MS = 10_000;
-/** Keys a seed uses at most (placed on distinct slots where there are enough). */
+/** Keys a seed uses at once, at most (placed on distinct slots where there are enough). */
 export const SIM_CACHE_KEYS_MAX = 3;
+/**
+ * A key whose writes ended with an unknown outcome this many times is replaced by a fresh key of
+ * the same slot: each unknown write may take effect at any later point, so the linearizability
+ * search grows with their number per key (as Jepsen's independent keys bound it).
+ */
+export const UNKNOWN_WRITES_PER_KEY_MAX = 6;
 
 const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
@@ -83,6 +89,8 @@ export interface CacheRunStats {
   writesOk: number;
   failed: number;
   unknown: number;
+  /** Keys replaced after too many unknown writes. */
+  keysReplaced: number;
   checks: number;
 }
 
@@ -117,6 +125,7 @@ export class CacheWorkload implements SeedWorkload {
     writesOk: 0,
     failed: 0,
     unknown: 0,
+    keysReplaced: 0,
     checks: 0,
   };
   /** The linearizability check once `finish` ran. */
@@ -126,7 +135,14 @@ export class CacheWorkload implements SeedWorkload {
   readonly #hosts = new Map<NodeId, SimCacheHost>();
   readonly #clients: Client[] = [];
   readonly #unexpected: string[] = [];
+  /** Each client's operation in flight: name and key. */
+  readonly #openOps = new Map<Client, [string, string]>();
+  /** The keys in use (key i on slot i mod the slot count). */
   #keys: string[] = [];
+  /** Unknown writes per key in use. */
+  readonly #unknownWrites = new Map<string, number>();
+  /** Where the search for a key's next replacement goes on. */
+  #keyNames = 0;
   #cluster: SimCluster | null = null;
   #values = 0;
 
@@ -142,7 +158,10 @@ export class CacheWorkload implements SeedWorkload {
   /** Binds the cluster, picks the keys, starts every node's cache and the per-event check. */
   start(cluster: SimCluster): void {
     this.#cluster = cluster;
-    this.#keys = pickKeys(cluster.groupIds.length, 1 + this.#pick.int(SIM_CACHE_KEYS_MAX));
+    const keyCount = 1 + this.#pick.int(SIM_CACHE_KEYS_MAX);
+    for (let i = 0; i < keyCount; i++) {
+      this.#keys.push(this.#keyOfSlot(i % cluster.groupIds.length));
+    }
     for (const [n, node] of cluster.ids.entries()) {
       for (let c = 0; c < CLIENTS_PER_NODE; c++) {
         this.#clients.push({ node, process: n * CLIENTS_PER_NODE + c, inFlight: null });
@@ -243,6 +262,8 @@ export class CacheWorkload implements SeedWorkload {
       client.inFlight = null;
       this.stats.unknown++;
       this.history.info(client.process, "node crashed");
+      const [op, key] = this.#openOps.get(client) ?? [];
+      if (op !== "GET" && key !== undefined) this.#countUnknownWrite(key);
     }
   }
 
@@ -251,6 +272,7 @@ export class CacheWorkload implements SeedWorkload {
     client.inFlight = token;
     const args = op.kind === "set" ? [op.key, op.value] : [op.key];
     this.history.invoke(client.process, op.kind.toUpperCase(), args);
+    this.#openOps.set(client, [op.kind.toUpperCase(), op.key]);
     const settle = (record: () => void) => {
       if (client.inFlight !== token) return; // its node crashed: already unknown
       client.inFlight = null;
@@ -276,6 +298,7 @@ export class CacheWorkload implements SeedWorkload {
           } else {
             this.stats.unknown++;
             this.history.info(client.process, text);
+            if (op.kind !== "get") this.#countUnknownWrite(op.key);
           }
         }),
     );
@@ -284,9 +307,29 @@ export class CacheWorkload implements SeedWorkload {
   #randomOp(): CacheOp {
     const key = this.#keys[this.#pick.int(this.#keys.length)]!;
     const roll = this.#pick.int(100);
-    if (roll < 55) return { kind: "get", key };
-    if (roll < 90) return { kind: "set", key, value: `v${this.#values++}` };
+    if (roll < 65) return { kind: "get", key };
+    if (roll < 92) return { kind: "set", key, value: `v${this.#values++}` };
     return { kind: "del", key };
+  }
+
+  /** Replaces `key` by a fresh key of its slot once it has too many unknown writes. */
+  #countUnknownWrite(key: string): void {
+    const count = (this.#unknownWrites.get(key) ?? 0) + 1;
+    this.#unknownWrites.set(key, count);
+    const index = this.#keys.indexOf(key);
+    if (count < UNKNOWN_WRITES_PER_KEY_MAX || index < 0) return;
+    this.#keys[index] = this.#keyOfSlot(index % this.#cluster!.groupIds.length);
+    this.stats.keysReplaced++;
+  }
+
+  /** The next unused key name whose slot is `slot`. */
+  #keyOfSlot(slot: number): string {
+    const slotCount = this.#cluster!.groupIds.length;
+    for (let tries = 0; tries < 100_000; tries++) {
+      const key = `k${this.#keyNames++}`;
+      if (keySlot(TEXT.encode(key), slotCount) === slot) return key;
+    }
+    throw new Error(`Cannot find a key of slot ${slot}`);
   }
 
   #clockOf(id: NodeId): NodeClock {
@@ -325,12 +368,20 @@ async function call(host: SimCacheHost, op: CacheOp): Promise<JsonValue> {
   }
 }
 
-/** `count` keys spread over the slots: key i lands on slot i mod `slotCount`. */
-function pickKeys(slotCount: number, count: number): string[] {
-  const keys: string[] = [];
-  for (let n = 0; keys.length < count && n < 10_000; n++) {
-    const key = `k${n}`;
-    if (keySlot(TEXT.encode(key), slotCount) === keys.length % slotCount) keys.push(key);
-  }
-  return keys;
+/** Fault phase and liveness bound of a cache seed (the shapes and faults of `runSeed`). */
+export const CACHE_SEED_OPTIONS = { faultPhaseMs: 3000, livenessTimeoutMs: 10_000 } as const;
+
+/** Slot groups per node of `seed`: 2 or 3. */
+export function cacheGroupsOf(seed: number): number {
+  return 2 + (seed % 2);
+}
+
+/** Runs one seed of the cache workload; the result and what the workload recorded. */
+export async function runCacheSeed(
+  seed: number,
+): Promise<{ result: SeedResult; workload: CacheWorkload }> {
+  const workload = new CacheWorkload(seed);
+  const options = { ...CACHE_SEED_OPTIONS, groupsPerNode: cacheGroupsOf(seed) };
+  const result = await runSeed(seed, options, workload);
+  return { result, workload };
 }
