@@ -5,6 +5,7 @@ import { type CacheRunStats, runCacheSeed } from "./cache_workload.ts";
 import type * as Scenarios from "./cache_scenarios.ts";
 import { LONG_LEASE_SETUP, oldLeaderReadAfterHomeChange } from "./cache_scenarios.ts";
 import { COPIED_DIRS, mutatedCopy } from "./mutant_copy.ts";
+import type { Mutant } from "./mutants.ts";
 import type { SeedResult } from "./random_run.ts";
 
 /** Seeds run by the main test (bounded: the file stays under about 40 s on one loaded core). */
@@ -49,17 +50,32 @@ Deno.test(`sim cache: ${CACHE_SEED_COUNT} seeds keep one writer and linearizable
 /** Seeds a mutant is run on at most; one of them must catch it. */
 const MUTANT_SEEDS_MAX = 20;
 
-/** Runs seeds 1.. of the cache simulation on a copy of the source with `name` applied. */
-async function firstCatch(name: string): Promise<string> {
-  const mutant = CACHE_MUTANTS.find((m) => m.name === name);
-  assert.ok(mutant !== undefined, `no cache mutant ${name}`);
+/**
+ * A store that answers a committed SET with the key missing: the writer's M line then holds no
+ * value, so only a read of it after the acknowledgement can tell (the end check's job: every
+ * line stays single, so the per-event invariant cannot see it).
+ */
+const WRONG_WRITE_ANSWER: Mutant = {
+  name: "wrong-write-answer",
+  breaks: "the home grants M with the key missing instead of the value it committed",
+  path: "src/kv_service/kv_service.ts",
+  anchor:
+    'return { kind: "written", applied: true, value: write.value, ttlRemainingMs: write.ttlMs };',
+  replacement:
+    'return { kind: "written", applied: true, value: null, ttlRemainingMs: write.ttlMs };',
+  caughtBy: /Cache history: .*linearizable: no/,
+  seedsMax: MUTANT_SEEDS_MAX,
+};
+
+/** Runs seeds 1.. of the cache simulation on a copy of the source with `mutant` applied. */
+async function firstCatch(mutant: Mutant): Promise<string> {
   const dir = await mutatedCopy(mutant, undefined, [...COPIED_DIRS, "tests/chaos"]);
   try {
     const url = new URL(`file://${dir}/tests/sim/cache_workload.ts`).href;
     const copy = await import(url) as typeof CacheRun;
     for (let seed = 1; seed <= MUTANT_SEEDS_MAX; seed++) {
       const { result } = await copy.runCacheSeed(seed);
-      if (result.error !== null) return `seed ${seed}: ${result.error.split("\n")[0]}`;
+      if (result.error !== null) return `seed ${seed}: ${result.error.split("\n").join(" | ")}`;
     }
     return "not caught";
   } finally {
@@ -68,9 +84,15 @@ async function firstCatch(name: string): Promise<string> {
 }
 
 Deno.test("sim cache: a home that does not invalidate S holders before a write is caught", async () => {
-  const caught = await firstCatch("no-sharer-invalidation");
-  console.log(caught);
+  const caught = await firstCatch(CACHE_MUTANTS.find((m) => m.name === "no-sharer-invalidation")!);
+  console.log(caught.slice(0, 600));
   assert.match(caught, /cache single writer: .* live on (.*:M.*:S|.*:S.*:M)/);
+});
+
+Deno.test("sim cache: a write acknowledged with the wrong value is caught by the history check", async () => {
+  const caught = await firstCatch(WRONG_WRITE_ANSWER);
+  console.log(caught.slice(0, 1500));
+  assert.match(caught, WRONG_WRITE_ANSWER.caughtBy);
 });
 
 Deno.test("sim cache: a seed replays exactly (no wall clock or real timer in the run)", async () => {
