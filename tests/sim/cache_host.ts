@@ -51,13 +51,17 @@ export class SimCacheHost {
   /** Per slot: how many homes this node was refused by (it then asks the next up node). */
   readonly #homeTurns = new Map<number, number>();
 
-  /** Builds the node's cache; `deliver` hands an arriving frame to the receiver's host. */
+  /**
+   * Builds the node's cache; `deliver` hands an arriving frame to the receiver's host, and
+   * `requestIdStart` stands for the random start production draws (seeded here).
+   */
   constructor(
     cluster: SimCluster,
     id: NodeId,
     clock: NodeClock,
     setup: SimCacheSetup,
     deliver: (from: NodeId, to: NodeId, bytes: Uint8Array) => void,
+    requestIdStart: number,
   ) {
     this.#cluster = cluster;
     this.id = id;
@@ -87,6 +91,7 @@ export class SimCacheHost {
         timing: setup.timing,
         maxBytes: 1 << 20,
         maxEntries: setup.maxEntries,
+        requestIdStart,
       },
       homes: {
         slotHost: (slot) => this.#slotHost(slot),

@@ -46,7 +46,8 @@ export async function oldLeaderReadAfterHomeChange(seed: number): Promise<HomeCh
     const clock = { originMs: 0, rate: 1 };
     const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
       hosts.get(to)?.receive(from, bytes);
-    const host = new SimCacheHost(cluster, id, clock, LONG_LEASE_SETUP, deliver);
+    const requestIdStart = cluster.random.int(2 ** 40);
+    const host = new SimCacheHost(cluster, id, clock, LONG_LEASE_SETUP, deliver, requestIdStart);
     hosts.set(id, host);
     host.start();
   }

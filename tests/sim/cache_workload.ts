@@ -43,6 +43,9 @@ export const SIM_CACHE_SETUP: SimCacheSetup = {
   maxEntries: 2,
 };
 
+/** Request ids of an incarnation start below this (production: below 2^52, at random). */
+const REQUEST_ID_START_MAX = 2 ** 40;
+
 /** Clients per node, each with at most one operation in flight. */
 export const CLIENTS_PER_NODE = 2;
 /** Chance that an idle client starts an operation at a step. */
@@ -131,6 +134,8 @@ export class CacheWorkload implements SeedWorkload {
   /** The linearizability check once `finish` ran. */
   result: KvCheckResult | null = null;
   readonly #pick: SeededRandom;
+  /** Each incarnation's first cache request id (its own stream: the rest of a seed replays). */
+  readonly #requestIds: SeededRandom;
   readonly #clocks = new Map<NodeId, NodeClock>();
   readonly #hosts = new Map<NodeId, SimCacheHost>();
   readonly #clients: Client[] = [];
@@ -149,6 +154,7 @@ export class CacheWorkload implements SeedWorkload {
   /** A workload for `seed` (its own random stream: clients, keys, clocks). */
   constructor(seed: number) {
     this.#pick = new SeededRandom(seed * 2_654_435 + 97);
+    this.#requestIds = new SeededRandom(seed * 7_368_787 + 13);
     this.history = new HistoryRecorder(() => this.#cluster?.nowMs ?? 0);
     this.app = {
       create: (id, _index, image) => new KvApp(image, () => this.#nodeNowMs(id)),
@@ -235,6 +241,7 @@ export class CacheWorkload implements SeedWorkload {
           this.#clockOf(id),
           SIM_CACHE_SETUP,
           (from, to, bytes) => this.#hosts.get(to)?.receive(from, bytes),
+          this.#requestIds.int(REQUEST_ID_START_MAX),
         );
         this.#hosts.set(id, made);
         made.start();
