@@ -193,19 +193,26 @@ export class CacheWorkload implements SeedWorkload {
   /** Lets every operation end, reads every key on every node, then checks the history. */
   async finish(cluster: SimCluster): Promise<string | null> {
     const idle = () => this.#clients.every((c) => c.inFlight === null);
-    await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS);
-    this.#sync(cluster);
-    for (const client of this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0)) {
-      const host = this.#hosts.get(client.node);
-      if (host !== undefined) this.#finalReads(client, host, [...this.#keys]);
+    const problems: string[] = [];
+    if (await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS)) {
+      this.#sync(cluster);
+      for (const client of this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0)) {
+        const host = this.#hosts.get(client.node);
+        if (host !== undefined) this.#finalReads(client, host, [...this.#keys]);
+      }
+      if (!await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS)) {
+        problems.push("Cache liveness: final reads still open after the drain");
+      }
+    } else {
+      problems.push(
+        `Cache liveness: operations still open ${CACHE_DRAIN_TIMEOUT_MS} ms after the heal`,
+      );
     }
-    const drained = await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS);
     for (const host of this.#hosts.values()) this.#retire(host, false);
     this.#hosts.clear();
-    const problems = [...this.#unexpected];
-    if (!drained) problems.push(`Cache liveness: operations still open after the drain`);
     this.result = checkKvHistory(pairOperations(this.history.events()));
     if (this.result.verdict.valid !== "yes") problems.push(`Cache history: ${this.result.text}`);
+    problems.unshift(...this.#unexpected);
     return problems.length === 0 ? null : problems.join("\n");
   }
 
