@@ -45,6 +45,8 @@ export class SimCacheHost {
   readonly service: CacheService;
   /** The production key-value service its homes read and commit through. */
   readonly kv: KvService;
+  /** Error lines the services logged (a bug: the run fails on any). */
+  readonly errorLines: string[] = [];
   readonly #cluster: SimCluster;
   readonly #clock: NodeClock;
   readonly #setup: SimCacheSetup;
@@ -69,7 +71,11 @@ export class SimCacheHost {
     this.#clock = clock;
     this.#setup = setup;
     const nowMs = () => this.nowMs();
-    const logger = new Logger({ level: "error", format: "text", sink: () => {} });
+    const logger = new Logger({
+      level: "error",
+      format: "text",
+      sink: (line) => this.errorLines.push(line),
+    });
     const slotCount = cluster.groupIds.length;
     this.kv = new KvService({
       entryBytesMax: setup.entryBytesMax,

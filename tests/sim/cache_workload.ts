@@ -269,6 +269,7 @@ export class CacheWorkload implements SeedWorkload {
     s.homesMade += service.homes.stats.homesMade;
     s.homeRetries += service.stats.homeRetries;
     s.framesSent += service.stats.framesSent;
+    for (const line of host.errorLines) this.#unexpected.push(`Cache ${host.id} logged: ${line}`);
     if (!crashed) return;
     if (service.node.lineCount > 0) s.cachesLost++;
     for (const client of this.#clients) {
