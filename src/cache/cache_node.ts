@@ -25,6 +25,13 @@ export interface CacheNodeOptions {
   maxBytes: number;
   /** `--cache-max-entries`. */
   maxEntries: number;
+  /**
+   * The first request id (default 1); ids count up from it, wrapping to 0 after 2^53 - 1. A home
+   * answers the node id, so an answer to a request of the process before a restart can reach the
+   * restarted one: the host starts each process at a random point (as Raft read ids,
+   * `src/consensus/read_ids.ts`), or that answer completes a new request with the same id and key.
+   */
+  requestIdStart?: number;
 }
 
 /** What a read does: answer from the line, or wait for the request the host must send. */
@@ -95,8 +102,11 @@ export class CacheNode {
 
   /** Creates an empty cache. */
   constructor(options: CacheNodeOptions) {
+    const start = options.requestIdStart ?? 1;
+    assert(Number.isSafeInteger(start) && start >= 0, "requestIdStart is a safe integer >= 0");
     this.#options = options;
     this.#lines = new LineStore(options.maxBytes, options.maxEntries);
+    this.#nextRequestId = start;
   }
 
   /** Messages to send since the last call, each to the home of its `slot`. */
@@ -148,7 +158,7 @@ export class CacheNode {
     const id = keyIdOf(key);
     const line = this.#lines.peek(id);
     if (line === undefined || !this.#renewable(id, line, nowMs)) return null;
-    const requestId = this.#nextRequestId++;
+    const requestId = this.#takeRequestId();
     this.#pending.set(requestId, {
       requestId,
       key,
@@ -295,6 +305,12 @@ export class CacheNode {
     return copy;
   }
 
+  #takeRequestId(): number {
+    const requestId = this.#nextRequestId;
+    this.#nextRequestId = requestId === Number.MAX_SAFE_INTEGER ? 0 : requestId + 1;
+    return requestId;
+  }
+
   #isLive(line: CacheLine, nowMs: number): boolean {
     return nowMs < line.leaseEndMs && (line.expiryEndMs === null || nowMs < line.expiryEndMs);
   }
@@ -327,7 +343,7 @@ export class CacheNode {
   ): number {
     const stale = this.#lines.peek(id);
     if (stale !== undefined) this.#dropLapsed(id, stale, nowMs);
-    const requestId = this.#nextRequestId++;
+    const requestId = this.#takeRequestId();
     this.#pending.set(requestId, { requestId, key, slot, kind, sentAtMs: nowMs, revoked: null });
     this.#pendingByKey.set(id, requestId);
     return requestId;

@@ -9,6 +9,7 @@ import {
 } from "../cache/mod.ts";
 import { bytesEqual, keyIdOf } from "../cache/key_id.ts";
 import { ClusterError, noLeaderError } from "../consensus/cluster_error.ts";
+import { randomReadIdStart } from "../consensus/read_ids.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
@@ -121,7 +122,11 @@ export class CacheService {
 
   constructor(options: CacheServiceOptions) {
     this.#options = options;
-    this.node = new CacheNode(options.cache);
+    // Ids from a random start: a home's answer to the process before a restart must not match.
+    this.node = new CacheNode({
+      ...options.cache,
+      requestIdStart: options.cache.requestIdStart ?? randomReadIdStart(),
+    });
     this.homes = new CacheHomes({
       ...options.homes,
       timing: options.cache.timing,

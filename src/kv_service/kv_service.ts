@@ -1,4 +1,5 @@
 import type { RaftHost } from "../consensus/raft_host.ts";
+import { type HostClock, SYSTEM_CLOCK } from "../consensus/host_clock.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
 import type { Logger } from "../log/logger.ts";
 import {
@@ -41,6 +42,8 @@ export interface KvServiceOptions extends HostedSlots<KvMachine> {
   /** Period of the leader's expiry check. */
   expiryCheckMs: number;
   nowMs(): number;
+  /** Timers of the read barrier's leadership watch (default the process's; the simulator's). */
+  clock?: HostClock;
   logger: Logger;
 }
 
@@ -177,15 +180,22 @@ export class KvService {
    */
   #readBarrier(host: RaftHost<unknown>): Promise<void> {
     const barrier = host.readBarrier();
-    let watch: ReturnType<typeof setInterval> | undefined;
+    const clock = this.#options.clock ?? SYSTEM_CLOCK;
+    let watch: ReturnType<HostClock["setTimer"]> | undefined;
     const deposed = new Promise<never>((_, reject) => {
-      watch = setInterval(() => {
-        if (host.leading) return;
+      const look = () => {
+        if (host.leading) {
+          watch = clock.setTimer(look, this.#options.expiryCheckMs);
+          return;
+        }
         barrier.catch(() => {});
         reject(new ClusterError("TRYAGAIN", "leadership moved during the read; retry"));
-      }, this.#options.expiryCheckMs);
+      };
+      watch = clock.setTimer(look, this.#options.expiryCheckMs);
     });
-    return Promise.race([barrier, deposed]).finally(() => clearInterval(watch));
+    return Promise.race([barrier, deposed]).finally(() => {
+      if (watch !== undefined) clock.clearTimer(watch);
+    });
   }
 
   async #propose(host: RaftHost<unknown>, op: KvOp): Promise<KvApplied> {

@@ -160,3 +160,12 @@ Deno.test("cache node: an answer of an older epoch completes its request without
 });
 
 const WRITE_8 = { value: new Uint8Array([8]), ttlMs: null, condition: "always" as const };
+
+Deno.test("cache node: request ids count from requestIdStart and wrap after 2^53 - 1", () => {
+  const n = node({ requestIdStart: Number.MAX_SAFE_INTEGER });
+  const first = n.read(KEY, 0, 0);
+  assert.deepEqual(first, { kind: "request", requestId: Number.MAX_SAFE_INTEGER });
+  assert.deepEqual(n.receive(grant(Number.MAX_SAFE_INTEGER, { leaseMs: 0 }), 1).length, 1);
+  assert.deepEqual(n.read(KEY, 0, 2), { kind: "request", requestId: 0 });
+  assert.throws(() => node({ requestIdStart: -1 }), /requestIdStart/);
+});

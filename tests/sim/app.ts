@@ -6,8 +6,11 @@ import type { Entry, NodeId } from "../../src/raft/mod.ts";
  * its image inside the host's snapshot image.
  */
 export interface SimApp {
-  /** Applies the committed entry (any kind; the app ignores what it does not understand). */
-  apply(entry: Entry): void;
+  /**
+   * Applies the committed entry (any kind; the app ignores what it does not understand). What it
+   * returns for a normal entry resolves the host's proposal; undefined: the entry's index.
+   */
+  apply(entry: Entry): unknown;
   /** The state after the last applied entry, as bytes (part of a snapshot image). */
   snapshot(): Uint8Array;
   /** Called on every tick of the node while it runs (the app's own timers). */

@@ -23,7 +23,8 @@ type SimEvent =
   | { kind: "tick"; id: NodeId; incarnation: number }
   | { kind: "sync"; id: NodeId; incarnation: number }
   | { kind: "timer"; id: NodeId; incarnation: number; timer: number }
-  | { kind: "deliver"; to: NodeId; bytes: Uint8Array | null; message: Message };
+  | { kind: "deliver"; to: NodeId; bytes: Uint8Array | null; message: Message }
+  | { kind: "frame"; from: NodeId; to: NodeId; incarnation: number; deliver: () => void };
 
 /** Cluster shape and timing. */
 export interface ClusterOptions {
@@ -116,6 +117,8 @@ export class SimCluster {
   #nowMs = 0;
   /** The first failed check, raised after the event that caused it. */
   #failure: unknown = null;
+  /** Checks run after every event (applications' invariants). */
+  readonly #eventChecks: Array<() => void> = [];
 
   /** Builds and starts every node; see `SimCluster.create`. */
   private constructor(options: Partial<ClusterOptions>) {
@@ -220,6 +223,36 @@ export class SimCluster {
     return best;
   }
 
+  /**
+   * The virtual clock of node `id`'s current incarnation: its timers are events of the seeded
+   * queue and are dropped once the node crashes.
+   */
+  clockOf(id: NodeId): HostClock {
+    return this.#clock(id, this.#node(id).incarnation);
+  }
+
+  /**
+   * Sends an application frame (encoded by the caller) from `from` to `to` over the simulated
+   * network: loss, delay (so reordering) and partitions apply, duplication does not (a peer link
+   * is TCP). `deliver` runs at arrival unless `to` crashed meanwhile (its connections closed with
+   * it) or a partition cuts the pair then. False when `to` is down: nothing was queued.
+   */
+  sendFrame(from: NodeId, to: NodeId, deliver: () => void): boolean {
+    const node = this.#node(to);
+    if (!node.up) return false;
+    const delays = this.net.deliveryDelaysMs(from, to, this.random);
+    const delay = delays[0];
+    if (delay === undefined) return true;
+    const incarnation = node.incarnation;
+    this.#queue.push(this.#nowMs + delay, { kind: "frame", from, to, incarnation, deliver });
+    return true;
+  }
+
+  /** Runs `check` after every event (after its microtasks); what it throws fails the run. */
+  checkAfterEvents(check: () => void): void {
+    this.#eventChecks.push(check);
+  }
+
   /** Crashes node `id`: every group stops, and the disk's unsynced pages may be lost. */
   crash(id: NodeId): void {
     const node = this.#node(id);
@@ -315,6 +348,7 @@ export class SimCluster {
       await drainMicrotasks();
       this.#raiseFailure();
       this.#checkAll();
+      for (const check of this.#eventChecks) check();
     }
     throw new Error(`Run exceeded maximum of ${RUN_EVENTS_MAX} events`);
   }
@@ -396,7 +430,9 @@ export class SimCluster {
   }
 
   #process(event: SimEvent): void {
-    const node = this.#node(event.kind === "deliver" ? event.to : event.id);
+    const node = this.#node(
+      event.kind === "deliver" || event.kind === "frame" ? event.to : event.id,
+    );
     const groups = node.groups;
     if (groups === null) return;
     switch (event.kind) {
@@ -417,6 +453,11 @@ export class SimCluster {
         if (event.incarnation === node.incarnation) callback?.();
         return;
       }
+      case "frame":
+        if (event.incarnation !== node.incarnation) return;
+        if (this.net.isBlocked(event.from, event.to)) return;
+        event.deliver();
+        return;
       case "deliver": {
         const message = event.message;
         if (this.net.isBlocked(message.from, message.to)) return;

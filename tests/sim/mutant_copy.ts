@@ -63,11 +63,15 @@ async function copyTree(from: string, to: string, budget: { files: number }): Pr
   }
 }
 
-/** Copies the source into a new temporary directory and applies `mutant` there. */
-export async function mutatedCopy(mutant: Mutant, root: string = repoRoot()): Promise<string> {
+/** Copies `dirs` of the source into a new temporary directory and applies `mutant` there. */
+export async function mutatedCopy(
+  mutant: Mutant,
+  root: string = repoRoot(),
+  dirs: readonly string[] = COPIED_DIRS,
+): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "dsync-mutant-" });
   const budget = { files: 0 };
-  for (const sub of COPIED_DIRS) await copyTree(`${root}/${sub}`, `${dir}/${sub}`, budget);
+  for (const sub of dirs) await copyTree(`${root}/${sub}`, `${dir}/${sub}`, budget);
   const file = `${dir}/${mutant.path}`;
   await Deno.writeTextFile(file, applyMutation(await Deno.readTextFile(file), mutant));
   return dir;

@@ -73,6 +73,8 @@ export interface SeedResult {
 export interface SeedWorkload {
   /** Short name shown in the run's shape. */
   readonly name: string;
+  /** True when it runs over several groups per node (`SeedOptions.groupsPerNode`). */
+  readonly multiGroup?: boolean;
   /** Replicated application for every host, or null for the hash-only state machine. */
   readonly app: SimAppFactory | null;
   /** Called once, right after the cluster is built. */
@@ -165,7 +167,7 @@ export async function runSeed(
   const churn = modePick.chance(CHURN_SEED_SHARE) ? drawChurnKnobs(modePick) : null;
   const drawn = drawCluster(pick, churn);
   const groupsPerNode = options.groupsPerNode ?? drawGroupsPerNode(seed, workload);
-  if (groupsPerNode > 1 && workload.name !== "text") {
+  if (groupsPerNode > 1 && workload.name !== "text" && workload.multiGroup !== true) {
     throw new Error(`The ${workload.name} workload runs one group per node`);
   }
   let shape = drawn.shape;

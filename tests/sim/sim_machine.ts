@@ -30,9 +30,9 @@ const NO_DATA = new Uint8Array(0);
  * The state machine the production `RaftHost` drives on a simulated node: a hash of everything
  * applied (checked across nodes at every index), optionally an application (the lock table), and
  * the apply-time checks: log order, state machine safety, commit durability, snapshot safety.
- * `apply` returns the entry's index, which resolves the host's proposal.
+ * `apply` returns the app's answer (the entry's index when it has none): it resolves the proposal.
  */
-export class SimMachine implements ReplicatedStateMachine<number> {
+export class SimMachine implements ReplicatedStateMachine<unknown> {
   /** The hash state machine of this incarnation. */
   sm: SimStateMachine = { index: 0, hash: 0, values: null };
   /** The application of this incarnation, or null. */
@@ -54,9 +54,10 @@ export class SimMachine implements ReplicatedStateMachine<number> {
     this.#options = options;
   }
 
-  apply(index: number, data: Uint8Array): number {
-    this.#guard(() => this.#applyEntry(index, "normal", data));
-    return index;
+  apply(index: number, data: Uint8Array): unknown {
+    let result: unknown;
+    this.#guard(() => result = this.#applyEntry(index, "normal", data));
+    return result === undefined ? index : result;
   }
 
   skip(index: number): void {
@@ -81,7 +82,7 @@ export class SimMachine implements ReplicatedStateMachine<number> {
     });
   }
 
-  #applyEntry(index: number, kind: "normal" | "noop", data: Uint8Array): void {
+  #applyEntry(index: number, kind: "normal" | "noop", data: Uint8Array): unknown {
     const term = this.termAt(index);
     if (term === undefined) {
       throw new InvariantError("apply order", `${this.#id} applies ${index}, not in its log`);
@@ -98,7 +99,7 @@ export class SimMachine implements ReplicatedStateMachine<number> {
     this.sm.hash = checker.onApply(this.#id, entry, this.sm.hash);
     this.sm.index = index;
     if (kind === "normal") this.sm.values?.push(entryText(entry));
-    this.app?.apply(entry);
+    return this.app?.apply(entry);
   }
 
   #guard(body: () => void): void {

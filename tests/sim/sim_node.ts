@@ -30,7 +30,7 @@ export class SimReplica {
   /** The group's view of the node log (current incarnation), or null while down. */
   log: GroupLog | null = null;
   /** The production host of the current incarnation, or null while down. */
-  host: RaftHost<number> | null = null;
+  host: RaftHost<unknown> | null = null;
   /** The state machine of the current incarnation. */
   machine: SimMachine;
   /** Request ids of reads served (this incarnation). */
@@ -159,7 +159,7 @@ export class SimNode {
       const machine = this.#newMachine(g);
       machine.termAt = (index) => groupLog.term(index);
       const { quiesceAfterTicks, ...raft } = this.#setup.raft;
-      const host = await RaftHost.open<number>({
+      const host = await RaftHost.open<unknown>({
         nodeId: this.id,
         groupId,
         bootstrap: this.#bootstrap,

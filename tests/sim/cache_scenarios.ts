@@ -1,0 +1,89 @@
+import { keySlot } from "../../src/placement/key_slot.ts";
+import type { NodeId } from "../../src/raft/mod.ts";
+import { SimCacheHost } from "./cache_host.ts";
+import { SIM_CACHE_SETUP } from "./cache_workload.ts";
+import { SimCluster } from "./cluster.ts";
+import { KvApp } from "./kv_app.ts";
+
+/** Longest virtual time one scripted step may take. */
+const STEP_TIMEOUT_MS = 5000;
+
+/** The simulator's cache with a lease well above an election (so one outlives a home change). */
+export const LONG_LEASE_SETUP = {
+  ...SIM_CACHE_SETUP,
+  timing: { ...SIM_CACHE_SETUP.timing, leaseMs: 1000, holderMarginMs: 250 },
+  requestTimeoutMs: 4000,
+};
+
+const TEXT = new TextEncoder();
+const UTF8 = new TextDecoder();
+
+/** What the old leader's node answered, and when, in `oldLeaderReadAfterHomeChange`. */
+export interface HomeChangeOutcome {
+  /** Virtual ms from the isolation to the new home acknowledging the write of "v2". */
+  writeAckAfterMs: number;
+  /** The old leader's local answer right after that acknowledgement (null: no live line). */
+  oldLeaderHit: string | null;
+}
+
+/**
+ * A slot's leader holds the key's line (its own client read "v1"), then is cut off from every
+ * other node; with checkQuorum off it keeps leading in its term, so nothing tells its cache
+ * that the slot moved. The majority elects a new leader, whose home takes a write of "v2" from
+ * another node. Right after that write is acknowledged, the old leader's node is asked for a
+ * local hit (leases of LONG_LEASE_SETUP outlive the election). The lease rule says the new home waits out every older lease before its first
+ * write, so there must be none.
+ */
+export async function oldLeaderReadAfterHomeChange(seed: number): Promise<HomeChangeOutcome> {
+  const hosts = new Map<NodeId, SimCacheHost>();
+  const cluster: SimCluster = await SimCluster.create({
+    seed,
+    groupsPerNode: 2,
+    raft: { checkQuorum: false },
+    app: { create: (_id, _index, image) => new KvApp(image, () => cluster.nowMs) },
+  });
+  for (const id of cluster.ids) {
+    const clock = { originMs: 0, rate: 1 };
+    const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
+      hosts.get(to)?.receive(from, bytes);
+    const requestIdStart = cluster.random.int(2 ** 40);
+    const host = new SimCacheHost(cluster, id, clock, LONG_LEASE_SETUP, deliver, requestIdStart);
+    hosts.set(id, host);
+    host.start();
+  }
+  const key = TEXT.encode("k1");
+  const group = cluster.groupIds[keySlot(key, cluster.groupIds.length)]!;
+  const settle = async <T>(promise: Promise<T>): Promise<T> => {
+    let outcome: { value: T } | { error: unknown } | null = null;
+    promise.then((value) => outcome = { value }, (error) => outcome = { error });
+    await cluster.runUntil(() => outcome !== null, STEP_TIMEOUT_MS);
+    const done = outcome as { value: T } | { error: unknown } | null;
+    if (done === null) throw new Error("Scenario step did not finish in time");
+    if ("error" in done) throw done.error;
+    return done.value;
+  };
+  await cluster.runUntil(() => cluster.leader(group) !== null, STEP_TIMEOUT_MS);
+  // Past the first home's own startup wait, so its grants carry leases.
+  const timing = LONG_LEASE_SETUP.timing;
+  await cluster.runFor(2 * (timing.leaseMs + timing.holderMarginMs));
+  const leader = cluster.leader(group)!;
+  const writer = cluster.ids.find((id) => id !== leader)!;
+  const write = (value: string) =>
+    hosts.get(writer)!.service.write(key, {
+      value: TEXT.encode(value),
+      ttlMs: null,
+      condition: "always",
+    });
+  await settle(write("v1"));
+  await settle(hosts.get(leader)!.service.read(key));
+  const isolatedAtMs = cluster.nowMs;
+  cluster.net.isolate(leader, cluster.ids);
+  const moved = () => cluster.leader(group) !== null && cluster.leader(group) !== leader;
+  await cluster.runUntil(moved, STEP_TIMEOUT_MS);
+  await settle(write("v2"));
+  const hit = hosts.get(leader)!.service.hit(key);
+  return {
+    writeAckAfterMs: cluster.nowMs - isolatedAtMs,
+    oldLeaderHit: hit === null || hit.value === null ? null : UTF8.decode(hit.value),
+  };
+}
