@@ -73,7 +73,7 @@ const SAMPLE_GAP_MS = 200;
 const GROWTH_MAX_BYTES = 4 * MAX_BYTES;
 /**
  * RSS growth allowed on the homes: they hold no lines, only directory entries, and their RSS is
- * still climbing toward its plateau as the writes begin (measured -4 to 24 MiB, with or without the
+ * still climbing toward its plateau as the writes begin (measured -5 to 30 MiB, with or without the
  * bounds). Loose: a home keeping every value it committed (its share of the 80 MB) might stay under
  * it; this catches gross growth at the homes only.
  */
