@@ -26,6 +26,8 @@ export interface CacheNodeLinks {
   quorumReachable(slot: number): boolean;
   send: CacheServiceSend;
   isUp(id: string): boolean;
+  /** The cluster's members as this node sees them, itself included (the epoch fence's view). */
+  memberIds(): Iterable<string>;
 }
 
 /** Sends a peer frame; false when it could not be queued. */
@@ -76,6 +78,7 @@ export function cacheSubsystemFactory(
         quorumReachable: (slot) => links.quorumReachable(slot),
         send: links.send,
         isUp: links.isUp,
+        memberIds: () => links.memberIds(),
         requestTimeoutMs: config.requestTimeoutMs,
         tickMs: CACHE_TICK_MS,
         nowMs: () => performance.now(),
