@@ -6,6 +6,7 @@ import type {
   CacheWrite,
   DirtyData,
   FenceAckMessage,
+  FenceMessage,
   GrantedState,
   HomeToNodeMessage,
   InvalidateAckMessage,
@@ -89,6 +90,8 @@ export class CacheHome {
   #startupUntilMs: number;
   /** Nodes of the epoch fence that have not acknowledged it; null when no fence is running. */
   #fenceWaiting: Set<string> | null = null;
+  /** The Fence this home sends (never changed once made); null before `fence`. */
+  #fenceMessage: FenceMessage | null = null;
   /** Last grant number issued (all keys); invalidations name the highest they cover. */
   #grantSeq = 0;
   #entries = new Map<string, KeyEntry>();
@@ -143,7 +146,19 @@ export class CacheHome {
       epoch: this.#epoch,
       nodes: [...nodes],
     };
+    this.#fenceMessage = message;
     for (const node of this.#fenceWaiting) this.#outbox.push({ to: node, message });
+  }
+
+  /**
+   * The Fence again, for every node that has not acknowledged it yet (the host resends it now and
+   * then: a node that was unreachable when the home was made may answer later); none once the
+   * wait is over.
+   */
+  fencesDue(nowMs: number): HomeOutput[] {
+    const message = this.#fenceMessage;
+    if (this.#fenceWaiting === null || message === null || nowMs >= this.#startupUntilMs) return [];
+    return [...this.#fenceWaiting].map((to) => ({ to, message }));
   }
 
   /** True until every older lease has lapsed or the fence was acknowledged by all its nodes. */
@@ -287,6 +302,7 @@ export class CacheHome {
     const copy = new CacheHome(this.#slot, this.#epoch, 0, this.#timing);
     copy.#startupUntilMs = this.#startupUntilMs;
     copy.#fenceWaiting = this.#fenceWaiting === null ? null : new Set(this.#fenceWaiting);
+    copy.#fenceMessage = this.#fenceMessage;
     copy.#grantSeq = this.#grantSeq;
     for (const [id, e] of this.#entries) copy.#entries.set(id, copyEntry(e));
     copy.#tokens = new Map(this.#tokens);

@@ -66,7 +66,12 @@ interface LiveHome {
   open: Map<string, OpenRequest>;
   /** Keys (as byte strings) with a commit sent to the store and not yet answered, and how many. */
   committing: Map<string, number>;
+  /** When the home last sent its Fence to the nodes that have not acknowledged it. */
+  fenceSentMs: number;
 }
+
+/** A new home resends its Fence this often to the nodes that have not acknowledged it. */
+const FENCE_RESEND_MS = 200;
 
 /**
  * The cache homes of the slots this node leads: one CacheHome per led slot, made when the node
@@ -144,6 +149,12 @@ export class CacheHomes {
     }
     for (const live of this.#homes.values()) {
       live.home.tick(nowMs);
+      if (nowMs >= live.fenceSentMs + FENCE_RESEND_MS) {
+        live.fenceSentMs = nowMs;
+        for (const { to, message } of live.home.fencesDue(nowMs)) {
+          this.#options.deliver(to, message);
+        }
+      }
       this.#flush(live);
     }
   }
@@ -168,7 +179,14 @@ export class CacheHomes {
       home.fence(fence, nowMs);
       this.stats.fencesStarted++;
     }
-    const made: LiveHome = { slot, epoch: term, home, open: new Map(), committing: new Map() };
+    const made: LiveHome = {
+      slot,
+      epoch: term,
+      home,
+      open: new Map(),
+      committing: new Map(),
+      fenceSentMs: nowMs,
+    };
     this.#homes.set(slot, made);
     this.stats.homesMade++;
     this.#options.logger.debug("cache home made", { slot, epoch: term, fence: fence?.join(",") });

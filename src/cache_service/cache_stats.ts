@@ -53,6 +53,9 @@ export function cacheInfoFields(
     ["cache_requests_timed_out", stats.requestsTimedOut],
     ["cache_renewals", stats.renewals],
     ["cache_home_retries", stats.homeRetries],
+    ["cache_fences_started", homes.stats.fencesStarted],
+    ["cache_fences_acked", stats.fencesAcked],
+    ["cache_fences_not_acked", stats.fencesNotAcked],
   );
   return fields;
 }

@@ -96,3 +96,17 @@ Deno.test("cache home fence: acks after the lapse, and a home never fenced, keep
   old.fence(["a"], 2000);
   assert.deepEqual(old.takeMessages(), []);
 });
+
+Deno.test("cache home fence: the Fence is due again only for nodes that have not acked", () => {
+  const home = fencedHomeWithWrite();
+  home.receive("b", ack(), 10);
+  assert.deepEqual(home.fencesDue(20).map((m) => [m.to, m.message.type]), [
+    ["a", "fence"],
+    ["c", "fence"],
+  ]);
+  home.receive("a", ack(), 30);
+  home.receive("c", ack(), 31);
+  assert.deepEqual(home.fencesDue(40), [], "every node acked");
+  const lapsed = fencedHomeWithWrite();
+  assert.deepEqual(lapsed.fencesDue(1250), [], "the wait is over anyway");
+});
