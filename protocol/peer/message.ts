@@ -57,7 +57,7 @@ export type PeerMessage =
   | { type: "queueReady"; queues: QueueReadyItem[] }
   /**
    * A cache protocol message (docs/cache.md): `payload` is its own encoding (version byte, code,
-   * slot, fields); the frame's type code is the cache message's code (128-137).
+   * slot, fields); the frame's type code is the cache message's code (128-139).
    */
   | { type: CachePeerType; payload: Uint8Array };
 
@@ -78,7 +78,9 @@ export type CachePeerType =
   | "cacheInvalidateAck"
   | "cacheWriteBack"
   | "cacheWriteBackAck"
-  | "cacheEvict";
+  | "cacheEvict"
+  | "cacheFence"
+  | "cacheFenceAck";
 
 /** The cache's peer message types in code order (128, 129, ...). */
 export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
@@ -92,6 +94,8 @@ export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
   "cacheWriteBack",
   "cacheWriteBackAck",
   "cacheEvict",
+  "cacheFence",
+  "cacheFenceAck",
 ];
 
 /** Code of the first cache peer message type; the others follow in CACHE_PEER_TYPES order. */
@@ -140,6 +144,8 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   cacheWriteBack: 135,
   cacheWriteBackAck: 136,
   cacheEvict: 137,
+  cacheFence: 138,
+  cacheFenceAck: 139,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -165,6 +171,8 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   cacheWriteBack: "CacheWriteBack",
   cacheWriteBackAck: "CacheWriteBackAck",
   cacheEvict: "CacheEvict",
+  cacheFence: "CacheFence",
+  cacheFenceAck: "CacheFenceAck",
 };
 
 /**

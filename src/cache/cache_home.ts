@@ -5,6 +5,8 @@ import type {
   CacheRefusal,
   CacheWrite,
   DirtyData,
+  FenceAckMessage,
+  FenceMessage,
   GrantedState,
   HomeToNodeMessage,
   InvalidateAckMessage,
@@ -81,8 +83,15 @@ export class CacheHome {
   readonly #slot: number;
   readonly #epoch: number;
   readonly #timing: CacheTiming;
-  /** No E or M is granted before this (home clock): every lease of an older home has lapsed. */
+  /**
+   * No E or M is granted before this (home clock): every lease of an older home has lapsed, or
+   * (earlier) every node of the epoch fence acknowledged it.
+   */
   #startupUntilMs: number;
+  /** Nodes of the epoch fence that have not acknowledged it; null when no fence is running. */
+  #fenceWaiting: Set<string> | null = null;
+  /** The Fence this home sends (never changed once made); null before `fence`. */
+  #fenceMessage: FenceMessage | null = null;
   /** Last grant number issued (all keys); invalidations name the highest they cover. */
   #grantSeq = 0;
   #entries = new Map<string, KeyEntry>();
@@ -120,8 +129,46 @@ export class CacheHome {
     return this.#invalidationsSent;
   }
 
+  /**
+   * Starts the epoch fence (docs/cache.md, "The epoch fence"): a Fence to every node of `nodes`,
+   * which must contain every node that may hold a line an older home granted. When all of them
+   * have acknowledged, the startup wait ends at once; until then (or if one never answers) the
+   * lapse rule stands. Call once, right after construction.
+   */
+  fence(nodes: readonly string[], nowMs: number): void {
+    assert(this.#fenceWaiting === null, "one fence per home");
+    assert(nodes.length > 0, "a fence names at least the home's own node");
+    if (nowMs >= this.#startupUntilMs) return;
+    this.#fenceWaiting = new Set(nodes);
+    const message = {
+      type: "fence" as const,
+      slot: this.#slot,
+      epoch: this.#epoch,
+      nodes: [...nodes],
+    };
+    this.#fenceMessage = message;
+    for (const node of this.#fenceWaiting) this.#outbox.push({ to: node, message });
+  }
+
+  /**
+   * The Fence again, for every node that has not acknowledged it yet (the host resends it now and
+   * then: a node that was unreachable when the home was made may answer later); none once the
+   * wait is over.
+   */
+  fencesDue(nowMs: number): HomeOutput[] {
+    const message = this.#fenceMessage;
+    if (this.#fenceWaiting === null || message === null || nowMs >= this.#startupUntilMs) return [];
+    return [...this.#fenceWaiting].map((to) => ({ to, message }));
+  }
+
+  /** True until every older lease has lapsed or the fence was acknowledged by all its nodes. */
+  starting(nowMs: number): boolean {
+    return nowMs < this.#startupUntilMs;
+  }
+
   /** Handles one message from node `from`. Messages of another epoch are ignored. */
   receive(from: string, message: NodeToHomeMessage, nowMs: number): void {
+    if (message.type === "fenceAck") return this.#onFenceAck(from, message, nowMs);
     const entry = this.#entry(message.key);
     switch (message.type) {
       case "readRequest":
@@ -162,6 +209,7 @@ export class CacheHome {
 
   /** Treats holders whose lease lapsed as invalidated and starts jobs the startup rule held. */
   tick(nowMs: number): void {
+    if (nowMs >= this.#startupUntilMs) this.#fenceWaiting = null; // acks no longer matter
     for (const entry of [...this.#entries.values()]) {
       for (const [node, holder] of entry.holders) {
         if (nowMs >= holder.lapseAtMs) entry.holders.delete(node);
@@ -206,6 +254,20 @@ export class CacheHome {
     return out;
   }
 
+  /**
+   * A FenceAck: late, duplicate, other-epoch and unasked ones change nothing. The last one ends
+   * the startup wait and starts the writes it held back.
+   */
+  #onFenceAck(from: string, message: FenceAckMessage, nowMs: number): void {
+    const waiting = this.#fenceWaiting;
+    if (message.epoch !== this.#epoch || waiting === null) return;
+    waiting.delete(from);
+    if (waiting.size > 0) return;
+    this.#fenceWaiting = null;
+    this.#startupUntilMs = Math.min(this.#startupUntilMs, nowMs);
+    for (const entry of [...this.#entries.values()]) this.#next(entry, nowMs);
+  }
+
   /** The directory's holders of `key` (for tests and INFO). */
   holdersOf(key: Uint8Array): ReadonlyMap<string, Readonly<Holder>> {
     return this.#entries.get(keyIdOf(key))?.holders ?? new Map();
@@ -217,6 +279,7 @@ export class CacheHome {
     return JSON.stringify([
       this.#epoch,
       this.#startupUntilMs,
+      this.#fenceWaiting === null ? null : [...this.#fenceWaiting].sort(),
       this.#grantSeq,
       entries.map(([id, e]) => [
         id,
@@ -238,6 +301,8 @@ export class CacheHome {
   clone(): CacheHome {
     const copy = new CacheHome(this.#slot, this.#epoch, 0, this.#timing);
     copy.#startupUntilMs = this.#startupUntilMs;
+    copy.#fenceWaiting = this.#fenceWaiting === null ? null : new Set(this.#fenceWaiting);
+    copy.#fenceMessage = this.#fenceMessage;
     copy.#grantSeq = this.#grantSeq;
     for (const [id, e] of this.#entries) copy.#entries.set(id, copyEntry(e));
     copy.#tokens = new Map(this.#tokens);

@@ -201,7 +201,7 @@ export class CacheNode {
    * older than the slot's newest known one installs no line and revokes nothing, but its grant
    * or refusal still answers the request it names (the old home read or committed it while it
    * led, within the request's lifetime): a home that stopped leading never leaves a request
-   * waiting for its deadline.
+   * waiting for its deadline. A Fence is acknowledged only if its epoch is not older.
    */
   receive(message: HomeToNodeMessage, nowMs: number): Completion[] {
     if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return this.#stale(message);
@@ -217,6 +217,13 @@ export class CacheNode {
       case "writeBackAck":
         this.#onWriteBackAck(message, nowMs);
         return [];
+      case "fence": {
+        // The epoch is accepted above: every older line of the slot is gone, and an older
+        // home's grant arriving later installs nothing (epochs only grow).
+        const { slot, epoch } = message;
+        this.#outbox.push({ type: "fenceAck", slot, epoch });
+        return [];
+      }
     }
   }
 

@@ -38,6 +38,9 @@ export const CACHE_KEY_QUEUE_MAX = 64;
 /** Outstanding requests per node (one per key at most); more are refused by the node itself. */
 export const CACHE_NODE_PENDING_MAX = 10_000;
 
+/** Nodes in one epoch fence at most; a larger cluster is not fenced (the home waits instead). */
+export const CACHE_FENCE_NODES_MAX = 256;
+
 /** Returns the problem with a timing, or null: every field a safe integer, lease >= 1 ms. */
 export function cacheTimingProblem(timing: CacheTiming): string | null {
   for (const [name, value] of Object.entries(timing)) {

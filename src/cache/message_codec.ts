@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { KV_KEY_BYTES_MAX, KV_TTL_MS_MAX } from "../kv/limits.ts";
+import { CACHE_FENCE_NODES_MAX } from "./limits.ts";
 import type { KvCondition } from "../kv/types.ts";
 import type {
   CacheMessage,
@@ -25,6 +26,8 @@ export const CACHE_MESSAGE_CODES: Readonly<Record<CacheMessageType, number>> = {
   writeBack: 135,
   writeBackAck: 136,
   evict: 137,
+  fence: 138,
+  fenceAck: 139,
 };
 
 /** Bytes that are not a valid cache message: the only error decodeCacheMessage throws. */
@@ -52,9 +55,9 @@ export const CACHE_VALUE_BYTES_MAX = 512 * 1024 * 1024;
  * u8 presence flag first. Throws a RangeError for a field out of range.
  */
 export function encodeCacheMessage(m: CacheMessage): Uint8Array {
-  const w = new BinaryWriter(64 + m.key.length);
+  const w = new BinaryWriter(64 + ("key" in m ? m.key.length : 0));
   w.u8(CACHE_MESSAGE_VERSION).u8(CACHE_MESSAGE_CODES[m.type]).u32(m.slot);
-  if (m.key.length > KV_KEY_BYTES_MAX) {
+  if ("key" in m && m.key.length > KV_KEY_BYTES_MAX) {
     throw new RangeError(`Cannot encode ${CONTEXT}: key of ${m.key.length} bytes`);
   }
   switch (m.type) {
@@ -95,6 +98,16 @@ export function encodeCacheMessage(m: CacheMessage): Uint8Array {
       break;
     case "evict":
       w.u53(m.epoch).u32Bytes(m.key).u53(m.grantSeq);
+      break;
+    case "fence":
+      if (m.nodes.length > CACHE_FENCE_NODES_MAX) {
+        throw new RangeError(`Cannot encode ${CONTEXT}: fence of ${m.nodes.length} nodes`);
+      }
+      w.u53(m.epoch).u32(m.nodes.length);
+      for (const node of m.nodes) w.u8String(node);
+      break;
+    case "fenceAck":
+      w.u53(m.epoch);
       break;
   }
   return w.view();
@@ -190,6 +203,19 @@ function readMessage(r: BinaryReader): CacheMessage {
     }
     case "evict":
       return { type, slot, epoch: r.u53(), key: readKey(r), grantSeq: r.u53() };
+    case "fence": {
+      const epoch = r.u53();
+      const count = r.count(CACHE_FENCE_NODES_MAX, 2);
+      const nodes: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const node = r.u8String();
+        if (node === "") throw r.error("empty node id in a fence");
+        nodes.push(node);
+      }
+      return { type, slot, epoch, nodes };
+    }
+    case "fenceAck":
+      return { type, slot, epoch: r.u53() };
   }
 }
 

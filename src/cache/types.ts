@@ -162,6 +162,26 @@ export interface EvictMessage {
   grantSeq: number;
 }
 
+/**
+ * New home → node: accept `epoch` for `slot` (drop every line of an older epoch, never install
+ * one again) and answer FenceAck. `nodes` is the fence set: the node acks only if it knows no
+ * node outside it (docs/cache.md, "The epoch fence").
+ */
+export interface FenceMessage {
+  type: "fence";
+  slot: number;
+  epoch: number;
+  /** The fence set: every node the home asks to acknowledge (its own node included). */
+  nodes: string[];
+}
+
+/** Node → the home that sent the Fence: the slot holds no line of an epoch below `epoch` here. */
+export interface FenceAckMessage {
+  type: "fenceAck";
+  slot: number;
+  epoch: number;
+}
+
 /** One message of the cache protocol (peer protocol codes 128-159, see docs/cache.md). */
 export type CacheMessage =
   | ReadRequestMessage
@@ -173,7 +193,9 @@ export type CacheMessage =
   | InvalidateAckMessage
   | WriteBackMessage
   | WriteBackAckMessage
-  | EvictMessage;
+  | EvictMessage
+  | FenceMessage
+  | FenceAckMessage;
 
 /** The `type` tag of a CacheMessage. */
 export type CacheMessageType = CacheMessage["type"];
@@ -184,7 +206,8 @@ export type NodeToHomeMessage =
   | ExclusiveRequestMessage
   | InvalidateAckMessage
   | WriteBackMessage
-  | EvictMessage;
+  | EvictMessage
+  | FenceAckMessage;
 
 /** A message sent by a home to one node. */
 export type HomeToNodeMessage =
@@ -192,4 +215,5 @@ export type HomeToNodeMessage =
   | RefuseMessage
   | ForwardMessage
   | InvalidateMessage
-  | WriteBackAckMessage;
+  | WriteBackAckMessage
+  | FenceMessage;

@@ -1,4 +1,5 @@
 import {
+  CACHE_FENCE_NODES_MAX,
   CacheHome,
   type CacheTiming,
   type CacheWrite,
@@ -36,6 +37,15 @@ export interface CacheHomesOptions {
   deliver(to: string, message: HomeToNodeMessage): void;
   nowMs(): number;
   logger: Logger;
+  /** This node's id (it is always in its homes' fences). */
+  nodeId: string;
+  /**
+   * Every node that may hold a line of an older home (MembershipWatch.known), or null when
+   * this node cannot tell: its new homes then only wait for the old leases to lapse.
+   */
+  fenceNodes(): string[] | null;
+  /** True when `id` is a member in this node's view: homes take requests only from members. */
+  isMember(id: string): boolean;
 }
 
 /** A request a home took and has not answered yet (refused if the home is dropped). */
@@ -56,7 +66,12 @@ interface LiveHome {
   open: Map<string, OpenRequest>;
   /** Keys (as byte strings) with a commit sent to the store and not yet answered, and how many. */
   committing: Map<string, number>;
+  /** When the home last sent its Fence to the nodes that have not acknowledged it. */
+  fenceSentMs: number;
 }
+
+/** A new home resends its Fence this often to the nodes that have not acknowledged it. */
+const FENCE_RESEND_MS = 200;
 
 /**
  * The cache homes of the slots this node leads: one CacheHome per led slot, made when the node
@@ -77,6 +92,8 @@ export class CacheHomes {
     storeReads: 0,
     storeCommits: 0,
     storeFailed: 0,
+    /** Homes made with an epoch fence (the others wait for the old leases to lapse). */
+    fencesStarted: 0,
   };
 
   constructor(options: CacheHomesOptions) {
@@ -98,7 +115,8 @@ export class CacheHomes {
   /** Handles one message for the home of `message.slot` from node `from`. */
   receive(from: string, message: NodeToHomeMessage): void {
     const live = this.#current(message.slot);
-    if (live === null) {
+    // A home grants only to members, so its fence (members and recent leavers) reaches them all.
+    if (live === null || !this.#options.isMember(from)) {
       // Not the home here: epoch 0 tells the sender's service to give up at once (no line).
       if (message.type === "readRequest" || message.type === "exclusiveRequest") {
         const { slot, requestId, key } = message;
@@ -131,6 +149,12 @@ export class CacheHomes {
     }
     for (const live of this.#homes.values()) {
       live.home.tick(nowMs);
+      if (nowMs >= live.fenceSentMs + FENCE_RESEND_MS) {
+        live.fenceSentMs = nowMs;
+        for (const { to, message } of live.home.fencesDue(nowMs)) {
+          this.#options.deliver(to, message);
+        }
+      }
       this.#flush(live);
     }
   }
@@ -148,12 +172,38 @@ export class CacheHomes {
     if (live !== undefined && live.epoch === term) return live;
     if (live !== undefined) this.#drop(slot, live);
     if (term === 0) return null;
-    const home = new CacheHome(slot, term, this.#options.nowMs(), this.#options.timing);
-    const made: LiveHome = { slot, epoch: term, home, open: new Map(), committing: new Map() };
+    const nowMs = this.#options.nowMs();
+    const home = new CacheHome(slot, term, nowMs, this.#options.timing);
+    const fence = this.#fenceOf(host!);
+    if (fence !== null) {
+      home.fence(fence, nowMs);
+      this.stats.fencesStarted++;
+    }
+    const made: LiveHome = {
+      slot,
+      epoch: term,
+      home,
+      open: new Map(),
+      committing: new Map(),
+      fenceSentMs: nowMs,
+    };
     this.#homes.set(slot, made);
     this.stats.homesMade++;
-    this.#options.logger.debug("cache home made", { slot, epoch: term });
+    this.#options.logger.debug("cache home made", { slot, epoch: term, fence: fence?.join(",") });
     return made;
+  }
+
+  /**
+   * The fence set of a new home of the slot `host` leads: the nodes this node knows (members and
+   * recent leavers), the slot group's own voters and learners and this node; null (no fence) when
+   * this node cannot tell who may hold lines, or when there are too many to name.
+   */
+  #fenceOf(host: RaftHost<unknown>): string[] | null {
+    const known = this.#options.fenceNodes();
+    if (known === null) return null;
+    const { voters, learners } = host.status().confState;
+    const nodes = [...new Set([...known, ...voters, ...learners, this.#options.nodeId])].sort();
+    return nodes.length <= CACHE_FENCE_NODES_MAX ? nodes : null;
   }
 
   #drop(slot: number, live: LiveHome): void {

@@ -4,6 +4,7 @@ import {
   type CacheNodeOptions,
   type CacheWrite,
   type Completion,
+  type FenceMessage,
   type HomeToNodeMessage,
   type NodeToHomeMessage,
 } from "../cache/mod.ts";
@@ -14,6 +15,7 @@ import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
 import { cacheFrameOf, cacheMessageOf } from "./cache_frames.ts";
+import { MembershipWatch } from "./membership_watch.ts";
 
 /**
  * Asks of one read or write while the key's home cannot be found (no home known or reachable,
@@ -33,7 +35,16 @@ const KEY_WAITERS_MAX = 10_000;
 export interface CacheServiceOptions {
   nodeId: string;
   cache: CacheNodeOptions;
-  homes: Omit<CacheHomesOptions, "timing" | "deliver" | "nowMs" | "logger">;
+  homes: Omit<
+    CacheHomesOptions,
+    "timing" | "deliver" | "nowMs" | "logger" | "nodeId" | "fenceNodes" | "isMember"
+  >;
+  /**
+   * The cluster's members as this node sees them (for the epoch fence, docs/cache.md). Without
+   * it no home fences (every new home waits for the old leases to lapse) and every node counts
+   * as a member.
+   */
+  memberIds?(): Iterable<string>;
   slotCount(): number;
   /** The node that leads slot `slot` as this node knows it (the key's home), or null. */
   homeOf(slot: number): string | null;
@@ -100,6 +111,7 @@ export class CacheService {
   readonly #options: CacheServiceOptions;
   readonly node: CacheNode;
   readonly homes: CacheHomes;
+  readonly #membership: MembershipWatch;
   readonly #parked = new Map<number, Parked>();
   readonly #keyWaiters = new Map<string, KeyWaiter[]>();
   /** Requests pausing between asks; bounded by the clients waiting on them. */
@@ -118,6 +130,9 @@ export class CacheService {
     homeRetries: 0,
     /** Requests settled early because their home went down or silent and was replaced. */
     requestsHomeLost: 0,
+    /** Fences acknowledged by this node, and not (it knows a node outside the fence set). */
+    fencesAcked: 0,
+    fencesNotAcked: 0,
   };
 
   constructor(options: CacheServiceOptions) {
@@ -127,12 +142,18 @@ export class CacheService {
       ...options.cache,
       requestIdStart: options.cache.requestIdStart ?? randomReadIdStart(),
     });
+    const timing = options.cache.timing;
+    this.#membership = new MembershipWatch(timing.leaseMs + timing.holderMarginMs);
+    const watching = options.memberIds !== undefined;
     this.homes = new CacheHomes({
       ...options.homes,
-      timing: options.cache.timing,
+      timing,
       deliver: (to, message) => this.#deliver(to, message),
       nowMs: options.nowMs,
       logger: options.logger,
+      nodeId: options.nodeId,
+      fenceNodes: () => watching ? this.#membership.known(options.nowMs()) : null,
+      isMember: (id) => !watching || id === options.nodeId || this.#membership.isMember(id),
     });
   }
 
@@ -158,6 +179,8 @@ export class CacheService {
   /** One step of the protocol's time (the timer calls it). */
   tick(): void {
     const nowMs = this.#options.nowMs();
+    const members = this.#options.memberIds?.();
+    if (members !== undefined) this.#membership.observe(members, nowMs);
     // A slot group here in a newer term has (or is electing) a new leader: lines the old home
     // granted stop answering, even if its invalidations never come (it crashed or moved away).
     for (const [slot, host] of this.#options.homes.slotHosts()) {
@@ -298,9 +321,10 @@ export class CacheService {
       case "invalidateAck":
       case "writeBack":
       case "evict":
+      case "fenceAck":
         return this.homes.receive(from, message);
       default:
-        return this.#onHomeMessage(message);
+        return this.#onHomeMessage(message, from);
     }
   }
 
@@ -430,14 +454,20 @@ export class CacheService {
     }
   }
 
-  /** Sends the node's messages to the homes of their slots (or hands them over locally). */
-  #flushNode(): void {
-    for (const message of this.node.takeMessages()) this.#toHome(message);
+  /**
+   * Sends the node's messages to the homes of their slots (or hands them over locally); a
+   * FenceAck goes to `fenceFrom`, the home that sent the Fence (this node may not know yet that
+   * it leads the slot).
+   */
+  #flushNode(fenceFrom?: string): void {
+    for (const message of this.node.takeMessages()) this.#toHome(message, fenceFrom);
   }
 
-  #toHome(message: NodeToHomeMessage): void {
+  #toHome(message: NodeToHomeMessage, fenceFrom?: string): void {
     const me = this.#options.nodeId;
-    const home = this.#options.homeOf(message.slot);
+    const home = message.type === "fenceAck" && fenceFrom !== undefined
+      ? fenceFrom
+      : this.#options.homeOf(message.slot);
     if (home === me) {
       queueMicrotask(() => this.homes.receive(me, message));
       return;
@@ -461,14 +491,40 @@ export class CacheService {
   }
 
   #deliver(to: string, message: HomeToNodeMessage): void {
-    if (to === this.#options.nodeId) {
-      queueMicrotask(() => this.#onHomeMessage(message));
+    const me = this.#options.nodeId;
+    if (to === me) {
+      queueMicrotask(() => this.#onHomeMessage(message, me));
       return;
     }
     if (this.#options.send(to, cacheFrameOf(message))) this.stats.framesSent++;
   }
 
-  #onHomeMessage(message: HomeToNodeMessage): void {
+  /**
+   * A Fence from the new home on node `from`: this node drops the slot's older lines either way,
+   * and acknowledges only if it knows no node outside the fence set (one the new home may have
+   * missed); otherwise that home waits for the old leases to lapse.
+   */
+  #onFence(from: string, message: FenceMessage): void {
+    const nowMs = this.#options.nowMs();
+    const vouches = this.#options.memberIds === undefined ||
+      this.#membership.covers(message.nodes, nowMs);
+    if (vouches) {
+      this.stats.fencesAcked++;
+      this.node.receive(message, nowMs);
+    } else {
+      this.stats.fencesNotAcked++;
+      this.node.observeEpoch(message.slot, message.epoch, nowMs);
+      this.#options.logger.debug("cache fence not acknowledged", {
+        slot: message.slot,
+        epoch: message.epoch,
+        from,
+      });
+    }
+    this.#flushNode(from);
+  }
+
+  #onHomeMessage(message: HomeToNodeMessage, from: string): void {
+    if (message.type === "fence") return this.#onFence(from, message);
     if (message.type === "refuse" && message.epoch === 0) {
       // Sent by a node that is not the slot's home (leadership moved): ask another.
       this.#unrouted(message.requestId, message.key, true);

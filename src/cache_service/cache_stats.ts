@@ -54,6 +54,9 @@ export function cacheInfoFields(
     ["cache_renewals", stats.renewals],
     ["cache_home_retries", stats.homeRetries],
     ["cache_requests_home_lost", stats.requestsHomeLost],
+    ["cache_fences_started", homes.stats.fencesStarted],
+    ["cache_fences_acked", stats.fencesAcked],
+    ["cache_fences_not_acked", stats.fencesNotAcked],
   );
   return fields;
 }

@@ -28,6 +28,8 @@ export interface CacheNodeLinks {
   isUp(id: string): boolean;
   /** True when peer `id` has been silent for a few heartbeat intervals. */
   silent(id: string): boolean;
+  /** The cluster's members as this node sees them, itself included (the epoch fence's view). */
+  memberIds(): Iterable<string>;
 }
 
 /** Sends a peer frame; false when it could not be queued. */
@@ -79,6 +81,7 @@ export function cacheSubsystemFactory(
         send: links.send,
         isUp: links.isUp,
         silent: links.silent,
+        memberIds: () => links.memberIds(),
         requestTimeoutMs: config.requestTimeoutMs,
         tickMs: CACHE_TICK_MS,
         nowMs: () => performance.now(),

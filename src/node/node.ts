@@ -232,6 +232,7 @@ export class DsyncNode {
         send: (to, message) => this.#transport.send(to, message),
         isUp: (id) => this.#transport.isUp(id),
         silent: (id) => this.#silent(id),
+        memberIds: () => this.#memberIds(),
       }),
       queueSubsystemFactory(this.config, this.#logger),
       this.#security,
@@ -402,6 +403,17 @@ export class DsyncNode {
     const up = candidates.filter((id) => this.#transport.isUp(id));
     if (up.length === 0) return placed.leader;
     return up[(this.#homeTurns.get(slot) ?? 0) % up.length]!;
+  }
+
+  /**
+   * The members as this node sees them: itself, its peer links (kept equal to the replicated
+   * membership, and the only nodes whose frames it takes) and the meta group's member records.
+   */
+  #memberIds(): string[] {
+    const ids = [this.config.id];
+    for (const peer of this.#transport.peers()) ids.push(peer.id);
+    for (const member of this.#meta?.state.members() ?? []) ids.push(member.id);
+    return ids;
   }
 
   /** The Raft groups commands route to, as this node sees them. */

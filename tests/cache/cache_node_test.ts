@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { CacheNode, type CacheNodeOptions, type GrantMessage } from "../../src/cache/mod.ts";
+import {
+  CacheNode,
+  type CacheNodeOptions,
+  type FenceMessage,
+  type GrantMessage,
+} from "../../src/cache/mod.ts";
 
 const TIMING = { leaseMs: 1000, holderMarginMs: 250, expiryMarginMs: 50, writeBackMs: 100 };
 const KEY = new Uint8Array([1]);
@@ -168,4 +173,30 @@ Deno.test("cache node: request ids count from requestIdStart and wrap after 2^53
   assert.deepEqual(n.receive(grant(Number.MAX_SAFE_INTEGER, { leaseMs: 0 }), 1).length, 1);
   assert.deepEqual(n.read(KEY, 0, 2), { kind: "request", requestId: 0 });
   assert.throws(() => node({ requestIdStart: -1 }), /requestIdStart/);
+});
+
+Deno.test("cache node: a fence drops older lines, is acked, and an older grant after it installs nothing", () => {
+  const n = node();
+  const other = new Uint8Array([2]);
+  n.read(KEY, 0, 0);
+  n.receive(grant(1, { epoch: 2 }), 1);
+  n.read(other, 0, 2); // request 2 still out when the fence comes
+  n.takeMessages();
+  assert.equal(n.stateOf(KEY, 3), "S");
+  const fence: FenceMessage = { type: "fence", slot: 0, epoch: 3, nodes: ["a", "b"] };
+  assert.deepEqual(n.receive(fence, 4), []);
+  assert.equal(n.stateOf(KEY, 5), "I", "the older line is gone before the ack goes out");
+  assert.deepEqual(n.takeMessages(), [{ type: "fenceAck", slot: 0, epoch: 3 }]);
+  // The old home's grant for request 2 arrives after the ack: it answers, caches nothing.
+  const late = n.receive(grant(2, { epoch: 2, key: other, state: "E", grantSeq: 2 }), 6);
+  assert.equal(late[0]?.kind, "read");
+  assert.equal(n.stateOf(other, 7), "I");
+  // A fence of an older epoch than known is not acked (that home is already superseded).
+  n.receive({ ...fence, epoch: 2 }, 8);
+  assert.deepEqual(n.takeMessages(), []);
+  // A fence of another slot leaves this slot's lines of the current epoch alone.
+  n.read(KEY, 0, 9);
+  n.receive(grant(3, { epoch: 3, grantSeq: 3 }), 10);
+  n.receive({ ...fence, slot: 1, epoch: 9 }, 11);
+  assert.equal(n.stateOf(KEY, 12), "S");
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { KV_TTL_MS_MAX } from "../../src/kv/limits.ts";
+import { CACHE_FENCE_NODES_MAX } from "../../src/cache/limits.ts";
 import {
   CACHE_MESSAGE_CODES,
   CACHE_MESSAGE_VERSION,
@@ -83,6 +84,13 @@ export const cacheMessageArb: fc.Arbitrary<CacheMessage> = fc.oneof(
     accepted: fc.boolean(),
   }),
   fc.record({ type: fc.constant("evict" as const), slot, epoch: u53, key, grantSeq: u53 }),
+  fc.record({
+    type: fc.constant("fence" as const),
+    slot,
+    epoch: u53,
+    nodes: fc.array(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 6 }),
+  }),
+  fc.record({ type: fc.constant("fenceAck" as const), slot, epoch: u53 }),
 );
 
 /** Decodes, and returns "ok" or the error's class name; anything but CacheCodecError fails. */
@@ -172,4 +180,20 @@ Deno.test("cache codec: wrong version, unknown code, bad flag and bad state are 
   assert.equal(decodeCacheMessage(good).type, "grant");
   // A TTL left of 0 (due, not yet expired) stays 0, distinct from no TTL.
   assert.equal((decodeCacheMessage(good) as { ttlRemainingMs: number }).ttlRemainingMs, 0);
+});
+
+Deno.test("cache codec: a fence names at most CACHE_FENCE_NODES_MAX nodes, none empty", () => {
+  const nodes = Array.from({ length: CACHE_FENCE_NODES_MAX }, (_, i) => `n${i}`);
+  const fence = { type: "fence" as const, slot: 3, epoch: 7, nodes };
+  assert.deepEqual(decodeCacheMessage(encodeCacheMessage(fence)), fence);
+  assert.throws(
+    () => encodeCacheMessage({ ...fence, nodes: [...nodes, "one-more"] }),
+    /fence of 257 nodes/,
+  );
+  // count patched above the maximum: version, code, slot (4), epoch (8), then the u32 count
+  const bytes = encodeCacheMessage(fence).slice();
+  new DataView(bytes.buffer).setUint32(14, CACHE_FENCE_NODES_MAX + 1);
+  assert.throws(() => decodeCacheMessage(bytes), /exceeds maximum of 256 items/);
+  const empty = encodeCacheMessage({ ...fence, nodes: ["", "n1"] });
+  assert.throws(() => decodeCacheMessage(empty), /empty node id in a fence/);
 });

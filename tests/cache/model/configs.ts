@@ -70,22 +70,50 @@ export const RENEWAL_CONFIGS: NamedConfig[] = [
     config: config([[r(0), r(0)], [w(0, 1)]], { ticksMax: 4, homeChangesMax: 0, renewalsMax: 1 }),
   },
   {
-    name: "2 nodes, 1 key, renewals: n0: read, read; n1: write; one home change",
-    config: config([[r(0), r(0)], [w(0, 1)]], { ticksMax: 3, dropsMax: 0, renewalsMax: 1 }),
+    name: "2 nodes, 1 key, renewals: n0: read, read; n1: write; one home change (no fence)",
+    config: config([[r(0), r(0)], [w(0, 1)]], {
+      ticksMax: 3,
+      dropsMax: 0,
+      renewalsMax: 1,
+      fence: false,
+    }),
+  },
+];
+
+/**
+ * The epoch fence (a new home's Fences and their FenceAcks delayed, reordered or lost). Two ticks
+ * are shorter than a new home's wait for old leases (lease 3 + margin 1), so a write after the
+ * home change completes only through the fence.
+ */
+export const FENCE_CONFIGS: NamedConfig[] = [
+  {
+    name: "2 nodes, 1 key, n0: read; n1: write; one home change, one loss (fence)",
+    config: config([[r(0)], [w(0, 1)]], { ticksMax: 2 }),
   },
 ];
 
 /**
  * The configuration the mutants are hunted in: two readers before the write (so a sharer in S
- * exists to be forgotten) and a home change. The search stops at the first violation.
+ * exists to be forgotten) and a home change without the fence (so the startup wait is the only
+ * protection). The search stops at the first violation.
  */
 export const MUTANT_CONFIG: NamedConfig = {
-  name: "2 nodes, 1 key, n0: read, write; n1: read, read; one home change",
-  config: config([[r(0), w(0, 1)], [r(0), r(0)]], { ticksMax: 4, dropsMax: 0 }),
+  name: "2 nodes, 1 key, n0: read, write; n1: read, read; one home change (no fence)",
+  config: config([[r(0), w(0, 1)], [r(0), r(0)]], { ticksMax: 4, dropsMax: 0, fence: false }),
+};
+
+/** The configuration the fence's mutants are hunted in: n0 holds a line when the home moves. */
+export const FENCE_MUTANT_CONFIG: NamedConfig = {
+  name: "2 nodes, 1 key, n0: read; n1: write; one home change (fence)",
+  config: config([[r(0)], [w(0, 1)]], { ticksMax: 2, dropsMax: 0 }),
 };
 
 /** Bigger, for `deno task check:cache`. */
 export const LARGE_CONFIGS: NamedConfig[] = [
+  {
+    name: "2 nodes, 1 key, renewals: n0: read, read; n1: write; one home change (fence)",
+    config: config([[r(0), r(0)], [w(0, 1)]], { ticksMax: 3, dropsMax: 0, renewalsMax: 1 }),
+  },
   {
     name: "2 nodes, 1 key, n0: write, read; n1: read, read; one loss, one home change",
     config: config([[w(0, 1), r(0)], [r(0), r(0)]], {}),

@@ -199,12 +199,19 @@ function tick(w: World): Step {
   return { label: `tick to ${next.now}`, state: next };
 }
 
+/**
+ * A new home on the next node, fenced over every node (its Fences go into the bag, to be
+ * delivered, delayed, reordered or lost like any message; so do the FenceAcks).
+ */
 function changeHome(config: WorldConfig, w: World): Step {
   const next = copyWorld(w);
   const epoch = w.homes.length + 1;
   const at = (w.homes[w.homes.length - 1]!.at + 1) % w.nodes.length;
-  next.homes.push({ at, home: new CacheHome(0, epoch, w.now, config.timing) });
+  const home = new CacheHome(0, epoch, w.now, config.timing);
+  if (config.fence !== false) home.fence(w.nodes.map((_, i) => nodeId(i)), w.now);
+  next.homes.push({ at, home });
   next.storeEpoch = epoch;
+  flushHome(next, next.homes.length - 1);
   return { label: `home moves to n${at} (epoch ${epoch})`, state: next };
 }
 

@@ -1,9 +1,9 @@
 /**
  * The world the cache protocol is checked in: nodes running `CacheNode`, homes running
- * `CacheHome` (a new one per home change, the old one keeps running but is fenced off the
- * store), the slot's store of record (a register per key with a commit position), an unordered
- * bag of messages in flight (any may be delivered next, or lost) and clients running fixed
- * scripts. Time is discrete ticks. Every step clones only what it changes.
+ * `CacheHome` (a new one per home change, which sends every node a Fence; the old one keeps
+ * running but is fenced off the store), the slot's store of record (a register per key with a
+ * commit position), an unordered bag of messages in flight (any may be delivered next, or lost)
+ * and clients running fixed scripts. Time is discrete ticks. Every step clones only what it changes.
  * @module
  */
 import { CacheHome, type StoreRequest } from "../../../src/cache/cache_home.ts";
@@ -36,6 +36,8 @@ export interface WorldConfig {
   requestTimeoutTicks: number;
   /** Lease renewals (`CacheNode.renew` on a live line, nobody waiting) at most; 0 none. */
   renewalsMax?: number;
+  /** False: a new home sends no epoch fence (it only waits for the old leases); default true. */
+  fence?: boolean;
 }
 
 /** A message or store access in flight. */

@@ -6,6 +6,7 @@
  */
 import { applyMutation } from "../../sim/mutant_copy.ts";
 import type { Mutant } from "../../sim/mutants.ts";
+import { FENCE_MUTANT_CONFIG, MUTANT_CONFIG, type NamedConfig } from "./configs.ts";
 import type * as ModelModule from "./mesi_model.ts";
 
 /** The cache mutants: what each removes, and the check that must name it. */
@@ -37,7 +38,35 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     caughtBy: /single writer|stale read/,
     seedsMax: 0,
   },
+  {
+    name: "fence-partial-ack",
+    breaks: "a new home ends its startup wait on the first FenceAck, not the last",
+    path: "src/cache/cache_home.ts",
+    anchor: "if (waiting.size > 0) return;",
+    replacement: "",
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
+  {
+    name: "fence-ack-keeps-lines",
+    breaks: "a node acknowledges a Fence without accepting its epoch (older lines kept)",
+    path: "src/cache/cache_node.ts",
+    anchor:
+      "if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return this.#stale(message);",
+    replacement: `if (message.type === "fence") {
+      this.#outbox.push({ type: "fenceAck", slot: message.slot, epoch: message.epoch });
+      return [];
+    }
+    if (!this.#acceptEpoch(message.slot, message.epoch, nowMs)) return this.#stale(message);`,
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
 ];
+
+/** The configuration each mutant is hunted in: the fence's own, or MUTANT_CONFIG. */
+export function mutantConfig(mutant: Mutant): NamedConfig {
+  return mutant.name.startsWith("fence-") ? FENCE_MUTANT_CONFIG : MUTANT_CONFIG;
+}
 
 const COPIED = ["src", "protocol", "tests/cache/model"];
 const COPIED_FILES_MAX = 5000;

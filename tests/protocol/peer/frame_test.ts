@@ -181,6 +181,17 @@ const GOLDEN_FRAMES: readonly { message: PeerMessage; hex: string }[] = [
     },
     hex: "00000021 01 89 0000001b 0189000000050000000000000002000000016b0000000000000003",
   },
+  {
+    message: {
+      type: "cacheFence",
+      payload: hexToBytes("018a0000000500000000000000020000000201610162"),
+    },
+    hex: "0000001c 01 8a 00000016 018a0000000500000000000000020000000201610162",
+  },
+  {
+    message: { type: "cacheFenceAck", payload: hexToBytes("018b000000050000000000000002") },
+    hex: "00000014 01 8b 0000000e 018b000000050000000000000002",
+  },
 ];
 
 Deno.test("encodeFrame produces the documented bytes for every message type", () => {

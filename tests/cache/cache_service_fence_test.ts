@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import type { PeerMessage } from "../../protocol/peer/mod.ts";
+import { CACHE_TIMING_DEFAULT, type FenceMessage } from "../../src/cache/mod.ts";
+import { cacheFrameOf, cacheMessageOf } from "../../src/cache_service/cache_frames.ts";
+import { CacheService } from "../../src/cache_service/cache_service.ts";
+import { Logger } from "../../src/log/logger.ts";
+
+const KEY = new Uint8Array([0x6b]);
+/** The lease bound of the default timing: 2,000 + 500 ms. */
+const BOUND_MS = CACHE_TIMING_DEFAULT.leaseMs + CACHE_TIMING_DEFAULT.holderMarginMs;
+
+/** A service on node b whose clock, membership and sent frames the test controls. */
+function service(members: string[]) {
+  const clock = { nowMs: 0 };
+  const sent: Array<{ to: string; frame: PeerMessage }> = [];
+  const cache = new CacheService({
+    nodeId: "b",
+    cache: { writeMode: "through", timing: CACHE_TIMING_DEFAULT, maxBytes: 1 << 20, maxEntries: 8 },
+    homes: {
+      slotHost: () => undefined,
+      slotHosts: () => [],
+      store: {
+        readKey: () => Promise.reject(new Error("not used")),
+        writeKey: () => Promise.reject(new Error("not used")),
+      },
+    },
+    slotCount: () => 4,
+    homeOf: () => "a", // the old home, as this node still believes
+    quorumReachable: () => true,
+    send: (to, frame) => {
+      sent.push({ to, frame });
+      return true;
+    },
+    isUp: () => true,
+    memberIds: () => members,
+    requestTimeoutMs: 10_000,
+    tickMs: 25,
+    nowMs: () => clock.nowMs,
+    logger: new Logger({ level: "error", format: "text", sink: () => {} }),
+  });
+  return { cache, clock, sent };
+}
+
+/** Gives node b a line of `slot` granted by the old home a in epoch 1. */
+function holdLine(cache: CacheService, slot: number, nowMs: number): void {
+  const decision = cache.node.read(KEY, slot, nowMs);
+  assert.equal(decision.kind, "request");
+  cache.node.takeMessages();
+  cache.node.receive({
+    type: "grant",
+    slot,
+    epoch: 1,
+    requestId: decision.kind === "request" ? decision.requestId : 0,
+    key: KEY,
+    state: "E",
+    grantSeq: 1,
+    value: null,
+    ttlRemainingMs: null,
+    leaseMs: CACHE_TIMING_DEFAULT.leaseMs,
+    applied: true,
+  }, nowMs);
+  assert.equal(cache.node.stateOf(KEY, nowMs), "E");
+}
+
+function fenceFrom(nodes: string[], slot = 0): PeerMessage {
+  const fence: FenceMessage = { type: "fence", slot, epoch: 2, nodes };
+  return cacheFrameOf(fence);
+}
+
+function acksSent(sent: Array<{ to: string; frame: PeerMessage }>): string[] {
+  return sent.filter(({ frame }) => cacheMessageOf(frame)?.type === "fenceAck").map((s) => s.to);
+}
+
+Deno.test("cache service fence: a node that knows every node of the set acks to the fence's sender", () => {
+  const { cache, clock, sent } = service(["a", "b", "c"]);
+  cache.tick();
+  clock.nowMs = BOUND_MS;
+  cache.tick();
+  holdLine(cache, 0, clock.nowMs);
+  cache.onFrame("c", fenceFrom(["a", "b", "c"]));
+  assert.equal(cache.node.stateOf(KEY, clock.nowMs), "I");
+  assert.deepEqual(acksSent(sent), ["c"], "to the new home c, not to a");
+  assert.equal(cache.stats.fencesAcked, 1);
+});
+
+Deno.test("cache service fence: a node that knows a node outside the set drops its lines, no ack", () => {
+  const { cache, clock, sent } = service(["a", "b", "c", "d"]);
+  cache.tick();
+  clock.nowMs = BOUND_MS;
+  cache.tick();
+  holdLine(cache, 0, clock.nowMs);
+  cache.onFrame("c", fenceFrom(["a", "b", "c"])); // the home has not heard of d
+  assert.equal(cache.node.stateOf(KEY, clock.nowMs), "I", "the older line goes anyway");
+  assert.deepEqual(acksSent(sent), []);
+  assert.equal(cache.stats.fencesNotAcked, 1);
+});
+
+Deno.test("cache service fence: a node that left recently, or a young watch, blocks the ack", () => {
+  const members = ["a", "b", "c", "d"];
+  const { cache, clock, sent } = service(members);
+  cache.tick();
+  clock.nowMs = BOUND_MS - 1;
+  cache.tick();
+  cache.onFrame("c", fenceFrom(["a", "b", "c", "d"]));
+  assert.deepEqual(acksSent(sent), [], "watched for less than the bound");
+  clock.nowMs = BOUND_MS + 10;
+  members.pop(); // d removed: it may still hold a line for one bound
+  cache.tick();
+  cache.onFrame("c", fenceFrom(["a", "b", "c"], 1));
+  assert.deepEqual(acksSent(sent), []);
+  cache.onFrame("c", fenceFrom(["a", "b", "c", "d"], 2));
+  assert.deepEqual(acksSent(sent), ["c"]);
+  clock.nowMs += BOUND_MS + 1;
+  cache.tick(); // d forgotten
+  cache.onFrame("c", fenceFrom(["a", "b", "c"], 3));
+  assert.deepEqual(acksSent(sent), ["c", "c"]);
+});
