@@ -117,6 +117,8 @@ export class SimCacheHost {
         return cluster.sendFrame(id, to, () => deliver(id, to, bytes));
       },
       isUp: (other) => this.#reaches(other),
+      // Membership is fixed in a run: every host, so the epoch fence runs here too.
+      memberIds: () => cluster.ids,
       requestTimeoutMs: setup.requestTimeoutMs,
       tickMs: setup.tickMs,
       nowMs,

@@ -18,6 +18,8 @@ const EXERCISED_MIN: Readonly<Partial<Record<keyof CacheRunStats, number>>> = {
   evictions: 25,
   invalidationsReceived: 350,
   homesMade: 400,
+  fencesStarted: 150,
+  fencesAcked: 500,
   unknown: 500,
   cachesLost: 10,
   readsOk: 700,

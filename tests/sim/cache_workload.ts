@@ -86,6 +86,9 @@ export interface CacheRunStats {
   homesMade: number;
   homeRetries: number;
   framesSent: number;
+  /** Epoch fences a new home sent, and fences this node acknowledged. */
+  fencesStarted: number;
+  fencesAcked: number;
   /** Incarnations that crashed holding live lines (their cache lost). */
   cachesLost: number;
   readsOk: number;
@@ -123,6 +126,8 @@ export class CacheWorkload implements SeedWorkload {
     homesMade: 0,
     homeRetries: 0,
     framesSent: 0,
+    fencesStarted: 0,
+    fencesAcked: 0,
     cachesLost: 0,
     readsOk: 0,
     writesOk: 0,
@@ -269,6 +274,8 @@ export class CacheWorkload implements SeedWorkload {
     s.homesMade += service.homes.stats.homesMade;
     s.homeRetries += service.stats.homeRetries;
     s.framesSent += service.stats.framesSent;
+    s.fencesStarted += service.homes.stats.fencesStarted;
+    s.fencesAcked += service.stats.fencesAcked;
     for (const line of host.errorLines) this.#unexpected.push(`Cache ${host.id} logged: ${line}`);
     if (!crashed) return;
     if (service.node.lineCount > 0) s.cachesLost++;
