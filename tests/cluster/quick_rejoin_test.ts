@@ -50,10 +50,11 @@ async function slotGroups(node: TestNode): Promise<Map<number, GroupLine>> {
   const text = await call(node.clientPort, "CLUSTER", "GROUPS");
   const groups = new Map<number, GroupLine>();
   for (const line of text.split(/\r?\n/)) {
-    const [, purpose, slot, members, , , commit] = line.trim().split(/\s+/);
+    // Single spaces: an empty membership is an empty field.
+    const [, purpose, slot, members, , , commit] = line.trim().split(" ");
     if (purpose !== "slot") continue;
     groups.set(Number(slot), {
-      members: members === "-" ? [] : members!.split(","),
+      members: members === "" ? [] : members!.split(","),
       commitIndex: Number(commit),
     });
   }
