@@ -279,6 +279,12 @@ export class RaftHost<R = string | null> {
     this.onLeaderKnown(leaderId);
   }
 
+  /** `peerId` came back with a new data directory: a leader resends it the log (RaftNode). */
+  peerLostState(peerId: string): void {
+    this.#raft.peerLostState(peerId);
+    this.#schedule();
+  }
+
   /** The transport could not take a message for `peerId`: the leader falls back to probing. */
   reportUnreachable(peerId: string): void {
     this.#raft.reportUnreachable(peerId);

@@ -13,6 +13,7 @@ import type { NodeLog } from "../storage/mod.ts";
 import { nextGroupStep, orderSteps, type Placement, type PlacementStep } from "../placement/mod.ts";
 import type { RaftStatus } from "../raft/mod.ts";
 import { type LeftNotice, LeftNotices } from "./left_notices.ts";
+import { LostReplicas } from "./lost_replicas.ts";
 
 /** Slot group ids are SLOT_GROUP_ID_BASE + slot (the meta group is 0, debug groups 1,000,000+). */
 export const SLOT_GROUP_ID_BASE = 1000;
@@ -99,6 +100,8 @@ export class SlotGroups {
   /** Slots the placement lists here that wait for this node's first incarnation record. */
   #waiting = 0;
   readonly #notices: LeftNotices;
+  /** Voters that lost their state, per slot: removed (then added back) by the group's leader. */
+  readonly #lost = new LostReplicas();
   #reconcileCalls = 0;
   /** Where the next reconcile starts its round robin over the slots (orderSteps). */
   #stepCursor = 0;
@@ -244,6 +247,7 @@ export class SlotGroups {
     }
     const groupId = slotGroupId(slot);
     this.#hosts.delete(slot);
+    this.#lost.forget(slot);
     this.#stepping.delete(slot);
     raft.groups.remove(groupId);
     this.#options.machineDropped(slot);
@@ -279,6 +283,9 @@ export class SlotGroups {
     const ready: PlacementStep[] = [];
     for (const [slot, host] of this.#hosts) {
       const target = placement.slots[slot];
+      if (this.#lost.has(slot) && !host.leading) {
+        this.#lost.toRemove(slot, host.status().confState.voters); // clears stale marks
+      }
       if (target === undefined || !host.leading || this.#stepping.has(slot)) continue;
       const status = host.status();
       const group = {
@@ -286,12 +293,35 @@ export class SlotGroups {
         learners: status.confState.learners,
         leader: status.leaderId,
       };
-      const step = nextGroupStep(group, target);
+      const lost = this.#lost.toRemove(slot, group.voters);
+      const step = lost !== null && lost !== this.#options.config.id
+        ? { type: "removeNode" as const, nodeId: lost }
+        : nextGroupStep(group, target);
       if (step !== null && this.#ready(step, status)) ready.push({ slot, ...step });
     }
     const picked = orderSteps(ready, this.#stepCursor, slotsFree);
     if (picked.length > 0) this.#stepCursor = picked[picked.length - 1]!.slot + 1;
     for (const step of picked) this.#start(this.#hosts.get(step.slot)!, step);
+  }
+
+  /**
+   * Member `id` came back with a new data directory (its recorded incarnation changed): in every
+   * group listing it, a leader here resends it the log at once, and a group that still has it as
+   * a voter is marked for its leader to remove it; the placement then adds it back as a learner
+   * (configuration entries give it the membership it lost). See lost_replicas.ts.
+   */
+  replicaLostState(id: string): void {
+    for (const [slot, host] of this.#hosts) {
+      const { voters, learners } = host.status().confState;
+      if (!voters.includes(id) && !learners.includes(id)) continue;
+      host.peerLostState(id);
+      if (voters.includes(id)) this.#lost.mark(slot, id);
+    }
+  }
+
+  /** True while `slot`'s group has a voter that lost its state and is not removed yet. */
+  hasLostVoter(slot: number, voters: readonly string[]): boolean {
+    return this.#lost.hasVoter(slot, voters);
   }
 
   #start(host: RaftHost<unknown>, step: PlacementStep): void {

@@ -1,4 +1,5 @@
 import type { MetaGroup } from "../meta/meta_group.ts";
+import type { RaftStatus } from "../raft/mod.ts";
 import type { SlotGroups } from "./slot_groups.ts";
 
 /**
@@ -6,8 +7,11 @@ import type { SlotGroups } from "./slot_groups.ts";
  * member of the ring the slots it replicates and the slots it is the preferred leader of
  * (`slots_replicas_<id>`, `slots_preferred_<id>`); how the groups without state here started
  * (as founders, or empty) and how many were dropped after this node left them.
- * `slots_led_unsettled`: groups led here whose voters are not exactly the placement's replicas
- * or that still have a learner (a member being added or removed).
+ * `slots_led_unsettled`: groups led here whose voters are not exactly the placement's replicas,
+ * that still have a learner (a member being added or removed), a voter not caught up (not
+ * holding this leader's first entry, or everything it held when the voter came back with a new
+ * data directory), a voter to remove because it came back so, or a replica whose incarnation the
+ * meta group has not recorded yet (added back, not registered).
  */
 export function slotsSection(
   nodeId: string,
@@ -21,7 +25,13 @@ export function slotsSection(
     if (!host.leading) continue;
     led++;
     const target = placement?.slots[slot];
-    if (target !== undefined && !settled(host.status().confState, target.replicas)) unsettled++;
+    if (target === undefined) continue;
+    const status = host.status();
+    const registered = target.replicas.every((id) => meta.state.member(id)?.incarnationId);
+    if (
+      !registered || !settled(status.confState, target.replicas) || !caughtUp(status) ||
+      slotGroups!.hasLostVoter(slot, status.confState.voters)
+    ) unsettled++;
   }
   const fields: Array<[string, string | number]> = [
     ["slot_count", meta.slotCount()],
@@ -46,6 +56,11 @@ export function slotsSection(
     fields.push([`slots_replicas_${member}`, replicas], [`slots_preferred_${member}`, preferred]);
   }
   return fields;
+}
+
+/** Every voter but the leader holds what the leader asks of it (ProgressStatus.caughtUp). */
+function caughtUp(status: RaftStatus): boolean {
+  return status.progress.every((pr) => pr.isLearner || pr.id === status.id || pr.caughtUp);
 }
 
 /** The group's voters are exactly `replicas` and it has no learner. */

@@ -23,7 +23,8 @@ export function becomeLeader(s: RaftState): void {
   s.leaderId = s.config.id;
   syncProgress(s);
   for (const pr of s.progress.values()) pr.nextIndex = s.log.lastIndex() + 1;
-  appendLocal(s, "noop", EMPTY);
+  const noopIndex = appendLocal(s, "noop", EMPTY);
+  for (const pr of s.progress.values()) pr.catchUpIndex = noopIndex;
 }
 
 /** Appends one entry of this term on the leader and starts replicating it. */

@@ -26,6 +26,11 @@ export class Progress {
   readAckSeq = 0;
   /** Replicate state: heartbeat answers since matchIndex last advanced (stall detector). */
   heartbeatsSinceAck = 0;
+  /**
+   * The peer lags until matchIndex reaches this: the leader's no-op when it took the lead, or
+   * its last index when the peer lost its state (`forget`).
+   */
+  catchUpIndex = 0;
   /** True for learners (not counted in quorums). */
   isLearner: boolean;
   /** Appends in flight (replicate state). */
@@ -69,6 +74,17 @@ export class Progress {
     this.inflights.reset();
   }
 
+  /**
+   * The peer lost what it acknowledged (its disk was replaced): probe it from the start and count
+   * it as lagging until it holds `catchUpIndex`. matchIndex goes down only here.
+   */
+  forget(catchUpIndex: number): void {
+    this.matchIndex = 0;
+    this.catchUpIndex = catchUpIndex;
+    this.heartbeatsSinceAck = 0;
+    this.becomeProbe();
+  }
+
   /** Records an acknowledged index; returns true when matchIndex advanced. */
   maybeUpdate(index: number): boolean {
     let updated = false;
@@ -103,6 +119,7 @@ export class Progress {
       nextIndex: this.nextIndex,
       state: this.state,
       isLearner: this.isLearner,
+      caughtUp: this.matchIndex >= this.catchUpIndex,
     };
   }
 }

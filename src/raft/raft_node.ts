@@ -5,7 +5,7 @@ import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } fr
 import { ConfHistory, validateConfState } from "./membership.ts";
 import { RaftLog } from "./raft_log.ts";
 import { requestRead } from "./read_index.ts";
-import { broadcastAppend, leaderPersisted } from "./replication.ts";
+import { broadcastAppend, leaderPersisted, sendAppend } from "./replication.ts";
 import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
 import { step } from "./step.ts";
 import type {
@@ -215,6 +215,21 @@ export class RaftNode {
   reportUnreachable(to: NodeId): void {
     const pr = this.#s.progress.get(to);
     if (this.#s.role === "leader" && pr?.state === "replicate") pr.becomeProbe();
+  }
+
+  /**
+   * Leader: the host learned that peer `id` lost its state (its node came back with a new data
+   * directory under the same id). Its progress keeps the index it acknowledged before, and its
+   * rejections of appends at or below that index look stale, so the leader would never send it
+   * the log again: forget that index, probe it from the start, and report it as not caught up
+   * (`ProgressStatus.caughtUp`) until it holds every entry this log holds now.
+   */
+  peerLostState(id: NodeId): void {
+    const s = this.#s;
+    const pr = s.progress.get(id);
+    if (s.role !== "leader" || pr === undefined || id === s.config.id) return;
+    pr.forget(s.log.lastIndex());
+    sendAppend(s, pr, true);
   }
 
   /**

@@ -200,6 +200,7 @@ export function syncProgress(s: RaftState): void {
     }
     const pr = new Progress(id, s.log.lastIndex() + 1, s.config.inflightAppendsMax, isLearner);
     pr.recentActive = true;
+    pr.catchUpIndex = s.log.lastIndex();
     s.progress.set(id, pr);
   }
 }

@@ -204,6 +204,11 @@ export interface ProgressStatus {
   state: "probe" | "replicate" | "snapshot";
   /** True for learners. */
   isLearner: boolean;
+  /**
+   * The peer holds the leader's no-op of this term and, after `RaftNode.peerLostState`, every
+   * entry the leader held then.
+   */
+  caughtUp: boolean;
 }
 
 /** A read-only view of a node. */
