@@ -50,7 +50,8 @@ export class MembershipWatch {
   known(nowMs: number): string[] | null {
     const since = this.#watchingSinceMs;
     if (since === null || nowMs - since < this.#boundMs || this.#overflow) return null;
-    return [...new Set([...this.#members, ...this.#removedAtMs.keys()])].sort();
+    // Disjoint: `observe` drops a member's removal time.
+    return [...this.#members, ...this.#removedAtMs.keys()].sort();
   }
 
   /** True when every node `known` names is in `fence` (a node vouches for a fence set). */

@@ -262,7 +262,7 @@ export class MetaGroup {
       this.onPlacementChanged();
     }
     if (status.role !== "leader") return;
-    this.#forgetRemoved(status);
+    this.#forgetRemoved(status, membershipKey);
     this.#tellRemoved(status);
     this.#registerIncarnations(status);
     this.#promoteLearners(status);
@@ -327,9 +327,9 @@ export class MetaGroup {
    * and keeps leading its slot groups. A record without an incarnation is a node still joining
    * (its record is set before it is added), so it stays.
    */
-  #forgetRemoved(status: RaftStatus): void {
+  #forgetRemoved(status: RaftStatus, membershipKey: string): void {
     const conf = status.confState;
-    const key = `${this.state.membershipVersion}|${conf.voters}|${conf.learners}|${status.term}`;
+    const key = `${membershipKey}|${status.term}`;
     if (key === this.#forgetCheckedKey) return; // every lock entry applies here: stay cheap
     this.#forgetCheckedKey = key;
     for (const record of this.state.members()) {

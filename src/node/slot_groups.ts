@@ -283,9 +283,10 @@ export class SlotGroups {
     const ready: PlacementStep[] = [];
     for (const [slot, host] of this.#hosts) {
       const target = placement.slots[slot];
-      if (this.#lost.has(slot) && !host.leading) {
-        this.#lost.toRemove(slot, host.status().confState.voters); // clears stale marks
-      }
+      // Also on followers: marks of members that are no voter any more are cleared.
+      const lost = this.#lost.has(slot)
+        ? this.#lost.toRemove(slot, host.status().confState.voters)
+        : null;
       if (target === undefined || !host.leading || this.#stepping.has(slot)) continue;
       const status = host.status();
       const group = {
@@ -293,7 +294,6 @@ export class SlotGroups {
         learners: status.confState.learners,
         leader: status.leaderId,
       };
-      const lost = this.#lost.toRemove(slot, group.voters);
       const step = lost !== null && lost !== this.#options.config.id
         ? { type: "removeNode" as const, nodeId: lost }
         : nextGroupStep(group, target);
