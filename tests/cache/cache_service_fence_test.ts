@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
 import { CACHE_TIMING_DEFAULT, type FenceMessage } from "../../src/cache/mod.ts";
 import { cacheFrameOf, cacheMessageOf } from "../../src/cache_service/cache_frames.ts";
-import { CacheService } from "../../src/cache_service/cache_service.ts";
-import { Logger } from "../../src/log/logger.ts";
+import type { CacheService } from "../../src/cache_service/cache_service.ts";
+import { fakeCacheService } from "../helpers/fake_cache_service.ts";
 
 const KEY = new Uint8Array([0x6b]);
 /** The lease bound of the default timing: 2,000 + 500 ms. */
@@ -13,30 +13,18 @@ const BOUND_MS = CACHE_TIMING_DEFAULT.leaseMs + CACHE_TIMING_DEFAULT.holderMargi
 function service(members: string[]) {
   const clock = { nowMs: 0 };
   const sent: Array<{ to: string; frame: PeerMessage }> = [];
-  const cache = new CacheService({
+  const cache = fakeCacheService({
     nodeId: "b",
-    cache: { writeMode: "through", timing: CACHE_TIMING_DEFAULT, maxBytes: 1 << 20, maxEntries: 8 },
-    homes: {
-      slotHost: () => undefined,
-      slotHosts: () => [],
-      store: {
-        readKey: () => Promise.reject(new Error("not used")),
-        writeKey: () => Promise.reject(new Error("not used")),
-      },
-    },
+    maxEntries: 8,
     slotCount: () => 4,
     homeOf: () => "a", // the old home, as this node still believes
-    quorumReachable: () => true,
     send: (to, frame) => {
       sent.push({ to, frame });
       return true;
     },
     isUp: () => true,
     memberIds: () => members,
-    requestTimeoutMs: 10_000,
-    tickMs: 25,
     nowMs: () => clock.nowMs,
-    logger: new Logger({ level: "error", format: "text", sink: () => {} }),
   });
   return { cache, clock, sent };
 }

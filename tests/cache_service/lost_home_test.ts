@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
-import { CACHE_TIMING_DEFAULT, type CacheWrite } from "../../src/cache/mod.ts";
+import type { CacheWrite } from "../../src/cache/mod.ts";
 import { cacheMessageOf } from "../../src/cache_service/cache_frames.ts";
-import { CacheService } from "../../src/cache_service/cache_service.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
-import { Logger } from "../../src/log/logger.ts";
+import { fakeCacheService } from "../helpers/fake_cache_service.ts";
 
 const text = new TextEncoder();
 const SET_V: CacheWrite = { value: text.encode("v"), ttlMs: null, condition: "always" };
@@ -18,25 +17,11 @@ function nodeOf() {
     down: new Set<string>(),
     sent: [] as Array<{ to: string; type: string; requestId: number }>,
   };
-  const service = new CacheService({
+  const service = fakeCacheService({
     nodeId: "n1",
-    cache: {
-      writeMode: "through",
-      timing: CACHE_TIMING_DEFAULT,
-      maxBytes: 1 << 20,
-      maxEntries: 1_000,
-    },
-    homes: {
-      slotHost: () => undefined,
-      slotHosts: () => [],
-      store: {
-        readKey: () => Promise.reject(new Error("no home here")),
-        writeKey: () => Promise.reject(new Error("no home here")),
-      },
-    },
+    maxEntries: 1_000,
     slotCount: () => 16,
     homeOf: () => world.home,
-    quorumReachable: () => true,
     send: (to: string, frame: PeerMessage) => {
       const message = cacheMessageOf(frame);
       if (message !== null && "requestId" in message) {
@@ -46,10 +31,7 @@ function nodeOf() {
     },
     isUp: (id) => !world.down.has(id),
     silent: (id) => world.silent.has(id),
-    requestTimeoutMs: 10_000,
-    tickMs: 25,
     nowMs: () => world.nowMs,
-    logger: new Logger({ level: "error", format: "text", sink: () => {} }),
   });
   /** Advances the clock by `ms` and runs the service's timer once. */
   const tick = async (ms: number) => {

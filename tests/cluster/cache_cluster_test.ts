@@ -7,7 +7,8 @@ import {
   stopTestCluster,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
-import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
+import { cacheInfoField, cacheStats } from "../helpers/cache_info.ts";
+import { slotLeaders } from "../helpers/slot_groups.ts";
 import { redisClient, retrying } from "../helpers/redis_retry.ts";
 
 /** Retries a refusal that applied nothing (TRYAGAIN, NOQUORUM) for up to `timeoutMs`. */
@@ -19,31 +20,6 @@ function retry<T>(run: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
 const MAX_ENTRIES = 100;
 /** Long enough that a line read a moment ago is still live on a loaded machine. */
 const LEASE_MS = 4_000;
-
-/** CACHE.STATS as a map. */
-async function cacheStats(redis: Redis): Promise<Map<string, number>> {
-  const flat = await redis.call("CACHE.STATS") as Array<string | number>;
-  const stats = new Map<string, number>();
-  for (let i = 0; i < flat.length; i += 2) stats.set(String(flat[i]), Number(flat[i + 1]));
-  return stats;
-}
-
-/** One field of INFO cache. */
-async function infoField(redis: Redis, name: string): Promise<number> {
-  const text = await redis.info("cache");
-  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
-  assert.ok(match !== null, `INFO cache has ${name}`);
-  return Number(match[1]);
-}
-
-/** The leader of each slot group: slot → node id ("-" while none). */
-async function slotLeaders(redis: Redis): Promise<Map<number, string>> {
-  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
-  return new Map(
-    groups.filter((group) => group.purpose === "slot")
-      .map((group) => [group.slot!, group.leaderId ?? "-"]),
-  );
-}
 
 Deno.test({
   name: "cache: coherent copies across three nodes, local hits, bounded lines",
@@ -112,12 +88,12 @@ Deno.test({
           if (leaders.get(slot) !== reader.id) key = `hit:${i}`;
         }
         assert.equal(await retry(() => clients[0]!.set(key, "hot")), "OK");
-        const framesBeforeMiss = await infoField(redis, "cache_frames_sent");
+        const framesBeforeMiss = await cacheInfoField(redis, "cache_frames_sent");
         assert.equal(await retry(() => redis.get(key)), "hot");
         assert.equal(await redis.call("CACHE.STATE", key), "S");
         const before = await cacheStats(redis);
-        const framesSent = await infoField(redis, "cache_frames_sent");
-        const framesReceived = await infoField(redis, "cache_frames_received");
+        const framesSent = await cacheInfoField(redis, "cache_frames_sent");
+        const framesReceived = await cacheInfoField(redis, "cache_frames_received");
         assert.ok(framesSent > framesBeforeMiss, "the miss went to the home");
         const pipeline = redis.pipeline();
         for (let i = 0; i < 200; i++) pipeline.get(key);
@@ -126,8 +102,8 @@ Deno.test({
         const after = await cacheStats(redis);
         assert.equal(after.get("hits")! - before.get("hits")!, 200);
         assert.equal(after.get("misses"), before.get("misses"));
-        assert.equal(await infoField(redis, "cache_frames_sent"), framesSent);
-        assert.equal(await infoField(redis, "cache_frames_received"), framesReceived);
+        assert.equal(await cacheInfoField(redis, "cache_frames_sent"), framesSent);
+        assert.equal(await cacheInfoField(redis, "cache_frames_received"), framesReceived);
       });
 
       await t.step(
@@ -190,11 +166,11 @@ Deno.test({
         // The first write of a round goes to the home (the line was shared or invalidated).
         assert.equal(await retry(() => a.set("wb", `first-${round}`)), "OK");
         assert.equal(await a.call("CACHE.STATE", "wb"), "M");
-        const framesSent = await infoField(a, "cache_frames_sent");
+        const framesSent = await cacheInfoField(a, "cache_frames_sent");
         const hits = (await cacheStats(a)).get("hits")!;
         // The second is acknowledged on the line itself: no frame, one more hit.
         assert.equal(await a.set("wb", `second-${round}`), "OK");
-        assert.equal(await infoField(a, "cache_frames_sent"), framesSent);
+        assert.equal(await cacheInfoField(a, "cache_frames_sent"), framesSent);
         assert.equal((await cacheStats(a)).get("hits")!, hits + 1);
         // Another node reads it: the home forwards to the owner, which sends its dirty value.
         const reader = round % 2 === 0 ? b : c;

@@ -39,7 +39,8 @@ import {
 } from "../helpers/redis_server.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { redisClient, retrying } from "../helpers/redis_retry.ts";
-import { parseClusterGroups } from "../../src/client/cluster_groups.ts";
+import { cacheInfoField, cacheStats } from "../helpers/cache_info.ts";
+import { slotLeaders } from "../helpers/slot_groups.ts";
 import { keySlot } from "../../src/placement/key_slot.ts";
 import { rssBytes } from "../../bench/load/process_memory.ts";
 
@@ -78,30 +79,6 @@ const GROWTH_MAX_BYTES = 4 * MAX_BYTES;
  * it; this catches gross growth at the homes only.
  */
 const HOME_GROWTH_MAX_BYTES = 6 * MAX_BYTES;
-
-/** CACHE.STATS as a map. */
-async function cacheStats(redis: Redis): Promise<Map<string, number>> {
-  const flat = await redis.call("CACHE.STATS") as Array<string | number>;
-  const stats = new Map<string, number>();
-  for (let i = 0; i < flat.length; i += 2) stats.set(String(flat[i]), Number(flat[i + 1]));
-  return stats;
-}
-
-/** One numeric field of INFO cache. */
-async function infoField(redis: Redis, name: string): Promise<number> {
-  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(await redis.info("cache"));
-  assert.ok(match !== null, `INFO cache has ${name}`);
-  return Number(match[1]);
-}
-
-/** The leader of each slot group: slot → node id ("-" while none). */
-async function slotLeaders(redis: Redis): Promise<Map<number, string>> {
-  const groups = parseClusterGroups(await redis.call("CLUSTER", "GROUPS") as string);
-  return new Map(
-    groups.filter((group) => group.purpose === "slot")
-      .map((group) => [group.slot!, group.leaderId ?? "-"]),
-  );
-}
 
 function slotOf(key: string): number {
   return keySlot(new TextEncoder().encode(key), SLOT_COUNT);
@@ -196,7 +173,7 @@ async function startCluster(
     return ids.length === SLOT_COUNT && ids.every((id) => id !== "-");
   }, 20_000);
   await eventually("the backend connected", async () => {
-    return (await infoField(first, "cache_backend_connected")) === 1;
+    return (await cacheInfoField(first, "cache_backend_connected")) === 1;
   }, 10_000);
 }
 
@@ -249,7 +226,7 @@ Deno.test({
       const pids = [...nodes.map((each) => each.process.pid), server.child.pid];
       const before = await sampleRss(pids);
       const statsBefore = await cacheStats(redis);
-      const framesBefore = await infoField(redis, "cache_frames_sent");
+      const framesBefore = await cacheInfoField(redis, "cache_frames_sent");
       const startedMs = performance.now();
       await writeThenRead(redis, workload);
       const workloadMs = performance.now() - startedMs;
@@ -267,7 +244,7 @@ Deno.test({
         );
       }
       const delta = (name: string) => statsAfter.get(name)! - statsBefore.get(name)!;
-      const framesSent = await infoField(redis, "cache_frames_sent") - framesBefore;
+      const framesSent = await cacheInfoField(redis, "cache_frames_sent") - framesBefore;
       console.log(
         `priming: ${priming.passes} passes, ${
           priming.ms.toFixed(0)

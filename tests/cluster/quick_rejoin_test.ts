@@ -10,6 +10,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, waitForLeader } from "../helpers/resp_call.ts";
+import { allGroupsSettled } from "../helpers/slots_info.ts";
 
 const SLOTS = 16;
 const ARGS = ["--slots", String(SLOTS)];
@@ -17,27 +18,6 @@ const ARGS = ["--slots", String(SLOTS)];
 const KEYS = 64;
 /** Bound on each wait for every slot group to settle. */
 const SETTLE_TIMEOUT_MS = 20_000;
-
-/** `INFO slots` field `name` of `node` (0 when the node does not answer). */
-async function slotsField(node: TestNode, name: string): Promise<number> {
-  const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
-  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
-  return match === null ? 0 : Number(match[1]);
-}
-
-/** What the wipe rule of the chaos harness reads: every slot led, none unsettled, all placed. */
-async function allGroupsSettled(nodes: TestNode[]): Promise<boolean> {
-  const members = nodes.map((node) => node.id).sort().join(",");
-  let led = 0;
-  let unsettled = 0;
-  for (const node of nodes) {
-    const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
-    if (!text.includes(`placement_members:${members}\r\n`)) return false;
-    led += await slotsField(node, "slots_led");
-    unsettled += await slotsField(node, "slots_led_unsettled");
-  }
-  return led === SLOTS && unsettled === 0;
-}
 
 /** One slot group line of `CLUSTER GROUPS`. */
 interface GroupLine {
@@ -106,7 +86,12 @@ Deno.test("slots: a wiped node added back before its groups removed it is not se
   const nodes = await startTestCluster(plan, ARGS);
   try {
     await waitForLeader(nodes);
-    await eventually("slot groups settle", () => allGroupsSettled(nodes), SETTLE_TIMEOUT_MS, 100);
+    await eventually(
+      "slot groups settle",
+      () => allGroupsSettled(nodes, SLOTS),
+      SETTLE_TIMEOUT_MS,
+      100,
+    );
     for (let i = 0; i < KEYS; i++) {
       assert.equal(await call(nodes[i % 3]!.clientPort, "SET", `k${i}`, `v${i}`), "OK");
     }
@@ -121,7 +106,7 @@ Deno.test("slots: a wiped node added back before its groups removed it is not se
     await wipeAndRejoin(plan, nodes, 1);
     await eventually(
       "slot groups settle after n2's wipe",
-      () => allGroupsSettled(nodes),
+      () => allGroupsSettled(nodes, SLOTS),
       SETTLE_TIMEOUT_MS,
       100,
     );
@@ -141,7 +126,7 @@ Deno.test("slots: a wiped node added back before its groups removed it is not se
     await wipeAndRejoin(plan, nodes, 0);
     await eventually(
       "slot groups settle after n1's wipe",
-      () => allGroupsSettled(nodes),
+      () => allGroupsSettled(nodes, SLOTS),
       SETTLE_TIMEOUT_MS,
       100,
     );

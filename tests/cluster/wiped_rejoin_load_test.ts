@@ -9,6 +9,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, waitForLeader } from "../helpers/resp_call.ts";
+import { allGroupsSettled } from "../helpers/slots_info.ts";
 
 const SLOTS = 32;
 const ARGS = ["--slots", String(SLOTS), "--queue-partitions", "8"];
@@ -18,30 +19,6 @@ const MESSAGE_ID = /^\d+-\d+$/;
 const WRITERS = 8;
 /** Bound on the re-add: every slot group has the wiped node back as a voter within it. */
 const READD_TIMEOUT_MS = 60_000;
-
-/** `INFO slots` field `name` of `node` as a number (0 when the node does not answer). */
-async function slotsField(node: TestNode, name: string): Promise<number> {
-  const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
-  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
-  return match === null ? 0 : Number(match[1]);
-}
-
-/**
- * Every node's placement lists all of `nodes`, and every slot group is led by one of them and has
- * exactly its placed replicas as voters.
- */
-async function allGroupsSettled(nodes: TestNode[]): Promise<boolean> {
-  let led = 0;
-  let unsettled = 0;
-  const members = nodes.map((node) => node.id).sort().join(",");
-  for (const node of nodes) {
-    const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
-    if (!text.includes(`placement_members:${members}\r\n`)) return false;
-    led += await slotsField(node, "slots_led");
-    unsettled += await slotsField(node, "slots_led_unsettled");
-  }
-  return led === SLOTS && unsettled === 0;
-}
 
 /** Pushes answered with an id, and pushes answered otherwise (applied or not: unknown). */
 interface LoadCounts {
@@ -81,7 +58,7 @@ Deno.test("slots: a wiped node re-added under write load is a voter of every slo
   let load: Promise<LoadCounts> = Promise.resolve({ done: 0, failed: 0 });
   try {
     await waitForLeader(nodes);
-    await eventually("slot groups settle", () => allGroupsSettled(nodes), 30_000, 200);
+    await eventually("slot groups settle", () => allGroupsSettled(nodes, SLOTS), 30_000, 200);
     await eventually(
       "every incarnation is recorded",
       async () =>
@@ -116,7 +93,7 @@ Deno.test("slots: a wiped node re-added under write load is a voter of every slo
     const startedMs = performance.now();
     await eventually(
       "every slot group has the wiped node back as a voter",
-      () => allGroupsSettled(nodes),
+      () => allGroupsSettled(nodes, SLOTS),
       READD_TIMEOUT_MS,
       250,
     );

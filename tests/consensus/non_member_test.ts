@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { newMessage, SeededRandom } from "../../src/raft/mod.ts";
-import { openSingleGroup } from "../storage/helpers.ts";
+import { newMessage } from "../../src/raft/mod.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import type { ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import { openSoloRaftHost } from "../helpers/solo_raft_host.ts";
 import { eventually } from "../helpers/node_harness.ts";
 
 const machine: ReplicatedStateMachine = {
@@ -15,20 +15,7 @@ const machine: ReplicatedStateMachine = {
 Deno.test("a leader reports a message from a member it removed, with the committed removal's index", async () => {
   const dir = await Deno.makeTempDir();
   const logger = new Logger({ level: "error", format: "text", sink: () => {} });
-  const wal = await openSingleGroup(dir, { clusterId: "c", nodeId: "n1", log: logger });
-  const host = await RaftHost.open({
-    nodeId: "n1",
-    groupId: 1,
-    bootstrap: { voters: ["n1"], learners: [] },
-    wal,
-    machine,
-    send: () => true,
-    quorumReachable: () => true,
-    logger,
-    random: new SeededRandom(1).fn(),
-    snapshotEntriesMax: 1_000,
-    requestTimeoutMs: 30_000,
-  });
+  const { wal, host } = await openSoloRaftHost(dir, machine, logger);
   const reported: Array<[string, number]> = [];
   host.onNonMember = (from, configIndex) => reported.push([from, configIndex]);
   // A removed member that never learned it campaigns with its old membership.

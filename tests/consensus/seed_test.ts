@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { SeededRandom } from "../../src/raft/mod.ts";
-import { openSingleGroup } from "../storage/helpers.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import type { ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import { openSoloRaftHost } from "../helpers/solo_raft_host.ts";
 import { eventually } from "../helpers/node_harness.ts";
 
 /** A machine whose state is the list of applied payloads, one byte each. */
@@ -24,22 +23,7 @@ class ByteList implements ReplicatedStateMachine<null> {
 const SEED = { index: 1, image: new Uint8Array([7, 8, 9]) };
 
 async function open(dir: string, machine: ByteList, logger: Logger) {
-  const wal = await openSingleGroup(dir, { clusterId: "c", nodeId: "n1", log: logger });
-  const host = await RaftHost.open({
-    nodeId: "n1",
-    groupId: 1,
-    bootstrap: { voters: ["n1"], learners: [] },
-    wal,
-    machine,
-    send: () => true,
-    quorumReachable: () => true,
-    logger,
-    random: new SeededRandom(1).fn(),
-    snapshotEntriesMax: 1_000,
-    requestTimeoutMs: 30_000,
-    seed: SEED,
-  });
-  return { wal, host };
+  return await openSoloRaftHost(dir, machine, logger, { seed: SEED });
 }
 
 Deno.test("a seed becomes an empty group's snapshot at its index, and only once", async () => {

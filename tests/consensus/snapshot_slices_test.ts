@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { SeededRandom } from "../../src/raft/mod.ts";
-import { openSingleGroup } from "../storage/helpers.ts";
 import { Logger } from "../../src/log/logger.ts";
 import {
-  RaftHost,
   type ReplicatedStateMachine,
   SNAPSHOT_ITEMS_PER_STEP,
 } from "../../src/consensus/raft_host.ts";
+import { openSoloRaftHost } from "../helpers/solo_raft_host.ts";
 import type { HostClock, HostTimer } from "../../src/consensus/host_clock.ts";
 import { eventually } from "../helpers/node_harness.ts";
 
@@ -81,22 +79,11 @@ class SteppedMachine implements ReplicatedStateMachine {
 Deno.test("a large snapshot is encoded in slices, the event loop runs between them, nothing is applied meanwhile", async () => {
   const dir = await Deno.makeTempDir();
   const logger = new Logger({ level: "error", format: "text", sink: () => {} });
-  const wal = await openSingleGroup(dir, { clusterId: "c", nodeId: "n1", log: logger });
   const clock = new SteppingClock();
   const turns = new TurnCounter();
   const machine = new SteppedMachine(clock, turns);
-  const host = await RaftHost.open({
-    nodeId: "n1",
-    groupId: 1,
-    bootstrap: { voters: ["n1"], learners: [] },
-    wal,
-    machine,
-    send: () => true,
-    quorumReachable: () => true,
-    logger,
-    random: new SeededRandom(1).fn(),
+  const { wal, host } = await openSoloRaftHost(dir, machine, logger, {
     snapshotEntriesMax: 4,
-    requestTimeoutMs: 30_000,
     clock,
   });
   turns.start();

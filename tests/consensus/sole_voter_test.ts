@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { SeededRandom } from "../../src/raft/mod.ts";
-import { openSingleGroup } from "../storage/helpers.ts";
 import { Logger } from "../../src/log/logger.ts";
-import { RaftHost, type ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import type { RaftHost, ReplicatedStateMachine } from "../../src/consensus/raft_host.ts";
+import { openSoloRaftHost } from "../helpers/solo_raft_host.ts";
 import { eventually } from "../helpers/node_harness.ts";
 
 const machine: ReplicatedStateMachine = {
@@ -15,19 +14,8 @@ const machine: ReplicatedStateMachine = {
 async function withHost(voters: string[], run: (host: RaftHost) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
   const logger = new Logger({ level: "error", format: "text", sink: () => {} });
-  const wal = await openSingleGroup(dir, { clusterId: "c", nodeId: "n1", log: logger });
-  const host = await RaftHost.open({
-    nodeId: "n1",
-    groupId: 1,
+  const { wal, host } = await openSoloRaftHost(dir, machine, logger, {
     bootstrap: { voters, learners: [] },
-    wal,
-    machine,
-    send: () => true,
-    quorumReachable: () => true,
-    logger,
-    random: new SeededRandom(1).fn(),
-    snapshotEntriesMax: 1_000,
-    requestTimeoutMs: 30_000,
   });
   try {
     await run(host);

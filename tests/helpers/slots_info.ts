@@ -1,0 +1,27 @@
+import { call } from "./resp_call.ts";
+import type { TestNode } from "./node_harness.ts";
+
+/** `INFO slots` field `name` of `node` as a number (0 when the node does not answer). */
+export async function slotsField(node: TestNode, name: string): Promise<number> {
+  const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
+  const match = new RegExp(`^${name}:(\\d+)`, "m").exec(text);
+  return match === null ? 0 : Number(match[1]);
+}
+
+/**
+ * What the wipe rule of the chaos harness reads, from `INFO slots`: every node's placement lists
+ * all of `nodes`, the nodes lead `slotCount` slot groups between them, and none is unsettled
+ * (a group is settled when its voters are exactly its placed replicas).
+ */
+export async function allGroupsSettled(nodes: TestNode[], slotCount: number): Promise<boolean> {
+  const members = nodes.map((node) => node.id).sort().join(",");
+  let led = 0;
+  let unsettled = 0;
+  for (const node of nodes) {
+    const text = await call(node.clientPort, "INFO", "slots").catch(() => "");
+    if (!text.includes(`placement_members:${members}\r\n`)) return false;
+    led += await slotsField(node, "slots_led");
+    unsettled += await slotsField(node, "slots_led_unsettled");
+  }
+  return led === slotCount && unsettled === 0;
+}
