@@ -45,7 +45,7 @@ export function newRequestEpoch(): number {
  * (which counted from 1 too) is dropped instead of answering an unrelated new request.
  *
  * A pending forward does not wait out its timeout once its node is known not to answer in time:
- * the connection closed (`peerLost`), the failure detector marked the node down (`peerDown`),
+ * the connection closed or the failure detector marked the node down (`peerGone`),
  * or another node is known to lead the group it was sent for while the node asked has gone
  * silent (`leaderChanged`: it was stopped or cut off, so it was replaced). It then fails at
  * once: a read-only command with TRYAGAIN (safe to send again), any other with TIMEOUT (the old
@@ -128,20 +128,12 @@ export class Forwarder {
     pending.resolve(message.reply);
   }
 
-  /** The connection to `peerId` closed: its pending forwards fail now (see the class). */
-  peerLost(peerId: string): number {
-    return this.#failWhere(
-      (pending) => pending.to === peerId,
-      `lost the connection to ${peerId}`,
-    );
-  }
-
-  /** The failure detector marked `peerId` down: its pending forwards fail now (see the class). */
-  peerDown(peerId: string): number {
-    return this.#failWhere(
-      (pending) => pending.to === peerId,
-      `${peerId} stopped answering`,
-    );
+  /**
+   * Peer `peerId` will not answer in time (its connection closed, or the failure detector marked
+   * it down; `why` says which): its pending forwards fail now (see the class). Returns how many.
+   */
+  peerGone(peerId: string, why: string): number {
+    return this.#failWhere((pending) => pending.to === peerId, why);
   }
 
   /**

@@ -164,7 +164,7 @@ export class DsyncNode {
     this.#registerPeerHandlers();
     this.#transport.onMessage = (from, message) => this.#dispatcher.dispatch(from, message);
     this.#disconnectHooks.push(
-      (peerId) => this.#forwarder.peerLost(peerId),
+      (peerId) => this.#forwarder.peerGone(peerId, `lost the connection to ${peerId}`),
       (peerId) => this.#raftGroups.peerDisconnected(peerId),
     );
     this.#transport.onPeerDisconnected = (peerId) => {
@@ -173,7 +173,7 @@ export class DsyncNode {
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
     this.#transport.onPeerDown = (peerId) => {
       this.#stats.peerDownMarks++;
-      this.#forwarder.peerDown(peerId);
+      this.#forwarder.peerGone(peerId, `${peerId} stopped answering`);
       this.#raftGroups.peerDisconnected(peerId);
     };
     this.#transport.onRemoved = (byPeer, message) => this.onRemoved(byPeer, message);

@@ -162,7 +162,7 @@ Deno.test("a peer marked down fails every forward pending there, with the outcom
     node.forwarder.forward("n1", argsOf("GET", "k"), TIMEOUT_MS, SLOT_GROUP, { readonly: true }),
   );
   const elsewhere = outcome(node.forwarder.forward("n2", argsOf("PING"), TIMEOUT_MS, META));
-  assert.equal(node.forwarder.peerDown("n1"), 2);
+  assert.equal(node.forwarder.peerGone("n1", "n1 stopped answering"), 2);
   assert.equal((await write as ClusterError).code, "TIMEOUT");
   assert.equal((await read as ClusterError).code, "TRYAGAIN");
   deliver(node.forwarder, "n2", replyTo(node.sent[2]!.request, "+PONG\r\n"));

@@ -235,7 +235,7 @@ Deno.test("router: at most FORWARD_ATTEMPTS_MAX members are tried; then the refu
 Deno.test("router: an unknown outcome (connection lost) is not sent elsewhere", async () => {
   const node = nodeOf(new Set(), "n2", { candidates: ["n3"] });
   const reply = run(node, "m");
-  node.forwarder.peerLost("n2");
+  node.forwarder.peerGone("n2", "lost the connection to n2");
   assert.match(await reply, /^-TIMEOUT lost the connection to n2/);
   assert.deepEqual(node.sent.map(({ to }) => to), ["n2"]);
 });
