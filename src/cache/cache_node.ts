@@ -95,6 +95,12 @@ export class CacheNode {
   #pending = new Map<number, PendingRequest>();
   #pendingByKey = new Map<string, number>();
   #flushing = new Map<string, Flushing>();
+  /**
+   * Ids of lines made dirty by a local write (write-back), for the tick's write-back sweep; an id
+   * whose line is gone or clean again is dropped by the next tick (so at most the lines written
+   * since the last tick besides the dirty ones).
+   */
+  #dirtyIds = new Set<string>();
   #epochs = new Map<number, number>();
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
@@ -187,6 +193,9 @@ export class CacheNode {
     if (this.#options.writeMode === "back" && line !== undefined && line.state !== "S") {
       this.#stats.hits++;
       const applied = applyLocalWrite(this.#lines, id, line, write, nowMs, this.#options.timing);
+      // The write may have moved the line's expiry, and made it dirty: the tick's two sweeps.
+      this.#lines.reschedule(id);
+      if (line.dirty !== null) this.#dirtyIds.add(id);
       return { kind: "done", applied };
     }
     const blocked = this.#blocked(id);
@@ -229,12 +238,17 @@ export class CacheNode {
 
   /**
    * Drops lines whose lease or expiry ran out, sends write-backs that are due and gives up on
-   * write-backs never acknowledged. Call it on a timer (a fraction of the lease).
+   * write-backs never acknowledged. Call it on a timer (a fraction of the lease). Costs the lines
+   * due, the dirty lines and the write-backs in flight, not a walk of every line.
    */
   tick(nowMs: number): void {
-    for (const [id, line] of this.#lines.all()) {
-      if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
-      else if (line.dirty !== null) this.#maybeWriteBack(line, nowMs);
+    // O(due lines + dirty lines): the line store keeps its lines in a heap by deadline.
+    for (const [id, line] of this.#lines.takeDue(nowMs)) this.#dropLapsed(id, line, nowMs);
+    for (const id of this.#dirtyIds) {
+      const line = this.#lines.peek(id);
+      if (line === undefined || line.dirty === null) this.#dirtyIds.delete(id);
+      else if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
+      else this.#maybeWriteBack(line, nowMs);
     }
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
@@ -305,6 +319,7 @@ export class CacheNode {
     for (const [id, p] of this.#pending) copy.#pending.set(id, { ...p });
     copy.#pendingByKey = new Map(this.#pendingByKey);
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
+    copy.#dirtyIds = new Set(this.#dirtyIds);
     copy.#epochs = new Map(this.#epochs);
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
