@@ -143,14 +143,29 @@ export class CacheNode {
    * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
    */
   hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
-    // Found by the key's bytes: a hit builds no string id (only a renewal needs one).
+    const line = this.hitLine(key, nowMs);
+    if (line === null) return null;
+    const renew = this.renewDue(key, line, nowMs);
+    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
+  }
+
+  /**
+   * The hit path without allocation: the live line of `key` (counted as a hit, made most recent)
+   * or null (then `read`, a miss). Found by the key's bytes, one lookup, no string id built.
+   */
+  hitLine(key: Uint8Array, nowMs: number): Readonly<CacheLine> | null {
     const line = this.#lines.peekKey(key);
     if (line === undefined || !this.#isLive(line, nowMs)) return null;
-    this.#lines.touchKey(key);
+    this.#lines.touchFound();
     this.#stats.hits++;
-    const renew = nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
+    return line;
+  }
+
+  /** True when the line `hitLine` returned is in its lease's second half and `renew` may ask. */
+  renewDue(key: Uint8Array, line: Readonly<CacheLine>, nowMs: number): boolean {
+    // The cheap test first: only a renewal builds the key's string id.
+    return nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
       this.#renewable(keyIdOf(key), line, nowMs);
-    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 
   /**
@@ -333,7 +348,7 @@ export class CacheNode {
     return requestId;
   }
 
-  #isLive(line: CacheLine, nowMs: number): boolean {
+  #isLive(line: Readonly<CacheLine>, nowMs: number): boolean {
     return nowMs < line.leaseEndMs && (line.expiryEndMs === null || nowMs < line.expiryEndMs);
   }
 
@@ -343,7 +358,7 @@ export class CacheNode {
     return this.#lines.touch(id);
   }
 
-  #renewable(id: string, line: CacheLine, nowMs: number): boolean {
+  #renewable(id: string, line: Readonly<CacheLine>, nowMs: number): boolean {
     return this.#options.writeMode === "through" && line.dirty === null &&
       this.#isLive(line, nowMs) && nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
       !this.#pendingByKey.has(id) && !this.#flushing.has(id) &&

@@ -85,6 +85,8 @@ export class LineStore {
   #bytes = 0;
   #oldest: Slot | null = null;
   #newest: Slot | null = null;
+  /** The slot the last `peekKey` found (for `touchFound`), or null. */
+  #found: Slot | null = null;
   /** Every held line, by its deadline. */
   readonly #deadlines = new DeadlineHeap<Slot>();
 
@@ -121,7 +123,16 @@ export class LineStore {
 
   /** The line of the key `key` without touching its recency (found by its bytes). */
   peekKey(key: Uint8Array): CacheLine | undefined {
-    return this.#slotOfKey(key)?.line;
+    const slot = this.#slotOfKey(key);
+    this.#found = slot ?? null;
+    return slot?.line;
+  }
+
+  /** Makes the line the last `peekKey` found the most recently used (no second lookup). */
+  touchFound(): void {
+    const slot = this.#found;
+    assert(slot !== null && this.#slots.get(slot.id) === slot, "touchFound after a peekKey hit");
+    this.#makeNewest(slot);
   }
 
   /** The line of the key `key`, made the most recently used (found by its bytes). */
@@ -137,6 +148,7 @@ export class LineStore {
     const slot = this.#slots.get(id);
     if (slot === undefined) return undefined;
     this.#slots.delete(id);
+    if (this.#found === slot) this.#found = null;
     this.#deadlines.remove(slot);
     this.#unlink(slot);
     this.#unindex(slot);

@@ -25,6 +25,11 @@ export interface CommandCall {
   /** Synchronous replies are written here. */
   out: RespWriter;
   services: NodeServices;
+  /**
+   * `performance.now()` read by the client connection after this command's bytes arrived and
+   * before it ran, shared by the commands it runs in one synchronous slice (absent elsewhere).
+   */
+  nowMs?: number;
   /** Set by the router for a routed command on the node that executes it. */
   target?: RouteTarget;
   /**
