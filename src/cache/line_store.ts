@@ -85,7 +85,7 @@ export class LineStore {
   #bytes = 0;
   #oldest: Slot | null = null;
   #newest: Slot | null = null;
-  /** The slot the last `peekKey` found (for `touchFound`), or null. */
+  /** The slot the last `peekKey` found (for `touchFound`), or null; never a removed one. */
   #found: Slot | null = null;
   /** Every held line, by its deadline. */
   readonly #deadlines = new DeadlineHeap<Slot>();
@@ -130,8 +130,9 @@ export class LineStore {
 
   /** Makes the line the last `peekKey` found the most recently used (no second lookup). */
   touchFound(): void {
+    // `remove` forgets the found slot, so a non-null one is held (no second lookup to check).
     const slot = this.#found;
-    assert(slot !== null && this.#slots.get(slot.id) === slot, "touchFound after a peekKey hit");
+    assert(slot !== null, "touchFound after a peekKey hit");
     this.#makeNewest(slot);
   }
 
