@@ -7,7 +7,9 @@
  * CACHE.STATS) per run; writes only inside a temporary directory.
  * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions. `--baseline DIR`
  * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
- * with `git archive`), measured in the same rounds: before and after in one run.
+ * with `git archive`), measured in the same rounds: before and after in one run. Each run also
+ * reports the CPU µs per GET of the target's process (dsync: n1, and its whole cluster), read from
+ * /proc: on a shared machine it moves far less than the rates do.
  *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L] [--profile]
  *     [--baseline DIR]
  */
@@ -19,6 +21,7 @@ import { RespConnection } from "../../src/client/resp_connection.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
+import { totalCpuMs } from "./process_cpu.ts";
 
 const CLIENTS = 50;
 /** Longest warm-up of one target (1,000 serial write-through SETs crawl on a loaded machine). */
@@ -31,6 +34,10 @@ const RUN_ATTEMPTS = 3;
 interface Target {
   name: string;
   port: number;
+  /** The processes whose CPU per request is reported (dsync: the node benchmarked), if known. */
+  pids?: number[];
+  /** dsync: every node of its cluster (the homes' work for the benchmarked node included). */
+  clusterPids?: number[];
 }
 
 interface Row {
@@ -42,6 +49,10 @@ interface Row {
   p99Ms: number;
   /** dsync only: hits / (hits + misses) over the run. */
   hitRatio: number | null;
+  /** CPU µs of the target's own process(es) per request over the run, or null (unknown). */
+  cpuUs: number | null;
+  /** dsync only: CPU µs of all its cluster's nodes per request. */
+  clusterCpuUs: number | null;
 }
 
 function spawn(command: string, args: string[]): Deno.ChildProcess {
@@ -163,18 +174,17 @@ async function main(): Promise<void> {
     const redisPort = freePort();
     const ceilingPort = freePort();
     const ceilingPath = new URL("../../../shared/bench/resp_ceiling.ts", import.meta.url);
-    others.push(
-      spawn("redis-server", [
-        ...["--port", String(redisPort), "--bind", "127.0.0.1", "--save", ""],
-        ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
-      ]),
-      spawn(Deno.execPath(), [
-        "run",
-        "--allow-net=127.0.0.1",
-        decodeURIComponent(ceilingPath.pathname),
-        String(ceilingPort),
-      ]),
-    );
+    const redis = spawn("redis-server", [
+      ...["--port", String(redisPort), "--bind", "127.0.0.1", "--save", ""],
+      ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
+    ]);
+    const ceiling = spawn(Deno.execPath(), [
+      "run",
+      "--allow-net=127.0.0.1",
+      decodeURIComponent(ceilingPath.pathname),
+      String(ceilingPort),
+    ]);
+    others.push(redis, ceiling);
     // Both listen before the clusters pick their ports (a port picked free but not yet bound
     // was taken by a node twice on a busy machine).
     await waitPing({ name: "redis", port: redisPort });
@@ -189,9 +199,14 @@ async function main(): Promise<void> {
         : undefined,
     );
     const targets: Target[] = [
-      { name: "redis aof-always", port: redisPort },
-      { name: "deno ceiling", port: ceilingPort },
-      { name: "dsync n1 (cache)", port: cluster.basePort },
+      { name: "redis aof-always", port: redisPort, pids: [redis.pid] },
+      { name: "deno ceiling", port: ceilingPort, pids: [ceiling.pid] },
+      {
+        name: "dsync n1 (cache)",
+        port: cluster.basePort,
+        pids: [cluster.nodes[0]!.pid],
+        clusterPids: cluster.nodes.map((node) => node.pid),
+      },
     ];
     if (options.baseline !== undefined) {
       // The baseline tree's own cluster session: its nodes run its own src/main.ts.
@@ -202,7 +217,12 @@ async function main(): Promise<void> {
         ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
       ]);
       baseline = { cluster: started, stop: session.stopBenchCluster };
-      targets.push({ name: BASELINE, port: started.basePort });
+      targets.push({
+        name: BASELINE,
+        port: started.basePort,
+        pids: [started.nodes[0]!.pid],
+        clusterPids: started.nodes.map((node) => node.pid),
+      });
     }
     for (const target of targets) await waitPing(target);
     for (const target of targets) await warm(target.port, keys, WARM_TIMEOUT_MS);
@@ -217,14 +237,20 @@ async function main(): Promise<void> {
           let result: { rps: number; p50: number; p99: number } | undefined;
           let before: { hits: number; misses: number } | null = null;
           let after: { hits: number; misses: number } | null = null;
+          let cpuMs: number | null = null;
+          let clusterCpuMs: number | null = null;
           for (let attempt = 1; attempt <= RUN_ATTEMPTS && result === undefined; attempt++) {
             if (dsync) await warmReads(target.port, keys, WARM_TIMEOUT_MS);
             before = dsync ? await hitsAndMisses(target.port) : null;
+            const cpuBefore = await totalCpuMs(target.pids ?? []);
+            const clusterBefore = await totalCpuMs(target.clusterPids ?? []);
             const results = await redisBenchmark(
               target.port,
               [...args, "-P", String(pipeline)],
               300_000,
             );
+            cpuMs = difference(await totalCpuMs(target.pids ?? []), cpuBefore);
+            clusterCpuMs = difference(await totalCpuMs(target.clusterPids ?? []), clusterBefore);
             after = dsync ? await hitsAndMisses(target.port) : null;
             result = results.get("GET");
             if (result === undefined) console.error(`${target.name}: run ${attempt} stopped early`);
@@ -243,11 +269,16 @@ async function main(): Promise<void> {
             p50Ms: result.p50,
             p99Ms: result.p99,
             hitRatio,
+            cpuUs: cpuMs === null ? null : cpuMs * 1000 / requests,
+            clusterCpuUs: clusterCpuMs === null ? null : clusterCpuMs * 1000 / requests,
           });
+          const cpu = rows[rows.length - 1]!;
           console.error(
             `round ${round} ${target.name} GET -P ${pipeline}: ${result.rps} req/s ` +
               `p50 ${result.p50} ms p99 ${result.p99} ms` +
-              (hitRatio === null ? "" : ` hit ratio ${hitRatio.toFixed(4)}`),
+              (hitRatio === null ? "" : ` hit ratio ${hitRatio.toFixed(4)}`) +
+              (cpu.cpuUs === null ? "" : ` cpu ${cpu.cpuUs.toFixed(1)} µs/GET`) +
+              (cpu.clusterCpuUs === null ? "" : ` (cluster ${cpu.clusterCpuUs.toFixed(1)})`),
           );
         }
       }
@@ -268,6 +299,11 @@ async function main(): Promise<void> {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
   printTable(rows);
+}
+
+/** `after - before`, or null when either is unknown. */
+function difference(after: number | null, before: number | null): number | null {
+  return after === null || before === null ? null : after - before;
 }
 
 /** Best of the rounds per target and depth (background load only ever lowers a run). */
@@ -311,6 +347,29 @@ function printTable(rows: Row[]): void {
     ]);
   }
   console.log(table.toString());
+  printCpu(rows);
+}
+
+/** The lowest CPU µs per GET of each target over the rounds, per depth. */
+function printCpu(rows: Row[]): void {
+  const targets = [...new Set(rows.map((row) => row.target))];
+  for (const pipeline of [1, 16]) {
+    const parts: string[] = [];
+    for (const target of targets) {
+      const runs = rows.filter((row) => row.target === target && row.pipeline === pipeline);
+      const lowest = (pick: (row: Row) => number | null) => {
+        const values = runs.map(pick).filter((value): value is number => value !== null);
+        return values.length === 0 ? null : Math.min(...values);
+      };
+      const own = lowest((row) => row.cpuUs);
+      const all = lowest((row) => row.clusterCpuUs);
+      if (own === null) continue;
+      parts.push(
+        `${target} ${own.toFixed(1)}` + (all === null ? "" : ` (cluster ${all.toFixed(1)})`),
+      );
+    }
+    console.log(`CPU µs per GET -P ${pipeline} (lowest of the rounds): ${parts.join(", ")}`);
+  }
 }
 
 if (import.meta.main) await main();

@@ -1,4 +1,5 @@
 import { assert } from "../util/assert.ts";
+import { DeadlineHeap } from "../util/indexed_heap.ts";
 import { keyIdOf } from "./key_id.ts";
 import { CACHE_KEY_QUEUE_MAX, type CacheTiming } from "./limits.ts";
 import type {
@@ -51,6 +52,14 @@ export interface Holder {
   lapseAtMs: number;
 }
 
+/** When a holder record of one key lapses (the tick's heap item); at most one per node and key. */
+interface Lapse {
+  id: string;
+  node: string;
+  deadlineMs: number;
+  heapSlot: number;
+}
+
 type Job =
   | { kind: "read"; from: string; requestId: number }
   | { kind: "exclusive"; from: string; requestId: number; write: CacheWrite }
@@ -68,8 +77,15 @@ interface Txn {
 }
 
 interface KeyEntry {
+  /** keyIdOf(key): the entry's map key. */
+  id: string;
   key: Uint8Array;
   holders: Map<string, Holder>;
+  /**
+   * Per node, its record's lapse in the home's heap: set with each grant, kept when the record
+   * goes earlier (the tick then finds nothing to do), removed with the entry.
+   */
+  lapses: Map<string, Lapse>;
   queue: Job[];
   txn: Txn | null;
 }
@@ -95,6 +111,15 @@ export class CacheHome {
   /** Last grant number issued (all keys); invalidations name the highest they cover. */
   #grantSeq = 0;
   #entries = new Map<string, KeyEntry>();
+  /** The lapses of every entry's holder records, earliest first, for the tick. */
+  #lapses = new DeadlineHeap<Lapse>();
+  /**
+   * Entries the next tick must look at besides those with a lapsed holder: every entry a message
+   * or a store answer touched since the last tick, and those with a job the startup rule holds.
+   * An entry nothing touched and no lapse changed is left as the last tick left it, so the tick
+   * walks these instead of the whole directory.
+   */
+  #recheck = new Set<string>();
   #tokens = new Map<number, string>();
   #nextToken = 1;
   #outbox: HomeOutput[] = [];
@@ -200,6 +225,7 @@ export class CacheHome {
     this.#tokens.delete(token);
     const entry = this.#entries.get(id);
     assert(entry?.txn?.token === token, "storeDone for the key's running transaction");
+    this.#recheck.add(id);
     const txn = entry.txn;
     txn.token = 0;
     if (!result.ok) return this.#fail(entry, txn, result.reason, nowMs);
@@ -207,23 +233,44 @@ export class CacheHome {
     this.#finish(entry, txn, result, nowMs);
   }
 
-  /** Treats holders whose lease lapsed as invalidated and starts jobs the startup rule held. */
+  /**
+   * Treats holders whose lease lapsed as invalidated and starts jobs the startup rule held. Costs
+   * the lapsed holders and the entries touched since the last tick, not a walk of the directory.
+   */
   tick(nowMs: number): void {
     if (nowMs >= this.#startupUntilMs) this.#fenceWaiting = null; // acks no longer matter
-    for (const entry of [...this.#entries.values()]) {
-      for (const [node, holder] of entry.holders) {
-        if (nowMs >= holder.lapseAtMs) entry.holders.delete(node);
+    // Bounded by the heap's entries: each pass pops one.
+    for (let lapse = this.#lapses.peek(); lapse !== undefined && lapse.deadlineMs <= nowMs;) {
+      this.#lapses.remove(lapse);
+      this.#entries.get(lapse.id)?.lapses.delete(lapse.node);
+      this.#recheck.add(lapse.id);
+      lapse = this.#lapses.peek();
+    }
+    const ids = this.#recheck;
+    this.#recheck = new Set();
+    for (const id of ids) {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) this.#tickEntry(entry, nowMs);
+    }
+  }
+
+  #tickEntry(entry: KeyEntry, nowMs: number): void {
+    for (const [node, holder] of entry.holders) {
+      if (nowMs >= holder.lapseAtMs) entry.holders.delete(node);
+    }
+    const txn = entry.txn;
+    if (txn !== null && txn.phase === "revoke") {
+      for (const node of txn.waiting.keys()) {
+        if (!entry.holders.has(node)) txn.waiting.delete(node);
       }
-      const txn = entry.txn;
-      if (txn !== null && txn.phase === "revoke") {
-        for (const node of txn.waiting.keys()) {
-          if (!entry.holders.has(node)) txn.waiting.delete(node);
-        }
-        this.#afterRevoke(entry, txn, nowMs);
-      } else if (txn === null) {
-        this.#next(entry, nowMs);
-      }
-      this.#forget(entry);
+      this.#afterRevoke(entry, txn, nowMs);
+    } else if (txn === null) {
+      this.#next(entry, nowMs);
+    }
+    this.#forget(entry);
+    // A job still held back (the startup rule) is tried again at the next tick.
+    if (this.#entries.get(entry.id) === entry && entry.txn === null && entry.queue.length > 0) {
+      this.#recheck.add(entry.id);
     }
   }
 
@@ -251,6 +298,8 @@ export class CacheHome {
       }
     }
     this.#entries.clear();
+    this.#lapses.clear();
+    this.#recheck.clear();
     return out;
   }
 
@@ -265,7 +314,10 @@ export class CacheHome {
     if (waiting.size > 0) return;
     this.#fenceWaiting = null;
     this.#startupUntilMs = Math.min(this.#startupUntilMs, nowMs);
-    for (const entry of [...this.#entries.values()]) this.#next(entry, nowMs);
+    for (const entry of [...this.#entries.values()]) {
+      this.#next(entry, nowMs);
+      this.#recheck.add(entry.id);
+    }
   }
 
   /** The directory's holders of `key` (for tests and INFO). */
@@ -305,6 +357,10 @@ export class CacheHome {
     copy.#fenceMessage = this.#fenceMessage;
     copy.#grantSeq = this.#grantSeq;
     for (const [id, e] of this.#entries) copy.#entries.set(id, copyEntry(e));
+    for (const entry of copy.#entries.values()) {
+      for (const lapse of entry.lapses.values()) copy.#lapses.push(lapse);
+    }
+    copy.#recheck = new Set(this.#recheck);
     copy.#tokens = new Map(this.#tokens);
     copy.#nextToken = this.#nextToken;
     copy.#outbox = [...this.#outbox]; // messages and requests are never changed once made
@@ -317,16 +373,18 @@ export class CacheHome {
     const id = keyIdOf(key);
     let entry = this.#entries.get(id);
     if (entry === undefined) {
-      entry = { key, holders: new Map(), queue: [], txn: null };
+      entry = { id, key, holders: new Map(), lapses: new Map(), queue: [], txn: null };
       this.#entries.set(id, entry);
     }
+    this.#recheck.add(id);
     return entry;
   }
 
   /** Drops an entry that holds nothing (bounded memory: entries exist only while in use). */
   #forget(entry: KeyEntry): void {
     if (entry.holders.size > 0 || entry.txn !== null || entry.queue.length > 0) return;
-    this.#entries.delete(keyIdOf(entry.key));
+    this.#entries.delete(entry.id);
+    for (const lapse of entry.lapses.values()) this.#lapses.remove(lapse);
   }
 
   #enqueue(entry: KeyEntry, job: Job, nowMs: number): void {
@@ -411,7 +469,7 @@ export class CacheHome {
   #issueToken(entry: KeyEntry, txn: Txn): number {
     const token = this.#nextToken++;
     txn.token = token;
-    this.#tokens.set(token, keyIdOf(entry.key));
+    this.#tokens.set(token, entry.id);
     return token;
   }
 
@@ -431,7 +489,10 @@ export class CacheHome {
       const grantSeq = ++this.#grantSeq;
       const leaseMs = starting ? 0 : this.#timing.leaseMs;
       const lapseAtMs = nowMs + leaseMs + this.#timing.holderMarginMs;
-      if (!starting) entry.holders.set(job.from, { state, grantSeq, lapseAtMs });
+      if (!starting) {
+        entry.holders.set(job.from, { state, grantSeq, lapseAtMs });
+        this.#scheduleLapse(entry, job.from, lapseAtMs);
+      }
       this.#outbox.push({
         to: job.from,
         message: {
@@ -451,6 +512,14 @@ export class CacheHome {
     }
     this.#next(entry, nowMs);
     this.#forget(entry);
+  }
+
+  #scheduleLapse(entry: KeyEntry, node: string, lapseAtMs: number): void {
+    const old = entry.lapses.get(node);
+    if (old !== undefined) this.#lapses.remove(old);
+    const lapse: Lapse = { id: entry.id, node, deadlineMs: lapseAtMs, heapSlot: -1 };
+    entry.lapses.set(node, lapse);
+    this.#lapses.push(lapse);
   }
 
   #fail(entry: KeyEntry, txn: Txn, reason: CacheRefusal, nowMs: number): void {
@@ -511,5 +580,7 @@ function copyEntry(e: KeyEntry): KeyEntry {
   const holders = new Map<string, Holder>();
   for (const [node, holder] of e.holders) holders.set(node, { ...holder });
   const txn = e.txn === null ? null : { ...e.txn, waiting: new Map(e.txn.waiting) };
-  return { key: e.key, holders, queue: [...e.queue], txn };
+  const lapses = new Map<string, Lapse>();
+  for (const [node, lapse] of e.lapses) lapses.set(node, { ...lapse, heapSlot: -1 });
+  return { id: e.id, key: e.key, holders, lapses, queue: [...e.queue], txn };
 }

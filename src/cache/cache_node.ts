@@ -95,6 +95,12 @@ export class CacheNode {
   #pending = new Map<number, PendingRequest>();
   #pendingByKey = new Map<string, number>();
   #flushing = new Map<string, Flushing>();
+  /**
+   * Ids of lines made dirty by a local write (write-back), for the tick's write-back sweep; an id
+   * whose line is gone or clean again is dropped by the next tick (so at most the lines written
+   * since the last tick besides the dirty ones).
+   */
+  #dirtyIds = new Set<string>();
   #epochs = new Map<number, number>();
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
@@ -137,14 +143,29 @@ export class CacheNode {
    * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
    */
   hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
-    // Found by the key's bytes: a hit builds no string id (only a renewal needs one).
+    const line = this.hitLine(key, nowMs);
+    if (line === null) return null;
+    const renew = this.renewDue(key, line, nowMs);
+    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
+  }
+
+  /**
+   * The hit path without allocation: the live line of `key` (counted as a hit, made most recent)
+   * or null (then `read`, a miss). Found by the key's bytes, one lookup, no string id built.
+   */
+  hitLine(key: Uint8Array, nowMs: number): Readonly<CacheLine> | null {
     const line = this.#lines.peekKey(key);
     if (line === undefined || !this.#isLive(line, nowMs)) return null;
-    this.#lines.touchKey(key);
+    this.#lines.touchFound();
     this.#stats.hits++;
-    const renew = nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
+    return line;
+  }
+
+  /** True when the line `hitLine` returned is in its lease's second half and `renew` may ask. */
+  renewDue(key: Uint8Array, line: Readonly<CacheLine>, nowMs: number): boolean {
+    // The cheap test first: only a renewal builds the key's string id.
+    return nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
       this.#renewable(keyIdOf(key), line, nowMs);
-    return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 
   /**
@@ -187,6 +208,9 @@ export class CacheNode {
     if (this.#options.writeMode === "back" && line !== undefined && line.state !== "S") {
       this.#stats.hits++;
       const applied = applyLocalWrite(this.#lines, id, line, write, nowMs, this.#options.timing);
+      // The write may have moved the line's expiry, and made it dirty: the tick's two sweeps.
+      this.#lines.reschedule(id);
+      if (line.dirty !== null) this.#dirtyIds.add(id);
       return { kind: "done", applied };
     }
     const blocked = this.#blocked(id);
@@ -229,12 +253,17 @@ export class CacheNode {
 
   /**
    * Drops lines whose lease or expiry ran out, sends write-backs that are due and gives up on
-   * write-backs never acknowledged. Call it on a timer (a fraction of the lease).
+   * write-backs never acknowledged. Call it on a timer (a fraction of the lease). Costs the lines
+   * due, the dirty lines and the write-backs in flight, not a walk of every line.
    */
   tick(nowMs: number): void {
-    for (const [id, line] of this.#lines.all()) {
-      if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
-      else if (line.dirty !== null) this.#maybeWriteBack(line, nowMs);
+    // O(due lines + dirty lines): the line store keeps its lines in a heap by deadline.
+    for (const [id, line] of this.#lines.takeDue(nowMs)) this.#dropLapsed(id, line, nowMs);
+    for (const id of this.#dirtyIds) {
+      const line = this.#lines.peek(id);
+      if (line === undefined || line.dirty === null) this.#dirtyIds.delete(id);
+      else if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
+      else this.#maybeWriteBack(line, nowMs);
     }
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
@@ -305,6 +334,7 @@ export class CacheNode {
     for (const [id, p] of this.#pending) copy.#pending.set(id, { ...p });
     copy.#pendingByKey = new Map(this.#pendingByKey);
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
+    copy.#dirtyIds = new Set(this.#dirtyIds);
     copy.#epochs = new Map(this.#epochs);
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
@@ -318,7 +348,7 @@ export class CacheNode {
     return requestId;
   }
 
-  #isLive(line: CacheLine, nowMs: number): boolean {
+  #isLive(line: Readonly<CacheLine>, nowMs: number): boolean {
     return nowMs < line.leaseEndMs && (line.expiryEndMs === null || nowMs < line.expiryEndMs);
   }
 
@@ -328,7 +358,7 @@ export class CacheNode {
     return this.#lines.touch(id);
   }
 
-  #renewable(id: string, line: CacheLine, nowMs: number): boolean {
+  #renewable(id: string, line: Readonly<CacheLine>, nowMs: number): boolean {
     return this.#options.writeMode === "through" && line.dirty === null &&
       this.#isLive(line, nowMs) && nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
       !this.#pendingByKey.has(id) && !this.#flushing.has(id) &&

@@ -1,4 +1,5 @@
 import { assert } from "../util/assert.ts";
+import { DeadlineHeap } from "../util/indexed_heap.ts";
 import { bytesEqual } from "./key_id.ts";
 import { CACHE_LINE_OVERHEAD_BYTES } from "./limits.ts";
 import type { DirtyData, GrantedState } from "./types.ts";
@@ -36,6 +37,12 @@ export function lineBytes(key: Uint8Array, value: Uint8Array | null): number {
   return key.length + (value?.length ?? 0) + CACHE_LINE_OVERHEAD_BYTES;
 }
 
+/** When a line stops answering: its lease end, or its expiry end if that comes first. */
+export function lineDeadlineMs(line: CacheLine): number {
+  const expiryEndMs = line.expiryEndMs;
+  return expiryEndMs === null ? line.leaseEndMs : Math.min(line.leaseEndMs, expiryEndMs);
+}
+
 /** A line in the recency list: `older`/`newer` link the lines by last use. */
 interface Slot {
   id: string;
@@ -46,6 +53,10 @@ interface Slot {
   hash: number;
   /** The next slot whose key has the same hash (a collision chain), or null. */
   sameHash: Slot | null;
+  /** lineDeadlineMs(line) when it was last scheduled: its place in the deadline heap. */
+  deadlineMs: number;
+  /** Its index in the deadline heap (-1: in none). */
+  heapSlot: number;
 }
 
 /** FNV-1a over the key's bytes: the byte index's map key. */
@@ -61,7 +72,9 @@ export function keyHash(key: Uint8Array): number {
  * order is a doubly linked list beside the map: a hit moves its line to the newest end with a
  * few pointer writes (a Map delete and set per hit churned the table and dominated the hit path).
  * A second index by a hash of the key's bytes lets a hit find its line without building the
- * key's string id (`peekKey`, `touchKey`); ids must be `keyIdOf(line.key)`.
+ * key's string id (`peekKey`, `touchKey`); ids must be `keyIdOf(line.key)`. A heap by each line's
+ * deadline (`lineDeadlineMs`) lets `takeDue` find the lines that stopped answering without a walk
+ * of every line; whoever changes a held line's lease or expiry in place calls `reschedule`.
  */
 export class LineStore {
   readonly #slots = new Map<string, Slot>();
@@ -72,6 +85,10 @@ export class LineStore {
   #bytes = 0;
   #oldest: Slot | null = null;
   #newest: Slot | null = null;
+  /** The slot the last `peekKey` found (for `touchFound`), or null; never a removed one. */
+  #found: Slot | null = null;
+  /** Every held line, by its deadline. */
+  readonly #deadlines = new DeadlineHeap<Slot>();
 
   /** Creates an empty store holding at most `maxEntries` lines and `maxBytes` bytes. */
   constructor(maxBytes: number, maxEntries: number) {
@@ -106,7 +123,17 @@ export class LineStore {
 
   /** The line of the key `key` without touching its recency (found by its bytes). */
   peekKey(key: Uint8Array): CacheLine | undefined {
-    return this.#slotOfKey(key)?.line;
+    const slot = this.#slotOfKey(key);
+    this.#found = slot ?? null;
+    return slot?.line;
+  }
+
+  /** Makes the line the last `peekKey` found the most recently used (no second lookup). */
+  touchFound(): void {
+    // `remove` forgets the found slot, so a non-null one is held (no second lookup to check).
+    const slot = this.#found;
+    assert(slot !== null, "touchFound after a peekKey hit");
+    this.#makeNewest(slot);
   }
 
   /** The line of the key `key`, made the most recently used (found by its bytes). */
@@ -122,6 +149,8 @@ export class LineStore {
     const slot = this.#slots.get(id);
     if (slot === undefined) return undefined;
     this.#slots.delete(id);
+    if (this.#found === slot) this.#found = null;
+    this.#deadlines.remove(slot);
     this.#unlink(slot);
     this.#unindex(slot);
     this.#bytes -= lineBytes(slot.line.key, slot.line.value);
@@ -161,6 +190,33 @@ export class LineStore {
     return evicted;
   }
 
+  /** The line of `id` changed its lease or expiry in place: schedule its new deadline. */
+  reschedule(id: string): void {
+    const slot = this.#slots.get(id);
+    assert(slot !== undefined, "reschedule of a present line");
+    this.#deadlines.remove(slot);
+    this.#schedule(slot);
+  }
+
+  /**
+   * Removes and returns the lines whose deadline is at or before `nowMs` (they may no longer
+   * answer), earliest first; costs O(due lines × log lines) and never walks the rest.
+   */
+  takeDue(nowMs: number): [string, CacheLine][] {
+    const due: [string, CacheLine][] = [];
+    // Bounded by the lines held: each pass removes one line or moves it past `nowMs`.
+    for (let slot = this.#deadlines.peek(); slot !== undefined && slot.deadlineMs <= nowMs;) {
+      if (lineDeadlineMs(slot.line) > nowMs) {
+        this.reschedule(slot.id); // moved later in place without a reschedule
+      } else {
+        this.remove(slot.id);
+        due.push([slot.id, slot.line]);
+      }
+      slot = this.#deadlines.peek();
+    }
+    return due;
+  }
+
   /** An independent copy (same order, same counts). */
   clone(): LineStore {
     const copy = new LineStore(this.#maxBytes, this.#maxEntries);
@@ -183,10 +239,25 @@ export class LineStore {
   #add(id: string, line: CacheLine): void {
     const hash = keyHash(line.key);
     const sameHash = this.#byHash.get(hash) ?? null;
-    const slot: Slot = { id, line, older: null, newer: null, hash, sameHash };
+    const slot: Slot = {
+      id,
+      line,
+      older: null,
+      newer: null,
+      hash,
+      sameHash,
+      deadlineMs: 0,
+      heapSlot: -1,
+    };
     this.#slots.set(id, slot);
     this.#byHash.set(hash, slot);
     this.#append(slot);
+    this.#schedule(slot);
+  }
+
+  #schedule(slot: Slot): void {
+    slot.deadlineMs = lineDeadlineMs(slot.line);
+    this.#deadlines.push(slot);
   }
 
   #slotOfKey(key: Uint8Array): Slot | undefined {

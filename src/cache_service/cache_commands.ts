@@ -28,11 +28,9 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
   function get(call: CommandCall): void | Promise<ReplyFn> {
     const key = call.args[1]!;
     if (key.length <= KV_KEY_BYTES_MAX) {
-      const hit = service.hit(key);
-      if (hit !== null) {
-        return hit.value === null
-          ? call.out.nullBulk(call.session.protocol)
-          : call.out.bulk(hit.value);
+      const value = service.hitValue(key, call.nowMs);
+      if (value !== undefined) {
+        return value === null ? call.out.nullBulk(call.session.protocol) : call.out.bulk(value);
       }
     }
     return client(call);

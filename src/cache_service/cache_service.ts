@@ -65,6 +65,11 @@ export interface CacheServiceOptions {
   /** Period of the timer that drives the protocol's time. */
   tickMs: number;
   nowMs(): number;
+  /**
+   * True when `nowMs` is `performance.now()`: a hit may then use the clock read its client's
+   * batch of commands took (`CommandCall.nowMs`) instead of reading the clock itself.
+   */
+  batchClock?: boolean;
   logger: Logger;
 }
 
@@ -240,6 +245,30 @@ export class CacheService {
       );
       this.#wakeKey(keyIdOf(parked.key));
     }
+  }
+
+  /**
+   * GET's hit path, without allocation: the value of a live line (null: the key is missing), or
+   * undefined when it is not a hit (the caller then calls `read`). `batchNowMs`, when given, is a
+   * `performance.now()` read after the command's bytes arrived and before it ran, in the same
+   * synchronous run (CommandCall.nowMs); used only when this service's clock is that one.
+   *
+   * Why a clock read shared by a batch is safe: every command of the batch was invoked (its bytes
+   * received) before that read, and is answered after it, so the read's instant lies inside each
+   * command's invocation-to-response window. The line is live at that instant, so no conflicting
+   * write had been acknowledged then (the home commits one only after the holder's lease lapsed,
+   * plus its margin); answering with the line's value is linearizable at that instant. Nothing can
+   * change the line between that instant and the answer: the batch runs without yielding (a
+   * message from a home is handled in a later task), and the next slice reads the clock again.
+   */
+  hitValue(key: Uint8Array, batchNowMs?: number): Uint8Array | null | undefined {
+    const nowMs = batchNowMs !== undefined && this.#options.batchClock === true
+      ? batchNowMs
+      : this.#options.nowMs();
+    const line = this.node.hitLine(key, nowMs);
+    if (line === null) return undefined;
+    if (this.node.renewDue(key, line, nowMs)) this.#renew(key, nowMs);
+    return line.value;
   }
 
   /** A local hit, or null (the caller then calls `read`). */

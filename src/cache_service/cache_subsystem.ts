@@ -85,6 +85,7 @@ export function cacheSubsystemFactory(
         requestTimeoutMs: config.requestTimeoutMs,
         tickMs: CACHE_TICK_MS,
         nowMs: () => performance.now(),
+        batchClock: true,
         logger: cacheLogger,
       });
       return cacheSubsystem(config, service, backend);

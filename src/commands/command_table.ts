@@ -25,6 +25,11 @@ export interface CommandCall {
   /** Synchronous replies are written here. */
   out: RespWriter;
   services: NodeServices;
+  /**
+   * `performance.now()` read by the client connection after this command's bytes arrived and
+   * before it ran, shared by the commands it runs in one synchronous slice (absent elsewhere).
+   */
+  nowMs?: number;
   /** Set by the router for a routed command on the node that executes it. */
   target?: RouteTarget;
   /**
@@ -102,6 +107,10 @@ export interface AccessGate {
  */
 export class CommandTable {
   readonly #byName = new Map<string, CommandSpec>();
+  /** The bytes of the last command name looked up (NAME_MEMO_BYTES_MAX at most), and its name. */
+  readonly #memoBytes = new Uint8Array(NAME_MEMO_BYTES_MAX);
+  #memoLength = -1;
+  #memoName = "";
   readonly #subByName = new Map<string, Map<string, CommandSpec>>();
   #gate: AccessGate | null = null;
 
@@ -138,7 +147,7 @@ export class CommandTable {
     fromPeer = false,
     user: string | null = null,
   ): Resolution {
-    const name = lowerAscii(args[0]!);
+    const name = this.#nameOf(args[0]!);
     const spec = this.#byName.get(name);
     if (spec === undefined || (!fromPeer && spec.flags.includes("internal"))) {
       return { error: unknownCommandError(args) };
@@ -160,6 +169,32 @@ export class CommandTable {
       return { error: arityError(`${name}|${sub.name}`) };
     }
     return this.#checked({ spec: sub }, spec, args, user);
+  }
+
+  /**
+   * `lowerAscii(bytes)`, remembered for the last name: a pipeline repeats one command, and
+   * building the name's string per call was a visible part of a cache hit.
+   */
+  #nameOf(bytes: Uint8Array): string {
+    const length = bytes.length;
+    const memo = this.#memoBytes;
+    if (length === this.#memoLength) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (bytes[i] !== memo[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#memoName;
+    }
+    const name = lowerAscii(bytes);
+    if (length <= NAME_MEMO_BYTES_MAX) {
+      memo.set(bytes);
+      this.#memoLength = length;
+      this.#memoName = name;
+    }
+    return name;
   }
 
   /** The resolution, or the ACL's refusal of it. */
@@ -203,6 +238,9 @@ export class CommandTable {
     }
   }
 }
+
+/** Longest command name (in bytes) the table remembers between calls. */
+const NAME_MEMO_BYTES_MAX = 32;
 
 function arityMatches(arity: number, count: number): boolean {
   return arity >= 0 ? count === arity : count >= -arity;

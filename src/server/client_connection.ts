@@ -196,6 +196,8 @@ export class ClientConnection {
 
   /** Runs buffered commands, at most a slice; true when more may be left for a later turn. */
   #processBuffered(): boolean {
+    // One clock read for the slice: its commands arrived before it and run before the next await.
+    this.#call.nowMs = performance.now();
     for (let executed = 0; executed < COMMANDS_PER_SLICE_MAX; executed++) {
       // A slice of slow commands (cold code, big arguments) ends early when the turn's time is up.
       if (executed > 0 && executed % COMMANDS_PER_CLOCK_READ === 0 && !this.#budget.hasTime()) {

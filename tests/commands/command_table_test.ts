@@ -66,3 +66,19 @@ Deno.test("a table refuses duplicate names and specs without a handler", () => {
     /exactly one/,
   );
 });
+
+Deno.test("the remembered last name never answers for a different name of the same length", () => {
+  // The same buffer rewritten in place, as a connection's read buffer is between commands.
+  const name = new TextEncoder().encode("ECHO");
+  const args = [name, new TextEncoder().encode("a")];
+  assert.equal(table.resolve(args, true).spec?.name, "echo");
+  name.set(new TextEncoder().encode("ECHX"));
+  assert.match(table.resolve(args, true).error ?? "", /^ERR unknown command 'ECHX'/);
+  name.set(new TextEncoder().encode("echo"));
+  assert.equal(table.resolve(args, true).spec?.name, "echo");
+  assert.equal(table.resolve(enc("ping"), true).spec?.name, "ping");
+  assert.equal(table.resolve(enc("PING"), true).spec?.name, "ping");
+  const long = "x".repeat(40); // beyond what is remembered
+  assert.match(table.resolve(enc(long), true).error ?? "", /^ERR unknown command/);
+  assert.equal(table.resolve(enc("Ping"), true).spec?.name, "ping");
+});
