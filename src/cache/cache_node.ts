@@ -95,6 +95,12 @@ export class CacheNode {
   #pending = new Map<number, PendingRequest>();
   #pendingByKey = new Map<string, number>();
   #flushing = new Map<string, Flushing>();
+  /**
+   * Per slot, when its dirty lines' unsent writes go to the home together (node clock): set by
+   * the first unsent write of the slot to that write's time + writeBackMs, so every line of the
+   * slot is sent in the same tick (one batch) and no write waits longer than writeBackMs.
+   */
+  #slotFlushAtMs = new Map<number, number>();
   #epochs = new Map<number, number>();
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
@@ -182,18 +188,32 @@ export class CacheNode {
    * acknowledged locally (E becomes M); otherwise an exclusive request carrying the write.
    */
   write(key: Uint8Array, slot: number, write: CacheWrite, nowMs: number): WriteDecision {
+    const local = this.writeHit(key, write, nowMs);
+    if (local !== null) return { kind: "done", applied: local };
     const id = keyIdOf(key);
-    const line = this.#validLine(id, nowMs);
-    if (this.#options.writeMode === "back" && line !== undefined && line.state !== "S") {
-      this.#stats.hits++;
-      const applied = applyLocalWrite(this.#lines, id, line, write, nowMs, this.#options.timing);
-      return { kind: "done", applied };
-    }
     const blocked = this.#blocked(id);
     if (blocked !== null) return blocked;
     const requestId = this.#startRequest(key, id, slot, "write", nowMs);
     this.#outbox.push({ type: "exclusiveRequest", slot, requestId, key, write });
     return { kind: "request", requestId };
+  }
+
+  /**
+   * A write applied and acknowledged locally (write-back, a line held in M or E under a live
+   * lease): whether its NX/XX condition held; null when it must go to the home (nothing done).
+   * Found by the key's bytes, like a hit; `write.value` is kept by the line (the caller's copy).
+   */
+  writeHit(key: Uint8Array, write: CacheWrite, nowMs: number): boolean | null {
+    if (this.#options.writeMode !== "back") return null;
+    const line = this.#lines.peekKey(key);
+    if (line === undefined || line.state === "S" || !this.#isLive(line, nowMs)) return null;
+    this.#lines.touchKey(key);
+    this.#stats.hits++;
+    const applied = applyLocalWrite(this.#lines, line, write, nowMs, this.#options.timing);
+    if (applied && !this.#slotFlushAtMs.has(line.slot)) {
+      this.#slotFlushAtMs.set(line.slot, nowMs + this.#options.timing.writeBackMs);
+    }
+    return applied;
   }
 
   /**
@@ -235,6 +255,9 @@ export class CacheNode {
     for (const [id, line] of this.#lines.all()) {
       if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
       else if (line.dirty !== null) this.#maybeWriteBack(line, nowMs);
+    }
+    for (const [slot, atMs] of this.#slotFlushAtMs) {
+      if (nowMs >= atMs) this.#slotFlushAtMs.delete(slot);
     }
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
@@ -289,10 +312,12 @@ export class CacheNode {
         l.expiryEndMs,
         l.epoch,
         l.grantSeq,
-        l.dirty === null ? null : [l.dirty.version, l.dirty.sentAtMs],
+        l.writeCount,
+        l.dirty === null ? null : [l.dirty.version, l.dirty.unsentSinceMs, l.dirty.inFlight],
       ]),
       [...this.#pending.values()].map((p) => [p.requestId, p.kind, p.sentAtMs, p.revoked]),
       [...this.#flushing].sort(),
+      [...this.#slotFlushAtMs].sort(),
       [...this.#epochs].sort(),
       this.#nextRequestId,
     ]);
@@ -305,6 +330,7 @@ export class CacheNode {
     for (const [id, p] of this.#pending) copy.#pending.set(id, { ...p });
     copy.#pendingByKey = new Map(this.#pendingByKey);
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
+    copy.#slotFlushAtMs = new Map(this.#slotFlushAtMs);
     copy.#epochs = new Map(this.#epochs);
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
@@ -415,6 +441,7 @@ export class CacheNode {
       expiryEndMs,
       epoch: message.epoch,
       grantSeq: message.grantSeq,
+      writeCount: 0,
       dirty: null,
     };
     if (!this.#isLive(line, nowMs)) return [completion];
@@ -452,28 +479,71 @@ export class CacheNode {
     this.#outbox.push({ type: "invalidateAck", slot, epoch, key, upToSeq, keptShared, dirty });
   }
 
+  /**
+   * A WriteBack committed (or refused: the line is gone). The ack of the one in flight renews
+   * the lease from when that version was first sent (the home counts from its ack, later), so a
+   * line written steadily stays M; writes made since go next, at their due time.
+   */
   #onWriteBackAck(message: WriteBackAckMessage, nowMs: number): void {
     const id = keyIdOf(message.key);
     this.#flushing.delete(id);
     const line = this.#lines.peek(id);
-    if (line === undefined || line.grantSeq !== message.grantSeq || line.dirty === null) return;
+    if (
+      line === undefined || line.epoch !== message.epoch || line.grantSeq !== message.grantSeq ||
+      line.dirty === null
+    ) return;
     if (!message.accepted) {
       this.#lines.remove(id);
-    } else if (line.dirty.version === message.writeVersion) {
-      line.dirty = null;
-    } else {
-      line.dirty.sentAtMs = null;
-      this.#maybeWriteBack(line, nowMs);
+      return;
     }
+    const dirty = line.dirty;
+    const inFlight = dirty.inFlight;
+    if (inFlight !== null && inFlight.version === message.writeVersion) {
+      dirty.inFlight = null;
+      if (message.leaseMs > 0 && this.#isLive(line, nowMs)) {
+        line.leaseEndMs = Math.max(line.leaseEndMs, inFlight.firstSentAtMs + message.leaseMs);
+      }
+    }
+    if (dirty.version === message.writeVersion) {
+      line.dirty = null;
+      return;
+    }
+    if (dirty.inFlight !== null || dirty.unsentSinceMs === null) return;
+    const dueAtMs = dirty.unsentSinceMs + this.#options.timing.writeBackMs;
+    if (nowMs >= dueAtMs) return this.#sendDirty(line, nowMs);
+    const slotAtMs = this.#slotFlushAtMs.get(line.slot);
+    if (slotAtMs === undefined || dueAtMs < slotAtMs) this.#slotFlushAtMs.set(line.slot, dueAtMs);
   }
 
+  /**
+   * Sends the line's unsent writes when its slot's flush is due (at the latest writeBackMs after
+   * the first of them), one WriteBack in flight per line; resends one unacknowledged for a
+   * quarter of the lease (a lost message; a slow commit is not resent).
+   */
   #maybeWriteBack(line: CacheLine, nowMs: number): void {
     const dirty = line.dirty;
     assert(dirty !== null, "write-back of a dirty line");
-    const writeBackMs = this.#options.timing.writeBackMs;
-    if (nowMs < dirty.sinceMs + writeBackMs) return;
-    if (dirty.sentAtMs !== null && nowMs < dirty.sentAtMs + writeBackMs) return;
-    dirty.sentAtMs = nowMs;
+    const timing = this.#options.timing;
+    const inFlight = dirty.inFlight;
+    if (inFlight !== null) {
+      const retryMs = Math.max(timing.writeBackMs, timing.leaseMs / 4);
+      if (nowMs >= inFlight.lastSentAtMs + retryMs) this.#sendDirty(line, nowMs);
+      return;
+    }
+    if (dirty.unsentSinceMs === null) return;
+    const ownDueAtMs = dirty.unsentSinceMs + timing.writeBackMs;
+    const dueAtMs = Math.min(this.#slotFlushAtMs.get(line.slot) ?? ownDueAtMs, ownDueAtMs);
+    if (nowMs >= dueAtMs) this.#sendDirty(line, nowMs);
+  }
+
+  #sendDirty(line: CacheLine, nowMs: number): void {
+    const dirty = line.dirty;
+    assert(dirty !== null, "write-back of a dirty line");
+    const inFlight = dirty.inFlight;
+    dirty.inFlight = inFlight !== null && inFlight.version === dirty.version
+      ? { ...inFlight, lastSentAtMs: nowMs }
+      : { version: dirty.version, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
+    dirty.unsentSinceMs = null;
     this.#sendWriteBack(line, false);
   }
 
