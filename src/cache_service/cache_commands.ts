@@ -45,6 +45,14 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
       const hit = service.hit(request.key);
       if (hit !== null) return writeRead(call.out, call.session.protocol, request, [hit]);
     }
+    if (request.command === "set") {
+      // On a line this node owns (write-back): acknowledged in this turn, no promise.
+      const { key, value, ttlMs, condition } = request;
+      const applied = service.writeHit(key, { value: value.slice(), ttlMs, condition });
+      if (applied !== null) {
+        return applied ? call.out.simple("OK") : call.out.nullBulk(call.session.protocol);
+      }
+    }
     return run(request).then(
       (answer): ReplyFn => answer,
       (error): ReplyFn => (out) => out.error(errorLine(error)),
