@@ -96,11 +96,12 @@ export class CacheNode {
   #pendingByKey = new Map<string, number>();
   #flushing = new Map<string, Flushing>();
   /**
-   * Per slot, when its dirty lines' unsent writes go to the home together (node clock): set by
-   * the first unsent write of the slot to that write's time + writeBackMs, so every line of the
-   * slot is sent in the same tick (one batch) and no write waits longer than writeBackMs.
+   * When the dirty lines' unsent writes all go to their homes together (node clock), or null:
+   * set by the first unsent write to that write's time + writeBackMs, so every dirty line is sent
+   * in the same tick (each home commits a slot's lines in one entry, and every slot's entries in
+   * one turn) and no write waits longer than writeBackMs.
    */
-  #slotFlushAtMs = new Map<number, number>();
+  #flushAtMs: number | null = null;
   #epochs = new Map<number, number>();
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
@@ -210,9 +211,7 @@ export class CacheNode {
     this.#lines.touchKey(key);
     this.#stats.hits++;
     const applied = applyLocalWrite(this.#lines, line, write, nowMs, this.#options.timing);
-    if (applied && !this.#slotFlushAtMs.has(line.slot)) {
-      this.#slotFlushAtMs.set(line.slot, nowMs + this.#options.timing.writeBackMs);
-    }
+    if (applied) this.#flushAtMs ??= nowMs + this.#options.timing.writeBackMs;
     return applied;
   }
 
@@ -256,9 +255,7 @@ export class CacheNode {
       if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
       else if (line.dirty !== null) this.#maybeWriteBack(line, nowMs);
     }
-    for (const [slot, atMs] of this.#slotFlushAtMs) {
-      if (nowMs >= atMs) this.#slotFlushAtMs.delete(slot);
-    }
+    if (this.#flushAtMs !== null && nowMs >= this.#flushAtMs) this.#flushAtMs = null;
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
       if (nowMs >= flushing.sentAtMs + timing.leaseMs + timing.holderMarginMs) {
@@ -317,7 +314,7 @@ export class CacheNode {
       ]),
       [...this.#pending.values()].map((p) => [p.requestId, p.kind, p.sentAtMs, p.revoked]),
       [...this.#flushing].sort(),
-      [...this.#slotFlushAtMs].sort(),
+      this.#flushAtMs,
       [...this.#epochs].sort(),
       this.#nextRequestId,
     ]);
@@ -330,7 +327,7 @@ export class CacheNode {
     for (const [id, p] of this.#pending) copy.#pending.set(id, { ...p });
     copy.#pendingByKey = new Map(this.#pendingByKey);
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
-    copy.#slotFlushAtMs = new Map(this.#slotFlushAtMs);
+    copy.#flushAtMs = this.#flushAtMs;
     copy.#epochs = new Map(this.#epochs);
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
@@ -511,12 +508,11 @@ export class CacheNode {
     if (dirty.inFlight !== null || dirty.unsentSinceMs === null) return;
     const dueAtMs = dirty.unsentSinceMs + this.#options.timing.writeBackMs;
     if (nowMs >= dueAtMs) return this.#sendDirty(line, nowMs);
-    const slotAtMs = this.#slotFlushAtMs.get(line.slot);
-    if (slotAtMs === undefined || dueAtMs < slotAtMs) this.#slotFlushAtMs.set(line.slot, dueAtMs);
+    if (this.#flushAtMs === null || dueAtMs < this.#flushAtMs) this.#flushAtMs = dueAtMs;
   }
 
   /**
-   * Sends the line's unsent writes when its slot's flush is due (at the latest writeBackMs after
+   * Sends the line's unsent writes when the node's flush is due (at the latest writeBackMs after
    * the first of them), one WriteBack in flight per line; resends one unacknowledged for a
    * quarter of the lease (a lost message; a slow commit is not resent).
    */
@@ -532,7 +528,7 @@ export class CacheNode {
     }
     if (dirty.unsentSinceMs === null) return;
     const ownDueAtMs = dirty.unsentSinceMs + timing.writeBackMs;
-    const dueAtMs = Math.min(this.#slotFlushAtMs.get(line.slot) ?? ownDueAtMs, ownDueAtMs);
+    const dueAtMs = Math.min(this.#flushAtMs ?? ownDueAtMs, ownDueAtMs);
     if (nowMs >= dueAtMs) this.#sendDirty(line, nowMs);
   }
 
