@@ -12,7 +12,7 @@
  * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
  * with `git archive`), measured in the same rounds: before and after in one run.
  *   deno task bench:cache [--command get|set] [--write through|back] [--requests N] [--rounds R]
- *     [--keys K] [--lease-ms L] [--profile] [--baseline DIR]
+ *     [--keys K] [--lease-ms L] [--writeback-ms W] [--profile] [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "interleaved rounds", "2")
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
+    .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes", "100")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
     .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
   const nodeArgs = [
     ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
     ...["--cache-write", String(options.write)],
+    ...["--cache-writeback-ms", String(options.writebackMs)],
   ];
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
   let cluster: BenchCluster | null = null;
@@ -294,6 +296,9 @@ async function measure(
     const mBefore = ports !== undefined && test === "SET"
       ? (await lineStates(target.port, keys)).M!
       : 0;
+    const batchesBefore = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_batches");
     const commitsBefore = ports === undefined
       ? 0
       : await cacheInfoSum(ports, "cache_store_commits");
@@ -312,6 +317,9 @@ async function measure(
     const commits = ports === undefined
       ? 0
       : await cacheInfoSum(ports, "cache_store_commits") - commitsBefore;
+    const batches = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_batches") - batchesBefore;
     const result = results.get(test);
     if (result === undefined) {
       console.error(`${target.name}: run ${attempt} stopped early`);
@@ -334,7 +342,7 @@ async function measure(
         (lines === null
           ? ""
           : ` lines M before ${lines.mBefore} after ${lines.mAfter} (${JSON.stringify(states)}),` +
-            ` store commits on all nodes ${lines.commits}`),
+            ` store commits on all nodes ${lines.commits}, batches ${batches}`),
     );
     return {
       target: target.name,
