@@ -7,6 +7,7 @@ import type {
   CacheRefusal,
   CacheWrite,
   CacheWriteMode,
+  DirtyData,
   ForwardMessage,
   GrantMessage,
   HomeToNodeMessage,
@@ -514,7 +515,8 @@ export class CacheNode {
   /**
    * Sends the line's unsent writes when the node's flush is due (at the latest writeBackMs after
    * the first of them), one WriteBack in flight per line; resends one unacknowledged for a
-   * quarter of the lease (a lost message; a slow commit is not resent).
+   * quarter of the lease as it was (a lost message; so the ack of either copy renews the lease
+   * from the first send, and newer writes wait for it).
    */
   #maybeWriteBack(line: CacheLine, nowMs: number): void {
     const dirty = line.dirty;
@@ -523,8 +525,9 @@ export class CacheNode {
     const inFlight = dirty.inFlight;
     if (inFlight !== null) {
       const retryMs = Math.max(timing.writeBackMs, timing.leaseMs / 4);
-      if (nowMs >= inFlight.lastSentAtMs + retryMs) this.#sendDirty(line, nowMs);
-      return;
+      if (nowMs < inFlight.lastSentAtMs + retryMs) return;
+      inFlight.lastSentAtMs = nowMs;
+      return this.#sendWriteBack(line, false, inFlight.version, inFlight.data);
     }
     if (dirty.unsentSinceMs === null) return;
     const ownDueAtMs = dirty.unsentSinceMs + timing.writeBackMs;
@@ -535,18 +538,14 @@ export class CacheNode {
   #sendDirty(line: CacheLine, nowMs: number): void {
     const dirty = line.dirty;
     assert(dirty !== null, "write-back of a dirty line");
-    const inFlight = dirty.inFlight;
-    dirty.inFlight = inFlight !== null && inFlight.version === dirty.version
-      ? { ...inFlight, lastSentAtMs: nowMs }
-      : { version: dirty.version, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
+    const { version, data } = dirty;
+    dirty.inFlight = { version, data, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
     dirty.unsentSinceMs = null;
-    this.#sendWriteBack(line, false);
+    this.#sendWriteBack(line, false, version, data);
   }
 
-  #sendWriteBack(line: CacheLine, final: boolean): void {
-    assert(line.dirty !== null, "write-back of a dirty line");
+  #sendWriteBack(line: CacheLine, final: boolean, writeVersion: number, dirty: DirtyData): void {
     const { slot, epoch, key, grantSeq } = line;
-    const writeVersion = line.dirty.version;
     this.#outbox.push({
       type: "writeBack",
       slot,
@@ -554,7 +553,7 @@ export class CacheNode {
       key,
       grantSeq,
       writeVersion,
-      dirty: line.dirty.data,
+      dirty,
       final,
     });
   }
@@ -566,14 +565,14 @@ export class CacheNode {
     if (line.expiryEndMs !== null && nowMs >= line.expiryEndMs) {
       line.dirty.data = { value: null, ttlMs: null };
     }
-    this.#sendWriteBack(line, true);
+    this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
     this.#flushing.set(id, { slot: line.slot, sentAtMs: nowMs });
   }
 
   #evicted(line: CacheLine, nowMs: number): void {
     this.#stats.evictions++;
     if (line.dirty !== null) {
-      this.#sendWriteBack(line, true);
+      this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
       this.#flushing.set(keyIdOf(line.key), { slot: line.slot, sentAtMs: nowMs });
       return;
     }

@@ -14,10 +14,16 @@ export interface DirtyState {
   /** When the first local write that no WriteBack carried yet happened, or null (all sent). */
   unsentSinceMs: number | null;
   /**
-   * The WriteBack awaiting its ack (one at a time): the version it carried, when that version
-   * was first sent (a renewed lease counts from here) and last sent (retries); null: none.
+   * The WriteBack awaiting its ack (one at a time): the version and data it carried (a retry
+   * resends exactly these), when it was first sent (a renewed lease counts from here) and last
+   * sent; null: none.
    */
-  inFlight: { version: number; firstSentAtMs: number; lastSentAtMs: number } | null;
+  inFlight: {
+    version: number;
+    data: DirtyData;
+    firstSentAtMs: number;
+    lastSentAtMs: number;
+  } | null;
 }
 
 /** One cached line on a node. A line that is absent is in state I. */
