@@ -291,8 +291,16 @@ async function measure(
   // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
   // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
   for (let attempt = 1; attempt <= RUN_ATTEMPTS; attempt++) {
-    if (ports !== undefined && test === "GET") await warmReads(target.port, keys, WARM_TIMEOUT_MS);
-    if (ports !== undefined && test === "SET") await warm(target.port, keys, WARM_TIMEOUT_MS);
+    try {
+      if (ports !== undefined && test === "GET") {
+        await warmReads(target.port, keys, WARM_TIMEOUT_MS);
+      }
+      if (ports !== undefined && test === "SET") await warm(target.port, keys, WARM_TIMEOUT_MS);
+    } catch (error) {
+      // An overloaded cluster whose slot leaders keep moving: this attempt failed.
+      console.error(`${target.name}: warming failed: ${String(error).slice(0, 200)}`);
+      continue;
+    }
     const mBefore = ports !== undefined && test === "SET"
       ? (await lineStates(target.port, keys)).M!
       : 0;
