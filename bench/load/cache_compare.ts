@@ -22,7 +22,7 @@ import { RespConnection } from "../../src/client/resp_connection.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
-import { cacheInfoSum, lineStates } from "./cache_line_probe.ts";
+import { cacheInfoSum, lineStates, ownAll } from "./cache_line_probe.ts";
 
 const CLIENTS = 50;
 /** Longest warm-up of one target (1,000 serial write-through SETs crawl on a loaded machine). */
@@ -295,7 +295,10 @@ async function measure(
       if (ports !== undefined && test === "GET") {
         await warmReads(target.port, keys, WARM_TIMEOUT_MS);
       }
-      if (ports !== undefined && test === "SET") await warm(target.port, keys, WARM_TIMEOUT_MS);
+      if (ports !== undefined && test === "SET") {
+        await warm(target.port, keys, WARM_TIMEOUT_MS);
+        await ownAll(target.port, keys);
+      }
     } catch (error) {
       // An overloaded cluster whose slot leaders keep moving: this attempt failed.
       console.error(`${target.name}: warming failed: ${String(error).slice(0, 200)}`);
@@ -304,6 +307,7 @@ async function measure(
     const mBefore = ports !== undefined && test === "SET"
       ? (await lineStates(target.port, keys)).M!
       : 0;
+    const homesBefore = ports === undefined ? 0 : await cacheInfoSum(ports, "cache_homes_made");
     const batchesBefore = ports === undefined
       ? 0
       : await cacheInfoSum(ports, "cache_store_batches");
@@ -325,6 +329,9 @@ async function measure(
     const commits = ports === undefined
       ? 0
       : await cacheInfoSum(ports, "cache_store_commits") - commitsBefore;
+    const homesMade = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_homes_made") - homesBefore;
     const batches = ports === undefined
       ? 0
       : await cacheInfoSum(ports, "cache_store_batches") - batchesBefore;
@@ -350,7 +357,8 @@ async function measure(
         (lines === null
           ? ""
           : ` lines M before ${lines.mBefore} after ${lines.mAfter} (${JSON.stringify(states)}),` +
-            ` store commits on all nodes ${lines.commits}, batches ${batches}`),
+            ` store commits on all nodes ${lines.commits}, batches ${batches},` +
+            ` homes made (leader changes) ${homesMade}`),
     );
     return {
       target: target.name,

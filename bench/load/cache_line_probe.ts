@@ -3,6 +3,7 @@
  * (CACHE.STATE) and the counters of INFO cache.
  */
 import { replyText, RespConnection } from "../../src/client/resp_connection.ts";
+import { RespPipeline } from "./resp_pipeline.ts";
 
 /** The name redis-benchmark's `-r` gives key `rank` (`key:` and 12 digits). */
 export function benchmarkKeyName(rank: number): string {
@@ -49,3 +50,36 @@ export async function cacheInfoSum(ports: number[], name: string): Promise<numbe
   for (const port of ports) sum += (await cacheInfo(port)).get(name) ?? 0;
   return sum;
 }
+
+/** Pipelined write passes over the keys before the node owns them all, at most. */
+const OWN_PASSES_MAX = 20;
+
+/**
+ * Writes every key through the node at `port`, pipelined, until all of its lines are M (a line
+ * that lapsed asks its home again), so a write-back run starts with every line owned; returns
+ * how many lines are M at the end.
+ */
+export async function ownAll(port: number, keyCount: number): Promise<number> {
+  const pipeline = await RespPipeline.open(port);
+  try {
+    let owned = 0;
+    for (let pass = 0; pass < OWN_PASSES_MAX && owned < keyCount; pass++) {
+      for (let start = 0; start < keyCount; start += OWN_BATCH) {
+        const count = Math.min(OWN_BATCH, keyCount - start);
+        const sets = Array.from({ length: count }, (_, i) => [
+          "SET",
+          benchmarkKeyName(start + i),
+          "xxx",
+        ]);
+        await pipeline.calls(sets, 30_000);
+      }
+      owned = (await lineStates(port, keyCount)).M!;
+    }
+    return owned;
+  } finally {
+    pipeline.close();
+  }
+}
+
+/** SETs per pipelined batch of `ownAll`. */
+const OWN_BATCH = 500;
