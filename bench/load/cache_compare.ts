@@ -1,17 +1,20 @@
 /**
- * Issue 13's read comparison: `redis-benchmark -t get -c 50 -r KEYS` at `-P 1` and `-P 16`
+ * Issue 13's comparison: `redis-benchmark -t get|set -c 50 -r KEYS` at `-P 1` and `-P 16`
  * against one node of a 3-node dsync cluster whose cache holds the keys (warmed by SETs through
- * that node, so it holds them in M, then kept by its reads), redis-server (`appendfsync always`)
- * and the minimal Deno server (../shared/bench/resp_ceiling.ts), all started here on 127.0.0.1
- * in one run, runs interleaved. Prints rps, p50, p99, the ratios and dsync's hit ratio (from
- * CACHE.STATS) per run; writes only inside a temporary directory.
+ * that node, so it holds them in M, then kept by its reads), redis-server (`appendfsync always`,
+ * and for SET also `everysec`) and the minimal Deno server (../shared/bench/resp_ceiling.ts), all
+ * started here on 127.0.0.1 in one run, runs interleaved. Prints rps, p50, p99, the ratios and
+ * dsync's hit ratio (from CACHE.STATS: a write-back SET acknowledged locally counts as a hit) per
+ * run; writes only inside a temporary directory. `--command set --write back` measures SET on
+ * lines node 1 owns: before each dsync run the keys are written through node 1 again, and the
+ * CACHE.STATE of every key is counted before and after the run (M lines must stay M).
  * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions. `--baseline DIR`
  * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
  * with `git archive`), measured in the same rounds: before and after in one run. Each run also
- * reports the CPU µs per GET of the target's process (dsync: n1, and its whole cluster), read from
- * /proc: on a shared machine it moves far less than the rates do.
- *   deno task bench:cache [--requests N] [--rounds R] [--keys K] [--lease-ms L] [--profile]
- *     [--baseline DIR]
+ * reports the CPU µs per request of the target's process (dsync: n1, and its whole cluster), read
+ * from /proc: on a shared machine it moves far less than the rates do.
+ *   deno task bench:cache [--command get|set] [--write through|back] [--requests N] [--rounds R]
+ *     [--keys K] [--lease-ms L] [--writeback-ms W] [--profile] [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -21,6 +24,7 @@ import { RespConnection } from "../../src/client/resp_connection.ts";
 import type { RespValue } from "../../protocol/resp/mod.ts";
 import { type BenchCluster, startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 import { parseBenchmarkCsv, printProfile } from "./kv_compare.ts";
+import { cacheInfoSum, lineStates, ownAll } from "./cache_line_probe.ts";
 import { totalCpuMs } from "./process_cpu.ts";
 
 const CLIENTS = 50;
@@ -55,6 +59,13 @@ interface Row {
   clusterCpuUs: number | null;
 }
 
+/** Store commits (write-backs included) of every dsync node over one run, and line states. */
+interface LineCheck {
+  mBefore: number;
+  mAfter: number;
+  commits: number;
+}
+
 function spawn(command: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" })
     .spawn();
@@ -75,6 +86,7 @@ export async function redisBenchmark(
   args: string[],
   timeoutMs: number,
   clients = CLIENTS,
+  test = "GET",
 ) {
   const output = await new Deno.Command("redis-benchmark", {
     args: ["-h", "127.0.0.1", "-p", String(port), "-c", String(clients), "--csv", ...args],
@@ -84,7 +96,7 @@ export async function redisBenchmark(
   }).output();
   const text = new TextDecoder().decode(output.stdout);
   const results = parseBenchmarkCsv(text);
-  if (!results.has("GET")) {
+  if (!results.has(test)) {
     // Why it stopped (e.g. "Error from server: TRYAGAIN ..."), for the operator.
     const all = `${text}\n${new TextDecoder().decode(output.stderr)}`;
     const why = all.split("\n").find((line) => /error/i.test(line)) ?? "no error line";
@@ -154,10 +166,13 @@ export async function warmReads(port: number, keys: number, timeoutMs: number): 
 
 async function main(): Promise<void> {
   const options = new Command()
+    .option("--command <name>", "get or set", "get")
+    .option("--write <mode>", "--cache-write of the dsync nodes: through or back", "through")
     .option("--requests <n>", "requests per redis-benchmark run", "200000")
     .option("--rounds <n>", "interleaved rounds", "2")
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
+    .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes", "100")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
     .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
@@ -165,6 +180,16 @@ async function main(): Promise<void> {
   const requests = Number(options.requests);
   const rounds = Number(options.rounds);
   const keys = Number(options.keys);
+  const test = String(options.command).toUpperCase();
+  if (test !== "GET" && test !== "SET") throw new Error(`--command ${options.command}: get or set`);
+  if (options.write !== "through" && options.write !== "back") {
+    throw new Error(`--write ${options.write}: through or back`);
+  }
+  const nodeArgs = [
+    ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+    ...["--cache-write", String(options.write)],
+    ...["--cache-writeback-ms", String(options.writebackMs)],
+  ];
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
   let cluster: BenchCluster | null = null;
   let baseline: { cluster: BenchCluster; stop(cluster: BenchCluster): Promise<void> } | null = null;
@@ -172,12 +197,15 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     const redisPort = freePort();
+    const everysecPort = freePort();
     const ceilingPort = freePort();
     const ceilingPath = new URL("../../../shared/bench/resp_ceiling.ts", import.meta.url);
-    const redis = spawn("redis-server", [
-      ...["--port", String(redisPort), "--bind", "127.0.0.1", "--save", ""],
-      ...["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir],
-    ]);
+    const redisArgs = (port: number, fsync: string, dir: string) => [
+      ...["--port", String(port), "--bind", "127.0.0.1", "--save", ""],
+      ...["--appendonly", "yes", "--appendfsync", fsync, "--dir", dir],
+    ];
+    await Deno.mkdir(`${dataDir}/everysec`);
+    const redis = spawn("redis-server", redisArgs(redisPort, "always", dataDir));
     const ceiling = spawn(Deno.execPath(), [
       "run",
       "--allow-net=127.0.0.1",
@@ -185,21 +213,29 @@ async function main(): Promise<void> {
       String(ceilingPort),
     ]);
     others.push(redis, ceiling);
+    const everysec = test === "SET"
+      ? spawn("redis-server", redisArgs(everysecPort, "everysec", `${dataDir}/everysec`))
+      : null;
+    if (everysec !== null) others.push(everysec);
     // Both listen before the clusters pick their ports (a port picked free but not yet bound
     // was taken by a node twice on a busy machine).
     await waitPing({ name: "redis", port: redisPort });
     await waitPing({ name: "ceiling", port: ceilingPort });
+    if (test === "SET") await waitPing({ name: "redis everysec", port: everysecPort });
     const profileDir = `${dataDir}/profile`;
     cluster = await startBenchCluster(
       3,
       false,
-      ["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
+      nodeArgs,
       options.profile === true
         ? (index) => index === 0 ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
         : undefined,
     );
     const targets: Target[] = [
       { name: "redis aof-always", port: redisPort, pids: [redis.pid] },
+      ...(everysec !== null
+        ? [{ name: "redis aof-everysec", port: everysecPort, pids: [everysec.pid] }]
+        : []),
       { name: "deno ceiling", port: ceilingPort, pids: [ceiling.pid] },
       {
         name: "dsync n1 (cache)",
@@ -208,14 +244,13 @@ async function main(): Promise<void> {
         clusterPids: cluster.nodes.map((node) => node.pid),
       },
     ];
+    const clusterPorts = new Map<number, number[]>([[cluster.basePort, nodePorts(cluster)]]);
     if (options.baseline !== undefined) {
       // The baseline tree's own cluster session: its nodes run its own src/main.ts.
       const session = await import(
         `file://${options.baseline}/bench/load/local_cluster_session.ts`
       );
-      const started: BenchCluster = await session.startBenchCluster(3, false, [
-        ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
-      ]);
+      const started: BenchCluster = await session.startBenchCluster(3, false, nodeArgs);
       baseline = { cluster: started, stop: session.stopBenchCluster };
       targets.push({
         name: BASELINE,
@@ -223,6 +258,7 @@ async function main(): Promise<void> {
         pids: [started.nodes[0]!.pid],
         clusterPids: started.nodes.map((node) => node.pid),
       });
+      clusterPorts.set(started.basePort, nodePorts(started));
     }
     for (const target of targets) await waitPing(target);
     for (const target of targets) await warm(target.port, keys, WARM_TIMEOUT_MS);
@@ -230,56 +266,9 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       for (const pipeline of [1, 16]) {
         for (const target of targets) {
-          const dsync = target.name.startsWith("dsync");
-          const args = ["-t", "get", "-n", String(requests), "-r", String(keys)];
-          // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
-          // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
-          let result: { rps: number; p50: number; p99: number } | undefined;
-          let before: { hits: number; misses: number } | null = null;
-          let after: { hits: number; misses: number } | null = null;
-          let cpuMs: number | null = null;
-          let clusterCpuMs: number | null = null;
-          for (let attempt = 1; attempt <= RUN_ATTEMPTS && result === undefined; attempt++) {
-            if (dsync) await warmReads(target.port, keys, WARM_TIMEOUT_MS);
-            before = dsync ? await hitsAndMisses(target.port) : null;
-            const cpuBefore = await totalCpuMs(target.pids ?? []);
-            const clusterBefore = await totalCpuMs(target.clusterPids ?? []);
-            const results = await redisBenchmark(
-              target.port,
-              [...args, "-P", String(pipeline)],
-              300_000,
-            );
-            cpuMs = difference(await totalCpuMs(target.pids ?? []), cpuBefore);
-            clusterCpuMs = difference(await totalCpuMs(target.clusterPids ?? []), clusterBefore);
-            after = dsync ? await hitsAndMisses(target.port) : null;
-            result = results.get("GET");
-            if (result === undefined) console.error(`${target.name}: run ${attempt} stopped early`);
-          }
-          if (result === undefined) throw new Error(`no GET result from ${target.name}`);
-          let hitRatio: number | null = null;
-          if (before !== null && after !== null) {
-            const hits = after.hits - before.hits;
-            hitRatio = hits / Math.max(1, hits + after.misses - before.misses);
-          }
-          rows.push({
-            target: target.name,
-            pipeline,
-            round,
-            rps: result.rps,
-            p50Ms: result.p50,
-            p99Ms: result.p99,
-            hitRatio,
-            cpuUs: cpuMs === null ? null : cpuMs * 1000 / requests,
-            clusterCpuUs: clusterCpuMs === null ? null : clusterCpuMs * 1000 / requests,
-          });
-          const cpu = rows[rows.length - 1]!;
-          console.error(
-            `round ${round} ${target.name} GET -P ${pipeline}: ${result.rps} req/s ` +
-              `p50 ${result.p50} ms p99 ${result.p99} ms` +
-              (hitRatio === null ? "" : ` hit ratio ${hitRatio.toFixed(4)}`) +
-              (cpu.cpuUs === null ? "" : ` cpu ${cpu.cpuUs.toFixed(1)} µs/GET`) +
-              (cpu.clusterCpuUs === null ? "" : ` (cluster ${cpu.clusterCpuUs.toFixed(1)})`),
-          );
+          const ports = clusterPorts.get(target.port);
+          const row = await measure(target, test, pipeline, requests, keys, ports);
+          if (row !== null) rows.push({ ...row, round });
         }
       }
     }
@@ -298,7 +287,122 @@ async function main(): Promise<void> {
     if (options.profile === true) await printProfile(`${dataDir}/profile`);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
-  printTable(rows);
+  printTable(rows, test);
+}
+
+/** The client ports of a bench cluster's nodes. */
+function nodePorts(cluster: BenchCluster): number[] {
+  return cluster.nodes.map((node) => Number(node.clientAddress.split(":").at(-1)));
+}
+
+/**
+ * One measurement of `test` at depth `pipeline` against `target` (`ports`: its cluster's nodes,
+ * dsync only), retried when redis-benchmark stops at an error reply. Before a dsync run its keys
+ * are read (GET) or written (SET) through the node, so its lines are live (SET: in M).
+ */
+async function measure(
+  target: Target,
+  test: string,
+  pipeline: number,
+  requests: number,
+  keys: number,
+  ports: number[] | undefined,
+): Promise<Omit<Row, "round"> | null> {
+  const args = ["-t", test.toLowerCase(), "-n", String(requests), "-r", String(keys)];
+  // redis-benchmark stops at the first error reply (a -TRYAGAIN while a slot's leader
+  // moves on a loaded machine): such a run is retried, at most RUN_ATTEMPTS times.
+  for (let attempt = 1; attempt <= RUN_ATTEMPTS; attempt++) {
+    try {
+      if (ports !== undefined && test === "GET") {
+        await warmReads(target.port, keys, WARM_TIMEOUT_MS);
+      }
+      if (ports !== undefined && test === "SET") {
+        await warm(target.port, keys, WARM_TIMEOUT_MS);
+        await ownAll(target.port, keys);
+      }
+    } catch (error) {
+      // An overloaded cluster whose slot leaders keep moving: this attempt failed.
+      console.error(`${target.name}: warming failed: ${String(error).slice(0, 200)}`);
+      continue;
+    }
+    const mBefore = ports !== undefined && test === "SET"
+      ? (await lineStates(target.port, keys)).M!
+      : 0;
+    const homesBefore = ports === undefined ? 0 : await cacheInfoSum(ports, "cache_homes_made");
+    const batchesBefore = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_batches");
+    const commitsBefore = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_commits");
+    const before = ports !== undefined ? await hitsAndMisses(target.port) : null;
+    const cpuBefore = await totalCpuMs(target.pids ?? []);
+    const clusterBefore = await totalCpuMs(target.clusterPids ?? []);
+    const results = await redisBenchmark(
+      target.port,
+      [...args, "-P", String(pipeline)],
+      300_000,
+      CLIENTS,
+      test,
+    );
+    const cpuMs = difference(await totalCpuMs(target.pids ?? []), cpuBefore);
+    const clusterCpuMs = difference(await totalCpuMs(target.clusterPids ?? []), clusterBefore);
+    const after = ports !== undefined ? await hitsAndMisses(target.port) : null;
+    const states = ports !== undefined && test === "SET"
+      ? await lineStates(target.port, keys)
+      : null;
+    const commits = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_commits") - commitsBefore;
+    const homesMade = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_homes_made") - homesBefore;
+    const batches = ports === undefined
+      ? 0
+      : await cacheInfoSum(ports, "cache_store_batches") - batchesBefore;
+    const result = results.get(test);
+    if (result === undefined) {
+      console.error(`${target.name}: run ${attempt} stopped early`);
+      continue;
+    }
+    let hitRatio: number | null = null;
+    if (before !== null && after !== null) {
+      const hits = after.hits - before.hits;
+      // A write that is not local counts no miss: its share is of the requests.
+      const asked = test === "GET" ? hits + after.misses - before.misses : requests;
+      hitRatio = hits / Math.max(1, asked);
+    }
+    const lines: LineCheck | null = states === null
+      ? null
+      : { mBefore, mAfter: states.M!, commits };
+    const cpuUs = cpuMs === null ? null : cpuMs * 1000 / requests;
+    const clusterCpuUs = clusterCpuMs === null ? null : clusterCpuMs * 1000 / requests;
+    console.error(
+      `${target.name} ${test} -P ${pipeline}: ${result.rps} req/s ` +
+        `p50 ${result.p50} ms p99 ${result.p99} ms` +
+        (hitRatio === null ? "" : ` hit ratio ${hitRatio.toFixed(4)}`) +
+        (lines === null
+          ? ""
+          : ` lines M before ${lines.mBefore} after ${lines.mAfter} (${JSON.stringify(states)}),` +
+            ` store commits on all nodes ${lines.commits}, batches ${batches},` +
+            ` homes made (leader changes) ${homesMade}`) +
+        (cpuUs === null ? "" : ` cpu ${cpuUs.toFixed(1)} µs/${test}`) +
+        (clusterCpuUs === null ? "" : ` (cluster ${clusterCpuUs.toFixed(1)})`),
+    );
+    return {
+      target: target.name,
+      pipeline,
+      rps: result.rps,
+      p50Ms: result.p50,
+      p99Ms: result.p99,
+      hitRatio,
+      cpuUs,
+      clusterCpuUs,
+    };
+  }
+  // A target that keeps failing (an overloaded baseline) is left out of this round, not fatal.
+  console.error(`${target.name} ${test} -P ${pipeline}: no result in ${RUN_ATTEMPTS} attempts`);
+  return null;
 }
 
 /** `after - before`, or null when either is unknown. */
@@ -312,16 +416,19 @@ function best(rows: Row[], target: string, pipeline: number): Row | undefined {
     .sort((a, b) => b.rps - a.rps)[0];
 }
 
-function printTable(rows: Row[]): void {
+function printTable(rows: Row[], test: string): void {
   const withBaseline = rows.some((row) => row.target === BASELINE);
+  const withEverysec = rows.some((row) => row.target === "redis aof-everysec");
   const table = new Table({
     head: [
-      "GET -P",
-      "redis (p50/p99 ms)",
+      `${test} -P`,
+      "redis always (p50/p99 ms)",
+      ...(withEverysec ? ["redis everysec"] : []),
       "ceiling",
       "dsync",
       "hit ratio",
       "/redis",
+      ...(withEverysec ? ["/everysec"] : []),
       "/ceiling",
       ...(withBaseline ? ["baseline", "baseline/ceiling"] : []),
     ],
@@ -332,26 +439,29 @@ function printTable(rows: Row[]): void {
     a === undefined || b === undefined ? "-" : (a.rps / b.rps).toFixed(3);
   for (const pipeline of [1, 16]) {
     const redis = best(rows, "redis aof-always", pipeline);
+    const everysec = best(rows, "redis aof-everysec", pipeline);
     const ceiling = best(rows, "deno ceiling", pipeline);
     const dsync = best(rows, "dsync n1 (cache)", pipeline);
     const before = best(rows, BASELINE, pipeline);
     table.push([
       pipeline,
       cell(redis),
+      ...(withEverysec ? [cell(everysec)] : []),
       cell(ceiling),
       cell(dsync),
       dsync?.hitRatio?.toFixed(4) ?? "-",
       ratio(dsync, redis),
+      ...(withEverysec ? [ratio(dsync, everysec)] : []),
       ratio(dsync, ceiling),
       ...(withBaseline ? [cell(before), ratio(before, ceiling)] : []),
     ]);
   }
   console.log(table.toString());
-  printCpu(rows);
+  printCpu(rows, test);
 }
 
-/** The lowest CPU µs per GET of each target over the rounds, per depth. */
-function printCpu(rows: Row[]): void {
+/** The lowest CPU µs per request of each target over the rounds, per depth. */
+function printCpu(rows: Row[], test: string): void {
   const targets = [...new Set(rows.map((row) => row.target))];
   for (const pipeline of [1, 16]) {
     const parts: string[] = [];
@@ -368,7 +478,7 @@ function printCpu(rows: Row[]): void {
         `${target} ${own.toFixed(1)}` + (all === null ? "" : ` (cluster ${all.toFixed(1)})`),
       );
     }
-    console.log(`CPU µs per GET -P ${pipeline} (lowest of the rounds): ${parts.join(", ")}`);
+    console.log(`CPU µs per ${test} -P ${pipeline} (lowest of the rounds): ${parts.join(", ")}`);
   }
 }
 

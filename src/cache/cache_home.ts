@@ -419,8 +419,9 @@ export class CacheHome {
 
   #startWriteBack(entry: KeyEntry, txn: Txn, message: WriteBackMessage): void {
     const holder = entry.holders.get(txn.job.from);
-    if (holder?.state !== "M" || holder.grantSeq !== message.grantSeq) {
-      this.#ackWriteBack(entry, message, txn.job.from, false);
+    // E counts too: a node writes on an E line without asking (it becomes M there).
+    if (holder === undefined || holder.state === "S" || holder.grantSeq !== message.grantSeq) {
+      this.#ackWriteBack(entry, message, txn.job.from, false, 0);
       entry.txn = null;
       return;
     }
@@ -477,8 +478,7 @@ export class CacheHome {
     const job = txn.job;
     entry.txn = null;
     if (job.kind === "writeBack") {
-      if (job.message.final) entry.holders.delete(job.from);
-      this.#ackWriteBack(entry, job.message, job.from, true);
+      this.#writeBackDone(entry, job.from, job.message, nowMs);
     } else {
       // Until every lease of an older home has lapsed, a read gets the value without a line
       // (lease 0): an old M or E may still be live somewhere, and S beside it is not allowed.
@@ -530,7 +530,9 @@ export class CacheHome {
   }
 
   #refuse(entry: KeyEntry, job: Job, reason: CacheRefusal): void {
-    if (job.kind === "writeBack") return this.#ackWriteBack(entry, job.message, job.from, false);
+    if (job.kind === "writeBack") {
+      return this.#ackWriteBack(entry, job.message, job.from, false, 0);
+    }
     this.#outbox.push({
       to: job.from,
       message: {
@@ -544,7 +546,33 @@ export class CacheHome {
     });
   }
 
-  #ackWriteBack(entry: KeyEntry, m: WriteBackMessage, to: string, accepted: boolean): void {
+  /**
+   * A committed write-back: a final one ends the holder's record; any other renews its lease, as a
+   * grant does (the job ran in the key's turn with the holder still in M under this grant, so no
+   * revocation of it is open). The node counts the renewal from when it sent the write-back,
+   * before this ack, so its lease still ends first.
+   */
+  #writeBackDone(entry: KeyEntry, from: string, m: WriteBackMessage, nowMs: number): void {
+    const holder = entry.holders.get(from);
+    const held = holder !== undefined && holder.grantSeq === m.grantSeq;
+    if (m.final && held) entry.holders.delete(from);
+    // A holder that lapsed (or changed) while the commit ran gets no new lease.
+    if (m.final || !held || holder.state === "S" || nowMs >= holder.lapseAtMs) {
+      return this.#ackWriteBack(entry, m, from, true, 0);
+    }
+    const leaseMs = this.#timing.leaseMs;
+    holder.state = "M";
+    holder.lapseAtMs = Math.max(holder.lapseAtMs, nowMs + leaseMs + this.#timing.holderMarginMs);
+    this.#ackWriteBack(entry, m, from, true, leaseMs);
+  }
+
+  #ackWriteBack(
+    entry: KeyEntry,
+    m: WriteBackMessage,
+    to: string,
+    accepted: boolean,
+    leaseMs: number,
+  ): void {
     this.#outbox.push({
       to,
       message: {
@@ -555,6 +583,7 @@ export class CacheHome {
         grantSeq: m.grantSeq,
         writeVersion: m.writeVersion,
         accepted,
+        leaseMs,
       },
     });
   }

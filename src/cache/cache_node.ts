@@ -7,6 +7,7 @@ import type {
   CacheRefusal,
   CacheWrite,
   CacheWriteMode,
+  DirtyData,
   ForwardMessage,
   GrantMessage,
   HomeToNodeMessage,
@@ -101,6 +102,13 @@ export class CacheNode {
    * since the last tick besides the dirty ones).
    */
   #dirtyIds = new Set<string>();
+  /**
+   * When the dirty lines' unsent writes all go to their homes together (node clock), or null:
+   * set by the first unsent write to that write's time + writeBackMs, so every dirty line is sent
+   * in the same tick (each home commits a slot's lines in one entry, and every slot's entries in
+   * one turn) and no write waits longer than writeBackMs.
+   */
+  #flushAtMs: number | null = null;
   #epochs = new Map<number, number>();
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
@@ -203,21 +211,36 @@ export class CacheNode {
    * acknowledged locally (E becomes M); otherwise an exclusive request carrying the write.
    */
   write(key: Uint8Array, slot: number, write: CacheWrite, nowMs: number): WriteDecision {
+    const local = this.writeHit(key, write, nowMs);
+    if (local !== null) return { kind: "done", applied: local };
     const id = keyIdOf(key);
-    const line = this.#validLine(id, nowMs);
-    if (this.#options.writeMode === "back" && line !== undefined && line.state !== "S") {
-      this.#stats.hits++;
-      const applied = applyLocalWrite(this.#lines, id, line, write, nowMs, this.#options.timing);
-      // The write may have moved the line's expiry, and made it dirty: the tick's two sweeps.
-      this.#lines.reschedule(id);
-      if (line.dirty !== null) this.#dirtyIds.add(id);
-      return { kind: "done", applied };
-    }
     const blocked = this.#blocked(id);
     if (blocked !== null) return blocked;
     const requestId = this.#startRequest(key, id, slot, "write", nowMs);
     this.#outbox.push({ type: "exclusiveRequest", slot, requestId, key, write });
     return { kind: "request", requestId };
+  }
+
+  /**
+   * A write applied and acknowledged locally (write-back, a line held in M or E under a live
+   * lease): whether its NX/XX condition held; null when it must go to the home (nothing done).
+   * Found by the key's bytes, like a hit; `write.value` is kept by the line (the caller's copy).
+   */
+  writeHit(key: Uint8Array, write: CacheWrite, nowMs: number): boolean | null {
+    if (this.#options.writeMode !== "back") return null;
+    const line = this.#lines.peekKey(key);
+    if (line === undefined || line.state === "S" || !this.#isLive(line, nowMs)) return null;
+    this.#lines.touchKey(key);
+    this.#stats.hits++;
+    const applied = applyLocalWrite(this.#lines, line, write, nowMs, this.#options.timing);
+    if (applied) {
+      this.#flushAtMs ??= nowMs + this.#options.timing.writeBackMs;
+      // The write may have moved the line's expiry, and made it dirty: the tick's two sweeps.
+      const id = keyIdOf(key);
+      this.#lines.reschedule(id);
+      this.#dirtyIds.add(id);
+    }
+    return applied;
   }
 
   /**
@@ -265,6 +288,7 @@ export class CacheNode {
       else if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
       else this.#maybeWriteBack(line, nowMs);
     }
+    if (this.#flushAtMs !== null && nowMs >= this.#flushAtMs) this.#flushAtMs = null;
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
       if (nowMs >= flushing.sentAtMs + timing.leaseMs + timing.holderMarginMs) {
@@ -318,10 +342,12 @@ export class CacheNode {
         l.expiryEndMs,
         l.epoch,
         l.grantSeq,
-        l.dirty === null ? null : [l.dirty.version, l.dirty.sentAtMs],
+        l.writeCount,
+        l.dirty === null ? null : [l.dirty.version, l.dirty.unsentSinceMs, l.dirty.inFlight],
       ]),
       [...this.#pending.values()].map((p) => [p.requestId, p.kind, p.sentAtMs, p.revoked]),
       [...this.#flushing].sort(),
+      this.#flushAtMs,
       [...this.#epochs].sort(),
       this.#nextRequestId,
     ]);
@@ -335,6 +361,7 @@ export class CacheNode {
     copy.#pendingByKey = new Map(this.#pendingByKey);
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
     copy.#dirtyIds = new Set(this.#dirtyIds);
+    copy.#flushAtMs = this.#flushAtMs;
     copy.#epochs = new Map(this.#epochs);
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
@@ -445,6 +472,7 @@ export class CacheNode {
       expiryEndMs,
       epoch: message.epoch,
       grantSeq: message.grantSeq,
+      writeCount: 0,
       dirty: null,
     };
     if (!this.#isLive(line, nowMs)) return [completion];
@@ -482,35 +510,75 @@ export class CacheNode {
     this.#outbox.push({ type: "invalidateAck", slot, epoch, key, upToSeq, keptShared, dirty });
   }
 
+  /**
+   * A WriteBack committed (or refused: the line is gone). The ack of the one in flight renews
+   * the lease from when that version was first sent (the home counts from its ack, later), so a
+   * line written steadily stays M; writes made since go next, at their due time.
+   */
   #onWriteBackAck(message: WriteBackAckMessage, nowMs: number): void {
     const id = keyIdOf(message.key);
     this.#flushing.delete(id);
     const line = this.#lines.peek(id);
-    if (line === undefined || line.grantSeq !== message.grantSeq || line.dirty === null) return;
+    if (
+      line === undefined || line.epoch !== message.epoch || line.grantSeq !== message.grantSeq ||
+      line.dirty === null
+    ) return;
     if (!message.accepted) {
       this.#lines.remove(id);
-    } else if (line.dirty.version === message.writeVersion) {
-      line.dirty = null;
-    } else {
-      line.dirty.sentAtMs = null;
-      this.#maybeWriteBack(line, nowMs);
+      return;
     }
+    const dirty = line.dirty;
+    const inFlight = dirty.inFlight;
+    if (inFlight !== null && inFlight.version === message.writeVersion) {
+      dirty.inFlight = null;
+      if (message.leaseMs > 0 && this.#isLive(line, nowMs)) {
+        line.leaseEndMs = Math.max(line.leaseEndMs, inFlight.firstSentAtMs + message.leaseMs);
+      }
+    }
+    if (dirty.version === message.writeVersion) {
+      line.dirty = null;
+      return;
+    }
+    if (dirty.inFlight !== null || dirty.unsentSinceMs === null) return;
+    const dueAtMs = dirty.unsentSinceMs + this.#options.timing.writeBackMs;
+    if (nowMs >= dueAtMs) return this.#sendDirty(line, nowMs);
+    if (this.#flushAtMs === null || dueAtMs < this.#flushAtMs) this.#flushAtMs = dueAtMs;
   }
 
+  /**
+   * Sends the line's unsent writes when the node's flush is due (at the latest writeBackMs after
+   * the first of them), one WriteBack in flight per line; resends one unacknowledged for a
+   * quarter of the lease as it was (a lost message; so the ack of either copy renews the lease
+   * from the first send, and newer writes wait for it).
+   */
   #maybeWriteBack(line: CacheLine, nowMs: number): void {
     const dirty = line.dirty;
     assert(dirty !== null, "write-back of a dirty line");
-    const writeBackMs = this.#options.timing.writeBackMs;
-    if (nowMs < dirty.sinceMs + writeBackMs) return;
-    if (dirty.sentAtMs !== null && nowMs < dirty.sentAtMs + writeBackMs) return;
-    dirty.sentAtMs = nowMs;
-    this.#sendWriteBack(line, false);
+    const timing = this.#options.timing;
+    const inFlight = dirty.inFlight;
+    if (inFlight !== null) {
+      const retryMs = Math.max(timing.writeBackMs, timing.leaseMs / 4);
+      if (nowMs < inFlight.lastSentAtMs + retryMs) return;
+      inFlight.lastSentAtMs = nowMs;
+      return this.#sendWriteBack(line, false, inFlight.version, inFlight.data);
+    }
+    if (dirty.unsentSinceMs === null) return;
+    const ownDueAtMs = dirty.unsentSinceMs + timing.writeBackMs;
+    const dueAtMs = Math.min(this.#flushAtMs ?? ownDueAtMs, ownDueAtMs);
+    if (nowMs >= dueAtMs) this.#sendDirty(line, nowMs);
   }
 
-  #sendWriteBack(line: CacheLine, final: boolean): void {
-    assert(line.dirty !== null, "write-back of a dirty line");
+  #sendDirty(line: CacheLine, nowMs: number): void {
+    const dirty = line.dirty;
+    assert(dirty !== null, "write-back of a dirty line");
+    const { version, data } = dirty;
+    dirty.inFlight = { version, data, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
+    dirty.unsentSinceMs = null;
+    this.#sendWriteBack(line, false, version, data);
+  }
+
+  #sendWriteBack(line: CacheLine, final: boolean, writeVersion: number, dirty: DirtyData): void {
     const { slot, epoch, key, grantSeq } = line;
-    const writeVersion = line.dirty.version;
     this.#outbox.push({
       type: "writeBack",
       slot,
@@ -518,7 +586,7 @@ export class CacheNode {
       key,
       grantSeq,
       writeVersion,
-      dirty: line.dirty.data,
+      dirty,
       final,
     });
   }
@@ -530,14 +598,14 @@ export class CacheNode {
     if (line.expiryEndMs !== null && nowMs >= line.expiryEndMs) {
       line.dirty.data = { value: null, ttlMs: null };
     }
-    this.#sendWriteBack(line, true);
+    this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
     this.#flushing.set(id, { slot: line.slot, sentAtMs: nowMs });
   }
 
   #evicted(line: CacheLine, nowMs: number): void {
     this.#stats.evictions++;
     if (line.dirty !== null) {
-      this.#sendWriteBack(line, true);
+      this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
       this.#flushing.set(keyIdOf(line.key), { slot: line.slot, sentAtMs: nowMs });
       return;
     }

@@ -7,12 +7,24 @@ import type { DirtyData, GrantedState } from "./types.ts";
 /** Local writes of a write-back line that the store has not seen yet. */
 export interface DirtyState {
   data: DirtyData;
-  /** Numbers local writes; a WriteBackAck clears the line only if it names the latest. */
+  /**
+   * The number of the latest local write under the line's grant (`CacheLine.writeCount`, never
+   * reused for the grant); a WriteBackAck clears the line only if it names this one.
+   */
   version: number;
-  /** When the first unsent local write happened (node clock). */
-  sinceMs: number;
-  /** When the latest WriteBack for this line was sent, or null. */
-  sentAtMs: number | null;
+  /** When the first local write that no WriteBack carried yet happened, or null (all sent). */
+  unsentSinceMs: number | null;
+  /**
+   * The WriteBack awaiting its ack (one at a time): the version and data it carried (a retry
+   * resends exactly these), when it was first sent (a renewed lease counts from here) and last
+   * sent; null: none.
+   */
+  inFlight: {
+    version: number;
+    data: DirtyData;
+    firstSentAtMs: number;
+    lastSentAtMs: number;
+  } | null;
 }
 
 /** One cached line on a node. A line that is absent is in state I. */
@@ -29,6 +41,8 @@ export interface CacheLine {
   /** The home's epoch and grant number this line was granted under. */
   epoch: number;
   grantSeq: number;
+  /** Local writes made under this grant (write-back); numbers their versions. */
+  writeCount: number;
   dirty: DirtyState | null;
 }
 
@@ -159,9 +173,7 @@ export class LineStore {
   }
 
   /** Replaces the value of a present line (a local write), keeping the byte count right. */
-  setValue(id: string, value: Uint8Array | null): void {
-    const line = this.#slots.get(id)?.line;
-    assert(line !== undefined, "setValue on a present line");
+  setValue(line: CacheLine, value: Uint8Array | null): void {
     this.#bytes += lineBytes(line.key, value) - lineBytes(line.key, line.value);
     line.value = value;
   }
@@ -312,6 +324,10 @@ export class LineStore {
 
 /** A copy of a line that shares only what is never changed in place (key and value bytes). */
 function copyLine(line: CacheLine): CacheLine {
-  const dirty = line.dirty === null ? null : { ...line.dirty, data: { ...line.dirty.data } };
+  const dirty = line.dirty === null ? null : {
+    ...line.dirty,
+    data: { ...line.dirty.data },
+    inFlight: line.dirty.inFlight === null ? null : { ...line.dirty.inFlight },
+  };
   return { ...line, dirty };
 }

@@ -9,7 +9,6 @@ import type { CacheWrite } from "./types.ts";
  */
 export function applyLocalWrite(
   lines: LineStore,
-  id: string,
   line: CacheLine,
   write: CacheWrite,
   nowMs: number,
@@ -18,15 +17,17 @@ export function applyLocalWrite(
   const exists = line.value !== null;
   if (write.condition === "ifMissing" && exists) return false;
   if (write.condition === "ifExists" && !exists) return false;
-  lines.setValue(id, write.value);
+  lines.setValue(line, write.value);
   line.state = "M";
   line.expiryEndMs = write.ttlMs === null ? null : nowMs + write.ttlMs - timing.expiryMarginMs;
   const data = { value: write.value, ttlMs: write.ttlMs };
+  const version = ++line.writeCount;
   if (line.dirty === null) {
-    line.dirty = { data, version: 1, sinceMs: nowMs, sentAtMs: null };
+    line.dirty = { data, version, unsentSinceMs: nowMs, inFlight: null };
   } else {
     line.dirty.data = data;
-    line.dirty.version++;
+    line.dirty.version = version;
+    line.dirty.unsentSinceMs ??= nowMs;
   }
   return true;
 }

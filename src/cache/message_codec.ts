@@ -95,6 +95,7 @@ export function encodeCacheMessage(m: CacheMessage): Uint8Array {
       break;
     case "writeBackAck":
       w.u53(m.epoch).u32Bytes(m.key).u53(m.grantSeq).u53(m.writeVersion).u8(m.accepted ? 1 : 0);
+      w.u53(m.leaseMs);
       break;
     case "evict":
       w.u53(m.epoch).u32Bytes(m.key).u53(m.grantSeq);
@@ -199,7 +200,8 @@ function readMessage(r: BinaryReader): CacheMessage {
       const key = readKey(r);
       const grantSeq = r.u53();
       const writeVersion = r.u53();
-      return { type, slot, epoch, key, grantSeq, writeVersion, accepted: readFlag(r) };
+      const accepted = readFlag(r);
+      return { type, slot, epoch, key, grantSeq, writeVersion, accepted, leaseMs: r.u53() };
     }
     case "evict":
       return { type, slot, epoch: r.u53(), key: readKey(r), grantSeq: r.u53() };

@@ -142,7 +142,11 @@ export interface WriteBackMessage {
   final: boolean;
 }
 
-/** Home → node: the write-back is committed (`accepted`) or was refused (line not held in M). */
+/**
+ * Home → node: the write-back is committed (`accepted`) or was refused (line not held in M). An
+ * accepted, non-final write-back also renews the line's lease: the home counts `leaseMs` (plus its
+ * margin) from when it sends the ack, the node from when it first sent that `writeVersion`.
+ */
 export interface WriteBackAckMessage {
   type: "writeBackAck";
   slot: number;
@@ -151,6 +155,8 @@ export interface WriteBackAckMessage {
   grantSeq: number;
   writeVersion: number;
   accepted: boolean;
+  /** The renewed lease (0: none, e.g. refused or final). */
+  leaseMs: number;
 }
 
 /** Node → home: the node dropped a clean line (LRU eviction); the home forgets the holder. */

@@ -36,12 +36,38 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
     return client(call);
   }
 
+  /**
+   * SET: a plain one (no options, within the limits) on a line this node owns (write-back) is
+   * acknowledged before anything else is parsed; the rest goes through `client`.
+   */
+  function set(call: CommandCall): void | Promise<ReplyFn> {
+    const { args } = call;
+    const key = args[1]!;
+    const value = args[2];
+    if (
+      args.length === 3 && value !== undefined && key.length <= KV_KEY_BYTES_MAX &&
+      value.length <= limits.valueBytesMax
+    ) {
+      const write = { value: value.slice(), ttlMs: null, condition: "always" as const };
+      if (service.writeHit(key, write) === true) return call.out.simple("OK");
+    }
+    return client(call);
+  }
+
   function client(call: CommandCall): void | Promise<ReplyFn> {
     const request = parseKvCommand(call.args, limits);
     if ("kind" in request) return call.out.error(request.line);
     if (request.command === "get" || request.command === "pttl") {
       const hit = service.hit(request.key);
       if (hit !== null) return writeRead(call.out, call.session.protocol, request, [hit]);
+    }
+    if (request.command === "set") {
+      // On a line this node owns (write-back): acknowledged in this turn, no promise.
+      const { key, value, ttlMs, condition } = request;
+      const applied = service.writeHit(key, { value: value.slice(), ttlMs, condition });
+      if (applied !== null) {
+        return applied ? call.out.simple("OK") : call.out.nullBulk(call.session.protocol);
+      }
     }
     return run(request).then(
       (answer): ReplyFn => answer,
@@ -95,7 +121,7 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
   }
 
   return [
-    ...keyCommandSpecs((name) => name === "get" ? get : client, {
+    ...keyCommandSpecs((name) => name === "get" ? get : name === "set" ? set : client, {
       get: "a local hit under a coherence lease",
       set: "write-through",
       mset: "not atomic",

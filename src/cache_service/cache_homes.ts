@@ -23,7 +23,17 @@ import { StoreUnavailableError } from "./store_unavailable.ts";
 export interface CacheStore {
   readKey(slot: number, key: Uint8Array): Promise<KvKeyState>;
   writeKey(slot: number, key: Uint8Array, write: CacheWrite): Promise<KvKeyWrite>;
+  /**
+   * Plain SETs (no TTL, no condition) of distinct keys of one slot, committed together (fewer
+   * entries than keys), each answered in order; absent: each goes through `writeKey`.
+   */
+  writePairs?(slot: number, pairs: Array<{ key: Uint8Array; value: Uint8Array }>): Promise<
+    KvKeyWrite[]
+  >;
 }
+
+/** Plain SETs a home asks for in one turn go to the store together, at most this many per batch. */
+const COMMIT_BATCH_PAIRS_MAX = 512;
 
 /** What the homes need from the node. */
 export interface CacheHomesOptions {
@@ -68,6 +78,8 @@ interface LiveHome {
   committing: Map<string, number>;
   /** When the home last sent its Fence to the nodes that have not acknowledged it. */
   fenceSentMs: number;
+  /** Plain-SET commits of this turn, sent to the store together at its end (`writePairs`). */
+  batch: Array<StoreRequest & { kind: "commit" }>;
 }
 
 /** A new home resends its Fence this often to the nodes that have not acknowledged it. */
@@ -92,6 +104,8 @@ export class CacheHomes {
     storeReads: 0,
     storeCommits: 0,
     storeFailed: 0,
+    /** Store calls that carried several plain-SET commits (write-backs of one slot, mostly). */
+    storeBatches: 0,
     /** Homes made with an epoch fence (the others wait for the old leases to lapse). */
     fencesStarted: 0,
   };
@@ -186,6 +200,7 @@ export class CacheHomes {
       open: new Map(),
       committing: new Map(),
       fenceSentMs: nowMs,
+      batch: [],
     };
     this.#homes.set(slot, made);
     this.stats.homesMade++;
@@ -255,8 +270,45 @@ export class CacheHomes {
       this.stats.storeCommits++;
       const text = byteString(request.key);
       live.committing.set(text, (live.committing.get(text) ?? 0) + 1);
+      const { value, ttlMs, condition } = request.write;
+      if (store.writePairs !== undefined && value !== null && ttlMs === null) {
+        if (condition === "always") return this.#batch(live, request);
+      }
       done = store.writeKey(live.slot, request.key, request.write).then(resultOfWrite);
     }
+    this.#settle(live, request, done);
+  }
+
+  /**
+   * Queues a plain SET for the store call that ends this turn: the write-backs of a slot that
+   * a node sends in one tick arrive in one read of its link, so they commit in one entry. The
+   * keys are distinct (one transaction per key at the home).
+   */
+  #batch(live: LiveHome, request: StoreRequest & { kind: "commit" }): void {
+    live.batch.push(request);
+    if (live.batch.length >= COMMIT_BATCH_PAIRS_MAX) return this.#commitBatch(live);
+    if (live.batch.length === 1) queueMicrotask(() => this.#commitBatch(live));
+  }
+
+  #commitBatch(live: LiveHome): void {
+    const batch = live.batch;
+    if (batch.length === 0) return;
+    live.batch = [];
+    const pairs = batch.map(({ key, write }) => ({ key, value: write.value! }));
+    let written: Promise<KvKeyWrite[]>;
+    try {
+      written = this.#options.store.writePairs!(live.slot, pairs);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    if (batch.length > 1) this.stats.storeBatches++;
+    batch.forEach((request, index) => {
+      this.#settle(live, request, written.then((writes) => resultOfWrite(writes[index]!)));
+    });
+  }
+
+  /** Hands a store access's answer to the home (if still current), failures as refusals. */
+  #settle(live: LiveHome, request: StoreRequest, done: Promise<StoreResult>): void {
     done.catch((error): StoreResult => {
       this.stats.storeFailed++;
       this.#options.logger.debug("cache store access failed", {

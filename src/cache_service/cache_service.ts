@@ -280,6 +280,14 @@ export class CacheService {
     return { value: hit.value, ttlRemainingMs: this.#ttlLeft(hit.expiryEndMs, nowMs) };
   }
 
+  /**
+   * A write acknowledged locally (write-back on a line this node owns), or null (the caller then
+   * calls `write`). `write.value` must be the caller's own copy: the line keeps it.
+   */
+  writeHit(key: Uint8Array, write: CacheWrite): boolean | null {
+    return this.node.writeHit(key, write, this.#options.nowMs());
+  }
+
   /** Reads `key` (the caller's own copy: it is kept while the request is out). */
   async read(key: Uint8Array): Promise<KeyRead> {
     const route = this.#route();
@@ -561,6 +569,8 @@ export class CacheService {
     }
     const completions = this.node.receive(message, this.#options.nowMs());
     this.#flushNode();
+    // A final write-back acknowledged unblocks its key now, not at the next tick.
+    if (message.type === "writeBackAck") this.#wakeKey(keyIdOf(message.key));
     for (const completion of completions) {
       const parked = this.#parked.get(completion.requestId);
       if (parked === undefined) continue;

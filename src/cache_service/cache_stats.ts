@@ -46,6 +46,7 @@ export function cacheInfoFields(
     ["cache_store_reads", homes.stats.storeReads],
     ["cache_store_commits", homes.stats.storeCommits],
     ["cache_store_failed", homes.stats.storeFailed],
+    ["cache_store_batches", homes.stats.storeBatches],
     ["cache_frames_sent", stats.framesSent],
     ["cache_frames_received", stats.framesReceived],
     ["cache_frames_dropped", stats.framesDropped],

@@ -72,6 +72,7 @@ export function cacheSubsystemFactory(
           store: backend ?? {
             readKey: (slot, key) => links.kv().readKey(slot, key),
             writeKey: (slot, key, write) => links.kv().writeKey(slot, key, write),
+            writePairs: (slot, pairs) => links.kv().writePairs(slot, pairs),
           },
         },
         slotCount: () => context.slotCount(),

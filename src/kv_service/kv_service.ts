@@ -12,6 +12,7 @@ import {
   type KvExpireOp,
   type KvOp,
   kvOpBytes,
+  type KvPair,
   type KvRequest,
   opOf,
 } from "../kv/mod.ts";
@@ -157,6 +158,65 @@ export class KvService {
     }
   }
 
+  /**
+   * Commits plain SETs (no TTL, no condition) of distinct keys of one slot for the cache's home
+   * in as few entries as fit `entryBytesMax` (each an `mset`, applied atomically) and answers
+   * each key as written, in order; a pair too large for an entry alone is refused. Throws
+   * TRYAGAIN when not leading (or a commit fails): then none is known to be written.
+   */
+  async writePairs(slot: number, pairs: KvPair[]): Promise<KvKeyWrite[]> {
+    const { host, machine } = this.#leading(slot);
+    const keys = pairs.map((pair) => pair.key);
+    for (const due of machine.tracker.dueAmong(keys, machine.slot, this.#options.nowMs())) {
+      void this.#proposeExpire(host, machine, due).catch(() => {});
+    }
+    this.stats.writes += pairs.length;
+    const results: Array<KvKeyWrite | null> = pairs.map(() => null);
+    const commits: Promise<void>[] = [];
+    const entryBytesMax = this.#options.entryBytesMax;
+    // mset bytes are additive: the empty op's, plus each pair's share.
+    const emptyBytes = kvOpBytes({ op: "mset", pairs: [] });
+    let chunk: number[] = [];
+    let chunkBytes = emptyBytes;
+    const propose = (indexes: number[]) => {
+      const op: KvOp = { op: "mset", pairs: indexes.map((i) => pairs[i]!) };
+      commits.push(
+        this.#propose(host, op).then(({ outcome }) => {
+          for (const i of indexes) {
+            const { value } = pairs[i]!;
+            results[i] = outcome.kind === "ok"
+              ? { kind: "written", applied: true, value, ttlRemainingMs: null }
+              : { kind: "refused", line: refusalLine(outcome) };
+          }
+        }),
+      );
+    };
+    // Greedy: a chunk grows while its op fits one entry.
+    for (let i = 0; i < pairs.length; i++) {
+      const alone = kvOpBytes({ op: "mset", pairs: [pairs[i]!] });
+      if (alone > entryBytesMax) {
+        this.stats.refusedLimit++;
+        const line = `LIMIT operation of ${alone} bytes would exceed maximum of ${entryBytesMax}`;
+        results[i] = { kind: "refused", line };
+        continue;
+      }
+      const pairBytes = alone - emptyBytes;
+      if (chunkBytes + pairBytes > entryBytesMax) {
+        propose(chunk);
+        chunk = [];
+        chunkBytes = emptyBytes;
+      }
+      chunk.push(i);
+      chunkBytes += pairBytes;
+    }
+    if (chunk.length > 0) propose(chunk);
+    await Promise.all(commits);
+    return results.map((result) => {
+      if (result === null) throw new Error("writePairs left a pair without an answer");
+      return result;
+    });
+  }
+
   #leading(slot: number): { host: RaftHost<unknown>; machine: KvMachine } {
     const hosted = this.#options.slotOf(slot);
     if (hosted === undefined || !hosted.host.leading) {
@@ -232,4 +292,9 @@ export class KvService {
       }
     }
   }
+}
+
+function refusalLine(outcome: KvApplied["outcome"]): string {
+  const answer = answerOfOutcome(outcome);
+  return answer.kind === "error" ? answer.line : "ERR refused";
 }

@@ -87,6 +87,7 @@ Deno.test("cache node: older epochs are ignored, a newer epoch drops older lines
     grantSeq: 1,
     writeVersion: 1,
     accepted: true,
+    leaseMs: 0,
   }, 5);
   assert.equal(n.stateOf(KEY, 6), "I");
 });
@@ -128,6 +129,7 @@ Deno.test("cache node: write-back writes an E line locally, sends it after write
     grantSeq: 1,
     writeVersion: 1,
     accepted: true,
+    leaseMs: 0,
   }, 120);
   n.tick(400);
   assert.deepEqual(n.takeMessages(), []); // clean now: nothing more to send

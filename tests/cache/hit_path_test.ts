@@ -11,7 +11,18 @@ const VALUE = new TextEncoder().encode("v");
 function line(key: Uint8Array, grantSeq: number) {
   const value = VALUE;
   const state = "S" as const;
-  return { key, slot: 0, state, value, leaseEndMs: 1000, expiryEndMs: null, epoch: 1, grantSeq };
+  const leaseEndMs = 1000;
+  return {
+    key,
+    slot: 0,
+    state,
+    value,
+    leaseEndMs,
+    expiryEndMs: null,
+    epoch: 1,
+    grantSeq,
+    writeCount: 0,
+  };
 }
 
 Deno.test("line store: touchFound makes the line peekKey found the newest, once", () => {

@@ -57,6 +57,7 @@ Deno.test("line store: takeDue removes exactly the lines past their deadline", (
     expiryEndMs,
     epoch: 1,
     grantSeq: index,
+    writeCount: 0,
     dirty: null,
   });
   store.insert("0", line(0, 100, null));

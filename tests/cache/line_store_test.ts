@@ -13,6 +13,7 @@ function line(id: string, value = "v"): CacheLine {
     expiryEndMs: null,
     epoch: 1,
     grantSeq: 1,
+    writeCount: 0,
     dirty: null,
   };
 }

@@ -82,6 +82,7 @@ export const cacheMessageArb: fc.Arbitrary<CacheMessage> = fc.oneof(
     grantSeq: u53,
     writeVersion: u53,
     accepted: fc.boolean(),
+    leaseMs: u53,
   }),
   fc.record({ type: fc.constant("evict" as const), slot, epoch: u53, key, grantSeq: u53 }),
   fc.record({

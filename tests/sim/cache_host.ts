@@ -105,6 +105,7 @@ export class SimCacheHost {
         store: {
           readKey: (slot, key) => this.kv.readKey(slot, key),
           writeKey: (slot, key, write) => this.kv.writeKey(slot, key, write),
+          writePairs: (slot, pairs) => this.kv.writePairs(slot, pairs),
         },
       },
       slotCount: () => slotCount,

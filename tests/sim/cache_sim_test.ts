@@ -60,11 +60,10 @@ const MUTANT_SEEDS_MAX = 20;
 const WRONG_WRITE_ANSWER: Mutant = {
   name: "wrong-write-answer",
   breaks: "the home grants M with the key missing instead of the value it committed",
+  // The workload's SETs are plain (no TTL, no NX/XX): the home commits them via writePairs.
   path: "src/kv_service/kv_service.ts",
-  anchor:
-    'return { kind: "written", applied: true, value: write.value, ttlRemainingMs: write.ttlMs };',
-  replacement:
-    'return { kind: "written", applied: true, value: null, ttlRemainingMs: write.ttlMs };',
+  anchor: '? { kind: "written", applied: true, value, ttlRemainingMs: null }',
+  replacement: '? { kind: "written", applied: true, value: null, ttlRemainingMs: null }',
   caughtBy: /Cache history: .*linearizable: no/,
   seedsMax: MUTANT_SEEDS_MAX,
 };

@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import {
+  CacheHome,
+  CacheNode,
+  type GrantMessage,
+  type NodeToHomeMessage,
+  type WriteBackAckMessage,
+  type WriteBackMessage,
+} from "../../src/cache/mod.ts";
+
+const TIMING = { leaseMs: 1000, holderMarginMs: 250, expiryMarginMs: 50, writeBackMs: 100 };
+const A = new Uint8Array([1]);
+const B = new Uint8Array([2]);
+
+function writeBackNode(): CacheNode {
+  return new CacheNode({ writeMode: "back", timing: TIMING, maxBytes: 1 << 20, maxEntries: 8 });
+}
+
+function set(value: number) {
+  return { value: new Uint8Array([value]), ttlMs: null, condition: "always" as const };
+}
+
+/** Reads `key` at `nowMs` and installs the home's grant of `state` (lease from `nowMs`). */
+function own(n: CacheNode, key: Uint8Array, grantSeq: number, nowMs: number, slot = 0): void {
+  const decision = n.read(key, slot, nowMs);
+  assert.equal(decision.kind, "request");
+  const grant: GrantMessage = {
+    type: "grant",
+    slot,
+    epoch: 1,
+    requestId: decision.kind === "request" ? decision.requestId : 0,
+    key,
+    state: "M",
+    grantSeq,
+    value: new Uint8Array([0]),
+    ttlRemainingMs: null,
+    leaseMs: TIMING.leaseMs,
+    applied: true,
+  };
+  n.receive(grant, nowMs);
+  n.takeMessages();
+}
+
+function writeBacks(n: CacheNode): WriteBackMessage[] {
+  return n.takeMessages().filter((m): m is WriteBackMessage => m.type === "writeBack");
+}
+
+function ackOf(wb: WriteBackMessage, leaseMs: number): WriteBackAckMessage {
+  const { slot, epoch, key, grantSeq, writeVersion } = wb;
+  return {
+    type: "writeBackAck",
+    slot,
+    epoch,
+    key,
+    grantSeq,
+    writeVersion,
+    accepted: true,
+    leaseMs,
+  };
+}
+
+Deno.test("write-back: a line written steadily stays M past its first lease (acks renew it)", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0); // lease until 1000
+  let acked = 0;
+  for (let nowMs = 10; nowMs <= 3000; nowMs += 10) {
+    assert.deepEqual(n.write(A, 0, set(nowMs % 250), nowMs), { kind: "done", applied: true });
+    n.tick(nowMs);
+    // The home acknowledges each write-back 5 ms after it was sent, renewing the lease.
+    for (const wb of writeBacks(n)) {
+      n.receive(ackOf(wb, TIMING.leaseMs), nowMs + 5);
+      acked++;
+    }
+  }
+  assert.equal(n.stateOf(A, 3001), "M");
+  // About one write-back per writeBackMs, not one per write.
+  assert.ok(acked >= 25 && acked <= 31, `${acked} write-backs`);
+  // The last renewal counts from when its write-back was sent (3000 at the latest).
+  assert.equal(n.stateOf(A, 3000 + TIMING.leaseMs), "I");
+});
+
+Deno.test("write-back: an ack without a lease renews nothing", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  n.write(A, 0, set(1), 10);
+  n.tick(110);
+  const [first] = writeBacks(n);
+  assert.equal(first?.writeVersion, 1);
+  n.receive(ackOf(first!, 0), 120); // e.g. the home had counted the holder as lapsed
+  assert.equal(n.stateOf(A, 999), "M");
+  assert.equal(n.stateOf(A, 1000), "I");
+});
+
+Deno.test("write-back: a retry resends the same version; its ack renews from the first send", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  n.write(A, 0, set(1), 10);
+  n.tick(110);
+  const [first] = writeBacks(n);
+  n.write(A, 0, set(2), 120);
+  n.tick(359);
+  assert.deepEqual(writeBacks(n), []);
+  n.tick(360); // unacknowledged for a quarter lease: the same write-back again
+  const [retry] = writeBacks(n);
+  assert.deepEqual(retry, first);
+  n.receive(ackOf(retry!, TIMING.leaseMs), 900); // a slow commit: still renews, from 110
+  assert.equal(n.stateOf(A, 1109), "M");
+  const [second] = writeBacks(n); // version 2 was due: it goes with the ack's handling
+  assert.equal(second?.writeVersion, 2);
+  n.receive(ackOf(first!, TIMING.leaseMs), 910); // the first copy's late ack changes nothing
+  assert.equal(n.stateOf(A, 1110), "I");
+  assert.deepEqual(writeBacks(n), []);
+});
+
+Deno.test("write-back: the node's dirty lines go out in the same tick, whatever their slot", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0, 0);
+  own(n, B, 2, 0, 1);
+  n.write(A, 0, set(1), 10);
+  n.write(B, 1, set(2), 90);
+  n.tick(109);
+  assert.deepEqual(writeBacks(n), []);
+  n.tick(110); // A is due; B goes with it, before its own 190
+  assert.deepEqual(writeBacks(n).map((wb) => [wb.slot, ...wb.key]).sort(), [[0, 1], [1, 2]]);
+  n.write(B, 1, set(3), 150); // a new flush time: 250
+  n.tick(249);
+  assert.deepEqual(writeBacks(n), []);
+  n.tick(250); // B's v2 is not acked: it waits for the ack (one in flight)
+  assert.deepEqual(writeBacks(n), []);
+});
+
+Deno.test("write-back: one write-back in flight per line; the next goes when it is acked", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  n.write(A, 0, set(1), 10);
+  n.tick(110);
+  const [v1] = writeBacks(n);
+  n.write(A, 0, set(2), 120);
+  n.tick(220); // v2 is due but v1 is not acknowledged yet (a slow commit is not doubled)
+  assert.deepEqual(writeBacks(n), []);
+  n.receive(ackOf(v1!, TIMING.leaseMs), 230); // v2 overdue: sent with the ack's handling
+  const [v2] = writeBacks(n);
+  assert.equal(v2?.writeVersion, 2);
+  assert.deepEqual(v2?.dirty.value, new Uint8Array([2]));
+  n.receive(ackOf(v2!, TIMING.leaseMs), 240);
+  n.tick(600);
+  assert.deepEqual(writeBacks(n), []); // clean
+});
+
+function homeWithHolder(state: "E" | "M"): CacheHome {
+  const home = new CacheHome(0, 1, -10_000, TIMING);
+  const request: NodeToHomeMessage = state === "E"
+    ? { type: "readRequest", slot: 0, requestId: 1, key: A }
+    : { type: "exclusiveRequest", slot: 0, requestId: 1, key: A, write: set(0) };
+  home.receive("a", request, 0);
+  const [access] = home.takeStoreRequests();
+  const result = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+  home.storeDone(access!.token, result, 0);
+  home.takeMessages();
+  assert.equal(home.holdersOf(A).get("a")?.state, state);
+  return home;
+}
+
+function writeBack(final: boolean): WriteBackMessage {
+  const dirty = { value: new Uint8Array([9]), ttlMs: null };
+  return {
+    type: "writeBack",
+    slot: 0,
+    epoch: 1,
+    key: A,
+    grantSeq: 1,
+    writeVersion: 3,
+    dirty,
+    final,
+  };
+}
+
+Deno.test("write-back home: an accepted write-back renews the holder's lease and says so", () => {
+  for (const state of ["E", "M"] as const) {
+    const home = homeWithHolder(state);
+    home.receive("a", writeBack(false), 600);
+    const [commit] = home.takeStoreRequests();
+    assert.equal(commit?.kind, "commit");
+    const result = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+    home.storeDone(commit.token, result, 700);
+    const [ack] = home.takeMessages();
+    assert.deepEqual(ack?.message, {
+      type: "writeBackAck",
+      slot: 0,
+      epoch: 1,
+      key: A,
+      grantSeq: 1,
+      writeVersion: 3,
+      accepted: true,
+      leaseMs: TIMING.leaseMs,
+    }, `holder in ${state}`);
+    const holder = home.holdersOf(A).get("a");
+    assert.equal(holder?.state, "M");
+    assert.equal(holder?.lapseAtMs, 700 + TIMING.leaseMs + TIMING.holderMarginMs);
+  }
+});
+
+Deno.test("write-back home: a final write-back ends the holder and renews nothing", () => {
+  const home = homeWithHolder("M");
+  home.receive("a", writeBack(true), 600);
+  const [commit] = home.takeStoreRequests();
+  const result = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+  home.storeDone(commit!.token, result, 700);
+  const [ack] = home.takeMessages();
+  assert.equal(ack?.message.type === "writeBackAck" && ack.message.leaseMs, 0);
+  assert.equal(home.holdersOf(A).size, 0);
+});
+
+Deno.test("write-back home: a holder that lapsed while the commit ran gets no new lease", () => {
+  const home = homeWithHolder("M"); // granted at 0: lapses at 1250
+  home.receive("a", writeBack(false), 600);
+  const [commit] = home.takeStoreRequests();
+  const result = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+  home.storeDone(commit!.token, result, 1250);
+  const [ack] = home.takeMessages();
+  assert.equal(ack?.message.type === "writeBackAck" && ack.message.accepted, true);
+  assert.equal(ack?.message.type === "writeBackAck" && ack.message.leaseMs, 0);
+});

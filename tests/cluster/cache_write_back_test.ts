@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import type { Redis } from "ioredis";
+import {
+  eventually,
+  planTestCluster,
+  startTestCluster,
+  stopTestCluster,
+} from "../helpers/node_harness.ts";
+import { waitForLeader } from "../helpers/resp_call.ts";
+import { cacheInfoField, cacheStats } from "../helpers/cache_info.ts";
+import { redisClient, retrying } from "../helpers/redis_retry.ts";
+
+/** Short enough that the writes below outlast three leases of the first grant. */
+const LEASE_MS = 3_000;
+const KEY_COUNT = 24;
+/** Writes of every key, one round every ROUND_PAUSE_MS: about three leases in all. */
+const ROUNDS = 300;
+const ROUND_PAUSE_MS = 30;
+
+const keys = Array.from({ length: KEY_COUNT }, (_, i) => `wb:${i}`);
+
+/** One SET of every key, pipelined; every reply must be OK. */
+async function writeAll(redis: Redis, value: string): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const key of keys) pipeline.set(key, value);
+  for (const [error, reply] of (await pipeline.exec())!) {
+    assert.equal(error, null);
+    assert.equal(reply, "OK");
+  }
+}
+
+Deno.test({
+  name: "cache write-back: lines written steadily stay M for many leases, write-backs batched",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const plan = await planTestCluster(3);
+    const nodes = await startTestCluster(plan, [
+      ...["--cache", "on", "--slots", "8", "--cache-lease-ms", String(LEASE_MS)],
+      ...["--cache-write", "back", "--cache-writeback-ms", "100"],
+    ]);
+    const clients = nodes.map(redisClient);
+    try {
+      await waitForLeader(nodes);
+      const [a, b] = clients as [Redis, Redis];
+      // A new home grants no M before the old leases could have lapsed: wait until every
+      // line is M on the writer.
+      await eventually("every key's line is M on the writer", async () => {
+        for (const key of keys) await retrying(() => a.set(key, "warm"), 20_000);
+        const states = await Promise.all(keys.map((key) => a.call("CACHE.STATE", key)));
+        return states.every((state) => state === "M");
+      }, 60_000);
+      const hitsBefore = (await cacheStats(a)).get("hits")!;
+      const batchesBefore = await sumField(clients, "cache_store_batches");
+      const startMs = performance.now();
+      for (let round = 0; round < ROUNDS; round++) {
+        await writeAll(a, `v${round}`);
+        await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
+      }
+      const elapsedMs = performance.now() - startMs;
+      assert.ok(elapsedMs > 2 * LEASE_MS, `the writes ran for ${elapsedMs} ms`);
+      // Every write was acknowledged on the line itself: no lease lapsed in between.
+      assert.equal((await cacheStats(a)).get("hits")! - hitsBefore, ROUNDS * KEY_COUNT);
+      for (const key of keys) assert.equal(await a.call("CACHE.STATE", key), "M", key);
+      // The homes committed write-backs of several lines of a slot together.
+      assert.ok(await sumField(clients, "cache_store_batches") > batchesBefore);
+      // Another node reads the last value (the owner's dirty data reaches the home).
+      for (const key of keys) assert.equal(await retrying(() => b.get(key), 20_000), "v299");
+    } finally {
+      for (const redis of clients) redis.disconnect();
+      await stopTestCluster(nodes, plan);
+    }
+  },
+});
+
+async function sumField(clients: Redis[], name: string): Promise<number> {
+  let sum = 0;
+  for (const redis of clients) sum += await cacheInfoField(redis, name);
+  return sum;
+}
