@@ -31,6 +31,11 @@ export class Progress {
    * its last index when the peer lost its state (`forget`).
    */
   catchUpIndex = 0;
+  /**
+   * The peer said it is no member of its own membership (lost_state.ts): a voter keeps the mark
+   * until it is removed, a learner until it answers as a member.
+   */
+  lostState = false;
   /** True for learners (not counted in quorums). */
   isLearner: boolean;
   /** Appends in flight (replicate state). */
@@ -120,6 +125,7 @@ export class Progress {
       state: this.state,
       isLearner: this.isLearner,
       caughtUp: this.matchIndex >= this.catchUpIndex,
+      lostState: this.lostState && !this.isLearner,
     };
   }
 }

@@ -5,7 +5,8 @@ import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } fr
 import { ConfHistory, validateConfState } from "./membership.ts";
 import { RaftLog } from "./raft_log.ts";
 import { requestRead } from "./read_index.ts";
-import { broadcastAppend, leaderPersisted, sendAppend } from "./replication.ts";
+import { broadcastAppend, broadcastHeartbeat, leaderPersisted } from "./replication.ts";
+import { wake } from "./quiesce.ts";
 import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
 import { step } from "./step.ts";
 import type {
@@ -218,18 +219,16 @@ export class RaftNode {
   }
 
   /**
-   * Leader: the host learned that peer `id` lost its state (its node came back with a new data
-   * directory under the same id). Its progress keeps the index it acknowledged before, and its
-   * rejections of appends at or below that index look stale, so the leader would never send it
-   * the log again: forget that index, probe it from the start, and report it as not caught up
-   * (`ProgressStatus.caughtUp`) until it holds every entry this log holds now.
+   * Leader: the host connected to peer `id` (it may have restarted with an empty disk). A quiet
+   * leader of a group listing it wakes and heartbeats, so the peer's answer can say it is no
+   * member any more (lost_state.ts); an active leader heartbeats anyway. True when it woke.
    */
-  peerLostState(id: NodeId): void {
+  peerConnected(id: NodeId): boolean {
     const s = this.#s;
-    const pr = s.progress.get(id);
-    if (s.role !== "leader" || pr === undefined || id === s.config.id) return;
-    pr.forget(s.log.lastIndex());
-    sendAppend(s, pr, true);
+    if (s.role !== "leader" || !s.quiet || !s.progress.has(id) || id === s.config.id) return false;
+    wake(s);
+    broadcastHeartbeat(s);
+    return true;
   }
 
   /**

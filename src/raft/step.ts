@@ -8,6 +8,7 @@ import {
   handleAppendResponse,
   handleHeartbeatResponse,
 } from "./replication.ts";
+import { peerIsMember, peerNotMember, reportsNotMember } from "./lost_state.ts";
 import { handleSnapshotChunk, handleSnapshotResponse } from "./snapshot_transfer.ts";
 import { becomeFollower, FORCE_ELECTION, type RaftState, send } from "./state.ts";
 import type { Message } from "./types.ts";
@@ -73,6 +74,10 @@ function stepTerm(s: RaftState, m: Message): boolean {
 
 function stepLeader(s: RaftState, m: Message): void {
   const pr = s.progress.get(m.from);
+  if (pr !== undefined && (m.type === "appendResponse" || m.type === "heartbeatResponse")) {
+    if (!reportsNotMember(m)) peerIsMember(pr);
+    else if (peerNotMember(s, pr)) return;
+  }
   switch (m.type) {
     case "appendResponse":
       if (pr !== undefined) handleAppendResponse(s, pr, m);
