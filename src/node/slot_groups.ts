@@ -298,9 +298,10 @@ export class SlotGroups {
   #start(host: RaftHost<unknown>, step: PlacementStep): void {
     const slot = step.slot;
     this.#stepping.add(slot);
+    const lost = step.type === "removeNode" && lostVoters(host.status()).includes(step.nodeId);
     this.#run(host, step)
       .then((index) => {
-        this.#options.logger.info("slot group changed", { ...step });
+        this.#options.logger.info("slot group changed", { ...step, ...(lost ? { lost } : {}) });
         if (step.type !== "removeNode" || index === 0) return;
         this.#notices.add({ to: step.nodeId, groupId: slotGroupId(slot), configIndex: index });
       })

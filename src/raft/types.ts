@@ -213,7 +213,7 @@ export interface ProgressStatus {
   /** True for learners. */
   isLearner: boolean;
   /**
-   * The peer holds the leader's no-op of this term and, after `RaftNode.peerLostState`, every
+   * The peer holds the leader's no-op of this term and, after it said it lost its state, every
    * entry the leader held then.
    */
   caughtUp: boolean;
