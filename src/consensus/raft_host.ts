@@ -284,6 +284,11 @@ export class RaftHost<R = string | null> {
     if (this.#raft.peerConnected(peerId)) this.#schedule();
   }
 
+  /** This node is no member of the group: tell `to` so (RaftNode.announceNotMember). */
+  announceNotMember(to: readonly string[]): void {
+    if (this.#raft.announceNotMember(to)) this.#schedule();
+  }
+
   /** The transport could not take a message for `peerId`: the leader falls back to probing. */
   reportUnreachable(peerId: string): void {
     this.#raft.reportUnreachable(peerId);

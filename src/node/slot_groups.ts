@@ -273,7 +273,15 @@ export class SlotGroups {
    * refused step is retried at a later call. Called periodically.
    */
   reconcile(placement: Placement): void {
-    if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) this.#notices.repeat();
+    if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) {
+      this.#notices.repeat();
+      // A group started empty here (new, or this disk was wiped) wakes its quiet leader, whose
+      // heartbeat answer then tells it this node is no member (docs/slots.md, Rejoined replicas).
+      for (const [slot, host] of this.#hosts) {
+        const replicas = placement.slots[slot]?.replicas;
+        if (replicas?.includes(this.#options.config.id)) host.announceNotMember(replicas);
+      }
+    }
     const slotsFree = STEPS_IN_FLIGHT_MAX - this.#stepping.size;
     if (slotsFree <= 0) return;
     const ready: PlacementStep[] = [];

@@ -36,6 +36,11 @@ export class Progress {
    * until it is removed, a learner until it answers as a member.
    */
   lostState = false;
+  /**
+   * False from the host's report that the peer's connection came up (`RaftNode.peerConnected`)
+   * until the peer answers: a node back from a crash may have come back empty.
+   */
+  answeredSinceConnect = true;
   /** True for learners (not counted in quorums). */
   isLearner: boolean;
   /** Appends in flight (replicate state). */
@@ -124,7 +129,7 @@ export class Progress {
       nextIndex: this.nextIndex,
       state: this.state,
       isLearner: this.isLearner,
-      caughtUp: this.matchIndex >= this.catchUpIndex,
+      caughtUp: this.matchIndex >= this.catchUpIndex && this.answeredSinceConnect,
       lostState: this.lostState && !this.isLearner,
     };
   }

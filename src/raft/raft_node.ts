@@ -7,7 +7,8 @@ import { RaftLog } from "./raft_log.ts";
 import { requestRead } from "./read_index.ts";
 import { broadcastAppend, broadcastHeartbeat, leaderPersisted } from "./replication.ts";
 import { wake } from "./quiesce.ts";
-import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
+import { isNotMember, NOT_MEMBER } from "./not_member.ts";
+import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer, send } from "./state.ts";
 import { step } from "./step.ts";
 import type {
   ConfChange,
@@ -219,15 +220,36 @@ export class RaftNode {
   }
 
   /**
-   * Leader: the host connected to peer `id` (it may have restarted with an empty disk). A quiet
-   * leader of a group listing it wakes and heartbeats, so the peer's answer can say it is no
-   * member any more (lost_state.ts); an active leader heartbeats anyway. True when it woke.
+   * Leader: the host connected to peer `id` (it may have restarted with an empty disk). Until the
+   * peer answers, it is not reported caught up (`ProgressStatus.caughtUp`); a quiet leader wakes
+   * and heartbeats it, so the answer can say it is no member any more (lost_state.ts). True when
+   * the leader woke.
    */
   peerConnected(id: NodeId): boolean {
     const s = this.#s;
-    if (s.role !== "leader" || !s.quiet || !s.progress.has(id) || id === s.config.id) return false;
+    const pr = s.progress.get(id);
+    if (s.role !== "leader" || pr === undefined || id === s.config.id) return false;
+    pr.answeredSinceConnect = false;
+    if (!s.quiet) return false;
     wake(s);
     broadcastHeartbeat(s);
+    return true;
+  }
+
+  /**
+   * A node that is no member of its own membership (it started the group empty) tells `to` (the
+   * members the host expects, e.g. the slot's placed replicas) so: a quiet leader among them wakes
+   * and heartbeats it, and its answer says it is no member (lost_state.ts). Sent with term 0, so
+   * no receiver adopts or acts on anything but the wake-up. Returns false (sending nothing) when
+   * this node is a member.
+   */
+  announceNotMember(to: readonly NodeId[]): boolean {
+    const s = this.#s;
+    if (!isNotMember(s)) return false;
+    for (const id of to) {
+      if (id === s.config.id) continue;
+      send(s, { type: "appendResponse", to: id, term: 0, reject: true, context: NOT_MEMBER });
+    }
     return true;
   }
 

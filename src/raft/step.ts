@@ -74,7 +74,9 @@ function stepTerm(s: RaftState, m: Message): boolean {
 
 function stepLeader(s: RaftState, m: Message): void {
   const pr = s.progress.get(m.from);
+  if (pr !== undefined && m.type === "snapshotResponse") pr.answeredSinceConnect = true;
   if (pr !== undefined && (m.type === "appendResponse" || m.type === "heartbeatResponse")) {
+    pr.answeredSinceConnect = true;
     if (!reportsNotMember(m)) peerIsMember(pr);
     else if (peerNotMember(s, pr)) return;
   }

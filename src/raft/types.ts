@@ -214,7 +214,7 @@ export interface ProgressStatus {
   isLearner: boolean;
   /**
    * The peer holds the leader's no-op of this term and, after it said it lost its state, every
-   * entry the leader held then.
+   * entry the leader held then; and it answered since its connection last came up.
    */
   caughtUp: boolean;
   /**

@@ -74,11 +74,33 @@ Deno.test("lost-state peer: a quiet leader hears the wiped node once the host re
   await c.restart(wiped);
   assert.equal(progressOf(c, leader, wiped).lostState, false, "nobody spoke to it yet");
   assert.equal(c.act(leader, (raft) => raft.peerConnected(wiped)), true, "the leader woke");
+  assert.equal(progressOf(c, leader, wiped).caughtUp, false, "not caught up until it answers");
   const marked = await c.runUntil(() => progressOf(c, leader, wiped).lostState, 5_000);
   assert.ok(marked, "its heartbeat answer says it is no member");
   // Not for a peer that is no member, nor when the leader is not quiet.
   assert.equal(c.act(leader, (raft) => raft.peerConnected("n9")), false);
   assert.equal(c.act(leader, (raft) => raft.peerConnected(wiped)), false);
+});
+
+Deno.test("lost-state peer: a wiped node wakes a quiet leader itself by announcing it is no member", async () => {
+  const c = await cluster(3, { seed: 24, raft: { quiesceAfterTicks: 10 } });
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "one", c.ids);
+  const quiet = await c.runUntil(() => c.node(leader).quiet, 10_000);
+  assert.ok(quiet, "the idle group goes quiet");
+  await c.runFor(1_000);
+  const wiped = c.ids.find((id) => id !== leader)!;
+  c.crash(wiped);
+  c.wipe(wiped, { voters: [], learners: [] });
+  await c.restart(wiped);
+  await c.runFor(2_000);
+  assert.equal(c.node(leader).quiet, true, "still quiet: nothing told it");
+  assert.equal(progressOf(c, leader, wiped).lostState, false);
+  assert.equal(c.act(wiped, (raft) => raft.announceNotMember(c.ids)), true);
+  const marked = await c.runUntil(() => progressOf(c, leader, wiped).lostState, 5_000);
+  assert.ok(marked, "woken, the leader heartbeats it and hears it is no member");
+  // A member announces nothing.
+  assert.equal(c.act(leader, (raft) => raft.announceNotMember(c.ids)), false);
 });
 
 Deno.test("lost-state peer: followers that keep their disks are never marked", async () => {
