@@ -19,6 +19,8 @@ export interface HostedGroup {
   close(): void;
   leaderUnreachable(peerId: string): void;
   reportUnreachable(peerId: string): void;
+  /** The peer `peerId` connected (RaftHost.peerConnected). */
+  peerConnected(peerId: string): void;
   /** The core's status (CLUSTER GROUPS). */
   status(): RaftStatus;
 }
@@ -146,6 +148,11 @@ export class RaftGroups {
    * or not, campaign soon. */
   peerDisconnected(peerId: string): void {
     for (const host of this.#hosts.values()) host.leaderUnreachable(peerId);
+  }
+
+  /** The node `peerId` connected (maybe restarted empty): quiet groups it is in heartbeat again. */
+  peerConnected(peerId: string): void {
+    for (const host of this.#hosts.values()) host.peerConnected(peerId);
   }
 
   /** The transport could not take messages of `groupId` for `peerId`. */

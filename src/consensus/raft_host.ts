@@ -279,10 +279,14 @@ export class RaftHost<R = string | null> {
     this.onLeaderKnown(leaderId);
   }
 
-  /** `peerId` came back with a new data directory: a leader resends it the log (RaftNode). */
-  peerLostState(peerId: string): void {
-    this.#raft.peerLostState(peerId);
-    this.#schedule();
+  /** `peerId` connected: a quiet leader of a group it is in heartbeats it again (RaftNode). */
+  peerConnected(peerId: string): void {
+    if (this.#raft.peerConnected(peerId)) this.#schedule();
+  }
+
+  /** This node is no member of the group: tell `to` so (RaftNode.announceNotMember). */
+  announceNotMember(to: readonly string[]): void {
+    if (this.#raft.announceNotMember(to)) this.#schedule();
   }
 
   /** The transport could not take a message for `peerId`: the leader falls back to probing. */

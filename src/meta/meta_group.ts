@@ -77,8 +77,6 @@ export class MetaGroup {
   #placementEpochSeen = 0;
   /** Called after an applied batch that changed the slots' placement (and once it is known). */
   onPlacementChanged: () => void = () => {};
-  /** Called after an applied batch that changed the member records or the group's membership. */
-  onMembersChanged: () => void = () => {};
   /** A placement is being proposed. */
   #recordingPlacement = false;
   /** The recorded slot count differs from --slots and that was logged. */
@@ -253,7 +251,6 @@ export class MetaGroup {
     if (membershipKey !== this.#reconciledKey) {
       this.#reconciledKey = membershipKey;
       this.#reconcilePeers(status);
-      this.onMembersChanged();
     }
     this.#checkPlacement();
     this.settings.afterApply(status);

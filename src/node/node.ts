@@ -34,7 +34,6 @@ import { kvEntryBytesMax, kvSubsystemFactory } from "../kv_service/kv_subsystem.
 import { queueSubsystemFactory } from "../queue_service/queue_subsystem.ts";
 import type { KvService } from "../kv_service/kv_service.ts";
 import { cacheSubsystemFactory } from "../cache_service/cache_subsystem.ts";
-import { IncarnationWatch } from "./lost_replicas.ts";
 import { slotGroupId, SlotGroups, slotOfGroup } from "./slot_groups.ts";
 import { slotsSection } from "./slots_section.ts";
 import { SlotMachine } from "./slot_machine.ts";
@@ -171,6 +170,8 @@ export class DsyncNode {
       for (const hook of this.#disconnectHooks) hook(peerId);
     };
     // A peer silent past --failure-timeout-ms wakes the quiet groups it leads, as a close does.
+    // A peer back (maybe with an empty disk) is heard by the quiet groups it is in (lost_state.ts).
+    this.#transport.onPeerConnected = (peerId) => this.#raftGroups.peerConnected(peerId);
     this.#transport.onPeerDown = (peerId) => {
       this.#stats.peerDownMarks++;
       this.#forwarder.peerGone(peerId, `${peerId} stopped answering`);
@@ -377,16 +378,6 @@ export class DsyncNode {
       return slotGroups.follow(placement, first);
     };
     meta.onPlacementChanged = () => void follow();
-    // A member back with a new data directory may still be a voter of slot groups: see
-    // lost_replicas.ts. Synchronous with the apply, so INFO slots never shows it settled.
-    const incarnations = new IncarnationWatch();
-    incarnations.changed(meta.state.members());
-    meta.onMembersChanged = () => {
-      for (const id of incarnations.changed(meta.state.members())) {
-        this.#logger.info("member came back with a new data directory", { member: id });
-        slotGroups.replicaLostState(id);
-      }
-    };
     await follow();
   }
 

@@ -13,7 +13,6 @@ import type { NodeLog } from "../storage/mod.ts";
 import { nextGroupStep, orderSteps, type Placement, type PlacementStep } from "../placement/mod.ts";
 import type { RaftStatus } from "../raft/mod.ts";
 import { type LeftNotice, LeftNotices } from "./left_notices.ts";
-import { LostReplicas } from "./lost_replicas.ts";
 
 /** Slot group ids are SLOT_GROUP_ID_BASE + slot (the meta group is 0, debug groups 1,000,000+). */
 export const SLOT_GROUP_ID_BASE = 1000;
@@ -100,8 +99,6 @@ export class SlotGroups {
   /** Slots the placement lists here that wait for this node's first incarnation record. */
   #waiting = 0;
   readonly #notices: LeftNotices;
-  /** Voters that lost their state, per slot: removed (then added back) by the group's leader. */
-  readonly #lost = new LostReplicas();
   #reconcileCalls = 0;
   /** Where the next reconcile starts its round robin over the slots (orderSteps). */
   #stepCursor = 0;
@@ -247,7 +244,6 @@ export class SlotGroups {
     }
     const groupId = slotGroupId(slot);
     this.#hosts.delete(slot);
-    this.#lost.forget(slot);
     this.#stepping.delete(slot);
     raft.groups.remove(groupId);
     this.#options.machineDropped(slot);
@@ -270,33 +266,36 @@ export class SlotGroups {
   }
 
   /**
-   * Moves each slot group this node leads one step towards `placement` (nextGroupStep: add a
-   * learner, promote it once caught up, remove a replica the placement dropped, hand leadership to
+   * Moves each slot group this node leads one step towards `placement` (nextGroupStep: remove a
+   * voter that lost its state, add a learner, promote it once caught up, remove a replica the placement dropped, hand leadership to
    * the preferred leader), one step in flight per group and at most STEPS_IN_FLIGHT_MAX at once
    * on this node, membership changes first and round robin over the slots (orderSteps); a
    * refused step is retried at a later call. Called periodically.
    */
   reconcile(placement: Placement): void {
-    if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) this.#notices.repeat();
+    if (++this.#reconcileCalls % NOTICE_REPEAT_CALLS === 0) {
+      this.#notices.repeat();
+      // A group started empty here (new, or this disk was wiped) wakes its quiet leader, whose
+      // heartbeat answer then tells it this node is no member (docs/slots.md, Rejoined replicas).
+      for (const [slot, host] of this.#hosts) {
+        const replicas = placement.slots[slot]?.replicas;
+        if (replicas?.includes(this.#options.config.id)) host.announceNotMember(replicas);
+      }
+    }
     const slotsFree = STEPS_IN_FLIGHT_MAX - this.#stepping.size;
     if (slotsFree <= 0) return;
     const ready: PlacementStep[] = [];
     for (const [slot, host] of this.#hosts) {
       const target = placement.slots[slot];
-      // Also on followers: marks of members that are no voter any more are cleared.
-      const lost = this.#lost.has(slot)
-        ? this.#lost.toRemove(slot, host.status().confState.voters)
-        : null;
       if (target === undefined || !host.leading || this.#stepping.has(slot)) continue;
       const status = host.status();
       const group = {
         voters: status.confState.voters,
         learners: status.confState.learners,
         leader: status.leaderId,
+        lost: lostVoters(status),
       };
-      const step = lost !== null && lost !== this.#options.config.id
-        ? { type: "removeNode" as const, nodeId: lost }
-        : nextGroupStep(group, target);
+      const step = nextGroupStep(group, target);
       if (step !== null && this.#ready(step, status)) ready.push({ slot, ...step });
     }
     const picked = orderSteps(ready, this.#stepCursor, slotsFree);
@@ -304,32 +303,13 @@ export class SlotGroups {
     for (const step of picked) this.#start(this.#hosts.get(step.slot)!, step);
   }
 
-  /**
-   * Member `id` came back with a new data directory (its recorded incarnation changed): in every
-   * group listing it, a leader here resends it the log at once, and a group that still has it as
-   * a voter is marked for its leader to remove it; the placement then adds it back as a learner
-   * (configuration entries give it the membership it lost). See lost_replicas.ts.
-   */
-  replicaLostState(id: string): void {
-    for (const [slot, host] of this.#hosts) {
-      const { voters, learners } = host.status().confState;
-      if (!voters.includes(id) && !learners.includes(id)) continue;
-      host.peerLostState(id);
-      if (voters.includes(id)) this.#lost.mark(slot, id);
-    }
-  }
-
-  /** True while `slot`'s group has a voter that lost its state and is not removed yet. */
-  hasLostVoter(slot: number, voters: readonly string[]): boolean {
-    return this.#lost.hasVoter(slot, voters);
-  }
-
   #start(host: RaftHost<unknown>, step: PlacementStep): void {
     const slot = step.slot;
     this.#stepping.add(slot);
+    const lost = step.type === "removeNode" && lostVoters(host.status()).includes(step.nodeId);
     this.#run(host, step)
       .then((index) => {
-        this.#options.logger.info("slot group changed", { ...step });
+        this.#options.logger.info("slot group changed", { ...step, ...(lost ? { lost } : {}) });
         if (step.type !== "removeNode" || index === 0) return;
         this.#notices.add({ to: step.nodeId, groupId: slotGroupId(slot), configIndex: index });
       })
@@ -364,6 +344,16 @@ export class SlotGroups {
         return host.transferLeadership(step.nodeId).then(() => 0);
     }
   }
+}
+
+/**
+ * Voters of a group led here that said they are no member of their own membership: they lost
+ * their state (a wiped disk back under the same id) and are removed, then added back as learners.
+ * The leader learns it from the replica's answers, so a leader that restarted since the wipe
+ * finds it too. docs/slots.md, "Rejoined replicas".
+ */
+export function lostVoters(status: RaftStatus): string[] {
+  return status.progress.filter((each) => each.lostState && !each.isLearner).map((each) => each.id);
 }
 
 async function fileExists(path: string): Promise<boolean> {

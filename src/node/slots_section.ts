@@ -1,6 +1,6 @@
 import type { MetaGroup } from "../meta/meta_group.ts";
 import type { RaftStatus } from "../raft/mod.ts";
-import type { SlotGroups } from "./slot_groups.ts";
+import { lostVoters, type SlotGroups } from "./slot_groups.ts";
 
 /**
  * INFO `slots`: the slot count, the placement epoch, slot groups hosted and led here, and per
@@ -9,8 +9,8 @@ import type { SlotGroups } from "./slot_groups.ts";
  * (as founders, or empty) and how many were dropped after this node left them.
  * `slots_led_unsettled`: groups led here whose voters are not exactly the placement's replicas,
  * that still have a learner (a member being added or removed), a voter not caught up (not
- * holding this leader's first entry, or everything it held when the voter came back with a new
- * data directory), a voter to remove because it came back so, or a replica whose incarnation the
+ * holding this leader's first entry, or everything it held when the voter said it lost its state),
+ * a voter that lost its state and is still to be removed (`lostVoters`), or a replica whose incarnation the
  * meta group has not recorded yet (added back, not registered).
  */
 export function slotsSection(
@@ -30,7 +30,7 @@ export function slotsSection(
     const registered = target.replicas.every((id) => meta.state.member(id)?.incarnationId);
     if (
       !registered || !settled(status.confState, target.replicas) || !caughtUp(status) ||
-      slotGroups!.hasLostVoter(slot, status.confState.voters)
+      lostVoters(status).length > 0
     ) unsettled++;
   }
   const fields: Array<[string, string | number]> = [

@@ -97,6 +97,8 @@ export class PeerTransport {
   onMessage: (from: string, message: PeerMessage) => void = () => {};
   /** Called when the connection to a peer closes (it may have crashed). */
   onPeerDisconnected: (peerId: string) => void = () => {};
+  /** Called when a handshaken connection to a peer is up (first time, or again). */
+  onPeerConnected: (peerId: string) => void = () => {};
   /** Called when the failure detector's view of a peer turns from up to down (any reason). */
   onPeerDown: (peerId: string) => void = () => {};
   /** Called once, when a member tells this node it was removed from the cluster. */
@@ -425,6 +427,7 @@ export class PeerTransport {
     connection.backlog = [];
     for (const message of backlog) this.#receive(link, message);
     this.#noteState(link);
+    this.onPeerConnected(link.id);
   }
 
   #detach(link: PeerLink, reason: string, connection?: PeerConnection): void {

@@ -8,6 +8,11 @@ export interface GroupState {
   readonly learners: readonly string[];
   /** The current leader (a voter), or null when unknown: then no step is planned. */
   readonly leader: string | null;
+  /**
+   * Voters that lost their state (the leader's `ProgressStatus.lostState`): they hold no vote
+   * and maybe not the log until removed and added back as learners. Absent: none.
+   */
+  readonly lost?: readonly string[];
 }
 
 /** One change to one slot group: a single-server membership change or a leadership transfer. */
@@ -27,6 +32,7 @@ export interface PlacementStep {
 /**
  * The next step that moves one group towards `target`, or null when there is none (settled, or
  * leader unknown). With t = target.replicas.length the order is:
+ * 0. remove a voter that lost its state (never the leader): step 3 adds it back as a learner;
  * 1. remove a learner that is not a target replica;
  * 2. with more than t voters, remove a voter that is not a target replica, never the leader
  *    (if the leader is the only such voter, transfer leadership first, to the preferred leader
@@ -35,8 +41,8 @@ export interface PlacementStep {
  *    else add it as a learner (one learner at a time);
  * 4. once the voters are exactly the target replicas and no learner is left, transfer
  *    leadership to the preferred leader if another member leads.
- * So voters never exceed max(t + 1, current), never drop below min(t, current), and the leader
- * is never removed.
+ * So voters never exceed max(t + 1, current), never drop below min(t, current) but to remove a
+ * voter that lost its state, and the leader is never removed.
  */
 export function nextGroupStep(
   group: GroupState,
@@ -44,6 +50,8 @@ export function nextGroupStep(
 ): Omit<PlacementStep, "slot"> | null {
   const leader = group.leader;
   if (leader === null || !group.voters.includes(leader)) return null;
+  const lost = group.lost?.find((id) => id !== leader && group.voters.includes(id));
+  if (lost !== undefined) return { type: "removeNode", nodeId: lost };
   const wanted = new Set(target.replicas);
   const staleLearner = group.learners.find((id) => !wanted.has(id));
   if (staleLearner !== undefined) return { type: "removeNode", nodeId: staleLearner };

@@ -55,6 +55,17 @@ function countVotes(s: RaftState, kind: CampaignKind): boolean {
   return false;
 }
 
+/**
+ * True when a (pre-)vote request `m` must be refused for the lease of the leader this node
+ * follows: not for a forced election (a transfer), nor when the candidate is that leader itself
+ * (it stepped down, so its lease is over; a quiet follower, whose timer stands still, would
+ * otherwise refuse it for good, docs/raft.md "Quiet groups").
+ */
+export function leaseRefuses(s: RaftState, m: Message): boolean {
+  if (m.context === FORCE_ELECTION) return false;
+  return inLease(s) && !(s.role !== "leader" && m.from === s.leaderId);
+}
+
 /** True while a leader is known and recently heard from (PreVote and lease checks). */
 export function inLease(s: RaftState): boolean {
   if (s.role === "leader") return true;
@@ -75,7 +86,7 @@ export function handleVoteRequest(s: RaftState, m: Message): void {
   let canVote = s.votedFor === m.from ||
     (s.votedFor === null && s.leaderId === null) ||
     (pre && m.term > s.term);
-  if (pre && m.context !== FORCE_ELECTION && inLease(s)) canVote = false;
+  if (pre && leaseRefuses(s, m)) canVote = false;
   const conf = s.confs.active();
   if (!conf.voters.includes(s.config.id) && !conf.learners.includes(s.config.id)) canVote = false;
   const responseType = pre ? "preVoteResponse" : "voteResponse";

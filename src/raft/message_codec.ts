@@ -1,5 +1,6 @@
 import { BinaryReader, BinaryWriter } from "../../protocol/binary/mod.ts";
 import { readConfState, readEntryList, writeConfState, writeEntryList } from "./entry_codec.ts";
+import { NOT_MEMBER } from "./not_member.ts";
 import type { Message, MessageType, SnapshotChunk } from "./types.ts";
 
 /** Format version byte leading every encoded message. */
@@ -95,6 +96,9 @@ export function decodeRaftMessage(bytes: Uint8Array): Message {
   if (rejectByte > 1) throw reader.error(`reject flag ${rejectByte} is not 0 or 1`);
   const rejectHint = reader.u53();
   const context = reader.u53();
+  if (type === "appendResponse" && context > NOT_MEMBER) {
+    throw reader.error(`appendResponse context ${context} is not 0 or ${NOT_MEMBER}`);
+  }
   const entries = readEntryList(reader);
   if (entries.length > 0 && type !== "append") throw reader.error(`${type} must not carry entries`);
   const hasChunk = reader.u8();

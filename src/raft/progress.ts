@@ -31,6 +31,16 @@ export class Progress {
    * its last index when the peer lost its state (`forget`).
    */
   catchUpIndex = 0;
+  /**
+   * The peer said it is no member of its own membership (lost_state.ts): a voter keeps the mark
+   * until it is removed, a learner until it answers as a member.
+   */
+  lostState = false;
+  /**
+   * False from the host's report that the peer's connection came up (`RaftNode.peerConnected`)
+   * until the peer answers: a node back from a crash may have come back empty.
+   */
+  answeredSinceConnect = true;
   /** True for learners (not counted in quorums). */
   isLearner: boolean;
   /** Appends in flight (replicate state). */
@@ -119,7 +129,8 @@ export class Progress {
       nextIndex: this.nextIndex,
       state: this.state,
       isLearner: this.isLearner,
-      caughtUp: this.matchIndex >= this.catchUpIndex,
+      caughtUp: this.matchIndex >= this.catchUpIndex && this.answeredSinceConnect,
+      lostState: this.lostState && !this.isLearner,
     };
   }
 }

@@ -5,8 +5,10 @@ import { propose, proposeConfChange, refuse, tickLeader, transferLeadership } fr
 import { ConfHistory, validateConfState } from "./membership.ts";
 import { RaftLog } from "./raft_log.ts";
 import { requestRead } from "./read_index.ts";
-import { broadcastAppend, leaderPersisted, sendAppend } from "./replication.ts";
-import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer } from "./state.ts";
+import { broadcastAppend, broadcastHeartbeat, leaderPersisted } from "./replication.ts";
+import { wake } from "./quiesce.ts";
+import { isNotMember, NOT_MEMBER } from "./not_member.ts";
+import { hardStateOf, noteLogWritten, type RaftState, resetElectionTimer, send } from "./state.ts";
 import { step } from "./step.ts";
 import type {
   ConfChange,
@@ -218,18 +220,37 @@ export class RaftNode {
   }
 
   /**
-   * Leader: the host learned that peer `id` lost its state (its node came back with a new data
-   * directory under the same id). Its progress keeps the index it acknowledged before, and its
-   * rejections of appends at or below that index look stale, so the leader would never send it
-   * the log again: forget that index, probe it from the start, and report it as not caught up
-   * (`ProgressStatus.caughtUp`) until it holds every entry this log holds now.
+   * Leader: the host connected to peer `id` (it may have restarted with an empty disk). Until the
+   * peer answers, it is not reported caught up (`ProgressStatus.caughtUp`); a quiet leader wakes
+   * and heartbeats it, so the answer can say it is no member any more (lost_state.ts). True when
+   * the leader woke.
    */
-  peerLostState(id: NodeId): void {
+  peerConnected(id: NodeId): boolean {
     const s = this.#s;
     const pr = s.progress.get(id);
-    if (s.role !== "leader" || pr === undefined || id === s.config.id) return;
-    pr.forget(s.log.lastIndex());
-    sendAppend(s, pr, true);
+    if (s.role !== "leader" || pr === undefined || id === s.config.id) return false;
+    pr.answeredSinceConnect = false;
+    if (!s.quiet) return false;
+    wake(s);
+    broadcastHeartbeat(s);
+    return true;
+  }
+
+  /**
+   * A node that is no member of its own membership (it started the group empty) tells `to` (the
+   * members the host expects, e.g. the slot's placed replicas) so: a quiet leader among them wakes
+   * and heartbeats it, and its answer says it is no member (lost_state.ts). Sent with term 0, so
+   * no receiver adopts or acts on anything but the wake-up. Returns false (sending nothing) when
+   * this node is a member.
+   */
+  announceNotMember(to: readonly NodeId[]): boolean {
+    const s = this.#s;
+    if (!isNotMember(s)) return false;
+    for (const id of to) {
+      if (id === s.config.id) continue;
+      send(s, { type: "appendResponse", to: id, term: 0, reject: true, context: NOT_MEMBER });
+    }
+    return true;
   }
 
   /**

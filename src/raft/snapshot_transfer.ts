@@ -1,3 +1,4 @@
+import { appendResponseContext } from "./not_member.ts";
 import type { Progress } from "./progress.ts";
 import { type RaftState, send } from "./state.ts";
 import type { Message, Snapshot, SnapshotChunk } from "./types.ts";
@@ -108,15 +109,30 @@ function assemble(
 function restoreSnapshot(s: RaftState, leader: string, snapshot: Snapshot): void {
   const log = s.log;
   if (snapshot.index <= log.committedIndex) {
-    send(s, { type: "appendResponse", to: leader, index: log.committedIndex });
+    send(s, {
+      type: "appendResponse",
+      to: leader,
+      index: log.committedIndex,
+      context: appendResponseContext(s),
+    });
     return;
   }
   if (log.matchTerm(snapshot.index, snapshot.term)) {
     log.commitTo(snapshot.index);
-    send(s, { type: "appendResponse", to: leader, index: log.committedIndex });
+    send(s, {
+      type: "appendResponse",
+      to: leader,
+      index: log.committedIndex,
+      context: appendResponseContext(s),
+    });
     return;
   }
   log.restore(snapshot);
   s.confs.reset(snapshot.index, snapshot.confState);
-  send(s, { type: "appendResponse", to: leader, index: snapshot.index });
+  send(s, {
+    type: "appendResponse",
+    to: leader,
+    index: snapshot.index,
+    context: appendResponseContext(s),
+  });
 }

@@ -195,6 +195,8 @@ export function syncProgress(s: RaftState): void {
     const isLearner = !conf.voters.includes(id);
     const existing = s.progress.get(id);
     if (existing !== undefined) {
+      // A promoted learner answered as a member before it caught up: a mark is not its own.
+      if (existing.isLearner && !isLearner) existing.lostState = false;
       existing.isLearner = isLearner;
       continue;
     }

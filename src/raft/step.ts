@@ -1,5 +1,10 @@
 import { assert } from "../util/assert.ts";
-import { handleTimeoutNow, handleVoteRequest, handleVoteResponse, inLease } from "./election.ts";
+import {
+  handleTimeoutNow,
+  handleVoteRequest,
+  handleVoteResponse,
+  leaseRefuses,
+} from "./election.ts";
 import { handleAppend, handleHeartbeat } from "./follower.ts";
 import { handleReadIndexRequest, handleReadIndexResponse } from "./read_index.ts";
 import { wake } from "./quiesce.ts";
@@ -8,8 +13,9 @@ import {
   handleAppendResponse,
   handleHeartbeatResponse,
 } from "./replication.ts";
+import { peerIsMember, peerNotMember, reportsNotMember } from "./lost_state.ts";
 import { handleSnapshotChunk, handleSnapshotResponse } from "./snapshot_transfer.ts";
-import { becomeFollower, FORCE_ELECTION, type RaftState, send } from "./state.ts";
+import { becomeFollower, type RaftState, send } from "./state.ts";
 import type { Message } from "./types.ts";
 
 /** Feeds one received message to the state machine. Throws an Error on misrouted input. */
@@ -47,7 +53,7 @@ export function step(s: RaftState, m: Message): void {
 function stepTerm(s: RaftState, m: Message): boolean {
   const isVoteRequest = m.type === "preVote" || m.type === "vote";
   if (m.term > s.term) {
-    if (isVoteRequest && m.context !== FORCE_ELECTION && s.config.checkQuorum && inLease(s)) {
+    if (isVoteRequest && s.config.checkQuorum && leaseRefuses(s, m)) {
       return false; // A live leader's lease: ignore disruptive candidates.
     }
     if (m.type === "preVote" || (m.type === "preVoteResponse" && !m.reject)) return true;
@@ -73,6 +79,12 @@ function stepTerm(s: RaftState, m: Message): boolean {
 
 function stepLeader(s: RaftState, m: Message): void {
   const pr = s.progress.get(m.from);
+  if (pr !== undefined && m.type === "snapshotResponse") pr.answeredSinceConnect = true;
+  if (pr !== undefined && (m.type === "appendResponse" || m.type === "heartbeatResponse")) {
+    pr.answeredSinceConnect = true;
+    if (!reportsNotMember(m)) peerIsMember(pr);
+    else if (peerNotMember(s, pr)) return;
+  }
   switch (m.type) {
     case "appendResponse":
       if (pr !== undefined) handleAppendResponse(s, pr, m);

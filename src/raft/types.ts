@@ -110,11 +110,19 @@ export interface Message {
   commitIndex: number;
   /** Entries to append (append only). */
   entries: Entry[];
-  /** True when a request is refused. */
+  /**
+   * True when a request is refused; on a heartbeatResponse: the sender is no member of its own
+   * active membership (`NOT_MEMBER`, see `context`).
+   */
   reject: boolean;
   /** Follower's hint for where the leader should probe next (appendResponse). */
   rejectHint: number;
-  /** Read sequence (heartbeats), request id (readIndex), 1 = forced election (votes), bytes received (snapshotResponse). */
+  /**
+   * Read sequence (heartbeats), request id (readIndex), 1 = forced election (votes), bytes
+   * received (snapshotResponse); appendResponse: `NOT_MEMBER` (1) when the sender is neither
+   * voter nor learner of its own active membership (it started the group empty: new, or it lost
+   * its state), else 0.
+   */
   context: number;
   /** Snapshot chunk (snapshot only), else null. */
   snapshot: SnapshotChunk | null;
@@ -205,10 +213,15 @@ export interface ProgressStatus {
   /** True for learners. */
   isLearner: boolean;
   /**
-   * The peer holds the leader's no-op of this term and, after `RaftNode.peerLostState`, every
-   * entry the leader held then.
+   * The peer holds the leader's no-op of this term and, after it said it lost its state, every
+   * entry the leader held then; and it answered since its connection last came up.
    */
   caughtUp: boolean;
+  /**
+   * The peer said it is no member of its own membership while a voter of the leader's: it lost
+   * its state (docs/raft.md, "Replicas that lost their state"). Kept until it is removed.
+   */
+  lostState: boolean;
 }
 
 /** A read-only view of a node. */

@@ -10,7 +10,7 @@ import {
   type TestNode,
 } from "../helpers/node_harness.ts";
 import { call, waitForLeader } from "../helpers/resp_call.ts";
-import { allGroupsSettled } from "../helpers/slots_info.ts";
+import { allGroupsSettled, slotGroups } from "../helpers/slots_info.ts";
 
 const SLOTS = 16;
 const ARGS = ["--slots", String(SLOTS)];
@@ -18,28 +18,6 @@ const ARGS = ["--slots", String(SLOTS)];
 const KEYS = 64;
 /** Bound on each wait for every slot group to settle. */
 const SETTLE_TIMEOUT_MS = 20_000;
-
-/** One slot group line of `CLUSTER GROUPS`. */
-interface GroupLine {
-  members: string[];
-  commitIndex: number;
-}
-
-/** The slot groups `node` hosts, by slot. */
-async function slotGroups(node: TestNode): Promise<Map<number, GroupLine>> {
-  const text = await call(node.clientPort, "CLUSTER", "GROUPS");
-  const groups = new Map<number, GroupLine>();
-  for (const line of text.split(/\r?\n/)) {
-    // Single spaces: an empty membership is an empty field.
-    const [, purpose, slot, members, , , commit] = line.trim().split(" ");
-    if (purpose !== "slot") continue;
-    groups.set(Number(slot), {
-      members: members === "" ? [] : members!.split(","),
-      commitIndex: Number(commit),
-    });
-  }
-  return groups;
-}
 
 /**
  * The nemesis's wipe, with the re-add racing the slot groups' removals: kill, erase, CLUSTER

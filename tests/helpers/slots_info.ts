@@ -25,3 +25,25 @@ export async function allGroupsSettled(nodes: TestNode[], slotCount: number): Pr
   }
   return led === slotCount && unsettled === 0;
 }
+
+/** One slot group line of `CLUSTER GROUPS`. */
+export interface GroupLine {
+  members: string[];
+  commitIndex: number;
+}
+
+/** The slot groups `node` hosts, by slot. */
+export async function slotGroups(node: TestNode): Promise<Map<number, GroupLine>> {
+  const text = await call(node.clientPort, "CLUSTER", "GROUPS");
+  const groups = new Map<number, GroupLine>();
+  for (const line of text.split(/\r?\n/)) {
+    // Single spaces: an empty membership is an empty field.
+    const [, purpose, slot, members, , , commit] = line.trim().split(" ");
+    if (purpose !== "slot") continue;
+    groups.set(Number(slot), {
+      members: members === "" ? [] : members!.split(","),
+      commitIndex: Number(commit),
+    });
+  }
+  return groups;
+}

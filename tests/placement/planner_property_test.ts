@@ -145,6 +145,30 @@ Deno.test("planner: an unknown leader gets no step; the leader is moved before r
   assert.deepEqual(taken, ["addLearner d", "addVoter d", "transferLeader c", "removeNode a"]);
 });
 
+Deno.test("planner: a voter that lost its state is removed first and added back; never the leader", () => {
+  const target = { replicas: ["a", "b", "c"], leader: "a" };
+  // Settled but for c, which lost its state: removed before anything else, then re-added.
+  let group: GroupState = { voters: ["a", "b", "c"], learners: [], leader: "a", lost: ["c"] };
+  const taken: string[] = [];
+  for (
+    let step = nextGroupStep(group, target);
+    step !== null;
+    step = nextGroupStep(group, target)
+  ) {
+    taken.push(`${step.type} ${step.nodeId}`);
+    group = applyStep(group, step);
+    group = { ...group, lost: (group.lost ?? []).filter((id) => group.voters.includes(id)) };
+  }
+  assert.deepEqual(taken, ["removeNode c", "addLearner c", "addVoter c"]);
+  // A lost mark on the leader itself or on a learner asks for nothing.
+  const settled = { voters: ["a", "b", "c"], learners: [], leader: "a" };
+  assert.equal(nextGroupStep({ ...settled, lost: ["a"] }, target), null);
+  assert.equal(
+    nextGroupStep({ voters: ["a", "b"], learners: ["c"], leader: "a", lost: ["c"] }, target)?.type,
+    "addVoter",
+  );
+});
+
 Deno.test("planner: at most stepsMax steps, one per group, in slot order", () => {
   const before = computePlacement(["a", "b", "c"], CONFIG);
   const after = computePlacement(["a", "b", "c", "d"], CONFIG, before);

@@ -71,7 +71,8 @@ export const message: fc.Arbitrary<Message> = fc.constantFrom(...MESSAGE_TYPES).
     entries: type === "append" ? entries : fc.constant([]),
     reject: fc.boolean(),
     rejectHint: u64,
-    context: u64,
+    // appendResponse: 0, or 1 when the sender is no member of its own membership.
+    context: type === "appendResponse" ? fc.integer({ min: 0, max: 1 }) : u64,
     snapshot: type !== "snapshot" ? fc.constant(null) : fc.record({
       index: u64,
       term: u64,

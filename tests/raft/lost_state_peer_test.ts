@@ -28,36 +28,18 @@ function progressOf(c: SimCluster, leader: NodeId, peer: NodeId) {
   return progress;
 }
 
-Deno.test("lost-state peer: without being told, the leader keeps the old match index and never resends the log", async () => {
+Deno.test("lost-state peer: told by the wiped node itself, the leader that kept its old match index resends the log and marks it lost", async () => {
   const c = await cluster(3, { seed: 21 });
   const { leader, wiped, held } = await wipeFollower(c);
   await commitEverywhere(c, "after", c.ids.filter((id) => id !== wiped));
   await c.runFor(5_000);
   assert.equal(c.leader(), leader, "the same leader leads throughout");
-  // The wiped node rejects every append at the old match index as "log too short", and the
-  // leader takes those rejections for stale ones: the node stays empty and outside the group.
-  assert.ok(c.host(wiped).sm.index < held, `wiped node applied ${c.host(wiped).sm.index}`);
-  assert.deepEqual(c.node(wiped).status().confState.voters, []);
+  // Before, the leader took the empty node's rejections at its old match index for stale ones
+  // and never sent it the log again; now the rejections say "no member", so it starts over.
+  assert.ok(c.host(wiped).sm.index > held, `wiped node applied ${c.host(wiped).sm.index}`);
   const progress = progressOf(c, leader, wiped);
-  assert.ok(progress.matchIndex >= held, "the leader still counts what the old disk held");
-  assert.equal(progress.caughtUp, true, "and reports the empty node as caught up");
-});
-
-Deno.test("lost-state peer: peerLostState makes the leader resend the log and report the peer lagging until it has it", async () => {
-  const c = await cluster(3, { seed: 21 });
-  const { leader, wiped, held } = await wipeFollower(c);
-  await c.runFor(1_000);
-  const lastIndex = c.node(leader).status().lastIndex;
-  c.act(leader, (raft) => raft.peerLostState(wiped));
-  const right = progressOf(c, leader, wiped);
-  assert.equal(right.matchIndex, 0);
-  assert.equal(right.caughtUp, false, "lagging until it holds the leader's log");
-  const caughtUp = await c.runUntil(() => progressOf(c, leader, wiped).caughtUp, 5_000);
-  assert.ok(caughtUp, "the wiped node catches up");
-  assert.equal(c.leader(), leader);
-  assert.ok(progressOf(c, leader, wiped).matchIndex >= lastIndex);
-  await commitEverywhere(c, "after", c.ids);
-  assert.ok(c.host(wiped).sm.index > held, "the wiped node applies the whole log again");
+  assert.equal(progress.lostState, true, "marked lost until it is removed");
+  assert.ok(progress.matchIndex >= c.node(leader).status().commitIndex);
   // The founders' membership is no log entry, so the node still knows none and votes in none:
   // only a configuration entry listing it makes it a member again (remove, learner, voter).
   assert.deepEqual(c.node(wiped).status().confState.voters, []);
@@ -72,18 +54,66 @@ Deno.test("lost-state peer: peerLostState makes the leader resend the log and re
       change,
       c.ids.filter((id) => change !== "removeNode" || id !== wiped),
     );
+    if (change === "addLearner") {
+      assert.equal(progressOf(c, leader, wiped).lostState, false, "a new progress, no mark");
+    }
   }
   assert.deepEqual(c.node(wiped).status().confState.voters.toSorted(), c.ids.toSorted());
+  assert.equal(progressOf(c, leader, wiped).lostState, false);
 });
 
-Deno.test("lost-state peer: a follower that keeps its disk is caught up once it acknowledges the leader's no-op", async () => {
-  const c = await cluster(3, { seed: 22 });
+Deno.test("lost-state peer: a quiet leader hears the wiped node once the host reports it connected", async () => {
+  const c = await cluster(3, { seed: 23, raft: { quiesceAfterTicks: 10 } });
   const leader = await waitLeader(c);
   await commitEverywhere(c, "one", c.ids);
-  for (const id of c.ids) assert.equal(progressOf(c, leader, id).caughtUp, true, id);
-  // Ignored off the leader and for the leader itself.
+  const quiet = await c.runUntil(() => c.node(leader).quiet, 10_000);
+  assert.ok(quiet, "the idle group goes quiet");
+  const wiped = c.ids.find((id) => id !== leader)!;
+  c.crash(wiped);
+  c.wipe(wiped, { voters: [], learners: [] });
+  await c.restart(wiped);
+  assert.equal(progressOf(c, leader, wiped).lostState, false, "nobody spoke to it yet");
+  assert.equal(c.act(leader, (raft) => raft.peerConnected(wiped)), true, "the leader woke");
+  assert.equal(progressOf(c, leader, wiped).caughtUp, false, "not caught up until it answers");
+  const marked = await c.runUntil(() => progressOf(c, leader, wiped).lostState, 5_000);
+  assert.ok(marked, "its heartbeat answer says it is no member");
+  // Not for a peer that is no member, nor when the leader is not quiet.
+  assert.equal(c.act(leader, (raft) => raft.peerConnected("n9")), false);
+  assert.equal(c.act(leader, (raft) => raft.peerConnected(wiped)), false);
+});
+
+Deno.test("lost-state peer: a wiped node wakes a quiet leader itself by announcing it is no member", async () => {
+  const c = await cluster(3, { seed: 24, raft: { quiesceAfterTicks: 10 } });
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "one", c.ids);
+  const quiet = await c.runUntil(() => c.node(leader).quiet, 10_000);
+  assert.ok(quiet, "the idle group goes quiet");
+  await c.runFor(1_000);
+  const wiped = c.ids.find((id) => id !== leader)!;
+  c.crash(wiped);
+  c.wipe(wiped, { voters: [], learners: [] });
+  await c.restart(wiped);
+  await c.runFor(2_000);
+  assert.equal(c.node(leader).quiet, true, "still quiet: nothing told it");
+  assert.equal(progressOf(c, leader, wiped).lostState, false);
+  assert.equal(c.act(wiped, (raft) => raft.announceNotMember(c.ids)), true);
+  const marked = await c.runUntil(() => progressOf(c, leader, wiped).lostState, 5_000);
+  assert.ok(marked, "woken, the leader heartbeats it and hears it is no member");
+  // A member announces nothing.
+  assert.equal(c.act(leader, (raft) => raft.announceNotMember(c.ids)), false);
+});
+
+Deno.test("lost-state peer: followers that keep their disks are never marked", async () => {
+  const c = await cluster(3, { seed: 22 });
+  const leader = await waitLeader(c);
+  for (let i = 0; i < 3; i++) await commitEverywhere(c, `one-${i}`, c.ids);
   const follower = c.ids.find((id) => id !== leader)!;
-  c.act(follower, (raft) => raft.peerLostState(leader));
-  c.act(leader, (raft) => raft.peerLostState(leader));
-  assert.equal(progressOf(c, leader, leader).caughtUp, true);
+  c.crash(follower);
+  await commitEverywhere(c, "while-down", c.ids.filter((id) => id !== follower));
+  await c.restart(follower);
+  await commitEverywhere(c, "back", c.ids);
+  for (const id of c.ids) {
+    assert.equal(progressOf(c, leader, id).caughtUp, true, id);
+    assert.equal(progressOf(c, leader, id).lostState, false, id);
+  }
 });

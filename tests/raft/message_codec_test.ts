@@ -87,6 +87,24 @@ Deno.test("message codec: specific malformed inputs name the problem", () => {
   );
 });
 
+Deno.test("message codec: an appendResponse's context is 0 or 1 (NOT_MEMBER), nothing else", () => {
+  const response: Message = { ...BASE, type: "appendResponse", context: 0 };
+  for (const context of [0, 1]) {
+    assert.equal(decodeRaftMessage(encodeRaftMessage({ ...response, context })).context, context);
+  }
+  for (const context of [2, 4, 2 ** 40]) {
+    assert.throws(
+      () => decodeRaftMessage(encodeRaftMessage({ ...response, context })),
+      new RegExp(`appendResponse context ${context} is not 0 or 1`),
+    );
+  }
+  // Other messages keep any context (read sequences, request ids, bytes).
+  assert.equal(
+    decodeRaftMessage(encodeRaftMessage({ ...BASE, context: 2 ** 40 })).context,
+    2 ** 40,
+  );
+});
+
 Deno.test("message codec: node ids are u8-length UTF-8, ASCII or not, up to 255 bytes", () => {
   for (
     const [from, to] of [["n1", "n2"], ["nœud-ü", "ノード"], ["x".repeat(255), "é".repeat(127)]]

@@ -159,3 +159,24 @@ Deno.test("quiesce: a restarted follower's PreVote wakes the quiet leader, which
   for (const id of c.ids) assert.equal(c.node(id).term, term, `${id} changed term`);
   await waitQuiet(c);
 });
+
+Deno.test("quiesce: a leader that woke and stepped down while cut off is elected again by its quiet followers", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "one", c.ids);
+  await waitQuiet(c);
+  const followers = c.ids.filter((id) => id !== leader);
+  // The leader wakes (a proposal) while cut off: its heartbeats never reach the quiet followers,
+  // and CheckQuorum makes it step down. The followers' timers stay stopped (no host told them
+  // the leader's node is down), so only the old leader campaigns.
+  c.net.partition([[leader], followers]);
+  c.propose(leader, "cut-off");
+  const steppedDown = await c.runUntil(() => c.node(leader).role !== "leader", 5_000);
+  assert.ok(steppedDown, "CheckQuorum steps the cut-off leader down");
+  c.net.heal();
+  // Its quiet followers' lease was its own: they grant it their (pre-)votes.
+  const led = await c.runUntil(() => c.leader() !== null, 5_000);
+  const roles = c.ids.map((id) => `${id}:${c.node(id).role}/quiet=${c.node(id).quiet}`).join(" ");
+  assert.ok(led, `a leader again (${roles})`);
+  await commitEverywhere(c, "two", c.ids);
+});
