@@ -14,7 +14,8 @@
  * reports the CPU µs per request of the target's process (dsync: n1, and its whole cluster), read
  * from /proc: on a shared machine it moves far less than the rates do.
  *   deno task bench:cache [--command get|set] [--write through|back] [--requests N] [--rounds R]
- *     [--keys K] [--lease-ms L] [--writeback-ms W] [--profile] [--baseline DIR]
+ *     [--keys K] [--lease-ms L] [--writeback-ms W] [--pipelines 1,16] [--profile]
+ *     [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
     .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes", "100")
+    .option("--pipelines <list>", "redis-benchmark -P values, comma-separated", "1,16")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
     .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
@@ -181,6 +183,10 @@ async function main(): Promise<void> {
   const rounds = Number(options.rounds);
   const keys = Number(options.keys);
   const test = String(options.command).toUpperCase();
+  const pipelines = String(options.pipelines).split(",").map(Number);
+  if (pipelines.some((p) => !Number.isSafeInteger(p) || p < 1 || p > 1000)) {
+    throw new Error(`--pipelines ${options.pipelines}: integers 1-1000, comma-separated`);
+  }
   if (test !== "GET" && test !== "SET") throw new Error(`--command ${options.command}: get or set`);
   if (options.write !== "through" && options.write !== "back") {
     throw new Error(`--write ${options.write}: through or back`);
@@ -264,7 +270,7 @@ async function main(): Promise<void> {
     for (const target of targets) await warm(target.port, keys, WARM_TIMEOUT_MS);
     console.log(`load average at the start: ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
     for (let round = 1; round <= rounds; round++) {
-      for (const pipeline of [1, 16]) {
+      for (const pipeline of pipelines) {
         for (const target of targets) {
           const ports = clusterPorts.get(target.port);
           const row = await measure(target, test, pipeline, requests, keys, ports);
@@ -437,7 +443,7 @@ function printTable(rows: Row[], test: string): void {
     row === undefined ? "-" : `${row.rps.toFixed(0)} (${row.p50Ms}/${row.p99Ms})`;
   const ratio = (a?: Row, b?: Row) =>
     a === undefined || b === undefined ? "-" : (a.rps / b.rps).toFixed(3);
-  for (const pipeline of [1, 16]) {
+  for (const pipeline of new Set(rows.map((row) => row.pipeline))) {
     const redis = best(rows, "redis aof-always", pipeline);
     const everysec = best(rows, "redis aof-everysec", pipeline);
     const ceiling = best(rows, "deno ceiling", pipeline);
@@ -463,7 +469,7 @@ function printTable(rows: Row[], test: string): void {
 /** The lowest CPU µs per request of each target over the rounds, per depth. */
 function printCpu(rows: Row[], test: string): void {
   const targets = [...new Set(rows.map((row) => row.target))];
-  for (const pipeline of [1, 16]) {
+  for (const pipeline of new Set(rows.map((row) => row.pipeline))) {
     const parts: string[] = [];
     for (const target of targets) {
       const runs = rows.filter((row) => row.target === target && row.pipeline === pipeline);

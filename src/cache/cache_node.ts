@@ -1,7 +1,7 @@
 import { assert } from "../util/assert.ts";
 import { bytesEqual, keyIdOf } from "./key_id.ts";
 import { CACHE_NODE_PENDING_MAX, type CacheTiming } from "./limits.ts";
-import { type CacheLine, LineStore } from "./line_store.ts";
+import { type CacheLine, lineDeadlineMs, LineStore } from "./line_store.ts";
 import { applyLocalWrite } from "./local_write.ts";
 import type {
   CacheRefusal,
@@ -123,6 +123,11 @@ export class CacheNode {
     this.#nextRequestId = start;
   }
 
+  /** Whether messages wait in the outbox (a cheap test before `takeMessages`). */
+  get hasMessages(): boolean {
+    return this.#outbox.length > 0;
+  }
+
   /** Messages to send since the last call, each to the home of its `slot`. */
   takeMessages(): NodeToHomeMessage[] {
     const messages = this.#outbox;
@@ -230,17 +235,32 @@ export class CacheNode {
     if (this.#options.writeMode !== "back") return null;
     const line = this.#lines.peekKey(key);
     if (line === undefined || line.state === "S" || !this.#isLive(line, nowMs)) return null;
-    this.#lines.touchKey(key);
+    // A value the store cannot hold at all goes to the home (which installs no line for it).
+    if (!this.#lines.fits(key, write.value)) return null;
+    this.#lines.touchFound();
     this.#stats.hits++;
-    const applied = applyLocalWrite(this.#lines, line, write, nowMs, this.#options.timing);
-    if (applied) {
-      this.#flushAtMs ??= nowMs + this.#options.timing.writeBackMs;
-      // The write may have moved the line's expiry, and made it dirty: the tick's two sweeps.
+    const wasDirty = line.dirty !== null;
+    const deadlineBeforeMs = lineDeadlineMs(line);
+    const { applied, evicted } = applyLocalWrite(
+      this.#lines,
+      line,
+      write,
+      nowMs,
+      this.#options.timing,
+    );
+    if (!applied) return false;
+    for (const old of evicted) this.#evicted(old, nowMs);
+    this.#flushAtMs ??= nowMs + this.#options.timing.writeBackMs;
+    // The tick's two sweeps: only a line that just became dirty joins the dirty set (a dirty one
+    // is in it: the tick removes an id only once its line is clean or gone), and only an expiry
+    // moved earlier needs the heap (`takeDue` moves a deadline that went later by itself). So a
+    // repeated plain SET builds no string id and touches no heap.
+    if (!wasDirty || lineDeadlineMs(line) < deadlineBeforeMs) {
       const id = keyIdOf(key);
-      this.#lines.reschedule(id);
+      if (lineDeadlineMs(line) < deadlineBeforeMs) this.#lines.reschedule(id);
       this.#dirtyIds.add(id);
     }
-    return applied;
+    return true;
   }
 
   /**

@@ -73,6 +73,9 @@ interface Slot {
   heapSlot: number;
 }
 
+/** What `setValue` returns when it evicted nothing (shared: never modified). */
+const NONE_EVICTED: CacheLine[] = Object.freeze([]) as unknown as CacheLine[];
+
 /** FNV-1a over the key's bytes: the byte index's map key. */
 export function keyHash(key: Uint8Array): number {
   let hash = 0x811c9dc5;
@@ -172,10 +175,34 @@ export class LineStore {
     return slot.line;
   }
 
-  /** Replaces the value of a present line (a local write), keeping the byte count right. */
-  setValue(line: CacheLine, value: Uint8Array | null): void {
-    this.#bytes += lineBytes(line.key, value) - lineBytes(line.key, line.value);
+  /** Whether a line of this key and value fits the byte bound at all (alone in the store). */
+  fits(key: Uint8Array, value: Uint8Array | null): boolean {
+    return lineBytes(key, value) <= this.#maxBytes;
+  }
+
+  /**
+   * Replaces the value of a present line (a local write), keeping the byte count right, then
+   * evicts least-recent other lines until the byte bound holds again. Returns the evicted lines
+   * (oldest first; usually none). The new value must `fits` (the caller checks first).
+   */
+  setValue(line: CacheLine, value: Uint8Array | null): CacheLine[] {
+    const grownBytes = lineBytes(line.key, value) - lineBytes(line.key, line.value);
+    this.#bytes += grownBytes;
     line.value = value;
+    if (grownBytes <= 0 || this.#bytes <= this.#maxBytes) return NONE_EVICTED;
+    assert(lineBytes(line.key, value) <= this.#maxBytes, "a written value fits the store");
+    const evicted: CacheLine[] = [];
+    // Bounded by the lines held: each pass removes one line other than the written one.
+    for (let slot = this.#oldest; slot !== null && this.#bytes > this.#maxBytes;) {
+      const newer: Slot | null = slot.newer;
+      if (slot.line !== line) {
+        this.remove(slot.id);
+        evicted.push(slot.line);
+      }
+      slot = newer;
+    }
+    assert(this.#bytes <= this.#maxBytes, "bytes within bound after a local write");
+    return evicted;
   }
 
   /**

@@ -285,7 +285,10 @@ export class CacheService {
    * calls `write`). `write.value` must be the caller's own copy: the line keeps it.
    */
   writeHit(key: Uint8Array, write: CacheWrite): boolean | null {
-    return this.node.writeHit(key, write, this.#options.nowMs());
+    const applied = this.node.writeHit(key, write, this.#options.nowMs());
+    // A bigger value may have evicted lines: their notices (or final write-backs) leave now.
+    if (this.node.hasMessages) this.#flushNode();
+    return applied;
   }
 
   /** Reads `key` (the caller's own copy: it is kept while the request is out). */

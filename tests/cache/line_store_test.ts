@@ -89,3 +89,27 @@ Deno.test("line store: lines found by key bytes, through hash collisions, and fo
   assert.equal(value(b), undefined);
   assert.equal(store.touchKey(encoder.encode(b)), undefined);
 });
+
+Deno.test("line store: a bigger value written in place evicts the oldest other lines, never itself", () => {
+  const one = lineBytes(encoder.encode("a"), encoder.encode("v"));
+  const store = new LineStore(one * 3, 10);
+  for (const id of ["a", "b", "c"]) store.insert(id, line(id));
+  const c = store.peek("c")!;
+  assert.equal(store.fits(c.key, new Uint8Array(one * 3)), false);
+  // Shrinking or keeping the size evicts nothing.
+  assert.deepEqual(store.setValue(c, encoder.encode("w")), []);
+  // Two lines' worth more: the two oldest others go, in age order; the written line stays.
+  const bigger = new Uint8Array(1 + 2 * one);
+  assert.equal(store.fits(c.key, bigger), true);
+  const evicted = store.setValue(c, bigger);
+  assert.deepEqual(evicted.map((l) => String.fromCharCode(l.key[0]!)), ["a", "b"]);
+  assert.deepEqual(ids(store), ["c"]);
+  assert.equal(store.bytes, lineBytes(c.key, bigger));
+  assert.ok(store.bytes <= one * 3);
+  // The written line need not be the newest: an older one grows past newer ones.
+  store.setValue(c, encoder.encode("v"));
+  store.insert("d", line("d"));
+  const grown = store.setValue(c, new Uint8Array(2 + one));
+  assert.deepEqual(grown.map((l) => String.fromCharCode(l.key[0]!)), ["d"]);
+  assert.deepEqual(ids(store), ["c"]);
+});

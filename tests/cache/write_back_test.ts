@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  CACHE_LINE_OVERHEAD_BYTES,
   CacheHome,
   CacheNode,
   type GrantMessage,
@@ -220,4 +221,40 @@ Deno.test("write-back home: a holder that lapsed while the commit ran gets no ne
   const [ack] = home.takeMessages();
   assert.equal(ack?.message.type === "writeBackAck" && ack.message.accepted, true);
   assert.equal(ack?.message.type === "writeBackAck" && ack.message.leaseMs, 0);
+});
+
+Deno.test("write-back: a bigger local value evicts older lines (a dirty one by its final write-back)", () => {
+  // Room for two lines of 1-byte keys and values and a little more.
+  const lineBytesOf = (valueBytes: number) => 1 + valueBytes + CACHE_LINE_OVERHEAD_BYTES;
+  const n = new CacheNode({
+    writeMode: "back",
+    timing: TIMING,
+    maxBytes: lineBytesOf(1) * 2 + 10,
+    maxEntries: 8,
+  });
+  own(n, A, 1, 0, 0);
+  own(n, B, 2, 0, 1);
+  n.write(A, 0, set(7), 5); // A is dirty, then B is written with a value 19 bytes bigger
+  const big = { value: new Uint8Array(20), ttlMs: null, condition: "always" as const };
+  assert.deepEqual(n.write(B, 1, big, 6), { kind: "done", applied: true });
+  const sent = n.takeMessages();
+  assert.equal(sent.length, 1);
+  const final = sent[0] as WriteBackMessage;
+  assert.equal(final.type, "writeBack");
+  assert.deepEqual([...final.key], [...A]);
+  assert.equal(final.final, true);
+  assert.deepEqual(final.dirty.value, new Uint8Array([7]));
+  assert.equal(n.stateOf(A, 7), "I");
+  assert.equal(n.stateOf(B, 7), "M");
+  assert.equal(n.stats(7).evictions, 1);
+  // A value the store could never hold goes to the home as an exclusive request instead.
+  const huge = {
+    value: new Uint8Array(lineBytesOf(1) * 3),
+    ttlMs: null,
+    condition: "always" as const,
+  };
+  const decision = n.write(B, 1, huge, 8);
+  assert.equal(decision.kind, "request");
+  // (B's own dirty data goes first as a final write-back, as for any request on a dirty line.)
+  assert.deepEqual(n.takeMessages().map((m) => m.type), ["writeBack", "exclusiveRequest"]);
 });
