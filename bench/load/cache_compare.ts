@@ -8,7 +8,8 @@
  * run; writes only inside a temporary directory. `--command set --write back` measures SET on
  * lines node 1 owns: before each dsync run the keys are written through node 1 again, and the
  * CACHE.STATE of every key is counted before and after the run (M lines must stay M).
- * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions. `--baseline DIR`
+ * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions (`--profile-all`:
+ * every node). `--baseline DIR`
  * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
  * with `git archive`), measured in the same rounds: before and after in one run. Each run also
  * reports the CPU µs per request of the target's process (dsync: n1, and its whole cluster), read
@@ -176,6 +177,7 @@ async function main(): Promise<void> {
     .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes", "100")
     .option("--pipelines <list>", "redis-benchmark -P values, comma-separated", "1,16")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
+    .option("--profile-all", "profile every node of the cluster, not only n1")
     .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
     .opts();
@@ -234,7 +236,10 @@ async function main(): Promise<void> {
       false,
       nodeArgs,
       options.profile === true
-        ? (index) => index === 0 ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []
+        ? (index) =>
+          index === 0 || options.profileAll === true
+            ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]
+            : []
         : undefined,
     );
     const targets: Target[] = [
@@ -288,9 +293,10 @@ async function main(): Promise<void> {
       }
       await process.status;
     }
+    const nodeOfPid = new Map(cluster?.nodes.map((node, i) => [node.pid, `n${i + 1}`]) ?? []);
     if (cluster !== null) await stopBenchCluster(cluster);
     if (baseline !== null) await baseline.stop(baseline.cluster);
-    if (options.profile === true) await printProfile(`${dataDir}/profile`);
+    if (options.profile === true) await printProfile(`${dataDir}/profile`, nodeOfPid);
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
   printTable(rows, test);

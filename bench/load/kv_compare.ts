@@ -227,7 +227,10 @@ async function main(): Promise<void> {
 }
 
 /** Prints the top self-time functions of every `.cpuprofile` in `dir` (node n1's). */
-export async function printProfile(dir: string): Promise<void> {
+export async function printProfile(
+  dir: string,
+  nodeOfPid: Map<number, string> = new Map(),
+): Promise<void> {
   const names: string[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) names.push(entry.name);
@@ -237,7 +240,10 @@ export async function printProfile(dir: string): Promise<void> {
   for (const name of names) {
     if (!name.endsWith(".cpuprofile")) continue;
     const profile = await readProfile(`${dir}/${name}`);
-    console.log(`\nnode n1 CPU profile (whole run):\n${formatTop(selfTimes(profile), 25)}`);
+    // Deno names a profile CPU.<time>.<pid>.cpuprofile.
+    const pid = Number(name.split(".")[2]);
+    const node = nodeOfPid.get(pid) ?? "n1";
+    console.log(`\nnode ${node} CPU profile (whole run):\n${formatTop(selfTimes(profile), 25)}`);
   }
 }
 
