@@ -41,6 +41,7 @@ const service = new CacheService({
   requestTimeoutMs: 10_000,
   tickMs: 25,
   nowMs: () => performance.now(),
+  batchClock: true, // as the node runs it (src/cache_service/cache_subsystem.ts)
   logger,
 });
 

@@ -128,7 +128,11 @@ export class ClientConnection {
         if (count === region.length && this.#readBytes < READ_BYTES_MAX) this.#readBytes *= 2;
         this.#decoder.commit(count);
         this.#services.stats.inputBytes += count;
-        if (!this.#budget.tryTake() || this.#processBuffered()) await this.#processInSlices();
+        // One clock read serves the budget's check and the slice's commands.
+        const nowMs = this.#budget.now();
+        if (!this.#budget.tryTake(nowMs) || this.#processBuffered(nowMs)) {
+          await this.#processInSlices();
+        }
         this.#checkOutputBound();
         this.#flush();
       }
@@ -194,10 +198,13 @@ export class ClientConnection {
     } while (this.#processBuffered());
   }
 
-  /** Runs buffered commands, at most a slice; true when more may be left for a later turn. */
-  #processBuffered(): boolean {
+  /**
+   * Runs buffered commands, at most a slice; true when more may be left for a later turn.
+   * `nowMs`: a clock read made after the commands arrived, before this call (default: now).
+   */
+  #processBuffered(nowMs: number = this.#budget.now()): boolean {
     // One clock read for the slice: its commands arrived before it and run before the next await.
-    this.#call.nowMs = performance.now();
+    this.#call.nowMs = nowMs;
     for (let executed = 0; executed < COMMANDS_PER_SLICE_MAX; executed++) {
       // A slice of slow commands (cold code, big arguments) ends early when the turn's time is up.
       if (executed > 0 && executed % COMMANDS_PER_CLOCK_READ === 0 && !this.#budget.hasTime()) {

@@ -33,10 +33,17 @@ export class TurnBudget {
     return this.#waiters.length;
   }
 
-  /** True when a slice of client work may run now: nobody waits and this window has time left. */
-  tryTake(): boolean {
+  /** A read of the budget's clock (the node's monotonic clock unless a test gave another). */
+  now(): number {
+    return this.#nowMs();
+  }
+
+  /**
+   * True when a slice of client work may run now: nobody waits and this window has time left.
+   * `nowMs`: a read of `now()` the caller already made (one clock read serves the slice too).
+   */
+  tryTake(nowMs: number = this.#nowMs()): boolean {
     if (this.#waiters.length > 0) return false;
-    const nowMs = this.#nowMs();
     if (this.#windowStartMs === null) {
       this.#openWindow(nowMs);
       return true;
