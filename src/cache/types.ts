@@ -251,7 +251,8 @@ export type NodeToHomeMessage =
   | InvalidateAckMessage
   | WriteBackMessage
   | EvictMessage
-  | FenceAckMessage;
+  | FenceAckMessage
+  | RenewRequestMessage;
 
 /** A message sent by a home to one node. */
 export type HomeToNodeMessage =
@@ -260,4 +261,5 @@ export type HomeToNodeMessage =
   | ForwardMessage
   | InvalidateMessage
   | WriteBackAckMessage
-  | FenceMessage;
+  | FenceMessage
+  | RenewGrantMessage;
