@@ -28,6 +28,7 @@ const service = new CacheService({
   homes: {
     slotHost: () => undefined,
     slotHosts: () => [],
+    leaderBarrier: () => Promise.reject(new Error("no home here")),
     store: {
       readKey: () => Promise.reject(new Error("no store")),
       writeKey: () => Promise.reject(new Error("no store")),

@@ -57,7 +57,7 @@ export type PeerMessage =
   | { type: "queueReady"; queues: QueueReadyItem[] }
   /**
    * A cache protocol message (docs/cache.md): `payload` is its own encoding (version byte, code,
-   * slot, fields); the frame's type code is the cache message's code (128-139).
+   * slot, fields); the frame's type code is the cache message's code (128-141).
    */
   | { type: CachePeerType; payload: Uint8Array };
 
@@ -80,7 +80,9 @@ export type CachePeerType =
   | "cacheWriteBackAck"
   | "cacheEvict"
   | "cacheFence"
-  | "cacheFenceAck";
+  | "cacheFenceAck"
+  | "cacheRenewRequest"
+  | "cacheRenewGrant";
 
 /** The cache's peer message types in code order (128, 129, ...). */
 export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
@@ -96,6 +98,8 @@ export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
   "cacheEvict",
   "cacheFence",
   "cacheFenceAck",
+  "cacheRenewRequest",
+  "cacheRenewGrant",
 ];
 
 /** Code of the first cache peer message type; the others follow in CACHE_PEER_TYPES order. */
@@ -146,6 +150,8 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   cacheEvict: 137,
   cacheFence: 138,
   cacheFenceAck: 139,
+  cacheRenewRequest: 140,
+  cacheRenewGrant: 141,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -173,6 +179,8 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   cacheEvict: "CacheEvict",
   cacheFence: "CacheFence",
   cacheFenceAck: "CacheFenceAck",
+  cacheRenewRequest: "CacheRenewRequest",
+  cacheRenewGrant: "CacheRenewGrant",
 };
 
 /**

@@ -12,6 +12,8 @@ import type {
   HomeToNodeMessage,
   InvalidateAckMessage,
   NodeToHomeMessage,
+  RenewLine,
+  RenewRequestMessage,
   WriteBackMessage,
 } from "./types.ts";
 
@@ -20,7 +22,12 @@ export type StoreRequest =
   /** A linearizable read of the key (a ReadIndex barrier started after this was asked). */
   | { kind: "read"; token: number; key: Uint8Array }
   /** Commit the write in the slot's Raft group, then answer with the key as applied. */
-  | { kind: "commit"; token: number; key: Uint8Array; write: CacheWrite };
+  | { kind: "commit"; token: number; key: Uint8Array; write: CacheWrite }
+  /**
+   * Confirm, after this was asked, that the home's node still leads the slot (a ReadIndex-style
+   * leadership barrier; nothing is read): answered ok, or notLeader. A slot renewal waits for it.
+   */
+  | { kind: "barrier"; token: number };
 
 /** The answer to a StoreRequest. */
 export type StoreResult =
@@ -121,6 +128,8 @@ export class CacheHome {
    */
   #recheck = new Set<string>();
   #tokens = new Map<number, string>();
+  /** RenewRequests waiting for their leadership barrier, by the barrier's token. */
+  #renewals = new Map<number, { from: string; message: RenewRequestMessage }>();
   #nextToken = 1;
   #outbox: HomeOutput[] = [];
   #storeOutbox: StoreRequest[] = [];
@@ -194,6 +203,7 @@ export class CacheHome {
   /** Handles one message from node `from`. Messages of another epoch are ignored. */
   receive(from: string, message: NodeToHomeMessage, nowMs: number): void {
     if (message.type === "fenceAck") return this.#onFenceAck(from, message, nowMs);
+    if (message.type === "renewRequest") return this.#onRenewRequest(from, message);
     const entry = this.#entry(message.key);
     switch (message.type) {
       case "readRequest":
@@ -220,6 +230,11 @@ export class CacheHome {
 
   /** The answer to the store request `token`. */
   storeDone(token: number, result: StoreResult, nowMs: number): void {
+    const renewal = this.#renewals.get(token);
+    if (renewal !== undefined) {
+      this.#renewals.delete(token);
+      return this.#answerRenewal(renewal.from, renewal.message, result.ok, nowMs);
+    }
     const id = this.#tokens.get(token);
     assert(id !== undefined, "storeDone for a token the home issued");
     this.#tokens.delete(token);
@@ -300,7 +315,72 @@ export class CacheHome {
     this.#entries.clear();
     this.#lapses.clear();
     this.#recheck.clear();
+    this.#renewals.clear(); // unanswered: their lines lapse at the node
     return out;
+  }
+
+  /**
+   * A RenewRequest (docs/cache.md, "Slot renewals"): one leadership barrier, then the answer. One
+   * of another epoch renews nothing and is answered at once (the node then learns this epoch).
+   */
+  #onRenewRequest(from: string, message: RenewRequestMessage): void {
+    if (message.epoch !== this.#epoch) return this.#answerRenewal(from, message, false, 0);
+    const token = this.#nextToken++;
+    this.#renewals.set(token, { from, message });
+    this.#storeOutbox.push({ kind: "barrier", token });
+  }
+
+  /**
+   * Renews every line of the request that `from` still holds under the grant it names, not lapsed,
+   * with no revocation of it open and no request of its own on the key; refuses the others (all of
+   * them when the barrier failed). The record's new lapse is counted from now, after the barrier,
+   * later than the node's count (from when it sent the request), as for a grant.
+   */
+  #answerRenewal(from: string, message: RenewRequestMessage, led: boolean, nowMs: number): void {
+    const refused: number[] = [];
+    const leaseMs = led ? this.#timing.leaseMs : 0;
+    const lapseAtMs = nowMs + leaseMs + this.#timing.holderMarginMs;
+    message.lines.forEach((line, index) => {
+      const held = led ? this.#renewable(from, line, nowMs) : null;
+      if (held === null) {
+        refused.push(index);
+        return;
+      }
+      const { entry, holder } = held;
+      holder.lapseAtMs = Math.max(holder.lapseAtMs, lapseAtMs);
+      this.#scheduleLapse(entry, from, holder.lapseAtMs);
+    });
+    this.#outbox.push({
+      to: from,
+      message: {
+        type: "renewGrant",
+        slot: this.#slot,
+        epoch: this.#epoch,
+        requestId: message.requestId,
+        leaseMs,
+        refused,
+      },
+    });
+  }
+
+  /** The entry and record of a line `from` may renew now, or null (see #answerRenewal). */
+  #renewable(
+    from: string,
+    line: RenewLine,
+    nowMs: number,
+  ): { entry: KeyEntry; holder: Holder } | null {
+    const entry = this.#entries.get(keyIdOf(line.key));
+    const holder = entry?.holders.get(from);
+    if (entry === undefined || holder === undefined) return null;
+    if (holder.grantSeq !== line.grantSeq || nowMs >= holder.lapseAtMs) return null;
+    const txn = entry.txn;
+    // Any write under way (its revocations are open or done), a Forward to this node, or a
+    // request of its own: the line is about to change, so it is not renewed.
+    if (txn !== null && (txn.job.kind !== "read" || txn.job.from === from)) return null;
+    if (txn !== null && txn.waiting.has(from)) return null;
+    // Bounded by CACHE_KEY_QUEUE_MAX.
+    if (entry.queue.some((job) => job.from === from)) return null;
+    return { entry, holder };
   }
 
   /**
@@ -345,6 +425,13 @@ export class CacheHome {
           e.txn.token,
         ],
       ]),
+      [...this.#renewals].map(([token, { from, message }]) => [
+        token,
+        from,
+        message.epoch,
+        message.requestId,
+        message.lines.map((line) => [bytesText(line.key), line.grantSeq]),
+      ]),
       this.#nextToken,
     ]);
   }
@@ -362,6 +449,7 @@ export class CacheHome {
     }
     copy.#recheck = new Set(this.#recheck);
     copy.#tokens = new Map(this.#tokens);
+    copy.#renewals = new Map(this.#renewals); // requests are never changed once made
     copy.#nextToken = this.#nextToken;
     copy.#outbox = [...this.#outbox]; // messages and requests are never changed once made
     copy.#storeOutbox = [...this.#storeOutbox];

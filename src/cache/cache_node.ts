@@ -1,6 +1,11 @@
 import { assert } from "../util/assert.ts";
 import { bytesEqual, keyIdOf } from "./key_id.ts";
-import { CACHE_NODE_PENDING_MAX, type CacheTiming } from "./limits.ts";
+import {
+  CACHE_NODE_PENDING_MAX,
+  CACHE_RENEW_KEY_BYTES_MAX,
+  CACHE_RENEW_LINES_MAX,
+  type CacheTiming,
+} from "./limits.ts";
 import { type CacheLine, lineDeadlineMs, LineStore } from "./line_store.ts";
 import { applyLocalWrite } from "./local_write.ts";
 import type {
@@ -15,6 +20,8 @@ import type {
   MesiState,
   NodeToHomeMessage,
   RefuseMessage,
+  RenewGrantMessage,
+  RenewLine,
   WriteBackAckMessage,
 } from "./types.ts";
 
@@ -80,6 +87,14 @@ interface PendingRequest {
   revoked: { epoch: number; upToSeq: number } | null;
 }
 
+/** A RenewRequest out: the lines it named (each marked with its id while it is out). */
+interface PendingRenewal {
+  slot: number;
+  /** When it was sent (node clock): a renewed lease is counted from here. */
+  sentAtMs: number;
+  lines: RenewLine[];
+}
+
 interface Flushing {
   slot: number;
   sentAtMs: number;
@@ -110,6 +125,10 @@ export class CacheNode {
    */
   #flushAtMs: number | null = null;
   #epochs = new Map<number, number>();
+  /** RenewRequests out, by request id; dropped unanswered after a lease (bounded by the lines). */
+  #renewals = new Map<number, PendingRenewal>();
+  /** No renewal walk before this (node clock): at most one per leaseMs / 8. */
+  #renewWalkAtMs = 0;
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
   #stats: CacheNodeStats = { hits: 0, misses: 0, evictions: 0, invalidationsReceived: 0 };
@@ -153,12 +172,12 @@ export class CacheNode {
 
   /**
    * A read answered from a live line (counted as a hit), or null: then `read` (a miss). `renew`:
-   * the line's lease is in its second half and `renew` may ask for a new one ahead of time.
+   * `renewDue` says a renewal walk (`renewLines`) is due.
    */
   hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
     const line = this.hitLine(key, nowMs);
     if (line === null) return null;
-    const renew = this.renewDue(key, line, nowMs);
+    const renew = this.renewDue(line, nowMs);
     return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 
@@ -170,40 +189,68 @@ export class CacheNode {
     const line = this.#lines.peekKey(key);
     if (line === undefined || !this.#isLive(line, nowMs)) return null;
     this.#lines.touchFound();
+    line.usedAtMs = nowMs;
     this.#stats.hits++;
     return line;
   }
 
-  /** True when the line `hitLine` returned is in its lease's second half and `renew` may ask. */
-  renewDue(key: Uint8Array, line: Readonly<CacheLine>, nowMs: number): boolean {
-    // The cheap test first: only a renewal builds the key's string id.
-    return nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
-      this.#renewable(keyIdOf(key), line, nowMs);
+  /**
+   * True when the line `hitLine` returned is at least a quarter into its lease with no renewal
+   * out, and a renewal walk is allowed now (write-through): then call `renewLines`. A few
+   * comparisons, no allocation.
+   */
+  renewDue(line: Readonly<CacheLine>, nowMs: number): boolean {
+    return nowMs >= this.#renewWalkAtMs && line.renewingId === null &&
+      nowMs >= line.leaseEndMs - this.#options.timing.leaseMs * 3 / 4 &&
+      this.#options.writeMode === "through";
   }
 
   /**
-   * Asks the home for a new lease on a live clean line (write-through only) while the line keeps
-   * answering: the grant replaces it, a revocation drops it as usual, a refusal changes nothing
-   * (the home keeps its record of the old grant until a new one replaces it, so later writes
-   * still revoke the line). Returns the request's id (its answer completes it like a read's), or
-   * null when the line is not renewable now.
+   * One renewal walk (docs/cache.md, "Slot renewals"), at most one per leaseMs / 8 (else nothing):
+   * from the most recently used line back to the first not used in the last half lease, every
+   * live clean line at least a quarter into its lease, of the slot's current epoch, with no
+   * renewal, request or flush out on it, goes into its slot's RenewRequest (split at
+   * CACHE_RENEW_LINES_MAX lines or CACHE_RENEW_KEY_BYTES_MAX key bytes). Write-through only.
+   * Returns the RenewRequests put in the outbox.
    */
-  renew(key: Uint8Array, slot: number, nowMs: number): number | null {
-    const id = keyIdOf(key);
-    const line = this.#lines.peek(id);
-    if (line === undefined || !this.#renewable(id, line, nowMs)) return null;
-    const requestId = this.#takeRequestId();
-    this.#pending.set(requestId, {
-      requestId,
-      key,
-      slot,
-      kind: "read",
-      sentAtMs: nowMs,
-      revoked: null,
+  renewLines(nowMs: number): number {
+    if (this.#options.writeMode !== "through" || nowMs < this.#renewWalkAtMs) return 0;
+    const leaseMs = this.#options.timing.leaseMs;
+    this.#renewWalkAtMs = nowMs + leaseMs / 8;
+    const usedSinceMs = nowMs - leaseMs / 2;
+    const dueBySlot = new Map<number, CacheLine[]>();
+    this.#lines.newestWhile((id, line) => {
+      if (line.usedAtMs < usedSinceMs) return false;
+      if (
+        line.renewingId === null && line.dirty === null && this.#isLive(line, nowMs) &&
+        nowMs >= line.leaseEndMs - leaseMs * 3 / 4 &&
+        line.epoch === this.#epochs.get(line.slot) && !this.#pendingByKey.has(id) &&
+        !this.#flushing.has(id)
+      ) {
+        const due = dueBySlot.get(line.slot);
+        if (due === undefined) dueBySlot.set(line.slot, [line]);
+        else due.push(line);
+      }
+      return true;
     });
-    this.#pendingByKey.set(id, requestId);
-    this.#outbox.push({ type: "readRequest", slot, requestId, key });
-    return requestId;
+    let sent = 0;
+    for (const [slot, due] of dueBySlot) {
+      let first = 0;
+      let keyBytes = 0;
+      for (let i = 0; i <= due.length; i++) {
+        const line = due[i];
+        const full = line === undefined || i - first === CACHE_RENEW_LINES_MAX ||
+          keyBytes + line.key.length > CACHE_RENEW_KEY_BYTES_MAX;
+        if (full && i > first) {
+          this.#sendRenewal(slot, due.slice(first, i), nowMs);
+          sent++;
+          first = i;
+          keyBytes = 0;
+        }
+        if (line !== undefined) keyBytes += line.key.length;
+      }
+    }
+    return sent;
   }
 
   /** Lines held, live or not yet swept (bounded by `maxEntries`). */
@@ -238,6 +285,7 @@ export class CacheNode {
     // A value the store cannot hold at all goes to the home (which installs no line for it).
     if (!this.#lines.fits(key, write.value)) return null;
     this.#lines.touchFound();
+    line.usedAtMs = nowMs;
     this.#stats.hits++;
     const wasDirty = line.dirty !== null;
     const deadlineBeforeMs = lineDeadlineMs(line);
@@ -284,6 +332,9 @@ export class CacheNode {
       case "writeBackAck":
         this.#onWriteBackAck(message, nowMs);
         return [];
+      case "renewGrant":
+        this.#onRenewGrant(message, nowMs);
+        return [];
       case "fence": {
         // The epoch is accepted above: every older line of the slot is gone, and an older
         // home's grant arriving later installs nothing (epochs only grow).
@@ -315,6 +366,10 @@ export class CacheNode {
         this.#flushing.delete(id);
       }
     }
+    // A renewal unanswered for a lease could renew nothing its lines still need: they lapsed.
+    for (const [requestId, renewal] of this.#renewals) {
+      if (nowMs >= renewal.sentAtMs + timing.leaseMs) this.#endRenewal(requestId);
+    }
   }
 
   /**
@@ -326,8 +381,12 @@ export class CacheNode {
     this.#acceptEpoch(slot, epoch, nowMs);
   }
 
-  /** Forgets an outstanding request (the host's timeout); a late answer is then ignored. */
+  /**
+   * Forgets an outstanding request or renewal (the host's timeout, or no home to send it to); a
+   * late answer is then ignored.
+   */
   abandon(requestId: number): void {
+    if (this.#renewals.has(requestId)) return this.#endRenewal(requestId);
     const pending = this.#pending.get(requestId);
     if (pending === undefined) return;
     this.#pending.delete(requestId);
@@ -364,7 +423,13 @@ export class CacheNode {
         l.grantSeq,
         l.writeCount,
         l.dirty === null ? null : [l.dirty.version, l.dirty.unsentSinceMs, l.dirty.inFlight],
+        l.usedAtMs,
+        l.renewingId,
       ]),
+      [...this.#renewals].map((
+        [id, r],
+      ) => [id, r.slot, r.sentAtMs, r.lines.map((l) => l.grantSeq)]),
+      this.#renewWalkAtMs,
       [...this.#pending.values()].map((p) => [p.requestId, p.kind, p.sentAtMs, p.revoked]),
       [...this.#flushing].sort(),
       this.#flushAtMs,
@@ -383,6 +448,8 @@ export class CacheNode {
     copy.#dirtyIds = new Set(this.#dirtyIds);
     copy.#flushAtMs = this.#flushAtMs;
     copy.#epochs = new Map(this.#epochs);
+    copy.#renewals = new Map(this.#renewals); // never changed in place once made
+    copy.#renewWalkAtMs = this.#renewWalkAtMs;
     copy.#nextRequestId = this.#nextRequestId;
     copy.#outbox = [...this.#outbox]; // messages are never changed once made
     copy.#stats = { ...this.#stats };
@@ -402,14 +469,8 @@ export class CacheNode {
   #validLine(id: string, nowMs: number): CacheLine | undefined {
     const line = this.#lines.peek(id);
     if (line === undefined || !this.#isLive(line, nowMs)) return undefined;
+    line.usedAtMs = nowMs;
     return this.#lines.touch(id);
-  }
-
-  #renewable(id: string, line: Readonly<CacheLine>, nowMs: number): boolean {
-    return this.#options.writeMode === "through" && line.dirty === null &&
-      this.#isLive(line, nowMs) && nowMs >= line.leaseEndMs - this.#options.timing.leaseMs / 2 &&
-      !this.#pendingByKey.has(id) && !this.#flushing.has(id) &&
-      this.#pending.size < CACHE_NODE_PENDING_MAX;
   }
 
   #blocked(id: string): ReadDecision & WriteDecision | null {
@@ -455,6 +516,12 @@ export class CacheNode {
 
   /** A message of an older epoch: its grant or refusal completes the request, nothing else. */
   #stale(message: HomeToNodeMessage): Completion[] {
+    if (message.type === "renewGrant") {
+      if (this.#renewals.get(message.requestId)?.slot === message.slot) {
+        this.#endRenewal(message.requestId);
+      }
+      return [];
+    }
     if (message.type !== "grant" && message.type !== "refuse") return [];
     const pending = this.#takePending(message.requestId, message.key);
     if (pending === undefined) return [];
@@ -494,6 +561,8 @@ export class CacheNode {
       grantSeq: message.grantSeq,
       writeCount: 0,
       dirty: null,
+      usedAtMs: nowMs,
+      renewingId: null,
     };
     if (!this.#isLive(line, nowMs)) return [completion];
     const evicted = this.#lines.insert(keyIdOf(message.key), line);
@@ -528,6 +597,55 @@ export class CacheNode {
     }
     const { slot, epoch, key, upToSeq } = message;
     this.#outbox.push({ type: "invalidateAck", slot, epoch, key, upToSeq, keptShared, dirty });
+  }
+
+  #sendRenewal(slot: number, due: CacheLine[], nowMs: number): void {
+    const requestId = this.#takeRequestId();
+    const lines: RenewLine[] = [];
+    for (const line of due) {
+      line.renewingId = requestId;
+      lines.push({ key: line.key, grantSeq: line.grantSeq });
+    }
+    this.#renewals.set(requestId, { slot, sentAtMs: nowMs, lines });
+    const epoch = this.#epochs.get(slot) ?? 0;
+    this.#outbox.push({ type: "renewRequest", slot, epoch, requestId, lines });
+  }
+
+  /** Forgets a renewal: its lines that still carry its id may be renewed again. */
+  #endRenewal(requestId: number): void {
+    const renewal = this.#renewals.get(requestId);
+    if (renewal === undefined) return;
+    this.#renewals.delete(requestId);
+    for (const sent of renewal.lines) {
+      const line = this.#lines.peekKey(sent.key);
+      if (line !== undefined && line.renewingId === requestId) line.renewingId = null;
+    }
+  }
+
+  /**
+   * A RenewGrant (its epoch accepted): each line of the request not refused whose line is still
+   * the one sent (same grant, marked with this renewal: a line replaced or revoked meanwhile is
+   * not), live and clean, now ends `leaseMs` after the request was sent (never earlier than it
+   * did). The home counts its record from after its barrier, later, so the node's lease ends first.
+   */
+  #onRenewGrant(message: RenewGrantMessage, nowMs: number): void {
+    const renewal = this.#renewals.get(message.requestId);
+    if (renewal === undefined || renewal.slot !== message.slot) return;
+    this.#endRenewal(message.requestId);
+    const refused = message.refused;
+    let nextRefused = 0;
+    renewal.lines.forEach((sent, index) => {
+      if (refused[nextRefused] === index) {
+        nextRefused++;
+        return; // refused: the line keeps its lease
+      }
+      const line = this.#lines.peekKey(sent.key);
+      if (
+        line === undefined || line.epoch !== message.epoch || line.grantSeq !== sent.grantSeq ||
+        line.dirty !== null || message.leaseMs === 0 || !this.#isLive(line, nowMs)
+      ) return;
+      line.leaseEndMs = Math.max(line.leaseEndMs, renewal.sentAtMs + message.leaseMs);
+    });
   }
 
   /**

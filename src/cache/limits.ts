@@ -41,6 +41,12 @@ export const CACHE_NODE_PENDING_MAX = 10_000;
 /** Nodes in one epoch fence at most; a larger cluster is not fenced (the home waits instead). */
 export const CACHE_FENCE_NODES_MAX = 256;
 
+/** Lines in one RenewRequest at most; a node with more due lines in a slot sends more requests. */
+export const CACHE_RENEW_LINES_MAX = 512;
+
+/** Bytes of keys in one RenewRequest at most (256 KiB). */
+export const CACHE_RENEW_KEY_BYTES_MAX = 256 * 1024;
+
 /** Returns the problem with a timing, or null: every field a safe integer, lease >= 1 ms. */
 export function cacheTimingProblem(timing: CacheTiming): string | null {
   for (const [name, value] of Object.entries(timing)) {

@@ -44,6 +44,10 @@ export interface CacheLine {
   /** Local writes made under this grant (write-back); numbers their versions. */
   writeCount: number;
   dirty: DirtyState | null;
+  /** When a read or write last used the line (node clock; its grant counts as a use). */
+  usedAtMs: number;
+  /** The RenewRequest out for this line (its request id), or null: at most one at a time. */
+  renewingId: number | null;
 }
 
 /** Bytes a line counts against `--cache-max-bytes`. */
@@ -264,6 +268,17 @@ export class LineStore {
     }
     copy.#bytes = this.#bytes;
     return copy;
+  }
+
+  /**
+   * Visits lines from the most recently used towards the least, while `visit` returns true; costs
+   * the lines visited. `visit` must not add, remove or touch lines.
+   */
+  newestWhile(visit: (id: string, line: CacheLine) => boolean): void {
+    // Bounded by the lines held: each pass moves one line older.
+    for (let slot = this.#newest; slot !== null; slot = slot.older) {
+      if (!visit(slot.id, slot.line)) return;
+    }
   }
 
   /** Every line, least recent first (a copy: safe to remove while iterating). */

@@ -1,6 +1,10 @@
 import { BinaryReader, BinaryWriter, DecodeError } from "../../protocol/binary/mod.ts";
 import { KV_KEY_BYTES_MAX, KV_TTL_MS_MAX } from "../kv/limits.ts";
-import { CACHE_FENCE_NODES_MAX } from "./limits.ts";
+import {
+  CACHE_FENCE_NODES_MAX,
+  CACHE_RENEW_KEY_BYTES_MAX,
+  CACHE_RENEW_LINES_MAX,
+} from "./limits.ts";
 import type { KvCondition } from "../kv/types.ts";
 import type {
   CacheMessage,
@@ -9,6 +13,7 @@ import type {
   CacheWrite,
   DirtyData,
   GrantedState,
+  RenewLine,
 } from "./types.ts";
 
 /** Version byte leading every encoded cache message. */
@@ -28,6 +33,8 @@ export const CACHE_MESSAGE_CODES: Readonly<Record<CacheMessageType, number>> = {
   evict: 137,
   fence: 138,
   fenceAck: 139,
+  renewRequest: 140,
+  renewGrant: 141,
 };
 
 /** Bytes that are not a valid cache message: the only error decodeCacheMessage throws. */
@@ -109,6 +116,16 @@ export function encodeCacheMessage(m: CacheMessage): Uint8Array {
       break;
     case "fenceAck":
       w.u53(m.epoch);
+      break;
+    case "renewRequest":
+      checkRenewLines(m.lines);
+      w.u53(m.epoch).u53(m.requestId).u32(m.lines.length);
+      for (const line of m.lines) w.u32Bytes(line.key).u53(line.grantSeq);
+      break;
+    case "renewGrant":
+      checkRefused(m.refused, CACHE_RENEW_LINES_MAX);
+      w.u53(m.epoch).u53(m.requestId).u53(m.leaseMs).u32(m.refused.length);
+      for (const index of m.refused) w.u32(index);
       break;
   }
   return w.view();
@@ -218,7 +235,78 @@ function readMessage(r: BinaryReader): CacheMessage {
     }
     case "fenceAck":
       return { type, slot, epoch: r.u53() };
+    case "renewRequest": {
+      const epoch = r.u53();
+      const requestId = r.u53();
+      return { type, slot, epoch, requestId, lines: readRenewLines(r) };
+    }
+    case "renewGrant": {
+      const epoch = r.u53();
+      const requestId = r.u53();
+      const leaseMs = r.u53();
+      return { type, slot, epoch, requestId, leaseMs, refused: readRefused(r) };
+    }
   }
+}
+
+/** Throws a RangeError for a RenewRequest beyond its bounds (lines, key bytes, a key's size). */
+function checkRenewLines(lines: readonly RenewLine[]): void {
+  if (lines.length > CACHE_RENEW_LINES_MAX) {
+    throw new RangeError(`Cannot encode ${CONTEXT}: renewal of ${lines.length} lines`);
+  }
+  let keyBytes = 0;
+  for (const line of lines) {
+    if (line.key.length > KV_KEY_BYTES_MAX) {
+      throw new RangeError(`Cannot encode ${CONTEXT}: key of ${line.key.length} bytes`);
+    }
+    keyBytes += line.key.length;
+  }
+  if (keyBytes > CACHE_RENEW_KEY_BYTES_MAX) {
+    throw new RangeError(`Cannot encode ${CONTEXT}: renewal of ${keyBytes} key bytes`);
+  }
+}
+
+/** Refused indexes: strictly ascending, each below the request's line bound. */
+function checkRefused(refused: readonly number[], linesMax: number): void {
+  if (refused.length > linesMax) {
+    throw new RangeError(`Cannot encode ${CONTEXT}: ${refused.length} refused lines`);
+  }
+  refused.forEach((index, at) => {
+    if (!Number.isInteger(index) || index < 0 || index >= linesMax) {
+      throw new RangeError(`Cannot encode ${CONTEXT}: refused line index ${index}`);
+    }
+    if (at > 0 && index <= refused[at - 1]!) {
+      throw new RangeError(`Cannot encode ${CONTEXT}: refused indexes not ascending`);
+    }
+  });
+}
+
+function readRenewLines(r: BinaryReader): RenewLine[] {
+  // Each line is a u32 key length and a u53 grant number at least.
+  const count = r.count(CACHE_RENEW_LINES_MAX, 12);
+  const lines: RenewLine[] = [];
+  let keyBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const key = readKey(r);
+    keyBytes += key.length;
+    if (keyBytes > CACHE_RENEW_KEY_BYTES_MAX) {
+      throw r.error(`renewal keys exceed maximum of ${CACHE_RENEW_KEY_BYTES_MAX} bytes`);
+    }
+    lines.push({ key, grantSeq: r.u53() });
+  }
+  return lines;
+}
+
+function readRefused(r: BinaryReader): number[] {
+  const count = r.count(CACHE_RENEW_LINES_MAX, 4);
+  const refused: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const index = r.u32();
+    if (index >= CACHE_RENEW_LINES_MAX) throw r.error(`refused line index ${index} out of range`);
+    if (i > 0 && index <= refused[i - 1]!) throw r.error("refused line indexes not ascending");
+    refused.push(index);
+  }
+  return refused;
 }
 
 function readKey(r: BinaryReader): Uint8Array {

@@ -188,6 +188,42 @@ export interface FenceAckMessage {
   epoch: number;
 }
 
+/** One line a RenewRequest asks to keep: its key and the grant the node holds it under. */
+export interface RenewLine {
+  key: Uint8Array;
+  grantSeq: number;
+}
+
+/**
+ * Node → home: extend the leases of these clean write-through lines the node holds in the slot
+ * (docs/cache.md, "Slot renewals"). At most CACHE_RENEW_LINES_MAX lines and
+ * CACHE_RENEW_KEY_BYTES_MAX bytes of keys; the node counts a new lease from when it sent this.
+ */
+export interface RenewRequestMessage {
+  type: "renewRequest";
+  slot: number;
+  /** The home epoch the node knows for the slot (every line listed was granted in it). */
+  epoch: number;
+  /** Chosen by the node from the same counter as its other requests; echoed in the answer. */
+  requestId: number;
+  lines: RenewLine[];
+}
+
+/**
+ * Home → node: the answer to a RenewRequest, sent after a leadership barrier. Every line not
+ * listed in `refused` (indexes into the request's lines, ascending) is renewed for `leaseMs`,
+ * counted by the node from when it sent the request; `leaseMs` 0 renews nothing.
+ */
+export interface RenewGrantMessage {
+  type: "renewGrant";
+  slot: number;
+  /** The home's epoch; 0 from a node that is not the slot's home (nothing renewed). */
+  epoch: number;
+  requestId: number;
+  leaseMs: number;
+  refused: number[];
+}
+
 /** One message of the cache protocol (peer protocol codes 128-159, see docs/cache.md). */
 export type CacheMessage =
   | ReadRequestMessage
@@ -201,7 +237,9 @@ export type CacheMessage =
   | WriteBackAckMessage
   | EvictMessage
   | FenceMessage
-  | FenceAckMessage;
+  | FenceAckMessage
+  | RenewRequestMessage
+  | RenewGrantMessage;
 
 /** The `type` tag of a CacheMessage. */
 export type CacheMessageType = CacheMessage["type"];
@@ -213,7 +251,8 @@ export type NodeToHomeMessage =
   | InvalidateAckMessage
   | WriteBackMessage
   | EvictMessage
-  | FenceAckMessage;
+  | FenceAckMessage
+  | RenewRequestMessage;
 
 /** A message sent by a home to one node. */
 export type HomeToNodeMessage =
@@ -222,4 +261,5 @@ export type HomeToNodeMessage =
   | ForwardMessage
   | InvalidateMessage
   | WriteBackAckMessage
-  | FenceMessage;
+  | FenceMessage
+  | RenewGrantMessage;

@@ -43,6 +43,12 @@ export interface CacheHomesOptions {
   /** Every slot group hosted on this node. */
   slotHosts(): Array<[number, RaftHost<unknown>]>;
   store: CacheStore;
+  /**
+   * Resolves once this node is confirmed, after the call, to still lead slot `slot` (a ReadIndex
+   * barrier on the slot's group, `KvService.confirmLead`); rejects when it does not. A slot
+   * renewal is answered only after one, with either store of record.
+   */
+  leaderBarrier(slot: number): Promise<void>;
   /** Sends a home's message to node `to` (this node included). */
   deliver(to: string, message: HomeToNodeMessage): void;
   nowMs(): number;
@@ -103,6 +109,8 @@ export class CacheHomes {
     homesDropped: 0,
     storeReads: 0,
     storeCommits: 0,
+    /** Leadership barriers run for slot renewals (one per RenewRequest). */
+    storeBarriers: 0,
     storeFailed: 0,
     /** Store calls that carried several plain-SET commits (write-backs of one slot, mostly). */
     storeBatches: 0,
@@ -141,6 +149,17 @@ export class CacheHomes {
           requestId,
           key,
           reason: "notLeader",
+        });
+      } else if (message.type === "renewRequest") {
+        const { slot, requestId, lines } = message;
+        const refused = lines.map((_, index) => index);
+        this.#options.deliver(from, {
+          type: "renewGrant",
+          slot,
+          epoch: 0,
+          requestId,
+          leaseMs: 0,
+          refused,
         });
       }
       return;
@@ -258,7 +277,16 @@ export class CacheHomes {
   #perform(live: LiveHome, request: StoreRequest): void {
     const store = this.#options.store;
     let done: Promise<StoreResult>;
-    if (request.kind === "read") {
+    if (request.kind === "barrier") {
+      this.stats.storeBarriers++;
+      let confirmed: Promise<void>;
+      try {
+        confirmed = this.#options.leaderBarrier(live.slot);
+      } catch (error) {
+        confirmed = Promise.reject(error);
+      }
+      done = confirmed.then(() => ({ ok: true, value: null, ttlRemainingMs: null, applied: true }));
+    } else if (request.kind === "read") {
       this.stats.storeReads++;
       done = store.readKey(live.slot, request.key).then((state) => ({
         ok: true,
@@ -333,6 +361,8 @@ export class CacheHomes {
         else live.committing.set(text, left);
       }
       if (this.#homes.get(live.slot) !== live) return; // dropped: its requests were refused
+      // A barrier counts only for the home's own term: one confirmed in a later term is dropped.
+      if (request.kind === "barrier" && this.#current(live.slot) !== live) return;
       live.home.storeDone(request.token, result, this.#options.nowMs());
       this.#flush(live);
     });

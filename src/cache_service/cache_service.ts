@@ -130,6 +130,7 @@ export class CacheService {
     framesDropped: 0,
     requestsRefused: 0,
     requestsTimedOut: 0,
+    /** RenewRequests sent (one per slot and renewal walk, more past their bounds). */
     renewals: 0,
     /** Asks sent again to another home (the slot moved or changed leader). */
     homeRetries: 0,
@@ -193,6 +194,8 @@ export class CacheService {
     }
     this.homes.tick();
     this.node.tick(nowMs);
+    // Hot lines renew on hits; this also covers lines whose last hit came before the walk was due.
+    this.stats.renewals += this.node.renewLines(nowMs);
     this.#flushNode();
     for (const [requestId, parked] of this.#parked) {
       if (nowMs < parked.deadlineMs) continue;
@@ -267,7 +270,7 @@ export class CacheService {
       : this.#options.nowMs();
     const line = this.node.hitLine(key, nowMs);
     if (line === null) return undefined;
-    if (this.node.renewDue(key, line, nowMs)) this.#renew(key, nowMs);
+    if (this.node.renewDue(line, nowMs)) this.#renewLines(nowMs);
     return line.value;
   }
 
@@ -276,7 +279,7 @@ export class CacheService {
     const nowMs = this.#options.nowMs();
     const hit = this.node.hit(key, nowMs);
     if (hit === null) return null;
-    if (hit.renew) this.#renew(key, nowMs);
+    if (hit.renew) this.#renewLines(nowMs);
     return { value: hit.value, ttlRemainingMs: this.#ttlLeft(hit.expiryEndMs, nowMs) };
   }
 
@@ -363,26 +366,21 @@ export class CacheService {
       case "evict":
       case "fenceAck":
         return this.homes.receive(from, message);
+      case "renewRequest":
+        return this.homes.receive(from, message);
       default:
         return this.#onHomeMessage(message, from);
     }
   }
 
-  /** Asks for a new lease on a hot line before it lapses; nobody waits for the answer. */
-  #renew(key: Uint8Array, nowMs: number): void {
-    const copy = key.slice();
-    const requestId = this.node.renew(copy, keySlot(copy, this.#options.slotCount()), nowMs);
-    if (requestId === null) return;
-    this.stats.renewals++;
-    // Past a lease the line has lapsed anyway; a lost renewal must not block writes longer.
-    const deadlineMs = nowMs + this.#options.cache.timing.leaseMs;
-    this.#parked.set(requestId, {
-      key: copy,
-      write: false,
-      deadlineMs,
-      sentTo: null,
-      settle: () => {},
-    });
+  /**
+   * A renewal walk (throttled by the node): one RenewRequest per slot for the recently used lines
+   * well into their lease; nobody waits for the answers.
+   */
+  #renewLines(nowMs: number): void {
+    const sent = this.node.renewLines(nowMs);
+    if (sent === 0) return;
+    this.stats.renewals += sent;
     this.#flushNode();
   }
 
@@ -527,6 +525,8 @@ export class CacheService {
     // once its lease lapsed).
     if (message.type === "readRequest" || message.type === "exclusiveRequest") {
       queueMicrotask(() => this.#unrouted(message.requestId, message.key, home !== null));
+    } else if (message.type === "renewRequest") {
+      this.node.abandon(message.requestId); // its lines may go in the next walk
     }
   }
 
@@ -569,6 +569,10 @@ export class CacheService {
       // Sent by a node that is not the slot's home (leadership moved): ask another.
       this.#unrouted(message.requestId, message.key, true);
       return;
+    }
+    // The same for a renewal: the node forgets it (nothing renewed); the next walk asks another.
+    if (message.type === "renewGrant" && message.epoch === 0) {
+      this.#options.homeRefused?.(message.slot);
     }
     const completions = this.node.receive(message, this.#options.nowMs());
     this.#flushNode();

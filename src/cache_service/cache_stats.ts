@@ -1,7 +1,11 @@
 import type { CacheService } from "./cache_service.ts";
 import type { RedisStore } from "./redis_store.ts";
 
-/** CACHE.STATS: the contract's fields in its order, then `entries` and `capacity_entries`. */
+/**
+ * CACHE.STATS: the contract's fields in its order, then `entries`, `capacity_entries`,
+ * `renewals` (RenewRequests this node sent) and `store_barriers` (leadership barriers its homes
+ * ran for renewals).
+ */
 export function cacheStatsPairs(
   service: CacheService,
   capacity: { bytes: number; entries: number },
@@ -20,6 +24,8 @@ export function cacheStatsPairs(
     ["capacity_bytes", capacity.bytes],
     ["entries", service.node.lineCount],
     ["capacity_entries", capacity.entries],
+    ["renewals", service.stats.renewals],
+    ["store_barriers", service.homes.stats.storeBarriers],
   ];
 }
 
@@ -52,7 +58,6 @@ export function cacheInfoFields(
     ["cache_frames_dropped", stats.framesDropped],
     ["cache_requests_refused", stats.requestsRefused],
     ["cache_requests_timed_out", stats.requestsTimedOut],
-    ["cache_renewals", stats.renewals],
     ["cache_home_retries", stats.homeRetries],
     ["cache_requests_home_lost", stats.requestsHomeLost],
     ["cache_fences_started", homes.stats.fencesStarted],

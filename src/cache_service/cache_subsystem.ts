@@ -69,6 +69,8 @@ export function cacheSubsystemFactory(
         homes: {
           slotHost: (slot) => context.slotHost(slot),
           slotHosts: () => context.slotHosts(),
+          // With either store of record the home's lead is its slot group's: confirmed there.
+          leaderBarrier: (slot) => links.kv().confirmLead(slot),
           store: backend ?? {
             readKey: (slot, key) => links.kv().readKey(slot, key),
             writeKey: (slot, key, write) => links.kv().writeKey(slot, key, write),

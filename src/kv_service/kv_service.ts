@@ -119,6 +119,16 @@ export class KvService {
   }
 
   /**
+   * Resolves once this node is confirmed to lead slot `slot` by a ReadIndex barrier started now
+   * (the cache home's leadership barrier for slot renewals; nothing is read or written). Throws
+   * TRYAGAIN when not leading, or when leadership moves before the confirmation.
+   */
+  async confirmLead(slot: number): Promise<void> {
+    const { host } = this.#leading(slot);
+    await this.#readBarrier(host);
+  }
+
+  /**
    * Commits a SET (`value`) or a DEL (`value` null) of one key for the cache's home and answers
    * the key as applied. Throws TRYAGAIN when not leading (or the commit fails).
    */

@@ -22,6 +22,8 @@ function line(key: Uint8Array, grantSeq: number) {
     epoch: 1,
     grantSeq,
     writeCount: 0,
+    usedAtMs: 0,
+    renewingId: null,
   };
 }
 
@@ -48,6 +50,7 @@ function serviceWith(clock: { nowMs: number }, batchClock: boolean): CacheServic
     homes: {
       slotHost: () => undefined,
       slotHosts: () => [],
+      leaderBarrier: () => Promise.reject(new Error("no home here")),
       store: {
         readKey: () => Promise.reject(new Error("no store")),
         writeKey: () => Promise.reject(new Error("no store")),

@@ -58,6 +58,8 @@ Deno.test("line store: takeDue removes exactly the lines past their deadline", (
     epoch: 1,
     grantSeq: index,
     writeCount: 0,
+    usedAtMs: 0,
+    renewingId: null,
     dirty: null,
   });
   store.insert("0", line(0, 100, null));

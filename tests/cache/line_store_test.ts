@@ -14,6 +14,8 @@ function line(id: string, value = "v"): CacheLine {
     epoch: 1,
     grantSeq: 1,
     writeCount: 0,
+    usedAtMs: 0,
+    renewingId: null,
     dirty: null,
   };
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { CI_CONFIGS, FENCE_CONFIGS, RENEWAL_CONFIGS } from "./model/configs.ts";
+import {
+  CI_CONFIGS,
+  FENCE_CONFIGS,
+  RENEW_MUTANT_CONFIG,
+  RENEWAL_CONFIGS,
+} from "./model/configs.ts";
 import { explore, type ExploreResult } from "./model/explore.ts";
 import { mesiModel } from "./model/mesi_model.ts";
 import { keyBytes, nodeId } from "./model/mesi_world.ts";
@@ -64,4 +69,40 @@ Deno.test("cache protocol check reaches a write acknowledged by a new home that 
   }, STATES_MAX);
   assert.ok(result.violation !== null, "the fence path was never taken");
   console.log(`fence path, shortest trace:\n  ${result.violation.trace.join("\n  ")}`);
+});
+
+Deno.test("cache protocol check reaches a RenewGrant that extends a live line", () => {
+  // Reachability, as a "violation" the search stops at: delivering a RenewGrant to n0 moved its
+  // line's lease end later.
+  const { config } = RENEWAL_CONFIGS[0]!;
+  const model = mesiModel(config);
+  const extended = new WeakSet<object>();
+  const leaseEnd = (
+    w: { nodes: { liveLines(nowMs: number): { leaseEndMs: number }[] }[] },
+    now: number,
+  ) => w.nodes[0]!.liveLines(now)[0]?.leaseEndMs ?? -1;
+  const result = explore({
+    ...model,
+    successors: function* (w) {
+      for (const step of model.successors(w)) {
+        const before = leaseEnd(w, w.now);
+        const after = leaseEnd(step.state, step.state.now);
+        if (step.label.includes("->n0 type=renewGrant") && before >= 0 && after > before) {
+          extended.add(step.state);
+        }
+        yield step;
+      }
+    },
+    violation: (w) => extended.has(w) ? "line renewed" : null,
+  }, STATES_MAX);
+  assert.ok(result.violation !== null, "no RenewGrant ever extended a line");
+  console.log(`renewal path, shortest trace:\n  ${result.violation.trace.join("\n  ")}`);
+});
+
+Deno.test("the renewal mutant's configuration is safe without the mutant", () => {
+  const { name, config } = RENEW_MUTANT_CONFIG;
+  const result = explore(mesiModel(config), STATES_MAX);
+  console.log(report(name, result));
+  assert.equal(result.violation, null, result.violation?.trace.join("\n"));
+  assert.equal(result.truncated, false, "the search must be exhaustive");
 });

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { KV_TTL_MS_MAX } from "../../src/kv/limits.ts";
-import { CACHE_FENCE_NODES_MAX } from "../../src/cache/limits.ts";
+import {
+  CACHE_FENCE_NODES_MAX,
+  CACHE_RENEW_KEY_BYTES_MAX,
+  CACHE_RENEW_LINES_MAX,
+} from "../../src/cache/limits.ts";
 import {
   CACHE_MESSAGE_CODES,
   CACHE_MESSAGE_VERSION,
@@ -92,6 +96,23 @@ export const cacheMessageArb: fc.Arbitrary<CacheMessage> = fc.oneof(
     nodes: fc.array(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 6 }),
   }),
   fc.record({ type: fc.constant("fenceAck" as const), slot, epoch: u53 }),
+  fc.record({
+    type: fc.constant("renewRequest" as const),
+    slot,
+    epoch: u53,
+    requestId: u53,
+    lines: fc.array(fc.record({ key, grantSeq: u53 }), { maxLength: 8 }),
+  }),
+  fc.record({
+    type: fc.constant("renewGrant" as const),
+    slot,
+    epoch: u53,
+    requestId: u53,
+    leaseMs: u53,
+    refused: fc.uniqueArray(fc.integer({ min: 0, max: CACHE_RENEW_LINES_MAX - 1 }), {
+      maxLength: 8,
+    }).map((indexes) => indexes.sort((a, b) => a - b)),
+  }),
 );
 
 /** Decodes, and returns "ok" or the error's class name; anything but CacheCodecError fails. */
@@ -197,4 +218,84 @@ Deno.test("cache codec: a fence names at most CACHE_FENCE_NODES_MAX nodes, none 
   assert.throws(() => decodeCacheMessage(bytes), /exceeds maximum of 256 items/);
   const empty = encodeCacheMessage({ ...fence, nodes: ["", "n1"] });
   assert.throws(() => decodeCacheMessage(empty), /empty node id in a fence/);
+});
+
+Deno.test("cache codec: a renewal holds at most 512 lines and 256 KiB of keys, both ways", () => {
+  const request = (lines: Array<{ key: Uint8Array; grantSeq: number }>) => ({
+    type: "renewRequest" as const,
+    slot: 2,
+    epoch: 3,
+    requestId: 4,
+    lines,
+  });
+  const small = Array.from({ length: CACHE_RENEW_LINES_MAX }, (_, i) => ({
+    key: new Uint8Array([i & 0xff, i >> 8]),
+    grantSeq: i,
+  }));
+  assert.deepEqual(decodeCacheMessage(encodeCacheMessage(request(small))), request(small));
+  const tooMany = [...small, { key: new Uint8Array([1]), grantSeq: 1 }];
+  assert.throws(() => encodeCacheMessage(request(tooMany)), /renewal of 513 lines/);
+  // 64 keys of 4,096 bytes are exactly 256 KiB; one more byte is too many.
+  const big = Array.from({ length: 64 }, (_, i) => ({ key: new Uint8Array(4096), grantSeq: i }));
+  assert.equal(64 * 4096, CACHE_RENEW_KEY_BYTES_MAX);
+  assert.equal(decodeCacheMessage(encodeCacheMessage(request(big))).type, "renewRequest");
+  const over = [...big, { key: new Uint8Array([1]), grantSeq: 1 }];
+  assert.throws(() => encodeCacheMessage(request(over)), /renewal of 262145 key bytes/);
+
+  // The decoder refuses the same, written by hand past the encoder's checks.
+  const header = (count: number) => {
+    const bytes = new Uint8Array(2 + 4 + 8 + 8 + 4);
+    const view = new DataView(bytes.buffer);
+    bytes[0] = CACHE_MESSAGE_VERSION;
+    bytes[1] = CACHE_MESSAGE_CODES.renewRequest;
+    view.setUint32(22, count);
+    return bytes;
+  };
+  const line = (keyLength: number) => {
+    const bytes = new Uint8Array(4 + keyLength + 8);
+    new DataView(bytes.buffer).setUint32(0, keyLength);
+    return bytes;
+  };
+  const join = (...parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  };
+  const lines513 = Array.from({ length: 513 }, () => line(0));
+  assert.throws(
+    () => decodeCacheMessage(join(header(513), ...lines513)),
+    (e) => e instanceof CacheCodecError && /exceeds maximum of 512 items/.test(e.message),
+  );
+  const lines65 = Array.from({ length: 65 }, () => line(4096));
+  assert.throws(
+    () => decodeCacheMessage(join(header(65), ...lines65)),
+    (e) =>
+      e instanceof CacheCodecError && /renewal keys exceed maximum of 262144 bytes/.test(e.message),
+  );
+  assert.equal(decodeCacheMessage(join(header(64), ...lines65.slice(1))).type, "renewRequest");
+});
+
+Deno.test("cache codec: a renewal's refused indexes are ascending and below 512", () => {
+  const grant = (refused: number[]) => ({
+    type: "renewGrant" as const,
+    slot: 2,
+    epoch: 3,
+    requestId: 4,
+    leaseMs: 2000,
+    refused,
+  });
+  assert.deepEqual(decodeCacheMessage(encodeCacheMessage(grant([0, 7, 511]))), grant([0, 7, 511]));
+  assert.throws(() => encodeCacheMessage(grant([3, 3])), /not ascending/);
+  assert.throws(() => encodeCacheMessage(grant([512])), /refused line index 512/);
+  // index patched: version, code, slot (4), epoch, requestId, leaseMs (8 each), count (4)
+  const bytes = encodeCacheMessage(grant([1, 2])).slice();
+  const view = new DataView(bytes.buffer);
+  view.setUint32(34 + 4, 1);
+  assert.throws(() => decodeCacheMessage(bytes), /refused line indexes not ascending/);
+  view.setUint32(34 + 4, 600);
+  assert.throws(() => decodeCacheMessage(bytes), /refused line index 600 out of range/);
 });

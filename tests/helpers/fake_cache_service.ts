@@ -22,6 +22,7 @@ export function fakeCacheService(options: FakeCacheServiceOptions): CacheService
     homes: {
       slotHost: () => undefined,
       slotHosts: () => [],
+      leaderBarrier: () => Promise.reject(new Error("no home here")),
       store: {
         readKey: () => Promise.reject(new Error("no home here")),
         writeKey: () => Promise.reject(new Error("no home here")),

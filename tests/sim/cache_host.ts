@@ -102,6 +102,7 @@ export class SimCacheHost {
       homes: {
         slotHost: (slot) => this.#slotHost(slot),
         slotHosts: () => this.#slots(),
+        leaderBarrier: (slot) => this.kv.confirmLead(slot),
         store: {
           readKey: (slot, key) => this.kv.readKey(slot, key),
           writeKey: (slot, key, write) => this.kv.writeKey(slot, key, write),

@@ -89,6 +89,9 @@ export interface CacheRunStats {
   /** Epoch fences a new home sent, and fences this node acknowledged. */
   fencesStarted: number;
   fencesAcked: number;
+  /** RenewRequests nodes sent, and leadership barriers homes ran to answer them. */
+  renewals: number;
+  storeBarriers: number;
   /** Incarnations that crashed holding live lines (their cache lost). */
   cachesLost: number;
   readsOk: number;
@@ -128,6 +131,8 @@ export class CacheWorkload implements SeedWorkload {
     framesSent: 0,
     fencesStarted: 0,
     fencesAcked: 0,
+    renewals: 0,
+    storeBarriers: 0,
     cachesLost: 0,
     readsOk: 0,
     writesOk: 0,
@@ -276,6 +281,8 @@ export class CacheWorkload implements SeedWorkload {
     s.framesSent += service.stats.framesSent;
     s.fencesStarted += service.homes.stats.fencesStarted;
     s.fencesAcked += service.stats.fencesAcked;
+    s.renewals += service.stats.renewals;
+    s.storeBarriers += service.homes.stats.storeBarriers;
     for (const line of host.errorLines) this.#unexpected.push(`Cache ${host.id} logged: ${line}`);
     if (!crashed) return;
     if (service.node.lineCount > 0) s.cachesLost++;

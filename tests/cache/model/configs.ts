@@ -102,6 +102,20 @@ export const MUTANT_CONFIG: NamedConfig = {
   config: config([[r(0), w(0, 1)], [r(0), r(0)]], { ticksMax: 4, dropsMax: 0, fence: false }),
 };
 
+/**
+ * The configuration the renewal mutant is hunted in: n1 holds the line and renews it while n0's
+ * write has its Invalidate out (delayed in the bag), which the home must refuse.
+ */
+export const RENEW_MUTANT_CONFIG: NamedConfig = {
+  name: "2 nodes, 1 key, renewals: n0: write; n1: read, read, read",
+  config: config([[w(0, 1)], [r(0), r(0), r(0)]], {
+    ticksMax: 4,
+    dropsMax: 0,
+    homeChangesMax: 0,
+    renewalsMax: 1,
+  }),
+};
+
 /** The configuration the fence's mutants are hunted in: n0 holds a line when the home moves. */
 export const FENCE_MUTANT_CONFIG: NamedConfig = {
   name: "2 nodes, 1 key, n0: read; n1: write; one home change (fence)",

@@ -96,29 +96,19 @@ function clientStep(config: WorldConfig, w: World, i: number): Step | null {
   return { label: `${label}: request ${decision.requestId}`, state: next };
 }
 
-/** A node renews a live line's lease ahead of time, or gives up on its renewal (the host's timeout). */
+/**
+ * A node runs a renewal walk (`renewLines`: one RenewRequest for its recently used lines well into
+ * their lease) at any point; its tick drops a renewal unanswered for a lease.
+ */
 function* renewalSteps(config: WorldConfig, w: World, i: number): Generator<Step> {
-  const renewing = w.renewing[i]!;
-  if (renewing !== 0) {
-    const next = copyWorld(w);
-    next.nodes[i] = w.nodes[i]!.clone();
-    next.nodes[i]!.abandon(renewing);
-    next.renewing[i] = 0;
-    yield { label: `n${i} gives up on renewal ${renewing}`, state: next };
-    return;
-  }
   if (w.renewals >= (config.renewalsMax ?? 0)) return;
-  for (let key = 0; key < config.keyCount; key++) {
-    const node = w.nodes[i]!.clone();
-    const requestId = node.renew(keyBytes(key), 0, w.now);
-    if (requestId === null) continue;
-    const next = copyWorld(w);
-    next.nodes[i] = node;
-    next.renewing[i] = requestId;
-    next.renewals++;
-    flushNode(next, i);
-    yield { label: `n${i} renews k${key}: request ${requestId}`, state: next };
-  }
+  const node = w.nodes[i]!.clone();
+  if (node.renewLines(w.now) === 0) return;
+  const next = copyWorld(w);
+  next.nodes[i] = node;
+  next.renewals++;
+  flushNode(next, i);
+  yield { label: `n${i} renews its lines`, state: next };
 }
 
 function deliver(w: World, j: number, text: string): Step {
@@ -135,11 +125,6 @@ function deliver(w: World, j: number, text: string): Step {
     case "toNode": {
       const node = next.nodes[envelope.to] = w.nodes[envelope.to]!.clone();
       for (const done of node.receive(envelope.message, w.now)) {
-        if (done.requestId === next.renewing[envelope.to]) {
-          if (done.kind === "write") next.violation ??= `a renewal completed as a write`;
-          next.renewing[envelope.to] = 0;
-          continue;
-        }
         const active = next.active[envelope.to];
         if (active === null || active === undefined || active.requestId !== done.requestId) {
           next.violation ??= `completion ${done.requestId} for no active request`;
@@ -162,10 +147,14 @@ function deliver(w: World, j: number, text: string): Step {
 function storeAccess(next: World, w: World, e: Envelope & { kind: "store" }): void {
   const slot = next.homes[e.home] = { ...w.homes[e.home]! };
   slot.home = slot.home.clone();
-  const key = e.request.key[1]!;
   if (e.home + 1 !== w.storeEpoch) {
     slot.home.storeDone(e.request.token, { ok: false, reason: "notLeader" }, w.now);
+  } else if (e.request.kind === "barrier") {
+    // The home's leadership confirmed: it leads the store's current epoch.
+    const ok = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+    slot.home.storeDone(e.request.token, ok, w.now);
   } else {
+    const key = e.request.key[1]!;
     if (e.request.kind === "commit") {
       const writeId = e.request.write.value?.[0] ?? 0;
       next.storeValues[key] = writeId;

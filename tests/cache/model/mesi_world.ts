@@ -34,7 +34,7 @@ export interface WorldConfig {
   homeChangesMax: number;
   /** Ticks after which a client gives up on a request (the node abandons it). */
   requestTimeoutTicks: number;
-  /** Lease renewals (`CacheNode.renew` on a live line, nobody waiting) at most; 0 none. */
+  /** Renewal walks (`CacheNode.renewLines` at any point, nobody waiting) at most; 0 none. */
   renewalsMax?: number;
   /** False: a new home sends no epoch fence (it only waits for the old leases); default true. */
   fence?: boolean;
@@ -73,8 +73,7 @@ export interface World {
   /** Per key: highest store position any completed operation has observed or acknowledged. */
   floors: number[];
   drops: number;
-  /** Per node: the request id of its outstanding lease renewal, or 0. */
-  renewing: number[];
+  /** Renewal walks that sent a RenewRequest so far (all nodes). */
   renewals: number;
   violation: string | null;
 }
@@ -113,7 +112,6 @@ export function initialWorld(config: WorldConfig): World {
     active: new Array(nodeCount).fill(null),
     floors: new Array(config.keyCount).fill(0),
     drops: 0,
-    renewing: new Array(nodeCount).fill(0),
     renewals: 0,
     violation: null,
   };
@@ -130,7 +128,6 @@ export function copyWorld(w: World): World {
     next: [...w.next],
     active: [...w.active],
     floors: [...w.floors],
-    renewing: [...w.renewing],
   };
 }
 
@@ -224,7 +221,6 @@ export function worldFingerprint(w: World): string {
     w.active.map((a) => a === null ? null : [a.requestId, a.invokedAt, a.floor]),
     w.floors,
     w.drops,
-    w.renewing,
     w.renewals,
     w.violation,
   ]);

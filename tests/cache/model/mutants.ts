@@ -6,7 +6,12 @@
  */
 import { applyMutation } from "../../sim/mutant_copy.ts";
 import type { Mutant } from "../../sim/mutants.ts";
-import { FENCE_MUTANT_CONFIG, MUTANT_CONFIG, type NamedConfig } from "./configs.ts";
+import {
+  FENCE_MUTANT_CONFIG,
+  MUTANT_CONFIG,
+  type NamedConfig,
+  RENEW_MUTANT_CONFIG,
+} from "./configs.ts";
 import type * as ModelModule from "./mesi_model.ts";
 
 /** The cache mutants: what each removes, and the check that must name it. */
@@ -61,11 +66,21 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     caughtBy: /single writer|stale read/,
     seedsMax: 0,
   },
+  {
+    name: "renew-refused-lines",
+    breaks: "a node extends the lines a RenewGrant refused",
+    path: "src/cache/cache_node.ts",
+    anchor: "return; // refused: the line keeps its lease",
+    replacement: "// refused, and extended anyway",
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
 ];
 
-/** The configuration each mutant is hunted in: the fence's own, or MUTANT_CONFIG. */
+/** The configuration each mutant is hunted in: the fence's or the renewal's own, or MUTANT_CONFIG. */
 export function mutantConfig(mutant: Mutant): NamedConfig {
-  return mutant.name.startsWith("fence-") ? FENCE_MUTANT_CONFIG : MUTANT_CONFIG;
+  if (mutant.name.startsWith("fence-")) return FENCE_MUTANT_CONFIG;
+  return mutant.name.startsWith("renew-") ? RENEW_MUTANT_CONFIG : MUTANT_CONFIG;
 }
 
 const COPIED = ["src", "protocol", "tests/cache/model"];
