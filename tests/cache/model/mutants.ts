@@ -75,6 +75,15 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     caughtBy: /single writer|stale read/,
     seedsMax: 0,
   },
+  {
+    name: "renew-without-record",
+    breaks: "a home grants a renewal without extending its own record of the holder",
+    path: "src/cache/cache_home.ts",
+    anchor: "holder.lapseAtMs = Math.max(holder.lapseAtMs, lapseAtMs);",
+    replacement: "",
+    caughtBy: /single writer|stale read/,
+    seedsMax: 0,
+  },
 ];
 
 /** The configuration each mutant is hunted in: the fence's or the renewal's own, or MUTANT_CONFIG. */
