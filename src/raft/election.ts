@@ -130,14 +130,20 @@ export function handleTimeoutNow(s: RaftState): void {
 /**
  * Follower hint from the host: the connection to the current leader `leaderId` closed (the
  * process likely died). The lease ends now and a campaign starts within 1-3 ticks instead of a
- * full election timeout. Safety does not depend on it: PreVote still needs a majority that has
- * also lost the leader, so a leader that is alive for the others is not disrupted.
+ * full election timeout (not with lease reads, see below). Safety does not depend on it: PreVote
+ * still needs a majority that has also lost the leader, so a leader that is alive for the others
+ * is not disrupted.
  */
 export function leaderUnreachable(s: RaftState, leaderId: string): void {
   if (s.role !== "follower" || s.leaderId !== leaderId) return;
   s.quiet = false;
   s.unreachableLeader = leaderId;
   if (!isPromotable(s)) return;
+  // With lease reads the leader serves reads until its lease (an election timeout from its last
+  // acknowledged round) ends, trusting that no follower votes before then. A host's hint may come
+  // from a partition, with the leader alive: campaigning early would let a new leader commit
+  // while the old one still serves lease reads. So in that mode the timeout runs its course.
+  if (s.config.readOnly === "leaseBased") return;
   s.bootLease = false;
   const ticksLeft = 1 + Math.floor(s.config.random() * 3);
   s.electionElapsedTicks = Math.max(
