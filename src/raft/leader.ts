@@ -4,7 +4,7 @@ import { applyConfChange } from "./membership.ts";
 import { majorityValue, quorumSize } from "./quorum.ts";
 import { releaseReadsAwaitingCommit } from "./read_index.ts";
 import { heartbeatOrQuiesce, noteIdleTick, wake } from "./quiesce.ts";
-import { broadcastAppend } from "./replication.ts";
+import { broadcastAppend, broadcastHeartbeat } from "./replication.ts";
 import { becomeFollower, type RaftState, resetForTerm, send, syncProgress } from "./state.ts";
 import type { ConfChange, EntryKind, NodeId, RaftResult, RejectReason } from "./types.ts";
 
@@ -138,9 +138,30 @@ export function maybeCommit(s: RaftState): boolean {
   return true;
 }
 
-/** Leader tick: heartbeats (or quiesce notices), CheckQuorum and transfer timeout. Quiet: nothing. */
+/**
+ * Ticks a quiet leader's read may wait for its round of notices before the group wakes: the
+ * round was sent when the read came, so it waited between one and two ticks (an answer takes far
+ * less than a tick unless a notice was lost).
+ */
+export const QUIET_READ_WAIT_TICKS = 2;
+
+/**
+ * Leader tick: heartbeats (or quiesce notices), CheckQuorum and transfer timeout. Quiet: nothing,
+ * unless a read is still waiting for its round after QUIET_READ_WAIT_TICKS (a notice lost): then
+ * the group wakes and heartbeats again until a round confirms it (read_index.ts).
+ */
 export function tickLeader(s: RaftState): void {
-  if (s.quiet) return;
+  if (s.quiet) {
+    if (s.pendingReads.length === 0) {
+      s.quietReadTicks = 0;
+      return;
+    }
+    if (++s.quietReadTicks < QUIET_READ_WAIT_TICKS) return;
+    s.quietReadTicks = 0;
+    wake(s);
+    broadcastHeartbeat(s);
+    return;
+  }
   s.heartbeatElapsedTicks++;
   s.electionElapsedTicks++;
   s.leaderTicks++;

@@ -96,6 +96,7 @@ export class RaftNode {
       unreachableLeader: null,
       idleTicks: 0,
       quiesceRoundsSent: 0,
+      quietReadTicks: 0,
       incomingSnapshot: null,
       diskFull: false,
       bootLease: true,
@@ -121,9 +122,13 @@ export class RaftNode {
     return this.#s.leaderId;
   }
 
-  /** True while the group is quiet here: ticks do nothing until a message or request wakes it. */
+  /**
+   * True while the group is quiet here: ticks do nothing until a message or request wakes it. A
+   * quiet leader whose read waits for its round is not: its next tick wakes it if the round was
+   * lost (read_index.ts), so the host must go on ticking it.
+   */
   get quiet(): boolean {
-    return this.#s.quiet;
+    return this.#s.quiet && this.#s.pendingReads.length === 0;
   }
 
   /** Highest index acknowledged as applied. */

@@ -13,13 +13,26 @@ import type { Message, NodeId, RaftResult } from "./types.ts";
  */
 export const LEASE_MARGIN_TICKS = 2;
 
-/** Starts a linearizable read; the result arrives as a ReadState (or is dropped on step-down). */
+/**
+ * Starts a linearizable read; the result arrives as a ReadState (or is dropped on step-down).
+ *
+ * A quiet leader (in `safe` read mode) confirms a read without waking: the round goes out as quiesce notices, which a
+ * follower answers like any heartbeat (with the round's context) and which keep it quiet, so no
+ * election timer restarts and the group goes on costing nothing. A quorum answering such a round
+ * confirms leadership exactly as a heartbeat round does. If the round is lost, the leader's ticks
+ * find the read still pending (`QUIET_READ_WAIT_TICKS`) and wake the group (`tickLeader`):
+ * heartbeats resume and a later round confirms it. The host ticks a quiet leader while it has reads pending
+ * (`RaftNode.quiet`). Before, every read woke the group, so a steady read load (the cache's slot
+ * renewals) kept every idle group heartbeating.
+ */
 export function requestRead(s: RaftState, requestId: number): RaftResult {
   if (!Number.isSafeInteger(requestId) || requestId < 0) {
     throw new Error(`Cannot read: request id ${requestId} is not a non-negative safe integer`);
   }
   if (s.role === "leader") {
-    wake(s);
+    // A quiet leader in safe mode stays quiet: its read's round goes out as quiesce notices. A
+    // lease leader wakes (its lease must restart from a fresh round on a running clock).
+    if (!s.quiet || s.config.readOnly !== "safe") wake(s);
     return leaderRead(s, s.config.id, requestId);
   }
   if (s.leaderId === null) return refuse(s, "notLeader", "Cannot read: no known leader");
@@ -81,7 +94,7 @@ function startRead(s: RaftState, read: PendingRead): void {
   }
   read.seq = s.readSeq + 1;
   s.pendingReads.push(read);
-  broadcastHeartbeat(s);
+  broadcastHeartbeat(s, s.quiet ? "quiesce" : "heartbeat");
 }
 
 function completeRead(s: RaftState, read: PendingRead): void {

@@ -90,7 +90,8 @@ export function broadcastHeartbeat(
   if (s.roundSentTicks.size > ROUNDS_TRACKED_MAX) {
     s.roundSentTicks.delete(s.roundSentTicks.keys().next().value!);
   }
-  if (type === "heartbeat") s.unsentRoundSeq = context;
+  // Reads arriving before this round leaves share it (a quiet leader's reads go out as notices).
+  s.unsentRoundSeq = context;
   for (const pr of s.progress.values()) {
     if (pr.id === s.config.id) continue;
     send(s, {

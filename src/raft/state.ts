@@ -105,6 +105,8 @@ export interface RaftState {
   idleTicks: number;
   /** Leader: quiesce notices sent since the group became idle enough to go quiet. */
   quiesceRoundsSent: number;
+  /** Quiet leader: ticks a read has waited for its round of notices (read_index.ts). */
+  quietReadTicks: number;
   /** Follower: snapshot being received. */
   incomingSnapshot: IncomingSnapshot | null;
   /** The host says this node's disk is full: no proposals, no campaigns, no new entries. */
@@ -173,6 +175,7 @@ export function resetForTerm(s: RaftState, term: number): void {
   s.quiet = false;
   s.idleTicks = 0;
   s.quiesceRoundsSent = 0;
+  s.quietReadTicks = 0;
   resetElectionTimer(s);
 }
 

@@ -180,3 +180,55 @@ Deno.test("quiesce: a leader that woke and stepped down while cut off is elected
   assert.ok(led, `a leader again (${roles})`);
   await commitEverywhere(c, "two", c.ids);
 });
+
+Deno.test("quiesce: a quiet leader confirms a read with one round of notices and stays quiet", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
+  const before = new Map(c.sentByType);
+  c.read(leader, 11);
+  assert.ok(
+    await c.runUntil(() => c.host(leader).readsServed.includes(11), 100),
+    "read not served",
+  );
+  const sent = (type: string) => (c.sentByType.get(type) ?? 0) - (before.get(type) ?? 0);
+  assert.equal(sent("quiesce"), 2, "one notice to each follower");
+  assert.ok(sent("heartbeatResponse") >= 2, "both followers answered");
+  assert.equal(sent("heartbeat"), 0, "the leader did not wake");
+  // Nothing more: every node is still quiet, and an idle stretch costs no message at all.
+  for (const id of c.ids) assert.ok(c.node(id).quiet, `${id} woke`);
+  assert.equal([...(await sentDuring(c, 500)).values()].reduce((a, b) => a + b, 0), 0);
+});
+
+Deno.test("quiesce: a quiet leader's read whose notices are lost wakes the group and completes", async () => {
+  const c = await quietCluster(3);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
+  const followers = c.ids.filter((id) => id !== leader);
+  for (const id of followers) c.net.cutOneWay(leader, id); // the notices are lost
+  c.read(leader, 12);
+  await c.runFor(5);
+  assert.ok(!c.host(leader).readsServed.includes(12), "served without a quorum");
+  c.net.heal();
+  // The leader's next tick finds the read waiting: it wakes and heartbeats until one round is
+  // acknowledged, which confirms the read.
+  assert.ok(await c.runUntil(() => c.host(leader).readsServed.includes(12), 200), "read stuck");
+  assert.equal(c.node(leader).quiet, false, "the group woke");
+  assert.equal(c.leader(), leader);
+});
+
+Deno.test("quiesce: a quiet lease leader still wakes for a read (its lease needs a running clock)", async () => {
+  const c = await quietCluster(3, "leaseBased");
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
+  const before = c.sentByType.get("heartbeat") ?? 0;
+  c.read(leader, 13);
+  assert.ok(
+    await c.runUntil(() => c.host(leader).readsServed.includes(13), 200),
+    "read not served",
+  );
+  assert.ok((c.sentByType.get("heartbeat") ?? 0) > before, "no heartbeat round: it did not wake");
+});
