@@ -66,12 +66,14 @@ const SETTLE_MS = 1_000;
 const SAMPLE_COUNT = 3;
 const SAMPLE_GAP_MS = 200;
 /**
- * RSS growth allowed on the workload node between the two samplings: four times the cache's byte
- * bound (32 MiB). Holding the workload's lines instead of evicting them keeps 4,500 lines more than
- * the capacity, 72 MB (69 MiB) of line bytes; the allowance is under half of that and leaves room
- * for V8 heap and allocator noise (measured -2 to 17 MiB on a loaded machine; docs/cache.md).
+ * RSS growth allowed on the workload node between the two samplings: six times the cache's byte
+ * bound (48 MiB). Holding the workload's lines instead of evicting them keeps 4,500 lines more than
+ * the capacity, 72 MB (69 MiB) of line bytes, on top of the noise; the broken variants measured
+ * +109 MiB (bounds raised 100x) and +129.5 MiB (no eviction). The allowance leaves room for V8 heap
+ * and allocator noise, measured -2 to 34 MiB on a loaded machine (34.2 in one CI run, which failed
+ * the earlier 32 MiB allowance; docs/cache.md).
  */
-const GROWTH_MAX_BYTES = 4 * MAX_BYTES;
+const GROWTH_MAX_BYTES = 6 * MAX_BYTES;
 /**
  * RSS growth allowed on the homes: they hold no lines, only directory entries, and their RSS is
  * still climbing toward its plateau as the writes begin (measured -5 to 30 MiB, with or without the
