@@ -27,10 +27,15 @@ export async function lineStates(port: number, keyCount: number): Promise<Record
 }
 
 /** The numeric fields of INFO cache on the node at `port`. */
-export async function cacheInfo(port: number): Promise<Map<string, number>> {
+export function cacheInfo(port: number): Promise<Map<string, number>> {
+  return infoSection(port, "cache");
+}
+
+/** The numeric fields of INFO `section` on the node at `port`. */
+export async function infoSection(port: number, section: string): Promise<Map<string, number>> {
   const connection = await RespConnection.open("127.0.0.1", port);
   try {
-    const text = replyText(await connection.call(["INFO", "cache"]));
+    const text = replyText(await connection.call(["INFO", section]));
     const fields = new Map<string, number>();
     for (const line of text.split("\n")) {
       const [name, value] = line.trim().split(":");

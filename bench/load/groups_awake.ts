@@ -8,17 +8,9 @@
 import { Command } from "commander";
 import { startBenchCluster, stopBenchCluster } from "./local_cluster_session.ts";
 import { totalCpuMs } from "./process_cpu.ts";
+import { infoSection } from "./cache_line_probe.ts";
 
 const SAMPLE_MS = 2_500;
-
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const output = await new Deno.Command("redis-cli", {
-    args: ["-h", "127.0.0.1", "-p", String(port), ...args],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(output.stdout);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,8 +29,8 @@ async function main(): Promise<void> {
   const cluster = await startBenchCluster(3, false, ["--cache", "on"]);
   const ports = cluster.nodes.map((_, i) => cluster.basePort + i);
   const active = async () =>
-    (await Promise.all(ports.map((port) => redisCli(port, "INFO", "raft"))))
-      .map((text) => /raft_groups_active:(\d+)/.exec(text)?.[1] ?? "?").join(" ");
+    (await Promise.all(ports.map((port) => infoSection(port, "raft"))))
+      .map((fields) => fields.get("raft_groups_active") ?? "?").join(" ");
   try {
     await sleep(6_000);
     console.log(`groups active (n1 n2 n3), idle: ${await active()}`);
@@ -67,12 +59,9 @@ async function main(): Promise<void> {
     const after = await Promise.all(pids.map((pid) => totalCpuMs([pid])));
     const cpu = pids.map((_, i) => ((after[i]! - before[i]!) / seconds).toFixed(1)).join(" ");
     console.log(`CPU ms per second (n1 n2 n3) under the load: ${cpu}`);
-    const info = await redisCli(cluster.basePort, "INFO", "cache");
-    console.log(
-      info.split(/\r?\n/).filter((line) =>
-        /^cache_(hits|misses|renewals|store_barriers):/.test(line)
-      ).join(" "),
-    );
+    const cache = await infoSection(cluster.basePort, "cache");
+    const names = ["cache_hits", "cache_misses", "cache_renewals", "cache_store_barriers"];
+    console.log(names.map((name) => `${name}:${cache.get(name)}`).join(" "));
   } finally {
     await stopBenchCluster(cluster);
   }

@@ -200,9 +200,8 @@ export class CacheNode {
    * comparisons, no allocation.
    */
   renewDue(line: Readonly<CacheLine>, nowMs: number): boolean {
-    return nowMs >= this.#renewWalkAtMs && line.renewingId === null &&
-      nowMs >= line.leaseEndMs - this.#options.timing.leaseMs * 3 / 4 &&
-      this.#options.writeMode === "through";
+    return nowMs >= this.#renewWalkAtMs && this.#options.writeMode === "through" &&
+      this.#awaitsRenewal(line, nowMs);
   }
 
   /**
@@ -222,8 +221,7 @@ export class CacheNode {
     this.#lines.newestWhile((id, line) => {
       if (line.usedAtMs < usedSinceMs) return false;
       if (
-        line.renewingId === null && line.dirty === null && this.#isLive(line, nowMs) &&
-        nowMs >= line.leaseEndMs - leaseMs * 3 / 4 &&
+        this.#awaitsRenewal(line, nowMs) && line.dirty === null && this.#isLive(line, nowMs) &&
         line.epoch === this.#epochs.get(line.slot) && !this.#pendingByKey.has(id) &&
         !this.#flushing.has(id)
       ) {
@@ -235,22 +233,32 @@ export class CacheNode {
     });
     let sent = 0;
     for (const [slot, due] of dueBySlot) {
-      let first = 0;
+      let batch: CacheLine[] = [];
       let keyBytes = 0;
-      for (let i = 0; i <= due.length; i++) {
-        const line = due[i];
-        const full = line === undefined || i - first === CACHE_RENEW_LINES_MAX ||
+      for (const line of due) {
+        const full = batch.length === CACHE_RENEW_LINES_MAX ||
           keyBytes + line.key.length > CACHE_RENEW_KEY_BYTES_MAX;
-        if (full && i > first) {
-          this.#sendRenewal(slot, due.slice(first, i), nowMs);
+        if (full) {
+          this.#sendRenewal(slot, batch, nowMs);
           sent++;
-          first = i;
+          batch = [];
           keyBytes = 0;
         }
-        if (line !== undefined) keyBytes += line.key.length;
+        batch.push(line);
+        keyBytes += line.key.length;
+      }
+      if (batch.length > 0) {
+        this.#sendRenewal(slot, batch, nowMs);
+        sent++;
       }
     }
     return sent;
+  }
+
+  /** No renewal out on the line, and at least a quarter of its lease gone. */
+  #awaitsRenewal(line: Readonly<CacheLine>, nowMs: number): boolean {
+    return line.renewingId === null &&
+      nowMs >= line.leaseEndMs - this.#options.timing.leaseMs * 3 / 4;
   }
 
   /** Lines held, live or not yet swept (bounded by `maxEntries`). */

@@ -365,7 +365,6 @@ export class CacheService {
       case "writeBack":
       case "evict":
       case "fenceAck":
-        return this.homes.receive(from, message);
       case "renewRequest":
         return this.homes.receive(from, message);
       default:

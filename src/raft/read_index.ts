@@ -16,14 +16,14 @@ export const LEASE_MARGIN_TICKS = 2;
 /**
  * Starts a linearizable read; the result arrives as a ReadState (or is dropped on step-down).
  *
- * A quiet leader (in `safe` read mode) confirms a read without waking: the round goes out as quiesce notices, which a
- * follower answers like any heartbeat (with the round's context) and which keep it quiet, so no
- * election timer restarts and the group goes on costing nothing. A quorum answering such a round
- * confirms leadership exactly as a heartbeat round does. If the round is lost, the leader's ticks
- * find the read still pending (`QUIET_READ_WAIT_TICKS`) and wake the group (`tickLeader`):
- * heartbeats resume and a later round confirms it. The host ticks a quiet leader while it has reads pending
- * (`RaftNode.quiet`). Before, every read woke the group, so a steady read load (the cache's slot
- * renewals) kept every idle group heartbeating.
+ * A quiet leader (in `safe` read mode) confirms a read without waking: the round goes out as
+ * quiesce notices, which a follower answers like any heartbeat (with the round's context) and
+ * which keep it quiet, so no election timer restarts and the group goes on costing nothing. A
+ * quorum answering such a round confirms leadership exactly as a heartbeat round does. If the
+ * round is lost, the leader's ticks find the read still pending (`QUIET_READ_WAIT_TICKS`) and wake
+ * the group (`tickLeader`): heartbeats resume and a later round confirms it. The host ticks a
+ * quiet leader while it has reads pending (`RaftNode.quiet`). Before, every read woke the group,
+ * so a steady read load (the cache's slot renewals) kept every idle group heartbeating.
  */
 export function requestRead(s: RaftState, requestId: number): RaftResult {
   if (!Number.isSafeInteger(requestId) || requestId < 0) {

@@ -21,6 +21,18 @@ async function waitQuiet(c: SimCluster, timeoutMs = 2000): Promise<void> {
   await c.runFor(20); // The last notices (sent as the leader went quiet) land.
 }
 
+/** A quiet cluster with one entry committed everywhere, gone quiet; and its leader. */
+async function quietGroup(
+  count: number,
+  readOnly: "safe" | "leaseBased" = "safe",
+): Promise<{ c: SimCluster; leader: string }> {
+  const c = await quietCluster(count, readOnly);
+  const leader = await waitLeader(c);
+  await commitEverywhere(c, "a");
+  await waitQuiet(c);
+  return { c, leader };
+}
+
 async function sentDuring(c: SimCluster, durationMs: number): Promise<Map<string, number>> {
   const before = new Map(c.sentByType);
   await c.runFor(durationMs);
@@ -73,10 +85,7 @@ Deno.test("quiesce: a quiet follower told its leader's node is down campaigns at
 });
 
 Deno.test("quiesce: a read on a quiet lease leader does a quorum round first", async () => {
-  const c = await quietCluster(3, "leaseBased");
-  const leader = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader } = await quietGroup(3, "leaseBased");
   const acksBefore = c.sentByType.get("heartbeatResponse") ?? 0;
   c.read(leader, 7);
   assert.ok(await c.runUntil(() => c.host(leader).readsServed.includes(7), 200), "read not served");
@@ -85,10 +94,7 @@ Deno.test("quiesce: a read on a quiet lease leader does a quorum round first", a
 });
 
 Deno.test("quiesce: an isolated quiet lease leader serves no read after others moved on", async () => {
-  const c = await quietCluster(3, "leaseBased");
-  const old = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader: old } = await quietGroup(3, "leaseBased");
   const others = c.ids.filter((id) => id !== old);
   c.net.isolate(old, others);
   // Their failure detectors see the old leader's node down; its own sees nothing (quiet).
@@ -108,10 +114,7 @@ Deno.test("quiesce: an isolated quiet lease leader serves no read after others m
 });
 
 Deno.test("quiesce: a quiet follower that missed a new leader's term converges on first use", async () => {
-  const c = await quietCluster(5);
-  const old = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader: old } = await quietGroup(5);
   const rest = c.ids.filter((id) => id !== old);
   const stale = rest[3]!;
   const majority = rest.slice(0, 3);
@@ -143,10 +146,7 @@ Deno.test("quiesce: a quiet follower that missed a new leader's term converges o
 });
 
 Deno.test("quiesce: a restarted follower's PreVote wakes the quiet leader, which it then follows", async () => {
-  const c = await quietCluster(3);
-  const leader = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader } = await quietGroup(3);
   const term = c.node(leader).term;
   const follower = c.ids.find((id) => id !== leader)!;
   c.crash(follower);
@@ -182,10 +182,7 @@ Deno.test("quiesce: a leader that woke and stepped down while cut off is elected
 });
 
 Deno.test("quiesce: a quiet leader confirms a read with one round of notices and stays quiet", async () => {
-  const c = await quietCluster(3);
-  const leader = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader } = await quietGroup(3);
   const before = new Map(c.sentByType);
   c.read(leader, 11);
   assert.ok(
@@ -202,10 +199,7 @@ Deno.test("quiesce: a quiet leader confirms a read with one round of notices and
 });
 
 Deno.test("quiesce: a quiet leader's read whose notices are lost wakes the group and completes", async () => {
-  const c = await quietCluster(3);
-  const leader = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader } = await quietGroup(3);
   const followers = c.ids.filter((id) => id !== leader);
   for (const id of followers) c.net.cutOneWay(leader, id); // the notices are lost
   c.read(leader, 12);
@@ -220,10 +214,7 @@ Deno.test("quiesce: a quiet leader's read whose notices are lost wakes the group
 });
 
 Deno.test("quiesce: a quiet lease leader still wakes for a read (its lease needs a running clock)", async () => {
-  const c = await quietCluster(3, "leaseBased");
-  const leader = await waitLeader(c);
-  await commitEverywhere(c, "a");
-  await waitQuiet(c);
+  const { c, leader } = await quietGroup(3, "leaseBased");
   const before = c.sentByType.get("heartbeat") ?? 0;
   c.read(leader, 13);
   assert.ok(
