@@ -49,7 +49,7 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
       value.length <= limits.valueBytesMax
     ) {
       const write = { value: value.slice(), ttlMs: null, condition: "always" as const };
-      if (service.writeHit(key, write) === true) return call.out.simple("OK");
+      if (service.writeHit(key, write, call.nowMs) === true) return call.out.simple("OK");
     }
     return client(call);
   }
@@ -64,7 +64,11 @@ export function cacheCommands(context: CacheCommandContext): CommandSpec[] {
     if (request.command === "set") {
       // On a line this node owns (write-back): acknowledged in this turn, no promise.
       const { key, value, ttlMs, condition } = request;
-      const applied = service.writeHit(key, { value: value.slice(), ttlMs, condition });
+      const applied = service.writeHit(
+        key,
+        { value: value.slice(), ttlMs, condition },
+        call.nowMs,
+      );
       if (applied !== null) {
         return applied ? call.out.simple("OK") : call.out.nullBulk(call.session.protocol);
       }

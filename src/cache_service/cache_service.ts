@@ -265,13 +265,18 @@ export class CacheService {
    * message from a home is handled in a later task), and the next slice reads the clock again.
    */
   hitValue(key: Uint8Array, batchNowMs?: number): Uint8Array | null | undefined {
-    const nowMs = batchNowMs !== undefined && this.#options.batchClock === true
-      ? batchNowMs
-      : this.#options.nowMs();
+    const nowMs = this.#batchNow(batchNowMs);
     const line = this.node.hitLine(key, nowMs);
     if (line === null) return undefined;
     if (this.node.renewDue(line, nowMs)) this.#renewLines(nowMs);
     return line.value;
+  }
+
+  /** The batch's clock read when given and this service's clock is that one, else a new read. */
+  #batchNow(batchNowMs: number | undefined): number {
+    return batchNowMs !== undefined && this.#options.batchClock === true
+      ? batchNowMs
+      : this.#options.nowMs();
   }
 
   /** A local hit, or null (the caller then calls `read`). */
@@ -285,10 +290,16 @@ export class CacheService {
 
   /**
    * A write acknowledged locally (write-back on a line this node owns), or null (the caller then
-   * calls `write`). `write.value` must be the caller's own copy: the line keeps it.
+   * calls `write`). `write.value` must be the caller's own copy: the line keeps it. `batchNowMs`
+   * as for `hitValue`, and safe for the same reason: the write takes effect at that instant, when
+   * the line was live in M or E, so no other node could read or write the key then; nothing
+   * reaches the line before the write is applied (the batch does not yield). The instant is
+   * earlier than a fresh read by about a slice (`CLIENT_SLICE_MS_DEFAULT`, 10 ms), far inside
+   * the home's margin (`holderMarginMs`) for the final WriteBack of a line that lapses; a TTL
+   * counted from it ends earlier, and the write-back it schedules is due earlier.
    */
-  writeHit(key: Uint8Array, write: CacheWrite): boolean | null {
-    const applied = this.node.writeHit(key, write, this.#options.nowMs());
+  writeHit(key: Uint8Array, write: CacheWrite, batchNowMs?: number): boolean | null {
+    const applied = this.node.writeHit(key, write, this.#batchNow(batchNowMs));
     // A bigger value may have evicted lines: their notices (or final write-backs) leave now.
     if (this.node.hasMessages) this.#flushNode();
     return applied;

@@ -42,11 +42,15 @@ Deno.test("line store: touchFound makes the line peekKey found the newest, once"
   assert.throws(() => store.touchFound(), /touchFound after a peekKey hit/);
 });
 
-/** A service whose clock is `clock.nowMs`, holding KEY in S with a lease to 1000. */
-function serviceWith(clock: { nowMs: number }, batchClock: boolean): CacheService {
+/**
+ * A service whose clock is `clock.nowMs`, holding KEY with a lease to 1000: in S (write-through),
+ * or in M (`owned`: write-back).
+ */
+function serviceWith(clock: { nowMs: number }, batchClock: boolean, owned = false): CacheService {
+  const writeMode = owned ? "back" : "through";
   const service = new CacheService({
     nodeId: "n1",
-    cache: { writeMode: "through", timing: TIMING, ...CACHE_CAPACITY_DEFAULT, requestIdStart: 1 },
+    cache: { writeMode, timing: TIMING, ...CACHE_CAPACITY_DEFAULT, requestIdStart: 1 },
     homes: {
       slotHost: () => undefined,
       slotHosts: () => [],
@@ -75,7 +79,7 @@ function serviceWith(clock: { nowMs: number }, batchClock: boolean): CacheServic
     epoch: 1,
     requestId: 1,
     key: KEY,
-    state: "S",
+    state: owned ? "M" : "S",
     grantSeq: 1,
     value: VALUE,
     ttlRemainingMs: null,
@@ -98,4 +102,24 @@ Deno.test("cache service: a hit uses the batch's clock read only on the same clo
   clock.nowMs = 999;
   assert.deepEqual(own.hitValue(KEY, 5000), VALUE);
   assert.equal(own.node.stats(999).hits, 1);
+});
+
+Deno.test("cache service: a write-back write uses the batch's clock read only on the same clock", () => {
+  const clock = { nowMs: 100 };
+  const write = (value: string) => ({
+    value: new TextEncoder().encode(value),
+    ttlMs: null,
+    condition: "always" as const,
+  });
+  const shared = serviceWith(clock, true, true);
+  assert.equal(shared.writeHit(KEY, write("a"), 999), true); // the batch read is before the lease end
+  assert.equal(shared.writeHit(KEY, write("b"), 1000), null); // at the lease end: to the home
+  assert.equal(shared.writeHit(KEY, write("c")), true); // no batch read: its own clock (100)
+  assert.deepEqual(shared.hitValue(KEY), new TextEncoder().encode("c"));
+  const own = serviceWith(clock, false, true);
+  clock.nowMs = 1000;
+  assert.equal(own.writeHit(KEY, write("d"), 100), null, "another clock's reading is never used");
+  clock.nowMs = 999;
+  assert.equal(own.writeHit(KEY, write("e"), 5000), true);
+  assert.deepEqual(own.hitValue(KEY), new TextEncoder().encode("e"));
 });
