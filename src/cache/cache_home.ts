@@ -219,6 +219,10 @@ export class CacheHome {
         if (message.epoch !== this.#epoch) return this.#forget(entry);
         return this.#onAck(entry, from, message, nowMs);
       case "evict": {
+        // While a revocation of this node is open its ack ends the record: the notice may have
+        // crossed that ack, which can carry the line's dirty data (write-back), and dropping the
+        // record now would let the revocation go on without it.
+        if (entry.txn?.phase === "revoke" && entry.txn.waiting.has(from)) return;
         const holder = entry.holders.get(from);
         if (message.epoch === this.#epoch && holder?.grantSeq === message.grantSeq) {
           entry.holders.delete(from);

@@ -95,9 +95,17 @@ interface PendingRenewal {
   lines: RenewLine[];
 }
 
+/**
+ * A line gone from the store (evicted or lapsed) whose final WriteBack awaits its ack: what it
+ * carried, and the grant it was under, so a Forward or Invalidate that crosses it gets the same
+ * data in its ack (the home may be revoking this holder before it reaches the WriteBack).
+ */
 interface Flushing {
   slot: number;
   sentAtMs: number;
+  epoch: number;
+  grantSeq: number;
+  data: DirtyData;
 }
 
 /**
@@ -584,7 +592,9 @@ export class CacheNode {
     const line = this.#lines.peek(id);
     let keptShared = false;
     let dirty = null;
-    if (line !== undefined && line.epoch === message.epoch && line.grantSeq <= message.upToSeq) {
+    const revokes = (held: { epoch: number; grantSeq: number }) =>
+      held.epoch === message.epoch && held.grantSeq <= message.upToSeq;
+    if (line !== undefined && revokes(line)) {
       dirty = line.dirty?.data ?? null;
       if (message.type === "forward") {
         line.state = "S";
@@ -593,6 +603,12 @@ export class CacheNode {
       } else {
         this.#lines.remove(id);
       }
+    } else {
+      // The line left with a final WriteBack the home has not run yet (its job waits behind this
+      // revocation): the ack carries the data, which the home commits before it goes on; the
+      // WriteBack is then refused (no holder record), its ack ends the flush.
+      const flushing = this.#flushing.get(id);
+      if (flushing !== undefined && revokes(flushing)) dirty = flushing.data;
     }
     const requestId = this.#pendingByKey.get(id);
     const pending = requestId === undefined ? undefined : this.#pending.get(requestId);
@@ -744,18 +760,22 @@ export class CacheNode {
     if (line.expiryEndMs !== null && nowMs >= line.expiryEndMs) {
       line.dirty.data = { value: null, ttlMs: null };
     }
-    this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
-    this.#flushing.set(id, { slot: line.slot, sentAtMs: nowMs });
+    this.#sendFinal(id, line, nowMs);
   }
 
   #evicted(line: CacheLine, nowMs: number): void {
     this.#stats.evictions++;
-    if (line.dirty !== null) {
-      this.#sendWriteBack(line, true, line.dirty.version, line.dirty.data);
-      this.#flushing.set(keyIdOf(line.key), { slot: line.slot, sentAtMs: nowMs });
-      return;
-    }
+    if (line.dirty !== null) return this.#sendFinal(keyIdOf(line.key), line, nowMs);
     const { slot, epoch, key, grantSeq } = line;
     this.#outbox.push({ type: "evict", slot, epoch, key, grantSeq });
+  }
+
+  /** The final WriteBack of a dirty line that left the store; the key waits for its ack. */
+  #sendFinal(id: string, line: CacheLine, nowMs: number): void {
+    const dirty = line.dirty;
+    assert(dirty !== null, "a final write-back of a dirty line");
+    this.#sendWriteBack(line, true, dirty.version, dirty.data);
+    const { slot, epoch, grantSeq } = line;
+    this.#flushing.set(id, { slot, sentAtMs: nowMs, epoch, grantSeq, data: dirty.data });
   }
 }

@@ -4,6 +4,7 @@ import {
   FENCE_CONFIGS,
   RENEW_MUTANT_CONFIG,
   RENEWAL_CONFIGS,
+  WRITE_BACK_CONFIGS,
 } from "./model/configs.ts";
 import { explore, type ExploreResult } from "./model/explore.ts";
 import { mesiModel } from "./model/mesi_model.ts";
@@ -18,7 +19,8 @@ function report(name: string, result: ExploreResult): string {
     `${result.elapsedMs} ms`;
 }
 
-for (const { name, config } of [...CI_CONFIGS, ...RENEWAL_CONFIGS, ...FENCE_CONFIGS]) {
+const CHECKED = [...CI_CONFIGS, ...RENEWAL_CONFIGS, ...FENCE_CONFIGS, ...WRITE_BACK_CONFIGS];
+for (const { name, config } of CHECKED) {
   Deno.test(`cache protocol, every interleaving: ${name}`, () => {
     const result = explore(mesiModel(config), STATES_MAX);
     console.log(report(name, result));

@@ -258,3 +258,37 @@ Deno.test("write-back: a bigger local value evicts older lines (a dirty one by i
   // (B's own dirty data goes first as a final write-back, as for any request on a dirty line.)
   assert.deepEqual(n.takeMessages().map((m) => m.type), ["writeBack", "exclusiveRequest"]);
 });
+
+Deno.test("write-back: a revocation that crosses a final write-back gets its data in the ack", () => {
+  const n = new CacheNode({ writeMode: "back", timing: TIMING, maxBytes: 1 << 20, maxEntries: 1 });
+  own(n, A, 1, 0, 0);
+  n.write(A, 0, set(7), 5);
+  own(n, B, 2, 6, 0); // one line only: A leaves with its final write-back
+  const invalidate = { type: "invalidate" as const, slot: 0, epoch: 1, key: A, upToSeq: 3 };
+  n.receive(invalidate, 7);
+  const [ack] = n.takeMessages();
+  assert.equal(ack?.type, "invalidateAck");
+  assert.deepEqual(ack.type === "invalidateAck" && ack.dirty?.value, new Uint8Array([7]));
+  // A revocation of an older grant, or of another epoch, is not answered with it.
+  n.receive({ ...invalidate, upToSeq: 0 }, 8);
+  n.receive({ ...invalidate, epoch: 2, upToSeq: 3 }, 8);
+  const later = n.takeMessages();
+  assert.deepEqual(later.map((m) => m.type === "invalidateAck" && m.dirty), [null, null]);
+});
+
+Deno.test("write-back home: an eviction notice does not end an open revocation of its node", () => {
+  const home = homeWithHolder("M");
+  home.receive("b", { type: "readRequest", slot: 0, requestId: 1, key: A }, 10);
+  const [forward] = home.takeMessages();
+  assert.equal(forward?.message.type, "forward");
+  // The notice crossed the ack, which carries the dirty data: the home keeps waiting for it.
+  home.receive("a", { type: "evict", slot: 0, epoch: 1, key: A, grantSeq: 1 }, 11);
+  home.tick(12);
+  assert.deepEqual(home.takeStoreRequests(), []);
+  const dirty = { value: new Uint8Array([9]), ttlMs: null };
+  const ack = { type: "invalidateAck" as const, slot: 0, epoch: 1, key: A, upToSeq: 1 };
+  home.receive("a", { ...ack, keptShared: true, dirty }, 13);
+  const [commit] = home.takeStoreRequests();
+  assert.equal(commit?.kind, "commit");
+  assert.deepEqual(commit.kind === "commit" && commit.write.value, new Uint8Array([9]));
+});

@@ -122,6 +122,62 @@ export const FENCE_MUTANT_CONFIG: NamedConfig = {
   config: config([[r(0)], [w(0, 1)]], { ticksMax: 2, dropsMax: 0 }),
 };
 
+/**
+ * Write-back (`--cache-write back`): a write on a line the node owns is acknowledged locally and
+ * reaches the home later (WriteBack each tick, a final one on eviction, or the dirty value in the
+ * ack of a Forward/Invalidate). Without faults and within a lease (two ticks, lease 3: no line
+ * lapses) nothing may be lost: every read returns the last acknowledged write or a concurrent one.
+ * Messages are still delayed and reordered arbitrarily.
+ */
+export const WRITE_BACK_CONFIGS: NamedConfig[] = [
+  {
+    name: "write-back, 2 nodes, 1 key, n0: write, write, read; n1: read, write",
+    config: config([[w(0, 1), w(0, 2), r(0)], [r(0), w(0, 3)]], {
+      writeMode: "back",
+      ticksMax: 2,
+      dropsMax: 0,
+      homeChangesMax: 0,
+    }),
+  },
+  {
+    name: "write-back, 2 nodes, 2 keys, 1 line each, n0: write k0, write k0, read k1; n1: read k0",
+    config: config([[w(0, 1), w(0, 2), r(1)], [r(0)]], {
+      writeMode: "back",
+      keyCount: 2,
+      maxEntries: 1,
+      ticksMax: 2,
+      dropsMax: 0,
+      homeChangesMax: 0,
+    }),
+  },
+  {
+    name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read; one loss, leases " +
+      "lapse (acknowledged writes may be lost: single writer and written values only)",
+    config: config([[w(0, 1), w(0, 2)], [r(0)]], {
+      writeMode: "back",
+      ticksMax: 4,
+      homeChangesMax: 0,
+      acknowledgedWritesMayBeLost: true,
+    }),
+  },
+  {
+    name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read; one home change " +
+      "(acknowledged writes may be lost: single writer and written values only)",
+    config: config([[w(0, 1), w(0, 2)], [r(0)]], {
+      writeMode: "back",
+      ticksMax: 2,
+      dropsMax: 0,
+      acknowledgedWritesMayBeLost: true,
+    }),
+  },
+];
+
+/**
+ * The configuration the write-back mutants are hunted in: n0 owns k0 with a write not yet at the
+ * home when its read of k1 evicts the line (one line per node) and n1 reads k0.
+ */
+export const WRITE_BACK_MUTANT_CONFIG: NamedConfig = WRITE_BACK_CONFIGS[1]!;
+
 /** Bigger, for `deno task check:cache`. */
 export const LARGE_CONFIGS: NamedConfig[] = [
   {

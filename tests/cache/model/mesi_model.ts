@@ -7,6 +7,7 @@
 import { CacheHome } from "../../../src/cache/cache_home.ts";
 import type { Model } from "./explore.ts";
 import {
+  completeLocalWrite,
   completeRead,
   completeWrite,
   copyWorld,
@@ -48,7 +49,7 @@ function* successors(config: WorldConfig, w: World): Generator<Step> {
     const text = envelopeText(w.bag[j]!);
     if (seen.has(text)) continue; // identical messages: delivering either is the same step
     seen.add(text);
-    yield deliver(w, j, text);
+    yield deliver(config, w, j, text);
     if (w.drops < config.dropsMax && w.bag[j]!.kind !== "store") {
       const next = copyWorld(w);
       next.bag.splice(j, 1);
@@ -87,10 +88,15 @@ function clientStep(config: WorldConfig, w: World, i: number): Step | null {
   if (decision.kind === "wait" || decision.kind === "full") return null;
   if (decision.kind === "hit") {
     startOp(next, i, op, 0);
-    completeRead(next, i, decision.value === null ? 0 : decision.value[0]!);
+    completeRead(next, i, decision.value === null ? 0 : decision.value[0]!, config);
     return { label: `${label}: hit w${decision.value?.[0] ?? 0}`, state: next };
   }
-  if (decision.kind === "done") throw new Error("write-back is not modelled");
+  if (decision.kind === "done") {
+    startOp(next, i, op, 0);
+    completeLocalWrite(next, i);
+    flushNode(next, i); // evictions a bigger value made (none here: one-byte values)
+    return { label: `${label}: acknowledged locally`, state: next };
+  }
   startOp(next, i, op, decision.requestId);
   flushNode(next, i);
   return { label: `${label}: request ${decision.requestId}`, state: next };
@@ -111,7 +117,7 @@ function* renewalSteps(config: WorldConfig, w: World, i: number): Generator<Step
   yield { label: `n${i} renews its lines`, state: next };
 }
 
-function deliver(w: World, j: number, text: string): Step {
+function deliver(config: WorldConfig, w: World, j: number, text: string): Step {
   const next = copyWorld(w);
   const [envelope] = next.bag.splice(j, 1) as [Envelope];
   switch (envelope.kind) {
@@ -130,8 +136,9 @@ function deliver(w: World, j: number, text: string): Step {
           next.violation ??= `completion ${done.requestId} for no active request`;
           continue;
         }
-        if (done.kind === "read") completeRead(next, envelope.to, done.value?.[0] ?? 0);
-        else if (done.kind === "write") completeWrite(next, envelope.to);
+        if (done.kind === "read") {
+          completeRead(next, envelope.to, done.value?.[0] ?? 0, config);
+        } else if (done.kind === "write") completeWrite(next, envelope.to);
         else finishOp(next, envelope.to);
       }
       flushNode(next, envelope.to);
@@ -158,7 +165,10 @@ function storeAccess(next: World, w: World, e: Envelope & { kind: "store" }): vo
     if (e.request.kind === "commit") {
       const writeId = e.request.write.value?.[0] ?? 0;
       next.storeValues[key] = writeId;
-      next.positions = new Map(w.positions).set(writeId, ++next.commits);
+      // A write acknowledged locally (write-back) took effect then: its commit keeps that place.
+      if (!w.localWrites.has(writeId)) {
+        next.positions = new Map(w.positions).set(writeId, ++next.commits);
+      }
     }
     const id = next.storeValues[key]!;
     const value = id === 0 ? null : new Uint8Array([id]);

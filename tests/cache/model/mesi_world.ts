@@ -9,7 +9,11 @@
 import { CacheHome, type StoreRequest } from "../../../src/cache/cache_home.ts";
 import { CacheNode } from "../../../src/cache/cache_node.ts";
 import type { CacheTiming } from "../../../src/cache/limits.ts";
-import type { HomeToNodeMessage, NodeToHomeMessage } from "../../../src/cache/types.ts";
+import type {
+  CacheWriteMode,
+  HomeToNodeMessage,
+  NodeToHomeMessage,
+} from "../../../src/cache/types.ts";
 
 /** One client operation: read or write a key (a write's value is its `writeId`, unique). */
 export interface ScriptOp {
@@ -38,6 +42,15 @@ export interface WorldConfig {
   renewalsMax?: number;
   /** False: a new home sends no epoch fence (it only waits for the old leases); default true. */
   fence?: boolean;
+  /** The nodes' write mode; default "through". */
+  writeMode?: CacheWriteMode;
+  /**
+   * Write-back under faults: an acknowledged write may be lost (docs/cache.md, "What a crash
+   * loses"), so reads are checked only to return a value some write made, and the single-writer
+   * invariant is checked as always. Default false: every read returns the last acknowledged
+   * write or a concurrent one.
+   */
+  acknowledgedWritesMayBeLost?: boolean;
 }
 
 /** A message or store access in flight. */
@@ -63,8 +76,14 @@ export interface World {
   /** The store: per key the writeId it holds (0: missing), the store's epoch (fencing). */
   storeValues: number[];
   storeEpoch: number;
-  /** Commit position of each committed writeId (0 is the initial missing value). */
+  /**
+   * Position of each write in the order writes took effect (0 is the initial missing value): its
+   * commit in the store, or, acknowledged locally on an M line (write-back), its acknowledgment
+   * (its later commit keeps that position).
+   */
   positions: Map<number, number>;
+  /** The writeIds acknowledged locally (write-back): their commits keep their positions. */
+  localWrites: ReadonlySet<number>;
   commits: number;
   bag: Envelope[];
   /** Per node: index of the next script op, and the op in progress. */
@@ -92,7 +111,7 @@ export function initialWorld(config: WorldConfig): World {
   for (let i = 0; i < nodeCount; i++) {
     nodes.push(
       new CacheNode({
-        writeMode: "through",
+        writeMode: config.writeMode ?? "through",
         timing: config.timing,
         maxBytes: 1 << 20,
         maxEntries: config.maxEntries,
@@ -106,6 +125,7 @@ export function initialWorld(config: WorldConfig): World {
     storeValues: new Array(config.keyCount).fill(0),
     storeEpoch: 1,
     positions: new Map([[0, 0]]),
+    localWrites: new Set(),
     commits: 0,
     bag: [],
     next: new Array(nodeCount).fill(0),
@@ -156,12 +176,19 @@ export function nodeId(index: number): string {
 }
 
 /** Records a completed read of `writeId` by the active op of node `index`; checks it. */
-export function completeRead(w: World, index: number, writeId: number): void {
+export function completeRead(
+  w: World,
+  index: number,
+  writeId: number,
+  config: WorldConfig,
+): void {
   const active = w.active[index]!;
   const position = w.positions.get(writeId);
   const key = active.op.key;
   if (position === undefined) {
-    w.violation ??= `node n${index} read k${key} = w${writeId}, a value never committed`;
+    w.violation ??= `node n${index} read k${key} = w${writeId}, a value never written`;
+  } else if (config.acknowledgedWritesMayBeLost === true) {
+    // Only that the value was written: an older one may follow a lost write.
   } else if (position < active.floor) {
     w.violation ??= `stale read: node n${index} read k${key} = w${writeId} (store position ` +
       `${position}) but a write or read at position ${active.floor} completed before it began`;
@@ -169,6 +196,17 @@ export function completeRead(w: World, index: number, writeId: number): void {
     w.floors[key] = Math.max(w.floors[key]!, position);
   }
   finishOp(w, index);
+}
+
+/**
+ * A write acknowledged locally by node `index` (write-back on a line it owns): it takes effect
+ * now, before any commit of it.
+ */
+export function completeLocalWrite(w: World, index: number): void {
+  const writeId = w.active[index]!.op.writeId;
+  w.positions = new Map(w.positions).set(writeId, ++w.commits);
+  w.localWrites = new Set(w.localWrites).add(writeId);
+  completeWrite(w, index);
 }
 
 /** Records an acknowledged write of the active op of node `index`. */
@@ -216,6 +254,7 @@ export function worldFingerprint(w: World): string {
     w.storeValues,
     w.storeEpoch,
     [...w.positions].sort((a, b) => a[0] - b[0]),
+    [...w.localWrites].sort((a, b) => a - b),
     w.bag.map(envelopeText).sort(),
     w.next,
     w.active.map((a) => a === null ? null : [a.requestId, a.invokedAt, a.floor]),

@@ -11,6 +11,7 @@ import {
   MUTANT_CONFIG,
   type NamedConfig,
   RENEW_MUTANT_CONFIG,
+  WRITE_BACK_MUTANT_CONFIG,
 } from "./configs.ts";
 import type * as ModelModule from "./mesi_model.ts";
 
@@ -84,11 +85,43 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     caughtBy: /single writer|stale read/,
     seedsMax: 0,
   },
+  {
+    name: "wb-revoke-ignores-dirty",
+    breaks: "the home goes on without the dirty data a revoked write-back holder sent in its ack",
+    path: "src/cache/cache_home.ts",
+    anchor: "if (message.dirty !== null) txn.dirty = message.dirty;",
+    replacement: "",
+    caughtBy: /stale read/,
+    seedsMax: 0,
+  },
+  {
+    name: "wb-flush-ack-without-data",
+    breaks: "a node answers a revocation of a line it evicted dirty without the data its final " +
+      "WriteBack carries (the home reaches that WriteBack only after the revocation)",
+    path: "src/cache/cache_node.ts",
+    anchor: "if (flushing !== undefined && revokes(flushing)) dirty = flushing.data;",
+    replacement: "",
+    caughtBy: /stale read/,
+    seedsMax: 0,
+  },
+  {
+    name: "wb-evict-ends-revocation",
+    breaks: "an eviction notice that crossed a revocation's ack ends the revocation without it",
+    path: "src/cache/cache_home.ts",
+    anchor: `if (entry.txn?.phase === "revoke" && entry.txn.waiting.has(from)) return;`,
+    replacement: "",
+    caughtBy: /stale read/,
+    seedsMax: 0,
+  },
 ];
 
-/** The configuration each mutant is hunted in: the fence's or the renewal's own, or MUTANT_CONFIG. */
+/**
+ * The configuration each mutant is hunted in: the fence's, the renewal's or the write-back's
+ * own, or MUTANT_CONFIG.
+ */
 export function mutantConfig(mutant: Mutant): NamedConfig {
   if (mutant.name.startsWith("fence-")) return FENCE_MUTANT_CONFIG;
+  if (mutant.name.startsWith("wb-")) return WRITE_BACK_MUTANT_CONFIG;
   return mutant.name.startsWith("renew-") ? RENEW_MUTANT_CONFIG : MUTANT_CONFIG;
 }
 
