@@ -151,6 +151,15 @@ export const WRITE_BACK_CONFIGS: NamedConfig[] = [
     }),
   },
   {
+    name: "write-back, 3 nodes, 1 key, n0: write, write; n1: read; n2: write",
+    config: config([[w(0, 1), w(0, 2)], [r(0)], [w(0, 3)]], {
+      writeMode: "back",
+      ticksMax: 2,
+      dropsMax: 0,
+      homeChangesMax: 0,
+    }),
+  },
+  {
     name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read; one loss, leases " +
       "lapse (acknowledged writes may be lost: single writer and written values only)",
     config: config([[w(0, 1), w(0, 2)], [r(0)]], {
@@ -199,6 +208,37 @@ export const LARGE_CONFIGS: NamedConfig[] = [
       keyCount: 2,
       maxEntries: 1,
       ticksMax: 6,
+    }),
+  },
+  {
+    name: "write-back, 2 nodes, 2 keys, 1 line each, n0: write k0, write k0, read k1, read k0; " +
+      "n1: write k1, read k0",
+    config: config([[w(0, 1), w(0, 2), r(1), r(0)], [w(1, 3), r(0)]], {
+      writeMode: "back",
+      keyCount: 2,
+      maxEntries: 1,
+      ticksMax: 2,
+      dropsMax: 0,
+      homeChangesMax: 0,
+    }),
+  },
+  {
+    name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read, read; one loss, " +
+      "5 ticks (single writer and written values only)",
+    config: config([[w(0, 1), w(0, 2)], [r(0), r(0)]], {
+      writeMode: "back",
+      ticksMax: 5,
+      homeChangesMax: 0,
+      acknowledgedWritesMayBeLost: true,
+    }),
+  },
+  {
+    name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read; one loss, one " +
+      "home change, 3 ticks (single writer and written values only)",
+    config: config([[w(0, 1), w(0, 2)], [r(0)]], {
+      writeMode: "back",
+      ticksMax: 3,
+      acknowledgedWritesMayBeLost: true,
     }),
   },
 ];
