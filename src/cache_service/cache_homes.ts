@@ -21,8 +21,16 @@ import { StoreUnavailableError } from "./store_unavailable.ts";
  * StoreUnavailableError.
  */
 export interface CacheStore {
-  readKey(slot: number, key: Uint8Array): Promise<KvKeyState>;
-  writeKey(slot: number, key: Uint8Array, write: CacheWrite): Promise<KvKeyWrite>;
+  /** `epoch`: the asking home's (its slot leader's term). */
+  readKey(slot: number, key: Uint8Array, epoch: number): Promise<KvKeyState>;
+  writeKey(slot: number, key: Uint8Array, write: CacheWrite, epoch: number): Promise<KvKeyWrite>;
+  /**
+   * A store outside the slot groups (Redis) fences homes itself: a new home of `slot` calls this
+   * before it serves, and the store then refuses every access of an older epoch. False: a newer
+   * home fenced it first (this one never serves). Absent: the slot groups fence (a deposed
+   * leader's read barrier or commit fails).
+   */
+  fence?(slot: number, epoch: number): Promise<boolean>;
   /**
    * Plain SETs (no TTL, no condition) of distinct keys of one slot, committed together (fewer
    * entries than keys), each answered in order; absent: each goes through `writeKey`.
@@ -90,6 +98,19 @@ interface LiveHome {
 
 /** A new home resends its Fence this often to the nodes that have not acknowledged it. */
 const FENCE_RESEND_MS = 200;
+/** A store fence that failed (the store unreachable) is tried again after this long. */
+const STORE_FENCE_RETRY_MS = 200;
+
+/**
+ * The store fence (`CacheStore.fence`) of the term this node leads a slot in: none sent yet
+ * (`idle`, or again after a failure at `retryAtMs`), sent, raised (the home may be made), or
+ * refused (a newer home fenced the store: no home in this term).
+ */
+interface StoreFence {
+  epoch: number;
+  state: "idle" | "pending" | "raised" | "refused";
+  retryAtMs: number;
+}
 
 /**
  * The cache homes of the slots this node leads: one CacheHome per led slot, made when the node
@@ -101,6 +122,8 @@ const FENCE_RESEND_MS = 200;
 export class CacheHomes {
   readonly #options: CacheHomesOptions;
   readonly #homes = new Map<number, LiveHome>();
+  /** Per slot, the store fence of the latest term seen leading it (stores that fence only). */
+  readonly #storeFences = new Map<number, StoreFence>();
   /** Invalidations and forwards sent by homes already dropped. */
   #invalidationsSentBefore = 0;
   /** Counters for INFO cache. */
@@ -116,6 +139,8 @@ export class CacheHomes {
     storeBatches: 0,
     /** Homes made with an epoch fence (the others wait for the old leases to lapse). */
     fencesStarted: 0,
+    /** Fences of the store of record sent by new homes (Redis only). */
+    storeFences: 0,
   };
 
   constructor(options: CacheHomesOptions) {
@@ -204,7 +229,7 @@ export class CacheHomes {
     const live = this.#homes.get(slot);
     if (live !== undefined && live.epoch === term) return live;
     if (live !== undefined) this.#drop(slot, live);
-    if (term === 0) return null;
+    if (term === 0 || !this.#storeFenced(slot, term)) return null;
     const nowMs = this.#options.nowMs();
     const home = new CacheHome(slot, term, nowMs, this.#options.timing);
     const fence = this.#fenceOf(host!);
@@ -225,6 +250,51 @@ export class CacheHomes {
     this.stats.homesMade++;
     this.#options.logger.debug("cache home made", { slot, epoch: term, fence: fence?.join(",") });
     return made;
+  }
+
+  /**
+   * Whether a store that fences homes itself (Redis) has been fenced for `slot` at `term`; if not,
+   * starts that (once at a time, again after a failure) and makes the home when it is done. The
+   * home's startup wait counts from then: an older home's grants all came from reads made before
+   * the fence, hence before this home was made, and every access it tries after is refused.
+   */
+  #storeFenced(slot: number, term: number): boolean {
+    const fence = this.#options.store.fence?.bind(this.#options.store);
+    if (fence === undefined) return true;
+    let state = this.#storeFences.get(slot);
+    if (state === undefined || state.epoch !== term) {
+      state = { epoch: term, state: "idle", retryAtMs: 0 };
+      this.#storeFences.set(slot, state);
+    }
+    if (state.state !== "idle" || this.#options.nowMs() < state.retryAtMs) {
+      return state.state === "raised";
+    }
+    const current = state;
+    current.state = "pending";
+    this.stats.storeFences++;
+    let raised: Promise<boolean>;
+    try {
+      raised = fence(slot, term);
+    } catch (error) {
+      raised = Promise.reject(error);
+    }
+    raised.then((newest) => {
+      if (this.#storeFences.get(slot) !== current) return;
+      current.state = newest ? "raised" : "refused";
+      if (!newest) {
+        this.#options.logger.info("cache home not made: a newer home fenced the store", {
+          slot,
+          epoch: term,
+        });
+      }
+      this.#current(slot);
+    }, (error) => {
+      if (this.#storeFences.get(slot) !== current) return;
+      current.state = "idle";
+      current.retryAtMs = this.#options.nowMs() + STORE_FENCE_RETRY_MS;
+      this.#options.logger.debug("cache store fence failed", { slot, error: String(error) });
+    });
+    return false;
   }
 
   /**
@@ -288,7 +358,7 @@ export class CacheHomes {
       done = confirmed.then(() => ({ ok: true, value: null, ttlRemainingMs: null, applied: true }));
     } else if (request.kind === "read") {
       this.stats.storeReads++;
-      done = store.readKey(live.slot, request.key).then((state) => ({
+      done = store.readKey(live.slot, request.key, live.epoch).then((state) => ({
         ok: true,
         value: state.value,
         ttlRemainingMs: state.ttlRemainingMs,
@@ -302,7 +372,9 @@ export class CacheHomes {
       if (store.writePairs !== undefined && value !== null && ttlMs === null) {
         if (condition === "always") return this.#batch(live, request);
       }
-      done = store.writeKey(live.slot, request.key, request.write).then(resultOfWrite);
+      done = store.writeKey(live.slot, request.key, request.write, live.epoch).then(
+        resultOfWrite,
+      );
     }
     this.#settle(live, request, done);
   }

@@ -6,6 +6,7 @@ import type { Logger } from "../log/logger.ts";
 import { RespPipe, RespPipeError, type RespPipeOptions } from "../client/resp_pipe.ts";
 import type { CacheStore } from "./cache_homes.ts";
 import { StoreUnavailableError } from "./store_unavailable.ts";
+import { ClusterError } from "../consensus/cluster_error.ts";
 
 /** Longest wait for one answer from Redis before the access fails (a write: outcome unknown). */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -34,11 +35,15 @@ export interface RedisStoreOptions {
 
 /**
  * The cache's store of record on a Redis server (`--cache-backend redis://...`): a home reads a
- * key through on a miss (GET and PTTL in one MULTI) and writes through (SET with PX/NX/XX, or
- * DEL) before it grants the line. One pipelined connection per node, reopened after a loss
- * (every second at most); commands are never queued while disconnected (they fail at once, safe
- * to retry) nor resent after a reconnect (a late duplicate could undo a newer write). Redis
- * answers a connection in order, so one home's writes of a key apply in the order it sent them.
+ * key through on a miss (GET and PTTL) and writes through (SET with PX/NX/XX, or DEL) before it
+ * grants the line, each as one Lua script behind the slot's epoch fence: a key per slot holds the
+ * newest home epoch (the slot leader's term) that touched Redis, a new home raises it before it
+ * serves, and a script of an older epoch is refused before it reads or writes, so a home that lost
+ * its lead cannot grant or commit after its successor started (docs/cache.md, "Redis as the store
+ * of record"). One pipelined connection per node, reopened after a loss (every second at most);
+ * commands are never queued while disconnected (they fail at once, safe to retry) nor resent after
+ * a reconnect (a late duplicate could undo a newer write). Redis answers a connection in order, so
+ * one home's writes of a key apply in the order it sent them.
  */
 export class RedisStore implements CacheStore {
   readonly #options: RedisStoreOptions;
@@ -47,7 +52,7 @@ export class RedisStore implements CacheStore {
   #failedAttempts = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Counters for INFO cache. */
-  readonly stats = { reads: 0, writes: 0, failed: 0, connects: 0 };
+  readonly stats = { reads: 0, writes: 0, failed: 0, connects: 0, fenced: 0 };
 
   constructor(options: RedisStoreOptions) {
     this.#options = options;
@@ -77,33 +82,59 @@ export class RedisStore implements CacheStore {
     this.#pipe = null;
   }
 
-  /** The key's value and TTL, read in one MULTI so both are of the same moment. */
-  async readKey(_slot: number, key: Uint8Array): Promise<KvKeyState> {
+  /**
+   * Raises slot `slot`'s fence in Redis to `epoch` (a new home does this before it serves): true
+   * when this epoch is the newest, false when a newer home of the slot already fenced it.
+   */
+  async fence(slot: number, epoch: number): Promise<boolean> {
+    const pipe = this.#ready();
+    try {
+      await this.#script(pipe, FENCE_SCRIPT, slot, epoch, null, [], false);
+      return true;
+    } catch (error) {
+      if (error instanceof ClusterError && error.code === "TRYAGAIN") return false;
+      throw error;
+    }
+  }
+
+  /** The key's value and TTL, read in one script (both of the same moment) under the fence. */
+  async readKey(slot: number, key: Uint8Array, epoch: number): Promise<KvKeyState> {
     const pipe = this.#ready();
     this.stats.reads++;
-    const [value, pttl] = await this.#transaction(pipe, [["GET", key], ["PTTL", key]], false);
+    const [value, pttl] = await this.#script(pipe, READ_SCRIPT, slot, epoch, key, [], false);
     return keyState(value!, pttl!);
   }
 
-  /** SET (with PX and NX/XX) or DEL, then the key as it is after the write. */
-  async writeKey(_slot: number, key: Uint8Array, write: CacheWrite): Promise<KvKeyWrite> {
+  /** SET (with PX and NX/XX) or DEL under the fence, then the key as it is after the write. */
+  async writeKey(
+    slot: number,
+    key: Uint8Array,
+    write: CacheWrite,
+    epoch: number,
+  ): Promise<KvKeyWrite> {
     const pipe = this.#ready();
     this.stats.writes++;
-    if (write.value === null) {
-      const [removed] = await this.#transaction(pipe, [["DEL", key]], true);
-      const applied = removed?.type === "integer" && removed.value === 1;
-      return { kind: "written", applied, value: null, ttlRemainingMs: null };
-    }
-    const set: Array<string | Uint8Array> = ["SET", key, write.value];
-    if (write.ttlMs !== null) set.push("PX", String(write.ttlMs));
-    if (write.condition === "ifMissing") set.push("NX");
-    if (write.condition === "ifExists") set.push("XX");
-    const [reply, value, pttl] = await this.#transaction(
+    const condition = write.condition === "ifMissing"
+      ? "NX"
+      : write.condition === "ifExists"
+      ? "XX"
+      : "";
+    const args = write.value === null
+      ? ["DEL"]
+      : ["SET", write.value, write.ttlMs === null ? "" : String(write.ttlMs), condition];
+    const [applied, value, pttl] = await this.#script(
       pipe,
-      [set, ["GET", key], ["PTTL", key]],
+      WRITE_SCRIPT,
+      slot,
+      epoch,
+      key,
+      args,
       true,
     );
-    return { kind: "written", applied: reply?.type === "simple", ...keyState(value!, pttl!) };
+    if (write.value === null) {
+      return { kind: "written", applied: isOne(applied!), value: null, ttlRemainingMs: null };
+    }
+    return { kind: "written", applied: isOne(applied!), ...keyState(value!, pttl!) };
   }
 
   #ready(): RespPipe {
@@ -113,44 +144,53 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * Runs `commands` in MULTI/EXEC and answers EXEC's replies. Fails with StoreUnavailableError:
-   * not sent or refused as a whole (EXECABORT, an error reply to the first command): nothing
-   * applied; a lost or overdue reply: `maybeSent`.
+   * Runs one of the fenced scripts (EVAL: Redis runs it whole, nothing between its commands) on
+   * slot `slot`'s fence key and `key`, and answers its array reply. A newer epoch's fence fails it
+   * with a ClusterError TRYAGAIN (nothing applied: the node retries at the newer home). Fails with
+   * StoreUnavailableError otherwise: not sent, or an error reply (nothing applied: the script
+   * checks before it writes, and Redis runs nothing after an error it raises); a lost or overdue
+   * reply: `maybeSent` for a write.
    */
-  async #transaction(
+  async #script(
     pipe: RespPipe,
-    commands: Array<Array<string | Uint8Array>>,
+    script: string,
+    slot: number,
+    epoch: number,
+    key: Uint8Array | null,
+    args: Array<string | Uint8Array>,
     write: boolean,
   ): Promise<RespValue[]> {
+    const keys = key === null ? [fenceKey(slot)] : [fenceKey(slot), key];
     let replies: RespValue[];
     try {
       replies = await pipe.send(
-        [["MULTI"], ...commands, ["EXEC"]],
+        [["EVAL", script, String(keys.length), ...keys, String(epoch), ...args]],
         this.#options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
       );
     } catch (error) {
       this.stats.failed++;
-      const maybeSent = !(error instanceof RespPipeError) || error.sent;
+      const maybeSent = write && (!(error instanceof RespPipeError) || error.sent);
       throw new StoreUnavailableError(
         `backend unavailable: ${this.display}: ${String((error as Error).message)}`,
         maybeSent,
       );
     }
-    const exec = replies[replies.length - 1]!;
-    const results = exec.type === "array" ? exec.value : null;
-    const failed = results === null
-      ? exec
-      : results.find((reply) => reply.type === "error") ?? null;
-    if (failed !== null) {
-      this.stats.failed++;
-      // Inside EXEC only the first command writes: an error there (or no EXEC) applied nothing.
-      const firstFailed = results === null || results[0]?.type === "error";
-      throw new StoreUnavailableError(
-        `backend unavailable: ${this.display} answered ${describe(failed)}`,
-        write && !firstFailed,
+    const reply = replies[0]!;
+    if (reply.type === "error" && reply.value.startsWith(FENCED)) {
+      this.stats.fenced++;
+      throw new ClusterError(
+        "TRYAGAIN",
+        `slot ${slot} has a newer cache home than epoch ${epoch} (${reply.value}); retry`,
       );
     }
-    return results!;
+    if (reply.type !== "array") {
+      this.stats.failed++;
+      throw new StoreUnavailableError(
+        `backend unavailable: ${this.display} answered ${describe(reply)}`,
+        false,
+      );
+    }
+    return reply.value;
   }
 
   async #connect(): Promise<void> {
@@ -201,6 +241,60 @@ export class RedisStore implements CacheStore {
     );
     this.#retryTimer = setTimeout(() => void this.#connect(), delayMs);
   }
+}
+
+/** Prefix of the error a fenced script raises. */
+const FENCED = "FENCED";
+
+/**
+ * The key holding slot `slot`'s fence: the newest epoch (slot leader's term) of a home that
+ * accessed Redis. One Redis database serves one dsync cluster (docs/cache.md).
+ */
+export function fenceKey(slot: number): string {
+  return `dsync:cache:fence:${slot}`;
+}
+
+/**
+ * The fence every script starts with (KEYS[1] the fence key, ARGV[1] the home's epoch): an older
+ * epoch than the fence's is refused with FENCED before anything else runs; a newer one raises it
+ * (so a Redis that lost the key gets it back from the next access).
+ */
+const FENCE_CHECK = `
+local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
+local epoch = tonumber(ARGV[1])
+if fence > epoch then return redis.error_reply('${FENCED} slot fence ' .. fence) end
+if fence < epoch then redis.call('SET', KEYS[1], ARGV[1]) end
+`;
+
+/** Returns {1}. */
+const FENCE_SCRIPT = `${FENCE_CHECK}
+return {1}
+`;
+
+/** KEYS[2]: the key. Returns {value or nil, PTTL}. */
+const READ_SCRIPT = `${FENCE_CHECK}
+return {redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
+`;
+
+/**
+ * KEYS[2]: the key; ARGV[2] "DEL", or "SET" with ARGV[3] the value, ARGV[4] PX milliseconds or
+ * "", ARGV[5] "NX", "XX" or "". Returns {applied 1/0, value or nil, PTTL}.
+ */
+const WRITE_SCRIPT = `${FENCE_CHECK}
+local applied = 0
+if ARGV[2] == 'DEL' then
+  applied = redis.call('DEL', KEYS[2])
+else
+  local set = {'SET', KEYS[2], ARGV[3]}
+  if ARGV[4] ~= '' then table.insert(set, 'PX'); table.insert(set, ARGV[4]) end
+  if ARGV[5] ~= '' then table.insert(set, ARGV[5]) end
+  if redis.call(unpack(set)) then applied = 1 end
+end
+return {applied, redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
+`;
+
+function isOne(reply: RespValue): boolean {
+  return reply.type === "integer" && reply.value === 1;
 }
 
 /** A GET and PTTL pair as KvKeyState (PTTL -2: missing, -1: no expiry). */
