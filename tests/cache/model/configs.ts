@@ -123,6 +123,21 @@ export const FENCE_MUTANT_CONFIG: NamedConfig = {
 };
 
 /**
+ * A write-back configuration without faults within a lease (two ticks, no loss, no home change);
+ * `lines` 1 gives each node one line for two keys (every second miss evicts).
+ */
+function writeBack(scripts: ScriptOp[][], lines?: 1): WorldConfig {
+  const evicting = lines === 1 ? { keyCount: 2, maxEntries: 1 } : {};
+  return config(scripts, {
+    writeMode: "back",
+    ticksMax: 2,
+    dropsMax: 0,
+    homeChangesMax: 0,
+    ...evicting,
+  });
+}
+
+/**
  * Write-back (`--cache-write back`): a write on a line the node owns is acknowledged locally and
  * reaches the home later (WriteBack each tick, a final one on eviction, or the dirty value in the
  * ack of a Forward/Invalidate). Without faults and within a lease (two ticks, lease 3: no line
@@ -132,32 +147,15 @@ export const FENCE_MUTANT_CONFIG: NamedConfig = {
 export const WRITE_BACK_CONFIGS: NamedConfig[] = [
   {
     name: "write-back, 2 nodes, 1 key, n0: write, write, read; n1: read, write",
-    config: config([[w(0, 1), w(0, 2), r(0)], [r(0), w(0, 3)]], {
-      writeMode: "back",
-      ticksMax: 2,
-      dropsMax: 0,
-      homeChangesMax: 0,
-    }),
+    config: writeBack([[w(0, 1), w(0, 2), r(0)], [r(0), w(0, 3)]]),
   },
   {
     name: "write-back, 2 nodes, 2 keys, 1 line each, n0: write k0, write k0, read k1; n1: read k0",
-    config: config([[w(0, 1), w(0, 2), r(1)], [r(0)]], {
-      writeMode: "back",
-      keyCount: 2,
-      maxEntries: 1,
-      ticksMax: 2,
-      dropsMax: 0,
-      homeChangesMax: 0,
-    }),
+    config: writeBack([[w(0, 1), w(0, 2), r(1)], [r(0)]], 1),
   },
   {
     name: "write-back, 3 nodes, 1 key, n0: write, write; n1: read; n2: write",
-    config: config([[w(0, 1), w(0, 2)], [r(0)], [w(0, 3)]], {
-      writeMode: "back",
-      ticksMax: 2,
-      dropsMax: 0,
-      homeChangesMax: 0,
-    }),
+    config: writeBack([[w(0, 1), w(0, 2)], [r(0)], [w(0, 3)]]),
   },
   {
     name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read; one loss, leases " +
@@ -213,14 +211,7 @@ export const LARGE_CONFIGS: NamedConfig[] = [
   {
     name: "write-back, 2 nodes, 2 keys, 1 line each, n0: write k0, write k0, read k1, read k0; " +
       "n1: write k1, read k0",
-    config: config([[w(0, 1), w(0, 2), r(1), r(0)], [w(1, 3), r(0)]], {
-      writeMode: "back",
-      keyCount: 2,
-      maxEntries: 1,
-      ticksMax: 2,
-      dropsMax: 0,
-      homeChangesMax: 0,
-    }),
+    config: writeBack([[w(0, 1), w(0, 2), r(1), r(0)], [w(1, 3), r(0)]], 1),
   },
   {
     name: "write-back under faults, 2 nodes, 1 key, n0: write, write; n1: read, read; one loss, " +
