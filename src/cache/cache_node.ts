@@ -292,7 +292,7 @@ export class CacheNode {
   /**
    * A write applied and acknowledged locally (write-back, a line held in M or E under a live
    * lease): whether its NX/XX condition held; null when it must go to the home (nothing done).
-   * Found by the key's bytes, like a hit; `write.value` is kept by the line (the caller's copy).
+   * Found by the key's bytes, like a hit; `write.value` is copied (it may be a view of input).
    */
   writeHit(key: Uint8Array, write: CacheWrite, nowMs: number): boolean | null {
     if (this.#options.writeMode !== "back") return null;
@@ -579,6 +579,7 @@ export class CacheNode {
       dirty: null,
       usedAtMs: nowMs,
       renewingId: null,
+      ownsValue: false, // shared with the read it answers, and with a local home's store
     };
     if (!this.#isLive(line, nowMs)) return [completion];
     const evicted = this.#lines.insert(keyIdOf(message.key), line);
@@ -596,6 +597,7 @@ export class CacheNode {
       held.epoch === message.epoch && held.grantSeq <= message.upToSeq;
     if (line !== undefined && revokes(line)) {
       dirty = line.dirty?.data ?? null;
+      line.ownsValue = false; // the ack carries the buffer
       if (message.type === "forward") {
         line.state = "S";
         line.dirty = null;
@@ -733,7 +735,9 @@ export class CacheNode {
   #sendDirty(line: CacheLine, nowMs: number): void {
     const dirty = line.dirty;
     assert(dirty !== null, "write-back of a dirty line");
-    const { version, data } = dirty;
+    // A copy: the line keeps its buffer for the next writes (`ownsValue`); a retry resends this.
+    const data = { value: dirty.data.value?.slice() ?? null, ttlMs: dirty.data.ttlMs };
+    const version = dirty.version;
     dirty.inFlight = { version, data, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
     dirty.unsentSinceMs = null;
     this.#sendWriteBack(line, false, version, data);

@@ -34,6 +34,14 @@ export interface CacheLine {
   state: GrantedState;
   /** null: the key does not exist (a cached miss). */
   value: Uint8Array | null;
+  /**
+   * True while `value` is a buffer the node allocated for a local write (write-back) and has
+   * handed to nothing else: a later local write of the same length copies its bytes into it
+   * instead of allocating. A granted value may be shared (with the store of a home on this node,
+   * with the read it answered), and a value put in a message is never written again, so both
+   * make it false. A copy of the line (`LineStore.clone`) gets its own copy of such a buffer.
+   */
+  ownsValue: boolean;
   /** The line must not answer at or after this time (node clock): lease end. */
   leaseEndMs: number;
   /** The line must not answer at or after this (TTL deadline minus the margin), or null. */
@@ -371,5 +379,9 @@ function copyLine(line: CacheLine): CacheLine {
     data: { ...line.dirty.data },
     inFlight: line.dirty.inFlight === null ? null : { ...line.dirty.inFlight },
   };
-  return { ...line, dirty };
+  // An owned buffer is written in place by later local writes: each copy gets its own.
+  if (!line.ownsValue || line.value === null) return { ...line, dirty };
+  const value = line.value.slice();
+  if (dirty !== null && dirty.data.value === line.value) dirty.data.value = value;
+  return { ...line, value, dirty };
 }

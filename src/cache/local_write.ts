@@ -2,11 +2,14 @@ import type { CacheTiming } from "./limits.ts";
 import type { CacheLine, LineStore } from "./line_store.ts";
 import type { CacheWrite } from "./types.ts";
 
-const NOT_APPLIED = Object.freeze({ applied: false, evicted: [] as CacheLine[] });
+const NO_LINES: CacheLine[] = Object.freeze([]) as unknown as CacheLine[];
+const NOT_APPLIED = Object.freeze({ applied: false, evicted: NO_LINES });
 
 /**
  * Applies a write-back write to a line the node owns (M, or E which becomes M): NX/XX are
- * decided on the line's value, the value and TTL change locally and the line becomes dirty.
+ * decided on the line's value, the value and TTL change locally and the line becomes dirty. The
+ * value is copied (into the line's own buffer when it has one of that length, `ownsValue`), so
+ * the caller may pass a view of its input.
  * Returns whether the condition held (false: nothing changed, Redis answers nil) and the lines
  * the bigger value evicted (the caller sends their notices). The value must fit the store
  * (`LineStore.fits`).
@@ -21,10 +24,19 @@ export function applyLocalWrite(
   const exists = line.value !== null;
   if (write.condition === "ifMissing" && exists) return NOT_APPLIED;
   if (write.condition === "ifExists" && !exists) return NOT_APPLIED;
-  const evicted = lines.setValue(line, write.value);
+  const value = write.value;
+  let evicted = NO_LINES;
+  if (
+    line.ownsValue && value !== null && line.value !== null && line.value.length === value.length
+  ) {
+    line.value.set(value); // the line's own buffer, in no message: same bytes count
+  } else {
+    evicted = lines.setValue(line, value === null ? null : value.slice());
+    line.ownsValue = value !== null;
+  }
   line.state = "M";
   line.expiryEndMs = write.ttlMs === null ? null : nowMs + write.ttlMs - timing.expiryMarginMs;
-  const data = { value: write.value, ttlMs: write.ttlMs };
+  const data = { value: line.value, ttlMs: write.ttlMs };
   const version = ++line.writeCount;
   if (line.dirty === null) {
     line.dirty = { data, version, unsentSinceMs: nowMs, inFlight: null };

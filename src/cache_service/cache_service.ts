@@ -290,7 +290,7 @@ export class CacheService {
 
   /**
    * A write acknowledged locally (write-back on a line this node owns), or null (the caller then
-   * calls `write`). `write.value` must be the caller's own copy: the line keeps it. `batchNowMs`
+   * calls `write`). `write.value` may be a view of the caller's input: the line copies it. `batchNowMs`
    * as for `hitValue`, and safe for the same reason: the write takes effect at that instant, when
    * the line was live in M or E, so no other node could read or write the key then; nothing
    * reaches the line before the write is applied (the batch does not yield). The instant is

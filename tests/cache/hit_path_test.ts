@@ -24,6 +24,7 @@ function line(key: Uint8Array, grantSeq: number) {
     writeCount: 0,
     usedAtMs: 0,
     renewingId: null,
+    ownsValue: false,
   };
 }
 

@@ -60,6 +60,7 @@ Deno.test("line store: takeDue removes exactly the lines past their deadline", (
     writeCount: 0,
     usedAtMs: 0,
     renewingId: null,
+    ownsValue: false,
     dirty: null,
   });
   store.insert("0", line(0, 100, null));

@@ -16,6 +16,7 @@ function line(id: string, value = "v"): CacheLine {
     writeCount: 0,
     usedAtMs: 0,
     renewingId: null,
+    ownsValue: false,
     dirty: null,
   };
 }

@@ -292,3 +292,33 @@ Deno.test("write-back home: an eviction notice does not end an open revocation o
   assert.equal(commit?.kind, "commit");
   assert.deepEqual(commit.kind === "commit" && commit.write.value, new Uint8Array([9]));
 });
+
+Deno.test("write-back: writes of the same length reuse the line's buffer, never one handed out", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  const granted = n.hit(A, 1)!.value!; // the grant's own buffer (shared with the read it answered)
+  const input = new Uint8Array([1, 2, 3]); // a view of input the caller reuses
+  n.write(A, 0, { ...set(0), value: input.subarray(0, 1) }, 5);
+  input[0] = 9; // the line copied it
+  assert.deepEqual(n.hit(A, 6)?.value, new Uint8Array([1]));
+  assert.deepEqual(granted, new Uint8Array([0]), "the granted value is not written into");
+  n.write(A, 0, set(2), 10);
+  const owned = n.hit(A, 11)?.value;
+  n.tick(110);
+  const [wb] = writeBacks(n);
+  assert.deepEqual(wb?.dirty.value, new Uint8Array([2]));
+  n.write(A, 0, set(3), 120);
+  assert.equal(n.hit(A, 121)?.value, owned, "written in place: no new buffer");
+  assert.deepEqual(owned, new Uint8Array([3]));
+  assert.deepEqual(wb?.dirty.value, new Uint8Array([2]), "the WriteBack in flight keeps its bytes");
+  n.tick(110 + TIMING.leaseMs / 4 + 1); // unacknowledged: resent exactly as it was
+  const [retry] = writeBacks(n);
+  assert.equal(retry?.writeVersion, wb?.writeVersion);
+  assert.deepEqual(retry?.dirty.value, new Uint8Array([2]));
+  // A revocation hands the buffer out with its ack: later values never go into it.
+  n.receive({ type: "forward", slot: 0, epoch: 1, key: A, upToSeq: 1 }, 400);
+  const ack = n.takeMessages().find((m) => m.type === "invalidateAck");
+  assert.ok(ack?.type === "invalidateAck");
+  assert.deepEqual(ack.dirty?.value, new Uint8Array([3]));
+  assert.equal(n.stateOf(A, 401), "S");
+});
