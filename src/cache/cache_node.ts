@@ -168,6 +168,7 @@ export class CacheNode {
     const line = this.#validLine(id, nowMs);
     if (line !== undefined) {
       this.#stats.hits++;
+      line.ownsValue = false; // the caller may keep the value past later writes
       return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs };
     }
     this.#stats.misses++;
@@ -186,12 +187,17 @@ export class CacheNode {
     const line = this.hitLine(key, nowMs);
     if (line === null) return null;
     const renew = this.renewDue(line, nowMs);
+    // The caller may keep the value across a wait (MGET with a miss beside it): a later write of
+    // the same pipeline must not show through it, so the next write allocates.
+    (line as CacheLine).ownsValue = false;
     return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 
   /**
    * The hit path without allocation: the live line of `key` (counted as a hit, made most recent)
-   * or null (then `read`, a miss). Found by the key's bytes, one lookup, no string id built.
+   * or null (then `read`, a miss). Found by the key's bytes, one lookup, no string id built. The
+   * caller must use the line's value before anything else runs (a later local write of the same
+   * length may write into its buffer, `ownsValue`); `hit` and `read` hand out values to keep.
    */
   hitLine(key: Uint8Array, nowMs: number): Readonly<CacheLine> | null {
     const line = this.#lines.peekKey(key);

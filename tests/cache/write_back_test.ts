@@ -300,16 +300,21 @@ Deno.test("write-back: writes of the same length reuse the line's buffer, never 
   const input = new Uint8Array([1, 2, 3]); // a view of input the caller reuses
   n.write(A, 0, { ...set(0), value: input.subarray(0, 1) }, 5);
   input[0] = 9; // the line copied it
-  assert.deepEqual(n.hit(A, 6)?.value, new Uint8Array([1]));
+  assert.deepEqual(n.hitLine(A, 6)?.value, new Uint8Array([1]));
   assert.deepEqual(granted, new Uint8Array([0]), "the granted value is not written into");
   n.write(A, 0, set(2), 10);
-  const owned = n.hit(A, 11)?.value;
+  const owned = n.hitLine(A, 11)?.value; // looked at, not handed out
   n.tick(110);
   const [wb] = writeBacks(n);
   assert.deepEqual(wb?.dirty.value, new Uint8Array([2]));
   n.write(A, 0, set(3), 120);
-  assert.equal(n.hit(A, 121)?.value, owned, "written in place: no new buffer");
+  assert.equal(n.hitLine(A, 121)?.value, owned, "written in place: no new buffer");
   assert.deepEqual(owned, new Uint8Array([3]));
+  // A value handed out by a hit (kept by MGET while another key misses) keeps its bytes.
+  const kept = n.hit(A, 122)!.value;
+  n.write(A, 0, set(4), 123);
+  assert.deepEqual(kept, new Uint8Array([3]));
+  assert.deepEqual(n.hitLine(A, 124)?.value, new Uint8Array([4]));
   assert.deepEqual(wb?.dirty.value, new Uint8Array([2]), "the WriteBack in flight keeps its bytes");
   n.tick(110 + TIMING.leaseMs / 4 + 1); // unacknowledged: resent exactly as it was
   const [retry] = writeBacks(n);
@@ -319,6 +324,6 @@ Deno.test("write-back: writes of the same length reuse the line's buffer, never 
   n.receive({ type: "forward", slot: 0, epoch: 1, key: A, upToSeq: 1 }, 400);
   const ack = n.takeMessages().find((m) => m.type === "invalidateAck");
   assert.ok(ack?.type === "invalidateAck");
-  assert.deepEqual(ack.dirty?.value, new Uint8Array([3]));
+  assert.deepEqual(ack.dirty?.value, new Uint8Array([4]));
   assert.equal(n.stateOf(A, 401), "S");
 });
