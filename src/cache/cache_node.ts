@@ -184,12 +184,12 @@ export class CacheNode {
    * `renewDue` says a renewal walk (`renewLines`) is due.
    */
   hit(key: Uint8Array, nowMs: number): ReadDecision & { kind: "hit"; renew: boolean } | null {
-    const line = this.hitLine(key, nowMs);
+    const line = this.#hitLine(key, nowMs);
     if (line === null) return null;
     const renew = this.renewDue(line, nowMs);
     // The caller may keep the value across a wait (MGET with a miss beside it): a later write of
     // the same pipeline must not show through it, so the next write allocates.
-    (line as CacheLine).ownsValue = false;
+    line.ownsValue = false;
     return { kind: "hit", value: line.value, expiryEndMs: line.expiryEndMs, renew };
   }
 
@@ -200,6 +200,10 @@ export class CacheNode {
    * length may write into its buffer, `ownsValue`); `hit` and `read` hand out values to keep.
    */
   hitLine(key: Uint8Array, nowMs: number): Readonly<CacheLine> | null {
+    return this.#hitLine(key, nowMs);
+  }
+
+  #hitLine(key: Uint8Array, nowMs: number): CacheLine | null {
     const line = this.#lines.peekKey(key);
     if (line === undefined || !this.#isLive(line, nowMs)) return null;
     this.#lines.touchFound();
@@ -599,9 +603,7 @@ export class CacheNode {
     const line = this.#lines.peek(id);
     let keptShared = false;
     let dirty = null;
-    const revokes = (held: { epoch: number; grantSeq: number }) =>
-      held.epoch === message.epoch && held.grantSeq <= message.upToSeq;
-    if (line !== undefined && revokes(line)) {
+    if (line !== undefined && revokes(message, line)) {
       dirty = line.dirty?.data ?? null;
       line.ownsValue = false; // the ack carries the buffer
       if (message.type === "forward") {
@@ -616,7 +618,7 @@ export class CacheNode {
       // revocation): the ack carries the data, which the home commits before it goes on; the
       // WriteBack is then refused (no holder record), its ack ends the flush.
       const flushing = this.#flushing.get(id);
-      if (flushing !== undefined && revokes(flushing)) dirty = flushing.data;
+      if (flushing !== undefined && revokes(message, flushing)) dirty = flushing.data;
     }
     const requestId = this.#pendingByKey.get(id);
     const pending = requestId === undefined ? undefined : this.#pending.get(requestId);
@@ -788,4 +790,12 @@ export class CacheNode {
     const { slot, epoch, grantSeq } = line;
     this.#flushing.set(id, { slot, sentAtMs: nowMs, epoch, grantSeq, data: dirty.data });
   }
+}
+
+/** Whether a Forward or Invalidate covers what was held under `held`'s epoch and grant. */
+function revokes(
+  message: ForwardMessage | InvalidateMessage,
+  held: { epoch: number; grantSeq: number },
+): boolean {
+  return held.epoch === message.epoch && held.grantSeq <= message.upToSeq;
 }

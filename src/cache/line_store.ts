@@ -85,8 +85,8 @@ interface Slot {
   heapSlot: number;
 }
 
-/** What `setValue` returns when it evicted nothing (shared: never modified). */
-const NONE_EVICTED: CacheLine[] = Object.freeze([]) as unknown as CacheLine[];
+/** No lines (never modified): what `setValue`, or a local write, returns when it evicted none. */
+export const NONE_EVICTED: CacheLine[] = Object.freeze([]) as unknown as CacheLine[];
 
 /** FNV-1a over the key's bytes: the byte index's map key. */
 export function keyHash(key: Uint8Array): number {

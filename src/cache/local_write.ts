@@ -1,9 +1,8 @@
 import type { CacheTiming } from "./limits.ts";
-import type { CacheLine, LineStore } from "./line_store.ts";
+import { type CacheLine, type LineStore, NONE_EVICTED } from "./line_store.ts";
 import type { CacheWrite } from "./types.ts";
 
-const NO_LINES: CacheLine[] = Object.freeze([]) as unknown as CacheLine[];
-const NOT_APPLIED = Object.freeze({ applied: false, evicted: NO_LINES });
+const NOT_APPLIED = Object.freeze({ applied: false, evicted: NONE_EVICTED });
 
 /**
  * Applies a write-back write to a line the node owns (M, or E which becomes M): NX/XX are
@@ -25,7 +24,7 @@ export function applyLocalWrite(
   if (write.condition === "ifMissing" && exists) return NOT_APPLIED;
   if (write.condition === "ifExists" && !exists) return NOT_APPLIED;
   const value = write.value;
-  let evicted = NO_LINES;
+  let evicted = NONE_EVICTED;
   if (
     line.ownsValue && value !== null && line.value !== null && line.value.length === value.length
   ) {

@@ -259,8 +259,8 @@ export class CacheHomes {
    * the fence, hence before this home was made, and every access it tries after is refused.
    */
   #storeFenced(slot: number, term: number): boolean {
-    const fence = this.#options.store.fence?.bind(this.#options.store);
-    if (fence === undefined) return true;
+    const store = this.#options.store;
+    if (store.fence === undefined) return true;
     let state = this.#storeFences.get(slot);
     if (state === undefined || state.epoch !== term) {
       state = { epoch: term, state: "idle", retryAtMs: 0 };
@@ -272,13 +272,7 @@ export class CacheHomes {
     const current = state;
     current.state = "pending";
     this.stats.storeFences++;
-    let raised: Promise<boolean>;
-    try {
-      raised = fence(slot, term);
-    } catch (error) {
-      raised = Promise.reject(error);
-    }
-    raised.then((newest) => {
+    Promise.try(() => store.fence!(slot, term)).then((newest) => {
       if (this.#storeFences.get(slot) !== current) return;
       current.state = newest ? "raised" : "refused";
       if (!newest) {
@@ -349,12 +343,7 @@ export class CacheHomes {
     let done: Promise<StoreResult>;
     if (request.kind === "barrier") {
       this.stats.storeBarriers++;
-      let confirmed: Promise<void>;
-      try {
-        confirmed = this.#options.leaderBarrier(live.slot);
-      } catch (error) {
-        confirmed = Promise.reject(error);
-      }
+      const confirmed = Promise.try(() => this.#options.leaderBarrier(live.slot));
       done = confirmed.then(() => ({ ok: true, value: null, ttlRemainingMs: null, applied: true }));
     } else if (request.kind === "read") {
       this.stats.storeReads++;
@@ -395,12 +384,7 @@ export class CacheHomes {
     if (batch.length === 0) return;
     live.batch = [];
     const pairs = batch.map(({ key, write }) => ({ key, value: write.value! }));
-    let written: Promise<KvKeyWrite[]>;
-    try {
-      written = this.#options.store.writePairs!(live.slot, pairs);
-    } catch (error) {
-      written = Promise.reject(error);
-    }
+    const written = Promise.try(() => this.#options.store.writePairs!(live.slot, pairs));
     if (batch.length > 1) this.stats.storeBatches++;
     batch.forEach((request, index) => {
       this.#settle(live, request, written.then((writes) => resultOfWrite(writes[index]!)));

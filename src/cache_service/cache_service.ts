@@ -290,13 +290,13 @@ export class CacheService {
 
   /**
    * A write acknowledged locally (write-back on a line this node owns), or null (the caller then
-   * calls `write`). `write.value` may be a view of the caller's input: the line copies it. `batchNowMs`
-   * as for `hitValue`, and safe for the same reason: the write takes effect at that instant, when
-   * the line was live in M or E, so no other node could read or write the key then; nothing
-   * reaches the line before the write is applied (the batch does not yield). The instant is
-   * earlier than a fresh read by about a slice (`CLIENT_SLICE_MS_DEFAULT`, 10 ms), far inside
-   * the home's margin (`holderMarginMs`) for the final WriteBack of a line that lapses; a TTL
-   * counted from it ends earlier, and the write-back it schedules is due earlier.
+   * calls `write`). `write.value` may be a view of the caller's input: the line copies it.
+   * `batchNowMs` as for `hitValue`, and safe for the same reason: the write takes effect at that
+   * instant, when the line was live in M or E, so no other node could read or write the key then;
+   * nothing reaches the line before the write is applied (the batch does not yield). The instant is
+   * earlier than a fresh read by about a slice (`CLIENT_SLICE_MS_DEFAULT`, 10 ms), far inside the
+   * home's margin (`holderMarginMs`) for the final WriteBack of a line that lapses; a TTL counted
+   * from it ends earlier, and the write-back it schedules is due earlier.
    */
   writeHit(key: Uint8Array, write: CacheWrite, batchNowMs?: number): boolean | null {
     const applied = this.node.writeHit(key, write, this.#batchNow(batchNowMs));

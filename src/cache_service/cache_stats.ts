@@ -40,7 +40,8 @@ export function cacheInfoFields(
     ["cache_write_mode", writeMode],
     ["cache_backend", backend === null ? "slots" : backend.display],
     ["cache_backend_connected", backend === null || backend.connected ? 1 : 0],
-    // Backend accesses refused because a newer home of the slot fenced Redis.
+    // Fences raised in the backend by new homes here, and accesses a newer fence refused.
+    ["cache_backend_fences", service.homes.stats.storeFences],
     ["cache_backend_fenced", backend === null ? 0 : backend.stats.fenced],
   ];
   for (const [name, value] of cacheStatsPairs(service, capacity)) {
@@ -65,7 +66,6 @@ export function cacheInfoFields(
     ["cache_fences_started", homes.stats.fencesStarted],
     ["cache_fences_acked", stats.fencesAcked],
     ["cache_fences_not_acked", stats.fencesNotAcked],
-    ["cache_backend_fences", homes.stats.storeFences],
   );
   return fields;
 }

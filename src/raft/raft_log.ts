@@ -75,6 +75,12 @@ export class RaftLog {
     return this.#appliedIndex;
   }
 
+  /** Replaces the snapshot (compaction point), keeping `#snapshotIndex` with it. */
+  #setSnapshot(snapshot: Snapshot): void {
+    this.#snapshot = snapshot;
+    this.#snapshotIndex = snapshot.index;
+  }
+
   /** First index still held as an entry. */
   firstIndex(): number {
     return this.#snapshotIndex + 1;
@@ -189,8 +195,7 @@ export class RaftLog {
   /** Replaces the whole log by a snapshot received from the leader. */
   restore(snapshot: Snapshot): void {
     assert(snapshot.index > this.#committedIndex, "restore of an already committed snapshot");
-    this.#snapshot = snapshot;
-    this.#snapshotIndex = snapshot.index;
+    this.#setSnapshot(snapshot);
     this.#entries = [];
     this.#committedIndex = snapshot.index;
     this.#applyingIndex = snapshot.index;
@@ -203,8 +208,7 @@ export class RaftLog {
     const term = this.term(index);
     assert(term !== undefined, `compact at unknown index ${index}`);
     this.#entries = this.#entries.slice(index - this.#snapshotIndex);
-    this.#snapshot = { index, term, confState, data };
-    this.#snapshotIndex = index;
+    this.#setSnapshot({ index, term, confState, data });
   }
 
   /** True when entries await persistence. */

@@ -94,7 +94,6 @@ function clientStep(config: WorldConfig, w: World, i: number): Step | null {
   if (decision.kind === "done") {
     startOp(next, i, op, 0);
     completeLocalWrite(next, i);
-    flushNode(next, i); // evictions a bigger value made (none here: one-byte values)
     return { label: `${label}: acknowledged locally`, state: next };
   }
   startOp(next, i, op, decision.requestId);

@@ -99,7 +99,7 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     breaks: "a node answers a revocation of a line it evicted dirty without the data its final " +
       "WriteBack carries (the home reaches that WriteBack only after the revocation)",
     path: "src/cache/cache_node.ts",
-    anchor: "if (flushing !== undefined && revokes(flushing)) dirty = flushing.data;",
+    anchor: "if (flushing !== undefined && revokes(message, flushing)) dirty = flushing.data;",
     replacement: "",
     caughtBy: /stale read/,
     seedsMax: 0,
