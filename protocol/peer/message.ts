@@ -57,7 +57,8 @@ export type PeerMessage =
   | { type: "queueReady"; queues: QueueReadyItem[] }
   /**
    * A cache protocol message (docs/cache.md): `payload` is its own encoding (version byte, code,
-   * slot, fields); the frame's type code is the cache message's code (128-141).
+   * slot, fields); the frame's type code is the cache message's code (128-141), or 142 for a
+   * CacheBundle (several such encodings, src/cache_service/cache_frames.ts).
    */
   | { type: CachePeerType; payload: Uint8Array };
 
@@ -67,7 +68,10 @@ export interface QueueReadyItem {
   count: number;
 }
 
-/** Peer message types of the cache, one per cache message code. */
+/**
+ * Peer message types of the cache: one per cache message code, then CacheBundle (several cache
+ * messages to one node in one frame).
+ */
 export type CachePeerType =
   | "cacheReadRequest"
   | "cacheExclusiveRequest"
@@ -82,7 +86,8 @@ export type CachePeerType =
   | "cacheFence"
   | "cacheFenceAck"
   | "cacheRenewRequest"
-  | "cacheRenewGrant";
+  | "cacheRenewGrant"
+  | "cacheBundle";
 
 /** The cache's peer message types in code order (128, 129, ...). */
 export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
@@ -100,6 +105,7 @@ export const CACHE_PEER_TYPES: readonly CachePeerType[] = [
   "cacheFenceAck",
   "cacheRenewRequest",
   "cacheRenewGrant",
+  "cacheBundle",
 ];
 
 /** Code of the first cache peer message type; the others follow in CACHE_PEER_TYPES order. */
@@ -152,6 +158,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<PeerMessageType, number>> = {
   cacheFenceAck: 139,
   cacheRenewRequest: 140,
   cacheRenewGrant: 141,
+  cacheBundle: 142,
 };
 
 /** Wire names used in error messages and docs, e.g. "ForwardRequest". */
@@ -181,6 +188,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<PeerMessageType, string>> = {
   cacheFenceAck: "CacheFenceAck",
   cacheRenewRequest: "CacheRenewRequest",
   cacheRenewGrant: "CacheRenewGrant",
+  cacheBundle: "CacheBundle",
 };
 
 /**

@@ -63,6 +63,12 @@ export const CACHE_VALUE_BYTES_MAX = 512 * 1024 * 1024;
  */
 export function encodeCacheMessage(m: CacheMessage): Uint8Array {
   const w = new BinaryWriter(64 + ("key" in m ? m.key.length : 0));
+  writeCacheMessage(w, m);
+  return w.view();
+}
+
+/** Appends encodeCacheMessage's bytes of `m` to `w` (several messages share one writer). */
+export function writeCacheMessage(w: BinaryWriter, m: CacheMessage): void {
   w.u8(CACHE_MESSAGE_VERSION).u8(CACHE_MESSAGE_CODES[m.type]).u32(m.slot);
   if ("key" in m && m.key.length > KV_KEY_BYTES_MAX) {
     throw new RangeError(`Cannot encode ${CONTEXT}: key of ${m.key.length} bytes`);
@@ -128,7 +134,6 @@ export function encodeCacheMessage(m: CacheMessage): Uint8Array {
       for (const index of m.refused) w.u32(index);
       break;
   }
-  return w.view();
 }
 
 /** Decodes encodeCacheMessage output; throws CacheCodecError "Cannot decode cache message: ...". */

@@ -33,5 +33,6 @@ export {
   CacheCodecError,
   decodeCacheMessage,
   encodeCacheMessage,
+  writeCacheMessage,
 } from "./message_codec.ts";
 export type * from "./types.ts";

@@ -1,5 +1,6 @@
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
 import {
+  type CacheMessage,
   CacheNode,
   type CacheNodeOptions,
   type CacheWrite,
@@ -14,7 +15,7 @@ import { randomReadIdStart } from "../consensus/read_ids.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
-import { cacheFrameOf, cacheMessageOf } from "./cache_frames.ts";
+import { cacheFramesOf, cacheMessagesOf } from "./cache_frames.ts";
 import { MembershipWatch } from "./membership_watch.ts";
 
 /**
@@ -118,6 +119,8 @@ export class CacheService {
   readonly homes: CacheHomes;
   readonly #membership: MembershipWatch;
   readonly #parked = new Map<number, Parked>();
+  /** Messages for other nodes queued in this turn, per node (#post). */
+  #outbox = new Map<string, CacheMessage[]>();
   readonly #keyWaiters = new Map<string, KeyWaiter[]>();
   /** Requests pausing between asks; bounded by the clients waiting on them. */
   readonly #pauses = new Set<Pause>();
@@ -125,9 +128,13 @@ export class CacheService {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** Counters for INFO cache and metrics. */
   readonly stats = {
+    /** Peer frames: one cache message each, or a CacheBundle of several. */
     framesSent: 0,
     framesReceived: 0,
     framesDropped: 0,
+    /** Cache messages in the frames sent and received (not those to this node's own homes). */
+    messagesSent: 0,
+    messagesReceived: 0,
     requestsRefused: 0,
     requestsTimedOut: 0,
     /** RenewRequests sent (one per slot and renewal walk, more past their bounds). */
@@ -360,15 +367,20 @@ export class CacheService {
     }
   }
 
-  /** A frame in the cache code range from peer `from`. */
+  /** A frame in the cache code range from peer `from`: one message, or a bundle's in order. */
   onFrame(from: string, frame: PeerMessage): void {
-    const message = cacheMessageOf(frame);
-    if (message === null) {
+    const messages = cacheMessagesOf(frame);
+    if (messages === null) {
       this.stats.framesDropped++;
       this.#options.logger.debug("cache frame dropped: not a cache message", { from });
       return;
     }
     this.stats.framesReceived++;
+    this.stats.messagesReceived += messages.length;
+    for (const message of messages) this.#onMessage(from, message);
+  }
+
+  #onMessage(from: string, message: CacheMessage): void {
     switch (message.type) {
       case "readRequest":
       case "exclusiveRequest":
@@ -520,21 +532,18 @@ export class CacheService {
       queueMicrotask(() => this.homes.receive(me, message));
       return;
     }
-    if (
-      home !== null && this.#options.isUp(home) && this.#options.send(home, cacheFrameOf(message))
-    ) {
-      this.stats.framesSent++;
-      if (message.type === "readRequest" || message.type === "exclusiveRequest") {
-        const parked = this.#parked.get(message.requestId);
-        if (parked !== undefined) parked.sentTo = { home, slot: message.slot };
-      }
-      return;
-    }
-    // No home to reach: a request is answered unrouted (its caller pauses and asks again);
-    // acks, write-backs and evictions are dropped (the home counts the holder as invalidated
-    // once its lease lapsed).
+    if (home !== null && this.#options.isUp(home)) return this.#post(home, message);
+    this.#notSent(message, home !== null);
+  }
+
+  /**
+   * A node message that did not leave: a request is answered unrouted (its caller pauses and
+   * asks again; `homeKnown`: a home was named, as opposed to none); acks, write-backs and
+   * evictions are dropped (the home counts the holder as invalidated once its lease lapsed).
+   */
+  #notSent(message: CacheMessage, homeKnown: boolean): void {
     if (message.type === "readRequest" || message.type === "exclusiveRequest") {
-      queueMicrotask(() => this.#unrouted(message.requestId, message.key, home !== null));
+      queueMicrotask(() => this.#unrouted(message.requestId, message.key, homeKnown));
     } else if (message.type === "renewRequest") {
       this.node.abandon(message.requestId); // its lines may go in the next walk
     }
@@ -546,7 +555,40 @@ export class CacheService {
       queueMicrotask(() => this.#onHomeMessage(message, me));
       return;
     }
-    if (this.#options.send(to, cacheFrameOf(message))) this.stats.framesSent++;
+    this.#post(to, message);
+  }
+
+  /**
+   * Queues a message for node `to`; the messages queued in one turn leave together at its end,
+   * in order, as few frames (cacheFramesOf). Bounded by what one turn produces: every queue is
+   * emptied at the end of the turn it was filled in.
+   */
+  #post(to: string, message: CacheMessage): void {
+    const queued = this.#outbox.get(to);
+    if (queued !== undefined) return void queued.push(message);
+    this.#outbox.set(to, [message]);
+    if (this.#outbox.size === 1) queueMicrotask(() => this.#sendOutbox());
+  }
+
+  #sendOutbox(): void {
+    const outbox = this.#outbox;
+    this.#outbox = new Map();
+    for (const [to, messages] of outbox) {
+      for (const { frame, messages: carried } of cacheFramesOf(messages)) {
+        const sent = this.#options.send(to, frame);
+        if (sent) {
+          this.stats.framesSent++;
+          this.stats.messagesSent += carried.length;
+        }
+        for (const message of carried) {
+          if (!sent) this.#notSent(message, true);
+          else if (message.type === "readRequest" || message.type === "exclusiveRequest") {
+            const parked = this.#parked.get(message.requestId);
+            if (parked !== undefined) parked.sentTo = { home: to, slot: message.slot };
+          }
+        }
+      }
+    }
   }
 
   /**

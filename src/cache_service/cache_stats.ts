@@ -59,6 +59,8 @@ export function cacheInfoFields(
     ["cache_frames_sent", stats.framesSent],
     ["cache_frames_received", stats.framesReceived],
     ["cache_frames_dropped", stats.framesDropped],
+    ["cache_messages_sent", stats.messagesSent],
+    ["cache_messages_received", stats.messagesReceived],
     ["cache_requests_refused", stats.requestsRefused],
     ["cache_requests_timed_out", stats.requestsTimedOut],
     ["cache_home_retries", stats.homeRetries],
