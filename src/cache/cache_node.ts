@@ -74,6 +74,10 @@ export interface CacheNodeStats {
   misses: number;
   evictions: number;
   invalidationsReceived: number;
+  /** Writes acknowledged locally (write-back; also counted in `hits`). */
+  localWrites: number;
+  /** WriteBacks sent, resends and final ones included. */
+  writeBacksSent: number;
 }
 
 interface PendingRequest {
@@ -139,7 +143,14 @@ export class CacheNode {
   #renewWalkAtMs = 0;
   #nextRequestId = 1;
   #outbox: NodeToHomeMessage[] = [];
-  #stats: CacheNodeStats = { hits: 0, misses: 0, evictions: 0, invalidationsReceived: 0 };
+  #stats: CacheNodeStats = {
+    hits: 0,
+    misses: 0,
+    evictions: 0,
+    invalidationsReceived: 0,
+    localWrites: 0,
+    writeBacksSent: 0,
+  };
 
   /** Creates an empty cache. */
   constructor(options: CacheNodeOptions) {
@@ -323,6 +334,7 @@ export class CacheNode {
       this.#options.timing,
     );
     if (!applied) return false;
+    this.#stats.localWrites++;
     for (const old of evicted) this.#evicted(old, nowMs);
     this.#flushAtMs ??= nowMs + this.#options.timing.writeBackMs;
     // The tick's two sweeps: only a line that just became dirty joins the dirty set (a dirty one
@@ -753,6 +765,7 @@ export class CacheNode {
 
   #sendWriteBack(line: CacheLine, final: boolean, writeVersion: number, dirty: DirtyData): void {
     const { slot, epoch, key, grantSeq } = line;
+    this.#stats.writeBacksSent++;
     this.#outbox.push({
       type: "writeBack",
       slot,

@@ -9,7 +9,8 @@ const NOT_APPLIED = Object.freeze({ applied: false, evicted: NONE_EVICTED });
  * decided on the line's value, the value and TTL change locally and the line becomes dirty. The
  * value is copied (into the line's own buffer when it has one of that length, `ownsValue`), so
  * the caller may pass a view of its input.
- * Returns whether the condition held (false: nothing changed, Redis answers nil) and the lines
+ * Returns whether the condition held (false: nothing changed, Redis answers nil; for a DEL,
+ * whether the key existed, as the home answers) and the lines
  * the bigger value evicted (the caller sends their notices). The value must fit the store
  * (`LineStore.fits`).
  */
@@ -24,6 +25,8 @@ export function applyLocalWrite(
   if (write.condition === "ifMissing" && exists) return NOT_APPLIED;
   if (write.condition === "ifExists" && !exists) return NOT_APPLIED;
   const value = write.value;
+  // DEL of a missing key removes nothing: Redis answers 0, and the line stays as it is.
+  if (value === null && !exists) return NOT_APPLIED;
   let evicted = NONE_EVICTED;
   if (
     line.ownsValue && value !== null && line.value !== null && line.value.length === value.length

@@ -48,7 +48,10 @@ export function cacheInfoFields(
     fields.push([`cache_${name}`, value]);
   }
   const { stats, homes } = service;
+  const node = service.node.stats(performance.now());
   fields.push(
+    ["cache_local_writes", node.localWrites],
+    ["cache_write_backs_sent", node.writeBacksSent],
     ["cache_homes", homes.size],
     ["cache_homes_made", homes.stats.homesMade],
     ["cache_homes_dropped", homes.stats.homesDropped],

@@ -327,3 +327,15 @@ Deno.test("write-back: writes of the same length reuse the line's buffer, never 
   assert.deepEqual(ack.dirty?.value, new Uint8Array([4]));
   assert.equal(n.stateOf(A, 401), "S");
 });
+
+Deno.test("write-back: a local DEL answers whether the key existed; of a missing key it changes nothing", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  const del = { value: null, ttlMs: null, condition: "always" as const };
+  assert.deepEqual(n.write(A, 0, del, 10), { kind: "done", applied: true }, "the value existed");
+  assert.equal(n.hit(A, 11)?.value, null);
+  // Found by the cache simulation's fault-free phase: a second DEL answered 1 (applied).
+  const before = n.fingerprint();
+  assert.deepEqual(n.write(A, 0, del, 11), { kind: "done", applied: false });
+  assert.equal(n.fingerprint(), before, "no new version, nothing more to write back");
+});
