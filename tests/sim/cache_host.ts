@@ -1,5 +1,5 @@
 import { decodeFrame, encodeFrame } from "../../protocol/peer/mod.ts";
-import type { CacheTiming } from "../../src/cache/mod.ts";
+import type { CacheTiming, CacheWriteMode } from "../../src/cache/mod.ts";
 import { CacheService } from "../../src/cache_service/cache_service.ts";
 import type { RaftHost } from "../../src/consensus/raft_host.ts";
 import { KvService } from "../../src/kv_service/kv_service.ts";
@@ -20,6 +20,8 @@ export interface SimCacheSetup {
   entryBytesMax: number;
   /** Lines a node holds at most (small: evictions happen). */
   maxEntries: number;
+  /** `--cache-write`: through (the default) or back. */
+  writeMode?: CacheWriteMode;
 }
 
 /** A node's monotonic clock: its own origin and rate against virtual time. */
@@ -93,7 +95,7 @@ export class SimCacheHost {
     this.service = new CacheService({
       nodeId: id,
       cache: {
-        writeMode: "through",
+        writeMode: setup.writeMode ?? "through",
         timing: setup.timing,
         maxBytes: 1 << 20,
         maxEntries: setup.maxEntries,

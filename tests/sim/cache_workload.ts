@@ -1,4 +1,4 @@
-import { CACHE_TIMING_DEFAULT } from "../../src/cache/mod.ts";
+import { CACHE_TIMING_DEFAULT, type CacheWriteMode } from "../../src/cache/mod.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
 import { keySlot } from "../../src/placement/key_slot.ts";
 import { type NodeId, SeededRandom } from "../../src/raft/mod.ts";
@@ -15,6 +15,7 @@ import { type NodeClock, SimCacheHost, type SimCacheSetup } from "./cache_host.t
 import type { SimCluster } from "./cluster.ts";
 import { KvApp } from "./kv_app.ts";
 import { runSeed, type SeedResult, type SeedWorkload } from "./random_run.ts";
+import { checkWriteBackHistory, type WriteBackCheckResult } from "./write_back_check.ts";
 
 /**
  * Cache timing in the simulator: production's shape (margin a quarter of the lease) scaled down
@@ -42,6 +43,24 @@ export const SIM_CACHE_SETUP: SimCacheSetup = {
   entryBytesMax: 64 * 1024,
   maxEntries: 2,
 };
+
+/**
+ * The setup of a write-back run: a WriteBack at most a quarter lease after a write (production:
+ * 100 ms against a 2 s lease; here the window is wider against the lease, so write-backs still
+ * race revocations, lapses and home changes many times a run).
+ */
+export const SIM_CACHE_WRITE_BACK_SETUP: SimCacheSetup = {
+  ...SIM_CACHE_SETUP,
+  timing: { ...SIM_CACHE_TIMING, writeBackMs: 50 },
+  writeMode: "back",
+};
+
+/** Virtual time the write-back workload's fault-free phase runs clients for, after the heal. */
+export const CALM_PHASE_MS = 500;
+/** Clients may start an operation this often in that phase (a step of the fault phase). */
+const CALM_STEP_MS = 10;
+/** Chance that an idle client starts an operation at a step of that phase. */
+const CALM_START_CHANCE = 0.25;
 
 /** Request ids of an incarnation start below this (production: below 2^52, at random). */
 const REQUEST_ID_START_MAX = 2 ** 40;
@@ -83,6 +102,9 @@ export interface CacheRunStats {
   evictions: number;
   invalidationsSent: number;
   invalidationsReceived: number;
+  /** Write-back: writes acknowledged locally, and WriteBacks sent. */
+  localWrites: number;
+  writeBacksSent: number;
   homesMade: number;
   homeRetries: number;
   framesSent: number;
@@ -126,6 +148,8 @@ export class CacheWorkload implements SeedWorkload {
     evictions: 0,
     invalidationsSent: 0,
     invalidationsReceived: 0,
+    localWrites: 0,
+    writeBacksSent: 0,
     homesMade: 0,
     homeRetries: 0,
     framesSent: 0,
@@ -141,8 +165,13 @@ export class CacheWorkload implements SeedWorkload {
     keysReplaced: 0,
     checks: 0,
   };
-  /** The linearizability check once `finish` ran. */
+  /** The linearizability check once `finish` ran (write-through). */
   result: KvCheckResult | null = null;
+  /** The write-back check once `finish` ran (write-back: not linearizable under faults). */
+  writeBackResult: WriteBackCheckResult | null = null;
+  /** `--cache-write` of every node. */
+  readonly writeMode: CacheWriteMode;
+  readonly #setup: SimCacheSetup;
   readonly #pick: SeededRandom;
   /** Each incarnation's first cache request id (its own stream: the rest of a seed replays). */
   readonly #requestIds: SeededRandom;
@@ -161,8 +190,10 @@ export class CacheWorkload implements SeedWorkload {
   #cluster: SimCluster | null = null;
   #values = 0;
 
-  /** A workload for `seed` (its own random stream: clients, keys, clocks). */
-  constructor(seed: number) {
+  /** A workload for `seed` (its own random stream: clients, keys, clocks), in `writeMode`. */
+  constructor(seed: number, writeMode: CacheWriteMode = "through") {
+    this.writeMode = writeMode;
+    this.#setup = writeMode === "back" ? SIM_CACHE_WRITE_BACK_SETUP : SIM_CACHE_SETUP;
     this.#pick = new SeededRandom(seed * 2_654_435 + 97);
     this.#requestIds = new SeededRandom(seed * 7_368_787 + 13);
     this.history = new HistoryRecorder(() => this.#cluster?.nowMs ?? 0);
@@ -196,34 +227,115 @@ export class CacheWorkload implements SeedWorkload {
     for (const client of this.#clients) {
       if (client.inFlight !== null || !this.#pick.chance(START_CHANCE)) continue;
       const host = this.#hosts.get(client.node);
-      if (host !== undefined) this.#start(client, host, this.#randomOp());
+      if (host !== undefined) this.#start(client, host, this.#randomOp(client));
     }
   }
 
   /** Lets every operation end, reads every key on every node, then checks the history. */
   async finish(cluster: SimCluster): Promise<string | null> {
-    const idle = () => this.#clients.every((c) => c.inFlight === null);
     const problems: string[] = [];
-    if (await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS)) {
-      this.#sync(cluster);
-      for (const client of this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0)) {
-        const host = this.#hosts.get(client.node);
-        if (host !== undefined) this.#finalReads(client, host, [...this.#keys]);
-      }
-      if (!await cluster.runUntil(idle, CACHE_DRAIN_TIMEOUT_MS)) {
-        problems.push("Cache liveness: final reads still open after the drain");
+    const finalReads = await this.#readEveryKey(cluster, problems);
+    // Write-back: a fault-free phase after the faults, whose operations must be linearizable.
+    const calmFrom = this.writeMode === "back" && problems.length === 0
+      ? await this.#calmPhase(cluster, problems)
+      : null;
+    for (const host of this.#hosts.values()) this.#retire(host, false);
+    this.#hosts.clear();
+    const ops = pairOperations(this.history.events());
+    if (this.writeMode === "back") {
+      this.writeBackResult = checkWriteBackHistory(ops, finalReads);
+      const found = this.writeBackResult.problems;
+      if (found.length > 0) problems.push(`Cache history: ${this.writeBackResult.text}`);
+      if (calmFrom !== null) {
+        this.result = checkKvHistory(ops.filter((op) => op.invokeIndex >= calmFrom));
+        if (this.result.verdict.valid !== "yes") {
+          problems.push(`Cache history after the faults: ${this.result.text}`);
+        }
       }
     } else {
+      this.result = checkKvHistory(ops);
+      if (this.result.verdict.valid !== "yes") problems.push(`Cache history: ${this.result.text}`);
+    }
+    problems.unshift(...this.#unexpected);
+    return problems.length === 0 ? null : problems.join("\n");
+  }
+
+  /**
+   * Lets every operation end, then has every node read every key; the events of those reads
+   * (null when the operations did not end: a liveness problem is added).
+   */
+  async #readEveryKey(
+    cluster: SimCluster,
+    problems: string[],
+  ): Promise<{ fromEvent: number; toEvent: number } | null> {
+    if (!await cluster.runUntil(() => this.#idle(), CACHE_DRAIN_TIMEOUT_MS)) {
       problems.push(
         `Cache liveness: operations still open ${CACHE_DRAIN_TIMEOUT_MS} ms after the heal`,
       );
+      return null;
     }
-    for (const host of this.#hosts.values()) this.#retire(host, false);
-    this.#hosts.clear();
-    this.result = checkKvHistory(pairOperations(this.history.events()));
-    if (this.result.verdict.valid !== "yes") problems.push(`Cache history: ${this.result.text}`);
-    problems.unshift(...this.#unexpected);
-    return problems.length === 0 ? null : problems.join("\n");
+    this.#sync(cluster);
+    const fromEvent = this.history.events().length;
+    for (const client of this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0)) {
+      const host = this.#hosts.get(client.node);
+      if (host !== undefined) this.#finalReads(client, host, [...this.#keys]);
+    }
+    if (!await cluster.runUntil(() => this.#idle(), CACHE_DRAIN_TIMEOUT_MS)) {
+      problems.push("Cache liveness: final reads still open after the drain");
+      return null;
+    }
+    return { fromEvent, toEvent: this.history.events().length };
+  }
+
+  /**
+   * The phase after the faults (network healed, every node up): each key is first SET on one
+   * node, then clients on every node run the random mix for CALM_PHASE_MS, then every node reads
+   * every key. Whatever the faults left behind (write-backs still in flight, lines and homes of
+   * old epochs) must not break linearizability from the first of those SETs on. Returns the
+   * event the phase starts at, or null (a liveness problem is added).
+   */
+  async #calmPhase(cluster: SimCluster, problems: string[]): Promise<number | null> {
+    const calmFrom = this.history.events().length;
+    const firsts = this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0);
+    for (const [index, key] of this.#keys.entries()) {
+      // Tried on each node in turn until one is acknowledged (a node whose replica of the slot
+      // knows no leader, e.g. one removed without learning it, refuses it as unroutable).
+      let written = false;
+      for (let turn = 0; turn < firsts.length && !written; turn++) {
+        const client = firsts[(index + turn) % firsts.length]!;
+        const host = this.#hosts.get(client.node);
+        if (host === undefined) continue;
+        const setOp: CacheOp = { kind: "set", key, value: `v${this.#values++}` };
+        this.#start(client, host, setOp);
+        if (!await cluster.runUntil(() => this.#idle(), CACHE_DRAIN_TIMEOUT_MS)) {
+          problems.push("Cache liveness: a SET after the faults did not end");
+          return null;
+        }
+        written = this.history.events().findLast((e) => e.process === client.process)?.type ===
+          "ok";
+      }
+      if (!written) {
+        problems.push(`Cache liveness: no node took a SET of ${key} after the faults`);
+        return null;
+      }
+    }
+    // One client per node, starting less often than in the fault phase: up to nine nodes on
+    // one key keep the linearizability search within its bound.
+    const endMs = cluster.nowMs + CALM_PHASE_MS;
+    while (cluster.nowMs < endMs) {
+      this.#sync(cluster);
+      for (const client of firsts) {
+        if (client.inFlight !== null || !this.#pick.chance(CALM_START_CHANCE)) continue;
+        const host = this.#hosts.get(client.node);
+        if (host !== undefined) this.#start(client, host, this.#randomOp(client));
+      }
+      await cluster.runFor(CALM_STEP_MS);
+    }
+    return await this.#readEveryKey(cluster, problems) === null ? null : calmFrom;
+  }
+
+  #idle(): boolean {
+    return this.#clients.every((c) => c.inFlight === null);
   }
 
   /** Reads `keys` one after another on `client` (the end check every node takes part in). */
@@ -256,7 +368,7 @@ export class CacheWorkload implements SeedWorkload {
           cluster,
           id,
           this.#clockOf(id),
-          SIM_CACHE_SETUP,
+          this.#setup,
           (from, to, bytes) => this.#hosts.get(to)?.receive(from, bytes),
           this.#requestIds.int(REQUEST_ID_START_MAX),
         );
@@ -275,6 +387,8 @@ export class CacheWorkload implements SeedWorkload {
     s.misses += node.misses;
     s.evictions += node.evictions;
     s.invalidationsReceived += node.invalidationsReceived;
+    s.localWrites += node.localWrites;
+    s.writeBacksSent += node.writeBacksSent;
     s.invalidationsSent += service.homes.invalidationsSent;
     s.homesMade += service.homes.stats.homesMade;
     s.homeRetries += service.stats.homeRetries;
@@ -333,10 +447,21 @@ export class CacheWorkload implements SeedWorkload {
     );
   }
 
-  #randomOp(): CacheOp {
-    const key = this.#keys[this.#pick.int(this.#keys.length)]!;
+  /**
+   * A random GET (65 %), SET or DEL of a random key. With write-back, half GETs, and the key is
+   * the client's node's own one (node index mod the key count) four times in five: lines stay M
+   * on their writer for a while, so writes are acknowledged locally and read back from the dirty
+   * line, while reads from other nodes revoke them.
+   */
+  #randomOp(client: Client): CacheOp {
+    let key = this.#keys[this.#pick.int(this.#keys.length)]!;
+    const back = this.writeMode === "back";
+    if (back && this.#pick.chance(0.8)) {
+      const nodeIndex = Math.floor(client.process / CLIENTS_PER_NODE);
+      key = this.#keys[nodeIndex % this.#keys.length]!;
+    }
     const roll = this.#pick.int(100);
-    if (roll < 65) return { kind: "get", key };
+    if (roll < (back ? 50 : 65)) return { kind: "get", key };
     if (roll < 92) return { kind: "set", key, value: `v${this.#values++}` };
     return { kind: "del", key };
   }
@@ -408,8 +533,9 @@ export function cacheGroupsOf(seed: number): number {
 /** Runs one seed of the cache workload; the result and what the workload recorded. */
 export async function runCacheSeed(
   seed: number,
+  writeMode: CacheWriteMode = "through",
 ): Promise<{ result: SeedResult; workload: CacheWorkload }> {
-  const workload = new CacheWorkload(seed);
+  const workload = new CacheWorkload(seed, writeMode);
   const options = { ...CACHE_SEED_OPTIONS, groupsPerNode: cacheGroupsOf(seed) };
   const result = await runSeed(seed, options, workload);
   return { result, workload };
