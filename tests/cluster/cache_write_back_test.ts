@@ -64,8 +64,19 @@ Deno.test({
       for (const key of keys) assert.equal(await a.call("CACHE.STATE", key), "M", key);
       // The homes committed write-backs of several lines of a slot together.
       assert.ok(await sumField(clients, "cache_store_batches") > batchesBefore);
-      // Another node reads the last value (the owner's dirty data reaches the home).
-      for (const key of keys) assert.equal(await retrying(() => b.get(key), 20_000), "v299");
+      // ... which went out bundled: more messages than frames.
+      assert.ok((await cacheInfoField(a, "cache_write_backs_sent")) > 0);
+      assert.equal(await cacheInfoField(a, "cache_local_writes") >= ROUNDS * KEY_COUNT, true);
+      const framesSent = await cacheInfoField(a, "cache_frames_sent");
+      assert.ok(await cacheInfoField(a, "cache_messages_sent") > 2 * framesSent);
+      // A DEL on the owned line answers locally whether the key existed, as the home would.
+      const [gone, ...kept] = keys as [string, ...string[]];
+      assert.equal(await a.del(gone), 1);
+      assert.equal(await a.del(gone), 0);
+      assert.equal(await a.call("CACHE.STATE", gone), "M");
+      // Another node reads the last values (the owner's dirty data reaches the home).
+      assert.equal(await retrying(() => b.get(gone), 20_000), null);
+      for (const key of kept) assert.equal(await retrying(() => b.get(key), 20_000), "v299");
     } finally {
       for (const redis of clients) redis.disconnect();
       await stopTestCluster(nodes, plan);
