@@ -136,6 +136,13 @@ export class CacheNode {
    * one turn) and no write waits longer than writeBackMs.
    */
   #flushAtMs: number | null = null;
+  /**
+   * No WriteBack in flight may be resent before this (node clock), or null: none in flight. Never
+   * later than the earliest resend due (earlier only costs a sweep that sends nothing), so with
+   * `#flushAtMs` it says when the dirty lines need a sweep at all: a line written steadily stays
+   * dirty, and sweeping every tick cost a lookup per dirty line four times per flush.
+   */
+  #retryAtMs: number | null = null;
   #epochs = new Map<number, number>();
   /** RenewRequests out, by request id; dropped unanswered after a lease (bounded by the lines). */
   #renewals = new Map<number, PendingRenewal>();
@@ -391,13 +398,20 @@ export class CacheNode {
   tick(nowMs: number): void {
     // O(due lines + dirty lines): the line store keeps its lines in a heap by deadline.
     for (const [id, line] of this.#lines.takeDue(nowMs)) this.#dropLapsed(id, line, nowMs);
-    for (const id of this.#dirtyIds) {
-      const line = this.#lines.peek(id);
-      if (line === undefined || line.dirty === null) this.#dirtyIds.delete(id);
-      else if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
-      else this.#maybeWriteBack(line, nowMs);
+    // Between flushes and resends a sweep would send nothing: a dirty line with unsent writes and
+    // none in flight has them due no earlier than the flush time (the first write set it, a
+    // flush sends them all, an ack sets it for writes that waited for the line's WriteBack).
+    const flushDue = this.#flushAtMs !== null && nowMs >= this.#flushAtMs;
+    if (flushDue || (this.#retryAtMs !== null && nowMs >= this.#retryAtMs)) {
+      this.#retryAtMs = null;
+      for (const id of this.#dirtyIds) {
+        const line = this.#lines.peek(id);
+        if (line === undefined || line.dirty === null) this.#dirtyIds.delete(id);
+        else if (!this.#isLive(line, nowMs)) this.#dropLapsed(id, line, nowMs);
+        else this.#maybeWriteBack(line, nowMs);
+      }
     }
-    if (this.#flushAtMs !== null && nowMs >= this.#flushAtMs) this.#flushAtMs = null;
+    if (flushDue) this.#flushAtMs = null;
     const timing = this.#options.timing;
     for (const [id, flushing] of this.#flushing) {
       if (nowMs >= flushing.sentAtMs + timing.leaseMs + timing.holderMarginMs) {
@@ -485,6 +499,7 @@ export class CacheNode {
     for (const [id, f] of this.#flushing) copy.#flushing.set(id, { ...f });
     copy.#dirtyIds = new Set(this.#dirtyIds);
     copy.#flushAtMs = this.#flushAtMs;
+    copy.#retryAtMs = this.#retryAtMs;
     copy.#epochs = new Map(this.#epochs);
     copy.#renewals = new Map(this.#renewals); // never changed in place once made
     copy.#renewWalkAtMs = this.#renewWalkAtMs;
@@ -700,15 +715,15 @@ export class CacheNode {
    * line written steadily stays M; writes made since go next, at their due time.
    */
   #onWriteBackAck(message: WriteBackAckMessage, nowMs: number): void {
-    const id = keyIdOf(message.key);
-    this.#flushing.delete(id);
-    const line = this.#lines.peek(id);
+    // Found by the key's bytes: the string id only for a final one or a refusal.
+    if (this.#flushing.size > 0) this.#flushing.delete(keyIdOf(message.key));
+    const line = this.#lines.peekKey(message.key);
     if (
       line === undefined || line.epoch !== message.epoch || line.grantSeq !== message.grantSeq ||
       line.dirty === null
     ) return;
     if (!message.accepted) {
-      this.#lines.remove(id);
+      this.#lines.remove(keyIdOf(message.key));
       return;
     }
     const dirty = line.dirty;
@@ -741,10 +756,11 @@ export class CacheNode {
     const timing = this.#options.timing;
     const inFlight = dirty.inFlight;
     if (inFlight !== null) {
-      const retryMs = Math.max(timing.writeBackMs, timing.leaseMs / 4);
-      if (nowMs < inFlight.lastSentAtMs + retryMs) return;
-      inFlight.lastSentAtMs = nowMs;
-      return this.#sendWriteBack(line, false, inFlight.version, inFlight.data);
+      if (nowMs >= inFlight.lastSentAtMs + this.#retryMs) {
+        inFlight.lastSentAtMs = nowMs;
+        this.#sendWriteBack(line, false, inFlight.version, inFlight.data);
+      }
+      return this.#retryNoEarlierThan(inFlight.lastSentAtMs + this.#retryMs);
     }
     if (dirty.unsentSinceMs === null) return;
     const ownDueAtMs = dirty.unsentSinceMs + timing.writeBackMs;
@@ -761,6 +777,17 @@ export class CacheNode {
     dirty.inFlight = { version, data, firstSentAtMs: nowMs, lastSentAtMs: nowMs };
     dirty.unsentSinceMs = null;
     this.#sendWriteBack(line, false, version, data);
+    this.#retryNoEarlierThan(nowMs + this.#retryMs);
+  }
+
+  /** How long a WriteBack in flight waits for its ack before it is sent again. */
+  get #retryMs(): number {
+    const timing = this.#options.timing;
+    return Math.max(timing.writeBackMs, timing.leaseMs / 4);
+  }
+
+  #retryNoEarlierThan(atMs: number): void {
+    if (this.#retryAtMs === null || atMs < this.#retryAtMs) this.#retryAtMs = atMs;
   }
 
   #sendWriteBack(line: CacheLine, final: boolean, writeVersion: number, dirty: DirtyData): void {

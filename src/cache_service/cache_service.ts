@@ -629,7 +629,9 @@ export class CacheService {
     const completions = this.node.receive(message, this.#options.nowMs());
     this.#flushNode();
     // A final write-back acknowledged unblocks its key now, not at the next tick.
-    if (message.type === "writeBackAck") this.#wakeKey(keyIdOf(message.key));
+    if (message.type === "writeBackAck" && this.#keyWaiters.size > 0) {
+      this.#wakeKey(keyIdOf(message.key));
+    }
     for (const completion of completions) {
       const parked = this.#parked.get(completion.requestId);
       if (parked === undefined) continue;
