@@ -13,6 +13,7 @@ import { CacheService } from "../src/cache_service/cache_service.ts";
 import { Logger } from "../src/log/logger.ts";
 import { keySlot } from "../src/placement/key_slot.ts";
 import { ClientConnection } from "../src/server/client_connection.ts";
+import { benchKey, grantLine } from "./granted_lines.ts";
 
 const KEYS = 1000;
 const PIPELINE = 16;
@@ -49,23 +50,8 @@ const service = new CacheService({
 function warm(): void {
   const nowMs = performance.now();
   for (let i = 0; i < KEYS; i++) {
-    const key = encoder.encode(`key:${String(i).padStart(12, "0")}`);
-    const slot = keySlot(key, SLOTS);
-    const decision = service.node.read(key, slot, nowMs);
-    if (decision.kind !== "request") throw new Error(`key ${i}: ${decision.kind}`);
-    service.node.receive({
-      type: "grant",
-      slot,
-      epoch: 1,
-      requestId: decision.requestId,
-      key,
-      state: "S",
-      grantSeq: 1,
-      value: encoder.encode("xxx"),
-      ttlRemainingMs: null,
-      leaseMs: 3_600_000,
-      applied: true,
-    }, nowMs);
+    const key = benchKey(i);
+    grantLine(service.node, key, keySlot(key, SLOTS), "S", nowMs);
   }
   service.node.takeMessages();
 }

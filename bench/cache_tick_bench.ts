@@ -6,6 +6,7 @@
  *   deno bench bench/cache_tick_bench.ts
  */
 import { CACHE_TIMING_DEFAULT, CacheNode } from "../src/cache/mod.ts";
+import { benchKey, grantLine } from "./granted_lines.ts";
 
 const DIRTY_LINES = 10_000;
 const encoder = new TextEncoder();
@@ -17,22 +18,8 @@ const node = new CacheNode({
   maxEntries: 2 * DIRTY_LINES,
 });
 for (let i = 0; i < DIRTY_LINES; i++) {
-  const key = encoder.encode(`key:${String(i).padStart(12, "0")}`);
-  const decision = node.read(key, i % 64, 0);
-  if (decision.kind !== "request") throw new Error(`key ${i}: ${decision.kind}`);
-  node.receive({
-    type: "grant",
-    slot: i % 64,
-    epoch: 1,
-    requestId: decision.requestId,
-    key,
-    state: "M",
-    grantSeq: 1,
-    value: encoder.encode("xxx"),
-    ttlRemainingMs: null,
-    leaseMs: 3_600_000,
-    applied: true,
-  }, 0);
+  const key = benchKey(i);
+  grantLine(node, key, i % 64, "M", 0);
   if (
     node.writeHit(key, { value: encoder.encode("yyy"), ttlMs: null, condition: "always" }, 1) !==
       true
