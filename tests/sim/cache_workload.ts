@@ -15,7 +15,7 @@ import { type NodeClock, SimCacheHost, type SimCacheSetup } from "./cache_host.t
 import type { SimCluster } from "./cluster.ts";
 import { KvApp } from "./kv_app.ts";
 import { runSeed, type SeedResult, type SeedWorkload } from "./random_run.ts";
-import { checkWriteBackHistory, type WriteBackCheckResult } from "./write_back_check.ts";
+import { checkWriteBackHistory, type WriteBackCheckResult } from "../chaos/write_back_check.ts";
 
 /**
  * Cache timing in the simulator: production's shape (margin a quarter of the lease) scaled down

@@ -34,6 +34,8 @@ export interface KvWorkloadOptions {
   readonly thinkMsMax?: number;
   /** Bound on operations of the whole workload (default 400,000). */
   readonly operationCountMax?: number;
+  /** Put before every value written (values stay unique across runs of one history). */
+  readonly valuePrefix?: string;
 }
 
 /** A key of the workload. */
@@ -77,7 +79,7 @@ export async function runKvWorkload(
         const [op, args] = draw < o.readShare
           ? ["GET", [key]]
           : draw < 1 - o.deleteShare
-          ? ["SET", [key, `${client.process}.${written++}`]]
+          ? ["SET", [key, `${o.valuePrefix ?? ""}${client.process}.${written++}`]]
           : ["DEL", [key]];
         operationCount++;
         await recorder.run(client.process, op, args, () => client.call([op, ...args]))

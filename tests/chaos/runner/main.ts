@@ -61,7 +61,8 @@ async function main(): Promise<number> {
     .option("--locks <n>", "lock names", integer("locks", 1, 100), 4)
     .option(
       "--workload <kind>",
-      "lease (short leases, waits), basic (try-once), kv (GET/SET/DEL registers) or queue",
+      "lease (short leases, waits), basic (try-once), kv (GET/SET/DEL registers), kv-back " +
+        "(the same with write-back caches) or queue",
       "lease",
     )
     .option(
@@ -82,9 +83,9 @@ async function main(): Promise<number> {
     workload: string;
     out?: string;
   }>();
-  if (!["lease", "basic", "kv", "queue"].includes(o.workload)) {
+  if (!["lease", "basic", "kv", "kv-back", "queue"].includes(o.workload)) {
     throw new RangeError(
-      `Invalid --workload ${JSON.stringify(o.workload)}: use lease, basic, kv or queue`,
+      `Invalid --workload ${JSON.stringify(o.workload)}: use lease, basic, kv, kv-back or queue`,
     );
   }
   const workload = o.workload as WorkloadKind;

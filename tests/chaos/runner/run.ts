@@ -11,7 +11,8 @@ import { buildTimelineSpec, renderTimelineSvg } from "../timeline.ts";
 import { ChaosCluster, delay } from "./harness.ts";
 import { NemesisExecutor } from "./nemesis_executor.ts";
 import { judgeRun, type RunVerdict } from "./verdict.ts";
-import { judgeKvRun } from "./kv_verdict.ts";
+import { judgeKvRun, judgeKvWriteBackRun } from "./kv_verdict.ts";
+import { type AfterTheFaults, afterTheFaults } from "./kv_write_back.ts";
 import { judgeQueueRun } from "./queue_verdict.ts";
 import {
   drainQueue,
@@ -39,6 +40,12 @@ export const CLUSTER_SETTLE_TIMEOUT_MS = 30_000;
 export const OVERRUN_MS_MAX = 60_000;
 /** Workload time after the heal, so recovery can be observed. */
 export const AFTER_HEAL_MS = 3_000;
+/**
+ * Wait before a `kv-back` run's phase after the faults (kv_write_back.ts): a node's request
+ * timeout, the cache's lease bound (2,000 + 500 ms by default) and 3 s for an election, so no
+ * operation of the fault phase takes effect in it.
+ */
+export const WRITE_BACK_SETTLE_MS = NODE_REQUEST_TIMEOUT_MS + 2_500 + 3_000;
 /** Longest time spent on the final reads. */
 export const FINAL_READS_TIMEOUT_MS = 20_000;
 /** Longest WAIT a lease-workload node lets a parked wait live after a failover, ms. */
@@ -48,10 +55,11 @@ export const TIMELINE_OPS_MAX = 4_000;
 
 /**
  * `basic`: try-once acquires, leases longer than the run. `lease`: see lease_workload.ts. `kv`:
- * GET/SET/DEL registers, see kv_workload.ts. `queue`: producers and consumers of one queue, see
+ * GET/SET/DEL registers, see kv_workload.ts; `kv-back`: the same with write-back caches, checked
+ * as kv_write_back.ts says. `queue`: producers and consumers of one queue, see
  * queue_workload.ts.
  */
-export type WorkloadKind = "basic" | "lease" | "kv" | "queue";
+export type WorkloadKind = "basic" | "lease" | "kv" | "kv-back" | "queue";
 
 /** Options of a run. */
 export interface ChaosRunOptions {
@@ -119,6 +127,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       // The kv registers are read and written through every node's coherent cache (the default;
       // named here so the run keeps checking the cache whatever the default becomes).
       ...(workload === "kv" ? ["--cache", "on"] : []),
+      ...(workload === "kv-back" ? ["--cache", "on", "--cache-write", "back"] : []),
     ],
     log,
   });
@@ -159,7 +168,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         const keyCount = options.keyCount ?? QUEUE_WORKLOAD_DEFAULTS.keyCount;
         workloadLine += ` (queue ${QUEUE_WORKLOAD_DEFAULTS.queue}, keys k0..k${keyCount - 1})`;
         summary = await runQueueWorkload(recorder, { ...workloadOptions, keyCount }, shouldStop);
-      } else if (workload === "kv") {
+      } else if (workload === "kv" || workload === "kv-back") {
         const keyCount = options.keyCount ?? 6;
         workloadLine += ` (keys ${describeKeySlots(keyCount)})`;
         summary = await runKvWorkload(recorder, { ...workloadOptions, keyCount }, shouldStop);
@@ -181,6 +190,20 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
     const heal = healMs ?? now();
     if (summary.operationCountCapped) log("workload stopped early: operation bound reached");
     const readProcess = options.clientCount ?? WORKLOAD_DEFAULTS.clientCount;
+    let after: AfterTheFaults | null = null;
+    const phaseErrors: string[] = [];
+    if (workload === "kv-back") {
+      const phase = await afterTheFaults(recorder, {
+        ports,
+        seed: options.seed,
+        clientCount: readProcess,
+        keyCount: options.keyCount ?? 6,
+        settleMs: WRITE_BACK_SETTLE_MS,
+      });
+      if (typeof phase === "string") phaseErrors.push(phase);
+      else after = phase;
+      workloadLine += `; ${await writeBackCounts(cluster)}`;
+    }
     const finalCommands = workload === "kv"
       ? Array.from({ length: options.keyCount ?? 6 }, (_, i) => ["GET", kvKeyName(i)])
       : Array.from(
@@ -191,8 +214,11 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       // The backlog grows with the run (keyed messages go one at a time per key): so does the bound.
       const timeoutMs = Math.max(2 * QUEUE_DRAIN.timeoutMs, options.timeMs);
       await drainQueue(recorder, ports, readProcess, QUEUE_WORKLOAD_DEFAULTS.queue, { timeoutMs });
-    } else await finalReads(recorder, ports, readProcess, finalCommands);
+    } else if (workload !== "kv-back") {
+      await finalReads(recorder, ports, readProcess, finalCommands);
+    }
     const harnessErrors = [
+      ...phaseErrors,
       ...executor.errors,
       ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
     ];
@@ -204,6 +230,15 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
         unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
         okCountMin: 10,
         harnessErrors,
+      })
+      : workload === "kv-back"
+      ? judgeKvWriteBackRun(recorder.events(), {
+        healMs: heal,
+        recoveryMsMax: options.recoveryMsMax ?? 10_000,
+        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+        okCountMin: 10,
+        harnessErrors,
+        afterTheFaults: after,
       })
       : workload === "kv"
       ? judgeKvRun(recorder.events(), {
@@ -235,6 +270,21 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
   } finally {
     await cluster.close();
   }
+}
+
+/**
+ * The write-back traffic of the nodes' current processes (INFO cache), so a `kv-back` run shows
+ * that writes were acknowledged locally and written back (a restarted node counts from zero).
+ */
+async function writeBackCounts(cluster: ChaosCluster): Promise<string> {
+  let localWrites = 0;
+  let writeBacks = 0;
+  for (const id of cluster.ids) {
+    const info = await cluster.admin(id, ["INFO", "cache"]).catch(() => "");
+    localWrites += Number(/cache_local_writes:(\d+)/.exec(info)?.[1] ?? 0);
+    writeBacks += Number(/cache_write_backs_sent:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+  return `${localWrites} writes acknowledged locally, ${writeBacks} WriteBacks sent`;
 }
 
 /** Waits for a leader and, for the wiped-disk procedure, every incarnation registered. */

@@ -1,4 +1,4 @@
-import type { HistoryOperation } from "../chaos/history.ts";
+import type { HistoryOperation } from "./history.ts";
 
 /** The verdict of checkWriteBackHistory: no problems, or each one found. */
 export interface WriteBackCheckResult {
@@ -17,8 +17,8 @@ export interface WriteBackCheckResult {
  * - the final reads (every node reads every key after the heal, no write running) all return
  *   the same value: the copies agree once the faults are over.
  *
- * The single writer is checked by the simulator after every event, as in write-through; values
- * are unique in a run (`v0`, `v1`, ...). `finalReads`: the events of the final reads (null:
+ * The simulator also checks the single writer after every event. Values are unique in a run (the
+ * simulator's `v0`, `v1`, ...; the chaos workload's `process.n`). Used by both. `finalReads`: the events of the final reads (null:
  * they did not end, a liveness failure reported on its own).
  */
 export function checkWriteBackHistory(
