@@ -15,7 +15,7 @@ import { randomReadIdStart } from "../consensus/read_ids.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
-import { cacheFramesOf, cacheMessagesOf } from "./cache_frames.ts";
+import { cacheFramesOf, cacheMessagesOf, type OutgoingCacheFrame } from "./cache_frames.ts";
 import { MembershipWatch } from "./membership_watch.ts";
 
 /**
@@ -574,8 +574,8 @@ export class CacheService {
     const outbox = this.#outbox;
     this.#outbox = new Map();
     for (const [to, messages] of outbox) {
-      for (const { frame, messages: carried } of cacheFramesOf(messages)) {
-        const sent = this.#options.send(to, frame);
+      for (const { frame, messages: carried } of this.#framesOf(to, messages)) {
+        const sent = this.#sendFrame(to, frame);
         if (sent) {
           this.stats.framesSent++;
           this.stats.messagesSent += carried.length;
@@ -588,6 +588,31 @@ export class CacheService {
           }
         }
       }
+    }
+  }
+
+  /**
+   * The frames of `messages`; none when they cannot be encoded (a field out of range: a bug, as
+   * the commands bound keys and values), and then each is handled as not sent rather than thrown
+   * at the end of a turn, where nothing would catch it.
+   */
+  #framesOf(to: string, messages: CacheMessage[]): OutgoingCacheFrame[] {
+    try {
+      return cacheFramesOf(messages);
+    } catch (error) {
+      this.#options.logger.error("cache messages not encoded", { to, error: String(error) });
+      for (const message of messages) this.#notSent(message, true);
+      return [];
+    }
+  }
+
+  /** Sends one frame; false when the link refused it or it could not be framed (logged). */
+  #sendFrame(to: string, frame: PeerMessage): boolean {
+    try {
+      return this.#options.send(to, frame);
+    } catch (error) {
+      this.#options.logger.error("cache frame not sent", { to, error: String(error) });
+      return false;
     }
   }
 

@@ -12,6 +12,7 @@ import {
   cacheMessagesOf,
 } from "../../src/cache_service/cache_frames.ts";
 import { cacheMessageArb } from "../helpers/cache_message_arb.ts";
+import { fakeCacheService } from "../helpers/fake_cache_service.ts";
 
 const FENCE_ACK: CacheMessage = { type: "fenceAck", slot: 5, epoch: 2 };
 
@@ -106,4 +107,31 @@ Deno.test("cache frames: random bytes in a bundle are refused or decoded, never 
       },
     ),
   );
+});
+
+Deno.test("cache outbox: a frame the link throws on is not sent, its request goes again, nothing escapes", async () => {
+  const world = { nowMs: 0, throws: 1, sent: [] as string[] };
+  const service = fakeCacheService({
+    nodeId: "n1",
+    maxEntries: 8,
+    slotCount: () => 4,
+    homeOf: () => "n2",
+    send: (to, frame) => {
+      if (world.throws-- > 0) throw new RangeError("Cannot encode: frame too large");
+      world.sent.push(`${to} ${cacheMessagesOf(frame)?.map((m) => m.type).join(",")}`);
+      return true;
+    },
+    isUp: () => true,
+    nowMs: () => world.nowMs,
+  });
+  const read = service.read(new TextEncoder().encode("k")).catch((error) => error);
+  for (let i = 0; i < 20 && world.sent.length === 0; i++) {
+    world.nowMs += 25;
+    service.tick();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  assert.deepEqual(world.sent, ["n2 readRequest"], "asked again after the first frame failed");
+  assert.equal(service.stats.framesSent, 1);
+  service.stop();
+  assert.ok((await read) instanceof Error, "stopped before n2 answered");
 });
