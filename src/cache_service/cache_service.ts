@@ -15,7 +15,8 @@ import { randomReadIdStart } from "../consensus/read_ids.ts";
 import type { Logger } from "../log/logger.ts";
 import { keySlot } from "../placement/key_slot.ts";
 import { CacheHomes, type CacheHomesOptions } from "./cache_homes.ts";
-import { cacheFramesOf, cacheMessagesOf, type OutgoingCacheFrame } from "./cache_frames.ts";
+import { cacheMessagesOf } from "./cache_frames.ts";
+import { CacheOutbox } from "./cache_outbox.ts";
 import { MembershipWatch } from "./membership_watch.ts";
 
 /**
@@ -119,8 +120,8 @@ export class CacheService {
   readonly homes: CacheHomes;
   readonly #membership: MembershipWatch;
   readonly #parked = new Map<number, Parked>();
-  /** Messages for other nodes queued in this turn, per node (#post). */
-  #outbox = new Map<string, CacheMessage[]>();
+  /** Messages for other nodes, sent at the end of each turn. */
+  readonly #outbox: CacheOutbox;
   readonly #keyWaiters = new Map<string, KeyWaiter[]>();
   /** Requests pausing between asks; bounded by the clients waiting on them. */
   readonly #pauses = new Set<Pause>();
@@ -154,6 +155,12 @@ export class CacheService {
     this.node = new CacheNode({
       ...options.cache,
       requestIdStart: options.cache.requestIdStart ?? randomReadIdStart(),
+    });
+    this.#outbox = new CacheOutbox({
+      send: (to, frame) => options.send(to, frame),
+      onFrameSent: (to, carried) => this.#sent(to, carried),
+      onNotSent: (message) => this.#notSent(message, true),
+      logger: options.logger,
     });
     const timing = options.cache.timing;
     this.#membership = new MembershipWatch(timing.leaseMs + timing.holderMarginMs);
@@ -532,7 +539,7 @@ export class CacheService {
       queueMicrotask(() => this.homes.receive(me, message));
       return;
     }
-    if (home !== null && this.#options.isUp(home)) return this.#post(home, message);
+    if (home !== null && this.#options.isUp(home)) return this.#outbox.post(home, message);
     this.#notSent(message, home !== null);
   }
 
@@ -549,71 +556,24 @@ export class CacheService {
     }
   }
 
+  /** Messages that left for `to` in one frame: a request remembers the home it went to. */
+  #sent(to: string, carried: readonly CacheMessage[]): void {
+    this.stats.framesSent++;
+    this.stats.messagesSent += carried.length;
+    for (const message of carried) {
+      if (message.type !== "readRequest" && message.type !== "exclusiveRequest") continue;
+      const parked = this.#parked.get(message.requestId);
+      if (parked !== undefined) parked.sentTo = { home: to, slot: message.slot };
+    }
+  }
+
   #deliver(to: string, message: HomeToNodeMessage): void {
     const me = this.#options.nodeId;
     if (to === me) {
       queueMicrotask(() => this.#onHomeMessage(message, me));
       return;
     }
-    this.#post(to, message);
-  }
-
-  /**
-   * Queues a message for node `to`; the messages queued in one turn leave together at its end,
-   * in order, as few frames (cacheFramesOf). Bounded by what one turn produces: every queue is
-   * emptied at the end of the turn it was filled in.
-   */
-  #post(to: string, message: CacheMessage): void {
-    const queued = this.#outbox.get(to);
-    if (queued !== undefined) return void queued.push(message);
-    this.#outbox.set(to, [message]);
-    if (this.#outbox.size === 1) queueMicrotask(() => this.#sendOutbox());
-  }
-
-  #sendOutbox(): void {
-    const outbox = this.#outbox;
-    this.#outbox = new Map();
-    for (const [to, messages] of outbox) {
-      for (const { frame, messages: carried } of this.#framesOf(to, messages)) {
-        const sent = this.#sendFrame(to, frame);
-        if (sent) {
-          this.stats.framesSent++;
-          this.stats.messagesSent += carried.length;
-        }
-        for (const message of carried) {
-          if (!sent) this.#notSent(message, true);
-          else if (message.type === "readRequest" || message.type === "exclusiveRequest") {
-            const parked = this.#parked.get(message.requestId);
-            if (parked !== undefined) parked.sentTo = { home: to, slot: message.slot };
-          }
-        }
-      }
-    }
-  }
-
-  /**
-   * The frames of `messages`; none when they cannot be encoded (a field out of range: a bug, as
-   * the commands bound keys and values), and then each is handled as not sent rather than thrown
-   * at the end of a turn, where nothing would catch it.
-   */
-  #framesOf(to: string, messages: CacheMessage[]): OutgoingCacheFrame[] {
-    try {
-      return cacheFramesOf(messages);
-    } catch (error) {
-      this.#options.logger.error("cache messages not encoded", { to, error: String(error) });
-      for (const message of messages) this.#notSent(message, true);
-      return [];
-    }
-  }
-
-  /** Sends one frame; false when the link refused it or it could not be framed (logged). */
-  #sendFrame(to: string, frame: PeerMessage): boolean {
-    try {
-      return this.#options.send(to, frame);
-    } catch (error) {
-      this.#options.logger.error("cache frame not sent", { to, error: String(error) });
-      return false;
-    }
+    this.#outbox.post(to, message);
   }
 
   /**
