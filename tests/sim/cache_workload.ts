@@ -61,6 +61,12 @@ export const CALM_PHASE_MS = 500;
 const CALM_STEP_MS = 10;
 /** Chance that an idle client starts an operation at a step of that phase. */
 const CALM_START_CHANCE = 0.25;
+/**
+ * Virtual time before that phase: a request's timeout, then a new home's startup wait and a
+ * holder's lapse (a lease and its margin each), with room to spare.
+ */
+const CALM_SETTLE_MS = SIM_CACHE_SETUP.requestTimeoutMs +
+  4 * (SIM_CACHE_TIMING.leaseMs + SIM_CACHE_TIMING.holderMarginMs);
 
 /** Request ids of an incarnation start below this (production: below 2^52, at random). */
 const REQUEST_ID_START_MAX = 2 ** 40;
@@ -295,6 +301,9 @@ export class CacheWorkload implements SeedWorkload {
    * event the phase starts at, or null (a liveness problem is added).
    */
   async #calmPhase(cluster: SimCluster, problems: string[]): Promise<number | null> {
+    // A write whose client already had its answer (TIMEOUT) may still wait at a home (for a new
+    // home's startup wait, then for holders to lapse) and commit later: let that pass first.
+    await cluster.runFor(CALM_SETTLE_MS);
     const calmFrom = this.history.events().length;
     const firsts = this.#clients.filter((c) => c.process % CLIENTS_PER_NODE === 0);
     for (const [index, key] of this.#keys.entries()) {
