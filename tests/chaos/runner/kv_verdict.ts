@@ -2,12 +2,11 @@
  * The verdict of a key-value chaos run: linearizability of GET/SET/DEL per key (register model)
  * and recovery after the heal. Pure: no processes, no clock.
  */
-import { checkRecovery } from "../checkers.ts";
 import { type HistoryEvent, pairOperations } from "../history.ts";
 import { checkKvHistory } from "../kv_check.ts";
 import { checkWriteBackHistory } from "../write_back_check.ts";
 import type { AfterTheFaults } from "./kv_write_back.ts";
-import { combineVerdict, countOperations, type RunVerdict } from "./verdict_report.ts";
+import { checkOf, combineWithRecovery, type RunVerdict } from "./verdict_report.ts";
 
 /** Inputs of `judgeKvRun` besides the history. */
 export interface KvJudgeOptions {
@@ -28,7 +27,6 @@ export interface KvJudgeOptions {
 /** Runs the key-value checkers on `events` and combines them. */
 export function judgeKvRun(events: readonly HistoryEvent[], options: KvJudgeOptions): RunVerdict {
   const ops = pairOperations(events);
-  const counts = countOperations(ops);
   const checks: Record<string, "pass" | "fail" | "unknown"> = {};
   const lines: string[] = [];
   let linearText: string;
@@ -40,7 +38,7 @@ export function judgeKvRun(events: readonly HistoryEvent[], options: KvJudgeOpti
         : { statesExploredMax: options.statesExploredMax }),
     });
     const valid = linear.verdict.valid;
-    checks["kv-linearizability"] = valid === "yes" ? "pass" : valid === "no" ? "fail" : "unknown";
+    checks["kv-linearizability"] = checkOf(valid);
     linearText = linear.text;
   } catch (error) {
     // A reply its command cannot give (e.g. a number for GET) is a violation in itself.
@@ -51,17 +49,7 @@ export function judgeKvRun(events: readonly HistoryEvent[], options: KvJudgeOpti
     `== key-value linearizability per key (effect window ${options.unknownEffectWindowMs} ms)`,
     linearText,
   );
-  const recovery = checkRecovery(ops, options.healMs, options.recoveryMsMax);
-  checks["recovery"] = recovery.valid ? "pass" : "fail";
-  lines.push(`== recovery: ${recovery.message}`);
-
-  return combineVerdict({
-    checks,
-    lines,
-    counts,
-    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
-    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
-  });
+  return combineWithRecovery(ops, checks, lines, options);
 }
 
 /** Inputs of `judgeKvWriteBackRun` besides the history. */
@@ -81,7 +69,6 @@ export function judgeKvWriteBackRun(
   options: KvWriteBackJudgeOptions,
 ): RunVerdict {
   const ops = pairOperations(events);
-  const counts = countOperations(ops);
   const checks: Record<string, "pass" | "fail" | "unknown"> = {};
   const lines: string[] = [];
   const after = options.afterTheFaults;
@@ -98,21 +85,8 @@ export function judgeKvWriteBackRun(
         : { statesExploredMax: options.statesExploredMax }),
     });
     const valid = linear.verdict.valid;
-    checks["kv-linearizability-after-faults"] = valid === "yes"
-      ? "pass"
-      : valid === "no"
-      ? "fail"
-      : "unknown";
+    checks["kv-linearizability-after-faults"] = checkOf(valid);
     lines.push("== key-value linearizability per key after the faults", linear.text);
   }
-  const recovery = checkRecovery(ops, options.healMs, options.recoveryMsMax);
-  checks["recovery"] = recovery.valid ? "pass" : "fail";
-  lines.push(`== recovery: ${recovery.message}`);
-  return combineVerdict({
-    checks,
-    lines,
-    counts,
-    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
-    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
-  });
+  return combineWithRecovery(ops, checks, lines, options);
 }

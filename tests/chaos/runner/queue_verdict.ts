@@ -2,15 +2,9 @@
  * The verdict of a queue chaos run: the queue checker's rules (queue_check.ts), with the
  * duplicates printed, and recovery after the heal. Pure: no processes, no clock.
  */
-import { checkRecovery } from "../checkers.ts";
 import { type HistoryEvent, pairOperations } from "../history.ts";
 import { checkQueueHistory } from "../queue_check.ts";
-import {
-  type CheckStatus,
-  combineVerdict,
-  countOperations,
-  type RunVerdict,
-} from "./verdict_report.ts";
+import { type CheckStatus, combineWithRecovery, type RunVerdict } from "./verdict_report.ts";
 
 /** Inputs of `judgeQueueRun` besides the history. */
 export interface QueueJudgeOptions {
@@ -51,14 +45,5 @@ export function judgeQueueRun(
     checks["queue-reply-shape"] = "fail";
     lines.push(`== queue reply-shape: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const recovery = checkRecovery(ops, options.healMs, options.recoveryMsMax);
-  checks["recovery"] = recovery.valid ? "pass" : "fail";
-  lines.push(`== recovery: ${recovery.message}`);
-  return combineVerdict({
-    checks,
-    lines,
-    counts: countOperations(ops),
-    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
-    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
-  });
+  return combineWithRecovery(ops, checks, lines, options);
 }

@@ -222,40 +222,22 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosRunResult
       ...executor.errors,
       ...cluster.unexpectedExits.map((line) => `unexpected exit: ${line}`),
     ];
+    const rules = {
+      healMs: heal,
+      recoveryMsMax: options.recoveryMsMax ?? 10_000,
+      unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
+      okCountMin: 10,
+      harnessErrors,
+    };
+    const events = recorder.events();
     const judged = workload === "queue"
-      ? judgeQueueRun(recorder.events(), {
-        queue: QUEUE_WORKLOAD_DEFAULTS.queue,
-        healMs: heal,
-        recoveryMsMax: options.recoveryMsMax ?? 10_000,
-        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
-        okCountMin: 10,
-        harnessErrors,
-      })
+      ? judgeQueueRun(events, { ...rules, queue: QUEUE_WORKLOAD_DEFAULTS.queue })
       : workload === "kv-back"
-      ? judgeKvWriteBackRun(recorder.events(), {
-        healMs: heal,
-        recoveryMsMax: options.recoveryMsMax ?? 10_000,
-        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
-        okCountMin: 10,
-        harnessErrors,
-        afterTheFaults: after,
-      })
+      ? judgeKvWriteBackRun(events, { ...rules, afterTheFaults: after })
       : workload === "kv"
-      ? judgeKvRun(recorder.events(), {
-        healMs: heal,
-        recoveryMsMax: options.recoveryMsMax ?? 10_000,
-        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
-        okCountMin: 10,
-        harnessErrors,
-      })
-      : judgeRun(recorder.events(), {
-        healMs: heal,
-        recoveryMsMax: options.recoveryMsMax ?? 10_000,
-        unknownEffectWindowMs: options.unknownEffectWindowMs ?? 10_000,
-        tokensUniqueAcrossLocks: true, // dsync's lock table has one token counter for all locks
-        okCountMin: 10,
-        harnessErrors,
-      });
+      ? judgeKvRun(events, rules)
+      // dsync's lock table has one token counter for all locks
+      : judgeRun(events, { ...rules, tokensUniqueAcrossLocks: true });
     const notes = executor.notes;
     const verdict = {
       ...judged,

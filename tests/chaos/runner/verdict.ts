@@ -4,18 +4,13 @@
  * visibility of acknowledged grants in the final reads, and recovery after the heal. Pure: no
  * processes, no clock.
  */
-import {
-  checkFinalReads,
-  checkMutualExclusion,
-  checkRecovery,
-  finalReadsFrom,
-} from "../checkers.ts";
+import { checkFinalReads, checkMutualExclusion, finalReadsFrom } from "../checkers.ts";
 import { type HistoryEvent, pairOperations } from "../history.ts";
 import { LEASE_MARGIN_MS_DEFAULT } from "../lock_call.ts";
 import { checkLockHistory } from "../lock_check.ts";
 import { deriveHolds } from "../lock_holds.ts";
 import { checkReplyOwnership, sanitizeReplies } from "../reply_check.ts";
-import { combineVerdict, countOperations, type RunVerdict } from "./verdict_report.ts";
+import { combineWithRecovery, countOperations, type RunVerdict } from "./verdict_report.ts";
 
 export {
   countOperations,
@@ -101,15 +96,5 @@ export function judgeRun(events: readonly HistoryEvent[], options: JudgeOptions)
     ...visibility.violations.map((v) => `  ${v.kind}: ${v.message}`),
   );
 
-  const recovery = checkRecovery(ops, options.healMs, options.recoveryMsMax);
-  checks["recovery"] = recovery.valid ? "pass" : "fail";
-  lines.push(`== recovery: ${recovery.message}`);
-
-  return combineVerdict({
-    checks,
-    lines,
-    counts,
-    ...(options.okCountMin === undefined ? {} : { okCountMin: options.okCountMin }),
-    ...(options.harnessErrors === undefined ? {} : { harnessErrors: options.harnessErrors }),
-  });
+  return combineWithRecovery(ops, checks, lines, options, counts);
 }

@@ -2,6 +2,7 @@
  * What every workload's verdict shares: operation counts, the status from the checks, the
  * too-few-successes and harness-problem rules, and the report's header. Pure.
  */
+import { checkRecovery } from "../checkers.ts";
 import type { HistoryOperation } from "../history.ts";
 
 /** pass: every checker passed. fail: one found a violation. inconclusive: no proof either way. */
@@ -77,4 +78,42 @@ export function combineVerdict(parts: VerdictParts): RunVerdict {
     `checks: ${Object.entries(checks).map(([name, result]) => `${name} ${result}`).join(", ")}`,
   ];
   return { status, checks, counts, text: [...header, "", ...lines, ""].join("\n") };
+}
+
+/** What the recovery check and the combining rules take from a workload's judge options. */
+export interface RecoveryRules {
+  /** ms (history clock) when the last fault was healed. */
+  readonly healMs: number;
+  /** Longest allowed time from the heal to the first success. */
+  readonly recoveryMsMax: number;
+  readonly okCountMin?: number;
+  readonly harnessErrors?: readonly string[];
+}
+
+/**
+ * Adds the recovery check (a success soon after the heal) on `ops` to `checks`, then combines
+ * them; `counts` default to those of `ops`.
+ */
+export function combineWithRecovery(
+  ops: readonly HistoryOperation[],
+  checks: Record<string, CheckStatus>,
+  lines: string[],
+  rules: RecoveryRules,
+  counts: OperationCounts = countOperations(ops),
+): RunVerdict {
+  const recovery = checkRecovery(ops, rules.healMs, rules.recoveryMsMax);
+  checks["recovery"] = recovery.valid ? "pass" : "fail";
+  lines.push(`== recovery: ${recovery.message}`);
+  return combineVerdict({
+    checks,
+    lines,
+    counts,
+    ...(rules.okCountMin === undefined ? {} : { okCountMin: rules.okCountMin }),
+    ...(rules.harnessErrors === undefined ? {} : { harnessErrors: rules.harnessErrors }),
+  });
+}
+
+/** A linearizability search's answer as a check. */
+export function checkOf(valid: "yes" | "no" | "unknown"): CheckStatus {
+  return valid === "yes" ? "pass" : valid === "no" ? "fail" : "unknown";
 }
