@@ -7,7 +7,15 @@ import {
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
 import { partitionOfKey } from "../../src/queues/mod.ts";
-import { pop, queueClient, queueInfo, retrying, slotLeadersKnown, stats } from "./queue_helpers.ts";
+import {
+  pop,
+  queueClient,
+  queueInfo,
+  retrying,
+  slotLeadersKnown,
+  slotLeadersPlaced,
+  stats,
+} from "./queue_helpers.ts";
 
 const SLOTS = 16;
 const encoder = new TextEncoder();
@@ -19,6 +27,7 @@ Deno.test("queues: every command through every node; POP WAIT parks, is woken ac
   try {
     await waitForLeader(nodes);
     for (const redis of clients) await slotLeadersKnown(redis, SLOTS);
+    await slotLeadersPlaced(clients, nodes.map((node) => node.id), SLOTS);
 
     // PUSH through each node, LEN and STATS through each, one POP through each, ACK elsewhere.
     const ids: string[] = [];
