@@ -455,7 +455,17 @@ export class CacheNode {
     return this.#lines.all().map(([, line]) => line).filter((line) => this.#isLive(line, nowMs));
   }
 
-  /** Counters and sizes for CACHE.STATS. */
+  /** The counters alone (no walk of the lines: metrics read them on every scrape). */
+  get counters(): Readonly<CacheNodeStats> {
+    return this.#stats;
+  }
+
+  /** Bytes of every line held (key + value + overhead), as the LRU bounds them. */
+  get bytes(): number {
+    return this.#lines.bytes;
+  }
+
+  /** Counters and sizes for CACHE.STATS; walks the lines to count the live ones per state. */
   stats(nowMs: number): CacheNodeStats & { lines: Record<MesiState, number>; bytes: number } {
     const lines: Record<MesiState, number> = { M: 0, E: 0, S: 0, I: 0 };
     for (const line of this.liveLines(nowMs)) lines[line.state]++;

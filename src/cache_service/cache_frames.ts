@@ -114,12 +114,6 @@ export function cacheMessagesOf(frame: PeerMessage): CacheMessage[] | null {
   }
 }
 
-/** The cache message a frame carries, or null (see cacheMessagesOf); a bundle is null here. */
-export function cacheMessageOf(frame: PeerMessage): CacheMessage | null {
-  if (frame.type === "cacheBundle") return null;
-  return cacheMessagesOf(frame)?.[0] ?? null;
-}
-
 function decodeOrNull(bytes: Uint8Array): CacheMessage | null {
   try {
     return decodeCacheMessage(bytes);

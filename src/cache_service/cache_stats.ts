@@ -48,7 +48,7 @@ export function cacheInfoFields(
     fields.push([`cache_${name}`, value]);
   }
   const { stats, homes } = service;
-  const node = service.node.stats(performance.now());
+  const node = service.node.counters;
   fields.push(
     ["cache_local_writes", node.localWrites],
     ["cache_write_backs_sent", node.writeBacksSent],

@@ -108,7 +108,8 @@ export function cacheSubsystem(
   const capacity = { bytes: config.cacheMaxBytes, entries: config.cacheMaxEntries };
   const onFrame: PeerHandler = (from, message) => service.onFrame(from, message);
   const counter = (name: string, help: string, value: () => number) => ({ name, help, value });
-  const nodeStats = () => service.node.stats(performance.now());
+  // Counters only: a scrape walks no lines.
+  const counters = () => service.node.counters;
   return {
     name: "cache",
     // With `--cache off` the key commands are the key-value subsystem's; CACHE.STATE and
@@ -124,9 +125,9 @@ export function cacheSubsystem(
       fields: () => cacheInfoFields(service, capacity, config.cacheWrite, backend),
     }],
     metrics: [
-      counter("dsync_cache_hits_total", "Reads answered from a local line", () => nodeStats().hits),
-      counter("dsync_cache_misses_total", "Reads sent to the key's home", () => nodeStats().misses),
-      counter("dsync_cache_evictions_total", "Lines evicted (LRU)", () => nodeStats().evictions),
+      counter("dsync_cache_hits_total", "Reads answered from a local line", () => counters().hits),
+      counter("dsync_cache_misses_total", "Reads sent to the key's home", () => counters().misses),
+      counter("dsync_cache_evictions_total", "Lines evicted (LRU)", () => counters().evictions),
       counter(
         "dsync_cache_invalidations_sent_total",
         "Invalidations and forwards sent by homes here",
@@ -135,9 +136,9 @@ export function cacheSubsystem(
       counter(
         "dsync_cache_invalidations_received_total",
         "Invalidations and forwards received",
-        () => nodeStats().invalidationsReceived,
+        () => counters().invalidationsReceived,
       ),
-      counter("dsync_cache_bytes", "Bytes of cache lines held", () => nodeStats().bytes),
+      counter("dsync_cache_bytes", "Bytes of cache lines held", () => service.node.bytes),
       counter("dsync_cache_entries", "Cache lines held", () => service.node.lineCount),
       counter(
         "dsync_cache_frames_sent_total",

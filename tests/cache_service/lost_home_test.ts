@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { PeerMessage } from "../../protocol/peer/mod.ts";
 import type { CacheWrite } from "../../src/cache/mod.ts";
-import { cacheMessageOf } from "../../src/cache_service/cache_frames.ts";
+import { cacheMessagesOf } from "../../src/cache_service/cache_frames.ts";
 import { ClusterError } from "../../src/consensus/cluster_error.ts";
 import { fakeCacheService } from "../helpers/fake_cache_service.ts";
 
@@ -23,9 +23,11 @@ function nodeOf() {
     slotCount: () => 16,
     homeOf: () => world.home,
     send: (to: string, frame: PeerMessage) => {
-      const message = cacheMessageOf(frame);
-      if (message !== null && "requestId" in message) {
-        world.sent.push({ to, type: message.type, requestId: message.requestId });
+      // Every message, bundled or not.
+      for (const message of cacheMessagesOf(frame) ?? []) {
+        if ("requestId" in message) {
+          world.sent.push({ to, type: message.type, requestId: message.requestId });
+        }
       }
       return true;
     },

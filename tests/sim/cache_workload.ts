@@ -294,9 +294,9 @@ export class CacheWorkload implements SeedWorkload {
   }
 
   /**
-   * The phase after the faults (network healed, every node up): each key is first SET on one
-   * node, then clients on every node run the random mix for CALM_PHASE_MS, then every node reads
-   * every key. Whatever the faults left behind (write-backs still in flight, lines and homes of
+   * The phase after the faults (network healed, every node up): after CALM_SETTLE_MS each key is
+   * SET on one node, then one client per node runs the random mix for CALM_PHASE_MS, then every
+   * node reads every key. Whatever the faults left behind (write-backs still in flight, lines and homes of
    * old epochs) must not break linearizability from the first of those SETs on. Returns the
    * event the phase starts at, or null (a liveness problem is added).
    */

@@ -5,16 +5,14 @@
  * again, runs the register workload once more, then reads every key on every node. The verdict
  * (kv_verdict.ts) wants that phase linearizable and the final reads in agreement.
  */
-import { RespConnection } from "../../../src/client/resp_connection.ts";
 import type { HistoryRecorder } from "../history.ts";
 import { delay } from "./harness.ts";
 import { kvKeyName, runKvWorkload } from "./kv_workload.ts";
-import { replyToJson, withTimeout } from "./workload.ts";
+import { recordedCall } from "./workload.ts";
 
 /** How long the register workload runs again after the faults. */
 export const CALM_PHASE_MS = 5_000;
-/** Bound on one recorded call of this phase, and on all tries of one key's SET or read. */
-const CALL_TIMEOUT_MS = 3_000;
+/** Bound on all tries of one key's SET or read. */
 const KEY_TRIES_MS = 20_000;
 
 /** Options of `afterTheFaults`. */
@@ -80,26 +78,4 @@ export async function afterTheFaults(
     }
   }
   return { calmFromEvent, finalReads: { fromEvent, toEvent: recorder.events().length } };
-}
-
-/** One call on the node at `port`, recorded as `process`; true when it succeeded. */
-async function recordedCall(
-  recorder: HistoryRecorder,
-  process: number,
-  port: number,
-  name: string,
-  args: string[],
-): Promise<boolean> {
-  const connection = await RespConnection.open("127.0.0.1", port).catch(() => null);
-  if (connection === null) return false;
-  try {
-    await recorder.run(process, name, args, async () => {
-      return replyToJson(await withTimeout(connection.call([name, ...args]), CALL_TIMEOUT_MS));
-    });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    connection.close();
-  }
 }

@@ -3,7 +3,6 @@
  * schedule, heal everything, read every lock, judge the history, and write the artifacts
  * (history.json, verdict.txt, timeline.svg, node logs). Every process is stopped in `finally`.
  */
-import { RespConnection } from "../../../src/client/resp_connection.ts";
 import { type HistoryOperation, HistoryRecorder, pairOperations } from "../history.ts";
 import { historyToJson } from "../history_json.ts";
 import { type NemesisKind, planNemesis } from "../nemesis.ts";
@@ -24,9 +23,8 @@ import { describeKeySlots, kvKeyName, runKvWorkload } from "./kv_workload.ts";
 import { type LeaseWorkloadCounts, runLeaseWorkload } from "./lease_workload.ts";
 import {
   lockName,
-  replyToJson,
+  recordedCall,
   runWorkload,
-  withTimeout,
   WORKLOAD_DEFAULTS,
   type WorkloadOptions,
   type WorkloadSummary,
@@ -308,23 +306,8 @@ async function finalReads(
   for (const [name, ...args] of commands) {
     for (let attempt = 0; performance.now() < deadline; attempt++) {
       const port = ports[attempt % ports.length]!;
-      const connection = await RespConnection.open("127.0.0.1", port).catch(() => null);
-      if (connection === null) {
-        await delay(100);
-        continue;
-      }
-      try {
-        await recorder.run(process, name!, args, async () => {
-          return replyToJson(
-            await withTimeout(connection.call([name!, ...args]), 3_000),
-          );
-        });
-        break;
-      } catch {
-        await delay(100);
-      } finally {
-        connection.close();
-      }
+      if (await recordedCall(recorder, process, port, name!, args)) break;
+      await delay(100);
     }
   }
 }

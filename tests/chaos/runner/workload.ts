@@ -232,3 +232,33 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/** Bound on one call of the runner's own reads and writes after the faults. */
+const RECORDED_CALL_TIMEOUT_MS = 3_000;
+
+/**
+ * One call on a fresh connection to the node at `port`, recorded as `process`; true when it
+ * succeeded (a refused connection records nothing).
+ */
+export async function recordedCall(
+  recorder: HistoryRecorder,
+  process: number,
+  port: number,
+  name: string,
+  args: string[],
+): Promise<boolean> {
+  const connection = await RespConnection.open("127.0.0.1", port).catch(() => null);
+  if (connection === null) return false;
+  try {
+    await recorder.run(process, name, args, async () => {
+      return replyToJson(
+        await withTimeout(connection.call([name, ...args]), RECORDED_CALL_TIMEOUT_MS),
+      );
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    connection.close();
+  }
+}
