@@ -303,6 +303,31 @@ export class CacheNode {
   }
 
   /**
+   * The node is stopping (it takes no more client commands): hands every line back the way an
+   * eviction does, a clean one with an eviction notice (its home stops counting on it at once,
+   * not after its lease) and a dirty one with a final WriteBack the node keeps until its ack. A
+   * line whose WriteBack is in flight goes once that is acknowledged. Call on every tick until
+   * it returns 0: the lines and final WriteBacks still waiting for a home.
+   */
+  release(nowMs: number): number {
+    for (const [id, line] of this.#lines.all()) {
+      if (line.dirty !== null && line.dirty.inFlight !== null) continue;
+      if (!this.#isLive(line, nowMs)) {
+        this.#dropLapsed(id, line, nowMs);
+        continue;
+      }
+      this.#lines.remove(id);
+      if (line.dirty !== null) {
+        this.#sendFinal(id, line, nowMs);
+        continue;
+      }
+      const { slot, epoch, key, grantSeq } = line;
+      this.#outbox.push({ type: "evict", slot, epoch, key, grantSeq });
+    }
+    return this.#lines.size + this.#flushing.size;
+  }
+
+  /**
    * Writes `key`: with write-back on a line held in M or E under a live lease, applied and
    * acknowledged locally (E becomes M); otherwise an exclusive request carrying the write.
    */

@@ -182,6 +182,37 @@ export class CacheService {
     this.#timer = setInterval(() => this.tick(), this.#options.tickMs);
   }
 
+  /**
+   * The node is stopping and takes no more client commands: hands every line back to its home
+   * (`CacheNode.release`: dirty data with final WriteBacks) and waits, one tick at a time, until
+   * every home acknowledged or a lease and its margin passed (the homes then stop waiting for
+   * this node and refuse its WriteBacks). Returns the lines and final WriteBacks left
+   * unacknowledged; dirty ones among them may lose their last writes, as in a crash.
+   */
+  async release(): Promise<number> {
+    const { leaseMs, holderMarginMs } = this.#options.cache.timing;
+    const startMs = this.#options.nowMs();
+    const lines = this.node.lineCount;
+    for (;;) {
+      const left = this.node.release(this.#options.nowMs());
+      this.#flushNode();
+      const tookMs = Math.round(this.#options.nowMs() - startMs);
+      if (left === 0) {
+        if (lines > 0) this.#options.logger.info("cache lines handed back", { lines, tookMs });
+        return 0;
+      }
+      if (tookMs >= leaseMs + holderMarginMs) {
+        this.#options.logger.warn("cache lines not acknowledged by their homes before stopping", {
+          lines,
+          left,
+          tookMs,
+        });
+        return left;
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#options.tickMs));
+    }
+  }
+
   /** Stops the timer, drops the homes and fails every waiting client. */
   stop(): void {
     clearInterval(this.#timer);

@@ -151,6 +151,9 @@ export function cacheSubsystem(
       backend?.start();
       service.start();
     },
+    drain: async () => {
+      await service.release();
+    },
     stop: () => {
       service.stop();
       backend?.stop();

@@ -323,10 +323,14 @@ export class DsyncNode {
     });
   }
 
-  /** Closes clients, the meta group, peers and listeners. */
+  /**
+   * Closes clients, lets the subsystems drain (the cache hands its lines back while groups and
+   * peers still run), then stops the meta group, peers and listeners.
+   */
   async stop(): Promise<void> {
     this.#clients?.close();
     this.#forwarder.close();
+    await Promise.all(this.#subsystems.map((subsystem) => subsystem.drain?.()));
     for (const subsystem of this.#subsystems) subsystem.stop();
     clearInterval(this.#reconciler);
     await this.#metrics?.close();

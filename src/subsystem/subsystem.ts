@@ -117,6 +117,12 @@ export interface Subsystem {
   onPeerDisconnected?(peerId: string): void;
   /** Starts timers; the node's groups and ports are up. */
   start(): void;
+  /**
+   * The node is stopping and its clients are closed, while its groups and peers still run:
+   * finish what others wait on or what must not be lost (the cache hands its lines back),
+   * within the subsystem's own bound.
+   */
+  drain?(): Promise<void>;
   /** Stops timers and fails waiting clients (node stopping). */
   stop(): void;
 }

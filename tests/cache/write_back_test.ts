@@ -339,3 +339,49 @@ Deno.test("write-back: a local DEL answers whether the key existed; of a missing
   assert.deepEqual(n.write(A, 0, del, 11), { kind: "done", applied: false });
   assert.equal(n.fingerprint(), before, "no new version, nothing more to write back");
 });
+
+Deno.test("release: a stopping node evicts clean lines and sends dirty ones as final write-backs", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  own(n, B, 2, 0);
+  assert.deepEqual(n.write(B, 0, set(7), 10), { kind: "done", applied: true });
+  assert.equal(n.release(20), 1, "B's final write-back waits for its ack");
+  const sent = n.takeMessages();
+  assert.deepEqual(sent.map((m) => m.type).sort(), ["evict", "writeBack"]);
+  const final = sent.find((m): m is WriteBackMessage => m.type === "writeBack")!;
+  assert.deepEqual([final.key, final.final, final.dirty.value], [B, true, new Uint8Array([7])]);
+  assert.equal(n.stateOf(A, 20), "I");
+  assert.equal(n.lineCount, 0);
+  n.receive(ackOf(final, 0), 30);
+  assert.equal(n.release(30), 0);
+  assert.deepEqual(n.takeMessages(), []);
+});
+
+Deno.test("release: a line whose write-back is in flight goes after its ack, with writes since", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  n.write(A, 0, set(1), 10);
+  n.tick(110);
+  const [first] = writeBacks(n);
+  assert.equal(first!.final, false);
+  n.write(A, 0, set(2), 120);
+  assert.equal(n.release(130), 1, "kept until the write-back in flight is acknowledged");
+  assert.deepEqual(n.takeMessages(), []);
+  n.receive(ackOf(first!, TIMING.leaseMs), 140);
+  assert.equal(n.release(140), 1, "now sent as a final write-back of the newer write");
+  const [final] = writeBacks(n);
+  assert.deepEqual([final!.final, final!.dirty.value], [true, new Uint8Array([2])]);
+  n.receive(ackOf(final!, 0), 150);
+  assert.equal(n.release(150), 0);
+});
+
+Deno.test("release: an unacknowledged final write-back counts until a lease and margin passed", () => {
+  const n = writeBackNode();
+  own(n, A, 1, 0);
+  n.write(A, 0, set(1), 10);
+  assert.equal(n.release(20), 1);
+  n.tick(20 + TIMING.leaseMs + TIMING.holderMarginMs - 1);
+  assert.equal(n.release(20 + TIMING.leaseMs + TIMING.holderMarginMs - 1), 1);
+  n.tick(20 + TIMING.leaseMs + TIMING.holderMarginMs);
+  assert.equal(n.release(20 + TIMING.leaseMs + TIMING.holderMarginMs), 0);
+});

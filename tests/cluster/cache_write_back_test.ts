@@ -5,8 +5,10 @@ import {
   planTestCluster,
   startTestCluster,
   stopTestCluster,
+  stopTestNode,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { slotLeadersPlaced } from "../helpers/slot_leaders.ts";
 import { cacheInfoField, cacheStats } from "../helpers/cache_info.ts";
 import { redisClient, retrying } from "../helpers/redis_retry.ts";
 
@@ -90,3 +92,54 @@ async function sumField(clients: Redis[], name: string): Promise<number> {
   for (const redis of clients) sum += await cacheInfoField(redis, name);
   return sum;
 }
+
+/**
+ * Long enough that no line lapses between its grant and the stop (a lapse sends dirty data home
+ * too; the test checks none did), short because every new home waits out a lease bound: at the
+ * start (a node fences only after watching the membership that long) and after n1 stops.
+ */
+const LONG_LEASE_MS = 8_000;
+/** Refusals and unknown outcomes a repeated SET or a GET may retry. */
+const RETRIED = /TRYAGAIN|NOQUORUM|TIMEOUT/;
+
+Deno.test({
+  name: "cache write-back: a node stopped by SIGTERM first writes its dirty lines back",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const plan = await planTestCluster(3);
+    const nodes = await startTestCluster(plan, [
+      ...["--cache", "on", "--slots", "8", "--cache-lease-ms", String(LONG_LEASE_MS)],
+      ...["--cache-write", "back", "--cache-writeback-ms", "60000"],
+    ]);
+    const clients = nodes.map(redisClient);
+    try {
+      await waitForLeader(nodes);
+      // A leader moving now would make its new home wait out the old one's long leases.
+      await slotLeadersPlaced(clients, plan.ids, 8);
+      const [a, b] = clients as [Redis, Redis];
+      // Every line M on n1 (the first SETs wait until the new homes may grant: see the lease).
+      await eventually("every key's line is M on the writer", async () => {
+        for (const key of keys) await retrying(() => a.set(key, "warm"), 30_000, RETRIED);
+        const states = await Promise.all(keys.map((key) => a.call("CACHE.STATE", key)));
+        return states.every((state) => state === "M");
+      }, 60_000);
+      await writeAll(a, "last");
+      // Acknowledged on n1 alone: no write-back is due for a minute, and a line still M was
+      // neither evicted nor lapsed (either would have sent its data home).
+      for (const key of keys) assert.equal(await a.call("CACHE.STATE", key), "M", key);
+      a.disconnect();
+      const status = await stopTestNode(nodes[0]!);
+      assert.equal(status.code, 0);
+      assert.ok(nodes[0]!.lines.some((line) => line.includes("cache lines handed back")));
+      // Every write reached its home before n1 exited. (The slots n1 led get new homes, which
+      // wait out n1's leases before answering: a read may time out meanwhile, and is retried.)
+      for (const key of keys) {
+        assert.equal(await retrying(() => b.get(key), 30_000, RETRIED), "last", key);
+      }
+    } finally {
+      for (const redis of clients) redis.disconnect();
+      await stopTestCluster(nodes, plan);
+    }
+  },
+});

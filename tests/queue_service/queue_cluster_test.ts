@@ -6,16 +6,9 @@ import {
   stopTestCluster,
 } from "../helpers/node_harness.ts";
 import { waitForLeader } from "../helpers/resp_call.ts";
+import { slotLeadersPlaced } from "../helpers/slot_leaders.ts";
 import { partitionOfKey } from "../../src/queues/mod.ts";
-import {
-  pop,
-  queueClient,
-  queueInfo,
-  retrying,
-  slotLeadersKnown,
-  slotLeadersPlaced,
-  stats,
-} from "./queue_helpers.ts";
+import { pop, queueClient, queueInfo, retrying, slotLeadersKnown, stats } from "./queue_helpers.ts";
 
 const SLOTS = 16;
 const encoder = new TextEncoder();
