@@ -9,14 +9,14 @@
  * lines node 1 owns: before each dsync run the keys are written through node 1 again, and the
  * CACHE.STATE of every key is counted before and after the run (M lines must stay M).
  * `--profile` runs n1 with `--cpu-prof` and prints its top self-time functions (`--profile-all`:
- * every node). `--baseline DIR`
+ * every node; `--profile-dir DIR` keeps the profiles there). `--baseline DIR`
  * also runs a second 3-node cluster from the source tree at DIR (e.g. an older commit unpacked
  * with `git archive`), measured in the same rounds: before and after in one run. Each run also
  * reports the CPU µs per request of the target's process (dsync: n1, and its whole cluster), read
  * from /proc: on a shared machine it moves far less than the rates do.
  *   deno task bench:cache [--command get|set] [--write through|back] [--requests N] [--rounds R]
  *     [--keys K] [--lease-ms L] [--writeback-ms W] [--pipelines 1,16] [--profile]
- *     [--baseline DIR]
+ *     [--profile-all] [--profile-dir DIR] [--baseline DIR]
  */
 import { Command } from "commander";
 import Table from "cli-table3";
@@ -174,10 +174,11 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "interleaved rounds", "2")
     .option("--keys <n>", "key range (-r), all warm in the node's cache", "1000")
     .option("--lease-ms <n>", "--cache-lease-ms of the dsync nodes", "2000")
-    .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes", "100")
+    .option("--writeback-ms <n>", "--cache-writeback-ms of the dsync nodes (default: theirs)")
     .option("--pipelines <list>", "redis-benchmark -P values, comma-separated", "1,16")
     .option("--profile", "run n1 with --cpu-prof and print its top functions")
     .option("--profile-all", "profile every node of the cluster, not only n1")
+    .option("--profile-dir <dir>", "write the CPU profiles there (kept) instead of a temporary one")
     .option("--baseline <dir>", "also measure a cluster run from the source tree at DIR")
     .parse(Deno.args, { from: "user" })
     .opts();
@@ -196,7 +197,9 @@ async function main(): Promise<void> {
   const nodeArgs = [
     ...["--cache", "on", "--cache-lease-ms", String(options.leaseMs)],
     ...["--cache-write", String(options.write)],
-    ...["--cache-writeback-ms", String(options.writebackMs)],
+    ...(options.writebackMs === undefined
+      ? []
+      : ["--cache-writeback-ms", String(options.writebackMs)]),
   ];
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
   let cluster: BenchCluster | null = null;
@@ -230,7 +233,9 @@ async function main(): Promise<void> {
     await waitPing({ name: "redis", port: redisPort });
     await waitPing({ name: "ceiling", port: ceilingPort });
     if (test === "SET") await waitPing({ name: "redis everysec", port: everysecPort });
-    const profileDir = `${dataDir}/profile`;
+    const profileDir = options.profileDir === undefined
+      ? `${dataDir}/profile`
+      : String(options.profileDir);
     cluster = await startBenchCluster(
       3,
       false,
@@ -296,7 +301,9 @@ async function main(): Promise<void> {
     const nodeOfPid = new Map(cluster?.nodes.map((node, i) => [node.pid, `n${i + 1}`]) ?? []);
     if (cluster !== null) await stopBenchCluster(cluster);
     if (baseline !== null) await baseline.stop(baseline.cluster);
-    if (options.profile === true) await printProfile(`${dataDir}/profile`, nodeOfPid);
+    if (options.profile === true) {
+      await printProfile(options.profileDir ?? `${dataDir}/profile`, nodeOfPid);
+    }
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
   printTable(rows, test);

@@ -208,7 +208,8 @@ export function nodeCommand(): Command {
     .addOption(
       envOption(
         "--cache-writeback-ms <n>",
-        `write-back: a dirty line reaches its home within (default ${NODE_DEFAULTS.cacheWriteBackMs})`,
+        "write-back: a dirty line reaches its home within this many ms, at most what a crash " +
+          `loses (1..60000, default ${NODE_DEFAULTS.cacheWriteBackMs})`,
       ),
     )
     .addOption(

@@ -2,6 +2,7 @@ import { type HostPort, parseHostPort } from "../util/host_port.ts";
 import { type CacheBackendUrl, parseCacheBackendUrl } from "./cache_backend_url.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "../log/logger.ts";
 import { TTL_MS_MAX } from "../locks/limits.ts";
+import { CACHE_TIMING_DEFAULT } from "../cache/limits.ts";
 import { SLOT_COUNT_DEFAULT, SLOT_COUNT_MAX } from "../placement/key_slot.ts";
 import { REPLICAS_DEFAULT, REPLICAS_MAX, VNODES_DEFAULT, VNODES_MAX } from "../placement/limits.ts";
 /** Largest `--queue-partitions` (QUEUE_PARTITIONS_MAX of src/queues/limits.ts, not imported: config stays below the subsystems). */
@@ -166,6 +167,8 @@ export interface RawNodeOptions {
 const CACHE_LEASE_MS_MAX = 60_000;
 /** Shortest `--cache-lease-ms`: a line must outlive the 50 ms it drops before a TTL deadline. */
 const CACHE_LEASE_MS_MIN = 100;
+/** Longest `--cache-writeback-ms`: a minute of acknowledged writes at risk is already a lot. */
+const CACHE_WRITEBACK_MS_MAX = 60_000;
 
 /**
  * Largest `--max-bulk-bytes` (8 MiB): a value travels in one Raft entry and one peer frame
@@ -201,7 +204,7 @@ export const NODE_DEFAULTS = {
   auditBufferRecords: 8192,
   cacheMaxBytes: 64 * 1024 * 1024,
   cacheMaxEntries: 100_000,
-  cacheWriteBackMs: 100,
+  cacheWriteBackMs: CACHE_TIMING_DEFAULT.writeBackMs,
   cacheLeaseMs: 2_000,
 } as const;
 
@@ -319,10 +322,12 @@ export function buildNodeConfig(raw: RawNodeOptions): NodeConfig {
       ["through", "back"] as const,
       "--cache-write",
     ),
-    cacheWriteBackMs: parseCount(
+    cacheWriteBackMs: parseBoundedInt(
       raw.cacheWritebackMs,
       NODE_DEFAULTS.cacheWriteBackMs,
       "--cache-writeback-ms",
+      CACHE_WRITEBACK_MS_MAX,
+      1,
     ),
     cacheLeaseMs: parseBoundedInt(
       raw.cacheLeaseMs,

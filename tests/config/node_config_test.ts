@@ -81,6 +81,22 @@ Deno.test("--slots: 64 by default, 1..16384", () => {
   assert.throws(() => buildNodeConfig({ ...base, slots: "16385" }), /--slots/);
 });
 
+Deno.test("--cache-writeback-ms: 1,000 by default (Redis everysec's bound), 1..60000", () => {
+  assert.equal(buildNodeConfig(base).cacheWriteBackMs, 1000);
+  assert.equal(buildNodeConfig({ ...base, cacheWritebackMs: "1" }).cacheWriteBackMs, 1);
+  assert.equal(buildNodeConfig({ ...base, cacheWritebackMs: "60000" }).cacheWriteBackMs, 60000);
+  for (const bad of ["0", "60001", "1.5", "soon"]) {
+    assert.throws(
+      () => buildNodeConfig({ ...base, cacheWritebackMs: bad }),
+      new RegExp(
+        `Invalid --cache-writeback-ms '${
+          bad.replace(".", "\\.")
+        }': expected an integer in 1\\.\\.60000`,
+      ),
+    );
+  }
+});
+
 Deno.test("audit options: off by default, defaults with --audit-log, choices checked", () => {
   assert.equal(buildNodeConfig(base).audit, null);
   assert.deepEqual(buildNodeConfig({ ...base, auditLog: "/var/log/dsync-audit.log" }).audit, {

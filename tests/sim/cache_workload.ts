@@ -26,6 +26,8 @@ export const SIM_CACHE_TIMING = {
   leaseMs: 200,
   holderMarginMs: 50,
   expiryMarginMs: 10,
+  // Not used by write-through; pinned so the seeds replay as they did before the default moved.
+  writeBackMs: 100,
 };
 
 /**
