@@ -43,6 +43,7 @@ export function cacheInfoFields(
     // Fences raised in the backend by new homes here, and accesses a newer fence refused.
     ["cache_backend_fences", service.homes.stats.storeFences],
     ["cache_backend_fenced", backend === null ? 0 : backend.stats.fenced],
+    ["cache_backend_scripts_sent", backend === null ? 0 : backend.stats.scriptsSent],
   ];
   for (const [name, value] of cacheStatsPairs(service, capacity)) {
     fields.push([`cache_${name}`, value]);

@@ -7,6 +7,7 @@ import { RespPipe, RespPipeError, type RespPipeOptions } from "../client/resp_pi
 import type { CacheStore } from "./cache_homes.ts";
 import { StoreUnavailableError } from "./store_unavailable.ts";
 import { ClusterError } from "../consensus/cluster_error.ts";
+import { createHash } from "node:crypto";
 
 /** Longest wait for one answer from Redis before the access fails (a write: outcome unknown). */
 export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
@@ -52,7 +53,7 @@ export class RedisStore implements CacheStore {
   #failedAttempts = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Counters for INFO cache. */
-  readonly stats = { reads: 0, writes: 0, failed: 0, connects: 0, fenced: 0 };
+  readonly stats = { reads: 0, writes: 0, failed: 0, connects: 0, fenced: 0, scriptsSent: 0 };
 
   constructor(options: RedisStoreOptions) {
     this.#options = options;
@@ -144,8 +145,12 @@ export class RedisStore implements CacheStore {
   }
 
   /**
-   * Runs one of the fenced scripts (EVAL: Redis runs it whole, nothing between its commands) on
-   * slot `slot`'s fence key and `key`, and answers its array reply. A newer epoch's fence fails it
+   * Runs one of the fenced scripts (Redis runs it whole, nothing between its commands) on slot
+   * `slot`'s fence key and `key`, and answers its array reply. It goes as EVALSHA (its SHA-1, not
+   * its text); a server that does not have it cached (NOSCRIPT: restarted, or SCRIPT FLUSH) ran
+   * nothing, and gets it once more as EVAL, which caches it. That resend may apply after a later
+   * script of this node: harmless, since a home has one job per key at a time and raises a slot's
+   * fence before it serves the slot. A newer epoch's fence fails it
    * with a ClusterError TRYAGAIN (nothing applied: the node retries at the newer home). Fails with
    * StoreUnavailableError otherwise: not sent, or an error reply (nothing applied: the script
    * checks before it writes, and Redis runs nothing after an error it raises); a lost or overdue
@@ -153,7 +158,7 @@ export class RedisStore implements CacheStore {
    */
   async #script(
     pipe: RespPipe,
-    script: string,
+    script: LuaScript,
     slot: number,
     epoch: number,
     key: Uint8Array | null,
@@ -161,12 +166,15 @@ export class RedisStore implements CacheStore {
     write: boolean,
   ): Promise<RespValue[]> {
     const keys = key === null ? [fenceKey(slot)] : [fenceKey(slot), key];
+    const rest = [String(keys.length), ...keys, String(epoch), ...args];
+    const timeoutMs = this.#options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS;
     let replies: RespValue[];
     try {
-      replies = await pipe.send(
-        [["EVAL", script, String(keys.length), ...keys, String(epoch), ...args]],
-        this.#options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
-      );
+      replies = await pipe.send([["EVALSHA", script.sha1, ...rest]], timeoutMs);
+      if (isNoScript(replies[0]!)) {
+        this.stats.scriptsSent++;
+        replies = await pipe.send([["EVAL", script.text, ...rest]], timeoutMs);
+      }
     } catch (error) {
       this.stats.failed++;
       const maybeSent = write && (!(error instanceof RespPipeError) || error.sent);
@@ -266,21 +274,31 @@ if fence > epoch then return redis.error_reply('${FENCED} slot fence ' .. fence)
 if fence < epoch then redis.call('SET', KEYS[1], ARGV[1]) end
 `;
 
+/** A Lua script and the SHA-1 of its text (the name EVALSHA calls it by). */
+interface LuaScript {
+  text: string;
+  sha1: string;
+}
+
+function luaScript(text: string): LuaScript {
+  return { text, sha1: createHash("sha1").update(text).digest("hex") };
+}
+
 /** Returns {1}. */
-const FENCE_SCRIPT = `${FENCE_CHECK}
+const FENCE_SCRIPT = luaScript(`${FENCE_CHECK}
 return {1}
-`;
+`);
 
 /** KEYS[2]: the key. Returns {value or nil, PTTL}. */
-const READ_SCRIPT = `${FENCE_CHECK}
+const READ_SCRIPT = luaScript(`${FENCE_CHECK}
 return {redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
-`;
+`);
 
 /**
  * KEYS[2]: the key; ARGV[2] "DEL", or "SET" with ARGV[3] the value, ARGV[4] PX milliseconds or
  * "", ARGV[5] "NX", "XX" or "". Returns {applied 1/0, value or nil, PTTL}.
  */
-const WRITE_SCRIPT = `${FENCE_CHECK}
+const WRITE_SCRIPT = luaScript(`${FENCE_CHECK}
 local applied = 0
 if ARGV[2] == 'DEL' then
   applied = redis.call('DEL', KEYS[2])
@@ -291,7 +309,12 @@ else
   if redis.call(unpack(set)) then applied = 1 end
 end
 return {applied, redis.call('GET', KEYS[2]), redis.call('PTTL', KEYS[2])}
-`;
+`);
+
+/** Redis's answer to an EVALSHA of a script it does not have (it ran nothing). */
+function isNoScript(reply: RespValue): boolean {
+  return reply.type === "error" && reply.value.startsWith("NOSCRIPT");
+}
 
 function isOne(reply: RespValue): boolean {
   return reply.type === "integer" && reply.value === 1;

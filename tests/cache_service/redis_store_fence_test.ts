@@ -97,3 +97,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "redis store: scripts go by SHA-1; a server without them (SCRIPT FLUSH) gets the text once",
+  ignore: !HAS_REDIS_SERVER,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dsync-redis-scripts-" });
+    const server = await startRedisServer(dir);
+    const url = parseCacheBackendUrl(`redis://127.0.0.1:${server.port}`);
+    const logger = new Logger({ level: "error", format: "text", sink: () => {} });
+    const home = new RedisStore({ url, logger });
+    const direct = await RespConnection.open("127.0.0.1", server.port);
+    /** Calls of `command` the server counted (INFO commandstats). */
+    const calls = async (command: string): Promise<number> => {
+      const info = await direct.call(["INFO", "commandstats"]);
+      const text = info.type === "bulk" ? new TextDecoder().decode(info.value) : "";
+      return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(text)?.[1] ?? 0);
+    };
+    try {
+      home.start();
+      await connected(home);
+      assert.equal(await home.fence(SLOT, 1), true); // the first of each script: NOSCRIPT, EVAL
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await home.writeKey(SLOT, KEY, set(`v${i}`), 1)).kind, "written");
+      }
+      assert.equal(home.stats.scriptsSent, 2, "the fence and the write script, once each");
+      assert.equal(await calls("eval"), 2);
+      assert.equal(await calls("evalsha"), 11, "every call, the two refused included");
+      // Scripts flushed: the next call of each is answered NOSCRIPT (nothing ran) and resent.
+      await direct.call(["SCRIPT", "FLUSH"]);
+      assert.equal((await home.writeKey(SLOT, KEY, set("after"), 1)).kind, "written");
+      assert.deepEqual((await home.readKey(SLOT, KEY, 1)).value, new TextEncoder().encode("after"));
+      assert.equal(home.stats.scriptsSent, 4);
+      assert.equal(await calls("eval"), 4);
+    } finally {
+      direct.close();
+      home.stop();
+      await stopRedisServer(server);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
