@@ -303,6 +303,20 @@ export class CacheNode {
   }
 
   /**
+   * Lines holding local writes their home has not acknowledged yet, final WriteBacks included:
+   * what a crash of this node would lose now (write-back). Walks the dirty set (bounded by the
+   * lines), not every line.
+   */
+  dirtyLineCount(): number {
+    let count = this.#flushing.size;
+    for (const id of this.#dirtyIds) {
+      const line = this.#lines.peek(id);
+      if (line !== undefined && line.dirty !== null) count++;
+    }
+    return count;
+  }
+
+  /**
    * The node is stopping (it takes no more client commands): hands every line back the way an
    * eviction does, a clean one with an eviction notice (its home stops counting on it at once,
    * not after its lease) and a dirty one with a final WriteBack the node keeps until its ack. A

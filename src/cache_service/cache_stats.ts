@@ -52,6 +52,7 @@ export function cacheInfoFields(
   const node = service.node.counters;
   fields.push(
     ["cache_local_writes", node.localWrites],
+    ["cache_dirty_lines", service.node.dirtyLineCount()],
     ["cache_write_backs_sent", node.writeBacksSent],
     ["cache_homes", homes.size],
     ["cache_homes_made", homes.stats.homesMade],

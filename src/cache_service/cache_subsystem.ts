@@ -141,6 +141,11 @@ export function cacheSubsystem(
       counter("dsync_cache_bytes", "Bytes of cache lines held", () => service.node.bytes),
       counter("dsync_cache_entries", "Cache lines held", () => service.node.lineCount),
       counter(
+        "dsync_cache_dirty_lines",
+        "Cache lines with local writes their home has not acknowledged (write-back)",
+        () => service.node.dirtyLineCount(),
+      ),
+      counter(
         "dsync_cache_frames_sent_total",
         "Cache peer frames sent",
         () => service.stats.framesSent,

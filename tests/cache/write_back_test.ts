@@ -345,7 +345,9 @@ Deno.test("release: a stopping node evicts clean lines and sends dirty ones as f
   own(n, A, 1, 0);
   own(n, B, 2, 0);
   assert.deepEqual(n.write(B, 0, set(7), 10), { kind: "done", applied: true });
+  assert.equal(n.dirtyLineCount(), 1);
   assert.equal(n.release(20), 1, "B's final write-back waits for its ack");
+  assert.equal(n.dirtyLineCount(), 1, "its final write-back still counts");
   const sent = n.takeMessages();
   assert.deepEqual(sent.map((m) => m.type).sort(), ["evict", "writeBack"]);
   const final = sent.find((m): m is WriteBackMessage => m.type === "writeBack")!;
@@ -353,6 +355,7 @@ Deno.test("release: a stopping node evicts clean lines and sends dirty ones as f
   assert.equal(n.stateOf(A, 20), "I");
   assert.equal(n.lineCount, 0);
   n.receive(ackOf(final, 0), 30);
+  assert.equal(n.dirtyLineCount(), 0);
   assert.equal(n.release(30), 0);
   assert.deepEqual(n.takeMessages(), []);
 });

@@ -128,6 +128,7 @@ Deno.test({
       // Acknowledged on n1 alone: no write-back is due for a minute, and a line still M was
       // neither evicted nor lapsed (either would have sent its data home).
       for (const key of keys) assert.equal(await a.call("CACHE.STATE", key), "M", key);
+      assert.equal(await cacheInfoField(a, "cache_dirty_lines"), keys.length, "what a crash loses");
       a.disconnect();
       const status = await stopTestNode(nodes[0]!);
       assert.equal(status.code, 0);
