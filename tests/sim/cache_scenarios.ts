@@ -87,3 +87,74 @@ export async function oldLeaderReadAfterHomeChange(seed: number): Promise<HomeCh
     oldLeaderHit: hit === null || hit.value === null ? null : UTF8.decode(hit.value),
   };
 }
+
+/** Write-back with one line per node and no timed flush within the scenario. */
+export const ONE_LINE_WRITE_BACK_SETUP = {
+  ...LONG_LEASE_SETUP,
+  timing: { ...LONG_LEASE_SETUP.timing, writeBackMs: 60_000 },
+  writeMode: "back" as const,
+  maxEntries: 1,
+};
+
+/**
+ * A revocation crossing a final WriteBack, scripted: node A owns k1 (M) and writes "v2" locally
+ * (write-back, one line per node); its read of k2 then evicts k1, which sends "v2" home in a final
+ * WriteBack, and at that instant node B reads k1. Whether B's request reaches the home before the
+ * WriteBack depends on the seed's link delays; when it does, the home revokes A's grant first and
+ * runs the WriteBack only after, so A's answer must carry "v2" from the data it keeps until the
+ * WriteBack's ack. Either way B must read "v2"; returns what B read.
+ */
+export async function revocationCrossesFinalWriteBack(seed: number): Promise<string | null> {
+  const hosts = new Map<NodeId, SimCacheHost>();
+  const cluster: SimCluster = await SimCluster.create({
+    seed,
+    groupsPerNode: 4,
+    app: { create: (_id, _index, image) => new KvApp(image, () => cluster.nowMs) },
+  });
+  for (const id of cluster.ids) {
+    const clock = { originMs: 0, rate: 1 };
+    const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
+      hosts.get(to)?.receive(from, bytes);
+    const requestIdStart = cluster.random.int(2 ** 40);
+    const setup = ONE_LINE_WRITE_BACK_SETUP;
+    const host = new SimCacheHost(cluster, id, clock, setup, deliver, requestIdStart);
+    hosts.set(id, host);
+    host.start();
+  }
+  const settle = async <T>(promise: Promise<T>): Promise<T> => {
+    let outcome: { value: T } | { error: unknown } | null = null;
+    promise.then((value) => outcome = { value }, (error) => outcome = { error });
+    await cluster.runUntil(() => outcome !== null, STEP_TIMEOUT_MS);
+    const done = outcome as { value: T } | { error: unknown } | null;
+    if (done === null) throw new Error("Scenario step did not finish in time");
+    if ("error" in done) throw done.error;
+    return done.value;
+  };
+  const k1 = TEXT.encode("k1");
+  const k2 = TEXT.encode("k2");
+  const groupOf = (key: Uint8Array) => cluster.groupIds[keySlot(key, cluster.groupIds.length)]!;
+  const everyLeader = () => [k1, k2].every((key) => cluster.leader(groupOf(key)) !== null);
+  await cluster.runUntil(everyLeader, STEP_TIMEOUT_MS);
+  // Past the first homes' own startup wait, so their grants carry leases.
+  const timing = ONE_LINE_WRITE_BACK_SETUP.timing;
+  await cluster.runFor(2 * (timing.leaseMs + timing.holderMarginMs));
+  const home = cluster.leader(groupOf(k1))!;
+  const [a, b] = cluster.ids.filter((id) => id !== home) as [NodeId, NodeId];
+  const nodeA = hosts.get(a)!;
+  const set = (value: string) => ({
+    value: TEXT.encode(value),
+    ttlMs: null,
+    condition: "always" as const,
+  });
+  await settle(nodeA.service.write(k1, set("v1")));
+  await settle(nodeA.service.write(k1, set("v2")));
+  if (nodeA.service.node.stateOf(k1, nodeA.nowMs()) !== "M") {
+    throw new Error(`k1 is not M on ${a} after its writes`);
+  }
+  const readK2 = nodeA.service.read(k2);
+  await cluster.runUntil(() => nodeA.service.node.stateOf(k1, nodeA.nowMs()) === "I", 1000);
+  if (nodeA.service.node.dirtyLineCount() !== 1) throw new Error("k1 left A without a WriteBack");
+  const read = await settle(hosts.get(b)!.service.read(k1));
+  await settle(readK2);
+  return read.value === null ? null : UTF8.decode(read.value);
+}

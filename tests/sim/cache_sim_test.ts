@@ -4,7 +4,11 @@ import { CACHE_MUTANTS } from "../cache/model/mutants.ts";
 import type * as CacheRun from "./cache_workload.ts";
 import { type CacheRunStats, runCacheSeed } from "./cache_workload.ts";
 import type * as Scenarios from "./cache_scenarios.ts";
-import { LONG_LEASE_SETUP, oldLeaderReadAfterHomeChange } from "./cache_scenarios.ts";
+import {
+  LONG_LEASE_SETUP,
+  oldLeaderReadAfterHomeChange,
+  revocationCrossesFinalWriteBack,
+} from "./cache_scenarios.ts";
 import { COPIED_DIRS, mutatedCopy } from "./mutant_copy.ts";
 import type { Mutant } from "./mutants.ts";
 import type { SeedResult } from "./random_run.ts";
@@ -145,6 +149,33 @@ Deno.test("sim cache: after a home change the old leader's line has lapsed befor
   }
 });
 
+/** Seeds of the scripted crossing; B's request beats A's final WriteBack home in about half. */
+const CROSSING_SEEDS = 12;
+
+Deno.test("sim cache write-back: a revocation that crosses a final WriteBack gets its data (scripted)", async () => {
+  for (let seed = 1; seed <= CROSSING_SEEDS; seed++) {
+    assert.equal(await revocationCrossesFinalWriteBack(seed), "v2", `seed ${seed}`);
+  }
+  // The same seeds replay the same schedule up to A's answer: on copies whose answer drops the
+  // data, B reads the older value in some of them, so the crossing happened in those seeds.
+  for (const name of ["wb-flush-ack-without-data", "wb-revoke-ignores-dirty"]) {
+    const mutant = CACHE_MUTANTS.find((m) => m.name === name)!;
+    const dir = await mutatedCopy(mutant, undefined, [...COPIED_DIRS, "tests/chaos"]);
+    try {
+      const url = new URL(`file://${dir}/tests/sim/cache_scenarios.ts`).href;
+      const copy = await import(url) as typeof Scenarios;
+      let staleSeed = 0;
+      for (let seed = 1; seed <= CROSSING_SEEDS && staleSeed === 0; seed++) {
+        if (await copy.revocationCrossesFinalWriteBack(seed) === "v1") staleSeed = seed;
+      }
+      assert.ok(staleSeed > 0, `${name}: B never read the older value`);
+      console.log(`${name}: B read the older value at seed ${staleSeed}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
 /** Write-back seeds run by the test (about 5 s). */
 const WRITE_BACK_SEED_COUNT = 100;
 
@@ -194,8 +225,9 @@ const LOCAL_DEL_ALWAYS_APPLIED: Mutant = {
  * Write-back bugs the simulation's phase after the faults must catch (first catches, 2026-12-01:
  * seeds 10 and 2; the bound is about three times that). Of the exhaustive check's other write-back
  * mutants, `wb-flush-ack-without-data` was caught (seed 17) only before the phase waited for late
- * requests to end first, and not in 200 seeds since; `wb-evict-ends-revocation` needs a link that
- * reorders, which the simulated TCP links do not. The exhaustive check catches both.
+ * requests to end first, and not in 200 seeds since: the scripted crossing above catches it (seed
+ * 1); `wb-evict-ends-revocation` needs a link that reorders, which the simulated TCP links do not.
+ * The exhaustive check catches both.
  */
 const WRITE_BACK_SIM_MUTANTS: ReadonlyArray<[Mutant, number]> = [
   [LOCAL_DEL_ALWAYS_APPLIED, 30],
