@@ -70,7 +70,9 @@ interface Lapse {
 type Job =
   | { kind: "read"; from: string; requestId: number }
   | { kind: "exclusive"; from: string; requestId: number; write: CacheWrite }
-  | { kind: "writeBack"; from: string; message: WriteBackMessage };
+  | { kind: "writeBack"; from: string; message: WriteBackMessage }
+  /** A stopping home takes the key's lines back (`recall`); `from` names no node. */
+  | { kind: "recall"; from: "" };
 
 interface Txn {
   job: Job;
@@ -134,6 +136,8 @@ export class CacheHome {
   #outbox: HomeOutput[] = [];
   #storeOutbox: StoreRequest[] = [];
   #invalidationsSent = 0;
+  /** Its node is stopping: grants carry no lease and every line is being taken back (`recall`). */
+  #recalling = false;
 
   /** A home that starts leading `slot` in `epoch` (the leader's term) at `nowMs`. */
   constructor(slot: number, epoch: number, nowMs: number, timing: CacheTiming) {
@@ -193,6 +197,11 @@ export class CacheHome {
     const message = this.#fenceMessage;
     if (this.#fenceWaiting === null || message === null || nowMs >= this.#startupUntilMs) return [];
     return [...this.#fenceWaiting].map((to) => ({ to, message }));
+  }
+
+  /** True once `recall` was called (its node is stopping). */
+  get recalling(): boolean {
+    return this.#recalling;
   }
 
   /** True until every older lease has lapsed or the fence was acknowledged by all its nodes. */
@@ -294,6 +303,29 @@ export class CacheHome {
   }
 
   /**
+   * Its node is stopping (docs/cache.md, "A graceful stop"): from now on a grant carries no lease
+   * (its value answers the request; no line, no holder record, as while starting) and renewals are
+   * refused, and every line granted so far is taken back the way a write takes it: an Invalidate
+   * per holder, and the dirty data their acks carry committed (write-back). Call on every tick;
+   * returns how many keys still have holders or jobs (0: the store has every acknowledged write
+   * and no node holds a line of this home). Costs a walk of the directory per call.
+   */
+  recall(nowMs: number): number {
+    this.#recalling = true;
+    let busy = 0;
+    for (const entry of this.#entries.values()) {
+      const recallQueued = entry.txn?.job.kind === "recall" ||
+        entry.queue.some((job) => job.kind === "recall");
+      // A record left behind (an asker's, replaced by no grant) gets another recall.
+      if (entry.holders.size > 0 && !recallQueued) {
+        this.#enqueue(entry, { kind: "recall", from: "" }, nowMs);
+      }
+      if (entry.holders.size > 0 || entry.txn !== null || entry.queue.length > 0) busy++;
+    }
+    return busy;
+  }
+
+  /**
    * The home stops (its node no longer leads the slot in its epoch): an Invalidate to every
    * holder of every line it granted, so their copies stop answering now rather than when their
    * leases lapse. Best effort: a holder it misses keeps its line until the lease lapses, which
@@ -377,6 +409,7 @@ export class CacheHome {
     const holder = entry?.holders.get(from);
     if (entry === undefined || holder === undefined) return null;
     if (holder.grantSeq !== line.grantSeq || nowMs >= holder.lapseAtMs) return null;
+    if (this.#recalling) return null;
     const txn = entry.txn;
     // Any write under way (its revocations are open or done), a Forward to this node, or a
     // request of its own: the line is about to change, so it is not renewed.
@@ -437,6 +470,7 @@ export class CacheHome {
         message.lines.map((line) => [bytesText(line.key), line.grantSeq]),
       ]),
       this.#nextToken,
+      this.#recalling,
     ]);
   }
 
@@ -458,6 +492,7 @@ export class CacheHome {
     copy.#outbox = [...this.#outbox]; // messages and requests are never changed once made
     copy.#storeOutbox = [...this.#storeOutbox];
     copy.#invalidationsSent = this.#invalidationsSent;
+    copy.#recalling = this.#recalling;
     return copy;
   }
 
@@ -475,6 +510,8 @@ export class CacheHome {
   /** Drops an entry that holds nothing (bounded memory: entries exist only while in use). */
   #forget(entry: KeyEntry): void {
     if (entry.holders.size > 0 || entry.txn !== null || entry.queue.length > 0) return;
+    // A recall can end inside `#next` (nothing left to revoke), whose caller forgets it too.
+    if (this.#entries.get(entry.id) !== entry) return;
     this.#entries.delete(entry.id);
     for (const lapse of entry.lapses.values()) this.#lapses.remove(lapse);
   }
@@ -489,7 +526,7 @@ export class CacheHome {
   #next(entry: KeyEntry, nowMs: number): void {
     const job = entry.queue[0];
     if (job === undefined || entry.txn !== null) return;
-    if (job.kind !== "read" && nowMs < this.#startupUntilMs) return;
+    if (job.kind !== "read" && job.kind !== "recall" && nowMs < this.#startupUntilMs) return;
     entry.queue.shift();
     const txn: Txn = { job, waiting: new Map(), dirty: null, phase: "revoke", token: 0 };
     entry.txn = txn;
@@ -499,7 +536,7 @@ export class CacheHome {
     const upToSeq = this.#grantSeq;
     for (const [node, holder] of entry.holders) {
       if (node === job.from) continue;
-      if (job.kind === "read" && holder.state === "S") continue;
+      if (job.kind === "read" && holder.state === "S") continue; // (a recall takes every line)
       const type = job.kind === "read" ? "forward" as const : "invalidate" as const;
       const message = { type, slot: this.#slot, epoch: this.#epoch, key: entry.key, upToSeq };
       this.#outbox.push({ to: node, message });
@@ -545,10 +582,16 @@ export class CacheHome {
     this.#mainPhase(entry, txn, nowMs);
   }
 
-  #mainPhase(entry: KeyEntry, txn: Txn, _nowMs: number): void {
+  #mainPhase(entry: KeyEntry, txn: Txn, nowMs: number): void {
     txn.phase = "store";
     const job = txn.job;
     assert(job.kind !== "writeBack", "a write-back has no revoke phase");
+    if (job.kind === "recall") {
+      // Every line is back and its dirty data committed: nothing to grant.
+      entry.txn = null;
+      this.#next(entry, nowMs);
+      return this.#forget(entry);
+    }
     if (job.kind === "exclusive") return this.#store(entry, txn, job.write);
     const token = this.#issueToken(entry, txn);
     this.#storeOutbox.push({ kind: "read", token, key: entry.key });
@@ -572,9 +615,10 @@ export class CacheHome {
     if (job.kind === "writeBack") {
       this.#writeBackDone(entry, job.from, job.message, nowMs);
     } else {
+      assert(job.kind !== "recall", "a recall ends in its revoke phase");
       // Until every lease of an older home has lapsed, a read gets the value without a line
       // (lease 0): an old M or E may still be live somewhere, and S beside it is not allowed.
-      const starting = nowMs < this.#startupUntilMs;
+      const starting = nowMs < this.#startupUntilMs || this.#recalling;
       const sole = entry.holders.size === 0 ||
         (entry.holders.size === 1 && entry.holders.has(job.from));
       const state: GrantedState = job.kind === "exclusive" ? "M" : sole && !starting ? "E" : "S";
@@ -622,6 +666,7 @@ export class CacheHome {
   }
 
   #refuse(entry: KeyEntry, job: Job, reason: CacheRefusal): void {
+    if (job.kind === "recall") return; // the next call of `recall` tries again
     if (job.kind === "writeBack") {
       return this.#ackWriteBack(entry, job.message, job.from, false, 0);
     }
@@ -689,6 +734,8 @@ function jobText(job: Job): string {
       return `r:${job.from}:${job.requestId}`;
     case "exclusive":
       return `x:${job.from}:${job.requestId}:${bytesText(job.write.value)}:${job.write.ttlMs}`;
+    case "recall":
+      return "recall";
   }
 }
 

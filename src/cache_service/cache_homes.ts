@@ -217,6 +217,22 @@ export class CacheHomes {
     }
   }
 
+  /**
+   * The node is stopping: every home here takes its lines back (`CacheHome.recall`: no more
+   * leases, every holder invalidated, the dirty data of their acks committed). Call on every tick;
+   * returns how many keys, over all homes, still have holders or jobs.
+   */
+  recall(): number {
+    const nowMs = this.#options.nowMs();
+    let busy = 0;
+    for (const slot of [...this.#homes.keys()]) this.#current(slot); // dropped if no longer led
+    for (const live of this.#homes.values()) {
+      busy += live.home.recall(nowMs);
+      this.#flush(live);
+    }
+    return busy;
+  }
+
   /** Drops every home (node stopping). */
   stop(): void {
     for (const [slot, live] of [...this.#homes]) this.#drop(slot, live);

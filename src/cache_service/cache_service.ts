@@ -183,28 +183,39 @@ export class CacheService {
   }
 
   /**
-   * The node is stopping and takes no more client commands: hands every line back to its home
-   * (`CacheNode.release`: dirty data with final WriteBacks) and waits, one tick at a time, until
-   * every home acknowledged or a lease and its margin passed (the homes then stop waiting for
-   * this node and refuse its WriteBacks). Returns the lines and final WriteBacks left
-   * unacknowledged; dirty ones among them may lose their last writes, as in a crash.
+   * The node is stopping and takes no more client commands (docs/cache.md, "A graceful stop"):
+   * hands its own lines back to their homes (`CacheNode.release`: dirty data in final
+   * WriteBacks), and the homes here take back the lines they granted to other nodes
+   * (`CacheHomes.recall`: their dirty data committed before this node's slots change leader).
+   * Waits, one tick at a time, until both are done or a lease and its margin passed (after that
+   * the homes elsewhere refuse this node's WriteBacks, and the holders here lapse). Returns what
+   * is left (lines and final WriteBacks unacknowledged, keys still held); the dirty data among
+   * them may lose its last writes, as in a crash.
    */
   async release(): Promise<number> {
     const { leaseMs, holderMarginMs } = this.#options.cache.timing;
     const startMs = this.#options.nowMs();
     const lines = this.node.lineCount;
+    let recalled = -1;
     for (;;) {
-      const left = this.node.release(this.#options.nowMs());
+      const linesLeft = this.node.release(this.#options.nowMs());
       this.#flushNode();
+      const keysLeft = this.homes.recall();
+      if (recalled < 0) recalled = keysLeft;
+      const left = linesLeft + keysLeft;
       const tookMs = Math.round(this.#options.nowMs() - startMs);
       if (left === 0) {
-        if (lines > 0) this.#options.logger.info("cache lines handed back", { lines, tookMs });
+        if (lines > 0 || recalled > 0) {
+          this.#options.logger.info("cache lines handed back", { lines, recalled, tookMs });
+        }
         return 0;
       }
       if (tookMs >= leaseMs + holderMarginMs) {
-        this.#options.logger.warn("cache lines not acknowledged by their homes before stopping", {
+        this.#options.logger.warn("cache lines not all handed back before stopping", {
           lines,
-          left,
+          linesLeft,
+          recalled,
+          keysLeft,
           tookMs,
         });
         return left;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   CI_CONFIGS,
   FENCE_CONFIGS,
+  RECALL_CONFIGS,
   RENEW_MUTANT_CONFIG,
   RENEWAL_CONFIGS,
   WRITE_BACK_CONFIGS,
@@ -19,7 +20,13 @@ function report(name: string, result: ExploreResult): string {
     `${result.elapsedMs} ms`;
 }
 
-const CHECKED = [...CI_CONFIGS, ...RENEWAL_CONFIGS, ...FENCE_CONFIGS, ...WRITE_BACK_CONFIGS];
+const CHECKED = [
+  ...CI_CONFIGS,
+  ...RENEWAL_CONFIGS,
+  ...FENCE_CONFIGS,
+  ...WRITE_BACK_CONFIGS,
+  ...RECALL_CONFIGS,
+];
 for (const { name, config } of CHECKED) {
   Deno.test(`cache protocol, every interleaving: ${name}`, () => {
     const result = explore(mesiModel(config), STATES_MAX);

@@ -388,3 +388,55 @@ Deno.test("release: an unacknowledged final write-back counts until a lease and 
   n.tick(20 + TIMING.leaseMs + TIMING.holderMarginMs);
   assert.equal(n.release(20 + TIMING.leaseMs + TIMING.holderMarginMs), 0);
 });
+
+const STORED = { ok: true as const, value: null, ttlRemainingMs: null, applied: true };
+
+Deno.test("recall: a stopping home invalidates every holder and commits the dirty data of the acks", () => {
+  const home = homeWithHolder("M"); // node a holds A in M (grant 1)
+  assert.equal(home.recall(100), 1);
+  const [invalidate] = home.takeMessages();
+  assert.deepEqual(invalidate, {
+    to: "a",
+    message: { type: "invalidate", slot: 0, epoch: 1, key: A, upToSeq: 1 },
+  });
+  const dirty = { value: new Uint8Array([7]), ttlMs: null };
+  home.receive("a", {
+    type: "invalidateAck",
+    slot: 0,
+    epoch: 1,
+    key: A,
+    upToSeq: 1,
+    keptShared: false,
+    dirty,
+  }, 110);
+  const [commit] = home.takeStoreRequests();
+  assert.deepEqual(commit?.kind === "commit" && commit.write, { ...dirty, condition: "always" });
+  assert.equal(home.recall(120), 1, "busy until the commit is done");
+  home.storeDone(commit!.token, STORED, 130);
+  assert.deepEqual(home.takeMessages(), [], "a recall grants nothing");
+  assert.equal(home.holdersOf(A).size, 0);
+  assert.equal(home.recall(140), 0);
+});
+
+Deno.test("recall: while recalling, grants carry no lease and keep no record; renewals are refused", () => {
+  const home = homeWithHolder("E");
+  home.recall(100);
+  home.takeMessages(); // the Invalidate of a's line, unanswered yet
+  home.receive("b", { type: "readRequest", slot: 0, requestId: 5, key: B }, 110);
+  const [read] = home.takeStoreRequests();
+  home.storeDone(read!.token, STORED, 120);
+  const [grant] = home.takeMessages();
+  assert.equal(grant?.message.type === "grant" && grant.message.leaseMs, 0);
+  assert.equal(home.holdersOf(B).size, 0);
+  home.receive("a", {
+    type: "renewRequest",
+    slot: 0,
+    epoch: 1,
+    requestId: 6,
+    lines: [{ key: A, grantSeq: 1 }],
+  }, 130);
+  const [barrier] = home.takeStoreRequests();
+  if (barrier !== undefined) home.storeDone(barrier.token, STORED, 131);
+  const [renewal] = home.takeMessages();
+  assert.deepEqual(renewal?.message.type === "renewGrant" && renewal.message.refused, [0]);
+});

@@ -102,8 +102,21 @@ const LONG_LEASE_MS = 8_000;
 /** Refusals and unknown outcomes a repeated SET or a GET may retry. */
 const RETRIED = /TRYAGAIN|NOQUORUM|TIMEOUT/;
 
+/** Keys n2 writes in the stop test; the slots n1 leads home some of them. */
+const otherKeys = Array.from({ length: KEY_COUNT }, (_, i) => `wb-n2:${i}`);
+
+/** Writes `value` to every one of `names` through `redis` until each line is M there. */
+async function ownLines(redis: Redis, names: string[], value: string): Promise<void> {
+  await eventually("every key's line is M on its writer", async () => {
+    for (const key of names) await retrying(() => redis.set(key, value), 30_000, RETRIED);
+    const states = await Promise.all(names.map((key) => redis.call("CACHE.STATE", key)));
+    return states.every((state) => state === "M");
+  }, 60_000);
+}
+
 Deno.test({
-  name: "cache write-back: a node stopped by SIGTERM first writes its dirty lines back",
+  name: "cache write-back: a node stopped by SIGTERM sends its dirty lines home and takes back " +
+    "the lines its homes granted",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -117,26 +130,34 @@ Deno.test({
       await waitForLeader(nodes);
       // A leader moving now would make its new home wait out the old one's long leases.
       await slotLeadersPlaced(clients, plan.ids, 8);
-      const [a, b] = clients as [Redis, Redis];
-      // Every line M on n1 (the first SETs wait until the new homes may grant: see the lease).
-      await eventually("every key's line is M on the writer", async () => {
-        for (const key of keys) await retrying(() => a.set(key, "warm"), 30_000, RETRIED);
-        const states = await Promise.all(keys.map((key) => a.call("CACHE.STATE", key)));
-        return states.every((state) => state === "M");
-      }, 60_000);
-      await writeAll(a, "last");
-      // Acknowledged on n1 alone: no write-back is due for a minute, and a line still M was
-      // neither evicted nor lapsed (either would have sent its data home).
-      for (const key of keys) assert.equal(await a.call("CACHE.STATE", key), "M", key);
-      assert.equal(await cacheInfoField(a, "cache_dirty_lines"), keys.length, "what a crash loses");
-      a.disconnect();
+      const [n1, n2, n3] = clients as [Redis, Redis, Redis];
+      // Lines M on their writers: `keys` on n1, `otherKeys` on n2 (the first SETs wait until
+      // the new homes may grant: see the lease).
+      await ownLines(n1, keys, "warm");
+      await ownLines(n2, otherKeys, "warm");
+      for (const [redis, names] of [[n1, keys], [n2, otherKeys]] as const) {
+        const pipeline = redis.pipeline();
+        for (const key of names) pipeline.set(key, "last");
+        for (const [error, reply] of (await pipeline.exec())!) {
+          assert.deepEqual([error, reply], [null, "OK"]);
+        }
+        // Acknowledged on the writer alone: no write-back is due for a minute, and a line still
+        // M was neither evicted nor lapsed (either would have sent its data home).
+        for (const key of names) assert.equal(await redis.call("CACHE.STATE", key), "M", key);
+        assert.equal(await cacheInfoField(redis, "cache_dirty_lines"), names.length);
+      }
+      n1.disconnect();
       const status = await stopTestNode(nodes[0]!);
       assert.equal(status.code, 0);
-      assert.ok(nodes[0]!.lines.some((line) => line.includes("cache lines handed back")));
-      // Every write reached its home before n1 exited. (The slots n1 led get new homes, which
+      // n1 sent its own lines home, and its homes took back n2's lines of the slots n1 led.
+      const handedBack = nodes[0]!.lines.find((line) => line.includes("cache lines handed back"));
+      const recalled = Number(/recalled=(\d+)/.exec(handedBack ?? "")?.[1] ?? 0);
+      assert.ok(recalled > 0, `n1's homes held none of n2's lines: ${handedBack}`);
+      assert.ok(await cacheInfoField(n2, "cache_dirty_lines") < otherKeys.length);
+      // Every write reached the store before n1 exited. (The slots n1 led get new homes, which
       // wait out n1's leases before answering: a read may time out meanwhile, and is retried.)
-      for (const key of keys) {
-        assert.equal(await retrying(() => b.get(key), 30_000, RETRIED), "last", key);
+      for (const key of [...keys, ...otherKeys]) {
+        assert.equal(await retrying(() => n3.get(key), 30_000, RETRIED), "last", key);
       }
     } finally {
       for (const redis of clients) redis.disconnect();

@@ -180,6 +180,31 @@ export const WRITE_BACK_CONFIGS: NamedConfig[] = [
 ];
 
 /**
+ * A stopping home (docs/cache.md, "A graceful stop"): it may start recalling its lines at any
+ * point, and the home moves to the next node only once the recall is done. Without faults nothing
+ * may be lost, in write-back (the dirty data in the Invalidates' acks) as in write-through.
+ */
+export const RECALL_CONFIGS: NamedConfig[] = [
+  {
+    name: "write-back, recall, 2 nodes, 1 key, n0: write, write; n1: read; one home change after " +
+      "the recall",
+    config: config([[w(0, 1), w(0, 2)], [r(0)]], {
+      writeMode: "back",
+      ticksMax: 2,
+      dropsMax: 0,
+      recall: true,
+    }),
+  },
+  {
+    name: "recall, 2 nodes, 1 key, n0: write; n1: read, read; one home change after the recall",
+    config: config([[w(0, 1)], [r(0), r(0)]], { ticksMax: 2, dropsMax: 0, recall: true }),
+  },
+];
+
+/** The configuration the recall's mutant is hunted in: n0's dirty line when the recall starts. */
+export const RECALL_MUTANT_CONFIG: NamedConfig = RECALL_CONFIGS[0]!;
+
+/**
  * The configuration the write-back mutants are hunted in: n0 owns k0 with a write not yet at the
  * home when its read of k1 evicts the line (one line per node) and n1 reads k0.
  */

@@ -58,7 +58,27 @@ function* successors(config: WorldConfig, w: World): Generator<Step> {
     }
   }
   if (w.now < config.ticksMax) yield tick(w);
-  if (w.homes.length <= config.homeChangesMax) yield changeHome(config, w);
+  if (config.recall === true) yield recall(w);
+  if (w.homes.length <= config.homeChangesMax && (config.recall !== true || recalled(w))) {
+    yield changeHome(config, w);
+  }
+}
+
+/** The current home's node is stopping: the home takes its lines back (or goes on doing so). */
+function recall(w: World): Step {
+  const next = copyWorld(w);
+  const h = next.homes.length - 1;
+  const slot = next.homes[h] = { ...w.homes[h]! };
+  slot.home = slot.home.clone();
+  const busy = slot.home.recall(w.now);
+  flushHome(next, h);
+  return { label: `the home recalls its lines (${busy} keys busy)`, state: next };
+}
+
+/** The current home finished a recall: no key has holders or jobs (its node may now stop). */
+function recalled(w: World): boolean {
+  const home = w.homes[w.homes.length - 1]!.home.clone();
+  return home.recalling && home.recall(w.now) === 0;
 }
 
 function clientStep(config: WorldConfig, w: World, i: number): Step | null {

@@ -42,6 +42,12 @@ export interface WorldConfig {
   renewalsMax?: number;
   /** False: a new home sends no epoch fence (it only waits for the old leases); default true. */
   fence?: boolean;
+  /**
+   * The current home may start taking its lines back at any point (`CacheHome.recall`: its node
+   * stopping, docs/cache.md "A graceful stop"), and the step may repeat; a home change then waits
+   * until the recall is done, as a stopping node leaves its slots only after it. Default false.
+   */
+  recall?: boolean;
   /** The nodes' write mode; default "through". */
   writeMode?: CacheWriteMode;
   /**

@@ -10,6 +10,7 @@ import {
   FENCE_MUTANT_CONFIG,
   MUTANT_CONFIG,
   type NamedConfig,
+  RECALL_MUTANT_CONFIG,
   RENEW_MUTANT_CONFIG,
   WRITE_BACK_MUTANT_CONFIG,
 } from "./configs.ts";
@@ -39,7 +40,8 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     name: "no-startup-wait",
     breaks: "a new home grants M before the old home's leases have lapsed",
     path: "src/cache/cache_home.ts",
-    anchor: `if (job.kind !== "read" && nowMs < this.#startupUntilMs) return;`,
+    anchor:
+      `if (job.kind !== "read" && job.kind !== "recall" && nowMs < this.#startupUntilMs) return;`,
     replacement: "",
     caughtBy: /single writer|stale read/,
     seedsMax: 0,
@@ -113,6 +115,17 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
     caughtBy: /stale read/,
     seedsMax: 0,
   },
+  {
+    name: "recall-drops-dirty",
+    breaks: "a stopping home's recall ends without committing the dirty data its Invalidates' " +
+      "acks carry",
+    path: "src/cache/cache_home.ts",
+    anchor: `    if (txn.dirty !== null) {\n      txn.phase = "dirtyCommit";`,
+    replacement:
+      `    if (txn.dirty !== null && txn.job.kind !== "recall") {\n      txn.phase = "dirtyCommit";`,
+    caughtBy: /stale read/,
+    seedsMax: 0,
+  },
 ];
 
 /**
@@ -122,6 +135,7 @@ export const CACHE_MUTANTS: readonly Mutant[] = [
 export function mutantConfig(mutant: Mutant): NamedConfig {
   if (mutant.name.startsWith("fence-")) return FENCE_MUTANT_CONFIG;
   if (mutant.name.startsWith("wb-")) return WRITE_BACK_MUTANT_CONFIG;
+  if (mutant.name.startsWith("recall-")) return RECALL_MUTANT_CONFIG;
   return mutant.name.startsWith("renew-") ? RENEW_MUTANT_CONFIG : MUTANT_CONFIG;
 }
 
