@@ -1,8 +1,8 @@
 import { keySlot } from "../../src/placement/key_slot.ts";
 import type { NodeId } from "../../src/raft/mod.ts";
-import { SimCacheHost } from "./cache_host.ts";
+import { SimCacheHost, type SimCacheSetup } from "./cache_host.ts";
 import { SIM_CACHE_SETUP } from "./cache_workload.ts";
-import { SimCluster } from "./cluster.ts";
+import { type ClusterOptions, SimCluster } from "./cluster.ts";
 import { KvApp } from "./kv_app.ts";
 
 /** Longest virtual time one scripted step may take. */
@@ -17,6 +17,46 @@ export const LONG_LEASE_SETUP = {
 
 const TEXT = new TextEncoder();
 const UTF8 = new TextDecoder();
+
+/** A scripted run's cluster, its nodes' caches, and `settle` (runs until a promise ends). */
+interface ScriptedCluster {
+  cluster: SimCluster;
+  hosts: Map<NodeId, SimCacheHost>;
+  settle<T>(promise: Promise<T>): Promise<T>;
+}
+
+/** A kv cluster of `seed` with a cache of `setup` on every node, started. */
+async function scriptedCluster(
+  seed: number,
+  options: Partial<ClusterOptions>,
+  setup: SimCacheSetup,
+): Promise<ScriptedCluster> {
+  const hosts = new Map<NodeId, SimCacheHost>();
+  const cluster: SimCluster = await SimCluster.create({
+    seed,
+    ...options,
+    app: { create: (_id, _index, image) => new KvApp(image, () => cluster.nowMs) },
+  });
+  for (const id of cluster.ids) {
+    const clock = { originMs: 0, rate: 1 };
+    const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
+      hosts.get(to)?.receive(from, bytes);
+    const requestIdStart = cluster.random.int(2 ** 40);
+    const host = new SimCacheHost(cluster, id, clock, setup, deliver, requestIdStart);
+    hosts.set(id, host);
+    host.start();
+  }
+  const settle = async <T>(promise: Promise<T>): Promise<T> => {
+    let outcome: { value: T } | { error: unknown } | null = null;
+    promise.then((value) => outcome = { value }, (error) => outcome = { error });
+    await cluster.runUntil(() => outcome !== null, STEP_TIMEOUT_MS);
+    const done = outcome as { value: T } | { error: unknown } | null;
+    if (done === null) throw new Error("Scenario step did not finish in time");
+    if ("error" in done) throw done.error;
+    return done.value;
+  };
+  return { cluster, hosts, settle };
+}
 
 /** What the old leader's node answered, and when, in `oldLeaderReadAfterHomeChange`. */
 export interface HomeChangeOutcome {
@@ -35,33 +75,13 @@ export interface HomeChangeOutcome {
  * write, so there must be none.
  */
 export async function oldLeaderReadAfterHomeChange(seed: number): Promise<HomeChangeOutcome> {
-  const hosts = new Map<NodeId, SimCacheHost>();
-  const cluster: SimCluster = await SimCluster.create({
+  const { cluster, hosts, settle } = await scriptedCluster(
     seed,
-    groupsPerNode: 2,
-    raft: { checkQuorum: false },
-    app: { create: (_id, _index, image) => new KvApp(image, () => cluster.nowMs) },
-  });
-  for (const id of cluster.ids) {
-    const clock = { originMs: 0, rate: 1 };
-    const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
-      hosts.get(to)?.receive(from, bytes);
-    const requestIdStart = cluster.random.int(2 ** 40);
-    const host = new SimCacheHost(cluster, id, clock, LONG_LEASE_SETUP, deliver, requestIdStart);
-    hosts.set(id, host);
-    host.start();
-  }
+    { groupsPerNode: 2, raft: { checkQuorum: false } },
+    LONG_LEASE_SETUP,
+  );
   const key = TEXT.encode("k1");
   const group = cluster.groupIds[keySlot(key, cluster.groupIds.length)]!;
-  const settle = async <T>(promise: Promise<T>): Promise<T> => {
-    let outcome: { value: T } | { error: unknown } | null = null;
-    promise.then((value) => outcome = { value }, (error) => outcome = { error });
-    await cluster.runUntil(() => outcome !== null, STEP_TIMEOUT_MS);
-    const done = outcome as { value: T } | { error: unknown } | null;
-    if (done === null) throw new Error("Scenario step did not finish in time");
-    if ("error" in done) throw done.error;
-    return done.value;
-  };
   await cluster.runUntil(() => cluster.leader(group) !== null, STEP_TIMEOUT_MS);
   // Past the first home's own startup wait, so its grants carry leases.
   const timing = LONG_LEASE_SETUP.timing;
@@ -105,31 +125,11 @@ export const ONE_LINE_WRITE_BACK_SETUP = {
  * WriteBack's ack. Either way B must read "v2"; returns what B read.
  */
 export async function revocationCrossesFinalWriteBack(seed: number): Promise<string | null> {
-  const hosts = new Map<NodeId, SimCacheHost>();
-  const cluster: SimCluster = await SimCluster.create({
+  const { cluster, hosts, settle } = await scriptedCluster(
     seed,
-    groupsPerNode: 4,
-    app: { create: (_id, _index, image) => new KvApp(image, () => cluster.nowMs) },
-  });
-  for (const id of cluster.ids) {
-    const clock = { originMs: 0, rate: 1 };
-    const deliver = (from: NodeId, to: NodeId, bytes: Uint8Array) =>
-      hosts.get(to)?.receive(from, bytes);
-    const requestIdStart = cluster.random.int(2 ** 40);
-    const setup = ONE_LINE_WRITE_BACK_SETUP;
-    const host = new SimCacheHost(cluster, id, clock, setup, deliver, requestIdStart);
-    hosts.set(id, host);
-    host.start();
-  }
-  const settle = async <T>(promise: Promise<T>): Promise<T> => {
-    let outcome: { value: T } | { error: unknown } | null = null;
-    promise.then((value) => outcome = { value }, (error) => outcome = { error });
-    await cluster.runUntil(() => outcome !== null, STEP_TIMEOUT_MS);
-    const done = outcome as { value: T } | { error: unknown } | null;
-    if (done === null) throw new Error("Scenario step did not finish in time");
-    if ("error" in done) throw done.error;
-    return done.value;
-  };
+    { groupsPerNode: 4 },
+    ONE_LINE_WRITE_BACK_SETUP,
+  );
   const k1 = TEXT.encode("k1");
   const k2 = TEXT.encode("k2");
   const groupOf = (key: Uint8Array) => cluster.groupIds[keySlot(key, cluster.groupIds.length)]!;
