@@ -202,6 +202,9 @@ async function main(): Promise<void> {
       : ["--cache-writeback-ms", String(options.writebackMs)]),
   ];
   const dataDir = await Deno.makeTempDir({ prefix: "dsync-cachebench-" });
+  const profileDir = options.profileDir === undefined
+    ? `${dataDir}/profile`
+    : String(options.profileDir);
   let cluster: BenchCluster | null = null;
   let baseline: { cluster: BenchCluster; stop(cluster: BenchCluster): Promise<void> } | null = null;
   const others: Deno.ChildProcess[] = [];
@@ -233,9 +236,6 @@ async function main(): Promise<void> {
     await waitPing({ name: "redis", port: redisPort });
     await waitPing({ name: "ceiling", port: ceilingPort });
     if (test === "SET") await waitPing({ name: "redis everysec", port: everysecPort });
-    const profileDir = options.profileDir === undefined
-      ? `${dataDir}/profile`
-      : String(options.profileDir);
     cluster = await startBenchCluster(
       3,
       false,
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
     if (cluster !== null) await stopBenchCluster(cluster);
     if (baseline !== null) await baseline.stop(baseline.cluster);
     if (options.profile === true) {
-      await printProfile(options.profileDir ?? `${dataDir}/profile`, nodeOfPid);
+      await printProfile(profileDir, nodeOfPid);
     }
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }

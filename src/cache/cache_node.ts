@@ -331,12 +331,7 @@ export class CacheNode {
         continue;
       }
       this.#lines.remove(id);
-      if (line.dirty !== null) {
-        this.#sendFinal(id, line, nowMs);
-        continue;
-      }
-      const { slot, epoch, key, grantSeq } = line;
-      this.#outbox.push({ type: "evict", slot, epoch, key, grantSeq });
+      this.#handBack(line, nowMs, id);
     }
     return this.#lines.size + this.#flushing.size;
   }
@@ -866,7 +861,15 @@ export class CacheNode {
 
   #evicted(line: CacheLine, nowMs: number): void {
     this.#stats.evictions++;
-    if (line.dirty !== null) return this.#sendFinal(keyIdOf(line.key), line, nowMs);
+    this.#handBack(line, nowMs);
+  }
+
+  /**
+   * A live line that left the store (evicted, or released by a stopping node): its dirty data
+   * as a final WriteBack, or else an eviction notice. `id`: its key id, when the caller has it.
+   */
+  #handBack(line: CacheLine, nowMs: number, id?: string): void {
+    if (line.dirty !== null) return this.#sendFinal(id ?? keyIdOf(line.key), line, nowMs);
     const { slot, epoch, key, grantSeq } = line;
     this.#outbox.push({ type: "evict", slot, epoch, key, grantSeq });
   }

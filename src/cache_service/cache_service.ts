@@ -196,12 +196,13 @@ export class CacheService {
     const { leaseMs, holderMarginMs } = this.#options.cache.timing;
     const startMs = this.#options.nowMs();
     const lines = this.node.lineCount;
-    let recalled = -1;
+    /** Keys the homes here had lines out for when the release began. */
+    let recalled: number | null = null;
     for (;;) {
       const linesLeft = this.node.release(this.#options.nowMs());
       this.#flushNode();
       const keysLeft = this.homes.recall();
-      if (recalled < 0) recalled = keysLeft;
+      recalled ??= keysLeft;
       const left = linesLeft + keysLeft;
       const tookMs = Math.round(this.#options.nowMs() - startMs);
       if (left === 0) {

@@ -21,14 +21,29 @@ const ROUND_PAUSE_MS = 30;
 
 const keys = Array.from({ length: KEY_COUNT }, (_, i) => `wb:${i}`);
 
-/** One SET of every key, pipelined; every reply must be OK. */
-async function writeAll(redis: Redis, value: string): Promise<void> {
+/** One SET of every key of `names`, pipelined; every reply must be OK. */
+async function writeAll(redis: Redis, value: string, names: string[] = keys): Promise<void> {
   const pipeline = redis.pipeline();
-  for (const key of keys) pipeline.set(key, value);
+  for (const key of names) pipeline.set(key, value);
   for (const [error, reply] of (await pipeline.exec())!) {
     assert.equal(error, null);
     assert.equal(reply, "OK");
   }
+}
+
+/** Refusals and unknown outcomes a repeated SET or a GET may retry. */
+const RETRIED = /TRYAGAIN|NOQUORUM|TIMEOUT/;
+
+/** Keys n2 writes in the stop test; the slots n1 leads home some of them. */
+const otherKeys = Array.from({ length: KEY_COUNT }, (_, i) => `wb-n2:${i}`);
+
+/** Writes `value` to every one of `names` through `redis` until each line is M there. */
+async function ownLines(redis: Redis, names: string[], value: string): Promise<void> {
+  await eventually("every key's line is M on its writer", async () => {
+    for (const key of names) await retrying(() => redis.set(key, value), 30_000, RETRIED);
+    const states = await Promise.all(names.map((key) => redis.call("CACHE.STATE", key)));
+    return states.every((state) => state === "M");
+  }, 60_000);
 }
 
 Deno.test({
@@ -47,11 +62,7 @@ Deno.test({
       const [a, b] = clients as [Redis, Redis];
       // A new home grants no M before the old leases could have lapsed: wait until every
       // line is M on the writer.
-      await eventually("every key's line is M on the writer", async () => {
-        for (const key of keys) await retrying(() => a.set(key, "warm"), 20_000);
-        const states = await Promise.all(keys.map((key) => a.call("CACHE.STATE", key)));
-        return states.every((state) => state === "M");
-      }, 60_000);
+      await ownLines(a, keys, "warm");
       const hitsBefore = (await cacheStats(a)).get("hits")!;
       const batchesBefore = await sumField(clients, "cache_store_batches");
       const startMs = performance.now();
@@ -99,20 +110,6 @@ async function sumField(clients: Redis[], name: string): Promise<number> {
  * start (a node fences only after watching the membership that long) and after n1 stops.
  */
 const LONG_LEASE_MS = 8_000;
-/** Refusals and unknown outcomes a repeated SET or a GET may retry. */
-const RETRIED = /TRYAGAIN|NOQUORUM|TIMEOUT/;
-
-/** Keys n2 writes in the stop test; the slots n1 leads home some of them. */
-const otherKeys = Array.from({ length: KEY_COUNT }, (_, i) => `wb-n2:${i}`);
-
-/** Writes `value` to every one of `names` through `redis` until each line is M there. */
-async function ownLines(redis: Redis, names: string[], value: string): Promise<void> {
-  await eventually("every key's line is M on its writer", async () => {
-    for (const key of names) await retrying(() => redis.set(key, value), 30_000, RETRIED);
-    const states = await Promise.all(names.map((key) => redis.call("CACHE.STATE", key)));
-    return states.every((state) => state === "M");
-  }, 60_000);
-}
 
 Deno.test({
   name: "cache write-back: a node stopped by SIGTERM sends its dirty lines home and takes back " +
@@ -136,11 +133,7 @@ Deno.test({
       await ownLines(n1, keys, "warm");
       await ownLines(n2, otherKeys, "warm");
       for (const [redis, names] of [[n1, keys], [n2, otherKeys]] as const) {
-        const pipeline = redis.pipeline();
-        for (const key of names) pipeline.set(key, "last");
-        for (const [error, reply] of (await pipeline.exec())!) {
-          assert.deepEqual([error, reply], [null, "OK"]);
-        }
+        await writeAll(redis, "last", names);
         // Acknowledged on the writer alone: no write-back is due for a minute, and a line still
         // M was neither evicted nor lapsed (either would have sent its data home).
         for (const key of names) assert.equal(await redis.call("CACHE.STATE", key), "M", key);
